@@ -1,0 +1,94 @@
+// Commands in: what a client asked for, version-free. The FIX acceptor builds
+// these from 35=D/F/G/H/q; the engine consumes them on its thread.
+//
+// Thread-safety: value types, moved across threads by post().
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "core/clock.h"
+#include "core/fixed.h"
+#include "core/ids.h"
+#include "core/types.h"
+
+namespace fixgw {
+
+// Fields every client command carries.
+struct CommandHeader {
+  SessionKey session;
+  int msgSeqNum = 0;     // tag 34 of the inbound message
+  std::string rawFix;    // the message as received, SOH kept, for the audit trail
+  WallNanos receivedAt = 0;
+};
+
+struct NewOrder {
+  CommandHeader hdr;
+  ClOrdId clOrdId;
+  Account account;
+  Symbol symbol;
+  Side side = Side::Buy;
+  OrdType ordType = OrdType::Limit;
+  TimeInForce tif = TimeInForce::Day;
+  Qty qty;
+  std::optional<Price> price;     // required for Limit
+  std::optional<VenueId> exDestination;  // tag 100
+  bool possResend = false;        // tag 97
+};
+
+struct CancelOrder {
+  CommandHeader hdr;
+  ClOrdId clOrdId;      // id of this cancel request (tag 11)
+  ClOrdId origClOrdId;  // order to cancel (tag 41)
+  std::optional<OrderId> orderId;  // tag 37 if the client sent it
+  Symbol symbol;
+  Side side = Side::Buy;
+};
+
+struct ReplaceOrder {
+  CommandHeader hdr;
+  ClOrdId clOrdId;      // new id (tag 11)
+  ClOrdId origClOrdId;  // order to replace (tag 41)
+  std::optional<OrderId> orderId;
+  Account account;
+  Symbol symbol;
+  Side side = Side::Buy;
+  OrdType ordType = OrdType::Limit;
+  TimeInForce tif = TimeInForce::Day;
+  Qty qty;                     // new total order quantity
+  std::optional<Price> price;  // new limit price
+};
+
+struct StatusRequest {
+  CommandHeader hdr;
+  ClOrdId clOrdId;
+  std::optional<OrderId> orderId;
+  Symbol symbol;
+  Side side = Side::Buy;
+};
+
+// 35=q. Scope: 1 = by symbol, 7 = all orders (of this session).
+struct MassCancel {
+  CommandHeader hdr;
+  ClOrdId clOrdId;
+  char requestType = '7';
+  std::optional<Symbol> symbol;
+  std::optional<Side> side;
+};
+
+using Command = std::variant<NewOrder, CancelOrder, ReplaceOrder, StatusRequest, MassCancel>;
+
+const CommandHeader& header(const Command& c);
+
+// The engine's inbound port. Thread-safe: called from FIX session threads.
+class CommandSink {
+ public:
+  virtual ~CommandSink() = default;
+  virtual void submit(Command c) = 0;
+  // Session lifecycle, for the audit trail and per-session state.
+  virtual void sessionLoggedOn(const SessionKey&) {}
+  virtual void sessionLoggedOut(const SessionKey&) {}
+};
+
+}  // namespace fixgw

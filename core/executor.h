@@ -1,0 +1,79 @@
+// A single-threaded task queue with timers: the engine thread, the simulator
+// thread and any other "owner" thread run one of these. Other threads post()
+// closures to it; everything the loop runs executes on its one thread, so
+// state owned by that thread needs no locks.
+//
+// Timers run against the monotonic clock of the Clock given at construction.
+// With a ManualClock, call runDue() after advancing the clock to fire timers
+// deterministically (tests never sleep).
+//
+// Thread-safety: post(), postAfter() and stop() are safe from any thread;
+// run()/runDue() must be called from one thread only.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <queue>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+
+namespace fixgw {
+
+class Executor {
+ public:
+  using Task = std::function<void()>;
+  virtual ~Executor() = default;
+  virtual void post(Task t) = 0;
+  // Runs t on the executor after delayNanos of the executor's clock.
+  virtual void postAfter(int64_t delayNanos, Task t) = 0;
+};
+
+class EventLoop final : public Executor {
+ public:
+  explicit EventLoop(const Clock& clock = SystemClock::instance()) : clock_(clock) {}
+  ~EventLoop() override;
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  void post(Task t) override;
+  void postAfter(int64_t delayNanos, Task t) override;
+
+  // Starts a thread running the loop until stop(). The loop drains tasks
+  // already posted before it exits.
+  void start(const char* threadName = "loop");
+  void stop();
+  bool inLoopThread() const { return std::this_thread::get_id() == threadId_; }
+
+  // Runs every ready task and every due timer on the calling thread, then
+  // returns the number run. For tests driving a loop without a thread.
+  size_t runDue();
+  // Posts a task and waits until the loop has run it (never from the loop).
+  void sync(Task t);
+
+ private:
+  struct Timer {
+    MonoNanos due;
+    uint64_t seq;
+    Task task;
+    bool operator>(const Timer& o) const { return due != o.due ? due > o.due : seq > o.seq; }
+  };
+  void runLoop();
+  size_t takeReady(std::deque<Task>& out);
+
+  const Clock& clock_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Task> tasks_;
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
+  uint64_t timerSeq_ = 0;
+  bool stopping_ = false;
+  std::thread thread_;
+  std::thread::id threadId_;
+};
+
+}  // namespace fixgw

@@ -1,0 +1,125 @@
+// The journal port: every state change the engine makes is appended here as
+// a record, and the store projects it into PostgreSQL (see store/ and
+// schema/). The engine never waits on the database: append() only queues.
+//
+// Thread-safety: append() and afterCommit() are called from the engine
+// thread; implementations hand records to their own writer thread.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/fixed.h"
+#include "core/ids.h"
+#include "core/types.h"
+
+namespace fixgw {
+
+// A FIX session came up or went down.
+struct SessionEventRec {
+  SessionKey session;
+  std::string event;  // "LOGON", "LOGOUT"
+  WallNanos ts = 0;
+};
+
+// Current state of a parent order (what the client sent) or a child order
+// (what went to a venue): an upsert keyed by orderId.
+struct OrderRec {
+  OrderId orderId;                       // parent: tag 37; child: the ChildOrderId's text
+  std::optional<OrderId> parentOrderId;  // set on child rows
+  SessionKey session;
+  ClOrdId clOrdId;                       // current ClOrdID (changes on replace)
+  std::optional<ClOrdId> origClOrdId;
+  Account account;
+  Symbol symbol;
+  Side side = Side::Buy;
+  OrdType ordType = OrdType::Limit;
+  TimeInForce tif = TimeInForce::Day;
+  Qty qty;
+  std::optional<Price> price;
+  OrdStatus status = OrdStatus::PendingNew;
+  Qty cumQty;
+  Qty leavesQty;
+  Price avgPx;
+  std::optional<VenueId> venue;
+  std::optional<VenueOrderId> venueOrderId;
+  std::string rawFix;  // the inbound message that created it (parents); empty on updates
+  WallNanos createdAt = 0;
+  WallNanos updatedAt = 0;
+};
+
+// One append-only audit event in an order's life.
+struct OrderEventRec {
+  int64_t seq = 0;  // engine-assigned, strictly increasing over the process life
+  OrderId orderId;
+  std::optional<OrderId> childOrderId;  // when the event is about a child
+  SessionKey session;
+  ClOrdId clOrdId;
+  std::optional<ClOrdId> origClOrdId;
+  // RECEIVED, RISK_REJECT, ROUTED, VENUE_ACK, VENUE_REJECT, FILL,
+  // CANCEL_REQUESTED, CANCELED, CANCEL_REJECT, REPLACE_REQUESTED, REPLACED,
+  // REPLACE_REJECT, EXPIRED, STATUS_REQUEST, REPORT_SENT ...
+  std::string eventType;
+  std::optional<ExecType> execType;  // when a report was sent for this event
+  std::optional<ExecId> execId;
+  OrdStatus status = OrdStatus::PendingNew;  // order status after the event
+  Qty qty;
+  std::optional<Price> price;
+  Qty cumQty;
+  Qty leavesQty;
+  Price avgPx;
+  Qty lastQty;
+  Price lastPx;
+  std::string reasonCode;  // risk rule / reject reason, machine-readable
+  std::string text;
+  std::string rawFix;  // inbound message that caused it, if any
+  WallNanos ts = 0;
+};
+
+// One fill, as booked against a parent (and its child).
+struct ExecutionRec {
+  ExecId execId;
+  OrderId orderId;
+  std::optional<OrderId> childOrderId;
+  SessionKey session;
+  ClOrdId clOrdId;
+  Account account;
+  Symbol symbol;
+  Side side = Side::Buy;
+  Qty lastQty;
+  Price lastPx;
+  Qty cumQty;
+  Qty leavesQty;
+  Price avgPx;
+  std::optional<VenueId> venue;
+  std::optional<VenueExecId> venueExecId;
+  WallNanos ts = 0;
+};
+
+using JournalRecord = std::variant<SessionEventRec, OrderRec, OrderEventRec, ExecutionRec>;
+
+class Journal {
+ public:
+  virtual ~Journal() = default;
+  virtual void append(JournalRecord r) = 0;
+  // Runs cb (on the journal's thread) once every record appended before this
+  // call is committed. The hook for durable acknowledgement.
+  virtual void afterCommit(std::function<void()> cb) = 0;
+  // Blocks until everything appended so far is committed (shutdown, tests).
+  virtual void flush() = 0;
+};
+
+// Keeps records in memory; for unit tests of the engine.
+class MemoryJournal final : public Journal {
+ public:
+  void append(JournalRecord r) override { records.push_back(std::move(r)); }
+  void afterCommit(std::function<void()> cb) override { cb(); }
+  void flush() override {}
+  std::vector<JournalRecord> records;
+};
+
+}  // namespace fixgw

@@ -1,0 +1,118 @@
+// The venue adapter interface every venue implements (simulator, IBKR, crypto
+// exchanges), and the events they report back. Each adapter maps its venue's
+// order types, statuses and errors to these at its boundary and nowhere else.
+//
+// Thread-safety: the engine calls submit/cancel/replace from its thread; an
+// adapter must return quickly (post to its own I/O thread). An adapter calls
+// VenueEventSink::onVenueEvent from any thread of its own; the engine's sink
+// posts the event to the engine thread.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/fixed.h"
+#include "core/ids.h"
+#include "core/types.h"
+
+namespace fixgw {
+
+struct VenueNewOrder {
+  ChildOrderId childId;
+  Symbol symbol;  // instrument-master symbol; the adapter maps to the venue's
+  Side side = Side::Buy;
+  OrdType ordType = OrdType::Limit;
+  TimeInForce tif = TimeInForce::Day;
+  Qty qty;
+  std::optional<Price> price;
+  Account account;
+};
+
+struct VenueCancel {
+  ChildOrderId childId;
+  VenueOrderId venueOrderId;  // empty if the venue has not acked yet
+  Symbol symbol;
+  Side side = Side::Buy;
+};
+
+// Cancel/replace to a new total quantity and/or price. The venue keeps the
+// filled quantity; newQty is the new total (must exceed what is filled).
+struct VenueReplace {
+  ChildOrderId childId;
+  VenueOrderId venueOrderId;
+  Symbol symbol;
+  Side side = Side::Buy;
+  Qty newQty;
+  std::optional<Price> newPrice;
+};
+
+enum class VenueEventKind : uint8_t {
+  Accepted,
+  Rejected,
+  Fill,
+  Canceled,
+  Replaced,
+  Expired,         // e.g. IOC remainder, FOK not fillable
+  CancelRejected,
+  ReplaceRejected,
+  Disconnected,
+  Reconnected,
+};
+
+struct VenueEvent {
+  VenueEventKind kind = VenueEventKind::Accepted;
+  VenueId venue;
+  ChildOrderId childId;
+  VenueOrderId venueOrderId;
+  VenueExecId venueExecId;  // fills
+  Qty lastQty;              // fills
+  Price lastPx;             // fills
+  Qty leavesQty;            // venue's view after this event
+  Qty cumQty;               // venue's view after this event
+  Qty newQty;               // Replaced: new total qty
+  std::optional<Price> newPrice;  // Replaced
+  std::string text;         // reason for rejects/expiry, venue's own words
+  WallNanos venueTime = 0;
+};
+
+const char* toString(VenueEventKind k);
+
+class VenueEventSink {
+ public:
+  virtual ~VenueEventSink() = default;
+  virtual void onVenueEvent(VenueEvent e) = 0;
+};
+
+// A venue's view of one order, for reconciliation at start-up.
+struct VenueOrderState {
+  ChildOrderId childId;
+  VenueOrderId venueOrderId;
+  Symbol symbol;
+  Side side = Side::Buy;
+  Qty qty;
+  Qty cumQty;
+  std::optional<Price> price;
+  bool open = true;
+};
+
+class VenueAdapter {
+ public:
+  virtual ~VenueAdapter() = default;
+  virtual const VenueId& id() const = 0;
+  // Starts I/O; events go to sink until stop(). sink outlives the adapter.
+  virtual void start(VenueEventSink& sink) = 0;
+  virtual void stop() = 0;
+  virtual void submit(const VenueNewOrder& o) = 0;
+  virtual void cancel(const VenueCancel& c) = 0;
+  virtual void replace(const VenueReplace& r) = 0;
+  // Best reference price the venue knows for a symbol (last trade or mid),
+  // if any. Safe from any thread.
+  virtual std::optional<Price> referencePrice(const Symbol&) const { return std::nullopt; }
+};
+
+}  // namespace fixgw
