@@ -1,0 +1,154 @@
+#include "apps/gateway.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <map>
+#include <set>
+
+#include "core/executor.h"
+#include "fix_acceptor/acceptor.h"
+#include "risk/risk.h"
+#include "router/engine.h"
+#include "router/venue_registry.h"
+#include "store/pg_journal.h"
+#include "venue_adapters/sim/sim_venue.h"
+
+namespace fixgw {
+
+void registerBuiltinVenues(router::VenueRegistry& reg) {
+  reg.registerType("sim", [](const router::VenueContext& ctx, router::ParamReader& p) {
+    sim::SimConfig c;
+    c.seed = static_cast<uint64_t>(p.integer("seed", static_cast<int64_t>(c.seed)));
+    c.latencyNanos = p.integer("latency_us", c.latencyNanos / 1000) * 1000;
+    c.stepIntervalNanos = p.integer("step_interval_ms", c.stepIntervalNanos / 1'000'000) * 1'000'000;
+    c.volatilityBps = p.number("volatility_bps", c.volatilityBps);
+    c.depthLevels = static_cast<int>(p.integer("depth_levels", c.depthLevels));
+    c.levelQtyLots = p.integer("level_qty_lots", c.levelQtyLots);
+    c.spreadTicks = static_cast<int>(p.integer("spread_ticks", c.spreadTicks));
+    if (c.latencyNanos < 0 || c.stepIntervalNanos <= 0 || c.volatilityBps < 0 ||
+        c.depthLevels <= 0 || c.levelQtyLots <= 0 || c.spreadTicks <= 0)
+      throw std::invalid_argument(ctx.configPath +
+                                  ".params: latency_us >= 0, step_interval_ms > 0, "
+                                  "volatility_bps >= 0, depth_levels/level_qty_lots/spread_ticks > 0");
+    return sim::makeSimVenue(ctx.id, c, ctx.instruments, ctx.clock);
+  });
+}
+
+namespace {
+// The engine needs a ReportSink at construction and the acceptor needs the
+// engine as its CommandSink: this relay breaks the cycle.
+class ReportRelay final : public ReportSink {
+ public:
+  void deliver(const ClientReport& r) override {
+    if (ReportSink* t = target.load()) t->deliver(r);
+  }
+  std::atomic<ReportSink*> target{nullptr};
+};
+}  // namespace
+
+struct Gateway::Impl {
+  config::GatewayConfig cfg;
+  EventLoop loop{SystemClock::instance()};
+  std::unique_ptr<store::PgJournal> journal;
+  std::map<VenueId, std::unique_ptr<VenueAdapter>> venues;
+  std::unique_ptr<risk::RiskEngine> risk;
+  std::unique_ptr<router::Engine> engine;
+  ReportRelay relay;
+  std::unique_ptr<fix::FixAcceptor> acceptor;
+  bool started = false;
+};
+
+Gateway::Gateway(config::GatewayConfig cfg) : impl_(std::make_unique<Impl>()) {
+  impl_->cfg = std::move(cfg);
+}
+
+Gateway::~Gateway() { stop(); }
+
+const config::GatewayConfig& Gateway::config() const { return impl_->cfg; }
+
+void Gateway::start() {
+  Impl& m = *impl_;
+  const auto& cfg = m.cfg;
+  const Clock& clock = SystemClock::instance();
+
+  auto applied = store::migrate(cfg.database.conninfo, cfg.database.schemaDir);
+  for (const auto& a : applied) spdlog::info("schema migration applied: {}", a);
+
+  store::PgJournalConfig jc;
+  jc.conninfo = cfg.database.conninfo;
+  jc.maxBatch = cfg.database.maxBatch;
+  jc.flushIntervalNanos = cfg.database.flushIntervalNanos;
+  m.journal = std::make_unique<store::PgJournal>(jc);
+  m.journal->start();
+
+  router::VenueRegistry registry;
+  registerBuiltinVenues(registry);
+  std::map<VenueId, VenueAdapter*> venuePtrs;
+  std::set<VenueId> names;
+  for (size_t i = 0; i < cfg.venues.size(); ++i) {
+    const auto& vc = cfg.venues[i];
+    router::VenueContext ctx{VenueId(vc.name), cfg.instruments, clock,
+                             "venues[" + std::to_string(i) + "]"};
+    auto adapter = registry.create(vc.type, ctx, vc.params);
+    venuePtrs[ctx.id] = adapter.get();
+    names.insert(ctx.id);
+    m.venues[ctx.id] = std::move(adapter);
+  }
+
+  m.risk = std::make_unique<risk::RiskEngine>(cfg.risk, cfg.instruments);
+  router::RoutingTable routing(cfg.routing, names);
+  m.engine = std::make_unique<router::Engine>(
+      m.loop, clock, *m.risk, std::move(routing), venuePtrs, *m.journal, m.relay,
+      router::IdGenerator::prefixFromTime(clock.wallNow()));
+  m.loop.start("engine");
+  for (auto& [id, v] : m.venues) {
+    v->start(*m.engine);
+    spdlog::info("venue {} started", id.str());
+  }
+
+  fix::FixAcceptorConfig fc;
+  fc.host = cfg.fix.host;
+  fc.port = cfg.fix.port;
+  fc.senderCompId = cfg.fix.senderCompId;
+  for (const auto& s : cfg.fix.sessions) fc.sessions.push_back({s.beginString, s.targetCompId});
+  fc.specDir = cfg.fix.specDir;
+  fc.storeType = cfg.fix.storeType;
+  fc.storePath = cfg.fix.storePath;
+  fc.logPath = cfg.fix.logPath;
+  fc.heartBtInt = cfg.fix.heartBtInt;
+  fc.resetOnLogon = cfg.fix.resetOnLogon;
+  m.acceptor = std::make_unique<fix::FixAcceptor>(fc, *m.engine);
+  m.relay.target = m.acceptor.get();
+  m.acceptor->start();
+  m.started = true;
+  spdlog::info("fixgw listening for FIX on {}:{} as {} ({} sessions)", fc.host, fc.port,
+               fc.senderCompId, fc.sessions.size());
+}
+
+void Gateway::quiesce() {
+  Impl& m = *impl_;
+  if (!m.started) return;
+  m.loop.sync([] {});
+  m.journal->flush();
+}
+
+void Gateway::stop() {
+  Impl& m = *impl_;
+  if (!m.started) return;
+  m.started = false;
+  spdlog::info("fixgw stopping: closing FIX sessions");
+  m.acceptor->stop();
+  for (auto& [id, v] : m.venues) v->stop();
+  m.loop.sync([] {});
+  m.loop.stop();
+  m.relay.target = nullptr;
+  spdlog::info("fixgw stopping: draining the journal");
+  m.journal->flush();
+  m.journal->stop();
+  auto st = m.journal->stats();
+  spdlog::info("fixgw stopped: journal wrote {} records in {} batches ({} failed attempts)",
+               st.records, st.batches, st.failures);
+}
+
+}  // namespace fixgw

@@ -1,0 +1,43 @@
+// Assembles a running gateway from a config: journal, venues, risk, engine
+// and FIX acceptor, started and stopped in the order that loses nothing.
+// The daemon (apps/fixgw_main.cpp) and the integration tests both use it.
+//
+// Thread-safety: start()/stop() from one controlling thread.
+#pragma once
+
+#include <memory>
+
+#include "config/config.h"
+
+namespace fixgw {
+class Journal;
+namespace router {
+class Engine;
+class VenueRegistry;
+}  // namespace router
+
+// Registers every venue type this build knows ("sim", ...).
+void registerBuiltinVenues(router::VenueRegistry& reg);
+
+class Gateway {
+ public:
+  explicit Gateway(config::GatewayConfig cfg);
+  ~Gateway();
+  // Applies migrations, connects the journal, starts venues, the engine
+  // thread and the FIX acceptor. Throws std::runtime_error with a clear
+  // message when any of them cannot start.
+  void start();
+  // Stops taking FIX traffic, stops venues, drains the engine, then flushes
+  // the journal so everything acknowledged is in PostgreSQL.
+  void stop();
+  const config::GatewayConfig& config() const;
+  // For tests: waits until the engine has processed everything posted so far
+  // and the journal has committed it.
+  void quiesce();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fixgw

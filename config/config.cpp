@@ -1,0 +1,373 @@
+#include "config/config.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace fixgw::config {
+
+namespace {
+
+namespace fs = std::filesystem;
+using rapidjson::Value;
+
+std::optional<std::string> realEnv(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  if (!v) return std::nullopt;
+  return std::string(v);
+}
+
+// Reads one JSON object, remembering which keys were consumed so that
+// anything left over is reported as an unknown key.
+class Obj {
+ public:
+  Obj(const Value& v, std::string path, EnvLookup env) : v_(v), path_(std::move(path)), env_(env) {
+    if (!v.IsObject()) throw ConfigError(path_ + ": expected an object");
+  }
+  ~Obj() noexcept(false) {
+    if (std::uncaught_exceptions()) return;
+    for (auto it = v_.MemberBegin(); it != v_.MemberEnd(); ++it) {
+      std::string k(it->name.GetString(), it->name.GetStringLength());
+      if (!used_.count(k)) throw ConfigError(key(k) + ": unknown key");
+    }
+  }
+  std::string key(const std::string& k) const { return path_.empty() ? k : path_ + "." + k; }
+  const Value* get(const std::string& k) {
+    used_.insert(k);
+    auto it = v_.FindMember(k.c_str());
+    return it == v_.MemberEnd() ? nullptr : &it->value;
+  }
+  const Value& need(const std::string& k) {
+    const Value* v = get(k);
+    if (!v) throw ConfigError(key(k) + ": required key is missing");
+    return *v;
+  }
+  std::optional<std::string> optStr(const std::string& k) {
+    const Value* v = get(k);
+    if (!v) return std::nullopt;
+    if (!v->IsString()) throw ConfigError(key(k) + ": expected a string");
+    return substituteEnv(std::string(v->GetString(), v->GetStringLength()), key(k), env_);
+  }
+  std::string str(const std::string& k, const std::string& dflt) {
+    return optStr(k).value_or(dflt);
+  }
+  std::string reqStr(const std::string& k) {
+    need(k);
+    return *optStr(k);
+  }
+  int64_t integer(const std::string& k, int64_t dflt) {
+    const Value* v = get(k);
+    if (!v) return dflt;
+    if (!v->IsInt64()) throw ConfigError(key(k) + ": expected an integer");
+    return v->GetInt64();
+  }
+  bool boolean(const std::string& k, bool dflt) {
+    const Value* v = get(k);
+    if (!v) return dflt;
+    if (!v->IsBool()) throw ConfigError(key(k) + ": expected true or false");
+    return v->GetBool();
+  }
+  // Decimals are strings ("0.01") so they are exact; integers are accepted too.
+  template <class F>
+  std::optional<F> optDecimal(const std::string& k) {
+    const Value* v = get(k);
+    if (!v) return std::nullopt;
+    std::string text;
+    if (v->IsString()) text = substituteEnv(v->GetString(), key(k), env_);
+    else if (v->IsInt64()) text = std::to_string(v->GetInt64());
+    else throw ConfigError(key(k) + ": expected a decimal string such as \"0.01\"");
+    auto f = F::parse(text);
+    if (!f) throw ConfigError(key(k) + ": '" + text + "' is not a decimal with at most 8 places");
+    return f;
+  }
+  template <class F>
+  F reqDecimal(const std::string& k) {
+    need(k);
+    return *optDecimal<F>(k);
+  }
+  EnvLookup env() const { return env_; }
+
+ private:
+  const Value& v_;
+  std::string path_;
+  EnvLookup env_;
+  std::set<std::string> used_;
+};
+
+const Value* arrayAt(Obj& o, const std::string& k) {
+  const Value* v = o.get(k);
+  if (v && !v->IsArray()) throw ConfigError(o.key(k) + ": expected an array");
+  return v;
+}
+
+std::string resolvePath(const std::string& p, const std::string& baseDir) {
+  if (p.empty()) return p;
+  fs::path path(p);
+  if (path.is_absolute()) return path.lexically_normal().string();
+  return (fs::path(baseDir) / path).lexically_normal().string();
+}
+
+risk::RiskLimits parseLimits(Obj& o) {
+  risk::RiskLimits l;
+  l.maxOrderQty = o.optDecimal<Qty>("max_order_qty");
+  l.maxNotional = o.optDecimal<Notional>("max_notional");
+  l.priceBandPct = o.optDecimal<Price>("price_band_pct");
+  l.allowMarketOrders = o.boolean("allow_market_orders", true);
+  if (l.maxOrderQty && !l.maxOrderQty->isPositive())
+    throw ConfigError(o.key("max_order_qty") + ": must be positive");
+  if (l.maxNotional && !l.maxNotional->isPositive())
+    throw ConfigError(o.key("max_notional") + ": must be positive");
+  if (l.priceBandPct && !l.priceBandPct->isPositive())
+    throw ConfigError(o.key("price_band_pct") + ": must be positive");
+  return l;
+}
+
+std::string scalarText(const Value& v, const std::string& path, EnvLookup env) {
+  if (v.IsString()) return substituteEnv(v.GetString(), path, env);
+  if (v.IsBool()) return v.GetBool() ? "true" : "false";
+  if (v.IsInt64()) return std::to_string(v.GetInt64());
+  if (v.IsDouble()) {
+    std::ostringstream os;
+    os << v.GetDouble();
+    return os.str();
+  }
+  throw ConfigError(path + ": expected a string, number or boolean");
+}
+
+}  // namespace
+
+std::string substituteEnv(const std::string& s, const std::string& keyPath, EnvLookup env) {
+  if (s.find("${") == std::string::npos) return s;
+  if (!env) env = realEnv;
+  std::string out;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t start = s.find("${", i);
+    if (start == std::string::npos) {
+      out.append(s, i, std::string::npos);
+      break;
+    }
+    out.append(s, i, start - i);
+    size_t end = s.find('}', start);
+    if (end == std::string::npos)
+      throw ConfigError(keyPath + ": unterminated ${ in '" + s + "'");
+    std::string expr = s.substr(start + 2, end - start - 2);
+    std::optional<std::string> dflt;
+    if (auto d = expr.find(":-"); d != std::string::npos) {
+      dflt = expr.substr(d + 2);
+      expr = expr.substr(0, d);
+    }
+    static const std::regex name("[A-Za-z_][A-Za-z0-9_]*");
+    if (!std::regex_match(expr, name))
+      throw ConfigError(keyPath + ": '${" + expr + "}' is not a valid environment variable name");
+    std::optional<std::string> val = env(expr);
+    if (!val || val->empty()) val = dflt;
+    if (!val)
+      throw ConfigError(keyPath + ": environment variable " + expr +
+                        " is not set and has no default");
+    out += *val;
+    i = end + 1;
+  }
+  return out;
+}
+
+std::string redactConninfo(const std::string& conninfo) {
+  static const std::regex pw(R"((password\s*=\s*)('[^']*'|\S+))", std::regex::icase);
+  static const std::regex uriPw(R"((://[^:/@]+:)[^@]+@)");
+  std::string s = std::regex_replace(conninfo, pw, "$1***");
+  return std::regex_replace(s, uriPw, "$1***@");
+}
+
+GatewayConfig parseConfig(const std::string& json, const std::string& baseDir, EnvLookup env) {
+  if (!env) env = realEnv;
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseCommentsFlag | rapidjson::kParseTrailingCommasFlag>(json.c_str(),
+                                                                                 json.size());
+  if (doc.HasParseError())
+    throw ConfigError("JSON syntax error at offset " + std::to_string(doc.GetErrorOffset()) +
+                      ": " + rapidjson::GetParseError_En(doc.GetParseError()));
+  GatewayConfig cfg;
+  Obj root(doc, "", env);
+
+  if (const Value* v = root.get("logging")) {
+    Obj o(*v, "logging", env);
+    cfg.logging.level = o.str("level", "info");
+    static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
+    if (!levels.count(cfg.logging.level))
+      throw ConfigError("logging.level: '" + cfg.logging.level +
+                        "' is not one of trace, debug, info, warn, error, off");
+    cfg.logging.file = resolvePath(o.str("file", ""), baseDir);
+  }
+
+  {
+    Obj o(root.need("fix"), "fix", env);
+    FixCfg& f = cfg.fix;
+    f.host = o.str("host", f.host);
+    f.port = static_cast<int>(o.integer("port", f.port));
+    if (f.port <= 0 || f.port > 65535) throw ConfigError("fix.port: must be 1..65535");
+    f.senderCompId = o.str("sender_comp_id", f.senderCompId);
+    f.specDir = resolvePath(o.str("spec_dir", "../fix_acceptor/spec"), baseDir);
+    f.storeType = o.str("store", f.storeType);
+    if (f.storeType != "file" && f.storeType != "memory")
+      throw ConfigError("fix.store: '" + f.storeType + "' is not one of file, memory");
+    f.storePath = resolvePath(o.str("store_path", "../var/fix/store"), baseDir);
+    f.logPath = resolvePath(o.str("log_path", ""), baseDir);
+    f.heartBtInt = static_cast<int>(o.integer("heartbeat_interval", f.heartBtInt));
+    if (f.heartBtInt <= 0) throw ConfigError("fix.heartbeat_interval: must be positive");
+    f.resetOnLogon = o.boolean("reset_on_logon", f.resetOnLogon);
+    const Value* sess = arrayAt(o, "sessions");
+    if (!sess || sess->Empty()) throw ConfigError("fix.sessions: at least one session is required");
+    std::set<std::string> seen;
+    for (rapidjson::SizeType i = 0; i < sess->Size(); ++i) {
+      std::string path = "fix.sessions[" + std::to_string(i) + "]";
+      Obj s((*sess)[i], path, env);
+      FixSessionCfg sc;
+      sc.beginString = s.reqStr("begin_string");
+      if (sc.beginString != "FIX.4.2" && sc.beginString != "FIX.4.4")
+        throw ConfigError(path + ".begin_string: '" + sc.beginString +
+                          "' is not supported (FIX.4.2 or FIX.4.4)");
+      sc.targetCompId = s.reqStr("target_comp_id");
+      if (sc.targetCompId.empty()) throw ConfigError(path + ".target_comp_id: must not be empty");
+      if (!seen.insert(sc.beginString + ":" + sc.targetCompId).second)
+        throw ConfigError(path + ": duplicate session " + sc.beginString + " " + sc.targetCompId);
+      f.sessions.push_back(sc);
+    }
+  }
+
+  {
+    Obj o(root.need("database"), "database", env);
+    cfg.database.conninfo = o.reqStr("conninfo");
+    cfg.database.schemaDir = resolvePath(o.str("schema_dir", "../schema"), baseDir);
+    int64_t batch = o.integer("max_batch", static_cast<int64_t>(cfg.database.maxBatch));
+    if (batch <= 0) throw ConfigError("database.max_batch: must be positive");
+    cfg.database.maxBatch = static_cast<size_t>(batch);
+    int64_t us = o.integer("flush_interval_us", cfg.database.flushIntervalNanos / 1000);
+    if (us < 0) throw ConfigError("database.flush_interval_us: must not be negative");
+    cfg.database.flushIntervalNanos = us * 1000;
+  }
+  if (auto db = env("FIXGW_DB"); db && !db->empty()) cfg.database.conninfo = *db;
+
+  {
+    const Value* ins = arrayAt(root, "instruments");
+    if (!ins || ins->Empty()) throw ConfigError("instruments: at least one instrument is required");
+    for (rapidjson::SizeType i = 0; i < ins->Size(); ++i) {
+      std::string path = "instruments[" + std::to_string(i) + "]";
+      Obj o((*ins)[i], path, env);
+      Instrument in;
+      in.symbol = Symbol(o.reqStr("symbol"));
+      if (in.symbol.empty()) throw ConfigError(path + ".symbol: must not be empty");
+      if (cfg.instruments.find(in.symbol))
+        throw ConfigError(path + ".symbol: duplicate symbol '" + in.symbol.str() + "'");
+      in.currency = o.str("currency", in.currency);
+      in.tickSize = o.optDecimal<Price>("tick_size").value_or(in.tickSize);
+      in.lotSize = o.optDecimal<Qty>("lot_size").value_or(in.lotSize);
+      in.minQty = o.optDecimal<Qty>("min_qty").value_or(Qty{});
+      in.referencePrice = o.reqDecimal<Price>("reference_price");
+      if (!in.tickSize.isPositive()) throw ConfigError(path + ".tick_size: must be positive");
+      if (!in.lotSize.isPositive()) throw ConfigError(path + ".lot_size: must be positive");
+      if (!in.referencePrice.isPositive())
+        throw ConfigError(path + ".reference_price: must be positive");
+      if (!in.referencePrice.isMultipleOf(in.tickSize))
+        throw ConfigError(path + ".reference_price: " + in.referencePrice.str() +
+                          " is not a multiple of tick_size " + in.tickSize.str());
+      if (const Value* vs = o.get("venue_symbols")) {
+        Obj m(*vs, path + ".venue_symbols", env);
+        for (auto it = vs->MemberBegin(); it != vs->MemberEnd(); ++it)
+          in.venueSymbols[it->name.GetString()] = *m.optStr(it->name.GetString());
+      }
+      cfg.instruments.add(std::move(in));
+    }
+  }
+
+  std::set<VenueId> venueNames;
+  {
+    const Value* vs = arrayAt(root, "venues");
+    if (!vs || vs->Empty()) throw ConfigError("venues: at least one venue is required");
+    for (rapidjson::SizeType i = 0; i < vs->Size(); ++i) {
+      std::string path = "venues[" + std::to_string(i) + "]";
+      Obj o((*vs)[i], path, env);
+      VenueCfg vc;
+      vc.name = o.reqStr("name");
+      vc.type = o.reqStr("type");
+      if (vc.name.empty()) throw ConfigError(path + ".name: must not be empty");
+      if (!venueNames.insert(VenueId(vc.name)).second)
+        throw ConfigError(path + ".name: duplicate venue name '" + vc.name + "'");
+      if (const Value* p = o.get("params")) {
+        if (!p->IsObject()) throw ConfigError(path + ".params: expected an object");
+        Obj po(*p, path + ".params", env);
+        for (auto it = p->MemberBegin(); it != p->MemberEnd(); ++it) {
+          std::string k = it->name.GetString();
+          po.get(k);
+          vc.params[k] = scalarText(it->value, path + ".params." + k, env);
+        }
+      }
+      cfg.venues.push_back(std::move(vc));
+    }
+  }
+
+  if (const Value* v = root.get("routing")) {
+    Obj o(*v, "routing", env);
+    if (auto d = o.optStr("default_venue")) {
+      if (!venueNames.count(VenueId(*d)))
+        throw ConfigError("routing.default_venue: '" + *d + "' is not a configured venue");
+      cfg.routing.defaultVenue = VenueId(*d);
+    }
+    if (const Value* rules = arrayAt(o, "rules")) {
+      for (rapidjson::SizeType i = 0; i < rules->Size(); ++i) {
+        std::string path = "routing.rules[" + std::to_string(i) + "]";
+        Obj r((*rules)[i], path, env);
+        router::RoutingRule rule;
+        if (auto s = r.optStr("symbol")) rule.symbol = Symbol(*s);
+        if (auto a = r.optStr("account")) rule.account = Account(*a);
+        if (auto x = r.optStr("ex_destination")) rule.exDestination = VenueId(*x);
+        rule.venue = VenueId(r.reqStr("venue"));
+        if (!venueNames.count(rule.venue))
+          throw ConfigError(path + ".venue: '" + rule.venue.str() + "' is not a configured venue");
+        cfg.routing.rules.push_back(std::move(rule));
+      }
+    }
+  } else if (cfg.venues.size() == 1) {
+    cfg.routing.defaultVenue = VenueId(cfg.venues[0].name);
+  }
+
+  if (const Value* v = root.get("risk")) {
+    Obj o(*v, "risk", env);
+    if (const Value* d = o.get("defaults")) {
+      Obj lo(*d, "risk.defaults", env);
+      cfg.risk.defaults = parseLimits(lo);
+    }
+    if (const Value* a = o.get("accounts")) {
+      Obj ao(*a, "risk.accounts", env);
+      for (auto it = a->MemberBegin(); it != a->MemberEnd(); ++it) {
+        std::string name = it->name.GetString();
+        ao.get(name);
+        Obj lo(it->value, "risk.accounts." + name, env);
+        cfg.risk.accounts[Account(name)] = parseLimits(lo);
+      }
+    }
+  }
+  return cfg;
+}
+
+GatewayConfig loadConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path + ": cannot open config file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  try {
+    std::string base = fs::absolute(fs::path(path)).parent_path().string();
+    GatewayConfig cfg = parseConfig(ss.str(), base);
+    cfg.path = path;
+    return cfg;
+  } catch (const ConfigError& e) {
+    throw ConfigError(path + ": " + e.what());
+  }
+}
+
+}  // namespace fixgw::config

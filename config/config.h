@@ -1,0 +1,90 @@
+// The gateway's configuration: one JSON file (see config/fixgw.json) parsed
+// with RapidJSON into plain structs. Strings may reference the environment
+// as ${NAME} or ${NAME:-default}, which is how secrets stay out of the repo.
+// Unknown keys are errors, and every error names the key path
+// ("risk.defaults.max_notional: expected a decimal string, got ...").
+// Relative paths are resolved against the config file's folder.
+//
+// Thread-safety: load once at start-up; the result is a value.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/instrument.h"
+#include "risk/risk.h"
+#include "router/routing.h"
+#include "router/venue_registry.h"
+
+namespace fixgw::config {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct FixSessionCfg {
+  std::string beginString;   // "FIX.4.4" or "FIX.4.2"
+  std::string targetCompId;  // the client's SenderCompID
+};
+
+struct FixCfg {
+  std::string host = "127.0.0.1";
+  int port = 9878;
+  std::string senderCompId = "FIXGW";
+  std::vector<FixSessionCfg> sessions;
+  std::string specDir;  // FIX42.xml / FIX44.xml
+  std::string storeType = "file";
+  std::string storePath;
+  std::string logPath;  // empty: no FIX message log files
+  int heartBtInt = 30;
+  bool resetOnLogon = true;
+};
+
+struct DatabaseCfg {
+  std::string conninfo;  // libpq; FIXGW_DB overrides
+  std::string schemaDir;
+  size_t maxBatch = 2000;
+  int64_t flushIntervalNanos = 2'000'000;
+};
+
+struct VenueCfg {
+  std::string name;
+  std::string type;
+  router::VenueParams params;
+};
+
+struct LoggingCfg {
+  std::string level = "info";
+  std::string file;  // empty: stderr only
+};
+
+struct GatewayConfig {
+  std::string path;  // the file it came from
+  FixCfg fix;
+  DatabaseCfg database;
+  InstrumentMaster instruments;
+  risk::RiskConfig risk;
+  router::RoutingConfig routing;
+  std::vector<VenueCfg> venues;
+  LoggingCfg logging;
+};
+
+// Throws ConfigError naming the file and key.
+GatewayConfig loadConfig(const std::string& path);
+// Parses JSON text; baseDir resolves relative paths. getenv is injectable for tests.
+using EnvLookup = std::optional<std::string> (*)(const std::string&);
+GatewayConfig parseConfig(const std::string& json, const std::string& baseDir,
+                          EnvLookup env = nullptr);
+
+// Replaces ${NAME} / ${NAME:-default}; throws ConfigError naming keyPath when a
+// variable is unset and has no default.
+std::string substituteEnv(const std::string& s, const std::string& keyPath, EnvLookup env);
+
+// "password=..." in a libpq conninfo replaced by "password=***" for logs.
+std::string redactConninfo(const std::string& conninfo);
+
+}  // namespace fixgw::config

@@ -1,0 +1,739 @@
+#include "router/engine.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace fixgw::router {
+
+namespace {
+const ClOrdId kNone("NONE");
+}
+
+std::string IdGenerator::prefixFromTime(WallNanos now) {
+  uint64_t ms = static_cast<uint64_t>(now / 1'000'000);
+  static const char* digits = "0123456789abcdefghijklmnopqrstuvwxyz";
+  std::string s;
+  do {
+    s.insert(s.begin(), digits[ms % 36]);
+    ms /= 36;
+  } while (ms);
+  return s;
+}
+
+Engine::Engine(Executor& loop, const Clock& clock, risk::RiskEngine& risk, RoutingTable routing,
+               std::map<VenueId, VenueAdapter*> venues, Journal& journal, ReportSink& reports,
+               std::string idPrefix)
+    : loop_(loop),
+      clock_(clock),
+      risk_(risk),
+      routing_(std::move(routing)),
+      venues_(std::move(venues)),
+      journal_(journal),
+      reports_(reports),
+      ids_(std::move(idPrefix)) {}
+
+// ---------------------------------------------------------------- ports
+
+void Engine::submit(Command c) {
+  loop_.post([this, c = std::move(c)]() mutable { handle(c); });
+}
+
+void Engine::sessionLoggedOn(const SessionKey& s) {
+  loop_.post([this, s] { journal_.append(SessionEventRec{s, "LOGON", clock_.wallNow()}); });
+}
+
+void Engine::sessionLoggedOut(const SessionKey& s) {
+  loop_.post([this, s] { journal_.append(SessionEventRec{s, "LOGOUT", clock_.wallNow()}); });
+}
+
+void Engine::onVenueEvent(VenueEvent e) {
+  loop_.post([this, e = std::move(e)] { handleVenueEvent(e); });
+}
+
+void Engine::handle(Command& c) {
+  ++stats_.commands;
+  std::visit(
+      [this](auto& cmd) {
+        using T = std::decay_t<decltype(cmd)>;
+        if constexpr (std::is_same_v<T, NewOrder>) onNew(cmd);
+        else if constexpr (std::is_same_v<T, CancelOrder>) onCancel(cmd);
+        else if constexpr (std::is_same_v<T, ReplaceOrder>) onReplace(cmd);
+        else if constexpr (std::is_same_v<T, StatusRequest>) onStatus(cmd);
+        else onMassCancel(cmd);
+      },
+      c);
+}
+
+// ---------------------------------------------------------------- index
+
+ParentOrder* Engine::lookup(const SessionKey& s, const ClOrdId& id) {
+  auto si = clOrdIndex_.find(s);
+  if (si == clOrdIndex_.end()) return nullptr;
+  auto it = si->second.find(id);
+  if (it == si->second.end()) return nullptr;
+  auto oi = orders_.find(it->second);
+  return oi == orders_.end() ? nullptr : &oi->second;
+}
+
+const ParentOrder* Engine::find(const SessionKey& s, const ClOrdId& id) const {
+  return const_cast<Engine*>(this)->lookup(s, id);
+}
+
+const ParentOrder* Engine::find(const OrderId& id) const {
+  auto it = orders_.find(id);
+  return it == orders_.end() ? nullptr : &it->second;
+}
+
+size_t Engine::openOrders() const {
+  size_t n = 0;
+  for (const auto& [id, p] : orders_) n += p.isOpen() ? 1 : 0;
+  return n;
+}
+
+void Engine::index(const SessionKey& s, const ClOrdId& id, const OrderId& o) {
+  clOrdIndex_[s].emplace(id, o);
+}
+
+bool Engine::clOrdIdUsed(const SessionKey& s, const ClOrdId& id) const {
+  auto si = clOrdIndex_.find(s);
+  return si != clOrdIndex_.end() && si->second.count(id) > 0;
+}
+
+ChildOrder* Engine::openChild(ParentOrder& p) {
+  for (auto it = p.children.rbegin(); it != p.children.rend(); ++it) {
+    auto ci = children_.find(*it);
+    if (ci != children_.end() && !isTerminal(ci->second.status)) return &ci->second;
+  }
+  return nullptr;
+}
+
+// ---------------------------------------------------------------- journal + reports
+
+ExecReport Engine::report(const ParentOrder& p, ExecType et) {
+  ExecReport r;
+  r.session = p.session;
+  r.orderId = p.orderId;
+  r.execId = ids_.nextExecId();
+  r.clOrdId = p.clOrdId;
+  r.origClOrdId = p.origClOrdId;
+  r.execType = et;
+  r.ordStatus = p.status();
+  r.account = p.account;
+  r.symbol = p.symbol;
+  r.side = p.side;
+  r.ordType = p.ordType;
+  r.tif = p.tif;
+  r.orderQty = p.qty;
+  r.price = p.price;
+  r.leavesQty = p.leavesQty();
+  r.cumQty = p.cumQty;
+  r.avgPx = p.avgPx;
+  r.transactTime = clock_.wallNow();
+  return r;
+}
+
+void Engine::journalOrder(const ParentOrder& p, const std::string& rawFix) {
+  OrderRec o;
+  o.orderId = p.orderId;
+  o.session = p.session;
+  o.clOrdId = p.clOrdId;
+  o.origClOrdId = p.origClOrdId;
+  o.account = p.account;
+  o.symbol = p.symbol;
+  o.side = p.side;
+  o.ordType = p.ordType;
+  o.tif = p.tif;
+  o.qty = p.qty;
+  o.price = p.price;
+  o.status = p.status();
+  o.cumQty = p.cumQty;
+  o.leavesQty = p.leavesQty();
+  o.avgPx = p.avgPx;
+  if (!p.venue.empty()) o.venue = p.venue;
+  o.rawFix = rawFix;
+  o.createdAt = p.createdAt;
+  o.updatedAt = clock_.wallNow();
+  journal_.append(std::move(o));
+}
+
+void Engine::journalChild(const ChildOrder& c, const ParentOrder& p) {
+  OrderRec o;
+  o.orderId = OrderId(c.id.str());
+  o.parentOrderId = p.orderId;
+  o.session = p.session;
+  o.clOrdId = ClOrdId(c.id.str());
+  o.account = p.account;
+  o.symbol = p.symbol;
+  o.side = p.side;
+  o.ordType = p.ordType;
+  o.tif = p.tif;
+  o.qty = c.qty;
+  o.price = c.price;
+  o.status = c.status;
+  o.cumQty = c.cumQty;
+  o.leavesQty = isTerminal(c.status) ? Qty{} : c.qty - c.cumQty;
+  o.venue = c.venue;
+  if (!c.venueOrderId.empty()) o.venueOrderId = c.venueOrderId;
+  o.createdAt = p.createdAt;
+  o.updatedAt = clock_.wallNow();
+  journal_.append(std::move(o));
+}
+
+void Engine::journalEvent(const ParentOrder& p, const char* eventType, const ExecReport* r,
+                          const std::string& reasonCode, const std::string& text,
+                          const std::string& rawFix, const ChildOrder* child) {
+  OrderEventRec e;
+  e.seq = ++eventSeq_;
+  e.orderId = p.orderId;
+  if (child) e.childOrderId = OrderId(child->id.str());
+  e.session = p.session;
+  e.clOrdId = r ? r->clOrdId : p.clOrdId;
+  e.origClOrdId = r ? r->origClOrdId : p.origClOrdId;
+  e.eventType = eventType;
+  if (r) {
+    e.execType = r->execType;
+    e.execId = r->execId;
+    e.lastQty = r->lastQty;
+    e.lastPx = r->lastPx;
+  }
+  e.status = r ? r->ordStatus : p.status();
+  e.qty = p.qty;
+  e.price = p.price;
+  e.cumQty = p.cumQty;
+  e.leavesQty = p.leavesQty();
+  e.avgPx = p.avgPx;
+  e.reasonCode = reasonCode;
+  e.text = text;
+  e.rawFix = rawFix;
+  e.ts = r ? r->transactTime : clock_.wallNow();
+  journal_.append(std::move(e));
+}
+
+void Engine::emit(ParentOrder& p, ExecReport&& r, const char* eventType,
+                  const std::string& reasonCode, const std::string& rawFix,
+                  const ChildOrder* child) {
+  journalOrder(p);
+  journalEvent(p, eventType, &r, reasonCode, r.text, rawFix, child);
+  if (r.execType == ExecType::Trade) {
+    ExecutionRec x;
+    x.execId = r.execId;
+    x.orderId = p.orderId;
+    if (child) x.childOrderId = OrderId(child->id.str());
+    x.session = p.session;
+    x.clOrdId = r.clOrdId;
+    x.account = p.account;
+    x.symbol = p.symbol;
+    x.side = p.side;
+    x.lastQty = r.lastQty;
+    x.lastPx = r.lastPx;
+    x.cumQty = r.cumQty;
+    x.leavesQty = r.leavesQty;
+    x.avgPx = r.avgPx;
+    if (!p.venue.empty()) x.venue = p.venue;
+    x.ts = r.transactTime;
+    journal_.append(std::move(x));
+  }
+  ++stats_.reports;
+  reports_.deliver(r);
+}
+
+// ---------------------------------------------------------------- new order
+
+void Engine::rejectNew(ParentOrder& p, const std::string& rule, OrdRejReason reason,
+                       const std::string& text) {
+  p.baseStatus = OrdStatus::Rejected;
+  ExecReport r = report(p, ExecType::Rejected);
+  r.ordRejReason = reason;
+  r.text = text;
+  ++stats_.riskRejects;
+  emit(p, std::move(r), "REJECTED", rule, {});
+}
+
+void Engine::onNew(NewOrder& n) {
+  const SessionKey& s = n.hdr.session;
+  if (ParentOrder* existing = lookup(s, n.clOrdId)) {
+    if (n.possResend) {
+      // A resend of an order we already have: answer with its status, never a second order.
+      ExecReport r = report(*existing, ExecType::OrderStatus);
+      r.possResend = true;
+      r.text = "PossResend: order already received";
+      journalEvent(*existing, "POSS_RESEND_DUPLICATE", &r, {}, r.text, n.hdr.rawFix, nullptr);
+      ++stats_.reports;
+      reports_.deliver(r);
+      return;
+    }
+  }
+
+  ParentOrder p;
+  p.orderId = ids_.nextOrderId();
+  p.session = s;
+  p.clOrdId = n.clOrdId;
+  p.account = n.account;
+  p.symbol = n.symbol;
+  p.side = n.side;
+  p.ordType = n.ordType;
+  p.tif = n.tif;
+  p.qty = n.qty;
+  p.price = n.price;
+  p.createdAt = n.hdr.receivedAt ? n.hdr.receivedAt : clock_.wallNow();
+
+  const bool duplicate = clOrdIdUsed(s, n.clOrdId);
+  auto [it, inserted] = orders_.emplace(p.orderId, std::move(p));
+  ParentOrder& po = it->second;
+  journalOrder(po, n.hdr.rawFix);
+  journalEvent(po, "RECEIVED", nullptr, {}, {}, n.hdr.rawFix, nullptr);
+
+  if (duplicate) {
+    // The index keeps pointing at the first order with this ClOrdID.
+    rejectNew(po, "DUPLICATE_CLORDID", OrdRejReason::DuplicateOrder,
+              fmt::format("DUPLICATE_CLORDID: ClOrdID (11) '{}' was already used in this session",
+                          n.clOrdId.str()));
+    return;
+  }
+  index(s, n.clOrdId, po.orderId);
+
+  risk::OrderIntent intent{po.account, po.symbol, po.side, po.ordType, po.qty, po.price};
+  risk::RiskDecision d = risk_.checkNew(intent);
+  if (!d.accepted) {
+    rejectNew(po, d.rule, d.reason, d.text);
+    return;
+  }
+
+  RouteResult route = routing_.route(po.symbol, po.account, n.exDestination);
+  VenueAdapter* venue = nullptr;
+  if (route.venue) {
+    auto vi = venues_.find(*route.venue);
+    if (vi != venues_.end()) venue = vi->second;
+    else route.error = "routing names venue '" + route.venue->str() + "' which is not running";
+  }
+  if (!venue) {
+    rejectNew(po, "NO_ROUTE", OrdRejReason::BrokerOption, "NO_ROUTE: " + route.error);
+    return;
+  }
+
+  po.venue = *route.venue;
+  ChildOrder c;
+  c.id = ids_.nextChildId();
+  c.parent = po.orderId;
+  c.venue = po.venue;
+  c.qty = po.qty;
+  c.price = po.price;
+  po.children.push_back(c.id);
+  auto [ci, cins] = children_.emplace(c.id, std::move(c));
+  ChildOrder& child = ci->second;
+  journalChild(child, po);
+  journalEvent(po, "ROUTED", nullptr, {}, "to " + po.venue.str(), {}, &child);
+
+  VenueNewOrder vo;
+  vo.childId = child.id;
+  vo.symbol = po.symbol;
+  vo.side = po.side;
+  vo.ordType = po.ordType;
+  vo.tif = po.tif;
+  vo.qty = child.qty;
+  vo.price = child.price;
+  vo.account = po.account;
+  venue->submit(vo);
+}
+
+// ---------------------------------------------------------------- cancel / replace
+
+void Engine::cancelReject(const SessionKey& s, const ParentOrder* p, const ClOrdId& clOrdId,
+                          const ClOrdId& origClOrdId, bool replace, int reason,
+                          const std::string& text, const std::string& rule,
+                          const std::string& rawFix) {
+  CancelReject cr;
+  cr.session = s;
+  if (p) cr.orderId = p->orderId;
+  cr.clOrdId = clOrdId;
+  cr.origClOrdId = origClOrdId;
+  cr.ordStatus = p ? p->status() : OrdStatus::Rejected;
+  cr.responseToReplace = replace;
+  cr.cxlRejReason = reason;
+  cr.text = text;
+  cr.transactTime = clock_.wallNow();
+  const char* ev = replace ? "REPLACE_REJECT" : "CANCEL_REJECT";
+  if (p) {
+    journalEvent(*p, ev, nullptr, rule, text, rawFix, nullptr);
+  } else {
+    // No order to hang it on; the audit trail still records the attempt.
+    OrderEventRec e;
+    e.seq = ++eventSeq_;
+    e.orderId = OrderId("NONE");
+    e.session = s;
+    e.clOrdId = clOrdId;
+    e.origClOrdId = origClOrdId;
+    e.eventType = ev;
+    e.status = OrdStatus::Rejected;
+    e.reasonCode = rule;
+    e.text = text;
+    e.rawFix = rawFix;
+    e.ts = cr.transactTime;
+    journal_.append(std::move(e));
+  }
+  ++stats_.reports;
+  reports_.deliver(cr);
+}
+
+void Engine::onCancel(CancelOrder& c) {
+  const SessionKey& s = c.hdr.session;
+  ParentOrder* p = lookup(s, c.origClOrdId);
+  if (!p) {
+    cancelReject(s, nullptr, c.clOrdId, c.origClOrdId, false, 1,
+                 fmt::format("Unknown order: OrigClOrdID (41) '{}'", c.origClOrdId.str()),
+                 "UNKNOWN_ORDER", c.hdr.rawFix);
+    return;
+  }
+  if (clOrdIdUsed(s, c.clOrdId)) {
+    cancelReject(s, p, c.clOrdId, c.origClOrdId, false, 6,
+                 fmt::format("Duplicate ClOrdID (11) '{}'", c.clOrdId.str()), "DUPLICATE_CLORDID",
+                 c.hdr.rawFix);
+    return;
+  }
+  index(s, c.clOrdId, p->orderId);
+  if (!p->isOpen()) {
+    cancelReject(s, p, c.clOrdId, c.origClOrdId, false, 0,
+                 fmt::format("Too late to cancel: order is {}", toString(p->baseStatus)),
+                 "TOO_LATE", c.hdr.rawFix);
+    return;
+  }
+  if (p->pending) {
+    cancelReject(s, p, c.clOrdId, c.origClOrdId, false, 3,
+                 fmt::format("Order already has a pending {} (ClOrdID '{}')",
+                             p->pending->kind == PendingRequest::Kind::Cancel ? "cancel" : "replace",
+                             p->pending->clOrdId.str()),
+                 "PENDING", c.hdr.rawFix);
+    return;
+  }
+  PendingRequest pr;
+  pr.kind = PendingRequest::Kind::Cancel;
+  pr.clOrdId = c.clOrdId;
+  pr.origClOrdId = p->clOrdId;
+  pr.rawFix = c.hdr.rawFix;
+  p->pending = std::move(pr);
+  ExecReport r = report(*p, ExecType::PendingCancel);
+  r.clOrdId = c.clOrdId;
+  r.origClOrdId = p->clOrdId;
+  emit(*p, std::move(r), "CANCEL_REQUESTED", {}, c.hdr.rawFix);
+  dispatchPending(*p);
+}
+
+void Engine::onReplace(ReplaceOrder& rq) {
+  const SessionKey& s = rq.hdr.session;
+  ParentOrder* p = lookup(s, rq.origClOrdId);
+  auto reject = [&](int reason, const std::string& text, const std::string& rule) {
+    cancelReject(s, p, rq.clOrdId, rq.origClOrdId, true, reason, text, rule, rq.hdr.rawFix);
+  };
+  if (!p) {
+    reject(1, fmt::format("Unknown order: OrigClOrdID (41) '{}'", rq.origClOrdId.str()),
+           "UNKNOWN_ORDER");
+    return;
+  }
+  if (clOrdIdUsed(s, rq.clOrdId)) {
+    reject(6, fmt::format("Duplicate ClOrdID (11) '{}'", rq.clOrdId.str()), "DUPLICATE_CLORDID");
+    return;
+  }
+  index(s, rq.clOrdId, p->orderId);
+  if (!p->isOpen()) {
+    reject(0, fmt::format("Too late to replace: order is {}", toString(p->baseStatus)),
+           "TOO_LATE");
+    return;
+  }
+  if (p->pending) {
+    reject(3, fmt::format("Order already has a pending {} (ClOrdID '{}')",
+                          p->pending->kind == PendingRequest::Kind::Cancel ? "cancel" : "replace",
+                          p->pending->clOrdId.str()),
+           "PENDING");
+    return;
+  }
+  if (rq.symbol != p->symbol) {
+    reject(99, fmt::format("Symbol (55) cannot change on replace ('{}' -> '{}')", p->symbol.str(),
+                           rq.symbol.str()),
+           "UNSUPPORTED_CHANGE");
+    return;
+  }
+  if (rq.side != p->side) {
+    reject(99, "Side (54) cannot change on replace", "UNSUPPORTED_CHANGE");
+    return;
+  }
+  if (rq.ordType != p->ordType) {
+    reject(99, "OrdType (40) cannot change on replace", "UNSUPPORTED_CHANGE");
+    return;
+  }
+  if (rq.qty <= p->cumQty) {
+    reject(99,
+           fmt::format("OrderQty (38) {} must exceed CumQty {}", rq.qty.str(), p->cumQty.str()),
+           "QTY_NOT_ABOVE_CUM");
+    return;
+  }
+  std::optional<Price> newPrice = p->ordType == OrdType::Limit ? rq.price : std::nullopt;
+  risk::OrderIntent intent{p->account, p->symbol, p->side, p->ordType, rq.qty, newPrice};
+  risk::RiskDecision d = risk_.checkReplace(intent);
+  if (!d.accepted) {
+    ++stats_.riskRejects;
+    reject(99, d.text, d.rule);
+    return;
+  }
+  PendingRequest pr;
+  pr.kind = PendingRequest::Kind::Replace;
+  pr.clOrdId = rq.clOrdId;
+  pr.origClOrdId = p->clOrdId;
+  pr.newQty = rq.qty;
+  pr.newPrice = newPrice;
+  pr.rawFix = rq.hdr.rawFix;
+  p->pending = std::move(pr);
+  ExecReport r = report(*p, ExecType::PendingReplace);
+  r.clOrdId = rq.clOrdId;
+  r.origClOrdId = p->clOrdId;
+  emit(*p, std::move(r), "REPLACE_REQUESTED", {}, rq.hdr.rawFix);
+  dispatchPending(*p);
+}
+
+void Engine::dispatchPending(ParentOrder& p) {
+  if (!p.pending || p.pending->sentToVenue) return;
+  ChildOrder* c = openChild(p);
+  if (!c) return;
+  if (!c->acked) return;  // sent when the venue acknowledges the order
+  auto vi = venues_.find(c->venue);
+  if (vi == venues_.end()) return;
+  p.pending->sentToVenue = true;
+  if (p.pending->kind == PendingRequest::Kind::Cancel) {
+    vi->second->cancel(VenueCancel{c->id, c->venueOrderId, p.symbol, p.side});
+  } else {
+    VenueReplace vr;
+    vr.childId = c->id;
+    vr.venueOrderId = c->venueOrderId;
+    vr.symbol = p.symbol;
+    vr.side = p.side;
+    // Direct routing: the child carries the whole parent quantity.
+    vr.newQty = p.pending->newQty - p.cumQty + c->cumQty;
+    vr.newPrice = p.pending->newPrice;
+    vi->second->replace(vr);
+  }
+}
+
+// ---------------------------------------------------------------- status / mass cancel
+
+void Engine::onStatus(StatusRequest& sr) {
+  const SessionKey& s = sr.hdr.session;
+  ParentOrder* p = lookup(s, sr.clOrdId);
+  if (!p && sr.orderId) {
+    auto it = orders_.find(*sr.orderId);
+    if (it != orders_.end() && it->second.session == s) p = &it->second;
+  }
+  if (!p) {
+    ExecReport r;
+    r.session = s;
+    r.orderId = OrderId("NONE");
+    r.execId = ids_.nextExecId();
+    r.clOrdId = sr.clOrdId;
+    r.execType = ExecType::OrderStatus;
+    r.ordStatus = OrdStatus::Rejected;
+    r.symbol = sr.symbol;
+    r.side = sr.side;
+    r.ordRejReason = OrdRejReason::UnknownOrder;
+    r.text = fmt::format("Unknown order: ClOrdID (11) '{}'", sr.clOrdId.str());
+    r.transactTime = clock_.wallNow();
+    ++stats_.reports;
+    reports_.deliver(r);
+    return;
+  }
+  ExecReport r = report(*p, ExecType::OrderStatus);
+  journalEvent(*p, "STATUS_REQUEST", &r, {}, {}, sr.hdr.rawFix, nullptr);
+  ++stats_.reports;
+  reports_.deliver(r);
+}
+
+void Engine::onMassCancel(MassCancel& m) {
+  const SessionKey& s = m.hdr.session;
+  MassCancelReport rep;
+  rep.session = s;
+  rep.clOrdId = m.clOrdId;
+  rep.orderId = ids_.nextOrderId();
+  rep.requestType = m.requestType;
+  rep.symbol = m.symbol;
+  rep.transactTime = clock_.wallNow();
+  if (m.requestType != '1' && m.requestType != '7') {
+    rep.response = '0';
+    rep.rejectReason = 99;
+    rep.text = fmt::format("MassCancelRequestType (530) '{}' is not supported (use 1 or 7)",
+                           m.requestType);
+    reports_.deliver(rep);
+    return;
+  }
+  if (m.requestType == '1' && !m.symbol) {
+    rep.response = '0';
+    rep.rejectReason = 99;
+    rep.text = "Symbol (55) is required for MassCancelRequestType (530) 1";
+    reports_.deliver(rep);
+    return;
+  }
+  int affected = 0;
+  std::vector<ParentOrder*> targets;
+  for (auto& [id, p] : orders_) {
+    if (p.session != s || !p.isOpen() || p.pending) continue;
+    if (m.requestType == '1' && p.symbol != *m.symbol) continue;
+    if (m.side && p.side != *m.side) continue;
+    targets.push_back(&p);
+  }
+  for (ParentOrder* p : targets) {
+    PendingRequest pr;
+    pr.kind = PendingRequest::Kind::Cancel;
+    pr.clOrdId = p->clOrdId;
+    pr.origClOrdId = p->clOrdId;
+    pr.massCancel = true;
+    pr.rawFix = m.hdr.rawFix;
+    p->pending = std::move(pr);
+    ExecReport r = report(*p, ExecType::PendingCancel);
+    emit(*p, std::move(r), "MASS_CANCEL_REQUESTED", {}, m.hdr.rawFix);
+    dispatchPending(*p);
+    ++affected;
+  }
+  rep.response = m.requestType;
+  rep.totalAffected = affected;
+  ++stats_.reports;
+  reports_.deliver(rep);
+}
+
+// ---------------------------------------------------------------- venue events
+
+void Engine::handleVenueEvent(const VenueEvent& e) {
+  ++stats_.venueEvents;
+  auto ci = children_.find(e.childId);
+  if (ci == children_.end()) {
+    ++stats_.unknownVenueEvents;
+    if (e.kind != VenueEventKind::Disconnected && e.kind != VenueEventKind::Reconnected)
+      spdlog::warn("venue {} sent {} for unknown child order '{}'", e.venue.str(),
+                   toString(e.kind), e.childId.str());
+    else
+      spdlog::info("venue {} {}: {}", e.venue.str(), toString(e.kind), e.text);
+    return;
+  }
+  ChildOrder& c = ci->second;
+  auto pi = orders_.find(c.parent);
+  if (pi == orders_.end()) return;
+  ParentOrder& p = pi->second;
+
+  switch (e.kind) {
+    case VenueEventKind::Accepted: {
+      c.acked = true;
+      c.venueOrderId = e.venueOrderId;
+      if (c.status == OrdStatus::PendingNew) c.status = OrdStatus::New;
+      journalChild(c, p);
+      if (p.baseStatus == OrdStatus::PendingNew) {
+        p.baseStatus = OrdStatus::New;
+        emit(p, report(p, ExecType::New), "NEW", {}, {}, &c);
+      }
+      dispatchPending(p);
+      break;
+    }
+    case VenueEventKind::Rejected: {
+      c.status = OrdStatus::Rejected;
+      journalChild(c, p);
+      std::optional<PendingRequest> pend = std::move(p.pending);
+      p.pending.reset();
+      p.baseStatus = OrdStatus::Rejected;
+      ExecReport r = report(p, ExecType::Rejected);
+      r.ordRejReason = OrdRejReason::BrokerOption;
+      r.text = "Venue " + c.venue.str() + " rejected: " + e.text;
+      emit(p, std::move(r), "VENUE_REJECT", "VENUE_REJECT", {}, &c);
+      if (pend && !pend->massCancel)
+        cancelReject(p.session, &p, pend->clOrdId, pend->origClOrdId,
+                     pend->kind == PendingRequest::Kind::Replace, 0,
+                     "Too late: order was rejected by the venue", "TOO_LATE", {});
+      break;
+    }
+    case VenueEventKind::Fill: {
+      c.cumQty += e.lastQty;
+      if (c.cumQty >= c.qty) c.status = OrdStatus::Filled;
+      else c.status = OrdStatus::PartiallyFilled;
+      journalChild(c, p);
+      if (p.cumQty + e.lastQty > p.qty)
+        spdlog::error("overfill on order {}: cum {} + last {} > qty {} (venue {}); booking it",
+                      p.orderId.str(), p.cumQty.str(), e.lastQty.str(), p.qty.str(),
+                      c.venue.str());
+      p.cumQty += e.lastQty;
+      p.rawNotional += rawProduct(e.lastPx, e.lastQty);
+      p.avgPx = averageFromRaw(p.rawNotional, p.cumQty);
+      p.baseStatus = p.cumQty >= p.qty ? OrdStatus::Filled : OrdStatus::PartiallyFilled;
+      risk_.onTrade(p.symbol, e.lastPx);
+      ExecReport r = report(p, ExecType::Trade);
+      r.lastQty = e.lastQty;
+      r.lastPx = e.lastPx;
+      r.lastMkt = c.venue;
+      emit(p, std::move(r), "FILL", {}, {}, &c);
+      break;
+    }
+    case VenueEventKind::Canceled:
+    case VenueEventKind::Expired: {
+      c.status = e.kind == VenueEventKind::Expired ? OrdStatus::Expired : OrdStatus::Canceled;
+      journalChild(c, p);
+      std::optional<PendingRequest> pend = std::move(p.pending);
+      p.pending.reset();
+      if (pend && pend->kind == PendingRequest::Kind::Replace)
+        cancelReject(p.session, &p, pend->clOrdId, pend->origClOrdId, true, 0,
+                     "Too late to replace: the venue canceled the order", "TOO_LATE", {});
+      // IOC/FOK remainders and requested cancels report as Canceled; a venue
+      // expiry of a resting order (end of day) reports as Expired.
+      const bool expired = e.kind == VenueEventKind::Expired && !pend &&
+                           p.tif != TimeInForce::Ioc && p.tif != TimeInForce::Fok &&
+                           p.ordType != OrdType::Market;
+      p.baseStatus = expired ? OrdStatus::Expired : OrdStatus::Canceled;
+      ExecReport r = report(p, expired ? ExecType::Expired : ExecType::Canceled);
+      if (pend && pend->kind == PendingRequest::Kind::Cancel) {
+        r.clOrdId = pend->clOrdId;
+        r.origClOrdId = pend->origClOrdId;
+        if (!pend->massCancel) {
+          p.origClOrdId = pend->origClOrdId;
+          p.clOrdId = pend->clOrdId;
+        }
+      } else {
+        r.text = e.text;
+      }
+      emit(p, std::move(r), expired ? "EXPIRED" : "CANCELED", {}, {}, &c);
+      break;
+    }
+    case VenueEventKind::Replaced: {
+      c.qty = e.newQty.isPositive() ? e.newQty : c.qty;
+      if (e.newPrice) c.price = e.newPrice;
+      journalChild(c, p);
+      if (!p.pending || p.pending->kind != PendingRequest::Kind::Replace) {
+        spdlog::warn("venue {} replaced child {} with no replace pending", c.venue.str(),
+                     c.id.str());
+        break;
+      }
+      PendingRequest pend = std::move(*p.pending);
+      p.pending.reset();
+      p.origClOrdId = p.clOrdId;
+      p.clOrdId = pend.clOrdId;
+      p.qty = pend.newQty;
+      if (pend.newPrice) p.price = pend.newPrice;
+      p.baseStatus = p.cumQty >= p.qty ? OrdStatus::Filled
+                     : p.cumQty.isPositive() ? OrdStatus::PartiallyFilled
+                                             : OrdStatus::New;
+      emit(p, report(p, ExecType::Replaced), "REPLACED", {}, {}, &c);
+      break;
+    }
+    case VenueEventKind::CancelRejected:
+    case VenueEventKind::ReplaceRejected: {
+      if (!p.pending) break;
+      PendingRequest pend = std::move(*p.pending);
+      p.pending.reset();
+      journalOrder(p);
+      const bool replace = pend.kind == PendingRequest::Kind::Replace;
+      if (pend.massCancel) {
+        journalEvent(p, "CANCEL_REJECT", nullptr, "VENUE_CANCEL_REJECT", e.text, {}, &c);
+        break;
+      }
+      cancelReject(p.session, &p, pend.clOrdId, pend.origClOrdId, replace, p.isOpen() ? 99 : 0,
+                   "Venue " + c.venue.str() + ": " + e.text,
+                   replace ? "VENUE_REPLACE_REJECT" : "VENUE_CANCEL_REJECT", {});
+      break;
+    }
+    case VenueEventKind::Disconnected:
+    case VenueEventKind::Reconnected:
+      break;
+  }
+}
+
+}  // namespace fixgw::router

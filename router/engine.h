@@ -1,0 +1,121 @@
+// The engine: the order state machine and routing core. It owns every parent
+// and child order and runs on ONE thread (the Executor given to it): FIX
+// session threads and venue threads only post() into it, so risk, router and
+// (later) algos need no locks.
+//
+// Commands come in through CommandSink (from the FIX acceptor); venue events
+// through VenueEventSink (from adapters). Every state change is appended to
+// the Journal before the matching report goes to the ReportSink, so every
+// ExecutionReport the gateway sends can be re-derived from the journal.
+//
+// Thread-safety: submit(), onVenueEvent(), sessionLoggedOn/Out() are safe
+// from any thread (they post). Everything else runs on the engine thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/commands.h"
+#include "core/executor.h"
+#include "core/journal.h"
+#include "core/reports.h"
+#include "core/venue.h"
+#include "risk/risk.h"
+#include "router/order.h"
+#include "router/routing.h"
+
+namespace fixgw::router {
+
+// Ids unique across restarts: a prefix from the start time (base 36 ms) and a
+// counter. OrderIds are short enough for any FIX client's tag 37.
+class IdGenerator {
+ public:
+  explicit IdGenerator(std::string prefix) : prefix_(std::move(prefix)) {}
+  static std::string prefixFromTime(WallNanos now);
+  OrderId nextOrderId() { return OrderId(prefix_ + "-" + std::to_string(++orders_)); }
+  ExecId nextExecId() { return ExecId(prefix_ + "-X" + std::to_string(++execs_)); }
+  ChildOrderId nextChildId() { return ChildOrderId(prefix_ + "-C" + std::to_string(++children_)); }
+
+ private:
+  std::string prefix_;
+  uint64_t orders_ = 0, execs_ = 0, children_ = 0;
+};
+
+struct EngineStats {
+  uint64_t commands = 0, venueEvents = 0, reports = 0, riskRejects = 0, unknownVenueEvents = 0;
+};
+
+class Engine final : public CommandSink, public VenueEventSink {
+ public:
+  Engine(Executor& loop, const Clock& clock, risk::RiskEngine& risk, RoutingTable routing,
+         std::map<VenueId, VenueAdapter*> venues, Journal& journal, ReportSink& reports,
+         std::string idPrefix);
+
+  // CommandSink / VenueEventSink: post to the engine thread.
+  void submit(Command c) override;
+  void sessionLoggedOn(const SessionKey& s) override;
+  void sessionLoggedOut(const SessionKey& s) override;
+  void onVenueEvent(VenueEvent e) override;
+
+  // Engine thread.
+  void handle(Command& c);
+  void handleVenueEvent(const VenueEvent& e);
+  const ParentOrder* find(const SessionKey& s, const ClOrdId& id) const;
+  const ParentOrder* find(const OrderId& id) const;
+  size_t openOrders() const;
+  const EngineStats& stats() const { return stats_; }
+
+ private:
+  void onNew(NewOrder& n);
+  void onCancel(CancelOrder& c);
+  void onReplace(ReplaceOrder& r);
+  void onStatus(StatusRequest& s);
+  void onMassCancel(MassCancel& m);
+
+  ParentOrder* lookup(const SessionKey& s, const ClOrdId& id);
+  void index(const SessionKey& s, const ClOrdId& id, const OrderId& o);
+  bool clOrdIdUsed(const SessionKey& s, const ClOrdId& id) const;
+
+  void rejectNew(ParentOrder& p, const std::string& rule, OrdRejReason reason,
+                 const std::string& text);
+  void dispatchPending(ParentOrder& p);
+  void cancelReject(const SessionKey& s, const ParentOrder* p, const ClOrdId& clOrdId,
+                    const ClOrdId& origClOrdId, bool replace, int reason, const std::string& text,
+                    const std::string& rule, const std::string& rawFix);
+  ChildOrder* openChild(ParentOrder& p);
+
+  // Builds a report from the parent's current state with a fresh ExecID.
+  ExecReport report(const ParentOrder& p, ExecType et);
+  // Journals the order row, the event, and sends the report.
+  void emit(ParentOrder& p, ExecReport&& r, const char* eventType, const std::string& reasonCode,
+            const std::string& rawFix, const ChildOrder* child = nullptr);
+  void journalOrder(const ParentOrder& p, const std::string& rawFix = {});
+  void journalChild(const ChildOrder& c, const ParentOrder& p);
+  void journalEvent(const ParentOrder& p, const char* eventType, const ExecReport* r,
+                    const std::string& reasonCode, const std::string& text,
+                    const std::string& rawFix, const ChildOrder* child);
+
+  Executor& loop_;
+  const Clock& clock_;
+  risk::RiskEngine& risk_;
+  RoutingTable routing_;
+  std::map<VenueId, VenueAdapter*> venues_;
+  Journal& journal_;
+  ReportSink& reports_;
+  IdGenerator ids_;
+  int64_t eventSeq_ = 0;
+
+  std::unordered_map<OrderId, ParentOrder> orders_;
+  std::unordered_map<ChildOrderId, ChildOrder> children_;
+  // Every ClOrdID a session has used (orders, cancels, replaces) -> its order.
+  std::unordered_map<SessionKey, std::unordered_map<ClOrdId, OrderId>> clOrdIndex_;
+  EngineStats stats_;
+};
+
+}  // namespace fixgw::router

@@ -1,0 +1,80 @@
+// Parent and child orders as the router keeps them. A parent is what the
+// client sent; a child is what went to a venue. Direct routing is one parent
+// with one child; an algo will make many. Fills on children roll up into the
+// parent's CumQty/AvgPx/LeavesQty.
+//
+// Thread-safety: engine thread only.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/fixed.h"
+#include "core/ids.h"
+#include "core/types.h"
+
+namespace fixgw::router {
+
+// A cancel or replace the client asked for that the venue has not answered.
+struct PendingRequest {
+  enum class Kind : uint8_t { Cancel, Replace } kind = Kind::Cancel;
+  ClOrdId clOrdId;      // the request's own ClOrdID (tag 11)
+  ClOrdId origClOrdId;  // the ClOrdID it referred to
+  Qty newQty;           // replace
+  std::optional<Price> newPrice;
+  bool sentToVenue = false;  // false while waiting for the venue's ack of the new order
+  bool massCancel = false;
+  std::string rawFix;
+};
+
+struct ChildOrder {
+  ChildOrderId id;
+  OrderId parent;
+  VenueId venue;
+  VenueOrderId venueOrderId;
+  Qty qty;
+  std::optional<Price> price;
+  Qty cumQty;
+  OrdStatus status = OrdStatus::PendingNew;
+  bool acked = false;
+};
+
+struct ParentOrder {
+  OrderId orderId;
+  SessionKey session;
+  ClOrdId clOrdId;  // current (the last accepted replace's id)
+  std::optional<ClOrdId> origClOrdId;
+  Account account;
+  Symbol symbol;
+  Side side = Side::Buy;
+  OrdType ordType = OrdType::Limit;
+  TimeInForce tif = TimeInForce::Day;
+  Qty qty;
+  std::optional<Price> price;
+  // Status without any pending cancel/replace overlay.
+  OrdStatus baseStatus = OrdStatus::PendingNew;
+  Qty cumQty;
+  __int128 rawNotional = 0;  // sum of lastPx*lastQty at scale 1e-16, exact
+  Price avgPx;
+  VenueId venue;
+  std::vector<ChildOrderId> children;
+  std::optional<PendingRequest> pending;
+  WallNanos createdAt = 0;
+
+  Qty leavesQty() const {
+    return isTerminal(baseStatus) ? Qty{} : qty - cumQty;
+  }
+  // What tag 39 says: a pending cancel/replace outranks working states (FIX
+  // precedence), but a completed fill or other terminal state is reported as is.
+  OrdStatus status() const {
+    if (pending && !isTerminal(baseStatus))
+      return pending->kind == PendingRequest::Kind::Cancel ? OrdStatus::PendingCancel
+                                                           : OrdStatus::PendingReplace;
+    return baseStatus;
+  }
+  bool isOpen() const { return !isTerminal(baseStatus); }
+};
+
+}  // namespace fixgw::router

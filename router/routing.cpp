@@ -1,0 +1,24 @@
+#include "router/routing.h"
+
+namespace fixgw::router {
+
+RoutingTable::RoutingTable(RoutingConfig cfg, std::set<VenueId> knownVenues)
+    : cfg_(std::move(cfg)), known_(std::move(knownVenues)) {}
+
+RouteResult RoutingTable::route(const Symbol& s, const Account& a,
+                                const std::optional<VenueId>& exDest) const {
+  for (const auto& r : cfg_.rules) {
+    if (r.symbol && *r.symbol != s) continue;
+    if (r.account && *r.account != a) continue;
+    if (r.exDestination && (!exDest || *r.exDestination != *exDest)) continue;
+    return {r.venue, {}};
+  }
+  if (exDest) {
+    if (known_.count(*exDest)) return {*exDest, {}};
+    return {std::nullopt, "ExDestination (100) '" + exDest->str() + "' is not a configured venue"};
+  }
+  if (cfg_.defaultVenue) return {cfg_.defaultVenue, {}};
+  return {std::nullopt, "no routing rule matches Symbol (55) '" + s.str() + "' and no default venue"};
+}
+
+}  // namespace fixgw::router

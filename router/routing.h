@@ -1,0 +1,45 @@
+// Static routing rules: which venue a new order goes to. Rules are tried in
+// config order; the first whose every given field matches wins. Then an
+// ExDestination (tag 100) naming a configured venue is honoured; then the
+// default venue.
+//
+// Thread-safety: immutable after construction.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/ids.h"
+
+namespace fixgw::router {
+
+struct RoutingRule {
+  std::optional<Symbol> symbol;
+  std::optional<Account> account;
+  std::optional<VenueId> exDestination;
+  VenueId venue;
+};
+
+struct RoutingConfig {
+  std::vector<RoutingRule> rules;
+  std::optional<VenueId> defaultVenue;
+};
+
+struct RouteResult {
+  std::optional<VenueId> venue;
+  std::string error;  // why no venue, naming the field
+};
+
+class RoutingTable {
+ public:
+  RoutingTable(RoutingConfig cfg, std::set<VenueId> knownVenues);
+  RouteResult route(const Symbol& s, const Account& a, const std::optional<VenueId>& exDest) const;
+
+ private:
+  RoutingConfig cfg_;
+  std::set<VenueId> known_;
+};
+
+}  // namespace fixgw::router

@@ -1,0 +1,435 @@
+// Scenario tests of the order state machine. The venue is a recording fake
+// (the unit test's edge); the engine loop is driven by hand with runDue().
+#include <gtest/gtest.h>
+
+#include "core/executor.h"
+#include "core/journal.h"
+#include "router/engine.h"
+
+using namespace fixgw;
+using namespace fixgw::router;
+
+namespace {
+
+struct FakeVenue final : VenueAdapter {
+  VenueId vid{"SIM"};
+  std::vector<VenueNewOrder> submits;
+  std::vector<VenueCancel> cancels;
+  std::vector<VenueReplace> replaces;
+  const VenueId& id() const override { return vid; }
+  void start(VenueEventSink&) override {}
+  void stop() override {}
+  void submit(const VenueNewOrder& o) override { submits.push_back(o); }
+  void cancel(const VenueCancel& c) override { cancels.push_back(c); }
+  void replace(const VenueReplace& r) override { replaces.push_back(r); }
+};
+
+struct Reports final : ReportSink {
+  std::vector<ClientReport> all;
+  void deliver(const ClientReport& r) override { all.push_back(r); }
+  const ExecReport& er(size_t i) const { return std::get<ExecReport>(all.at(i)); }
+  const ExecReport& lastEr() const { return std::get<ExecReport>(all.back()); }
+  const CancelReject& lastCxlRej() const { return std::get<CancelReject>(all.back()); }
+};
+
+InstrumentMaster master() {
+  InstrumentMaster m;
+  Instrument a;
+  a.symbol = Symbol("AAPL");
+  a.referencePrice = Price::of("100.00");
+  m.add(a);
+  return m;
+}
+
+risk::RiskConfig riskCfg() {
+  risk::RiskConfig c;
+  c.defaults.maxOrderQty = Qty::of("1000");
+  c.defaults.priceBandPct = Price::of("10");
+  return c;
+}
+
+const SessionKey kSess("FIX.4.4:FIXGW->CLIENT1");
+
+}  // namespace
+
+class EngineTest : public ::testing::Test {
+ protected:
+  ManualClock clock;
+  EventLoop loop{clock};
+  InstrumentMaster instruments = master();
+  risk::RiskEngine risk{riskCfg(), instruments};
+  FakeVenue venue;
+  MemoryJournal journal;
+  Reports reports;
+  Engine engine{loop,
+                clock,
+                risk,
+                RoutingTable(RoutingConfig{{}, VenueId("SIM")}, {VenueId("SIM")}),
+                {{VenueId("SIM"), &venue}},
+                journal,
+                reports,
+                "t"};
+
+  void run() { loop.runDue(); }
+
+  void newOrder(const char* clOrdId, const char* qty, std::optional<const char*> px = "100.00",
+                TimeInForce tif = TimeInForce::Day, bool possResend = false) {
+    NewOrder n;
+    n.hdr.session = kSess;
+    n.hdr.rawFix = std::string("8=FIX.4.4\x01" "35=D\x01" "11=") + clOrdId + "\x01";
+    n.clOrdId = ClOrdId(clOrdId);
+    n.account = Account("ACC1");
+    n.symbol = Symbol("AAPL");
+    n.side = Side::Buy;
+    n.ordType = px ? OrdType::Limit : OrdType::Market;
+    n.tif = tif;
+    n.qty = Qty::of(qty);
+    if (px) n.price = Price::of(*px);
+    n.possResend = possResend;
+    engine.submit(n);
+    run();
+  }
+  void cancel(const char* id, const char* orig) {
+    CancelOrder c;
+    c.hdr.session = kSess;
+    c.clOrdId = ClOrdId(id);
+    c.origClOrdId = ClOrdId(orig);
+    c.symbol = Symbol("AAPL");
+    engine.submit(c);
+    run();
+  }
+  void replace(const char* id, const char* orig, const char* qty, const char* px) {
+    ReplaceOrder r;
+    r.hdr.session = kSess;
+    r.clOrdId = ClOrdId(id);
+    r.origClOrdId = ClOrdId(orig);
+    r.symbol = Symbol("AAPL");
+    r.side = Side::Buy;
+    r.ordType = OrdType::Limit;
+    r.qty = Qty::of(qty);
+    r.price = Price::of(px);
+    engine.submit(r);
+    run();
+  }
+  VenueEvent ev(VenueEventKind k, size_t child = 0) {
+    VenueEvent e;
+    e.kind = k;
+    e.venue = VenueId("SIM");
+    e.childId = venue.submits.at(child).childId;
+    e.venueOrderId = VenueOrderId("V1");
+    return e;
+  }
+  void ack(size_t child = 0) {
+    engine.onVenueEvent(ev(VenueEventKind::Accepted, child));
+    run();
+  }
+  void fill(const char* qty, const char* px, size_t child = 0) {
+    VenueEvent e = ev(VenueEventKind::Fill, child);
+    e.lastQty = Qty::of(qty);
+    e.lastPx = Price::of(px);
+    engine.onVenueEvent(e);
+    run();
+  }
+  void venueSays(VenueEventKind k, std::string text = {}, size_t child = 0) {
+    VenueEvent e = ev(k, child);
+    e.text = std::move(text);
+    engine.onVenueEvent(e);
+    run();
+  }
+  std::vector<std::string> eventTypes() const {
+    std::vector<std::string> out;
+    for (const auto& r : journal.records)
+      if (auto* e = std::get_if<OrderEventRec>(&r)) out.push_back(e->eventType);
+    return out;
+  }
+};
+
+TEST_F(EngineTest, NewOrderIsRoutedAndAcknowledgedAfterTheVenueAccepts) {
+  newOrder("A1", "100");
+  ASSERT_EQ(venue.submits.size(), 1u);
+  EXPECT_EQ(venue.submits[0].qty, Qty::of("100"));
+  EXPECT_TRUE(reports.all.empty()) << "no report before the venue answers";
+  ack();
+  ASSERT_EQ(reports.all.size(), 1u);
+  const ExecReport& r = reports.er(0);
+  EXPECT_EQ(r.execType, ExecType::New);
+  EXPECT_EQ(r.ordStatus, OrdStatus::New);
+  EXPECT_EQ(r.clOrdId, ClOrdId("A1"));
+  EXPECT_EQ(r.leavesQty, Qty::of("100"));
+  EXPECT_EQ(r.cumQty, Qty{});
+  EXPECT_FALSE(r.orderId.empty());
+  EXPECT_FALSE(r.execId.empty());
+  EXPECT_EQ(eventTypes(), (std::vector<std::string>{"RECEIVED", "ROUTED", "NEW"}));
+}
+
+TEST_F(EngineTest, PartialFillsRollUpIntoCumQtyAvgPxAndLeaves) {
+  newOrder("A1", "100", "101.00");
+  ack();
+  fill("40", "100.00");
+  const ExecReport& p = reports.lastEr();
+  EXPECT_EQ(p.execType, ExecType::Trade);
+  EXPECT_EQ(p.ordStatus, OrdStatus::PartiallyFilled);
+  EXPECT_EQ(p.lastQty, Qty::of("40"));
+  EXPECT_EQ(p.lastPx, Price::of("100.00"));
+  EXPECT_EQ(p.cumQty, Qty::of("40"));
+  EXPECT_EQ(p.leavesQty, Qty::of("60"));
+  EXPECT_EQ(p.avgPx, Price::of("100"));
+  fill("60", "100.50");
+  const ExecReport& f = reports.lastEr();
+  EXPECT_EQ(f.ordStatus, OrdStatus::Filled);
+  EXPECT_EQ(f.cumQty, Qty::of("100"));
+  EXPECT_EQ(f.leavesQty, Qty{});
+  EXPECT_EQ(f.avgPx, Price::of("100.3"));  // (40*100 + 60*100.5) / 100
+  EXPECT_NE(reports.er(1).execId, f.execId);
+  size_t execs = 0;
+  for (const auto& r : journal.records) execs += std::holds_alternative<ExecutionRec>(r);
+  EXPECT_EQ(execs, 2u);
+}
+
+TEST_F(EngineTest, CancelGoesPendingThenCanceledWithBothClOrdIds) {
+  newOrder("A1", "100");
+  ack();
+  cancel("C1", "A1");
+  ASSERT_EQ(venue.cancels.size(), 1u);
+  EXPECT_EQ(reports.lastEr().execType, ExecType::PendingCancel);
+  EXPECT_EQ(reports.lastEr().ordStatus, OrdStatus::PendingCancel);
+  EXPECT_EQ(reports.lastEr().clOrdId, ClOrdId("C1"));
+  EXPECT_EQ(*reports.lastEr().origClOrdId, ClOrdId("A1"));
+  venueSays(VenueEventKind::Canceled);
+  const ExecReport& c = reports.lastEr();
+  EXPECT_EQ(c.execType, ExecType::Canceled);
+  EXPECT_EQ(c.ordStatus, OrdStatus::Canceled);
+  EXPECT_EQ(c.clOrdId, ClOrdId("C1"));
+  EXPECT_EQ(*c.origClOrdId, ClOrdId("A1"));
+  EXPECT_EQ(c.leavesQty, Qty{});
+  EXPECT_EQ(engine.openOrders(), 0u);
+}
+
+TEST_F(EngineTest, CancelOfUnknownOrderIsRejectedAsUnknown) {
+  cancel("C1", "NOPE");
+  const CancelReject& r = reports.lastCxlRej();
+  EXPECT_EQ(r.cxlRejReason, 1);
+  EXPECT_FALSE(r.responseToReplace);
+  EXPECT_FALSE(r.orderId.has_value());
+  EXPECT_NE(r.text.find("NOPE"), std::string::npos);
+  EXPECT_EQ(eventTypes(), (std::vector<std::string>{"CANCEL_REJECT"}));
+}
+
+TEST_F(EngineTest, CancelOfFilledOrderIsTooLate) {
+  newOrder("A1", "10");
+  ack();
+  fill("10", "100.00");
+  cancel("C1", "A1");
+  const CancelReject& r = reports.lastCxlRej();
+  EXPECT_EQ(r.cxlRejReason, 0);
+  EXPECT_EQ(r.ordStatus, OrdStatus::Filled);
+  EXPECT_TRUE(venue.cancels.empty());
+}
+
+TEST_F(EngineTest, SecondCancelWhilePendingIsRejectedAsPending) {
+  newOrder("A1", "10");
+  ack();
+  cancel("C1", "A1");
+  cancel("C2", "A1");
+  EXPECT_EQ(reports.lastCxlRej().cxlRejReason, 3);
+  EXPECT_EQ(venue.cancels.size(), 1u);
+}
+
+TEST_F(EngineTest, CancelOfAnOrderTheVenueHasNotAckedWaitsForTheAck) {
+  newOrder("A1", "10");
+  cancel("C1", "A1");
+  EXPECT_EQ(reports.lastEr().execType, ExecType::PendingCancel);
+  EXPECT_TRUE(venue.cancels.empty()) << "nothing to cancel at the venue yet";
+  ack();
+  EXPECT_EQ(reports.lastEr().execType, ExecType::New);
+  EXPECT_EQ(reports.lastEr().ordStatus, OrdStatus::PendingCancel);
+  ASSERT_EQ(venue.cancels.size(), 1u);
+  EXPECT_EQ(venue.cancels[0].venueOrderId, VenueOrderId("V1"));
+  venueSays(VenueEventKind::Canceled);
+  EXPECT_EQ(reports.lastEr().ordStatus, OrdStatus::Canceled);
+}
+
+TEST_F(EngineTest, VenueCancelRejectAfterAFillAnswersTooLate) {
+  newOrder("A1", "10");
+  ack();
+  cancel("C1", "A1");
+  fill("10", "100.00");
+  EXPECT_EQ(reports.lastEr().ordStatus, OrdStatus::Filled);
+  venueSays(VenueEventKind::CancelRejected, "order already filled");
+  const CancelReject& r = reports.lastCxlRej();
+  EXPECT_EQ(r.cxlRejReason, 0);
+  EXPECT_EQ(r.clOrdId, ClOrdId("C1"));
+  EXPECT_EQ(r.ordStatus, OrdStatus::Filled);
+}
+
+TEST_F(EngineTest, ReplaceOfPartiallyFilledOrderKeepsCumQty) {
+  newOrder("A1", "100", "100.00");
+  ack();
+  fill("30", "100.00");
+  replace("R1", "A1", "150", "100.50");
+  ASSERT_EQ(venue.replaces.size(), 1u);
+  EXPECT_EQ(venue.replaces[0].newQty, Qty::of("150"));
+  EXPECT_EQ(reports.lastEr().execType, ExecType::PendingReplace);
+  EXPECT_EQ(reports.lastEr().ordStatus, OrdStatus::PendingReplace);
+  VenueEvent e = ev(VenueEventKind::Replaced);
+  e.newQty = Qty::of("150");
+  e.newPrice = Price::of("100.50");
+  engine.onVenueEvent(e);
+  run();
+  const ExecReport& r = reports.lastEr();
+  EXPECT_EQ(r.execType, ExecType::Replaced);
+  EXPECT_EQ(r.ordStatus, OrdStatus::PartiallyFilled);
+  EXPECT_EQ(r.clOrdId, ClOrdId("R1"));
+  EXPECT_EQ(*r.origClOrdId, ClOrdId("A1"));
+  EXPECT_EQ(r.orderQty, Qty::of("150"));
+  EXPECT_EQ(*r.price, Price::of("100.50"));
+  EXPECT_EQ(r.cumQty, Qty::of("30"));
+  EXPECT_EQ(r.leavesQty, Qty::of("120"));
+  // The replaced order is now known by its new ClOrdID.
+  cancel("C1", "R1");
+  EXPECT_EQ(reports.lastEr().execType, ExecType::PendingCancel);
+}
+
+TEST_F(EngineTest, ReplaceDownToOrBelowCumQtyIsRejected) {
+  newOrder("A1", "100");
+  ack();
+  fill("30", "100.00");
+  replace("R1", "A1", "30", "100.00");
+  const CancelReject& r = reports.lastCxlRej();
+  EXPECT_TRUE(r.responseToReplace);
+  EXPECT_NE(r.text.find("CumQty"), std::string::npos);
+  EXPECT_TRUE(venue.replaces.empty());
+}
+
+TEST_F(EngineTest, ReplaceIsRiskCheckedAsTheResultingOrder) {
+  newOrder("A1", "100");
+  ack();
+  replace("R1", "A1", "1001", "100.00");
+  const CancelReject& r = reports.lastCxlRej();
+  EXPECT_TRUE(r.responseToReplace);
+  EXPECT_NE(r.text.find("MAX_ORDER_QTY"), std::string::npos);
+  EXPECT_TRUE(venue.replaces.empty());
+  EXPECT_EQ(engine.find(kSess, ClOrdId("A1"))->qty, Qty::of("100"));
+}
+
+TEST_F(EngineTest, RiskRejectIsAnExecutionReportWithTheRuleAndIsJournaled) {
+  newOrder("A1", "5000");
+  EXPECT_TRUE(venue.submits.empty());
+  const ExecReport& r = reports.lastEr();
+  EXPECT_EQ(r.execType, ExecType::Rejected);
+  EXPECT_EQ(r.ordStatus, OrdStatus::Rejected);
+  EXPECT_EQ(*r.ordRejReason, OrdRejReason::OrderExceedsLimit);
+  EXPECT_NE(r.text.find("MAX_ORDER_QTY"), std::string::npos);
+  bool found = false;
+  for (const auto& rec : journal.records)
+    if (auto* e = std::get_if<OrderEventRec>(&rec))
+      found |= e->eventType == "REJECTED" && e->reasonCode == "MAX_ORDER_QTY";
+  EXPECT_TRUE(found);
+}
+
+TEST_F(EngineTest, DuplicateClOrdIdIsRejectedButPossResendGetsStatus) {
+  newOrder("A1", "10");
+  ack();
+  newOrder("A1", "10");
+  EXPECT_EQ(reports.lastEr().ordStatus, OrdStatus::Rejected);
+  EXPECT_EQ(*reports.lastEr().ordRejReason, OrdRejReason::DuplicateOrder);
+  EXPECT_EQ(venue.submits.size(), 1u);
+  newOrder("A1", "10", "100.00", TimeInForce::Day, /*possResend=*/true);
+  EXPECT_EQ(reports.lastEr().execType, ExecType::OrderStatus);
+  EXPECT_EQ(reports.lastEr().ordStatus, OrdStatus::New);
+  EXPECT_EQ(venue.submits.size(), 1u);
+  // The original order is unaffected.
+  EXPECT_EQ(engine.find(kSess, ClOrdId("A1"))->status(), OrdStatus::New);
+}
+
+TEST_F(EngineTest, VenueRejectBecomesARejectedReportWithTheVenueText) {
+  newOrder("A1", "10");
+  venueSays(VenueEventKind::Rejected, "price not on tick");
+  EXPECT_EQ(reports.lastEr().ordStatus, OrdStatus::Rejected);
+  EXPECT_NE(reports.lastEr().text.find("price not on tick"), std::string::npos);
+}
+
+TEST_F(EngineTest, IocRemainderIsCanceled) {
+  newOrder("A1", "10", "100.00", TimeInForce::Ioc);
+  ack();
+  fill("4", "100.00");
+  venueSays(VenueEventKind::Expired, "IOC remainder expired");
+  const ExecReport& r = reports.lastEr();
+  EXPECT_EQ(r.execType, ExecType::Canceled);
+  EXPECT_EQ(r.ordStatus, OrdStatus::Canceled);
+  EXPECT_EQ(r.cumQty, Qty::of("4"));
+  EXPECT_EQ(r.leavesQty, Qty{});
+}
+
+TEST_F(EngineTest, StatusRequestForKnownAndUnknownOrders) {
+  newOrder("A1", "10");
+  ack();
+  fill("3", "100.00");
+  StatusRequest s;
+  s.hdr.session = kSess;
+  s.clOrdId = ClOrdId("A1");
+  engine.submit(s);
+  run();
+  EXPECT_EQ(reports.lastEr().execType, ExecType::OrderStatus);
+  EXPECT_EQ(reports.lastEr().ordStatus, OrdStatus::PartiallyFilled);
+  EXPECT_EQ(reports.lastEr().cumQty, Qty::of("3"));
+  s.clOrdId = ClOrdId("ZZ");
+  engine.submit(s);
+  run();
+  EXPECT_EQ(reports.lastEr().ordStatus, OrdStatus::Rejected);
+  EXPECT_EQ(*reports.lastEr().ordRejReason, OrdRejReason::UnknownOrder);
+}
+
+TEST_F(EngineTest, MassCancelCancelsEveryOpenOrderOfTheSession) {
+  newOrder("A1", "10");
+  newOrder("A2", "10");
+  newOrder("A3", "10");
+  ack(0);
+  ack(1);
+  ack(2);
+  fill("10", "100.00", 2);  // A3 is done: not affected
+  MassCancel m;
+  m.hdr.session = kSess;
+  m.clOrdId = ClOrdId("M1");
+  m.requestType = '7';
+  engine.submit(m);
+  run();
+  const auto& rep = std::get<MassCancelReport>(reports.all.back());
+  EXPECT_EQ(rep.response, '7');
+  EXPECT_EQ(rep.totalAffected, 2);
+  EXPECT_EQ(venue.cancels.size(), 2u);
+}
+
+TEST_F(EngineTest, EventsForUnknownChildOrdersAreIgnoredNotFatal) {
+  VenueEvent e;
+  e.kind = VenueEventKind::Fill;
+  e.childId = ChildOrderId("nope");
+  engine.onVenueEvent(e);
+  run();
+  EXPECT_TRUE(reports.all.empty());
+  EXPECT_EQ(engine.stats().unknownVenueEvents, 1u);
+}
+
+TEST_F(EngineTest, JournalEventsAreInStrictSequence) {
+  newOrder("A1", "10");
+  ack();
+  fill("5", "100.00");
+  cancel("C1", "A1");
+  venueSays(VenueEventKind::Canceled);
+  int64_t last = 0;
+  for (const auto& r : journal.records)
+    if (auto* e = std::get_if<OrderEventRec>(&r)) {
+      EXPECT_GT(e->seq, last);
+      last = e->seq;
+    }
+  EXPECT_EQ(eventTypes(), (std::vector<std::string>{"RECEIVED", "ROUTED", "NEW", "FILL",
+                                                    "CANCEL_REQUESTED", "CANCELED"}));
+}
+
+TEST(IdGenerator, PrefixesDifferAcrossStartsAndIdsAreUnique) {
+  EXPECT_NE(IdGenerator::prefixFromTime(1'700'000'000'000'000'000),
+            IdGenerator::prefixFromTime(1'700'000'000'001'000'000));
+  IdGenerator g("p");
+  EXPECT_NE(g.nextOrderId(), g.nextOrderId());
+  EXPECT_NE(g.nextExecId().str(), g.nextChildId().str());
+}
