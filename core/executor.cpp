@@ -32,10 +32,10 @@ void EventLoop::postAfter(int64_t delayNanos, Task t) {
 void EventLoop::start(const char* threadName) {
   std::string name(threadName);
   thread_ = std::thread([this, name] {
+    threadId_.store(std::this_thread::get_id());
     pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
     runLoop();
   });
-  threadId_ = thread_.get_id();
 }
 
 void EventLoop::stop() {

@@ -11,6 +11,7 @@
 // run()/runDue() must be called from one thread only.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -47,7 +48,7 @@ class EventLoop final : public Executor {
   // already posted before it exits.
   void start(const char* threadName = "loop");
   void stop();
-  bool inLoopThread() const { return std::this_thread::get_id() == threadId_; }
+  bool inLoopThread() const { return std::this_thread::get_id() == threadId_.load(); }
 
   // Runs every ready task and every due timer on the calling thread, then
   // returns the number run. For tests driving a loop without a thread.
@@ -73,7 +74,7 @@ class EventLoop final : public Executor {
   uint64_t timerSeq_ = 0;
   bool stopping_ = false;
   std::thread thread_;
-  std::thread::id threadId_;
+  std::atomic<std::thread::id> threadId_{};
 };
 
 }  // namespace fixgw

@@ -1,0 +1,366 @@
+// End to end, with real parts only: the whole gateway (QuickFIX acceptor,
+// risk, router, simulator venue, PostgreSQL journal) started in-process on a
+// free port with a PostgreSQL schema of its own; a real QuickFIX initiator
+// logs on over loopback with FIX 4.2 or 4.4; afterwards the test reads
+// PostgreSQL and checks that every event and fill is there, in order.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <map>
+#include <set>
+
+#include "apps/gateway.h"
+#include "config/config.h"
+#include "tests/support/fix_test_client.h"
+#include "tests/support/pg_test_env.h"
+
+using fixgw::testing::FixTestClient;
+using fixgw::testing::OrderFields;
+
+namespace {
+
+std::string sourceDir() {
+  const char* d = std::getenv("FIXGW_SOURCE_DIR");
+  return d ? d : FIXGW_SOURCE_DIR_DEFAULT;
+}
+
+using Rows = std::vector<std::vector<std::string>>;
+
+std::string F(const FIX::Message& m, int tag) { return FixTestClient::field(m, tag); }
+
+// Exact decimal comparison through the gateway's own fixed-point parser.
+fixgw::Qty Q(const std::string& s) { return fixgw::Qty::of(s); }
+fixgw::Price P(const std::string& s) { return fixgw::Price::of(s); }
+
+}  // namespace
+
+class GatewayE2E : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    port_ = fixgw::testing::pickFreePort();
+    fixgw::config::GatewayConfig cfg =
+        fixgw::config::loadConfig(sourceDir() + "/config/fixgw.json");
+    cfg.fix.port = port_;
+    cfg.fix.storeType = "memory";
+    cfg.database.conninfo = db_.conninfo();
+    cfg.logging.level = "warn";
+    gw_ = std::make_unique<fixgw::Gateway>(cfg);
+    gw_->start();
+    client_ = std::make_unique<FixTestClient>(GetParam(), "CLIENT1", "FIXGW", port_,
+                                              sourceDir() + "/fix_acceptor/spec");
+    ASSERT_TRUE(client_->logon()) << "logon to the gateway failed";
+  }
+  void TearDown() override {
+    if (client_) client_->logout();
+    client_.reset();
+    if (gw_) gw_->stop();
+  }
+
+  bool is44() const { return GetParam() == "FIX.4.4"; }
+
+  // Next ExecutionReport for a ClOrdID (consumed).
+  FIX::Message er(const std::string& clOrdId) {
+    auto m = client_->waitForAndPop([&](const FIX::Message& x) {
+      return FixTestClient::msgType(x) == "8" && F(x, 11) == clOrdId;
+    });
+    if (!m) {
+      ADD_FAILURE() << "no ExecutionReport for ClOrdID " << clOrdId;
+      return FIX::Message();
+    }
+    return *m;
+  }
+
+  // Every report must carry these, and be self-consistent.
+  void checkCommon(const FIX::Message& m) {
+    for (int tag : {37, 17, 11, 150, 39, 55, 54, 151, 14, 6, 60})
+      EXPECT_TRUE(FixTestClient::has(m, tag)) << "tag " << tag << " missing in " << FixTestClient::text(m);
+    if (!is44()) EXPECT_TRUE(FixTestClient::has(m, 20)) << FixTestClient::text(m);
+    if (FixTestClient::has(m, 38) && F(m, 39) != "8")
+      EXPECT_EQ(Q(F(m, 151)) + Q(F(m, 14)) <= Q(F(m, 38)), true) << FixTestClient::text(m);
+  }
+
+  std::string execTypeFill(bool complete) const {
+    return is44() ? "F" : (complete ? "2" : "1");
+  }
+
+  Rows q(const std::string& sql) {
+    gw_->quiesce();
+    return db_.query(sql);
+  }
+
+  fixgw::testing::PgTestSchema db_;
+  int port_ = 0;
+  std::unique_ptr<fixgw::Gateway> gw_;
+  std::unique_ptr<FixTestClient> client_;
+};
+
+TEST_P(GatewayE2E, LimitOrderRestsThenIsCanceled) {
+  OrderFields o;
+  o.clOrdId = "REST1";
+  o.qty = "100";
+  o.price = "92.00";  // 8% under the reference: inside the band, far from the market
+  client_->send(client_->newOrder(o));
+  FIX::Message ack = er("REST1");
+  checkCommon(ack);
+  EXPECT_EQ(F(ack, 150), "0");
+  EXPECT_EQ(F(ack, 39), "0");
+  if (!is44()) EXPECT_EQ(F(ack, 20), "0");
+  EXPECT_EQ(Q(F(ack, 151)), Q("100"));
+  EXPECT_EQ(Q(F(ack, 14)), Q("0"));
+  const std::string orderId = F(ack, 37);
+
+  OrderFields c;
+  c.clOrdId = "REST1-C";
+  c.origClOrdId = "REST1";
+  c.qty = "100";
+  client_->send(client_->cancel(c));
+  FIX::Message pend = er("REST1-C");
+  checkCommon(pend);
+  EXPECT_EQ(F(pend, 150), "6");
+  EXPECT_EQ(F(pend, 39), "6");
+  EXPECT_EQ(F(pend, 41), "REST1");
+  FIX::Message done = er("REST1-C");
+  checkCommon(done);
+  EXPECT_EQ(F(done, 150), "4");
+  EXPECT_EQ(F(done, 39), "4");
+  EXPECT_EQ(F(done, 41), "REST1");
+  EXPECT_EQ(F(done, 37), orderId);
+  EXPECT_EQ(Q(F(done, 151)), Q("0"));
+  EXPECT_NE(F(ack, 17), F(done, 17));
+
+  Rows events = q("select event_type from order_events where order_id = '" + orderId +
+                  "' order by seq");
+  std::vector<std::string> types;
+  for (auto& r : events) types.push_back(r[0]);
+  EXPECT_EQ(types, (std::vector<std::string>{"RECEIVED", "ROUTED", "NEW", "CANCEL_REQUESTED",
+                                             "CANCELED"}));
+  Rows order = q("select status, cl_ord_id, raw_fix from orders where order_id = '" + orderId + "'");
+  ASSERT_EQ(order.size(), 1u);
+  EXPECT_EQ(order[0][0], "CANCELED");
+  EXPECT_EQ(order[0][1], "REST1-C");
+  EXPECT_NE(order[0][2].find("11=REST1"), std::string::npos) << "raw FIX as received";
+  EXPECT_NE(order[0][2].find("35=D"), std::string::npos);
+}
+
+TEST_P(GatewayE2E, MarketableOrderFillsInPartsWithRightCumQtyAndAvgPx) {
+  OrderFields o;
+  o.clOrdId = "TAKE1";
+  o.qty = "250";
+  o.price = "100.50";  // crosses several ask levels of the simulator's book
+  client_->send(client_->newOrder(o));
+  FIX::Message ack = er("TAKE1");
+  EXPECT_EQ(F(ack, 150), "0");
+  const std::string orderId = F(ack, 37);
+
+  fixgw::Qty cum;
+  __int128 raw = 0;
+  int fills = 0;
+  std::set<std::string> execIds{F(ack, 17)};
+  for (;;) {
+    FIX::Message f = er("TAKE1");
+    if (!FixTestClient::has(f, 37)) break;
+    checkCommon(f);
+    ++fills;
+    EXPECT_TRUE(execIds.insert(F(f, 17)).second) << "ExecID reused";
+    fixgw::Qty last = Q(F(f, 32));
+    fixgw::Price px = P(F(f, 31));
+    EXPECT_LE(px, P("100.50")) << "never fills a buy above its limit";
+    cum += last;
+    raw += fixgw::rawProduct(px, last);
+    EXPECT_EQ(Q(F(f, 14)), cum);
+    EXPECT_EQ(Q(F(f, 151)), Q("250") - cum);
+    EXPECT_EQ(P(F(f, 6)), fixgw::averageFromRaw(raw, cum));
+    const bool complete = cum == Q("250");
+    EXPECT_EQ(F(f, 150), execTypeFill(complete));
+    EXPECT_EQ(F(f, 39), complete ? "2" : "1");
+    if (complete) break;
+  }
+  EXPECT_GT(fills, 1) << "expected the order to fill in parts across book levels";
+  EXPECT_EQ(cum, Q("250"));
+
+  Rows ex = q("select last_qty, last_px, cum_qty from executions where order_id = '" + orderId +
+              "' order by cum_qty");
+  ASSERT_EQ(ex.size(), static_cast<size_t>(fills));
+  fixgw::Qty dbCum;
+  for (auto& r : ex) {
+    dbCum += Q(r[0]);
+    EXPECT_EQ(Q(r[2]), dbCum);
+  }
+  EXPECT_EQ(dbCum, Q("250"));
+  Rows order = q("select status, cum_qty, leaves_qty, avg_px from orders where order_id = '" +
+                 orderId + "'");
+  ASSERT_EQ(order.size(), 1u);
+  EXPECT_EQ(order[0][0], "FILLED");
+  EXPECT_EQ(Q(order[0][1]), Q("250"));
+  EXPECT_EQ(Q(order[0][2]), Q("0"));
+  EXPECT_EQ(P(order[0][3]), fixgw::averageFromRaw(raw, cum));
+  Rows fillEvents = q("select count(*) from order_events where order_id = '" + orderId +
+                      "' and event_type = 'FILL'");
+  EXPECT_EQ(fillEvents[0][0], std::to_string(fills));
+}
+
+TEST_P(GatewayE2E, ReplaceThenFill) {
+  OrderFields o;
+  o.clOrdId = "RPL1";
+  o.qty = "50";
+  o.price = "95.00";
+  client_->send(client_->newOrder(o));
+  EXPECT_EQ(F(er("RPL1"), 150), "0");
+
+  OrderFields r = o;
+  r.clOrdId = "RPL1-R";
+  r.origClOrdId = "RPL1";
+  r.qty = "60";
+  r.price = "100.50";  // now marketable
+  client_->send(client_->replace(r));
+  FIX::Message pend = er("RPL1-R");
+  EXPECT_EQ(F(pend, 150), "E");
+  EXPECT_EQ(F(pend, 39), "E");
+  FIX::Message rep = er("RPL1-R");
+  checkCommon(rep);
+  EXPECT_EQ(F(rep, 150), "5");
+  EXPECT_EQ(F(rep, 41), "RPL1");
+  EXPECT_EQ(Q(F(rep, 38)), Q("60"));
+  EXPECT_EQ(P(F(rep, 44)), P("100.50"));
+  fixgw::Qty cum;
+  while (cum < Q("60")) {
+    FIX::Message f = er("RPL1-R");
+    if (!FixTestClient::has(f, 37)) break;
+    cum = Q(F(f, 14));
+  }
+  EXPECT_EQ(cum, Q("60"));
+  Rows types = q(
+      "select e.event_type from order_events e join orders o on o.order_id = e.order_id "
+      "where o.cl_ord_id = 'RPL1-R' and o.parent_order_id is null order by e.seq");
+  ASSERT_GE(types.size(), 6u);
+  EXPECT_EQ(types[3][0], "REPLACE_REQUESTED");
+  EXPECT_EQ(types[4][0], "REPLACED");
+  EXPECT_EQ(types.back()[0], "FILL");
+}
+
+TEST_P(GatewayE2E, CancelOfUnknownOrderGetsOrderCancelReject) {
+  OrderFields c;
+  c.clOrdId = "X-C";
+  c.origClOrdId = "NO-SUCH-ORDER";
+  client_->send(client_->cancel(c));
+  auto rej = client_->waitForAndPop(FixTestClient::isType("9"));
+  ASSERT_TRUE(rej);
+  EXPECT_EQ(F(*rej, 11), "X-C");
+  EXPECT_EQ(F(*rej, 41), "NO-SUCH-ORDER");
+  EXPECT_EQ(F(*rej, 434), "1");
+  EXPECT_EQ(F(*rej, 102), "1");
+  EXPECT_EQ(F(*rej, 37), "NONE");
+  EXPECT_NE(F(*rej, 58).find("NO-SUCH-ORDER"), std::string::npos);
+  Rows ev = q("select event_type, reason_code from order_events where cl_ord_id = 'X-C'");
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0][0], "CANCEL_REJECT");
+  EXPECT_EQ(ev[0][1], "UNKNOWN_ORDER");
+}
+
+TEST_P(GatewayE2E, RiskRejectNamesTheRuleAndLimitAndIsJournaled) {
+  OrderFields o;
+  o.clOrdId = "BIG1";
+  o.qty = "2000000";
+  o.price = "100.00";
+  client_->send(client_->newOrder(o));
+  FIX::Message r = er("BIG1");
+  checkCommon(r);
+  EXPECT_EQ(F(r, 150), "8");
+  EXPECT_EQ(F(r, 39), "8");
+  EXPECT_EQ(F(r, 103), "3");
+  EXPECT_NE(F(r, 58).find("MAX_ORDER_QTY"), std::string::npos) << F(r, 58);
+  EXPECT_NE(F(r, 58).find("1000000"), std::string::npos) << F(r, 58);
+
+  OrderFields band = o;
+  band.clOrdId = "BAND1";
+  band.qty = "10";
+  band.price = "120.00";
+  client_->send(client_->newOrder(band));
+  FIX::Message b = er("BAND1");
+  EXPECT_EQ(F(b, 39), "8");
+  EXPECT_NE(F(b, 58).find("PRICE_BAND"), std::string::npos) << F(b, 58);
+
+  OrderFields unk = o;
+  unk.clOrdId = "UNK1";
+  unk.symbol = "NOPE";
+  unk.qty = "1";
+  client_->send(client_->newOrder(unk));
+  FIX::Message u = er("UNK1");
+  EXPECT_EQ(F(u, 39), "8");
+  EXPECT_EQ(F(u, 103), "1");
+
+  Rows ev = q("select e.reason_code, o.status from order_events e join orders o using (order_id) "
+              "where e.event_type = 'REJECTED' order by e.seq");
+  ASSERT_EQ(ev.size(), 3u);
+  EXPECT_EQ(ev[0][0], "MAX_ORDER_QTY");
+  EXPECT_EQ(ev[1][0], "PRICE_BAND");
+  EXPECT_EQ(ev[2][0], "UNKNOWN_SYMBOL");
+  for (auto& row : ev) EXPECT_EQ(row[1], "REJECTED");
+}
+
+TEST_P(GatewayE2E, DuplicateClOrdIdIsRejected) {
+  OrderFields o;
+  o.clOrdId = "DUP1";
+  o.qty = "10";
+  o.price = "92.00";
+  client_->send(client_->newOrder(o));
+  EXPECT_EQ(F(er("DUP1"), 39), "0");
+  client_->send(client_->newOrder(o));
+  FIX::Message d = er("DUP1");
+  EXPECT_EQ(F(d, 39), "8");
+  EXPECT_NE(F(d, 58).find("DUPLICATE_CLORDID"), std::string::npos);
+}
+
+TEST_P(GatewayE2E, MissingRequiredTagGetsSessionRejectNamingTheTag) {
+  FIX::Message m = client_->newOrder(OrderFields{.clOrdId = "BAD1"});
+  m.removeField(54);  // Side
+  client_->send(m);
+  auto rej = client_->waitForAndPop(FixTestClient::isType("3"));
+  ASSERT_TRUE(rej);
+  EXPECT_EQ(F(*rej, 371), "54") << FixTestClient::text(*rej);
+  EXPECT_EQ(F(*rej, 373), "1");  // required tag missing
+}
+
+TEST_P(GatewayE2E, BadEnumValueGetsSessionRejectNamingTheTag) {
+  OrderFields o{.clOrdId = "BAD2"};
+  o.side = "9";
+  client_->send(client_->newOrder(o));
+  auto rej = client_->waitForAndPop(FixTestClient::isType("3"));
+  ASSERT_TRUE(rej);
+  EXPECT_EQ(F(*rej, 371), "54") << FixTestClient::text(*rej);
+  EXPECT_EQ(F(*rej, 373), "5");  // value is incorrect (out of range) for this tag
+}
+
+TEST_P(GatewayE2E, LimitWithoutPriceIsRejectedNamingTag44) {
+  OrderFields o{.clOrdId = "NOPX"};
+  o.price.reset();
+  client_->send(client_->newOrder(o));
+  FIX::Message r = er("NOPX");
+  EXPECT_EQ(F(r, 39), "8");
+  EXPECT_NE(F(r, 58).find("44"), std::string::npos) << F(r, 58);
+}
+
+TEST_P(GatewayE2E, StatusRequestReportsCurrentState) {
+  OrderFields o{.clOrdId = "ST1"};
+  o.qty = "10";
+  o.price = "92.00";
+  client_->send(client_->newOrder(o));
+  EXPECT_EQ(F(er("ST1"), 39), "0");
+  client_->send(client_->status(OrderFields{.clOrdId = "ST1"}));
+  FIX::Message s = er("ST1");
+  EXPECT_EQ(F(s, 39), "0");
+  if (is44()) EXPECT_EQ(F(s, 150), "I");
+  else EXPECT_EQ(F(s, 20), "3");
+  EXPECT_EQ(Q(F(s, 151)), Q("10"));
+}
+
+TEST_P(GatewayE2E, SessionLogonIsJournaled) {
+  Rows s = q("select count(*) from session_events where event = 'LOGON'");
+  EXPECT_EQ(s.at(0).at(0), "1");
+}
+
+INSTANTIATE_TEST_SUITE_P(Versions, GatewayE2E, ::testing::Values("FIX.4.4", "FIX.4.2"),
+                         [](const auto& info) {
+                           return info.param == "FIX.4.4" ? std::string("FIX44")
+                                                          : std::string("FIX42");
+                         });

@@ -1,0 +1,144 @@
+// The simulator's matching core: one price-time priority limit order book per
+// instrument, with synthetic market-maker (MM) liquidity around a mid that
+// follows a seeded random walk. Pure and deterministic: no threads, no clock
+// (the caller passes the time to stamp events with), no I/O. Every operation
+// returns the VenueEvents it produced, in the order they happened.
+//
+// Rules (see also SimConfig in sim_venue.h):
+// * The mid starts at the instrument's referencePrice rounded to its tick.
+//   Instruments without a positive reference price get a book with no MM.
+// * The MM quotes depthLevels levels per side, levelQty each, best bid/ask
+//   spreadTicks apart. On every step() or setMid() it pulls all its quotes
+//   and quotes again around the new mid; a new quote that crosses a resting
+//   client order trades with it at the client's price (the client order is
+//   the maker). MM liquidity taken by clients is only replenished then.
+// * Fills are always at the resting order's price. Client orders may trade
+//   with each other (no self-trade prevention).
+// * Every valid order is Accepted first. Day/Gtc limit remainders rest; IOC
+//   and market remainders expire; FOK is checked against the liquidity it can
+//   reach before matching and expires untouched if that is not enough.
+// * Replace keeps time priority only when the price is unchanged and the
+//   quantity does not go up; otherwise the order goes to the back of its new
+//   level and, if now marketable, trades right after the Replaced event.
+//
+// Thread-safety: none; one thread (the simulator loop, or a test) owns it.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/fixed.h"
+#include "core/ids.h"
+#include "core/instrument.h"
+#include "core/types.h"
+#include "core/venue.h"
+#include "venue_adapters/sim/sim_venue.h"
+
+namespace fixgw::sim {
+
+// One price level as tests and tools see it.
+struct LevelView {
+  Price price;
+  Qty qty;               // total resting quantity
+  int orders = 0;        // resting orders, MM included
+  int clientOrders = 0;  // of which client orders
+};
+
+class SimMarket {
+ public:
+  SimMarket(VenueId venue, SimConfig cfg, const InstrumentMaster& instruments);
+
+  std::vector<VenueEvent> submit(const VenueNewOrder& o, WallNanos now);
+  std::vector<VenueEvent> cancel(const VenueCancel& c, WallNanos now);
+  std::vector<VenueEvent> replace(const VenueReplace& r, WallNanos now);
+  // One random-walk step for every instrument (in symbol order, so the
+  // sequence of mids is a function of the seed alone), then re-quote.
+  std::vector<VenueEvent> step(WallNanos now);
+  // Moves one instrument's mid (rounded to its tick, at least one tick above
+  // the deepest quote reaching zero) and re-quotes. Unknown symbol: no-op.
+  std::vector<VenueEvent> setMid(const Symbol& symbol, Price mid, WallNanos now);
+  // Expires every open Day order ("end of session"); Gtc orders stay.
+  std::vector<VenueEvent> expireDayOrders(WallNanos now);
+
+  std::optional<Price> mid(const Symbol& symbol) const;
+  std::optional<Price> bestBid(const Symbol& symbol) const;
+  std::optional<Price> bestAsk(const Symbol& symbol) const;
+  // Levels of one side, best first. Side::SellShort reads the ask side too.
+  std::vector<LevelView> depth(const Symbol& symbol, Side side) const;
+  // Size of one MM level for symbol (zero if unknown).
+  Qty levelQty(const Symbol& symbol) const;
+  // Open client orders, oldest first, for reconciliation and tests.
+  std::vector<VenueOrderState> openOrders() const;
+  std::vector<Symbol> symbols() const;
+  const SimConfig& config() const { return cfg_; }
+
+ private:
+  enum class State : uint8_t { Open, Filled, Canceled, Expired };
+
+  struct Order {
+    uint64_t key = 0;  // arrival order; also the time-priority tiebreak
+    bool mm = false;
+    ChildOrderId childId;
+    VenueOrderId venueOrderId;
+    Symbol symbol;
+    Side side = Side::Buy;
+    OrdType type = OrdType::Limit;
+    TimeInForce tif = TimeInForce::Day;
+    Qty qty;
+    Qty cum;
+    std::optional<Price> price;
+    State state = State::Open;
+    Qty leaves() const { return state == State::Open ? qty - cum : Qty(); }
+  };
+
+  // Price levels keyed so that begin() is the best level on both sides: asks
+  // by price, bids by negated price. Each level is a FIFO of order keys.
+  using Ladder = std::map<int64_t, std::list<uint64_t>>;
+
+  struct Book {
+    Instrument inst;
+    int64_t mid = 0;  // price mantissa; 0 = no MM (no reference price)
+    Qty levelQty;
+    Ladder bids;
+    Ladder asks;
+    std::vector<uint64_t> mmKeys;  // current quotes (some may be filled)
+  };
+
+  static const char* stateText(State s);
+  Book* findBook(const Symbol& s);
+  const Book* findBook(const Symbol& s) const;
+  Order* findOrder(const ChildOrderId& child, const VenueOrderId& venueId);
+  static Ladder& ownSide(Book& b, Side s);
+  static Ladder& otherSide(Book& b, Side s);
+  static int64_t levelKey(int64_t priceMantissa, bool buySide);
+
+  void match(Book& b, Order& o, WallNanos now, std::vector<VenueEvent>& out);
+  Qty reachableQty(const Book& b, const Order& o) const;
+  void rest(Book& b, Order& o);
+  void unrest(Book& b, const Order& o);
+  void requote(Book& b, WallNanos now, std::vector<VenueEvent>& out);
+  int64_t clampMid(const Book& b, int64_t mid) const;
+  double nextNormal();
+
+  VenueEvent event(const Order& o, VenueEventKind kind, WallNanos now) const;
+  VenueEvent fill(const Order& o, Qty lastQty, Price lastPx, WallNanos now);
+
+  VenueId venue_;
+  SimConfig cfg_;
+  std::mt19937_64 rng_;
+  std::map<Symbol, Book> books_;  // ordered: the walk visits symbols in order
+  std::unordered_map<uint64_t, Order> orders_;
+  std::unordered_map<ChildOrderId, uint64_t> byChild_;
+  std::unordered_map<VenueOrderId, uint64_t> byVenueId_;
+  uint64_t nextKey_ = 1;
+  uint64_t nextVenueOrderId_ = 1;
+  uint64_t nextExecId_ = 1;
+};
+
+}  // namespace fixgw::sim

@@ -1,0 +1,217 @@
+#include "venue_adapters/sim/sim_venue.h"
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "core/executor.h"
+#include "venue_adapters/sim/sim_market.h"
+
+namespace fixgw::sim {
+
+struct SimVenue::Impl {
+  Impl(VenueId venueId, SimConfig config, const InstrumentMaster& instruments, const Clock& c)
+      : id(std::move(venueId)), cfg(config), clock(c), market(id, config, instruments) {
+    for (const Symbol& s : market.symbols()) {
+      auto m = market.mid(s);
+      mids[s].store(m ? m->mantissa() : 0, std::memory_order_relaxed);
+    }
+  }
+
+  // Runs on the simulator thread: stamps, publishes mids, and hands events to
+  // the sink now or after the outbound latency.
+  void deliver(EventLoop& loop, std::vector<VenueEvent> events) {
+    if (events.empty()) return;
+    if (cfg.latencyNanos <= 0) {
+      for (auto& e : events) sink->onVenueEvent(std::move(e));
+      return;
+    }
+    loop.postAfter(cfg.latencyNanos, [this, evs = std::move(events)]() mutable {
+      for (auto& e : evs) sink->onVenueEvent(std::move(e));
+    });
+  }
+
+  void publishMids() {
+    for (auto& [s, m] : mids) {
+      auto p = market.mid(s);
+      m.store(p ? p->mantissa() : 0, std::memory_order_relaxed);
+    }
+  }
+
+  void armStep(EventLoop& loop) {
+    if (cfg.stepIntervalNanos <= 0) return;
+    loop.postAfter(cfg.stepIntervalNanos, [this, &loop] {
+      auto evs = market.step(clock.wallNow());
+      publishMids();
+      deliver(loop, std::move(evs));
+      armStep(loop);
+    });
+  }
+
+  // Posts work to the simulator thread after the inbound latency. Returns
+  // false (and posts nothing) when not running.
+  template <class F>
+  bool postIn(F&& f) {
+    std::lock_guard lk(mu);
+    if (!loop) return false;
+    EventLoop* l = loop.get();
+    l->postAfter(cfg.latencyNanos,
+                 [this, l, f = std::forward<F>(f)]() mutable { deliver(*l, f(clock.wallNow())); });
+    return true;
+  }
+
+  // Answers a request the simulator cannot take because it is not running.
+  void refuse(VenueEvent e) {
+    VenueEventSink* s = nullptr;
+    {
+      std::lock_guard lk(mu);
+      s = sink;
+    }
+    if (!s) return;  // never started: nobody to tell
+    e.venue = id;
+    e.text = "simulator not running";
+    e.venueTime = clock.wallNow();
+    s->onVenueEvent(std::move(e));
+  }
+
+  const VenueId id;
+  const SimConfig cfg;
+  const Clock& clock;
+  SimMarket market;  // touched only on the simulator thread while running
+  // Fixed key set after construction, so readers need no lock.
+  std::map<Symbol, std::atomic<int64_t>> mids;
+
+  std::mutex mu;  // guards loop, sink, retired
+  std::unique_ptr<EventLoop> loop;
+  std::unique_ptr<EventLoop> retired;  // stopped from its own thread; joined later
+  VenueEventSink* sink = nullptr;
+  std::atomic<std::thread::id> loopThread{};
+};
+
+SimVenue::SimVenue(VenueId id, SimConfig cfg, const InstrumentMaster& instruments,
+                   const Clock& clock)
+    : impl_(std::make_unique<Impl>(std::move(id), cfg, instruments, clock)) {}
+
+SimVenue::~SimVenue() {
+  stop();
+  std::unique_ptr<EventLoop> retired;
+  {
+    std::lock_guard lk(impl_->mu);
+    retired = std::move(impl_->retired);
+  }
+  // retired's destructor joins its thread, which has finished its last task.
+}
+
+const VenueId& SimVenue::id() const { return impl_->id; }
+
+void SimVenue::start(VenueEventSink& sink) {
+  {
+    // A loop stopped from its own thread may still be finishing a task that
+    // reads the sink; join it (outside the lock: its task may call submit)
+    // before the sink changes.
+    std::unique_ptr<EventLoop> retired;
+    {
+      std::lock_guard lk(impl_->mu);
+      retired = std::move(impl_->retired);
+    }
+  }
+  {
+    std::lock_guard lk(impl_->mu);
+    if (impl_->loop) return;
+    impl_->sink = &sink;
+    impl_->loop = std::make_unique<EventLoop>(impl_->clock);
+    EventLoop& loop = *impl_->loop;
+    Impl* im = impl_.get();
+    loop.post([im] { im->loopThread.store(std::this_thread::get_id()); });
+    im->armStep(loop);
+    loop.start("sim");
+  }
+}
+
+void SimVenue::stop() {
+  std::unique_ptr<EventLoop> loop;
+  {
+    std::lock_guard lk(impl_->mu);
+    loop = std::move(impl_->loop);
+  }
+  if (!loop) return;
+  loop->stop();
+  if (impl_->loopThread.load() == std::this_thread::get_id()) {
+    // Called from a sink callback on the simulator thread: the loop cannot
+    // join itself, so keep it until start() or the destructor.
+    std::lock_guard lk(impl_->mu);
+    impl_->retired = std::move(loop);
+    return;
+  }
+  impl_->loopThread.store(std::thread::id{});
+}
+
+void SimVenue::submit(const VenueNewOrder& o) {
+  Impl* im = impl_.get();
+  if (im->postIn([im, o](WallNanos now) { return im->market.submit(o, now); })) return;
+  VenueEvent e;
+  e.kind = VenueEventKind::Rejected;
+  e.childId = o.childId;
+  im->refuse(std::move(e));
+}
+
+void SimVenue::cancel(const VenueCancel& c) {
+  Impl* im = impl_.get();
+  if (im->postIn([im, c](WallNanos now) { return im->market.cancel(c, now); })) return;
+  VenueEvent e;
+  e.kind = VenueEventKind::CancelRejected;
+  e.childId = c.childId;
+  e.venueOrderId = c.venueOrderId;
+  im->refuse(std::move(e));
+}
+
+void SimVenue::replace(const VenueReplace& r) {
+  Impl* im = impl_.get();
+  if (im->postIn([im, r](WallNanos now) { return im->market.replace(r, now); })) return;
+  VenueEvent e;
+  e.kind = VenueEventKind::ReplaceRejected;
+  e.childId = r.childId;
+  e.venueOrderId = r.venueOrderId;
+  im->refuse(std::move(e));
+}
+
+std::optional<Price> SimVenue::referencePrice(const Symbol& symbol) const {
+  auto it = impl_->mids.find(symbol);
+  if (it == impl_->mids.end()) return std::nullopt;
+  int64_t m = it->second.load(std::memory_order_relaxed);
+  if (m <= 0) return std::nullopt;
+  return Price::fromMantissa(m);
+}
+
+void SimVenue::setMid(const Symbol& symbol, Price mid) {
+  Impl* im = impl_.get();
+  std::lock_guard lk(im->mu);
+  if (!im->loop) return;
+  EventLoop* l = im->loop.get();
+  l->post([im, l, symbol, mid] {
+    auto evs = im->market.setMid(symbol, mid, im->clock.wallNow());
+    im->publishMids();
+    im->deliver(*l, std::move(evs));
+  });
+}
+
+void SimVenue::sync() {
+  EventLoop* l = nullptr;
+  {
+    std::lock_guard lk(impl_->mu);
+    l = impl_->loop.get();
+  }
+  if (!l || impl_->loopThread.load() == std::this_thread::get_id()) return;
+  l->sync([] {});
+}
+
+std::unique_ptr<VenueAdapter> makeSimVenue(VenueId id, SimConfig cfg,
+                                           const InstrumentMaster& instruments,
+                                           const Clock& clock) {
+  return std::make_unique<SimVenue>(std::move(id), cfg, instruments, clock);
+}
+
+}  // namespace fixgw::sim
