@@ -18,6 +18,7 @@
 
 #include "apps/gateway.h"
 #include "config/config.h"
+#include "store/migrate.h"
 #include "store/pg_journal.h"
 
 namespace {

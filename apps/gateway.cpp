@@ -7,10 +7,11 @@
 #include <set>
 
 #include "core/executor.h"
-#include "fix_acceptor/acceptor.h"
+#include "fix_acceptor/fix_acceptor.h"
 #include "risk/risk.h"
 #include "router/engine.h"
 #include "router/venue_registry.h"
+#include "store/migrate.h"
 #include "store/pg_journal.h"
 #include "venue_adapters/sim/sim_venue.h"
 

@@ -1,0 +1,778 @@
+#include "fix_acceptor/fix_acceptor.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <utility>
+#include <variant>
+
+#include "core/clock.h"
+#include "fix_acceptor/convert.h"
+
+// QuickFIX last: its headers define macros and a lot of names.
+#include <quickfix/Application.h>
+#include <quickfix/FileLog.h>
+#include <quickfix/FileStore.h>
+#include <quickfix/Log.h>
+#include <quickfix/Message.h>
+#include <quickfix/Session.h>
+#include <quickfix/SessionSettings.h>
+#include <quickfix/ThreadedSocketAcceptor.h>
+
+namespace fixgw::fix {
+
+namespace {
+
+// Tags the acceptor reads or writes. Named here rather than through
+// QuickFIX's typed fields: every value is handled as a string and converted
+// with the core parsers, never through double.
+namespace tag {
+constexpr int Account = 1;
+constexpr int AvgPx = 6;
+constexpr int ClOrdID = 11;
+constexpr int CumQty = 14;
+constexpr int ExecID = 17;
+constexpr int ExecTransType = 20;
+constexpr int LastMkt = 30;
+constexpr int LastPx = 31;
+constexpr int LastQty = 32;  // LastShares in FIX 4.2
+constexpr int MsgSeqNum = 34;
+constexpr int MsgType = 35;
+constexpr int OrderID = 37;
+constexpr int OrderQty = 38;
+constexpr int OrdStatus = 39;
+constexpr int OrdType = 40;
+constexpr int OrigClOrdID = 41;
+constexpr int Price = 44;
+constexpr int RefSeqNum = 45;
+constexpr int Side = 54;
+constexpr int Symbol = 55;
+constexpr int Text = 58;
+constexpr int TimeInForce = 59;
+constexpr int TransactTime = 60;
+constexpr int PossResend = 97;
+constexpr int ExDestination = 100;
+constexpr int CxlRejReason = 102;
+constexpr int OrdRejReason = 103;
+constexpr int ExecType = 150;
+constexpr int LeavesQty = 151;
+constexpr int RefMsgType = 372;
+constexpr int BusinessRejectRefID = 379;
+constexpr int BusinessRejectReason = 380;
+constexpr int CxlRejResponseTo = 434;
+constexpr int MassCancelRequestType = 530;
+constexpr int MassCancelResponse = 531;
+constexpr int MassCancelRejectReason = 532;
+constexpr int TotalAffectedOrders = 533;
+}  // namespace tag
+
+// BusinessRejectReason (380) values we send.
+constexpr int kBizRejectOther = 0;
+constexpr int kBizRejectConditionallyRequiredMissing = 5;
+
+// A value the acceptor's own checks refused: the tag and a sentence for Text.
+struct FieldError {
+  int tag = 0;
+  std::string text;
+};
+
+template <class T>
+using Converted = std::variant<T, FieldError>;
+
+std::optional<std::string> optField(const FIX::FieldMap& m, int t) {
+  if (!m.isSetField(t)) return std::nullopt;
+  return m.getField(t);
+}
+
+std::string fieldOr(const FIX::FieldMap& m, int t, std::string dflt = {}) {
+  return m.isSetField(t) ? m.getField(t) : std::move(dflt);
+}
+
+std::string sohToPipe(std::string s) {
+  std::replace(s.begin(), s.end(), '\x01', '|');
+  return s;
+}
+
+// Reads a positive quantity: the only error texts a client sees for tag 38.
+Converted<Qty> readQty(const FIX::FieldMap& m, const char* what) {
+  auto raw = optField(m, tag::OrderQty);
+  if (!raw) return FieldError{tag::OrderQty, std::string(what) + ": OrderQty (38) is required"};
+  auto q = Qty::parse(*raw);
+  if (!q) {
+    return FieldError{tag::OrderQty, "OrderQty (38) '" + *raw +
+                                         "' is not a plain decimal with at most 8 decimals"};
+  }
+  if (!q->isPositive()) {
+    return FieldError{tag::OrderQty, "OrderQty (38) must be > 0, got '" + *raw + "'"};
+  }
+  return *q;
+}
+
+// Price (44) is conditionally required: present and > 0 for limit orders,
+// absent for market orders.
+Converted<std::optional<Price>> readPrice(const FIX::FieldMap& m, OrdType ordType) {
+  auto raw = optField(m, tag::Price);
+  if (ordType == OrdType::Market) {
+    if (raw)
+      return FieldError{tag::Price, "Price (44) is not allowed on a market order (OrdType 40=1)"};
+    return std::optional<Price>{};
+  }
+  if (!raw)
+    return FieldError{tag::Price, "Price (44) is required for a limit order (OrdType 40=2)"};
+  auto p = Price::parse(*raw);
+  if (!p) {
+    return FieldError{tag::Price,
+                      "Price (44) '" + *raw + "' is not a plain decimal with at most 8 decimals"};
+  }
+  if (!p->isPositive()) return FieldError{tag::Price, "Price (44) must be > 0, got '" + *raw + "'"};
+  return std::optional<Price>{*p};
+}
+
+Converted<Side> readSide(const FIX::FieldMap& m) {
+  auto raw = fieldOr(m, tag::Side);
+  if (auto s = convertSide(raw)) return *s;
+  return FieldError{tag::Side, "unsupported Side (54) '" + raw + "': expected 1, 2 or 5"};
+}
+
+Converted<OrdType> readOrdType(const FIX::FieldMap& m) {
+  auto raw = fieldOr(m, tag::OrdType);
+  if (auto t = convertOrdType(raw)) return *t;
+  return FieldError{tag::OrdType, "unsupported OrdType (40) '" + raw + "': expected 1 or 2"};
+}
+
+// TimeInForce (59) defaults to Day when absent, as FIX specifies.
+Converted<TimeInForce> readTif(const FIX::FieldMap& m) {
+  auto raw = optField(m, tag::TimeInForce);
+  if (!raw) return TimeInForce::Day;
+  if (auto t = convertTimeInForce(*raw)) return *t;
+  return FieldError{tag::TimeInForce,
+                    "unsupported TimeInForce (59) '" + *raw + "': expected 0, 1, 3 or 4"};
+}
+
+Converted<ClOrdId> readId(const FIX::FieldMap& m, int t, const char* name) {
+  auto raw = optField(m, t);
+  if (!raw || raw->empty()) {
+    return FieldError{t, std::string(name) + " (" + std::to_string(t) + ") is required"};
+  }
+  return ClOrdId(*raw);
+}
+
+// Unwraps a Converted<T> into `out`, or stores the error and returns false.
+template <class T>
+bool take(Converted<T>&& c, T& out, std::optional<FieldError>& err) {
+  if (auto* e = std::get_if<FieldError>(&c)) {
+    err = std::move(*e);
+    return false;
+  }
+  out = std::move(std::get<T>(c));
+  return true;
+}
+
+CommandHeader readHeader(const FIX::Message& m, const FIX::SessionID& id) {
+  CommandHeader h;
+  h.session = SessionKey(id.toString());
+  auto seq = fieldOr(m.getHeader(), tag::MsgSeqNum, "0");
+  h.msgSeqNum = std::atoi(seq.c_str());
+  h.rawFix = m.toString();
+  h.receivedAt = SystemClock::instance().wallNow();
+  return h;
+}
+
+// ---- one convert per inbound message -------------------------------------
+
+Converted<NewOrder> convertNewOrder(const FIX::Message& m, const FIX::SessionID& id) {
+  NewOrder o;
+  std::optional<FieldError> err;
+  if (!take(readId(m, tag::ClOrdID, "ClOrdID"), o.clOrdId, err)) return *err;
+  if (!take(readSide(m), o.side, err)) return *err;
+  if (!take(readOrdType(m), o.ordType, err)) return *err;
+  if (!take(readTif(m), o.tif, err)) return *err;
+  if (!take(readQty(m, "NewOrderSingle"), o.qty, err)) return *err;
+  if (!take(readPrice(m, o.ordType), o.price, err)) return *err;
+  auto symbol = fieldOr(m, tag::Symbol);
+  if (symbol.empty()) return FieldError{tag::Symbol, "Symbol (55) is required"};
+  o.symbol = Symbol(symbol);
+  o.account = Account(fieldOr(m, tag::Account));
+  if (auto dest = optField(m, tag::ExDestination); dest && !dest->empty()) {
+    o.exDestination = VenueId(*dest);
+  }
+  o.possResend = fieldOr(m.getHeader(), tag::PossResend) == "Y";
+  o.hdr = readHeader(m, id);
+  return o;
+}
+
+Converted<CancelOrder> convertCancel(const FIX::Message& m, const FIX::SessionID& id) {
+  CancelOrder c;
+  std::optional<FieldError> err;
+  if (!take(readId(m, tag::ClOrdID, "ClOrdID"), c.clOrdId, err)) return *err;
+  if (!take(readId(m, tag::OrigClOrdID, "OrigClOrdID"), c.origClOrdId, err)) return *err;
+  if (!take(readSide(m), c.side, err)) return *err;
+  auto symbol = fieldOr(m, tag::Symbol);
+  if (symbol.empty()) return FieldError{tag::Symbol, "Symbol (55) is required"};
+  c.symbol = Symbol(symbol);
+  if (auto oid = optField(m, tag::OrderID); oid && !oid->empty()) c.orderId = OrderId(*oid);
+  c.hdr = readHeader(m, id);
+  return c;
+}
+
+Converted<ReplaceOrder> convertReplace(const FIX::Message& m, const FIX::SessionID& id) {
+  ReplaceOrder r;
+  std::optional<FieldError> err;
+  if (!take(readId(m, tag::ClOrdID, "ClOrdID"), r.clOrdId, err)) return *err;
+  if (!take(readId(m, tag::OrigClOrdID, "OrigClOrdID"), r.origClOrdId, err)) return *err;
+  if (!take(readSide(m), r.side, err)) return *err;
+  if (!take(readOrdType(m), r.ordType, err)) return *err;
+  if (!take(readTif(m), r.tif, err)) return *err;
+  if (!take(readQty(m, "OrderCancelReplaceRequest"), r.qty, err)) return *err;
+  if (!take(readPrice(m, r.ordType), r.price, err)) return *err;
+  auto symbol = fieldOr(m, tag::Symbol);
+  if (symbol.empty()) return FieldError{tag::Symbol, "Symbol (55) is required"};
+  r.symbol = Symbol(symbol);
+  r.account = Account(fieldOr(m, tag::Account));
+  if (auto oid = optField(m, tag::OrderID); oid && !oid->empty()) r.orderId = OrderId(*oid);
+  r.hdr = readHeader(m, id);
+  return r;
+}
+
+Converted<StatusRequest> convertStatus(const FIX::Message& m, const FIX::SessionID& id) {
+  StatusRequest s;
+  std::optional<FieldError> err;
+  if (!take(readId(m, tag::ClOrdID, "ClOrdID"), s.clOrdId, err)) return *err;
+  if (!take(readSide(m), s.side, err)) return *err;
+  auto symbol = fieldOr(m, tag::Symbol);
+  if (symbol.empty()) return FieldError{tag::Symbol, "Symbol (55) is required"};
+  s.symbol = Symbol(symbol);
+  if (auto oid = optField(m, tag::OrderID); oid && !oid->empty()) s.orderId = OrderId(*oid);
+  s.hdr = readHeader(m, id);
+  return s;
+}
+
+Converted<MassCancel> convertMassCancel(const FIX::Message& m, const FIX::SessionID& id) {
+  MassCancel q;
+  std::optional<FieldError> err;
+  if (!take(readId(m, tag::ClOrdID, "ClOrdID"), q.clOrdId, err)) return *err;
+  auto rawType = fieldOr(m, tag::MassCancelRequestType);
+  auto type = convertMassCancelRequestType(rawType);
+  if (!type) {
+    return FieldError{tag::MassCancelRequestType,
+                      "unsupported MassCancelRequestType (530) '" + rawType + "': expected 1 or 7"};
+  }
+  q.requestType = *type;
+  if (auto sym = optField(m, tag::Symbol); sym && !sym->empty()) q.symbol = Symbol(*sym);
+  if (q.requestType == '1' && !q.symbol) {
+    return FieldError{tag::Symbol, "Symbol (55) is required when MassCancelRequestType (530) = 1"};
+  }
+  if (m.isSetField(tag::Side)) {
+    Side side{};
+    if (!take(readSide(m), side, err)) return *err;
+    q.side = side;
+  }
+  q.hdr = readHeader(m, id);
+  return q;
+}
+
+// ---- QuickFIX log -> spdlog -----------------------------------------------
+
+// Session events (logon, rejects, disconnects) go to spdlog so operators see
+// them without message log files; raw traffic only at debug level. When a
+// log path is configured, QuickFIX's FileLog also gets everything.
+class SpdLog final : public FIX::Log {
+ public:
+  SpdLog(std::string name, FIX::Log* file) : name_(std::move(name)), file_(file) {}
+  ~SpdLog() override { delete file_; }
+  void clear() override {
+    if (file_) file_->clear();
+  }
+  void backup() override {
+    if (file_) file_->backup();
+  }
+  void onIncoming(const std::string& s) override {
+    if (spdlog::should_log(spdlog::level::debug))
+      spdlog::debug("FIX {} IN  {}", name_, sohToPipe(s));
+    if (file_) file_->onIncoming(s);
+  }
+  void onOutgoing(const std::string& s) override {
+    if (spdlog::should_log(spdlog::level::debug))
+      spdlog::debug("FIX {} OUT {}", name_, sohToPipe(s));
+    if (file_) file_->onOutgoing(s);
+  }
+  void onEvent(const std::string& s) override {
+    spdlog::info("FIX {}: {}", name_, sohToPipe(s));
+    if (file_) file_->onEvent(s);
+  }
+
+ private:
+  std::string name_;
+  FIX::Log* file_;
+};
+
+class SpdLogFactory final : public FIX::LogFactory {
+ public:
+  explicit SpdLogFactory(FIX::LogFactory* file) : file_(file) {}
+  FIX::Log* create() override { return new SpdLog("acceptor", file_ ? file_->create() : nullptr); }
+  FIX::Log* create(const FIX::SessionID& id) override {
+    return new SpdLog(id.toString(), file_ ? file_->create(id) : nullptr);
+  }
+  void destroy(FIX::Log* log) override { delete log; }
+
+ private:
+  FIX::LogFactory* file_;
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+class FixAcceptor::Impl final : public FIX::Application {
+ public:
+  Impl(FixAcceptorConfig cfg, CommandSink& sink) : cfg_(std::move(cfg)), sink_(sink) {
+    // The session table is fixed at construction so deliver() can read it
+    // from any thread without a lock.
+    for (const auto& s : cfg_.sessions) {
+      auto v = versionFromBeginString(s.beginString);
+      if (!v) continue;  // start() reports it
+      FIX::SessionID id(s.beginString, cfg_.senderCompId, s.targetCompId);
+      sessions_.emplace(id.toString(), SessionInfo{id, *v});
+    }
+  }
+
+  ~Impl() override { stop(); }
+
+  void start() {
+    std::lock_guard lock(lifecycleMu_);
+    if (acceptor_) throw std::runtime_error("FIX acceptor: start() called twice");
+    validateConfig();
+    try {
+      buildSettings();
+      if (cfg_.storeType == "file") {
+        std::filesystem::create_directories(cfg_.storePath);
+        storeFactory_ = std::make_unique<FIX::FileStoreFactory>(*settings_);
+      } else {
+        storeFactory_ = std::make_unique<FIX::MemoryStoreFactory>();
+      }
+      if (!cfg_.logPath.empty()) {
+        std::filesystem::create_directories(cfg_.logPath);
+        fileLogFactory_ = std::make_unique<FIX::FileLogFactory>(*settings_);
+      }
+      logFactory_ = std::make_unique<SpdLogFactory>(fileLogFactory_.get());
+      // The constructor creates the sessions and loads the dictionaries.
+      acceptor_ = std::make_unique<FIX::ThreadedSocketAcceptor>(*this, *storeFactory_, *settings_,
+                                                                *logFactory_);
+    } catch (const FIX::ConfigError& e) {
+      reset();
+      throw std::runtime_error(std::string("FIX acceptor: bad settings: ") + e.what());
+    } catch (const std::filesystem::filesystem_error& e) {
+      reset();
+      throw std::runtime_error(std::string("FIX acceptor: cannot create store/log directory: ") +
+                               e.what());
+    }
+    try {
+      acceptor_->start();
+    } catch (const FIX::Exception& e) {
+      reset();
+      throw std::runtime_error("FIX acceptor: cannot listen on port " + std::to_string(cfg_.port) +
+                               ": " + e.what());
+    }
+    spdlog::info("FIX acceptor listening on port {} with {} session(s)", cfg_.port,
+                 sessions_.size());
+  }
+
+  void stop() {
+    std::lock_guard lock(lifecycleMu_);
+    if (!acceptor_ || stopped_) return;
+    stopped_ = true;
+    try {
+      acceptor_->stop();
+    } catch (const std::exception& e) {
+      spdlog::error("FIX acceptor: error while stopping: {}", e.what());
+    }
+  }
+
+  void deliver(const ClientReport& r) {
+    std::visit([this](const auto& rep) { deliverOne(rep); }, r);
+  }
+
+  // ---- FIX::Application ----
+  void onCreate(const FIX::SessionID&) override {}
+  void onLogon(const FIX::SessionID& id) override {
+    sink_.sessionLoggedOn(SessionKey(id.toString()));
+  }
+  void onLogout(const FIX::SessionID& id) override {
+    sink_.sessionLoggedOut(SessionKey(id.toString()));
+  }
+  void toAdmin(FIX::Message&, const FIX::SessionID&) override {}
+  void toApp(FIX::Message&, const FIX::SessionID&) override {}
+  void fromAdmin(const FIX::Message&, const FIX::SessionID&) override {}
+
+  void fromApp(const FIX::Message& m, const FIX::SessionID& id) override {
+    const std::string& type = m.getHeader().getField(tag::MsgType);
+    if (type == "D") {
+      onNewOrder(m, id);
+    } else if (type == "F") {
+      onCancel(m, id);
+    } else if (type == "G") {
+      onReplace(m, id);
+    } else if (type == "H") {
+      onStatus(m, id);
+    } else if (type == "q") {
+      onMassCancel(m, id);
+    } else {
+      // In the dictionary but not something a client sends us (8, 9, j, r):
+      // QuickFIX answers with 35=j BusinessRejectReason=3.
+      throw FIX::UnsupportedMessageType("MsgType " + type + " is not accepted by the gateway");
+    }
+  }
+
+ private:
+  struct SessionInfo {
+    FIX::SessionID id;
+    FixVersion version;
+  };
+
+  // ---- inbound handlers: one per message type, any FIX version ----
+
+  void onNewOrder(const FIX::Message& m, const FIX::SessionID& id) {
+    auto c = convertNewOrder(m, id);
+    if (auto* e = std::get_if<FieldError>(&c)) return rejectOrder(m, id, *e);
+    sink_.submit(std::move(std::get<NewOrder>(c)));
+  }
+
+  void onReplace(const FIX::Message& m, const FIX::SessionID& id) {
+    auto c = convertReplace(m, id);
+    if (auto* e = std::get_if<FieldError>(&c)) return rejectOrder(m, id, *e);
+    sink_.submit(std::move(std::get<ReplaceOrder>(c)));
+  }
+
+  void onCancel(const FIX::Message& m, const FIX::SessionID& id) {
+    auto c = convertCancel(m, id);
+    if (auto* e = std::get_if<FieldError>(&c)) {
+      CancelReject rej;
+      rej.session = SessionKey(id.toString());
+      if (auto oid = optField(m, tag::OrderID)) rej.orderId = OrderId(*oid);
+      rej.clOrdId = ClOrdId(fieldOr(m, tag::ClOrdID));
+      rej.origClOrdId = ClOrdId(fieldOr(m, tag::OrigClOrdID));
+      // The acceptor does not know the order's state; Rejected is what FIX
+      // prescribes when the request could not be matched to an order.
+      rej.ordStatus = OrdStatus::Rejected;
+      rej.responseToReplace = false;
+      rej.cxlRejReason = 99;
+      rej.text = e->text;
+      spdlog::warn("FIX {}: rejecting 35=F: {}", id.toString(), e->text);
+      deliverOne(rej);
+      return;
+    }
+    sink_.submit(std::move(std::get<CancelOrder>(c)));
+  }
+
+  void onStatus(const FIX::Message& m, const FIX::SessionID& id) {
+    auto c = convertStatus(m, id);
+    if (auto* e = std::get_if<FieldError>(&c)) return businessReject(m, id, *e, kBizRejectOther);
+    sink_.submit(std::move(std::get<StatusRequest>(c)));
+  }
+
+  void onMassCancel(const FIX::Message& m, const FIX::SessionID& id) {
+    auto c = convertMassCancel(m, id);
+    if (auto* e = std::get_if<FieldError>(&c)) {
+      int reason = e->tag == tag::Symbol ? kBizRejectConditionallyRequiredMissing : kBizRejectOther;
+      return businessReject(m, id, *e, reason);
+    }
+    sink_.submit(std::move(std::get<MassCancel>(c)));
+  }
+
+  // 35=D / 35=G refused by our own checks: ExecutionReport OrdStatus=8.
+  void rejectOrder(const FIX::Message& m, const FIX::SessionID& id, const FieldError& e) {
+    spdlog::warn("FIX {}: rejecting 35={} ClOrdID={}: {}", id.toString(),
+                 m.getHeader().getField(tag::MsgType), fieldOr(m, tag::ClOrdID), e.text);
+    auto info = sessions_.find(id.toString());
+    FixVersion v = info != sessions_.end() ? info->second.version : FixVersion::Fix44;
+    FIX::Message out;
+    out.getHeader().setField(tag::MsgType, "8");
+    out.setField(tag::OrderID, fieldOr(m, tag::OrderID, "NONE"));
+    out.setField(tag::ExecID, nextRejectExecId());
+    out.setField(tag::ClOrdID, fieldOr(m, tag::ClOrdID, "NONE"));
+    if (auto orig = optField(m, tag::OrigClOrdID)) out.setField(tag::OrigClOrdID, *orig);
+    if (v == FixVersion::Fix42) out.setField(tag::ExecTransType, "0");
+    out.setField(tag::ExecType, "8");
+    out.setField(tag::OrdStatus, "8");
+    out.setField(tag::OrdRejReason, std::to_string(toFixOrdRejReason(OrdRejReason::Other, v)));
+    if (auto acct = optField(m, tag::Account)) out.setField(tag::Account, *acct);
+    out.setField(tag::Symbol, fieldOr(m, tag::Symbol, "NONE"));
+    // Echo only values that survive conversion: the client validates what
+    // we send against the same dictionary.
+    if (auto s = convertSide(fieldOr(m, tag::Side))) {
+      out.setField(tag::Side, std::string(1, toFixSide(*s)));
+    } else {
+      out.setField(tag::Side, "1");
+    }
+    if (auto q = Qty::parse(fieldOr(m, tag::OrderQty))) out.setField(tag::OrderQty, q->str());
+    if (auto t = convertOrdType(fieldOr(m, tag::OrdType))) {
+      out.setField(tag::OrdType, std::string(1, toFixOrdType(*t)));
+    }
+    if (auto p = Price::parse(fieldOr(m, tag::Price))) out.setField(tag::Price, p->str());
+    out.setField(tag::LastQty, "0");
+    out.setField(tag::LastPx, "0");
+    out.setField(tag::LeavesQty, "0");
+    out.setField(tag::CumQty, "0");
+    out.setField(tag::AvgPx, "0");
+    out.setField(tag::TransactTime, formatFixTimestamp(SystemClock::instance().wallNow()));
+    out.setField(tag::Text, e.text);
+    send(out, id, "reject ExecutionReport");
+  }
+
+  void businessReject(const FIX::Message& m, const FIX::SessionID& id, const FieldError& e,
+                      int reason) {
+    spdlog::warn("FIX {}: business reject of 35={}: {}", id.toString(),
+                 m.getHeader().getField(tag::MsgType), e.text);
+    BusinessReject rej;
+    rej.session = SessionKey(id.toString());
+    rej.refSeqNum = std::atoi(fieldOr(m.getHeader(), tag::MsgSeqNum, "0").c_str());
+    rej.refMsgType = m.getHeader().getField(tag::MsgType);
+    rej.businessRejectRefId = fieldOr(m, tag::ClOrdID);
+    rej.reason = reason;
+    rej.text = e.text;
+    deliverOne(rej);
+  }
+
+  std::string nextRejectExecId() {
+    // Wall-clock prefix keeps ids unique across restarts; the counter within one.
+    return "GWREJ-" + std::to_string(SystemClock::instance().wallNow()) + "-" +
+           std::to_string(rejectSeq_.fetch_add(1) + 1);
+  }
+
+  // ---- outbound: one builder per report type ----
+
+  const SessionInfo* lookup(const SessionKey& key, const char* what) const {
+    auto it = sessions_.find(key.str());
+    if (it == sessions_.end()) {
+      spdlog::error("FIX acceptor: cannot send {}: unknown session '{}'", what, key.str());
+      return nullptr;
+    }
+    return &it->second;
+  }
+
+  static std::string timestamp(WallNanos t) {
+    return formatFixTimestamp(t != 0 ? t : SystemClock::instance().wallNow());
+  }
+
+  void deliverOne(const ExecReport& r) {
+    const SessionInfo* s = lookup(r.session, "ExecutionReport");
+    if (!s) return;
+    const FixVersion v = s->version;
+    FIX::Message out;
+    out.getHeader().setField(tag::MsgType, "8");
+    if (r.possResend) out.getHeader().setField(tag::PossResend, "Y");
+    out.setField(tag::OrderID, r.orderId.empty() ? "NONE" : r.orderId.str());
+    out.setField(tag::ExecID, r.execId.str());
+    out.setField(tag::ClOrdID, r.clOrdId.str());
+    if (r.origClOrdId && !r.origClOrdId->empty())
+      out.setField(tag::OrigClOrdID, r.origClOrdId->str());
+    if (v == FixVersion::Fix42) {
+      out.setField(tag::ExecTransType, std::string(1, toFixExecTransType(r.execType)));
+    }
+    out.setField(tag::ExecType, std::string(1, toFixExecType(r.execType, r.ordStatus, v)));
+    out.setField(tag::OrdStatus, std::string(1, toFixOrdStatus(r.ordStatus)));
+    if (!r.account.empty()) out.setField(tag::Account, r.account.str());
+    out.setField(tag::Symbol, r.symbol.str());
+    out.setField(tag::Side, std::string(1, toFixSide(r.side)));
+    out.setField(tag::OrderQty, r.orderQty.str());
+    out.setField(tag::OrdType, std::string(1, toFixOrdType(r.ordType)));
+    if (r.price) out.setField(tag::Price, r.price->str());
+    out.setField(tag::TimeInForce, std::string(1, toFixTimeInForce(r.tif)));
+    out.setField(tag::LastQty, r.lastQty.str());
+    out.setField(tag::LastPx, r.lastPx.str());
+    out.setField(tag::LeavesQty, r.leavesQty.str());
+    out.setField(tag::CumQty, r.cumQty.str());
+    out.setField(tag::AvgPx, r.avgPx.str());
+    out.setField(tag::TransactTime, timestamp(r.transactTime));
+    if (!r.text.empty()) out.setField(tag::Text, r.text);
+    if (r.ordRejReason) {
+      out.setField(tag::OrdRejReason, std::to_string(toFixOrdRejReason(*r.ordRejReason, v)));
+    }
+    if (r.lastMkt && !r.lastMkt->empty()) out.setField(tag::LastMkt, r.lastMkt->str());
+    send(out, s->id, "ExecutionReport");
+  }
+
+  void deliverOne(const CancelReject& r) {
+    const SessionInfo* s = lookup(r.session, "OrderCancelReject");
+    if (!s) return;
+    FIX::Message out;
+    out.getHeader().setField(tag::MsgType, "9");
+    out.setField(tag::OrderID, r.orderId && !r.orderId->empty() ? r.orderId->str() : "NONE");
+    out.setField(tag::ClOrdID, r.clOrdId.empty() ? "NONE" : r.clOrdId.str());
+    out.setField(tag::OrigClOrdID, r.origClOrdId.empty() ? "NONE" : r.origClOrdId.str());
+    out.setField(tag::OrdStatus, std::string(1, toFixOrdStatus(r.ordStatus)));
+    out.setField(tag::CxlRejResponseTo, r.responseToReplace ? "2" : "1");
+    out.setField(tag::CxlRejReason, std::to_string(toFixCxlRejReason(r.cxlRejReason, s->version)));
+    out.setField(tag::TransactTime, timestamp(r.transactTime));
+    if (!r.text.empty()) out.setField(tag::Text, r.text);
+    send(out, s->id, "OrderCancelReject");
+  }
+
+  void deliverOne(const BusinessReject& r) {
+    const SessionInfo* s = lookup(r.session, "BusinessMessageReject");
+    if (!s) return;
+    FIX::Message out;
+    out.getHeader().setField(tag::MsgType, "j");
+    if (r.refSeqNum > 0) out.setField(tag::RefSeqNum, std::to_string(r.refSeqNum));
+    out.setField(tag::RefMsgType, r.refMsgType.empty() ? "?" : r.refMsgType);
+    if (!r.businessRejectRefId.empty()) {
+      out.setField(tag::BusinessRejectRefID, r.businessRejectRefId);
+    }
+    out.setField(tag::BusinessRejectReason, std::to_string(r.reason));
+    if (!r.text.empty()) out.setField(tag::Text, r.text);
+    send(out, s->id, "BusinessMessageReject");
+  }
+
+  void deliverOne(const MassCancelReport& r) {
+    const SessionInfo* s = lookup(r.session, "OrderMassCancelReport");
+    if (!s) return;
+    FIX::Message out;
+    out.getHeader().setField(tag::MsgType, "r");
+    if (!r.clOrdId.empty()) out.setField(tag::ClOrdID, r.clOrdId.str());
+    out.setField(tag::OrderID, r.orderId.empty() ? "NONE" : r.orderId.str());
+    out.setField(tag::MassCancelRequestType, std::string(1, r.requestType));
+    out.setField(tag::MassCancelResponse, std::string(1, r.response));
+    if (r.response == '0' && r.rejectReason >= 0) {
+      out.setField(tag::MassCancelRejectReason, std::to_string(r.rejectReason));
+    }
+    out.setField(tag::TotalAffectedOrders, std::to_string(r.totalAffected));
+    if (r.symbol && !r.symbol->empty()) out.setField(tag::Symbol, r.symbol->str());
+    if (!r.text.empty()) out.setField(tag::Text, r.text);
+    out.setField(tag::TransactTime, timestamp(r.transactTime));
+    send(out, s->id, "OrderMassCancelReport");
+  }
+
+  // Never throws into the caller (the engine thread or a session thread).
+  void send(FIX::Message& m, const FIX::SessionID& id, const char* what) {
+    try {
+      if (!FIX::Session::sendToTarget(m, id)) {
+        spdlog::warn(
+            "FIX {}: {} not sent now (session not logged on); QuickFIX keeps it for resend: {}",
+            id.toString(), what, sohToPipe(m.toString()));
+      }
+    } catch (const FIX::SessionNotFound& e) {
+      spdlog::error("FIX {}: cannot send {}: session not found ({}): {}", id.toString(), what,
+                    e.what(), sohToPipe(m.toString()));
+    } catch (const std::exception& e) {
+      spdlog::error("FIX {}: sending {} failed: {}: {}", id.toString(), what, e.what(),
+                    sohToPipe(m.toString()));
+    }
+  }
+
+  // ---- settings ----
+
+  void validateConfig() const {
+    auto bad = [](const std::string& msg) {
+      throw std::runtime_error("FIX acceptor: bad settings: " + msg);
+    };
+    if (cfg_.port <= 0 || cfg_.port > 65535)
+      bad("port " + std::to_string(cfg_.port) + " out of range 1..65535");
+    if (cfg_.host.empty()) bad("host is empty");
+    if (cfg_.senderCompId.empty()) bad("senderCompId is empty");
+    if (cfg_.sessions.empty()) bad("no sessions configured");
+    if (cfg_.heartBtInt <= 0) bad("heartBtInt must be > 0");
+    if (cfg_.storeType != "file" && cfg_.storeType != "memory") {
+      bad("storeType '" + cfg_.storeType + "' must be 'file' or 'memory'");
+    }
+    if (cfg_.storeType == "file" && cfg_.storePath.empty()) bad("storePath is empty");
+    std::set<std::string> seen;
+    for (const auto& s : cfg_.sessions) {
+      auto v = versionFromBeginString(s.beginString);
+      if (!v) bad("session beginString '" + s.beginString + "' must be FIX.4.2 or FIX.4.4");
+      if (s.targetCompId.empty()) bad("session " + s.beginString + " has an empty targetCompId");
+      std::string key = s.beginString + ":" + s.targetCompId;
+      if (!seen.insert(key).second) bad("duplicate session " + key);
+      auto dict = dictionaryPath(*v);
+      if (!std::filesystem::is_regular_file(dict)) {
+        bad("data dictionary '" + dict + "' not found (check specDir)");
+      }
+    }
+    if (cfg_.host != "0.0.0.0" && cfg_.host != "127.0.0.1" && cfg_.host != "localhost") {
+      spdlog::warn(
+          "FIX acceptor: host '{}' cannot be enforced by QuickFIX 1.15; listening on all "
+          "interfaces",
+          cfg_.host);
+    }
+  }
+
+  std::string dictionaryPath(FixVersion v) const {
+    return (std::filesystem::path(cfg_.specDir) /
+            (v == FixVersion::Fix42 ? "FIX42.xml" : "FIX44.xml"))
+        .string();
+  }
+
+  void buildSettings() {
+    settings_ = std::make_unique<FIX::SessionSettings>();
+    FIX::Dictionary defaults;
+    defaults.setString(FIX::CONNECTION_TYPE, "acceptor");
+    defaults.setInt(FIX::SOCKET_ACCEPT_PORT, cfg_.port);
+    defaults.setBool(FIX::SOCKET_REUSE_ADDRESS, true);
+    defaults.setBool(FIX::SOCKET_NODELAY, true);
+    // Sessions run around the clock; the gateway, not QuickFIX, owns trading hours.
+    defaults.setString(FIX::START_TIME, "00:00:00");
+    defaults.setString(FIX::END_TIME, "00:00:00");
+    defaults.setInt(FIX::HEARTBTINT, cfg_.heartBtInt);
+    defaults.setBool(FIX::RESET_ON_LOGON, cfg_.resetOnLogon);
+    defaults.setBool(FIX::USE_DATA_DICTIONARY, true);
+    defaults.setBool(FIX::VALIDATE_FIELDS_OUT_OF_ORDER, true);
+    defaults.setBool(FIX::VALIDATE_FIELDS_HAVE_VALUES, true);
+    defaults.setBool(FIX::VALIDATE_USER_DEFINED_FIELDS, true);
+    defaults.setInt(FIX::TIMESTAMP_PRECISION, 3);
+    if (cfg_.storeType == "file") defaults.setString(FIX::FILE_STORE_PATH, cfg_.storePath);
+    if (!cfg_.logPath.empty()) defaults.setString(FIX::FILE_LOG_PATH, cfg_.logPath);
+    settings_->set(defaults);
+    for (const auto& [key, info] : sessions_) {
+      FIX::Dictionary d;
+      d.setString(FIX::DATA_DICTIONARY, dictionaryPath(info.version));
+      settings_->set(info.id, d);
+    }
+  }
+
+  void reset() {
+    acceptor_.reset();
+    logFactory_.reset();
+    fileLogFactory_.reset();
+    storeFactory_.reset();
+    settings_.reset();
+  }
+
+  FixAcceptorConfig cfg_;
+  CommandSink& sink_;
+  std::map<std::string, SessionInfo> sessions_;  // by SessionKey text; immutable
+  std::atomic<uint64_t> rejectSeq_{0};
+
+  std::mutex lifecycleMu_;
+  bool stopped_ = false;
+  // Destroyed in reverse order: the acceptor before the factories it uses.
+  std::unique_ptr<FIX::SessionSettings> settings_;
+  std::unique_ptr<FIX::MessageStoreFactory> storeFactory_;
+  std::unique_ptr<FIX::LogFactory> fileLogFactory_;
+  std::unique_ptr<FIX::LogFactory> logFactory_;
+  std::unique_ptr<FIX::ThreadedSocketAcceptor> acceptor_;
+};
+
+FixAcceptor::FixAcceptor(FixAcceptorConfig cfg, CommandSink& sink)
+    : impl_(std::make_unique<Impl>(std::move(cfg), sink)) {}
+
+FixAcceptor::~FixAcceptor() = default;
+
+void FixAcceptor::start() { impl_->start(); }
+void FixAcceptor::stop() { impl_->stop(); }
+void FixAcceptor::deliver(const ClientReport& r) {
+  try {
+    impl_->deliver(r);
+  } catch (const std::exception& e) {
+    // Building a message can only fail on a programming error; the engine
+    // must not pay for it.
+    spdlog::error("FIX acceptor: deliver failed: {}", e.what());
+  }
+}
+
+}  // namespace fixgw::fix

@@ -1,0 +1,73 @@
+// The FIX acceptor: the gateway's client-facing edge. It runs QuickFIX
+// acceptor sessions (FIX 4.2 and 4.4, validated against the shipped data
+// dictionaries in fix_acceptor/spec), turns inbound 35=D/F/G/H/q into
+// version-free Commands for the engine, and turns the engine's ClientReports
+// back into 35=8/9/j/r for the session's FIX version. Malformed or
+// unsupported input never reaches the engine: it is answered on the session
+// (35=3 from dictionary validation; 35=8 OrdStatus=8, 35=9 or 35=j from the
+// acceptor's own checks) with a Text naming the offending tag.
+//
+// QuickFIX stays behind a pImpl: this header is safe to include from modules
+// that do not link QuickFIX.
+//
+// Thread-safety: start()/stop() from one owning thread. deliver() may be
+// called from any thread (normally the engine thread) concurrently with the
+// QuickFIX session threads. The CommandSink is called from QuickFIX session
+// threads (one per connection) and must be thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/commands.h"
+#include "core/reports.h"
+
+namespace fixgw::fix {
+
+struct FixSessionConfig {
+  std::string beginString;   // "FIX.4.2" or "FIX.4.4"
+  std::string targetCompId;  // the client's SenderCompID
+};
+
+struct FixAcceptorConfig {
+  // QuickFIX 1.15.1 has no SocketAcceptHost setting and listens on all
+  // interfaces; host is checked for sanity but cannot narrow the bind.
+  std::string host = "127.0.0.1";
+  int port = 9878;
+  std::string senderCompId = "FIXGW";
+  std::vector<FixSessionConfig> sessions;
+  std::string specDir;             // holds FIX42.xml, FIX44.xml
+  std::string storeType = "file";  // "file" (QuickFIX FileStore) or "memory"
+  std::string storePath = "var/fix/store";
+  std::string logPath;  // empty = no message log files (events go to spdlog)
+  int heartBtInt = 30;
+  bool resetOnLogon = true;
+};
+
+class FixAcceptor final : public ReportSink {
+ public:
+  FixAcceptor(FixAcceptorConfig cfg, CommandSink& sink);
+  ~FixAcceptor() override;
+  FixAcceptor(const FixAcceptor&) = delete;
+  FixAcceptor& operator=(const FixAcceptor&) = delete;
+
+  // Validates the config, loads the dictionaries and starts listening.
+  // Throws std::runtime_error with a message naming the problem (bad
+  // setting, missing dictionary, port in use). Calling it twice throws.
+  void start();
+  // Logs sessions out and stops listening. Idempotent; also run by the
+  // destructor.
+  void stop();
+  // Sends the report on its session (r.session is the SessionKey text,
+  // e.g. "FIX.4.4:FIXGW->CLIENT1"). Never throws: an unknown session, a
+  // session that is not logged on (the message is stored for resend) or a
+  // send failure is logged.
+  void deliver(const ClientReport& r) override;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fixgw::fix

@@ -1,0 +1,718 @@
+#include "store/pg_journal.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <pqxx/pqxx>
+#include <random>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+
+#include "store/sql_text.h"
+
+namespace fixgw::store {
+
+using detail::appendQuoted;
+using detail::appendTimestamp;
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// SQL text for one batch. Values are inlined as literals (numbers from the exact fixed-point
+// text, strings quoted and sanitized) so a whole batch is one round trip.
+
+void sep(std::string& out, bool& first) {
+  if (!first) out += ',';
+  first = false;
+}
+void text(std::string& out, bool& first, std::string_view s) {
+  sep(out, first);
+  appendQuoted(out, s);
+}
+// Empty text is stored as NULL: "no value" reads better in audit queries than ''.
+void textOrNull(std::string& out, bool& first, std::string_view s) {
+  sep(out, first);
+  if (s.empty()) {
+    out += "NULL";
+  } else {
+    appendQuoted(out, s);
+  }
+}
+template <class Id>
+void optId(std::string& out, bool& first, const std::optional<Id>& id) {
+  textOrNull(out, first, id ? std::string_view(id->str()) : std::string_view());
+}
+template <class Tag>
+void num(std::string& out, bool& first, Fixed<Tag> v) {
+  sep(out, first);
+  appendDecimalMantissa(out, v.mantissa());
+}
+template <class Tag>
+void optNum(std::string& out, bool& first, const std::optional<Fixed<Tag>>& v) {
+  if (v) {
+    num(out, first, *v);
+  } else {
+    sep(out, first);
+    out += "NULL";
+  }
+}
+void ts(std::string& out, bool& first, WallNanos t) {
+  sep(out, first);
+  appendTimestamp(out, t);
+}
+void int64(std::string& out, bool& first, int64_t v) {
+  sep(out, first);
+  out += std::to_string(v);
+}
+
+// "FIX.4.4:FIXGW->CLIENT1" -> begin string, sender, target; empty parts when malformed.
+struct SessionParts {
+  std::string begin, sender, target;
+};
+SessionParts parseSessionKey(const std::string& key) {
+  SessionParts p;
+  const auto colon = key.find(':');
+  if (colon == std::string::npos) return p;
+  const auto arrow = key.find("->", colon + 1);
+  if (arrow == std::string::npos) return p;
+  p.begin = key.substr(0, colon);
+  p.sender = key.substr(colon + 1, arrow - colon - 1);
+  p.target = key.substr(arrow + 2);
+  return p;
+}
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::toupper(static_cast<unsigned char>(x)) ==
+                  std::toupper(static_cast<unsigned char>(y));
+         });
+}
+
+struct SessionAgg {
+  WallNanos firstSeen = 0;
+  std::optional<WallNanos> lastLogon, lastLogout;
+};
+
+// A later record of the same order replaces the earlier one, except for what only the first
+// record carries (creation time, the raw inbound message) and identities an update may omit.
+void mergeOrder(OrderRec& into, const OrderRec& later) {
+  OrderRec merged = later;
+  if (into.createdAt != 0) merged.createdAt = into.createdAt;
+  if (!into.rawFix.empty()) merged.rawFix = std::move(into.rawFix);
+  if (!merged.parentOrderId) merged.parentOrderId = into.parentOrderId;
+  if (!merged.venue) merged.venue = into.venue;
+  if (!merged.venueOrderId) merged.venueOrderId = into.venueOrderId;
+  into = std::move(merged);
+}
+
+// batchId empty: no journal_batches row (the salvage path writes it once for the batch).
+std::string buildBatchSql(const std::vector<const JournalRecord*>& recs,
+                          const std::string& batchId) {
+  std::vector<const SessionEventRec*> sessionEvents;
+  std::vector<OrderRec> orders;
+  std::unordered_map<std::string, size_t> orderIndex;
+  std::vector<const OrderEventRec*> events;
+  std::vector<const ExecutionRec*> execs;
+  for (const JournalRecord* r : recs) {
+    if (auto* s = std::get_if<SessionEventRec>(r)) {
+      sessionEvents.push_back(s);
+    } else if (auto* o = std::get_if<OrderRec>(r)) {
+      // A multi-row ON CONFLICT cannot touch one row twice: coalesce to the last state.
+      auto [it, inserted] = orderIndex.emplace(o->orderId.str(), orders.size());
+      if (inserted) {
+        orders.push_back(*o);
+      } else {
+        mergeOrder(orders[it->second], *o);
+      }
+    } else if (auto* e = std::get_if<OrderEventRec>(r)) {
+      events.push_back(e);
+    } else if (auto* x = std::get_if<ExecutionRec>(r)) {
+      execs.push_back(x);
+    }
+  }
+  std::stable_sort(events.begin(), events.end(),
+                   [](const OrderEventRec* a, const OrderEventRec* b) { return a->seq < b->seq; });
+
+  std::string sql;
+  sql.reserve(256 + recs.size() * 400);
+  if (!batchId.empty()) {
+    sql += "INSERT INTO journal_batches (batch_id, records) VALUES (";
+    appendQuoted(sql, batchId);
+    sql += ',';
+    sql += std::to_string(recs.size());
+    sql += ");\n";
+  }
+
+  if (!sessionEvents.empty()) {
+    std::vector<std::string> keys;
+    std::unordered_map<std::string, SessionAgg> agg;
+    sql += "INSERT INTO session_events (session_key, event, event_time) VALUES ";
+    bool firstRow = true;
+    for (const auto* s : sessionEvents) {
+      if (!firstRow) sql += ',';
+      firstRow = false;
+      bool f = true;
+      sql += '(';
+      text(sql, f, s->session.str());
+      text(sql, f, s->event);
+      ts(sql, f, s->ts);
+      sql += ')';
+      auto [it, inserted] = agg.emplace(s->session.str(), SessionAgg{s->ts, {}, {}});
+      if (inserted) keys.push_back(s->session.str());
+      SessionAgg& a = it->second;
+      a.firstSeen = std::min(a.firstSeen, s->ts);
+      if (equalsIgnoreCase(s->event, "LOGON"))
+        a.lastLogon = std::max(a.lastLogon.value_or(s->ts), s->ts);
+      if (equalsIgnoreCase(s->event, "LOGOUT"))
+        a.lastLogout = std::max(a.lastLogout.value_or(s->ts), s->ts);
+    }
+    sql += ";\n";
+    sql +=
+        "INSERT INTO sessions (session_key, begin_string, sender_comp_id, target_comp_id, "
+        "first_seen, last_logon, last_logout) VALUES ";
+    firstRow = true;
+    for (const auto& key : keys) {
+      const SessionAgg& a = agg[key];
+      const SessionParts p = parseSessionKey(key);
+      if (!firstRow) sql += ',';
+      firstRow = false;
+      bool f = true;
+      sql += '(';
+      text(sql, f, key);
+      textOrNull(sql, f, p.begin);
+      textOrNull(sql, f, p.sender);
+      textOrNull(sql, f, p.target);
+      ts(sql, f, a.firstSeen);
+      sep(sql, f);
+      if (a.lastLogon)
+        appendTimestamp(sql, *a.lastLogon);
+      else
+        sql += "NULL::timestamptz";
+      sep(sql, f);
+      if (a.lastLogout)
+        appendTimestamp(sql, *a.lastLogout);
+      else
+        sql += "NULL::timestamptz";
+      sql += ')';
+    }
+    sql +=
+        " ON CONFLICT (session_key) DO UPDATE SET"
+        " first_seen = least(sessions.first_seen, EXCLUDED.first_seen),"
+        " last_logon = greatest(sessions.last_logon, EXCLUDED.last_logon),"
+        " last_logout = greatest(sessions.last_logout, EXCLUDED.last_logout);\n";
+  }
+
+  if (!orders.empty()) {
+    sql +=
+        "INSERT INTO orders (order_id, parent_order_id, session_key, cl_ord_id, orig_cl_ord_id, "
+        "account, symbol, side, ord_type, tif, qty, price, status, cum_qty, leaves_qty, avg_px, "
+        "venue, venue_order_id, raw_fix, created_at, updated_at) VALUES ";
+    bool firstRow = true;
+    for (const OrderRec& o : orders) {
+      if (!firstRow) sql += ',';
+      firstRow = false;
+      bool f = true;
+      sql += '(';
+      text(sql, f, o.orderId.str());
+      optId(sql, f, o.parentOrderId);
+      text(sql, f, o.session.str());
+      text(sql, f, o.clOrdId.str());
+      optId(sql, f, o.origClOrdId);
+      text(sql, f, o.account.str());
+      text(sql, f, o.symbol.str());
+      text(sql, f, toString(o.side));
+      text(sql, f, toString(o.ordType));
+      text(sql, f, toString(o.tif));
+      num(sql, f, o.qty);
+      optNum(sql, f, o.price);
+      text(sql, f, toString(o.status));
+      num(sql, f, o.cumQty);
+      num(sql, f, o.leavesQty);
+      num(sql, f, o.avgPx);
+      optId(sql, f, o.venue);
+      optId(sql, f, o.venueOrderId);
+      textOrNull(sql, f, o.rawFix);
+      // A record without times (should not happen) still lands, stamped when written.
+      const WallNanos created = o.createdAt != 0 ? o.createdAt : o.updatedAt;
+      const WallNanos updated = o.updatedAt != 0 ? o.updatedAt : o.createdAt;
+      sep(sql, f);
+      if (created != 0)
+        appendTimestamp(sql, created);
+      else
+        sql += "now()";
+      sep(sql, f);
+      if (updated != 0)
+        appendTimestamp(sql, updated);
+      else
+        sql += "now()";
+      sql += ')';
+    }
+    sql +=
+        " ON CONFLICT (order_id) DO UPDATE SET"
+        " parent_order_id = coalesce(EXCLUDED.parent_order_id, orders.parent_order_id),"
+        " session_key = EXCLUDED.session_key, cl_ord_id = EXCLUDED.cl_ord_id,"
+        " orig_cl_ord_id = EXCLUDED.orig_cl_ord_id, account = EXCLUDED.account,"
+        " symbol = EXCLUDED.symbol, side = EXCLUDED.side, ord_type = EXCLUDED.ord_type,"
+        " tif = EXCLUDED.tif, qty = EXCLUDED.qty, price = EXCLUDED.price,"
+        " status = EXCLUDED.status, cum_qty = EXCLUDED.cum_qty,"
+        " leaves_qty = EXCLUDED.leaves_qty, avg_px = EXCLUDED.avg_px,"
+        " venue = coalesce(EXCLUDED.venue, orders.venue),"
+        " venue_order_id = coalesce(EXCLUDED.venue_order_id, orders.venue_order_id),"
+        " raw_fix = coalesce(orders.raw_fix, EXCLUDED.raw_fix),"
+        " updated_at = EXCLUDED.updated_at;\n";
+  }
+
+  if (!events.empty()) {
+    sql +=
+        "INSERT INTO order_events (seq, order_id, child_order_id, session_key, cl_ord_id, "
+        "orig_cl_ord_id, event_type, exec_type, exec_id, status, qty, price, cum_qty, leaves_qty, "
+        "avg_px, last_qty, last_px, reason_code, text, raw_fix, event_time) VALUES ";
+    bool firstRow = true;
+    for (const OrderEventRec* e : events) {
+      if (!firstRow) sql += ',';
+      firstRow = false;
+      bool f = true;
+      sql += '(';
+      int64(sql, f, e->seq);
+      text(sql, f, e->orderId.str());
+      optId(sql, f, e->childOrderId);
+      text(sql, f, e->session.str());
+      text(sql, f, e->clOrdId.str());
+      optId(sql, f, e->origClOrdId);
+      text(sql, f, e->eventType);
+      textOrNull(sql, f, e->execType ? toString(*e->execType) : std::string_view());
+      optId(sql, f, e->execId);
+      text(sql, f, toString(e->status));
+      num(sql, f, e->qty);
+      optNum(sql, f, e->price);
+      num(sql, f, e->cumQty);
+      num(sql, f, e->leavesQty);
+      num(sql, f, e->avgPx);
+      num(sql, f, e->lastQty);
+      num(sql, f, e->lastPx);
+      textOrNull(sql, f, e->reasonCode);
+      textOrNull(sql, f, e->text);
+      textOrNull(sql, f, e->rawFix);
+      ts(sql, f, e->ts);
+      sql += ')';
+    }
+    sql += ";\n";
+  }
+
+  if (!execs.empty()) {
+    sql +=
+        "INSERT INTO executions (exec_id, order_id, child_order_id, session_key, cl_ord_id, "
+        "account, symbol, side, last_qty, last_px, cum_qty, leaves_qty, avg_px, venue, "
+        "venue_exec_id, exec_time) VALUES ";
+    bool firstRow = true;
+    for (const ExecutionRec* x : execs) {
+      if (!firstRow) sql += ',';
+      firstRow = false;
+      bool f = true;
+      sql += '(';
+      text(sql, f, x->execId.str());
+      text(sql, f, x->orderId.str());
+      optId(sql, f, x->childOrderId);
+      text(sql, f, x->session.str());
+      text(sql, f, x->clOrdId.str());
+      text(sql, f, x->account.str());
+      text(sql, f, x->symbol.str());
+      text(sql, f, toString(x->side));
+      num(sql, f, x->lastQty);
+      num(sql, f, x->lastPx);
+      num(sql, f, x->cumQty);
+      num(sql, f, x->leavesQty);
+      num(sql, f, x->avgPx);
+      optId(sql, f, x->venue);
+      optId(sql, f, x->venueExecId);
+      ts(sql, f, x->ts);
+      sql += ')';
+    }
+    sql += ";\n";
+  }
+  return sql;
+}
+
+// A readable rendering of a record for journal_rejects.
+std::string describe(const JournalRecord& r) {
+  auto opt = [](const auto& o) { return o ? o->str() : std::string("<none>"); };
+  std::string s;
+  if (auto* x = std::get_if<SessionEventRec>(&r)) {
+    s = "session=" + x->session.str() + " event=" + x->event + " ts=" + formatIsoTimestamp(x->ts);
+  } else if (auto* o = std::get_if<OrderRec>(&r)) {
+    s = "order_id=" + o->orderId.str() + " parent=" + opt(o->parentOrderId) +
+        " session=" + o->session.str() + " cl_ord_id=" + o->clOrdId.str() +
+        " account=" + o->account.str() + " symbol=" + o->symbol.str() +
+        " side=" + std::string(toString(o->side)) + " qty=" + o->qty.str() +
+        " price=" + (o->price ? o->price->str() : "<none>") +
+        " status=" + std::string(toString(o->status)) + " cum_qty=" + o->cumQty.str() +
+        " leaves_qty=" + o->leavesQty.str() + " avg_px=" + o->avgPx.str() +
+        " updated_at=" + formatIsoTimestamp(o->updatedAt) + " raw_fix=" + o->rawFix;
+  } else if (auto* e = std::get_if<OrderEventRec>(&r)) {
+    s = "seq=" + std::to_string(e->seq) + " order_id=" + e->orderId.str() +
+        " child=" + opt(e->childOrderId) + " cl_ord_id=" + e->clOrdId.str() +
+        " event_type=" + e->eventType + " exec_id=" + opt(e->execId) +
+        " status=" + std::string(toString(e->status)) + " cum_qty=" + e->cumQty.str() +
+        " last_qty=" + e->lastQty.str() + " last_px=" + e->lastPx.str() +
+        " reason=" + e->reasonCode + " text=" + e->text + " ts=" + formatIsoTimestamp(e->ts) +
+        " raw_fix=" + e->rawFix;
+  } else if (auto* x = std::get_if<ExecutionRec>(&r)) {
+    s = "exec_id=" + x->execId.str() + " order_id=" + x->orderId.str() +
+        " child=" + opt(x->childOrderId) + " cl_ord_id=" + x->clOrdId.str() +
+        " account=" + x->account.str() + " symbol=" + x->symbol.str() +
+        " side=" + std::string(toString(x->side)) + " last_qty=" + x->lastQty.str() +
+        " last_px=" + x->lastPx.str() + " cum_qty=" + x->cumQty.str() +
+        " venue_exec_id=" + opt(x->venueExecId) + " ts=" + formatIsoTimestamp(x->ts);
+  }
+  return s;
+}
+
+const char* recordType(const JournalRecord& r) {
+  switch (r.index()) {
+    case 0:
+      return "SessionEventRec";
+    case 1:
+      return "OrderRec";
+    case 2:
+      return "OrderEventRec";
+    case 3:
+      return "ExecutionRec";
+  }
+  return "?";
+}
+
+// Errors the database will give again however often the batch is retried: data exceptions
+// (class 22) and integrity violations (class 23).
+bool isDataError(const pqxx::sql_error& e) {
+  const std::string& st = e.sqlstate();
+  return st.size() == 5 && (st.compare(0, 2, "22") == 0 || st.compare(0, 2, "23") == 0);
+}
+
+std::string makeBatchPrefix() {
+  std::random_device rd;
+  std::mt19937_64 gen((static_cast<uint64_t>(rd()) << 32) ^ rd());
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(gen()));
+  return buf;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+struct PgJournal::Impl {
+  explicit Impl(PgJournalConfig c)
+      : cfg(std::move(c)), redacted(redactConninfo(cfg.conninfo)), batchPrefix(makeBatchPrefix()) {
+    if (cfg.maxBatch == 0) cfg.maxBatch = 1;
+    if (cfg.flushIntervalNanos <= 0) cfg.flushIntervalNanos = 2'000'000;
+  }
+
+  PgJournalConfig cfg;
+  const std::string redacted;
+  const std::string batchPrefix;
+  uint64_t batchCounter = 0;  // writer thread only
+
+  mutable std::mutex mu;
+  std::condition_variable workCv;  // the writer waits for records / callbacks / stop
+  std::condition_variable doneCv;  // flush() waits for commits
+  std::vector<JournalRecord> queue;
+  // Callback tagged with the number of records appended before it was registered.
+  std::deque<std::pair<uint64_t, std::function<void()>>> callbacks;
+  uint64_t appended = 0;
+  uint64_t committed = 0;
+  bool running = false;
+  bool stopping = false;
+  std::thread writer;
+
+  std::unique_ptr<pqxx::connection> conn;  // writer thread only (and start())
+
+  std::atomic<uint64_t> statRecords{0}, statBatches{0}, statFailures{0}, statRejected{0};
+
+  void connect() {
+    conn.reset();
+    auto c = std::make_unique<pqxx::connection>(cfg.conninfo);
+    // set_variable, not raw SET: pqxx restores these if it ever reconnects the same object.
+    // appendQuoted() relies on standard_conforming_strings, sanitizeUtf8() on UTF8.
+    c->set_variable("client_encoding", "'UTF8'");
+    c->set_variable("standard_conforming_strings", "on");
+    // Name the connection for pg_stat_activity unless the conninfo already did.
+    if (c->get_variable("application_name").empty()) {
+      c->set_variable("application_name", "'fixgw-journal'");
+    }
+    conn = std::move(c);
+  }
+
+  void checkSchema() {
+    pqxx::nontransaction nt(*conn);
+    auto r = nt.exec(
+        "SELECT to_regclass('schema_migrations') IS NOT NULL AND to_regclass('orders') IS NOT "
+        "NULL AND to_regclass('order_events') IS NOT NULL AND to_regclass('executions') IS NOT "
+        "NULL AND to_regclass('journal_batches') IS NOT NULL");
+    if (!r[0][0].as<bool>()) {
+      throw std::runtime_error(
+          "PgJournal: the fixgw tables are missing in this database's search_path (" + redacted +
+          "); run the schema migrations first (store::migrate)");
+    }
+  }
+
+  // One transaction for the batch. Throws on any failure.
+  void writeBatch(const std::vector<const JournalRecord*>& recs, const std::string& batchId) {
+    const std::string sql = buildBatchSql(recs, batchId);
+    pqxx::work w(*conn, "journal");
+    w.exec(sql);
+    w.commit();
+  }
+
+  // Data errors repeat on every retry. Write the batch record by record, each under a savepoint,
+  // and keep what the database refuses in journal_rejects, so the rest commits and nothing is
+  // lost. Still one transaction.
+  void writeBatchSalvaging(const std::vector<const JournalRecord*>& recs,
+                           const std::string& batchId) {
+    pqxx::work w(*conn, "journal_salvage");
+    std::string batchRow = "INSERT INTO journal_batches (batch_id, records) VALUES (";
+    appendQuoted(batchRow, batchId);
+    batchRow += "," + std::to_string(recs.size()) + ")";
+    w.exec(batchRow);
+    uint64_t rejected = 0;
+    for (const JournalRecord* r : recs) {
+      const std::string sql = buildBatchSql({r}, std::string());
+      std::optional<std::string> error;
+      {
+        pqxx::subtransaction sub(w, "record");
+        try {
+          sub.exec(sql);
+          sub.commit();
+        } catch (const pqxx::sql_error& e) {
+          if (!isDataError(e)) throw;
+          error = e.what();
+        }
+      }
+      if (error) {
+        std::string ins = "INSERT INTO journal_rejects (record_type, payload, error) VALUES (";
+        appendQuoted(ins, recordType(*r));
+        ins += ',';
+        appendQuoted(ins, describe(*r));
+        ins += ',';
+        appendQuoted(ins, *error);
+        ins += ')';
+        w.exec(ins);
+        ++rejected;
+        spdlog::error("journal: database refused a {} ({}); kept in journal_rejects: {}",
+                      recordType(*r), *error, describe(*r));
+      }
+    }
+    w.commit();
+    statRejected += rejected;
+  }
+
+  bool batchAlreadyCommitted(const std::string& batchId) {
+    pqxx::nontransaction nt(*conn);
+    std::string q = "SELECT 1 FROM journal_batches WHERE batch_id = ";
+    appendQuoted(q, batchId);
+    return !nt.exec(q).empty();
+  }
+
+  // Retries until the batch is committed. Only returns early if it is.
+  void writeWithRetry(const std::vector<const JournalRecord*>& recs) {
+    const std::string batchId = batchPrefix + "-" + std::to_string(++batchCounter);
+    auto backoff = std::chrono::milliseconds(50);
+    bool retried = false;
+    bool salvage = false;
+    for (;;) {
+      try {
+        if (!conn || !conn->is_open()) connect();
+        // After a failure the commit may have landed anyway (connection lost during COMMIT).
+        if (retried && batchAlreadyCommitted(batchId)) return;
+        if (salvage) {
+          writeBatchSalvaging(recs, batchId);
+        } else {
+          writeBatch(recs, batchId);
+        }
+        if (retried) spdlog::info("journal: batch {} committed after retry", batchId);
+        return;
+      } catch (const pqxx::sql_error& e) {
+        ++statFailures;
+        retried = true;
+        if (isDataError(e) && !salvage) {
+          spdlog::warn("journal: batch {} ({} records) refused ({}: {}); writing record by record",
+                       batchId, recs.size(), e.sqlstate(), e.what());
+          salvage = true;
+          continue;  // no backoff: this is not a connectivity problem
+        }
+        spdlog::error("journal: batch {} failed ({}: {}); retrying in {} ms", batchId, e.sqlstate(),
+                      e.what(), backoff.count());
+      } catch (const std::exception& e) {
+        ++statFailures;
+        retried = true;
+        conn.reset();
+        spdlog::error("journal: batch {} failed on {}: {}; reconnecting in {} ms", batchId,
+                      redacted, redactConninfo(e.what()), backoff.count());
+      }
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+    }
+  }
+
+  void runCallbacks(std::vector<std::function<void()>>& ready) {
+    for (auto& cb : ready) {
+      try {
+        cb();
+      } catch (const std::exception& e) {
+        spdlog::error("journal: afterCommit callback threw: {}", e.what());
+      } catch (...) {
+        spdlog::error("journal: afterCommit callback threw a non-standard exception");
+      }
+    }
+    ready.clear();
+  }
+
+  // Moves the callbacks whose records are all committed into ready. Needs mu.
+  void takeReadyCallbacks(std::vector<std::function<void()>>& ready) {
+    while (!callbacks.empty() && callbacks.front().first <= committed) {
+      ready.push_back(std::move(callbacks.front().second));
+      callbacks.pop_front();
+    }
+  }
+
+  void writerLoop() {
+    std::vector<JournalRecord> pending;  // taken from the queue, not yet committed
+    size_t pos = 0;                      // first uncommitted record in pending
+    std::vector<std::function<void()>> ready;
+    std::vector<const JournalRecord*> batch;
+    const auto interval = std::chrono::nanoseconds(cfg.flushIntervalNanos);
+    for (;;) {
+      {
+        std::unique_lock lk(mu);
+        if (pos == pending.size()) {
+          pending.clear();
+          pos = 0;
+          workCv.wait_for(lk, interval, [&] {
+            return stopping || !queue.empty() ||
+                   (!callbacks.empty() && callbacks.front().first <= committed);
+          });
+          pending.swap(queue);
+        }
+        takeReadyCallbacks(ready);
+        if (pending.empty() && ready.empty() && stopping) return;
+      }
+      runCallbacks(ready);
+      if (pos == pending.size()) continue;
+
+      const size_t n = std::min(cfg.maxBatch, pending.size() - pos);
+      batch.clear();
+      for (size_t i = pos; i < pos + n; ++i) batch.push_back(&pending[i]);
+      writeWithRetry(batch);
+      pos += n;
+      statRecords += n;
+      ++statBatches;
+      {
+        std::lock_guard lk(mu);
+        committed += n;
+        takeReadyCallbacks(ready);
+      }
+      doneCv.notify_all();
+      runCallbacks(ready);
+    }
+  }
+};
+
+PgJournal::PgJournal(PgJournalConfig cfg) : impl_(std::make_unique<Impl>(std::move(cfg))) {}
+
+PgJournal::~PgJournal() {
+  try {
+    stop();
+  } catch (const std::exception& e) {
+    spdlog::error("journal: stop failed in destructor: {}", e.what());
+  }
+}
+
+void PgJournal::start() {
+  Impl& m = *impl_;
+  {
+    std::lock_guard lk(m.mu);
+    if (m.running) return;
+  }
+  try {
+    m.connect();
+  } catch (const std::exception& e) {
+    m.conn.reset();
+    throw std::runtime_error("PgJournal: cannot connect to PostgreSQL (" + m.redacted +
+                             "): " + redactConninfo(e.what()));
+  }
+  try {
+    m.checkSchema();
+  } catch (const pqxx::failure& e) {
+    m.conn.reset();
+    throw std::runtime_error("PgJournal: cannot check the schema (" + m.redacted +
+                             "): " + e.what());
+  } catch (...) {
+    m.conn.reset();
+    throw;
+  }
+  spdlog::info("journal: connected to {}", m.redacted);
+  std::lock_guard lk(m.mu);
+  m.stopping = false;
+  m.running = true;
+  m.writer = std::thread([&m] { m.writerLoop(); });
+}
+
+void PgJournal::stop() {
+  Impl& m = *impl_;
+  {
+    std::lock_guard lk(m.mu);
+    if (!m.running) return;
+    m.stopping = true;
+  }
+  m.workCv.notify_all();
+  m.writer.join();
+  std::lock_guard lk(m.mu);
+  m.running = false;
+  m.stopping = false;
+  m.conn.reset();
+}
+
+void PgJournal::append(JournalRecord r) {
+  Impl& m = *impl_;
+  {
+    std::lock_guard lk(m.mu);
+    m.queue.push_back(std::move(r));
+    ++m.appended;
+  }
+  m.workCv.notify_one();
+}
+
+void PgJournal::afterCommit(std::function<void()> cb) {
+  Impl& m = *impl_;
+  {
+    std::lock_guard lk(m.mu);
+    m.callbacks.emplace_back(m.appended, std::move(cb));
+  }
+  m.workCv.notify_one();
+}
+
+void PgJournal::flush() {
+  Impl& m = *impl_;
+  std::unique_lock lk(m.mu);
+  const uint64_t target = m.appended;
+  if (m.committed >= target) return;
+  if (!m.running) throw std::logic_error("PgJournal::flush: records pending but not started");
+  m.workCv.notify_one();
+  m.doneCv.wait(lk, [&] { return m.committed >= target; });
+}
+
+PgJournal::Stats PgJournal::stats() const {
+  const Impl& m = *impl_;
+  return Stats{m.statRecords.load(), m.statBatches.load(), m.statFailures.load(),
+               m.statRejected.load()};
+}
+
+}  // namespace fixgw::store

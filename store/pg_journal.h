@@ -1,0 +1,67 @@
+// The PostgreSQL journal: the store's implementation of the core Journal port. The engine
+// appends records (never waiting on the database); a writer thread commits them in batches, one
+// transaction per batch, into the tables of schema/ (orders upserted as current state,
+// order_events / executions / session_events appended), then runs the afterCommit callbacks
+// whose records are durable. On a database error the batch is kept and retried after
+// reconnecting with backoff: records are never dropped. Records the database refuses outright
+// (a data error such as a duplicate exec_id) are written, readable, to journal_rejects instead.
+//
+// Thread-safety: append(), afterCommit(), flush() and stats() may be called from any thread
+// (the engine calls them from its own). afterCommit callbacks run on the writer thread and must
+// not call flush() (that would wait on itself). start()/stop() from one owning thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/journal.h"
+
+namespace fixgw::store {
+
+struct PgJournalConfig {
+  std::string conninfo;    // libpq conninfo or URI; may carry a password, which is never logged
+  size_t maxBatch = 2000;  // most records in one transaction
+  // Longest the idle writer sleeps before re-checking; an append wakes it at once, so batches
+  // form by themselves while a commit is in flight (group commit) without adding latency.
+  int64_t flushIntervalNanos = 2'000'000;
+};
+
+class PgJournal final : public Journal {
+ public:
+  explicit PgJournal(PgJournalConfig cfg);
+  ~PgJournal() override;  // stop()
+
+  // Connects and checks the schema is migrated (throws std::runtime_error with a clear message if
+  // not), then starts the writer thread.
+  void start();
+  // Drains everything queued (retrying while the database is unreachable), commits, runs the
+  // remaining callbacks, joins the writer. start() may be called again afterwards.
+  void stop();
+
+  void append(JournalRecord r) override;
+  void afterCommit(std::function<void()> cb) override;
+  // Blocks until every record appended before the call is committed. Throws std::logic_error if
+  // records are pending and the journal is not running.
+  void flush() override;
+
+  struct Stats {
+    uint64_t records = 0;   // committed records
+    uint64_t batches = 0;   // committed transactions
+    uint64_t failures = 0;  // failed attempts (each retried)
+    uint64_t rejected = 0;  // records the database refused, kept in journal_rejects
+  };
+  Stats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// conninfo with any password replaced by "***" (key=value and URI forms), for logs and errors.
+std::string redactConninfo(std::string_view conninfo);
+
+}  // namespace fixgw::store

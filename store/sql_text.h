@@ -1,0 +1,28 @@
+// Internal helpers of the store module: turning engine values into SQL literal text and keeping
+// secrets out of logs. Not part of the module's public API (tests use it directly).
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+
+namespace fixgw::store::detail {
+
+// Makes s acceptable to a UTF8 database: valid UTF-8 passes through unchanged; each byte that is
+// not part of a valid sequence, and NUL (which text columns cannot hold), becomes the four
+// characters "\xNN". A raw FIX message with a Latin-1 Text(58) therefore still lands, readable,
+// instead of poisoning its batch.
+std::string sanitizeUtf8(std::string_view s);
+// True when s is valid UTF-8 without NUL (the fast path of sanitizeUtf8).
+bool isCleanUtf8(std::string_view s);
+
+// Appends s as a standard-conforming SQL string literal ('...' with quotes doubled), sanitized.
+// Requires standard_conforming_strings = on, which the store sets on every connection.
+void appendQuoted(std::string& out, std::string_view s);
+// Appends an ISO 8601 UTC literal with microseconds, cast to timestamptz.
+void appendTimestamp(std::string& out, WallNanos t);
+
+}  // namespace fixgw::store::detail

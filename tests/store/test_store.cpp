@@ -1,0 +1,901 @@
+// Store tests against a real PostgreSQL (FIXGW_TEST_DB), each in a schema of its own: migrations,
+// the journal's exact round trip of every record type, batching, upsert coalescing, durable
+// callbacks, append-only enforcement, retry after a database error, and draining on stop.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "core/journal.h"
+#include "store/migrate.h"
+#include "store/pg_journal.h"
+#include "store/sql_text.h"
+#include "tests/support/pg_test_env.h"
+
+namespace fixgw::store {
+namespace {
+
+using fixgw::testing::PgTestSchema;
+using fixgw::testing::schemaDir;
+using Rows = std::vector<std::vector<std::string>>;
+
+constexpr WallNanos kT0 = 1'700'000'000'123'456'789LL;  // 2023-11-14T22:13:20.123456789Z
+const std::string kSession = "FIX.4.4:FIXGW->CLIENT1";
+const std::string kRawNew =
+    "8=FIX.4.4\x01"
+    "9=120\x01"
+    "35=D\x01"
+    "49=CLIENT1\x01"
+    "56=FIXGW\x01"
+    "11=C1\x01"
+    "1=ACC1\x01"
+    "55=BTCUSD\x01"
+    "54=1\x01"
+    "38=0.00000001\x01"
+    "40=2\x01"
+    "44=123.45678901\x01"
+    "10=000\x01";
+
+// SQL that renders a timestamptz exactly as formatIsoTimestamp() does.
+std::string iso(const std::string& col) {
+  return "to_char(" + col + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
+}
+// SQL that renders a numeric exactly as Fixed::str() does.
+std::string dec(const std::string& col) { return "trim_scale(" + col + ")::text"; }
+
+std::string one(const PgTestSchema& db, const std::string& sql) {
+  const Rows r = db.query(sql);
+  if (r.size() != 1 || r[0].size() != 1) {
+    ADD_FAILURE() << "expected one value from: " << sql;
+    return "";
+  }
+  return r[0][0];
+}
+
+// "O" + n without GCC 12's false -Wrestrict on `literal + std::string&&`.
+std::string name(const char* prefix, int64_t n) {
+  std::string s(prefix);
+  s += std::to_string(n);
+  return s;
+}
+
+template <class Pred>
+bool waitFor(Pred pred, std::chrono::seconds timeout = std::chrono::seconds(30)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+OrderRec parentOrder(const std::string& id, WallNanos t) {
+  OrderRec o;
+  o.orderId = OrderId(id);
+  o.session = SessionKey(kSession);
+  o.clOrdId = ClOrdId("CL-" + id);
+  o.account = Account("ACC1");
+  o.symbol = Symbol("BTCUSD");
+  o.side = Side::Buy;
+  o.ordType = OrdType::Limit;
+  o.tif = TimeInForce::Gtc;
+  o.qty = Qty::of("0.00000001");
+  o.price = Price::of("123.45678901");
+  o.status = OrdStatus::PendingNew;
+  o.leavesQty = o.qty;
+  o.rawFix = kRawNew;
+  o.createdAt = t;
+  o.updatedAt = t;
+  return o;
+}
+
+OrderEventRec event(int64_t seq, const std::string& orderId, const std::string& type, WallNanos t) {
+  OrderEventRec e;
+  e.seq = seq;
+  e.orderId = OrderId(orderId);
+  e.session = SessionKey(kSession);
+  e.clOrdId = ClOrdId("CL-" + orderId);
+  e.eventType = type;
+  e.status = OrdStatus::New;
+  e.qty = Qty::of("10");
+  e.price = Price::of("99.5");
+  e.leavesQty = Qty::of("10");
+  e.ts = t;
+  return e;
+}
+
+ExecutionRec fill(const std::string& execId, const std::string& orderId, WallNanos t) {
+  ExecutionRec x;
+  x.execId = ExecId(execId);
+  x.orderId = OrderId(orderId);
+  x.childOrderId = OrderId(orderId + ".1");
+  x.session = SessionKey(kSession);
+  x.clOrdId = ClOrdId("CL-" + orderId);
+  x.account = Account("ACC1");
+  x.symbol = Symbol("BTCUSD");
+  x.side = Side::Sell;
+  x.lastQty = Qty::of("0.5");
+  x.lastPx = Price::of("60000.12345678");
+  x.cumQty = Qty::of("0.5");
+  x.leavesQty = Qty::of("1.5");
+  x.avgPx = Price::of("60000.12345678");
+  x.venue = VenueId("SIM");
+  x.venueExecId = VenueExecId("V-" + execId);
+  x.ts = t;
+  return x;
+}
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void migrateSchema() { migrate(db.conninfo(), schemaDir()); }
+  PgJournalConfig config(size_t maxBatch = 2000) {
+    PgJournalConfig c;
+    c.conninfo = db.conninfo();
+    c.maxBatch = maxBatch;
+    return c;
+  }
+  PgTestSchema db;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Migrations
+
+TEST_F(StoreTest, MigrateAppliesEveryFileOnceThenNothing) {
+  const auto first = migrate(db.conninfo(), schemaDir());
+  ASSERT_FALSE(first.empty());
+  EXPECT_EQ(first.front(), "0001_init.sql");
+  EXPECT_EQ(one(db, "SELECT count(*) FROM schema_migrations"), std::to_string(first.size()));
+  EXPECT_EQ(one(db, "SELECT name FROM schema_migrations WHERE version = 1"), "0001_init.sql");
+  for (const char* table : {"sessions", "session_events", "orders", "order_events", "executions"}) {
+    EXPECT_EQ(one(db, std::string("SELECT to_regclass('") + table + "') IS NOT NULL"), "t")
+        << table;
+  }
+  // The tables landed in the test's own schema, not in public.
+  EXPECT_EQ(one(db, "SELECT count(*) FROM information_schema.tables WHERE table_schema = '" +
+                        db.schema() + "' AND table_name = 'orders'"),
+            "1");
+
+  const auto second = migrate(db.conninfo(), schemaDir());
+  EXPECT_TRUE(second.empty());
+  EXPECT_EQ(one(db, "SELECT count(*) FROM schema_migrations"), std::to_string(first.size()));
+}
+
+TEST_F(StoreTest, MigrateRefusesADatabaseNewerThanTheBinary) {
+  migrateSchema();
+  db.exec("INSERT INTO schema_migrations (version, name) VALUES (9999, '9999_future.sql')");
+  try {
+    migrate(db.conninfo(), schemaDir());
+    FAIL() << "migrate accepted a newer database";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("database schema version 9999 is newer than this binary knows"),
+        std::string::npos)
+        << e.what();
+  }
+}
+
+TEST_F(StoreTest, MigrateNamesAFailingFileAndRollsItBack) {
+  const auto dir = std::filesystem::temp_directory_path() / ("fixgw_schema_" + db.schema());
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(schemaDir() + "/0001_init.sql", dir / "0001_init.sql");
+  std::ofstream(dir / "0002_broken.sql") << "CREATE TABLE good_table (x int);\nSELEKT nonsense;\n";
+  try {
+    migrate(db.conninfo(), dir.string());
+    FAIL() << "broken migration accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("0002_broken.sql"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(one(db, "SELECT max(version) FROM schema_migrations"), "1");
+  EXPECT_EQ(one(db, "SELECT to_regclass('good_table') IS NULL"), "t");
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(StoreTest, MigrateReportsAMissingSchemaDirectory) {
+  EXPECT_THROW(migrate(db.conninfo(), "/nonexistent/fixgw/schema"), std::runtime_error);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connecting
+
+TEST(StoreConninfo, PasswordsAreRedacted) {
+  EXPECT_EQ(redactConninfo("host=h user=u password=s3cret dbname=d"),
+            "host=h user=u password=*** dbname=d");
+  EXPECT_EQ(redactConninfo("password = 'a b\\'c' host=h"), "password = *** host=h");
+  EXPECT_EQ(redactConninfo("postgresql://u:s3cret@h:5432/d"), "postgresql://u:***@h:5432/d");
+  EXPECT_EQ(redactConninfo("postgresql://h/d?user=u&password=s3cret&x=1"),
+            "postgresql://h/d?user=u&password=***&x=1");
+}
+
+TEST_F(StoreTest, StartFailsClearlyWhenTheDatabaseIsUnreachable) {
+  PgJournalConfig c;
+  c.conninfo = "host=127.0.0.1 port=1 dbname=x user=x password=s3cret connect_timeout=5";
+  PgJournal j(c);
+  try {
+    j.start();
+    FAIL() << "start() succeeded without a database";
+  } catch (const std::runtime_error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("cannot connect"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find("s3cret"), std::string::npos) << msg;
+  }
+}
+
+TEST_F(StoreTest, StartFailsClearlyWhenTheSchemaIsNotMigrated) {
+  PgJournal j(config());
+  try {
+    j.start();
+    FAIL() << "start() succeeded on an empty schema";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("migrat"), std::string::npos) << e.what();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Round trip of every record type
+
+TEST_F(StoreTest, EveryRecordTypeReadsBackExactly) {
+  migrateSchema();
+  PgJournal j(config());
+  j.start();
+
+  j.append(SessionEventRec{SessionKey(kSession), "LOGON", kT0});
+  OrderRec parent = parentOrder("O1", kT0 + 1'000);
+  j.append(parent);
+
+  OrderRec child = parentOrder("O1.1", kT0 + 2'000);
+  child.parentOrderId = OrderId("O1");
+  child.ordType = OrdType::Market;
+  child.price.reset();
+  child.rawFix.clear();
+  child.venue = VenueId("SIM");
+  child.venueOrderId = VenueOrderId("V123");
+  child.status = OrdStatus::New;
+  j.append(child);
+
+  OrderEventRec ev = event(7, "O1", "FILL", kT0 + 3'999);  // 3.999 us truncates to 3 us
+  ev.childOrderId = OrderId("O1.1");
+  ev.origClOrdId = ClOrdId("CL-O0");
+  ev.execType = ExecType::Trade;
+  ev.execId = ExecId("E1");
+  ev.status = OrdStatus::PartiallyFilled;
+  ev.qty = Qty::of("2");
+  ev.price = Price::of("60000.12345678");
+  ev.cumQty = Qty::of("0.5");
+  ev.leavesQty = Qty::of("1.5");
+  ev.avgPx = Price::of("60000.12345678");
+  ev.lastQty = Qty::of("0.5");
+  ev.lastPx = Price::of("60000.12345678");
+  ev.reasonCode = "NONE";
+  ev.text = "it's filled";  // a quote inside
+  ev.rawFix = kRawNew;
+  j.append(ev);
+  j.append(fill("E1", "O1", kT0 + 4'000));
+  j.append(SessionEventRec{SessionKey(kSession), "LOGOUT", kT0 + 5'000});
+  j.flush();
+
+  EXPECT_EQ(db.query("SELECT begin_string, sender_comp_id, target_comp_id, " + iso("first_seen") +
+                     ", " + iso("last_logon") + ", " + iso("last_logout") + " FROM sessions"),
+            (Rows{{"FIX.4.4", "FIXGW", "CLIENT1", formatIsoTimestamp(kT0), formatIsoTimestamp(kT0),
+                   formatIsoTimestamp(kT0 + 5'000)}}));
+  EXPECT_EQ(db.query("SELECT event FROM session_events ORDER BY session_event_id"),
+            (Rows{{"LOGON"}, {"LOGOUT"}}));
+
+  EXPECT_EQ(
+      db.query("SELECT parent_order_id, session_key, cl_ord_id, orig_cl_ord_id, account, "
+               "symbol, side, ord_type, tif, " +
+               dec("qty") + ", " + dec("price") + ", status, " + dec("cum_qty") + ", " +
+               dec("leaves_qty") + ", " + dec("avg_px") +
+               ", venue, venue_order_id, raw_fix = " + "'" + std::string(kRawNew) + "', " +
+               iso("created_at") + ", " + iso("updated_at") + " FROM orders WHERE order_id = 'O1'"),
+      (Rows{{"<null>",
+             kSession,
+             "CL-O1",
+             "<null>",
+             "ACC1",
+             "BTCUSD",
+             "BUY",
+             "LIMIT",
+             "GTC",
+             "0.00000001",
+             "123.45678901",
+             "PENDING_NEW",
+             "0",
+             "0.00000001",
+             "0",
+             "<null>",
+             "<null>",
+             "t",
+             formatIsoTimestamp(kT0 + 1'000),
+             formatIsoTimestamp(kT0 + 1'000)}}));
+  EXPECT_EQ(db.query("SELECT parent_order_id, ord_type, price IS NULL, raw_fix IS NULL, venue, "
+                     "venue_order_id, status FROM orders WHERE order_id = 'O1.1'"),
+            (Rows{{"O1", "MARKET", "t", "t", "SIM", "V123", "NEW"}}));
+  // The raw message keeps its SOH bytes; the view shows them as '|'.
+  EXPECT_EQ(one(db, "SELECT length(raw_fix) FROM orders WHERE order_id = 'O1'"),
+            std::to_string(kRawNew.size()));
+  EXPECT_EQ(one(db, "SELECT raw_fix FROM v_orders WHERE order_id = 'O1'").substr(0, 14),
+            "8=FIX.4.4|9=12");
+
+  EXPECT_EQ(db.query("SELECT seq, order_id, child_order_id, session_key, cl_ord_id, "
+                     "orig_cl_ord_id, event_type, exec_type, exec_id, status, " +
+                     dec("qty") + ", " + dec("price") + ", " + dec("cum_qty") + ", " +
+                     dec("leaves_qty") + ", " + dec("avg_px") + ", " + dec("last_qty") + ", " +
+                     dec("last_px") + ", reason_code, text, raw_fix = '" + kRawNew + "', " +
+                     iso("event_time") + " FROM order_events"),
+            (Rows{{"7",
+                   "O1",
+                   "O1.1",
+                   kSession,
+                   "CL-O1",
+                   "CL-O0",
+                   "FILL",
+                   "TRADE",
+                   "E1",
+                   "PARTIALLY_FILLED",
+                   "2",
+                   "60000.12345678",
+                   "0.5",
+                   "1.5",
+                   "60000.12345678",
+                   "0.5",
+                   "60000.12345678",
+                   "NONE",
+                   "it's filled",
+                   "t",
+                   "2023-11-14T22:13:20.123460Z"}}));
+
+  EXPECT_EQ(db.query("SELECT exec_id, order_id, child_order_id, session_key, cl_ord_id, account, "
+                     "symbol, side, " +
+                     dec("last_qty") + ", " + dec("last_px") + ", " + dec("cum_qty") + ", " +
+                     dec("leaves_qty") + ", " + dec("avg_px") + ", venue, venue_exec_id, " +
+                     iso("exec_time") + " FROM executions"),
+            (Rows{{"E1", "O1", "O1.1", kSession, "CL-O1", "ACC1", "BTCUSD", "SELL", "0.5",
+                   "60000.12345678", "0.5", "1.5", "60000.12345678", "SIM", "V-E1",
+                   formatIsoTimestamp(kT0 + 4'000)}}));
+  EXPECT_EQ(j.stats().records, 6u);
+  EXPECT_EQ(j.stats().failures, 0u);
+}
+
+TEST_F(StoreTest, TextThatIsNotUtf8IsKeptReadableInsteadOfPoisoningTheBatch) {
+  migrateSchema();
+  PgJournal j(config());
+  j.start();
+  OrderEventRec e = event(1, "O1", "RECEIVED", kT0);
+  e.text = std::string("caf\xE9 ") + '\0' + "x";  // Latin-1 e-acute and a NUL
+  j.append(e);
+  j.flush();
+  EXPECT_EQ(one(db, "SELECT text FROM order_events"), "caf\\xE9 \\x00x");
+  EXPECT_EQ(detail::sanitizeUtf8("h\xC3\xA9llo \xF0\x9F\x98\x80"), "h\xC3\xA9llo \xF0\x9F\x98\x80");
+  EXPECT_EQ(detail::sanitizeUtf8("\xC0\xAF"), "\\xC0\\xAF");           // overlong '/'
+  EXPECT_EQ(detail::sanitizeUtf8("\xED\xA0\x80"), "\\xED\\xA0\\x80");  // surrogate
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batching and ordering
+
+TEST_F(StoreTest, ThousandsOfRecordsLandInSeveralBatchesWithEventsInSeqOrder) {
+  migrateSchema();
+  PgJournal j(config(/*maxBatch=*/250));
+  j.start();
+  constexpr int kOrders = 50;
+  constexpr int kEventsPerOrder = 80;
+  int64_t seq = 0;
+  for (int o = 0; o < kOrders; ++o) j.append(parentOrder(name("O", o), kT0 + o));
+  for (int k = 0; k < kEventsPerOrder; ++k) {
+    for (int o = 0; o < kOrders; ++o) {
+      ++seq;
+      j.append(event(seq, name("O", o), "FILL", kT0 + seq * 1'000));
+      if (k % 10 == 0) j.append(fill(name("X", seq), name("O", o), kT0 + seq));
+    }
+  }
+  const uint64_t total = kOrders + seq + kOrders * (kEventsPerOrder / 10);
+  j.flush();
+
+  EXPECT_EQ(one(db, "SELECT count(*) FROM orders"), std::to_string(kOrders));
+  EXPECT_EQ(one(db, "SELECT count(*) FROM order_events"), std::to_string(seq));
+  EXPECT_EQ(one(db, "SELECT count(*) FROM executions"), std::to_string(kOrders * 8));
+  EXPECT_EQ(one(db, "SELECT count(DISTINCT seq) FROM order_events"), std::to_string(seq));
+  // event_id (journal order) and seq (engine order) agree everywhere.
+  EXPECT_EQ(one(db,
+                "SELECT count(*) FROM (SELECT seq, lag(seq) OVER (ORDER BY event_id) AS prev "
+                "FROM order_events) s WHERE seq <= prev"),
+            "0");
+  EXPECT_EQ(j.stats().records, total);
+  EXPECT_GE(j.stats().batches, total / 250);
+  EXPECT_EQ(one(db, "SELECT sum(records) FROM journal_batches"), std::to_string(total));
+  EXPECT_EQ(one(db, "SELECT max(records) <= 250 FROM journal_batches"), "t");
+}
+
+TEST_F(StoreTest, EventsAppendedOutOfSeqOrderInOneBatchAreStoredInSeqOrder) {
+  migrateSchema();
+  PgJournal j(config());
+  for (int64_t s : {5, 3, 4, 1, 2}) j.append(event(s, "O1", name("E", s), kT0 + s));
+  j.start();  // everything queued before start forms one batch
+  j.flush();
+  EXPECT_EQ(j.stats().batches, 1u);
+  EXPECT_EQ(db.query("SELECT seq FROM order_events ORDER BY event_id"),
+            (Rows{{"1"}, {"2"}, {"3"}, {"4"}, {"5"}}));
+}
+
+TEST_F(StoreTest, AnOrderUpsertedManyTimesInOneBatchEndsInItsLastState) {
+  migrateSchema();
+  PgJournal j(config());
+  OrderRec o = parentOrder("O1", kT0);
+  j.append(o);
+  for (int i = 1; i <= 20; ++i) {
+    OrderRec u = o;
+    u.rawFix.clear();
+    u.createdAt = 0;
+    u.status = OrdStatus::PartiallyFilled;
+    u.cumQty = Qty::fromMantissa(i);
+    u.leavesQty = Qty::fromMantissa(100 - i);
+    u.updatedAt = kT0 + i * 1'000;
+    j.append(u);
+  }
+  j.start();  // all 21 records in one batch: one row touched once by the upsert
+  j.flush();
+  EXPECT_EQ(j.stats().batches, 1u);
+  EXPECT_EQ(db.query("SELECT status, " + dec("cum_qty") + ", " + dec("leaves_qty") + ", " +
+                     iso("created_at") + ", " + iso("updated_at") + ", raw_fix = '" + kRawNew +
+                     "' FROM orders"),
+            (Rows{{"PARTIALLY_FILLED", "0.0000002", "0.0000008", formatIsoTimestamp(kT0),
+                   formatIsoTimestamp(kT0 + 20'000), "t"}}));
+
+  // A later batch with the final state keeps creation time and raw message too.
+  OrderRec last = o;
+  last.rawFix.clear();
+  last.createdAt = kT0 + 99'000;
+  last.status = OrdStatus::Filled;
+  last.cumQty = o.qty;
+  last.leavesQty = Qty();
+  last.updatedAt = kT0 + 100'000;
+  j.append(last);
+  j.flush();
+  EXPECT_EQ(db.query("SELECT status, " + dec("cum_qty") + ", " + dec("leaves_qty") + ", " +
+                     iso("created_at") + ", " + iso("updated_at") + ", raw_fix = '" + kRawNew +
+                     "' FROM orders"),
+            (Rows{{"FILLED", "0.00000001", "0", formatIsoTimestamp(kT0),
+                   formatIsoTimestamp(kT0 + 100'000), "t"}}));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Durability hooks
+
+TEST_F(StoreTest, AfterCommitRunsOnlyOnceTheRowsAreVisibleFromAnotherConnection) {
+  migrateSchema();
+  PgJournal j(config(/*maxBatch=*/7));
+  j.start();
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::pair<int, std::string>> seen;  // (expected count, count seen in callback)
+  int64_t seq = 0;
+  constexpr int kRounds = 20;
+  for (int round = 1; round <= kRounds; ++round) {
+    for (int i = 0; i < round; ++i) {
+      ++seq;
+      j.append(event(seq, "O1", "FILL", kT0 + seq));
+    }
+    const int expected = static_cast<int>(seq);
+    j.afterCommit([&, expected] {
+      // Runs on the journal's thread; PgTestSchema::query() uses its own connection.
+      std::string count = one(db, "SELECT count(*) FROM order_events");
+      std::lock_guard lk(mu);
+      seen.emplace_back(expected, count);
+      cv.notify_all();
+    });
+  }
+  std::unique_lock lk(mu);
+  ASSERT_TRUE(cv.wait_for(lk, std::chrono::seconds(60), [&] { return seen.size() == kRounds; }));
+  for (size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_GE(std::stoi(seen[i].second), seen[i].first) << "callback " << i;
+    if (i > 0) {
+      EXPECT_LT(seen[i - 1].first, seen[i].first) << "callbacks ran out of order";
+    }
+  }
+}
+
+TEST_F(StoreTest, AfterCommitWithNothingPendingStillRunsOnTheJournalThread) {
+  migrateSchema();
+  PgJournal j(config());
+  j.start();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool ran = false;
+  std::thread::id ranOn;
+  j.afterCommit([&] {
+    std::lock_guard lk(mu);
+    ran = true;
+    ranOn = std::this_thread::get_id();
+    cv.notify_all();
+  });
+  std::unique_lock lk(mu);
+  ASSERT_TRUE(cv.wait_for(lk, std::chrono::seconds(30), [&] { return ran; }));
+  EXPECT_NE(ranOn, std::this_thread::get_id());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Append-only journal
+
+TEST_F(StoreTest, OrderEventsAndExecutionsRefuseUpdateDeleteAndTruncate) {
+  migrateSchema();
+  PgJournal j(config());
+  j.start();
+  j.append(event(1, "O1", "RECEIVED", kT0));
+  j.append(fill("E1", "O1", kT0));
+  j.append(SessionEventRec{SessionKey(kSession), "LOGON", kT0});
+  j.flush();
+  for (const std::string table : {"order_events", "executions", "session_events"}) {
+    for (const std::string& sql : {"UPDATE " + table + " SET session_key = 'tampered'",
+                                   "DELETE FROM " + table, "TRUNCATE " + table}) {
+      try {
+        db.exec(sql);
+        ADD_FAILURE() << "allowed: " << sql;
+      } catch (const pqxx::sql_error& e) {
+        EXPECT_NE(std::string(e.what()).find("append-only"), std::string::npos) << e.what();
+      }
+    }
+    EXPECT_EQ(one(db, "SELECT count(*) FROM " + table + " WHERE session_key = '" + kSession + "'"),
+              "1")
+        << table;
+  }
+  // Current-state rows stay updatable (the journal upserts them).
+  EXPECT_NO_THROW(db.exec("UPDATE sessions SET last_logout = now()"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Failures: nothing is dropped
+
+TEST_F(StoreTest, ABatchThatFailsIsRetriedUntilItCommits) {
+  migrateSchema();
+  PgJournal j(config());
+  j.start();
+  db.exec("ALTER TABLE executions RENAME TO executions_away");
+  // The fill goes first, so whichever batch the writer cuts, the failing one comes first and the
+  // events wait behind it.
+  j.append(fill("E1", "O1", kT0));
+  for (int i = 0; i < 10; ++i) j.append(event(i + 1, "O1", "FILL", kT0 + i));
+  ASSERT_TRUE(waitFor([&] { return j.stats().failures >= 2; }));
+  EXPECT_EQ(one(db, "SELECT count(*) FROM order_events"), "0");
+  EXPECT_EQ(one(db, "SELECT count(*) FROM journal_batches"), "0");
+  db.exec("ALTER TABLE executions_away RENAME TO executions");
+  j.flush();
+  EXPECT_EQ(one(db, "SELECT count(*) FROM order_events"), "10");
+  EXPECT_EQ(one(db, "SELECT count(*) FROM executions"), "1");
+  EXPECT_EQ(one(db, "SELECT sum(records) FROM journal_batches"), "11");
+  EXPECT_EQ(j.stats().records, 11u);
+}
+
+TEST_F(StoreTest, ALostConnectionIsReopenedAndNothingIsLost) {
+  migrateSchema();
+  PgJournalConfig c = config();
+  const std::string app = "journal_" + db.schema();
+  c.conninfo += " application_name=" + app;
+  PgJournal j(c);
+  j.start();
+  j.append(event(1, "O1", "RECEIVED", kT0));
+  j.flush();
+  EXPECT_EQ(one(db, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + app + "'"),
+            "1");
+  db.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '" +
+          app + "'");
+  ASSERT_TRUE(waitFor([&] {
+    return one(db, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + app +
+                       "'") == "0";
+  }));
+  for (int i = 2; i <= 50; ++i) j.append(event(i, "O1", "FILL", kT0 + i));
+  j.flush();
+  EXPECT_GE(j.stats().failures, 1u);
+  EXPECT_EQ(one(db, "SELECT count(*) FROM order_events"), "50");
+  EXPECT_EQ(j.stats().records, 50u);
+}
+
+TEST_F(StoreTest, RecordsTheDatabaseRefusesAreKeptInJournalRejects) {
+  migrateSchema();
+  PgJournal j(config());
+  j.append(fill("E1", "O1", kT0));
+  j.append(event(1, "O1", "FILL", kT0));
+  ExecutionRec dup = fill("E1", "O1", kT0 + 1);  // duplicate exec_id: an engine bug
+  dup.lastQty = Qty::of("7");
+  j.append(dup);
+  j.start();
+  j.flush();
+  EXPECT_EQ(db.query("SELECT " + dec("last_qty") + " FROM executions"), (Rows{{"0.5"}}));
+  EXPECT_EQ(one(db, "SELECT count(*) FROM order_events"), "1");
+  const Rows rejects = db.query("SELECT record_type, payload, error FROM journal_rejects");
+  ASSERT_EQ(rejects.size(), 1u);
+  EXPECT_EQ(rejects[0][0], "ExecutionRec");
+  EXPECT_NE(rejects[0][1].find("exec_id=E1"), std::string::npos) << rejects[0][1];
+  EXPECT_NE(rejects[0][1].find("last_qty=7"), std::string::npos) << rejects[0][1];
+  EXPECT_NE(rejects[0][2].find("duplicate key"), std::string::npos) << rejects[0][2];
+  EXPECT_EQ(j.stats().rejected, 1u);
+  EXPECT_EQ(j.stats().records, 3u);
+}
+
+TEST_F(StoreTest, StopDrainsEverythingQueued) {
+  migrateSchema();
+  {
+    PgJournal j(config(/*maxBatch=*/500));
+    j.start();
+    for (int i = 1; i <= 3000; ++i) j.append(event(i, name("O", i % 7), "FILL", kT0 + i));
+    j.stop();
+    EXPECT_EQ(j.stats().records, 3000u);
+    EXPECT_EQ(one(db, "SELECT count(*) FROM order_events"), "3000");
+    // Restartable after stop.
+    j.start();
+    j.append(event(3001, "O1", "FILL", kT0));
+  }  // destructor stops, which drains
+  EXPECT_EQ(one(db, "SELECT count(*) FROM order_events"), "3001");
+}
+
+// ---------------------------------------------------------------------------------------------
+// docs/audit.md: every query in it runs against a journaled trading day and answers correctly.
+
+// The ```sql blocks of a markdown file, in order.
+std::vector<std::string> sqlBlocks(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> blocks;
+  std::string line, cur;
+  bool inSql = false;
+  while (std::getline(in, line)) {
+    if (!inSql && line == "```sql") {
+      inSql = true;
+      cur.clear();
+    } else if (inSql && line == "```") {
+      inSql = false;
+      blocks.push_back(cur);
+    } else if (inSql) {
+      cur += line + "\n";
+    }
+  }
+  return blocks;
+}
+
+// Replaces psql's :'name' variables with quoted literals; unknown names fail the test.
+std::string bind(std::string sql, const std::map<std::string, std::string>& vars) {
+  std::string out;
+  size_t i = 0;
+  while (true) {
+    const size_t at = sql.find(":'", i);
+    if (at == std::string::npos) break;
+    const size_t end = sql.find('\'', at + 2);
+    const std::string name = sql.substr(at + 2, end - at - 2);
+    out += sql.substr(i, at - i);
+    auto it = vars.find(name);
+    if (it == vars.end()) {
+      ADD_FAILURE() << "unknown variable :'" << name << "' in\n" << sql;
+      return out;
+    }
+    out += "'" + it->second + "'";
+    i = end + 1;
+  }
+  return out + sql.substr(i);
+}
+
+void journalATradingDay(PgJournal& j) {
+  // 2026-01-02T09:30:00Z
+  constexpr WallNanos t = 1'767'346'200'000'000'000LL;
+  constexpr WallNanos ms = 1'000'000;
+  const std::string raw1 =
+      "8=FIX.4.4\x01"
+      "35=D\x01"
+      "49=CLIENT1\x01"
+      "56=FIXGW\x01"
+      "11=C1\x01"
+      "1=ACC1\x01"
+      "55=AAPL\x01"
+      "54=1\x01"
+      "38=10\x01"
+      "40=2\x01"
+      "44=150.25\x01"
+      "10=000\x01";
+  int64_t seq = 0;
+  auto order = [&](const std::string& id, const std::string& cl, const std::string& sym, Side side,
+                   const char* qty, const char* px, WallNanos at) {
+    OrderRec o;
+    o.orderId = OrderId(id);
+    o.session = SessionKey(kSession);
+    o.clOrdId = ClOrdId(cl);
+    o.account = Account("ACC1");
+    o.symbol = Symbol(sym);
+    o.side = side;
+    o.qty = Qty::of(qty);
+    o.price = Price::of(px);
+    o.leavesQty = o.qty;
+    o.createdAt = o.updatedAt = at;
+    return o;
+  };
+  auto ev = [&](const OrderRec& o, const std::string& type, WallNanos at) {
+    OrderEventRec e;
+    e.seq = ++seq;
+    e.orderId = o.orderId;
+    e.session = o.session;
+    e.clOrdId = o.clOrdId;
+    e.origClOrdId = o.origClOrdId;
+    e.eventType = type;
+    e.status = o.status;
+    e.qty = o.qty;
+    e.price = o.price;
+    e.cumQty = o.cumQty;
+    e.leavesQty = o.leavesQty;
+    e.avgPx = o.avgPx;
+    e.ts = at;
+    return e;
+  };
+  auto exec = [&](const OrderRec& o, const std::string& id, const char* qty, const char* px,
+                  WallNanos at) {
+    ExecutionRec x;
+    x.execId = ExecId(id);
+    x.orderId = o.orderId;
+    x.childOrderId = OrderId(o.orderId.str() + ".1");
+    x.session = o.session;
+    x.clOrdId = o.clOrdId;
+    x.account = o.account;
+    x.symbol = o.symbol;
+    x.side = o.side;
+    x.lastQty = Qty::of(qty);
+    x.lastPx = Price::of(px);
+    x.cumQty = o.cumQty;
+    x.leavesQty = o.leavesQty;
+    x.avgPx = o.avgPx;
+    x.venue = VenueId("SIM");
+    x.ts = at;
+    return x;
+  };
+
+  j.append(SessionEventRec{SessionKey(kSession), "LOGON", t - 60'000 * ms});
+
+  // O1: received, routed, acked, partly filled, replaced (C1 -> C1b), filled.
+  OrderRec o1 = order("O1", "C1", "AAPL", Side::Buy, "10", "150.25", t);
+  o1.rawFix = raw1;
+  j.append(o1);
+  OrderEventRec e = ev(o1, "RECEIVED", t);
+  e.rawFix = raw1;
+  j.append(e);
+  OrderRec c1 = order("O1.1", "C1", "AAPL", Side::Buy, "10", "150.25", t + 1 * ms);
+  c1.parentOrderId = o1.orderId;
+  c1.venue = VenueId("SIM");
+  j.append(c1);
+  e = ev(o1, "ROUTED", t + 1 * ms);
+  e.childOrderId = c1.orderId;
+  j.append(e);
+  o1.status = c1.status = OrdStatus::New;
+  c1.venueOrderId = VenueOrderId("SIM-77");
+  j.append(c1);
+  j.append(o1);
+  e = ev(o1, "VENUE_ACK", t + 2 * ms);
+  e.execType = ExecType::New;
+  e.execId = ExecId("X1");
+  j.append(e);
+  o1.status = OrdStatus::PartiallyFilled;
+  o1.cumQty = Qty::of("4");
+  o1.leavesQty = Qty::of("6");
+  o1.avgPx = Price::of("150.1");
+  j.append(o1);
+  e = ev(o1, "FILL", t + 3 * ms);
+  e.execType = ExecType::Trade;
+  e.execId = ExecId("X2");
+  e.lastQty = Qty::of("4");
+  e.lastPx = Price::of("150.1");
+  j.append(e);
+  j.append(exec(o1, "X2", "4", "150.1", t + 3 * ms));
+  o1.origClOrdId = o1.clOrdId;
+  o1.clOrdId = ClOrdId("C1b");
+  j.append(ev(o1, "REPLACE_REQUESTED", t + 4 * ms));
+  o1.price = Price::of("150.3");
+  e = ev(o1, "REPLACED", t + 5 * ms);
+  e.execType = ExecType::Replaced;
+  e.execId = ExecId("X3");
+  j.append(e);
+  o1.status = c1.status = OrdStatus::Filled;
+  o1.cumQty = c1.cumQty = Qty::of("10");
+  o1.leavesQty = c1.leavesQty = Qty();
+  o1.avgPx = c1.avgPx = Price::of("150.16");
+  o1.updatedAt = c1.updatedAt = t + 6 * ms;
+  j.append(o1);
+  j.append(c1);
+  e = ev(o1, "FILL", t + 6 * ms);
+  e.execType = ExecType::Trade;
+  e.execId = ExecId("X4");
+  e.lastQty = Qty::of("6");
+  e.lastPx = Price::of("150.2");
+  j.append(e);
+  j.append(exec(o1, "X4", "6", "150.2", t + 6 * ms));
+
+  // O2: rejected by risk.
+  OrderRec o2 = order("O2", "C2", "AAPL", Side::Buy, "100000", "150", t + 10 * ms);
+  j.append(ev(o2, "RECEIVED", t + 10 * ms));
+  o2.status = OrdStatus::Rejected;
+  o2.leavesQty = Qty();
+  j.append(o2);
+  e = ev(o2, "RISK_REJECT", t + 10 * ms);
+  e.execType = ExecType::Rejected;
+  e.reasonCode = "MAX_NOTIONAL";
+  e.text = "notional 15000000 exceeds limit 1000000";
+  j.append(e);
+
+  // O3: a cancel that came too late; the order filled.
+  OrderRec o3 = order("O3", "C3", "MSFT", Side::Sell, "5", "400.5", t + 20 * ms);
+  o3.status = OrdStatus::New;
+  j.append(o3);
+  j.append(ev(o3, "RECEIVED", t + 20 * ms));
+  j.append(ev(o3, "CANCEL_REQUESTED", t + 21 * ms));
+  e = ev(o3, "CANCEL_REJECT", t + 22 * ms);
+  e.reasonCode = "TOO_LATE_TO_CANCEL";
+  j.append(e);
+  o3.status = OrdStatus::Filled;
+  o3.cumQty = Qty::of("5");
+  o3.leavesQty = Qty();
+  o3.avgPx = Price::of("400.5");
+  j.append(o3);
+  e = ev(o3, "FILL", t + 23 * ms);
+  e.execType = ExecType::Trade;
+  e.execId = ExecId("X5");
+  j.append(e);
+  j.append(exec(o3, "X5", "5", "400.5", t + 23 * ms));
+}
+
+TEST_F(StoreTest, AuditQueriesInDocsRunAgainstAJournaledDay) {
+  migrateSchema();
+  PgJournal j(config(/*maxBatch=*/5));  // several batches, like a live day
+  j.start();
+  journalATradingDay(j);
+  j.flush();
+
+  const char* src = std::getenv("FIXGW_SOURCE_DIR");
+  const std::string doc = std::string(src ? src : FIXGW_SOURCE_DIR_DEFAULT) + "/docs/audit.md";
+  const auto blocks = sqlBlocks(doc);
+  ASSERT_EQ(blocks.size(), 11u) << doc;
+  const std::map<std::string, std::string> vars = {{"cl_ord_id", "C1"},
+                                                   {"session_key", kSession},
+                                                   {"account", "ACC1"},
+                                                   {"from", "2026-01-02 00:00:00+00"},
+                                                   {"to", "2026-01-03 00:00:00+00"}};
+  std::vector<Rows> results;
+  for (const auto& b : blocks) {
+    try {
+      results.push_back(db.query(bind(b, vars)));
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << e.what() << "\nin:\n" << b;
+      results.emplace_back();
+    }
+  }
+  // 1. as received: found by its original ClOrdID after a replace, raw FIX readable.
+  ASSERT_EQ(results[0].size(), 1u);
+  EXPECT_EQ(results[0][0][0], "O1");
+  EXPECT_EQ(results[0][0][2], "C1b");
+  EXPECT_EQ(results[0][0][11].substr(0, 20), "8=FIX.4.4|35=D|49=CL");
+  // 2. every transition, in order.
+  std::vector<std::string> types;
+  for (const auto& r : results[1]) types.push_back(r[2]);
+  EXPECT_EQ(types, (std::vector<std::string>{"RECEIVED", "ROUTED", "VENUE_ACK", "FILL",
+                                             "REPLACE_REQUESTED", "REPLACED", "FILL"}));
+  // 3. every fill; 4. parent and child final state.
+  EXPECT_EQ(results[2].size(), 2u);
+  ASSERT_EQ(results[3].size(), 2u);
+  EXPECT_EQ(results[3][0][4], "FILLED");
+  EXPECT_EQ(results[3][1][11], "SIM-77");
+  // 5. the account's orders and events.
+  EXPECT_EQ(results[4].size(), 3u);
+  EXPECT_EQ(results[5].size(), 13u);  // 7 + 2 + 4 events
+  // 6. VWAP by symbol and day, exact.
+  ASSERT_EQ(results[6].size(), 2u);
+  EXPECT_EQ(results[6][0][0], "AAPL");
+  EXPECT_EQ(results[6][0][1], "2026-01-02");
+  EXPECT_EQ(results[6][0][6], "150.16000000");
+  EXPECT_EQ(results[6][1][6], "400.50000000");
+  // 7. rejects by reason.
+  EXPECT_EQ(results[7].size(), 2u);
+  EXPECT_EQ(results[8].size(), 2u);
+  // 8. consistency checks find nothing.
+  EXPECT_TRUE(results[9].empty());
+  EXPECT_TRUE(results[10].empty());
+}
+
+}  // namespace
+}  // namespace fixgw::store
