@@ -77,7 +77,31 @@ struct MassCancel {
   std::optional<Side> side;
 };
 
-using Command = std::variant<NewOrder, CancelOrder, ReplaceOrder, StatusRequest, MassCancel>;
+// A request the FIX dictionary let through but a field failed the gateway's
+// own checks (e.g. Price (44) missing on a limit order, OrderQty (38) <= 0).
+// It goes to the engine like any other command so the answer is journaled:
+// ExecutionReport Rejected for 35=D, OrderCancelReject for 35=F/G,
+// BusinessMessageReject for 35=H/q. Fields are what could be read.
+struct InvalidRequest {
+  CommandHeader hdr;
+  std::string msgType;  // "D", "F", "G", "H", "q"
+  ClOrdId clOrdId;
+  std::optional<ClOrdId> origClOrdId;
+  std::optional<OrderId> orderId;
+  Account account;
+  Symbol symbol;
+  std::optional<Side> side;
+  std::optional<OrdType> ordType;
+  std::optional<TimeInForce> tif;
+  std::optional<Qty> qty;
+  std::optional<Price> price;
+  int refTag = 0;                // the offending tag
+  int businessRejectReason = 0;  // 380, for H/q
+  std::string text;              // names the tag and the reason
+};
+
+using Command =
+    std::variant<NewOrder, CancelOrder, ReplaceOrder, StatusRequest, MassCancel, InvalidRequest>;
 
 const CommandHeader& header(const Command& c);
 

@@ -440,40 +440,25 @@ class FixAcceptor::Impl final : public FIX::Application {
 
   void onNewOrder(const FIX::Message& m, const FIX::SessionID& id) {
     auto c = convertNewOrder(m, id);
-    if (auto* e = std::get_if<FieldError>(&c)) return rejectOrder(m, id, *e);
+    if (auto* e = std::get_if<FieldError>(&c)) return invalid(m, id, *e, 0);
     sink_.submit(std::move(std::get<NewOrder>(c)));
   }
 
   void onReplace(const FIX::Message& m, const FIX::SessionID& id) {
     auto c = convertReplace(m, id);
-    if (auto* e = std::get_if<FieldError>(&c)) return rejectOrder(m, id, *e);
+    if (auto* e = std::get_if<FieldError>(&c)) return invalid(m, id, *e, 0);
     sink_.submit(std::move(std::get<ReplaceOrder>(c)));
   }
 
   void onCancel(const FIX::Message& m, const FIX::SessionID& id) {
     auto c = convertCancel(m, id);
-    if (auto* e = std::get_if<FieldError>(&c)) {
-      CancelReject rej;
-      rej.session = SessionKey(id.toString());
-      if (auto oid = optField(m, tag::OrderID)) rej.orderId = OrderId(*oid);
-      rej.clOrdId = ClOrdId(fieldOr(m, tag::ClOrdID));
-      rej.origClOrdId = ClOrdId(fieldOr(m, tag::OrigClOrdID));
-      // The acceptor does not know the order's state; Rejected is what FIX
-      // prescribes when the request could not be matched to an order.
-      rej.ordStatus = OrdStatus::Rejected;
-      rej.responseToReplace = false;
-      rej.cxlRejReason = 99;
-      rej.text = e->text;
-      spdlog::warn("FIX {}: rejecting 35=F: {}", id.toString(), e->text);
-      deliverOne(rej);
-      return;
-    }
+    if (auto* e = std::get_if<FieldError>(&c)) return invalid(m, id, *e, 0);
     sink_.submit(std::move(std::get<CancelOrder>(c)));
   }
 
   void onStatus(const FIX::Message& m, const FIX::SessionID& id) {
     auto c = convertStatus(m, id);
-    if (auto* e = std::get_if<FieldError>(&c)) return businessReject(m, id, *e, kBizRejectOther);
+    if (auto* e = std::get_if<FieldError>(&c)) return invalid(m, id, *e, kBizRejectOther);
     sink_.submit(std::move(std::get<StatusRequest>(c)));
   }
 
@@ -481,70 +466,39 @@ class FixAcceptor::Impl final : public FIX::Application {
     auto c = convertMassCancel(m, id);
     if (auto* e = std::get_if<FieldError>(&c)) {
       int reason = e->tag == tag::Symbol ? kBizRejectConditionallyRequiredMissing : kBizRejectOther;
-      return businessReject(m, id, *e, reason);
+      return invalid(m, id, *e, reason);
     }
     sink_.submit(std::move(std::get<MassCancel>(c)));
   }
 
-  // 35=D / 35=G refused by our own checks: ExecutionReport OrdStatus=8.
-  void rejectOrder(const FIX::Message& m, const FIX::SessionID& id, const FieldError& e) {
-    spdlog::warn("FIX {}: rejecting 35={} ClOrdID={}: {}", id.toString(),
-                 m.getHeader().getField(tag::MsgType), fieldOr(m, tag::ClOrdID), e.text);
-    auto info = sessions_.find(id.toString());
-    FixVersion v = info != sessions_.end() ? info->second.version : FixVersion::Fix44;
-    FIX::Message out;
-    out.getHeader().setField(tag::MsgType, "8");
-    out.setField(tag::OrderID, fieldOr(m, tag::OrderID, "NONE"));
-    out.setField(tag::ExecID, nextRejectExecId());
-    out.setField(tag::ClOrdID, fieldOr(m, tag::ClOrdID, "NONE"));
-    if (auto orig = optField(m, tag::OrigClOrdID)) out.setField(tag::OrigClOrdID, *orig);
-    if (v == FixVersion::Fix42) out.setField(tag::ExecTransType, "0");
-    out.setField(tag::ExecType, "8");
-    out.setField(tag::OrdStatus, "8");
-    out.setField(tag::OrdRejReason, std::to_string(toFixOrdRejReason(OrdRejReason::Other, v)));
-    if (auto acct = optField(m, tag::Account)) out.setField(tag::Account, *acct);
-    out.setField(tag::Symbol, fieldOr(m, tag::Symbol, "NONE"));
-    // Echo only values that survive conversion: the client validates what
-    // we send against the same dictionary.
-    if (auto s = convertSide(fieldOr(m, tag::Side))) {
-      out.setField(tag::Side, std::string(1, toFixSide(*s)));
-    } else {
-      out.setField(tag::Side, "1");
-    }
-    if (auto q = Qty::parse(fieldOr(m, tag::OrderQty))) out.setField(tag::OrderQty, q->str());
-    if (auto t = convertOrdType(fieldOr(m, tag::OrdType))) {
-      out.setField(tag::OrdType, std::string(1, toFixOrdType(*t)));
-    }
-    if (auto p = Price::parse(fieldOr(m, tag::Price))) out.setField(tag::Price, p->str());
-    out.setField(tag::LastQty, "0");
-    out.setField(tag::LastPx, "0");
-    out.setField(tag::LeavesQty, "0");
-    out.setField(tag::CumQty, "0");
-    out.setField(tag::AvgPx, "0");
-    out.setField(tag::TransactTime, formatFixTimestamp(SystemClock::instance().wallNow()));
-    out.setField(tag::Text, e.text);
-    send(out, id, "reject ExecutionReport");
+  // A message the dictionary accepted but our own checks refused. The engine
+  // answers it (ExecutionReport Rejected for D, OrderCancelReject for F/G,
+  // BusinessMessageReject for H/q) so the answer is journaled like any other.
+  // Only fields that convert cleanly are carried.
+  void invalid(const FIX::Message& m, const FIX::SessionID& id, const FieldError& e,
+               int businessRejectReason) {
+    const std::string type = m.getHeader().getField(tag::MsgType);
+    spdlog::warn("FIX {}: refusing 35={} ClOrdID={}: {}", id.toString(), type,
+                 fieldOr(m, tag::ClOrdID), e.text);
+    InvalidRequest iv;
+    iv.hdr = readHeader(m, id);
+    iv.msgType = type;
+    iv.clOrdId = ClOrdId(fieldOr(m, tag::ClOrdID, "NONE"));
+    if (auto orig = optField(m, tag::OrigClOrdID)) iv.origClOrdId = ClOrdId(*orig);
+    if (auto oid = optField(m, tag::OrderID)) iv.orderId = OrderId(*oid);
+    iv.account = Account(fieldOr(m, tag::Account));
+    iv.symbol = Symbol(fieldOr(m, tag::Symbol));
+    iv.side = convertSide(fieldOr(m, tag::Side));
+    iv.ordType = convertOrdType(fieldOr(m, tag::OrdType));
+    if (auto t = optField(m, tag::TimeInForce)) iv.tif = convertTimeInForce(*t);
+    if (auto q = Qty::parse(fieldOr(m, tag::OrderQty)); q && q->isPositive()) iv.qty = q;
+    if (auto p = Price::parse(fieldOr(m, tag::Price)); p && p->isPositive()) iv.price = p;
+    iv.refTag = e.tag;
+    iv.businessRejectReason = businessRejectReason;
+    iv.text = e.text;
+    sink_.submit(std::move(iv));
   }
 
-  void businessReject(const FIX::Message& m, const FIX::SessionID& id, const FieldError& e,
-                      int reason) {
-    spdlog::warn("FIX {}: business reject of 35={}: {}", id.toString(),
-                 m.getHeader().getField(tag::MsgType), e.text);
-    BusinessReject rej;
-    rej.session = SessionKey(id.toString());
-    rej.refSeqNum = std::atoi(fieldOr(m.getHeader(), tag::MsgSeqNum, "0").c_str());
-    rej.refMsgType = m.getHeader().getField(tag::MsgType);
-    rej.businessRejectRefId = fieldOr(m, tag::ClOrdID);
-    rej.reason = reason;
-    rej.text = e.text;
-    deliverOne(rej);
-  }
-
-  std::string nextRejectExecId() {
-    // Wall-clock prefix keeps ids unique across restarts; the counter within one.
-    return "GWREJ-" + std::to_string(SystemClock::instance().wallNow()) + "-" +
-           std::to_string(rejectSeq_.fetch_add(1) + 1);
-  }
 
   // ---- outbound: one builder per report type ----
 
@@ -746,7 +700,6 @@ class FixAcceptor::Impl final : public FIX::Application {
   FixAcceptorConfig cfg_;
   CommandSink& sink_;
   std::map<std::string, SessionInfo> sessions_;  // by SessionKey text; immutable
-  std::atomic<uint64_t> rejectSeq_{0};
 
   std::mutex lifecycleMu_;
   bool stopped_ = false;

@@ -59,7 +59,8 @@ void Engine::handle(Command& c) {
         else if constexpr (std::is_same_v<T, CancelOrder>) onCancel(cmd);
         else if constexpr (std::is_same_v<T, ReplaceOrder>) onReplace(cmd);
         else if constexpr (std::is_same_v<T, StatusRequest>) onStatus(cmd);
-        else onMassCancel(cmd);
+        else if constexpr (std::is_same_v<T, MassCancel>) onMassCancel(cmd);
+        else onInvalid(cmd);
       },
       c);
 }
@@ -593,6 +594,67 @@ void Engine::onMassCancel(MassCancel& m) {
   rep.totalAffected = affected;
   ++stats_.reports;
   reports_.deliver(rep);
+}
+
+// ---------------------------------------------------------------- invalid requests
+
+void Engine::onInvalid(InvalidRequest& iv) {
+  const SessionKey& s = iv.hdr.session;
+  const std::string rule = "INVALID_FIELD_" + std::to_string(iv.refTag);
+  if (iv.msgType == "D") {
+    // Kept as a rejected order so the audit trail shows it by its ClOrdID,
+    // but not indexed: the client may resend a corrected order with it.
+    ParentOrder p;
+    p.orderId = ids_.nextOrderId();
+    p.session = s;
+    p.clOrdId = iv.clOrdId;
+    p.account = iv.account;
+    p.symbol = iv.symbol;
+    p.side = iv.side.value_or(Side::Buy);
+    p.ordType = iv.ordType.value_or(OrdType::Limit);
+    p.tif = iv.tif.value_or(TimeInForce::Day);
+    p.qty = iv.qty.value_or(Qty{});
+    p.price = iv.price;
+    p.createdAt = iv.hdr.receivedAt ? iv.hdr.receivedAt : clock_.wallNow();
+    auto [it, ins] = orders_.emplace(p.orderId, std::move(p));
+    ParentOrder& po = it->second;
+    journalOrder(po, iv.hdr.rawFix);
+    journalEvent(po, "RECEIVED", nullptr, {}, {}, iv.hdr.rawFix, nullptr);
+    po.baseStatus = OrdStatus::Rejected;
+    ExecReport r = report(po, ExecType::Rejected);
+    r.ordRejReason = OrdRejReason::Other;
+    r.text = iv.text;
+    emit(po, std::move(r), "REJECTED", rule, {});
+    return;
+  }
+  if (iv.msgType == "F" || iv.msgType == "G") {
+    ParentOrder* p = iv.origClOrdId ? lookup(s, *iv.origClOrdId) : nullptr;
+    cancelReject(s, p, iv.clOrdId, iv.origClOrdId.value_or(ClOrdId("NONE")), iv.msgType == "G",
+                 99, iv.text, rule, iv.hdr.rawFix);
+    return;
+  }
+  BusinessReject br;
+  br.session = s;
+  br.refSeqNum = iv.hdr.msgSeqNum;
+  br.refMsgType = iv.msgType;
+  br.businessRejectRefId = iv.clOrdId.str();
+  br.reason = iv.businessRejectReason;
+  br.text = iv.text;
+  OrderEventRec e;
+  e.seq = ++eventSeq_;
+  ParentOrder* p = lookup(s, iv.clOrdId);
+  e.orderId = p ? p->orderId : OrderId("NONE");
+  e.session = s;
+  e.clOrdId = iv.clOrdId;
+  e.eventType = "BUSINESS_REJECT";
+  e.status = p ? p->status() : OrdStatus::Rejected;
+  e.reasonCode = rule;
+  e.text = iv.text;
+  e.rawFix = iv.hdr.rawFix;
+  e.ts = clock_.wallNow();
+  journal_.append(std::move(e));
+  ++stats_.reports;
+  reports_.deliver(br);
 }
 
 // ---------------------------------------------------------------- venue events

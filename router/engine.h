@@ -77,6 +77,7 @@ class Engine final : public CommandSink, public VenueEventSink {
   void onReplace(ReplaceOrder& r);
   void onStatus(StatusRequest& s);
   void onMassCancel(MassCancel& m);
+  void onInvalid(InvalidRequest& r);
 
   ParentOrder* lookup(const SessionKey& s, const ClOrdId& id);
   void index(const SessionKey& s, const ClOrdId& id, const OrderId& o);

@@ -68,6 +68,22 @@ class EngineStub final : public CommandSink {
     cv_.notify_all();
   }
 
+  // The InvalidRequest the acceptor passed on for this ClOrdID, if any.
+  std::optional<InvalidRequest> waitInvalid(const std::string& clOrdId,
+                                            std::chrono::milliseconds timeout = 10s) {
+    std::unique_lock lock(mu_);
+    std::optional<InvalidRequest> found;
+    cv_.wait_for(lock, timeout, [&] {
+      for (const auto& c : commands_)
+        if (auto* iv = std::get_if<InvalidRequest>(&c); iv && iv->clOrdId.str() == clOrdId) {
+          found = *iv;
+          return true;
+        }
+      return false;
+    });
+    return found;
+  }
+
   template <class T>
   std::optional<T> waitCommand(std::chrono::milliseconds timeout = 10s) {
     std::unique_lock lock(mu_);
@@ -637,7 +653,7 @@ struct BadOrder {
   const char* tag;
 };
 
-TEST_P(FixAcceptorTest, BadOrdersAreRejectedWithExecutionReportNamingTheTag) {
+TEST_P(FixAcceptorTest, BadOrdersGoToTheEngineAsInvalidRequestsNamingTheTag) {
   const std::vector<BadOrder> cases = {
       {"limit without price", [](OrderFields& o) { o.price.reset(); }, "44"},
       {"market with price", [](OrderFields& o) { o.ordType = "1"; }, "44"},
@@ -655,48 +671,67 @@ TEST_P(FixAcceptorTest, BadOrdersAreRejectedWithExecutionReportNamingTheTag) {
     o.clOrdId = "B-" + std::to_string(++n);
     bad.mutate(o);
     c.send(c.newOrder(o));
-    auto er = c.waitFor(FixTestClient::isTypeWith("8", 11, o.clOrdId));
-    ASSERT_TRUE(er);
-    EXPECT_EQ(f(*er, 39), "8");
-    EXPECT_EQ(f(*er, 150), "8");
-    EXPECT_EQ(f(*er, 37), "NONE");
-    EXPECT_FALSE(f(*er, 17).empty());
-    EXPECT_EQ(f(*er, 151), "0");
-    EXPECT_NE(f(*er, 58).find(std::string("(") + bad.tag + ")"), std::string::npos) << f(*er, 58);
-    if (is42()) {
-      EXPECT_EQ(f(*er, 20), "0");
-    }
+    auto iv = engine_.waitInvalid(o.clOrdId);
+    ASSERT_TRUE(iv);
+    EXPECT_EQ(iv->msgType, "D");
+    EXPECT_EQ(std::to_string(iv->refTag), bad.tag);
+    EXPECT_NE(iv->text.find(std::string("(") + bad.tag + ")"), std::string::npos) << iv->text;
+    EXPECT_EQ(iv->symbol, Symbol("AAPL"));
+    EXPECT_EQ(iv->side, Side::Buy);
+    EXPECT_NE(iv->hdr.rawFix.find("11=" + o.clOrdId), std::string::npos);
+    EXPECT_GT(iv->hdr.msgSeqNum, 0);
   }
   EXPECT_FALSE(c.waitFor(FixTestClient::isType("3"), 0ms));
-  EXPECT_EQ(engine_.commandCount(), 0u);
+  EXPECT_EQ(engine_.commandCount(), cases.size());
 }
 
-TEST_P(FixAcceptorTest, ReplaceWithZeroQtyIsRejectedNamingTag38) {
+TEST_P(FixAcceptorTest, ReplaceWithZeroQtyGoesToTheEngineNamingTag38) {
   auto& c = connect();
   OrderFields o;
   o.clOrdId = "RB-2";
   o.origClOrdId = "RB-1";
   o.qty = "0";
   c.send(c.replace(o));
-  auto er = c.waitFor(FixTestClient::isTypeWith("8", 11, "RB-2"));
-  ASSERT_TRUE(er);
-  EXPECT_EQ(f(*er, 39), "8");
-  EXPECT_EQ(f(*er, 41), "RB-1");
-  EXPECT_NE(f(*er, 58).find("(38)"), std::string::npos) << f(*er, 58);
-  EXPECT_EQ(engine_.commandCount(), 0u);
+  auto iv = engine_.waitInvalid("RB-2");
+  ASSERT_TRUE(iv);
+  EXPECT_EQ(iv->msgType, "G");
+  EXPECT_EQ(iv->refTag, 38);
+  EXPECT_EQ(iv->origClOrdId, ClOrdId("RB-1"));
+  EXPECT_FALSE(iv->qty.has_value()) << "an invalid quantity is not carried";
+  EXPECT_NE(iv->text.find("(38)"), std::string::npos) << iv->text;
 }
 
-TEST_P(FixAcceptorTest, MassCancelBySymbolWithoutSymbolGetsBusinessReject) {
+TEST_P(FixAcceptorTest, MassCancelBySymbolWithoutSymbolGoesToTheEngineAsConditionallyRequired) {
   auto& c = connect();
   c.send(c.massCancel("Q-2", "1"));
+  auto iv = engine_.waitInvalid("Q-2");
+  ASSERT_TRUE(iv);
+  EXPECT_EQ(iv->msgType, "q");
+  EXPECT_EQ(iv->refTag, 55);
+  EXPECT_EQ(iv->businessRejectReason, 5);
+  EXPECT_NE(iv->text.find("(55)"), std::string::npos) << iv->text;
+}
+
+TEST_P(FixAcceptorTest, EngineBusinessRejectIsDeliveredWithEveryTag) {
+  auto& c = connect();
+  // The client can see the Logon reply a moment before the acceptor marks the
+  // session logged on; a report sent in between would be queued for resend.
+  ASSERT_TRUE(engine_.waitLogon(sessionKey()));
+  BusinessReject br;
+  br.session = SessionKey(sessionKey());
+  br.refSeqNum = 7;
+  br.refMsgType = "H";
+  br.businessRejectRefId = "S-1";
+  br.reason = 5;
+  br.text = "Symbol (55) is required";
+  acceptor_->deliver(br);
   auto rej = c.waitFor(FixTestClient::isType("j"));
   ASSERT_TRUE(rej);
-  EXPECT_EQ(f(*rej, 372), "q");
-  EXPECT_EQ(f(*rej, 379), "Q-2");
+  EXPECT_EQ(f(*rej, 45), "7");
+  EXPECT_EQ(f(*rej, 372), "H");
+  EXPECT_EQ(f(*rej, 379), "S-1");
   EXPECT_EQ(f(*rej, 380), "5");
-  EXPECT_NE(f(*rej, 58).find("(55)"), std::string::npos) << f(*rej, 58);
-  EXPECT_FALSE(f(*rej, 45).empty());
-  EXPECT_EQ(engine_.commandCount(), 0u);
+  EXPECT_EQ(f(*rej, 58), "Symbol (55) is required");
 }
 
 // ---- lifecycle and robustness ----------------------------------------------

@@ -351,6 +351,55 @@ TEST_P(GatewayE2E, LimitWithoutPriceIsRejectedNamingTag44) {
   EXPECT_NE(F(r, 58).find("44"), std::string::npos) << F(r, 58);
 }
 
+TEST_P(GatewayE2E, FieldErrorsAreAnsweredAndJournaledByTheEngine) {
+  OrderFields zero = fields("ZQ1");
+  zero.qty = "0";
+  client_->send(client_->newOrder(zero));
+  FIX::Message r = er("ZQ1");
+  checkCommon(r);
+  EXPECT_EQ(F(r, 39), "8");
+  EXPECT_EQ(F(r, 150), "8");
+  EXPECT_NE(F(r, 58).find("(38)"), std::string::npos) << F(r, 58);
+  const std::string rejectedId = F(r, 37);
+  EXPECT_NE(rejectedId, "NONE") << "the rejected order is kept under an OrderID of ours";
+
+  // The same ClOrdID, corrected, is accepted: an invalid message does not use it up.
+  OrderFields fixed = fields("ZQ1");
+  fixed.qty = "5";
+  fixed.price = "92.00";
+  client_->send(client_->newOrder(fixed));
+  EXPECT_EQ(F(er("ZQ1"), 39), "0");
+
+  OrderFields badReplace = fields("ZQ1-R");
+  badReplace.origClOrdId = "ZQ1";
+  badReplace.qty = "0";
+  client_->send(client_->replace(badReplace));
+  auto cxl = client_->waitForAndPop(FixTestClient::isType("9"));
+  ASSERT_TRUE(cxl);
+  EXPECT_EQ(F(*cxl, 434), "2");
+  EXPECT_EQ(F(*cxl, 39), "0") << "OrdStatus of the live order it refers to";
+  EXPECT_NE(F(*cxl, 58).find("(38)"), std::string::npos);
+
+  client_->send(client_->massCancel("MQ1", "1"));
+  auto bmr = client_->waitForAndPop(FixTestClient::isType("j"));
+  ASSERT_TRUE(bmr);
+  EXPECT_EQ(F(*bmr, 380), "5");
+  EXPECT_EQ(F(*bmr, 372), "q");
+
+  Rows ev = q("select event_type, reason_code, coalesce(raw_fix, '') from order_events "
+              "where reason_code like 'INVALID_FIELD_%' order by seq");
+  ASSERT_EQ(ev.size(), 3u);
+  EXPECT_EQ(ev[0][0], "REJECTED");
+  EXPECT_EQ(ev[0][1], "INVALID_FIELD_38");
+  EXPECT_EQ(ev[1][0], "REPLACE_REJECT");
+  EXPECT_EQ(ev[2][0], "BUSINESS_REJECT");
+  EXPECT_EQ(ev[2][1], "INVALID_FIELD_55");
+  EXPECT_NE(ev[2][2].find("35=q"), std::string::npos);
+  Rows raw = q("select raw_fix from orders where order_id = '" + rejectedId + "'");
+  ASSERT_EQ(raw.size(), 1u);
+  EXPECT_NE(raw[0][0].find("38=0"), std::string::npos) << "the order as received";
+}
+
 TEST_P(GatewayE2E, StatusRequestReportsCurrentState) {
   OrderFields o = fields("ST1");
   o.qty = "10";
