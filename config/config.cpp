@@ -61,11 +61,23 @@ class Obj {
     need(k);
     return *optStr(k);
   }
+  // An integer, or a string that is one after ${ENV} substitution (so a port
+  // can come from the environment).
   int64_t integer(const std::string& k, int64_t dflt) {
     const Value* v = get(k);
     if (!v) return dflt;
-    if (!v->IsInt64()) throw ConfigError(key(k) + ": expected an integer");
-    return v->GetInt64();
+    if (v->IsInt64()) return v->GetInt64();
+    if (v->IsString()) {
+      std::string text = substituteEnv(v->GetString(), key(k), env_);
+      try {
+        size_t n = 0;
+        long long x = std::stoll(text, &n);
+        if (n == text.size()) return x;
+      } catch (const std::exception&) {
+      }
+      throw ConfigError(key(k) + ": expected an integer, got '" + text + "'");
+    }
+    throw ConfigError(key(k) + ": expected an integer");
   }
   bool boolean(const std::string& k, bool dflt) {
     const Value* v = get(k);

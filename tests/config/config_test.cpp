@@ -138,6 +138,15 @@ TEST(Config, SingleVenueIsTheDefaultRouteWhenRoutingIsOmitted) {
   EXPECT_EQ(*c.routing.defaultVenue, VenueId("SIM"));
 }
 
+TEST(Config, IntegersMayComeFromTheEnvironment) {
+  GatewayConfig c = parseConfig(
+      withReplaced(kMinimal, "\"fix\": {", "\"fix\": { \"port\": \"${PORT}\","), "/base", fakeEnv);
+  EXPECT_EQ(c.fix.port, 7000);
+  EXPECT_NE(errorOf(withReplaced(kMinimal, "\"fix\": {", "\"fix\": { \"port\": \"70x\","))
+                .find("fix.port: expected an integer, got '70x'"),
+            std::string::npos);
+}
+
 TEST(Config, MissingFileIsAClearError) {
   try {
     loadConfig("/nonexistent/fixgw.json");
