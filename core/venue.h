@@ -90,7 +90,7 @@ class VenueEventSink {
 
 // A venue's view of one order, for reconciliation at start-up.
 struct VenueOrderState {
-  ChildOrderId childId;
+  ChildOrderId childId;  // our id as the venue knows it (its client order id)
   VenueOrderId venueOrderId;
   Symbol symbol;
   Side side = Side::Buy;
@@ -98,6 +98,27 @@ struct VenueOrderState {
   Qty cumQty;
   std::optional<Price> price;
   bool open = true;
+};
+
+// One execution as the venue reports it, for reconciliation.
+struct VenueFill {
+  ChildOrderId childId;
+  VenueOrderId venueOrderId;
+  VenueExecId venueExecId;
+  Symbol symbol;
+  Side side = Side::Buy;
+  Qty qty;
+  Price px;
+  WallNanos time = 0;
+};
+
+// The venue's answer to a reconciliation request: its open orders (for our
+// child ids it knows) and its fills since the time asked for.
+struct VenueSnapshot {
+  bool ok = false;      // false: the venue could not answer (error says why)
+  std::string error;
+  std::vector<VenueOrderState> orders;  // open orders, and any recently done the venue still lists
+  std::vector<VenueFill> fills;
 };
 
 class VenueAdapter {
@@ -113,6 +134,15 @@ class VenueAdapter {
   // Best reference price the venue knows for a symbol (last trade or mid),
   // if any. Safe from any thread.
   virtual std::optional<Price> referencePrice(const Symbol&) const { return std::nullopt; }
+  // Reconciliation hook, called at start-up and after a reconnect: asks the
+  // venue for its open orders and its fills since `since`. The answer comes
+  // back once through cb, from any thread. Adapters that cannot answer say so.
+  virtual void requestSnapshot(WallNanos since, std::function<void(VenueSnapshot)> cb) {
+    (void)since;
+    VenueSnapshot s;
+    s.error = "venue " + id().str() + " does not support reconciliation";
+    cb(std::move(s));
+  }
 };
 
 }  // namespace fixgw
