@@ -102,6 +102,9 @@ void Gateway::start() {
   m.engine = std::make_unique<router::Engine>(
       m.loop, clock, *m.risk, std::move(routing), venuePtrs, *m.journal, m.relay,
       router::IdGenerator::prefixFromTime(clock.wallNow()));
+  m.engine->setAckMode(cfg.database.ackMode == "async" ? router::AckMode::Async
+                                                       : router::AckMode::Durable);
+  spdlog::info("acknowledgements: {}", cfg.database.ackMode);
   m.loop.start("engine");
   for (auto& [id, v] : m.venues) {
     v->start(*m.engine);

@@ -262,6 +262,10 @@ GatewayConfig parseConfig(const std::string& json, const std::string& baseDir, E
     int64_t us = o.integer("flush_interval_us", cfg.database.flushIntervalNanos / 1000);
     if (us < 0) throw ConfigError("database.flush_interval_us: must not be negative");
     cfg.database.flushIntervalNanos = us * 1000;
+    cfg.database.ackMode = o.str("ack_mode", cfg.database.ackMode);
+    if (cfg.database.ackMode != "durable" && cfg.database.ackMode != "async")
+      throw ConfigError("database.ack_mode: '" + cfg.database.ackMode +
+                        "' is not one of durable, async");
   }
   if (auto db = env("FIXGW_DB"); db && !db->empty()) cfg.database.conninfo = *db;
 

@@ -49,6 +49,9 @@ struct DatabaseCfg {
   std::string schemaDir;
   size_t maxBatch = 2000;
   int64_t flushIntervalNanos = 2'000'000;
+  // "durable": reports only after their events are committed (default);
+  // "async": reports at once, the journal follows.
+  std::string ackMode = "durable";
 };
 
 struct VenueCfg {

@@ -50,8 +50,31 @@ void Engine::onVenueEvent(VenueEvent e) {
   loop_.post([this, e = std::move(e)] { handleVenueEvent(e); });
 }
 
+void Engine::send(ClientReport r) {
+  ++stats_.reports;
+  if (ackMode_ == AckMode::Async) {
+    reports_.deliver(r);
+  } else {
+    outbox_.push_back(std::move(r));
+  }
+}
+
+void Engine::flushOutbox() {
+  if (outbox_.empty()) return;
+  // Released by the journal thread once everything appended so far, which
+  // includes the events behind these reports, is committed.
+  journal_.afterCommit([this, batch = std::move(outbox_)] {
+    for (const auto& r : batch) reports_.deliver(r);
+  });
+  outbox_.clear();
+}
+
 void Engine::handle(Command& c) {
   ++stats_.commands;
+  struct Flush {
+    Engine* e;
+    ~Flush() { e->flushOutbox(); }
+  } flush{this};
   std::visit(
       [this](auto& cmd) {
         using T = std::decay_t<decltype(cmd)>;
@@ -234,8 +257,7 @@ void Engine::emit(ParentOrder& p, ExecReport&& r, const char* eventType,
     x.ts = r.transactTime;
     journal_.append(std::move(x));
   }
-  ++stats_.reports;
-  reports_.deliver(r);
+  send(r);
 }
 
 // ---------------------------------------------------------------- new order
@@ -259,8 +281,7 @@ void Engine::onNew(NewOrder& n) {
       r.possResend = true;
       r.text = "PossResend: order already received";
       journalEvent(*existing, "POSS_RESEND_DUPLICATE", &r, {}, r.text, n.hdr.rawFix, nullptr);
-      ++stats_.reports;
-      reports_.deliver(r);
+      send(r);
       return;
     }
   }
@@ -372,8 +393,7 @@ void Engine::cancelReject(const SessionKey& s, const ParentOrder* p, const ClOrd
     e.ts = cr.transactTime;
     journal_.append(std::move(e));
   }
-  ++stats_.reports;
-  reports_.deliver(cr);
+  send(cr);
 }
 
 void Engine::onCancel(CancelOrder& c) {
@@ -535,14 +555,12 @@ void Engine::onStatus(StatusRequest& sr) {
     r.ordRejReason = OrdRejReason::UnknownOrder;
     r.text = fmt::format("Unknown order: ClOrdID (11) '{}'", sr.clOrdId.str());
     r.transactTime = clock_.wallNow();
-    ++stats_.reports;
-    reports_.deliver(r);
+    send(r);
     return;
   }
   ExecReport r = report(*p, ExecType::OrderStatus);
   journalEvent(*p, "STATUS_REQUEST", &r, {}, {}, sr.hdr.rawFix, nullptr);
-  ++stats_.reports;
-  reports_.deliver(r);
+  send(r);
 }
 
 void Engine::onMassCancel(MassCancel& m) {
@@ -559,14 +577,14 @@ void Engine::onMassCancel(MassCancel& m) {
     rep.rejectReason = 99;
     rep.text = fmt::format("MassCancelRequestType (530) '{}' is not supported (use 1 or 7)",
                            m.requestType);
-    reports_.deliver(rep);
+    send(rep);
     return;
   }
   if (m.requestType == '1' && !m.symbol) {
     rep.response = '0';
     rep.rejectReason = 99;
     rep.text = "Symbol (55) is required for MassCancelRequestType (530) 1";
-    reports_.deliver(rep);
+    send(rep);
     return;
   }
   int affected = 0;
@@ -592,8 +610,7 @@ void Engine::onMassCancel(MassCancel& m) {
   }
   rep.response = m.requestType;
   rep.totalAffected = affected;
-  ++stats_.reports;
-  reports_.deliver(rep);
+  send(rep);
 }
 
 // ---------------------------------------------------------------- invalid requests
@@ -653,14 +670,17 @@ void Engine::onInvalid(InvalidRequest& iv) {
   e.rawFix = iv.hdr.rawFix;
   e.ts = clock_.wallNow();
   journal_.append(std::move(e));
-  ++stats_.reports;
-  reports_.deliver(br);
+  send(br);
 }
 
 // ---------------------------------------------------------------- venue events
 
 void Engine::handleVenueEvent(const VenueEvent& e) {
   ++stats_.venueEvents;
+  struct Flush {
+    Engine* en;
+    ~Flush() { en->flushOutbox(); }
+  } flush{this};
   auto ci = children_.find(e.childId);
   if (ci == children_.end()) {
     ++stats_.unknownVenueEvents;

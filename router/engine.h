@@ -47,6 +47,12 @@ class IdGenerator {
   uint64_t orders_ = 0, execs_ = 0, children_ = 0;
 };
 
+// Durable: a report reaches the client only after the journal has committed
+// the events behind it, so nothing a client saw acknowledged can be lost in a
+// crash. Async: reports go out at once and the journal follows (faster; a
+// crash can lose the last few milliseconds of acknowledged events).
+enum class AckMode : uint8_t { Durable, Async };
+
 struct EngineStats {
   uint64_t commands = 0, venueEvents = 0, reports = 0, riskRejects = 0, unknownVenueEvents = 0;
 };
@@ -70,6 +76,8 @@ class Engine final : public CommandSink, public VenueEventSink {
   const ParentOrder* find(const OrderId& id) const;
   size_t openOrders() const;
   const EngineStats& stats() const { return stats_; }
+  void setAckMode(AckMode m) { ackMode_ = m; }
+  AckMode ackMode() const { return ackMode_; }
 
  private:
   void onNew(NewOrder& n);
@@ -78,6 +86,8 @@ class Engine final : public CommandSink, public VenueEventSink {
   void onStatus(StatusRequest& s);
   void onMassCancel(MassCancel& m);
   void onInvalid(InvalidRequest& r);
+  void send(ClientReport r);
+  void flushOutbox();
 
   ParentOrder* lookup(const SessionKey& s, const ClOrdId& id);
   void index(const SessionKey& s, const ClOrdId& id, const OrderId& o);
@@ -117,6 +127,8 @@ class Engine final : public CommandSink, public VenueEventSink {
   // Every ClOrdID a session has used (orders, cancels, replaces) -> its order.
   std::unordered_map<SessionKey, std::unordered_map<ClOrdId, OrderId>> clOrdIndex_;
   EngineStats stats_;
+  AckMode ackMode_ = AckMode::Durable;
+  std::vector<ClientReport> outbox_;
 };
 
 }  // namespace fixgw::router

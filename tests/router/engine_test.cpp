@@ -426,6 +426,71 @@ TEST_F(EngineTest, JournalEventsAreInStrictSequence) {
                                                     "CANCEL_REQUESTED", "CANCELED"}));
 }
 
+// A journal whose commits the test performs by hand.
+struct GatedJournal final : Journal {
+  std::vector<JournalRecord> pending, committed;
+  std::vector<std::pair<size_t, std::function<void()>>> callbacks;  // (records before it, cb)
+  void append(JournalRecord r) override { pending.push_back(std::move(r)); }
+  void afterCommit(std::function<void()> cb) override {
+    callbacks.emplace_back(committed.size() + pending.size(), std::move(cb));
+  }
+  void flush() override {}
+  void commit() {
+    for (auto& r : pending) committed.push_back(std::move(r));
+    pending.clear();
+    auto cbs = std::move(callbacks);
+    callbacks.clear();
+    for (auto& [n, cb] : cbs) {
+      EXPECT_LE(n, committed.size()) << "a report was released before its events were committed";
+      cb();
+    }
+  }
+};
+
+TEST(EngineDurableAcks, ReportsAreReleasedOnlyAfterTheirEventsCommit) {
+  ManualClock clock;
+  EventLoop loop{clock};
+  InstrumentMaster instruments = master();
+  risk::RiskEngine risk{riskCfg(), instruments};
+  FakeVenue venue;
+  GatedJournal journal;
+  Reports reports;
+  Engine engine{loop, clock, risk,
+                RoutingTable(RoutingConfig{{}, VenueId("SIM")}, {VenueId("SIM")}),
+                {{VenueId("SIM"), &venue}}, journal, reports, "d"};
+  ASSERT_EQ(engine.ackMode(), AckMode::Durable) << "durable is the default";
+  NewOrder n;
+  n.hdr.session = kSess;
+  n.clOrdId = ClOrdId("D1");
+  n.symbol = Symbol("AAPL");
+  n.qty = Qty::of("10");
+  n.price = Price::of("100.00");
+  engine.submit(n);
+  loop.runDue();
+  VenueEvent e;
+  e.kind = VenueEventKind::Accepted;
+  e.childId = venue.submits.at(0).childId;
+  engine.onVenueEvent(e);
+  loop.runDue();
+  EXPECT_TRUE(reports.all.empty()) << "the New report must wait for the commit";
+  EXPECT_FALSE(journal.pending.empty());
+  journal.commit();
+  ASSERT_EQ(reports.all.size(), 1u);
+  EXPECT_EQ(reports.er(0).execType, ExecType::New);
+  bool newCommitted = false;
+  for (const auto& r : journal.committed)
+    if (auto* ev = std::get_if<OrderEventRec>(&r)) newCommitted |= ev->eventType == "NEW";
+  EXPECT_TRUE(newCommitted);
+
+  engine.setAckMode(AckMode::Async);
+  StatusRequest s;
+  s.hdr.session = kSess;
+  s.clOrdId = ClOrdId("D1");
+  engine.submit(s);
+  loop.runDue();
+  EXPECT_EQ(reports.all.size(), 2u) << "async mode sends at once";
+}
+
 TEST(IdGenerator, PrefixesDifferAcrossStartsAndIdsAreUnique) {
   EXPECT_NE(IdGenerator::prefixFromTime(1'700'000'000'000'000'000),
             IdGenerator::prefixFromTime(1'700'000'000'001'000'000));
