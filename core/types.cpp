@@ -56,4 +56,35 @@ std::string_view toString(ExecType e) {
   return "?";
 }
 
+namespace {
+template <class E, size_t N>
+std::optional<E> lookup(std::string_view s, const E (&all)[N]) {
+  for (E e : all)
+    if (toString(e) == s) return e;
+  return std::nullopt;
+}
+}  // namespace
+
+std::optional<Side> sideFromString(std::string_view s) {
+  static const Side all[] = {Side::Buy, Side::Sell, Side::SellShort};
+  return lookup(s, all);
+}
+std::optional<OrdType> ordTypeFromString(std::string_view s) {
+  static const OrdType all[] = {OrdType::Market, OrdType::Limit};
+  return lookup(s, all);
+}
+std::optional<TimeInForce> tifFromString(std::string_view s) {
+  static const TimeInForce all[] = {TimeInForce::Day, TimeInForce::Gtc, TimeInForce::Ioc,
+                                    TimeInForce::Fok};
+  return lookup(s, all);
+}
+std::optional<OrdStatus> ordStatusFromString(std::string_view s) {
+  static const OrdStatus all[] = {OrdStatus::PendingNew,     OrdStatus::New,
+                                  OrdStatus::PartiallyFilled, OrdStatus::Filled,
+                                  OrdStatus::PendingCancel,  OrdStatus::Canceled,
+                                  OrdStatus::PendingReplace, OrdStatus::Rejected,
+                                  OrdStatus::Expired};
+  return lookup(s, all);
+}
+
 }  // namespace fixgw

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace fixgw {
@@ -52,5 +53,11 @@ std::string_view toString(OrdType);
 std::string_view toString(TimeInForce);
 std::string_view toString(OrdStatus);
 std::string_view toString(ExecType);
+
+// Inverses of toString, for reading the journal back; nullopt on unknown text.
+std::optional<Side> sideFromString(std::string_view);
+std::optional<OrdType> ordTypeFromString(std::string_view);
+std::optional<TimeInForce> tifFromString(std::string_view);
+std::optional<OrdStatus> ordStatusFromString(std::string_view);
 
 }  // namespace fixgw

@@ -3,14 +3,17 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <set>
+
 namespace fixgw::router {
 
 namespace {
 const ClOrdId kNone("NONE");
 }
 
-std::string IdGenerator::prefixFromTime(WallNanos now) {
-  uint64_t ms = static_cast<uint64_t>(now / 1'000'000);
+std::string IdGenerator::prefixFromMs(int64_t msSigned) {
+  uint64_t ms = static_cast<uint64_t>(msSigned < 0 ? 0 : msSigned);
   static const char* digits = "0123456789abcdefghijklmnopqrstuvwxyz";
   std::string s;
   do {
@@ -18,6 +21,48 @@ std::string IdGenerator::prefixFromTime(WallNanos now) {
     ms /= 36;
   } while (ms);
   return s;
+}
+
+int64_t IdGenerator::prefixMsOf(const std::string& id) {
+  auto dash = id.find('-');
+  if (dash == std::string::npos || dash == 0 || dash > 12) return -1;
+  int64_t v = 0;
+  for (size_t i = 0; i < dash; ++i) {
+    char c = id[i];
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'z' ? c - 'a' + 10 : -1;
+    if (d < 0) return -1;
+    v = v * 36 + d;
+  }
+  return v;
+}
+
+bool parseRawNotional(const std::string& text, __int128& out) {
+  if (text.empty()) return false;
+  size_t i = 0;
+  bool neg = text[0] == '-';
+  if (neg) i = 1;
+  __int128 v = 0;
+  int frac = -1;
+  for (; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '.') {
+      if (frac >= 0) return false;
+      frac = 0;
+      continue;
+    }
+    if (c < '0' || c > '9') return false;
+    if (frac >= 0) {
+      if (frac == 16) {
+        if (c != '0') return false;  // finer than the scale we keep
+        continue;
+      }
+      ++frac;
+    }
+    v = v * 10 + (c - '0');
+  }
+  for (int k = frac < 0 ? 0 : frac; k < 16; ++k) v *= 10;
+  out = neg ? -v : v;
+  return true;
 }
 
 Engine::Engine(Executor& loop, const Clock& clock, risk::RiskEngine& risk, RoutingTable routing,
@@ -254,6 +299,7 @@ void Engine::emit(ParentOrder& p, ExecReport&& r, const char* eventType,
     x.leavesQty = r.leavesQty;
     x.avgPx = r.avgPx;
     if (!p.venue.empty()) x.venue = p.venue;
+    if (!currentVenueExecId_.empty()) x.venueExecId = currentVenueExecId_;
     x.ts = r.transactTime;
     journal_.append(std::move(x));
   }
@@ -613,6 +659,127 @@ void Engine::onMassCancel(MassCancel& m) {
   send(rep);
 }
 
+// ---------------------------------------------------------------- recovery
+
+void Engine::restore(RecoveredState st) {
+  for (auto& p : st.parents) {
+    OrderId id = p.orderId;
+    orders_[id] = std::move(p);
+  }
+  for (auto& c : st.children) {
+    ChildOrderId id = c.id;
+    children_[id] = std::move(c);
+  }
+  for (auto& [s, cl, o] : st.clOrdIds) clOrdIndex_[s].emplace(cl, o);
+  for (auto& [c, x] : st.bookedFills) bookedFills_[c].insert(x);
+  eventSeq_ = std::max(eventSeq_, st.maxEventSeq);
+  int64_t nowMs = clock_.wallNow() / 1'000'000;
+  int64_t curMs = IdGenerator::prefixMsOf(ids_.prefix() + "-");
+  int64_t ms = std::max({nowMs, curMs, st.maxIdPrefixMs + 1});
+  if (curMs >= 0) ids_.setPrefix(IdGenerator::prefixFromMs(ms));
+  spdlog::info("recovered {} orders ({} open), {} child orders, {} ClOrdIDs; event seq {}",
+               orders_.size(), openOrders(), children_.size(), st.clOrdIds.size(), eventSeq_);
+}
+
+void Engine::reconcileAll(WallNanos since) {
+  std::set<VenueId> withOpen;
+  for (const auto& [id, c] : children_)
+    if (!isTerminal(c.status)) withOpen.insert(c.venue);
+  for (const VenueId& v : withOpen) {
+    auto vi = venues_.find(v);
+    if (vi == venues_.end()) {
+      spdlog::error("recovery: open child orders at venue {} which is not configured; they stay "
+                    "open until it is",
+                    v.str());
+      continue;
+    }
+    spdlog::info("recovery: reconciling open orders with venue {}", v.str());
+    vi->second->requestSnapshot(since, [this, v](VenueSnapshot snap) {
+      loop_.post([this, v, snap = std::move(snap)] { reconcile(v, snap); });
+    });
+  }
+}
+
+void Engine::reconcile(const VenueId& v, const VenueSnapshot& snap) {
+  if (!snap.ok) {
+    spdlog::error("recovery: venue {} could not reconcile ({}); its open orders stay as journaled",
+                  v.str(), snap.error);
+    return;
+  }
+  reconciling_ = true;
+  size_t booked = 0, resolved = 0, unknown = 0;
+  for (const VenueFill& f : snap.fills) {
+    auto ci = children_.find(f.childId);
+    if (ci == children_.end()) {
+      ++unknown;
+      OrderEventRec e;
+      e.seq = ++eventSeq_;
+      e.orderId = OrderId("NONE");
+      e.childOrderId = OrderId(f.childId.str());
+      e.eventType = "UNKNOWN_VENUE_FILL";
+      e.lastQty = f.qty;
+      e.lastPx = f.px;
+      e.text = "venue " + v.str() + " reports fill " + f.venueExecId.str() + " on order '" +
+               f.childId.str() + "' the gateway does not know";
+      e.reasonCode = "RECONCILE";
+      e.ts = clock_.wallNow();
+      journal_.append(std::move(e));
+      continue;
+    }
+    if (bookedFills_[f.childId].count(f.venueExecId)) continue;
+    VenueEvent e;
+    e.kind = VenueEventKind::Fill;
+    e.venue = v;
+    e.childId = f.childId;
+    e.venueOrderId = f.venueOrderId;
+    e.venueExecId = f.venueExecId;
+    e.lastQty = f.qty;
+    e.lastPx = f.px;
+    e.venueTime = f.time;
+    handleVenueEvent(e);
+    ++booked;
+  }
+  std::unordered_map<ChildOrderId, const VenueOrderState*> atVenue;
+  for (const auto& o : snap.orders)
+    if (o.open) atVenue[o.childId] = &o;
+  std::vector<ChildOrderId> gone;
+  for (auto& [id, c] : children_) {
+    if (c.venue != v || isTerminal(c.status)) continue;
+    auto it = atVenue.find(id);
+    if (it == atVenue.end()) {
+      gone.push_back(id);
+    } else if (!c.acked) {
+      VenueEvent e;
+      e.kind = VenueEventKind::Accepted;
+      e.venue = v;
+      e.childId = id;
+      e.venueOrderId = it->second->venueOrderId;
+      handleVenueEvent(e);
+    }
+  }
+  for (const ChildOrderId& id : gone) {
+    ChildOrder& c = children_[id];
+    c.status = OrdStatus::Canceled;
+    auto pi = orders_.find(c.parent);
+    if (pi == orders_.end()) continue;
+    ParentOrder& p = pi->second;
+    journalChild(c, p);
+    if (!p.isOpen()) continue;
+    p.pending.reset();
+    p.baseStatus = OrdStatus::Canceled;
+    ExecReport r = report(p, ExecType::Canceled);
+    r.text = "Canceled by the gateway on recovery: venue " + v.str() +
+             " no longer has this order open";
+    emit(p, std::move(r), "RECONCILE_CANCELED", "RECONCILE", {}, &c);
+    ++resolved;
+  }
+  reconciling_ = false;
+  flushOutbox();
+  spdlog::info("recovery: venue {}: {} fills booked, {} orders resolved as canceled, {} unknown "
+               "fills recorded",
+               v.str(), booked, resolved, unknown);
+}
+
 // ---------------------------------------------------------------- invalid requests
 
 void Engine::onInvalid(InvalidRequest& iv) {
@@ -726,6 +893,12 @@ void Engine::handleVenueEvent(const VenueEvent& e) {
       break;
     }
     case VenueEventKind::Fill: {
+      if (!e.venueExecId.empty() && !bookedFills_[c.id].insert(e.venueExecId).second) {
+        spdlog::warn("venue {} reported fill {} on child {} again; already booked, ignored",
+                     c.venue.str(), e.venueExecId.str(), c.id.str());
+        break;
+      }
+      currentVenueExecId_ = e.venueExecId;
       c.cumQty += e.lastQty;
       if (c.cumQty >= c.qty) c.status = OrdStatus::Filled;
       else c.status = OrdStatus::PartiallyFilled;
@@ -743,7 +916,8 @@ void Engine::handleVenueEvent(const VenueEvent& e) {
       r.lastQty = e.lastQty;
       r.lastPx = e.lastPx;
       r.lastMkt = c.venue;
-      emit(p, std::move(r), "FILL", {}, {}, &c);
+      emit(p, std::move(r), reconciling_ ? "RECONCILED_FILL" : "FILL", {}, {}, &c);
+      currentVenueExecId_ = VenueExecId();
       break;
     }
     case VenueEventKind::Canceled:

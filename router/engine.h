@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/clock.h"
@@ -28,6 +29,7 @@
 #include "core/venue.h"
 #include "risk/risk.h"
 #include "router/order.h"
+#include "router/recovery.h"
 #include "router/routing.h"
 
 namespace fixgw::router {
@@ -37,7 +39,12 @@ namespace fixgw::router {
 class IdGenerator {
  public:
   explicit IdGenerator(std::string prefix) : prefix_(std::move(prefix)) {}
-  static std::string prefixFromTime(WallNanos now);
+  static std::string prefixFromTime(WallNanos now) { return prefixFromMs(now / 1'000'000); }
+  static std::string prefixFromMs(int64_t ms);
+  // The ms value of an id's prefix ("abc-12" -> base 36 "abc"), or -1.
+  static int64_t prefixMsOf(const std::string& id);
+  void setPrefix(std::string p) { prefix_ = std::move(p); }
+  const std::string& prefix() const { return prefix_; }
   OrderId nextOrderId() { return OrderId(prefix_ + "-" + std::to_string(++orders_)); }
   ExecId nextExecId() { return ExecId(prefix_ + "-X" + std::to_string(++execs_)); }
   ChildOrderId nextChildId() { return ChildOrderId(prefix_ + "-C" + std::to_string(++children_)); }
@@ -68,6 +75,15 @@ class Engine final : public CommandSink, public VenueEventSink {
   void sessionLoggedOn(const SessionKey& s) override;
   void sessionLoggedOut(const SessionKey& s) override;
   void onVenueEvent(VenueEvent e) override;
+
+  // Before the engine thread starts: load what the journal knows. Open
+  // orders are then reconciled with their venues (reconcileAll).
+  void restore(RecoveredState st);
+  // Asks every venue with open children for its snapshot and resolves
+  // differences: unbooked fills are booked; orders the venue no longer has
+  // are canceled with an explicit report and audit event. Engine thread.
+  void reconcileAll(WallNanos since);
+  void reconcile(const VenueId& v, const VenueSnapshot& snap);
 
   // Engine thread.
   void handle(Command& c);
@@ -126,8 +142,12 @@ class Engine final : public CommandSink, public VenueEventSink {
   std::unordered_map<ChildOrderId, ChildOrder> children_;
   // Every ClOrdID a session has used (orders, cancels, replaces) -> its order.
   std::unordered_map<SessionKey, std::unordered_map<ClOrdId, OrderId>> clOrdIndex_;
+  // Venue exec ids booked per child: a fill reported twice is booked once.
+  std::unordered_map<ChildOrderId, std::unordered_set<VenueExecId>> bookedFills_;
   EngineStats stats_;
   AckMode ackMode_ = AckMode::Durable;
+  bool reconciling_ = false;
+  VenueExecId currentVenueExecId_;  // the fill being booked, for its ExecutionRec
   std::vector<ClientReport> outbox_;
 };
 

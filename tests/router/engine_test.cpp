@@ -426,6 +426,137 @@ TEST_F(EngineTest, JournalEventsAreInStrictSequence) {
                                                     "CANCEL_REQUESTED", "CANCELED"}));
 }
 
+// ---- recovery: restore from the journal, then reconcile with the venue ----
+
+namespace {
+RecoveredState oneOpenOrder(const char* clOrdId, const char* cum) {
+  RecoveredState st;
+  ParentOrder p;
+  p.orderId = OrderId("old-1");
+  p.session = kSess;
+  p.clOrdId = ClOrdId(clOrdId);
+  p.account = Account("ACC1");
+  p.symbol = Symbol("AAPL");
+  p.qty = Qty::of("100");
+  p.price = Price::of("100.00");
+  p.cumQty = Qty::of(cum);
+  p.rawNotional = rawProduct(Price::of("100.00"), Qty::of(cum));
+  p.avgPx = p.cumQty.isPositive() ? Price::of("100.00") : Price{};
+  p.baseStatus = p.cumQty.isPositive() ? OrdStatus::PartiallyFilled : OrdStatus::New;
+  p.venue = VenueId("SIM");
+  p.children.push_back(ChildOrderId("old-C1"));
+  st.parents.push_back(p);
+  ChildOrder c;
+  c.id = ChildOrderId("old-C1");
+  c.parent = p.orderId;
+  c.venue = VenueId("SIM");
+  c.venueOrderId = VenueOrderId("SIM-7");
+  c.qty = p.qty;
+  c.price = p.price;
+  c.cumQty = p.cumQty;
+  c.status = p.baseStatus;
+  c.acked = true;
+  st.children.push_back(c);
+  st.clOrdIds.emplace_back(kSess, ClOrdId(clOrdId), p.orderId);
+  st.bookedFills.emplace_back(ChildOrderId("old-C1"), VenueExecId("X-1"));
+  st.maxEventSeq = 500;
+  return st;
+}
+VenueFill venueFill(const char* exec, const char* qty) {
+  VenueFill f;
+  f.childId = ChildOrderId("old-C1");
+  f.venueExecId = VenueExecId(exec);
+  f.qty = Qty::of(qty);
+  f.px = Price::of("101.00");
+  return f;
+}
+}  // namespace
+
+TEST_F(EngineTest, RestoredOrdersKeepTheirClOrdIdsAndState) {
+  engine.restore(oneOpenOrder("OLD1", "30"));
+  const ParentOrder* p = engine.find(kSess, ClOrdId("OLD1"));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->cumQty, Qty::of("30"));
+  newOrder("OLD1", "10");  // the ClOrdID is still taken after the restart
+  EXPECT_EQ(*reports.lastEr().ordRejReason, OrdRejReason::DuplicateOrder);
+  newOrder("OLD1", "10", "100.00", TimeInForce::Day, /*possResend=*/true);
+  EXPECT_EQ(reports.lastEr().execType, ExecType::OrderStatus);
+  EXPECT_EQ(reports.lastEr().orderId, OrderId("old-1"));
+  EXPECT_EQ(reports.lastEr().cumQty, Qty::of("30"));
+  for (const auto& r : journal.records)
+    if (auto* e = std::get_if<OrderEventRec>(&r)) EXPECT_GT(e->seq, 500) << "seq continues";
+}
+
+TEST_F(EngineTest, ReconcileBooksUnseenFillsOnceAndCancelsWhatTheVenueLost) {
+  engine.restore(oneOpenOrder("OLD1", "30"));
+  VenueSnapshot snap;
+  snap.ok = true;
+  snap.fills = {venueFill("X-1", "30"), venueFill("X-2", "20"), venueFill("X-2", "20")};
+  VenueFill stray = venueFill("X-9", "5");
+  stray.childId = ChildOrderId("nobody");
+  snap.fills.push_back(stray);
+  engine.reconcile(VenueId("SIM"), snap);  // the order is not in snap.orders: gone
+  ASSERT_EQ(reports.all.size(), 2u) << "one booked fill, then the cancel";
+  EXPECT_EQ(reports.er(0).execType, ExecType::Trade);
+  EXPECT_EQ(reports.er(0).lastQty, Qty::of("20"));
+  EXPECT_EQ(reports.er(0).cumQty, Qty::of("50"));
+  EXPECT_EQ(reports.er(0).avgPx, Price::of("100.4"));  // (30*100 + 20*101) / 50
+  EXPECT_EQ(reports.er(1).execType, ExecType::Canceled);
+  EXPECT_NE(reports.er(1).text.find("recovery"), std::string::npos);
+  std::vector<std::string> types = eventTypes();
+  EXPECT_EQ(types, (std::vector<std::string>{"RECONCILED_FILL", "UNKNOWN_VENUE_FILL",
+                                             "RECONCILE_CANCELED"}));
+}
+
+TEST_F(EngineTest, ReconcileKeepsOrdersTheVenueStillHas) {
+  engine.restore(oneOpenOrder("OLD1", "0"));
+  VenueSnapshot snap;
+  snap.ok = true;
+  VenueOrderState o;
+  o.childId = ChildOrderId("old-C1");
+  o.open = true;
+  snap.orders.push_back(o);
+  engine.reconcile(VenueId("SIM"), snap);
+  EXPECT_TRUE(reports.all.empty());
+  EXPECT_TRUE(engine.find(kSess, ClOrdId("OLD1"))->isOpen());
+  cancel("C-OLD1", "OLD1");  // and it still trades normally
+  ASSERT_EQ(venue.cancels.size(), 1u);
+  EXPECT_EQ(venue.cancels[0].venueOrderId, VenueOrderId("SIM-7"));
+}
+
+TEST_F(EngineTest, AVenueThatCannotAnswerLeavesOrdersAsJournaled) {
+  engine.restore(oneOpenOrder("OLD1", "0"));
+  VenueSnapshot snap;
+  snap.error = "down";
+  engine.reconcile(VenueId("SIM"), snap);
+  EXPECT_TRUE(reports.all.empty());
+  EXPECT_TRUE(engine.find(kSess, ClOrdId("OLD1"))->isOpen());
+}
+
+TEST_F(EngineTest, AFillReportedTwiceByTheVenueIsBookedOnce) {
+  newOrder("A1", "10");
+  ack();
+  VenueEvent e = ev(VenueEventKind::Fill);
+  e.lastQty = Qty::of("4");
+  e.lastPx = Price::of("100.00");
+  e.venueExecId = VenueExecId("V-X1");
+  engine.onVenueEvent(e);
+  engine.onVenueEvent(e);
+  run();
+  EXPECT_EQ(engine.find(kSess, ClOrdId("A1"))->cumQty, Qty::of("4"));
+  EXPECT_EQ(reports.all.size(), 2u);  // New + one fill
+}
+
+TEST(IdGeneratorRecovery, PrefixRoundTripsAndNeverGoesBackwards) {
+  EXPECT_EQ(IdGenerator::prefixMsOf(IdGenerator::prefixFromMs(1'763'790'000'123) + "-42"),
+            1'763'790'000'123);
+  EXPECT_EQ(IdGenerator::prefixMsOf("NONE"), -1);
+  __int128 raw = 0;
+  ASSERT_TRUE(parseRawNotional("3020.0000000000000000", raw));
+  EXPECT_EQ(averageFromRaw(raw, Qty::of("30")), Price::of("100.66666667"));
+  EXPECT_FALSE(parseRawNotional("1e5", raw));
+}
+
 // A journal whose commits the test performs by hand.
 struct GatedJournal final : Journal {
   std::vector<JournalRecord> pending, committed;

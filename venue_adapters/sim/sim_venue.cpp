@@ -25,6 +25,22 @@ struct SimVenue::Impl {
   // the sink now or after the outbound latency.
   void deliver(EventLoop& loop, std::vector<VenueEvent> events) {
     if (events.empty()) return;
+    for (const auto& e : events) {
+      if (e.kind != VenueEventKind::Fill) continue;
+      auto side = childSides.find(e.childId);
+      VenueFill f;
+      f.childId = e.childId;
+      f.venueOrderId = e.venueOrderId;
+      f.venueExecId = e.venueExecId;
+      if (side != childSides.end()) {
+        f.symbol = side->second.first;
+        f.side = side->second.second;
+      }
+      f.qty = e.lastQty;
+      f.px = e.lastPx;
+      f.time = e.venueTime;
+      fillLog.push_back(std::move(f));
+    }
     if (cfg.latencyNanos <= 0) {
       for (auto& e : events) sink->onVenueEvent(std::move(e));
       return;
@@ -33,6 +49,10 @@ struct SimVenue::Impl {
       for (auto& e : evs) sink->onVenueEvent(std::move(e));
     });
   }
+
+  // Reconciliation needs each fill's symbol and side (sim thread only).
+  std::map<ChildOrderId, std::pair<Symbol, Side>> childSides;
+  std::vector<VenueFill> fillLog;
 
   void publishMids() {
     for (auto& [s, m] : mids) {
@@ -151,7 +171,11 @@ void SimVenue::stop() {
 
 void SimVenue::submit(const VenueNewOrder& o) {
   Impl* im = impl_.get();
-  if (im->postIn([im, o](WallNanos now) { return im->market.submit(o, now); })) return;
+  if (im->postIn([im, o](WallNanos now) {
+        im->childSides[o.childId] = {o.symbol, o.side};
+        return im->market.submit(o, now);
+      }))
+    return;
   VenueEvent e;
   e.kind = VenueEventKind::Rejected;
   e.childId = o.childId;
@@ -184,6 +208,29 @@ std::optional<Price> SimVenue::referencePrice(const Symbol& symbol) const {
   int64_t m = it->second.load(std::memory_order_relaxed);
   if (m <= 0) return std::nullopt;
   return Price::fromMantissa(m);
+}
+
+void SimVenue::requestSnapshot(WallNanos since, std::function<void(VenueSnapshot)> cb) {
+  Impl* im = impl_.get();
+  EventLoop* l = nullptr;
+  {
+    std::lock_guard lk(im->mu);
+    l = im->loop.get();
+  }
+  if (!l) {
+    VenueSnapshot s;
+    s.error = "simulator " + im->id.str() + " is not running";
+    cb(std::move(s));
+    return;
+  }
+  l->post([im, since, cb = std::move(cb)] {
+    VenueSnapshot s;
+    s.ok = true;
+    s.orders = im->market.openOrders();
+    for (const auto& f : im->fillLog)
+      if (f.time >= since) s.fills.push_back(f);
+    cb(std::move(s));
+  });
 }
 
 void SimVenue::setMid(const Symbol& symbol, Price mid) {

@@ -80,6 +80,10 @@ class SimVenue final : public VenueAdapter {
   void replace(const VenueReplace& r) override;
   // The current mid of the simulated market.
   std::optional<Price> referencePrice(const Symbol& symbol) const override;
+  // Open client orders and the fills this simulator made since `since`. The
+  // simulator lives in the gateway's process: after a restart it knows no
+  // orders, so reconciliation resolves the gateway's open orders as gone.
+  void requestSnapshot(WallNanos since, std::function<void(VenueSnapshot)> cb) override;
 
   // Moves the mid of symbol (rounded to its tick) on the simulator thread and
   // re-quotes, filling resting orders the new quotes cross. For tests and

@@ -1,0 +1,133 @@
+#include "store/recovery.h"
+
+#include <spdlog/spdlog.h>
+
+#include <pqxx/pqxx>
+#include <algorithm>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "router/engine.h"
+
+namespace fixgw::store {
+
+namespace {
+
+std::string str(const pqxx::field& f) { return f.is_null() ? std::string() : f.c_str(); }
+
+template <class F>
+F fixed(const pqxx::field& f, const char* what, const std::string& id) {
+  auto v = F::parse(str(f));
+  if (!v) throw std::runtime_error(std::string("recovery: bad ") + what + " '" + str(f) +
+                                   "' for order " + id);
+  return *v;
+}
+
+template <class E>
+E enumOf(std::optional<E> v, const pqxx::field& f, const char* what, const std::string& id) {
+  if (!v) throw std::runtime_error(std::string("recovery: unknown ") + what + " '" + str(f) +
+                                   "' for order " + id);
+  return *v;
+}
+
+// A pending cancel/replace does not survive a restart (its venue request may
+// or may not have gone out); reconciliation settles the order instead.
+OrdStatus settled(OrdStatus s, Qty cum) {
+  if (s == OrdStatus::PendingCancel || s == OrdStatus::PendingReplace)
+    return cum.isPositive() ? OrdStatus::PartiallyFilled : OrdStatus::New;
+  return s;
+}
+
+}  // namespace
+
+router::RecoveredState loadRecoveredState(const std::string& conninfo) {
+  router::RecoveredState st;
+  pqxx::connection conn(conninfo);
+  pqxx::read_transaction tx(conn);
+
+  // Parents, with the exact sum of lastPx*lastQty of their fills.
+  auto parents = tx.exec(
+      "select o.order_id, o.session_key, o.cl_ord_id, o.orig_cl_ord_id, o.account, o.symbol, "
+      "o.side, o.ord_type, o.tif, o.qty, o.price, o.status, o.cum_qty, o.avg_px, o.venue, "
+      "(extract(epoch from o.created_at) * 1000000)::bigint, "
+      "(select sum(x.last_px * x.last_qty)::text from executions x where x.order_id = o.order_id) "
+      "from orders o where o.parent_order_id is null");
+  st.parents.reserve(parents.size());
+  for (const auto& r : parents) {
+    router::ParentOrder p;
+    std::string id = str(r[0]);
+    p.orderId = OrderId(id);
+    p.session = SessionKey(str(r[1]));
+    p.clOrdId = ClOrdId(str(r[2]));
+    if (!r[3].is_null()) p.origClOrdId = ClOrdId(str(r[3]));
+    p.account = Account(str(r[4]));
+    p.symbol = Symbol(str(r[5]));
+    p.side = enumOf(sideFromString(str(r[6])), r[6], "side", id);
+    p.ordType = enumOf(ordTypeFromString(str(r[7])), r[7], "ord_type", id);
+    p.tif = enumOf(tifFromString(str(r[8])), r[8], "tif", id);
+    p.qty = fixed<Qty>(r[9], "qty", id);
+    if (!r[10].is_null()) p.price = fixed<Price>(r[10], "price", id);
+    p.cumQty = fixed<Qty>(r[12], "cum_qty", id);
+    p.baseStatus = settled(enumOf(ordStatusFromString(str(r[11])), r[11], "status", id), p.cumQty);
+    p.avgPx = fixed<Price>(r[13], "avg_px", id);
+    if (!r[14].is_null()) p.venue = VenueId(str(r[14]));
+    p.createdAt = r[15].as<int64_t>() * 1000;
+    if (!r[16].is_null() && !router::parseRawNotional(str(r[16]), p.rawNotional))
+      throw std::runtime_error("recovery: bad fill notional '" + str(r[16]) + "' for order " + id);
+    if (p.rawNotional != 0) p.avgPx = averageFromRaw(p.rawNotional, p.cumQty);
+    st.maxIdPrefixMs = std::max(st.maxIdPrefixMs, router::IdGenerator::prefixMsOf(id));
+    st.parents.push_back(std::move(p));
+  }
+
+  // Children of open parents (done ones are not needed to trade on).
+  auto children = tx.exec(
+      "select c.order_id, c.parent_order_id, c.venue, c.venue_order_id, c.qty, c.price, "
+      "c.cum_qty, c.status from orders c join orders p on p.order_id = c.parent_order_id "
+      "where p.status not in ('FILLED','CANCELED','REJECTED','EXPIRED')");
+  std::unordered_map<std::string, router::ParentOrder*> byId;
+  for (auto& p : st.parents) byId[p.orderId.str()] = &p;
+  for (const auto& r : children) {
+    router::ChildOrder c;
+    std::string id = str(r[0]);
+    c.id = ChildOrderId(id);
+    c.parent = OrderId(str(r[1]));
+    c.venue = VenueId(str(r[2]));
+    if (!r[3].is_null()) c.venueOrderId = VenueOrderId(str(r[3]));
+    c.qty = fixed<Qty>(r[4], "qty", id);
+    if (!r[5].is_null()) c.price = fixed<Price>(r[5], "price", id);
+    c.cumQty = fixed<Qty>(r[6], "cum_qty", id);
+    c.status = enumOf(ordStatusFromString(str(r[7])), r[7], "status", id);
+    c.acked = !c.venueOrderId.empty();
+    if (auto it = byId.find(c.parent.str()); it != byId.end())
+      it->second->children.push_back(c.id);
+    st.children.push_back(std::move(c));
+  }
+
+  // Every ClOrdID a session used, first use wins (a duplicate's reject row
+  // must not steal the original's id). Field-level rejects are not indexed.
+  auto ids = tx.exec(
+      "select distinct on (session_key, cl_ord_id) session_key, cl_ord_id, order_id "
+      "from order_events where order_id <> 'NONE' and cl_ord_id is not null "
+      "and order_id not in (select order_id from order_events "
+      "                     where reason_code like 'INVALID\\_FIELD\\_%') "
+      "order by session_key, cl_ord_id, seq");
+  st.clOrdIds.reserve(ids.size());
+  for (const auto& r : ids)
+    st.clOrdIds.emplace_back(SessionKey(str(r[0])), ClOrdId(str(r[1])), OrderId(str(r[2])));
+
+  auto fills = tx.exec(
+      "select child_order_id, venue_exec_id from executions "
+      "where child_order_id is not null and venue_exec_id is not null");
+  for (const auto& r : fills)
+    st.bookedFills.emplace_back(ChildOrderId(str(r[0])), VenueExecId(str(r[1])));
+
+  auto hw = tx.exec(
+      "select coalesce(max(seq), 0), "
+      "coalesce((extract(epoch from max(event_time)) * 1000000)::bigint, 0) from order_events");
+  st.maxEventSeq = hw[0][0].as<int64_t>();
+  st.lastEventTime = hw[0][1].as<int64_t>() * 1000;
+  tx.commit();
+  return st;
+}
+
+}  // namespace fixgw::store
