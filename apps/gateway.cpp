@@ -13,6 +13,7 @@
 #include "router/venue_registry.h"
 #include "store/migrate.h"
 #include "store/pg_journal.h"
+#include "store/recovery.h"
 #include "venue_adapters/sim/sim_venue.h"
 
 namespace fixgw {
@@ -102,6 +103,10 @@ void Gateway::start() {
   m.engine = std::make_unique<router::Engine>(
       m.loop, clock, *m.risk, std::move(routing), venuePtrs, *m.journal, m.relay,
       router::IdGenerator::prefixFromTime(clock.wallNow()));
+  // Recovery: everything the journal knows comes back before any traffic.
+  router::RecoveredState recovered = store::loadRecoveredState(cfg.database.conninfo);
+  const WallNanos reconcileSince = recovered.lastEventTime ? recovered.lastEventTime - 60'000'000'000 : 0;
+  m.engine->restore(std::move(recovered));
   m.engine->setAckMode(cfg.database.ackMode == "async" ? router::AckMode::Async
                                                        : router::AckMode::Durable);
   spdlog::info("acknowledgements: {}", cfg.database.ackMode);
@@ -110,6 +115,7 @@ void Gateway::start() {
     v->start(*m.engine);
     spdlog::info("venue {} started", id.str());
   }
+  m.loop.sync([&] { m.engine->reconcileAll(reconcileSince); });
 
   fix::FixAcceptorConfig fc;
   fc.host = cfg.fix.host;

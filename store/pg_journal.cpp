@@ -1,5 +1,6 @@
 #include "store/pg_journal.h"
 
+#include <libpq-fe.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -11,7 +12,6 @@
 #include <deque>
 #include <mutex>
 #include <optional>
-#include <pqxx/pqxx>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -27,8 +27,10 @@ using detail::appendTimestamp;
 namespace {
 
 // ---------------------------------------------------------------------------------------------
-// SQL text for one batch. Values are inlined as literals (numbers from the exact fixed-point
-// text, strings quoted and sanitized) so a whole batch is one round trip.
+// SQL text for records. Values are inlined as literals (numbers from the exact fixed-point
+// text, strings quoted and sanitized). Used where speed does not matter: session events (a
+// handful a day) and the record-by-record salvage of a batch the database refused. The bulk
+// path (COPY) is further down.
 
 void sep(std::string& out, bool& first) {
   if (!first) out += ',';
@@ -392,8 +394,7 @@ const char* recordType(const JournalRecord& r) {
 
 // Errors the database will give again however often the batch is retried: data exceptions
 // (class 22) and integrity violations (class 23).
-bool isDataError(const pqxx::sql_error& e) {
-  const std::string& st = e.sqlstate();
+bool isDataError(const std::string& st) {
   return st.size() == 5 && (st.compare(0, 2, "22") == 0 || st.compare(0, 2, "23") == 0);
 }
 
@@ -403,6 +404,364 @@ std::string makeBatchPrefix() {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(gen()));
   return buf;
+}
+// ---------------------------------------------------------------------------------------------
+// libpq, used directly: libpqxx 6.4 streams COPY one allocated line at a time and keeps the raw
+// connection private, and the writer needs nothing else from it.
+
+struct DbError : std::runtime_error {
+  DbError(const std::string& msg, std::string state, bool lost)
+      : std::runtime_error(msg), sqlstate(std::move(state)), connectionLost(lost) {}
+  std::string sqlstate;  // empty when the failure is not the server's answer
+  bool connectionLost;
+};
+
+std::string trimmed(const char* s) {
+  std::string m = s ? s : "";
+  while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+  return m;
+}
+
+// Server notices (e.g. "relation already exists, skipping") are not errors; keep them off stderr.
+void logNotice(void*, const char* message) { spdlog::debug("journal: {}", trimmed(message)); }
+
+class PgConn {
+ public:
+  explicit PgConn(const std::string& conninfo) : c_(PQconnectdb(conninfo.c_str())) {
+    if (c_ == nullptr || PQstatus(c_) != CONNECTION_OK) {
+      const std::string msg = c_ ? trimmed(PQerrorMessage(c_)) : "out of memory";
+      PQfinish(c_);
+      c_ = nullptr;
+      throw DbError(msg, "", true);
+    }
+    PQsetNoticeProcessor(c_, logNotice, nullptr);
+  }
+  ~PgConn() { PQfinish(c_); }
+  PgConn(const PgConn&) = delete;
+  PgConn& operator=(const PgConn&) = delete;
+
+  PGconn* raw() const { return c_; }
+  bool ok() const { return PQstatus(c_) == CONNECTION_OK; }
+  bool inTransaction() const { return PQtransactionStatus(c_) != PQTRANS_IDLE; }
+
+  // Runs one or more statements (simple query protocol); throws on the first that fails.
+  void exec(const char* sql) {
+    Result r(PQexec(c_, sql));
+    check(r, sql);
+  }
+  void exec(const std::string& sql) { exec(sql.c_str()); }
+
+  // The first column of the first row, or nullopt without rows.
+  std::optional<std::string> queryValue(const std::string& sql) {
+    Result r(PQexec(c_, sql.c_str()));
+    check(r, sql.c_str());
+    if (PQntuples(r.get()) == 0) return std::nullopt;
+    return std::string(PQgetvalue(r.get(), 0, 0));
+  }
+
+  // COPY ... FROM STDIN with data in the text format, sent in large pieces.
+  void copyIn(const char* copySql, const std::string& data) {
+    {
+      Result r(PQexec(c_, copySql));
+      if (PQresultStatus(r.get()) != PGRES_COPY_IN) check(r, copySql);
+    }
+    constexpr size_t kChunk = 1 << 20;
+    bool sent = true;
+    for (size_t off = 0; off < data.size() && sent; off += kChunk) {
+      const size_t n = std::min(kChunk, data.size() - off);
+      sent = PQputCopyData(c_, data.data() + off, static_cast<int>(n)) == 1;
+    }
+    // On a send failure the server's error (if any) is in the result below.
+    if (PQputCopyEnd(c_, sent ? nullptr : "client failed to send COPY data") != 1) {
+      throw DbError(trimmed(PQerrorMessage(c_)), "", !ok());
+    }
+    std::optional<DbError> err;
+    while (PGresult* res = PQgetResult(c_)) {
+      Result r(res);
+      if (!err && PQresultStatus(res) != PGRES_COMMAND_OK) {
+        try {
+          check(r, copySql);
+        } catch (const DbError& e) {
+          err = e;
+        }
+      }
+    }
+    if (err) throw *err;
+    if (!ok()) throw DbError(trimmed(PQerrorMessage(c_)), "", true);
+  }
+
+ private:
+  struct Result {
+    explicit Result(PGresult* r) : r_(r) {}
+    ~Result() { PQclear(r_); }
+    Result(const Result&) = delete;
+    Result& operator=(const Result&) = delete;
+    PGresult* get() const { return r_; }
+    PGresult* r_;
+  };
+
+  // Throws unless r is a success.
+  void check(const Result& r, const char* sql) {
+    const ExecStatusType st = r.get() ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return;
+    std::string msg = r.get() ? trimmed(PQresultErrorMessage(r.get())) : "";
+    if (msg.empty()) msg = trimmed(PQerrorMessage(c_));
+    const char* state = r.get() ? PQresultErrorField(r.get(), PG_DIAG_SQLSTATE) : nullptr;
+    std::string_view what(sql);
+    if (what.size() > 60) what = what.substr(0, 60);
+    throw DbError(msg + " [in: " + std::string(what) + "...]", state ? state : "", !ok());
+  }
+
+  PGconn* c_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The bulk path: COPY text-format rows, one buffer per table, reused from batch to batch so a
+// steady state allocates nothing per record.
+
+void copySep(std::string& out) { out += '\t'; }
+void copyText(std::string& out, std::string_view s) {
+  detail::appendCopyText(out, s);
+  copySep(out);
+}
+// Empty text is stored as NULL, as on the SQL path.
+void copyTextOrNull(std::string& out, std::string_view s) {
+  if (s.empty()) {
+    out += "\\N";
+  } else {
+    detail::appendCopyText(out, s);
+  }
+  copySep(out);
+}
+template <class Id>
+void copyOptId(std::string& out, const std::optional<Id>& id) {
+  copyTextOrNull(out, id ? std::string_view(id->str()) : std::string_view());
+}
+template <class Id>
+void copyIdPtr(std::string& out, const Id* id) {
+  copyTextOrNull(out, id ? std::string_view(id->str()) : std::string_view());
+}
+template <class Tag>
+void copyNum(std::string& out, Fixed<Tag> v) {
+  appendDecimalMantissa(out, v.mantissa());
+  copySep(out);
+}
+template <class Tag>
+void copyOptNum(std::string& out, const std::optional<Fixed<Tag>>& v) {
+  if (v) {
+    appendDecimalMantissa(out, v->mantissa());
+  } else {
+    out += "\\N";
+  }
+  copySep(out);
+}
+void copyInt(std::string& out, int64_t v) {
+  char buf[24];
+  const int n = std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
+  out.append(buf, static_cast<size_t>(n));
+  copySep(out);
+}
+// Ends a row: the last field's separator becomes the newline.
+void copyEndRow(std::string& out) { out.back() = '\n'; }
+
+// An order's state after every record of it in the batch, by reference into the records (see
+// mergeOrder, which the record-by-record path does not need and this reproduces without copies).
+struct OrderSlot {
+  const OrderRec* last = nullptr;
+  WallNanos createdAt = 0;              // the first non-zero
+  const std::string* rawFix = nullptr;  // the first non-empty
+  const OrderId* parent = nullptr;      // the last present
+  const VenueId* venue = nullptr;
+  const VenueOrderId* venueOrderId = nullptr;
+};
+
+constexpr const char* kCopyEvents =
+    "COPY order_events (seq, order_id, child_order_id, session_key, cl_ord_id, orig_cl_ord_id, "
+    "event_type, exec_type, exec_id, status, qty, price, cum_qty, leaves_qty, avg_px, last_qty, "
+    "last_px, reason_code, text, raw_fix, event_time) FROM STDIN";
+constexpr const char* kCopyExecs =
+    "COPY executions (exec_id, order_id, child_order_id, session_key, cl_ord_id, account, symbol, "
+    "side, last_qty, last_px, cum_qty, leaves_qty, avg_px, venue, venue_exec_id, exec_time) "
+    "FROM STDIN";
+// Orders need an upsert, which COPY cannot do: they are copied into a per-connection temporary
+// table (emptied by every commit, never WAL-logged, gone with the session) and merged from there
+// by one statement. The durable write is the INSERT into orders, inside the batch's transaction.
+constexpr const char* kCreateStage =
+    "CREATE TEMP TABLE IF NOT EXISTS fixgw_journal_orders_stage (order_id text, "
+    "parent_order_id text, session_key text, cl_ord_id text, orig_cl_ord_id text, account text, "
+    "symbol text, side text, ord_type text, tif text, qty numeric, price numeric, status text, "
+    "cum_qty numeric, leaves_qty numeric, avg_px numeric, venue text, venue_order_id text, "
+    "raw_fix text, created_at timestamptz, updated_at timestamptz) ON COMMIT DELETE ROWS";
+constexpr const char* kCopyStage = "COPY pg_temp.fixgw_journal_orders_stage FROM STDIN";
+// Same column rules as the record-by-record path. (An UPDATE of the existing rows plus a plain
+// INSERT of the others, to skip the speculative insertion, measured slower: the planner knows
+// nothing about the staging table.)
+constexpr const char* kMergeStage =
+    "INSERT INTO orders (order_id, parent_order_id, session_key, cl_ord_id, orig_cl_ord_id, "
+    "account, symbol, side, ord_type, tif, qty, price, status, cum_qty, leaves_qty, avg_px, "
+    "venue, venue_order_id, raw_fix, created_at, updated_at) "
+    "SELECT order_id, parent_order_id, session_key, cl_ord_id, orig_cl_ord_id, account, symbol, "
+    "side, ord_type, tif, qty, price, status, cum_qty, leaves_qty, avg_px, venue, "
+    "venue_order_id, raw_fix, coalesce(created_at, now()), coalesce(updated_at, now()) "
+    "FROM pg_temp.fixgw_journal_orders_stage"
+    " ON CONFLICT (order_id) DO UPDATE SET"
+    " parent_order_id = coalesce(EXCLUDED.parent_order_id, orders.parent_order_id),"
+    " session_key = EXCLUDED.session_key, cl_ord_id = EXCLUDED.cl_ord_id,"
+    " orig_cl_ord_id = EXCLUDED.orig_cl_ord_id, account = EXCLUDED.account,"
+    " symbol = EXCLUDED.symbol, side = EXCLUDED.side, ord_type = EXCLUDED.ord_type,"
+    " tif = EXCLUDED.tif, qty = EXCLUDED.qty, price = EXCLUDED.price,"
+    " status = EXCLUDED.status, cum_qty = EXCLUDED.cum_qty,"
+    " leaves_qty = EXCLUDED.leaves_qty, avg_px = EXCLUDED.avg_px,"
+    " venue = coalesce(EXCLUDED.venue, orders.venue),"
+    " venue_order_id = coalesce(EXCLUDED.venue_order_id, orders.venue_order_id),"
+    " raw_fix = coalesce(orders.raw_fix, EXCLUDED.raw_fix),"
+    " updated_at = EXCLUDED.updated_at";
+
+// Splits a batch by table and renders the COPY data. Writer thread only; reused.
+class CopyBatch {
+ public:
+  void build(const std::vector<const JournalRecord*>& recs) {
+    sessions_.clear();
+    events_.clear();
+    slots_.clear();
+    slotIndex_.clear();
+    eventRows.clear();
+    execRows.clear();
+    orderRows.clear();
+    for (const JournalRecord* r : recs) {
+      if (std::holds_alternative<SessionEventRec>(*r)) {
+        sessions_.push_back(r);
+      } else if (auto* o = std::get_if<OrderRec>(r)) {
+        addOrder(*o);
+      } else if (auto* e = std::get_if<OrderEventRec>(r)) {
+        events_.push_back(e);
+      } else if (auto* x = std::get_if<ExecutionRec>(r)) {
+        appendExec(*x);
+      }
+    }
+    std::stable_sort(
+        events_.begin(), events_.end(),
+        [](const OrderEventRec* a, const OrderEventRec* b) { return a->seq < b->seq; });
+    for (const OrderEventRec* e : events_) appendEvent(*e);
+    for (const OrderSlot& s : slots_) appendOrder(s);
+  }
+
+  const std::vector<const JournalRecord*>& sessionRecords() const { return sessions_; }
+
+  std::string eventRows, execRows, orderRows;
+
+ private:
+  void addOrder(const OrderRec& o) {
+    auto [it, inserted] = slotIndex_.emplace(std::string_view(o.orderId.str()), slots_.size());
+    if (inserted) slots_.emplace_back();
+    OrderSlot& s = slots_[it->second];
+    s.last = &o;
+    if (s.createdAt == 0) s.createdAt = o.createdAt;
+    if (s.rawFix == nullptr || s.rawFix->empty()) s.rawFix = &o.rawFix;
+    if (o.parentOrderId) s.parent = &*o.parentOrderId;
+    if (o.venue) s.venue = &*o.venue;
+    if (o.venueOrderId) s.venueOrderId = &*o.venueOrderId;
+  }
+
+  void appendOrder(const OrderSlot& s) {
+    std::string& out = orderRows;
+    const OrderRec& o = *s.last;
+    copyText(out, o.orderId.str());
+    copyIdPtr(out, s.parent);
+    copyText(out, o.session.str());
+    copyText(out, o.clOrdId.str());
+    copyOptId(out, o.origClOrdId);
+    copyText(out, o.account.str());
+    copyText(out, o.symbol.str());
+    copyText(out, toString(o.side));
+    copyText(out, toString(o.ordType));
+    copyText(out, toString(o.tif));
+    copyNum(out, o.qty);
+    copyOptNum(out, o.price);
+    copyText(out, toString(o.status));
+    copyNum(out, o.cumQty);
+    copyNum(out, o.leavesQty);
+    copyNum(out, o.avgPx);
+    copyIdPtr(out, s.venue);
+    copyIdPtr(out, s.venueOrderId);
+    copyTextOrNull(out, s.rawFix ? std::string_view(*s.rawFix) : std::string_view());
+    // A record without times (should not happen) still lands, stamped when written (NULL here
+    // becomes now() in kMergeStage).
+    const WallNanos created = s.createdAt != 0 ? s.createdAt : o.updatedAt;
+    const WallNanos updated = o.updatedAt != 0 ? o.updatedAt : s.createdAt;
+    timestampOrNull(out, created);
+    timestampOrNull(out, updated);
+    copyEndRow(out);
+  }
+
+  static void timestampOrNull(std::string& out, WallNanos t) {
+    if (t != 0) {
+      detail::appendIsoTimestamp(out, t);
+    } else {
+      out += "\\N";
+    }
+    copySep(out);
+  }
+
+  void appendEvent(const OrderEventRec& e) {
+    std::string& out = eventRows;
+    copyInt(out, e.seq);
+    copyText(out, e.orderId.str());
+    copyOptId(out, e.childOrderId);
+    copyText(out, e.session.str());
+    copyText(out, e.clOrdId.str());
+    copyOptId(out, e.origClOrdId);
+    copyText(out, e.eventType);
+    copyTextOrNull(out, e.execType ? toString(*e.execType) : std::string_view());
+    copyOptId(out, e.execId);
+    copyText(out, toString(e.status));
+    copyNum(out, e.qty);
+    copyOptNum(out, e.price);
+    copyNum(out, e.cumQty);
+    copyNum(out, e.leavesQty);
+    copyNum(out, e.avgPx);
+    copyNum(out, e.lastQty);
+    copyNum(out, e.lastPx);
+    copyTextOrNull(out, e.reasonCode);
+    copyTextOrNull(out, e.text);
+    copyTextOrNull(out, e.rawFix);
+    detail::appendIsoTimestamp(out, e.ts);
+    copySep(out);
+    copyEndRow(out);
+  }
+
+  void appendExec(const ExecutionRec& x) {
+    std::string& out = execRows;
+    copyText(out, x.execId.str());
+    copyText(out, x.orderId.str());
+    copyOptId(out, x.childOrderId);
+    copyText(out, x.session.str());
+    copyText(out, x.clOrdId.str());
+    copyText(out, x.account.str());
+    copyText(out, x.symbol.str());
+    copyText(out, toString(x.side));
+    copyNum(out, x.lastQty);
+    copyNum(out, x.lastPx);
+    copyNum(out, x.cumQty);
+    copyNum(out, x.leavesQty);
+    copyNum(out, x.avgPx);
+    copyOptId(out, x.venue);
+    copyOptId(out, x.venueExecId);
+    detail::appendIsoTimestamp(out, x.ts);
+    copySep(out);
+    copyEndRow(out);
+  }
+
+  std::vector<const JournalRecord*> sessions_;
+  std::vector<const OrderEventRec*> events_;
+  std::vector<OrderSlot> slots_;
+  std::unordered_map<std::string_view, size_t> slotIndex_;
+};
+
+uint64_t nanosSince(std::chrono::steady_clock::time_point t0) {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
+          .count());
 }
 
 }  // namespace
@@ -433,43 +792,86 @@ struct PgJournal::Impl {
   bool stopping = false;
   std::thread writer;
 
-  std::unique_ptr<pqxx::connection> conn;  // writer thread only (and start())
+  std::unique_ptr<PgConn> conn;  // writer thread only (and start())
+  CopyBatch copy;                // writer thread only
 
   std::atomic<uint64_t> statRecords{0}, statBatches{0}, statFailures{0}, statRejected{0};
+  std::atomic<uint64_t> statBuildNanos{0}, statWriteNanos{0}, statCommitNanos{0};
 
   void connect() {
     conn.reset();
-    auto c = std::make_unique<pqxx::connection>(cfg.conninfo);
-    // set_variable, not raw SET: pqxx restores these if it ever reconnects the same object.
+    auto c = std::make_unique<PgConn>(cfg.conninfo);
     // appendQuoted() relies on standard_conforming_strings, sanitizeUtf8() on UTF8.
-    c->set_variable("client_encoding", "'UTF8'");
-    c->set_variable("standard_conforming_strings", "on");
-    // Name the connection for pg_stat_activity unless the conninfo already did.
-    if (c->get_variable("application_name").empty()) {
-      c->set_variable("application_name", "'fixgw-journal'");
+    if (PQsetClientEncoding(c->raw(), "UTF8") != 0) {
+      throw DbError("cannot set client_encoding UTF8: " + trimmed(PQerrorMessage(c->raw())), "",
+                    !c->ok());
     }
+    c->exec("SET standard_conforming_strings = on");
+    // Name the connection for pg_stat_activity unless the conninfo already did.
+    const char* app = PQparameterStatus(c->raw(), "application_name");
+    if (app == nullptr || *app == '\0') c->exec("SET application_name = 'fixgw-journal'");
+    c->exec(kCreateStage);
     conn = std::move(c);
   }
 
   void checkSchema() {
-    pqxx::nontransaction nt(*conn);
-    auto r = nt.exec(
+    const auto v = conn->queryValue(
         "SELECT to_regclass('schema_migrations') IS NOT NULL AND to_regclass('orders') IS NOT "
         "NULL AND to_regclass('order_events') IS NOT NULL AND to_regclass('executions') IS NOT "
         "NULL AND to_regclass('journal_batches') IS NOT NULL");
-    if (!r[0][0].as<bool>()) {
+    if (v != "t") {
       throw std::runtime_error(
           "PgJournal: the fixgw tables are missing in this database's search_path (" + redacted +
           "); run the schema migrations first (store::migrate)");
     }
   }
 
-  // One transaction for the batch. Throws on any failure.
+  // Rolls back whatever a failed attempt left open, so the connection can be reused; a
+  // connection that cannot even do that is dropped.
+  void abandonTransaction() {
+    if (!conn) return;
+    if (!conn->ok()) {
+      conn.reset();
+      return;
+    }
+    if (!conn->inTransaction()) return;
+    try {
+      conn->exec("ROLLBACK");
+    } catch (const std::exception&) {
+      conn.reset();
+    }
+  }
+
+  std::string batchRowSql(const std::string& batchId, size_t records) {
+    std::string sql = "INSERT INTO journal_batches (batch_id, records) VALUES (";
+    appendQuoted(sql, batchId);
+    sql += ',';
+    sql += std::to_string(records);
+    sql += ')';
+    return sql;
+  }
+
+  // One transaction for the batch, the tables in bulk. Throws on any failure.
   void writeBatch(const std::vector<const JournalRecord*>& recs, const std::string& batchId) {
-    const std::string sql = buildBatchSql(recs, batchId);
-    pqxx::work w(*conn, "journal");
-    w.exec(sql);
-    w.commit();
+    auto t0 = std::chrono::steady_clock::now();
+    copy.build(recs);
+    std::string head = "BEGIN;\n" + batchRowSql(batchId, recs.size()) + ";\n";
+    if (!copy.sessionRecords().empty()) head += buildBatchSql(copy.sessionRecords(), {});
+    statBuildNanos += nanosSince(t0);
+
+    t0 = std::chrono::steady_clock::now();
+    conn->exec(head);
+    if (!copy.orderRows.empty()) {
+      conn->copyIn(kCopyStage, copy.orderRows);
+      conn->exec(kMergeStage);
+    }
+    if (!copy.eventRows.empty()) conn->copyIn(kCopyEvents, copy.eventRows);
+    if (!copy.execRows.empty()) conn->copyIn(kCopyExecs, copy.execRows);
+    statWriteNanos += nanosSince(t0);
+
+    t0 = std::chrono::steady_clock::now();
+    conn->exec("COMMIT");
+    statCommitNanos += nanosSince(t0);
   }
 
   // Data errors repeat on every retry. Write the batch record by record, each under a savepoint,
@@ -477,24 +879,21 @@ struct PgJournal::Impl {
   // lost. Still one transaction.
   void writeBatchSalvaging(const std::vector<const JournalRecord*>& recs,
                            const std::string& batchId) {
-    pqxx::work w(*conn, "journal_salvage");
-    std::string batchRow = "INSERT INTO journal_batches (batch_id, records) VALUES (";
-    appendQuoted(batchRow, batchId);
-    batchRow += "," + std::to_string(recs.size()) + ")";
-    w.exec(batchRow);
+    conn->exec("BEGIN");
+    conn->exec(batchRowSql(batchId, recs.size()));
     uint64_t rejected = 0;
     for (const JournalRecord* r : recs) {
       const std::string sql = buildBatchSql({r}, std::string());
       std::optional<std::string> error;
-      {
-        pqxx::subtransaction sub(w, "record");
-        try {
-          sub.exec(sql);
-          sub.commit();
-        } catch (const pqxx::sql_error& e) {
-          if (!isDataError(e)) throw;
-          error = e.what();
-        }
+      conn->exec("SAVEPOINT record");
+      try {
+        conn->exec(sql);
+        conn->exec("RELEASE SAVEPOINT record");
+      } catch (const DbError& e) {
+        if (!isDataError(e.sqlstate)) throw;
+        error = e.what();
+        conn->exec("ROLLBACK TO SAVEPOINT record");
+        conn->exec("RELEASE SAVEPOINT record");
       }
       if (error) {
         std::string ins = "INSERT INTO journal_rejects (record_type, payload, error) VALUES (";
@@ -504,21 +903,20 @@ struct PgJournal::Impl {
         ins += ',';
         appendQuoted(ins, *error);
         ins += ')';
-        w.exec(ins);
+        conn->exec(ins);
         ++rejected;
         spdlog::error("journal: database refused a {} ({}); kept in journal_rejects: {}",
                       recordType(*r), *error, describe(*r));
       }
     }
-    w.commit();
+    conn->exec("COMMIT");
     statRejected += rejected;
   }
 
   bool batchAlreadyCommitted(const std::string& batchId) {
-    pqxx::nontransaction nt(*conn);
     std::string q = "SELECT 1 FROM journal_batches WHERE batch_id = ";
     appendQuoted(q, batchId);
-    return !nt.exec(q).empty();
+    return conn->queryValue(q).has_value();
   }
 
   // Retries until the batch is committed. Only returns early if it is.
@@ -529,7 +927,7 @@ struct PgJournal::Impl {
     bool salvage = false;
     for (;;) {
       try {
-        if (!conn || !conn->is_open()) connect();
+        if (!conn || !conn->ok()) connect();
         // After a failure the commit may have landed anyway (connection lost during COMMIT).
         if (retried && batchAlreadyCommitted(batchId)) return;
         if (salvage) {
@@ -539,17 +937,24 @@ struct PgJournal::Impl {
         }
         if (retried) spdlog::info("journal: batch {} committed after retry", batchId);
         return;
-      } catch (const pqxx::sql_error& e) {
+      } catch (const DbError& e) {
         ++statFailures;
         retried = true;
-        if (isDataError(e) && !salvage) {
+        abandonTransaction();
+        if (!e.connectionLost && isDataError(e.sqlstate) && !salvage) {
           spdlog::warn("journal: batch {} ({} records) refused ({}: {}); writing record by record",
-                       batchId, recs.size(), e.sqlstate(), e.what());
+                       batchId, recs.size(), e.sqlstate, e.what());
           salvage = true;
           continue;  // no backoff: this is not a connectivity problem
         }
-        spdlog::error("journal: batch {} failed ({}: {}); retrying in {} ms", batchId, e.sqlstate(),
-                      e.what(), backoff.count());
+        if (e.connectionLost) {
+          conn.reset();
+          spdlog::error("journal: batch {} failed on {}: {}; reconnecting in {} ms", batchId,
+                        redacted, redactConninfo(e.what()), backoff.count());
+        } else {
+          spdlog::error("journal: batch {} failed ({}: {}); retrying in {} ms", batchId, e.sqlstate,
+                        e.what(), backoff.count());
+        }
       } catch (const std::exception& e) {
         ++statFailures;
         retried = true;
@@ -650,7 +1055,7 @@ void PgJournal::start() {
   }
   try {
     m.checkSchema();
-  } catch (const pqxx::failure& e) {
+  } catch (const DbError& e) {
     m.conn.reset();
     throw std::runtime_error("PgJournal: cannot check the schema (" + m.redacted +
                              "): " + e.what());
@@ -711,8 +1116,9 @@ void PgJournal::flush() {
 
 PgJournal::Stats PgJournal::stats() const {
   const Impl& m = *impl_;
-  return Stats{m.statRecords.load(), m.statBatches.load(), m.statFailures.load(),
-               m.statRejected.load()};
+  return Stats{m.statRecords.load(),    m.statBatches.load(),    m.statFailures.load(),
+               m.statRejected.load(),   m.statBuildNanos.load(), m.statWriteNanos.load(),
+               m.statCommitNanos.load()};
 }
 
 }  // namespace fixgw::store

@@ -1,10 +1,11 @@
 // The PostgreSQL journal: the store's implementation of the core Journal port. The engine
 // appends records (never waiting on the database); a writer thread commits them in batches, one
 // transaction per batch, into the tables of schema/ (orders upserted as current state,
-// order_events / executions / session_events appended), then runs the afterCommit callbacks
-// whose records are durable. On a database error the batch is kept and retried after
-// reconnecting with backoff: records are never dropped. Records the database refuses outright
-// (a data error such as a duplicate exec_id) are written, readable, to journal_rejects instead.
+// order_events / executions / session_events appended; bulk rows go by COPY), then runs the
+// afterCommit callbacks whose records are durable. On a database error the batch is kept and
+// retried after reconnecting with backoff: records are never dropped. Records the database refuses
+// outright (a data error such as a duplicate exec_id) are written, readable, to journal_rejects
+// instead.
 //
 // Thread-safety: append(), afterCommit(), flush() and stats() may be called from any thread
 // (the engine calls them from its own). afterCommit callbacks run on the writer thread and must
@@ -23,8 +24,11 @@
 namespace fixgw::store {
 
 struct PgJournalConfig {
-  std::string conninfo;    // libpq conninfo or URI; may carry a password, which is never logged
-  size_t maxBatch = 2000;  // most records in one transaction
+  std::string conninfo;  // libpq conninfo or URI; may carry a password, which is never logged
+  // Most records in one transaction. Batches only grow this large under load (the writer takes
+  // what queued up during the previous commit); then fewer, larger commits pay the WAL flush
+  // less often (see docs/performance-journal.md).
+  size_t maxBatch = 10000;
   // Longest the idle writer sleeps before re-checking; an append wakes it at once, so batches
   // form by themselves while a commit is in flight (group commit) without adding latency.
   int64_t flushIntervalNanos = 2'000'000;
@@ -53,6 +57,12 @@ class PgJournal final : public Journal {
     uint64_t batches = 0;   // committed transactions
     uint64_t failures = 0;  // failed attempts (each retried)
     uint64_t rejected = 0;  // records the database refused, kept in journal_rejects
+    // Where the writer's time went on the bulk path, summed over all attempts (for benchmarks
+    // and tuning): rendering rows, sending them and running the statements, and COMMIT (the
+    // WAL flush: synchronous_commit stays on).
+    uint64_t buildNanos = 0;
+    uint64_t writeNanos = 0;
+    uint64_t commitNanos = 0;
   };
   Stats stats() const;
 

@@ -92,6 +92,90 @@ void appendTimestamp(std::string& out, WallNanos t) {
   out += "'::timestamptz";
 }
 
+void appendCopyText(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  out.reserve(out.size() + s.size() + 8);
+  for (size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (b != 0 && b < 0x80) {
+      switch (b) {
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        default:
+          out += static_cast<char>(b);
+      }
+      ++i;
+      continue;
+    }
+    const size_t n = validSequenceLength(s, i);
+    if (n == 0) {
+      // sanitizeUtf8's "\xNN", whose backslash COPY needs doubled.
+      out += "\\\\x";
+      out += kHex[b >> 4];
+      out += kHex[b & 0xF];
+      ++i;
+    } else {
+      out.append(s.data() + i, n);
+      i += n;
+    }
+  }
+}
+
+void appendIsoTimestamp(std::string& out, WallNanos t) {
+  // int64 nanoseconds end in 2262, so only times before 1970 need the general formatter.
+  if (t < 0) {
+    out += formatIsoTimestamp(t);
+    return;
+  }
+  const int64_t micros = t / 1'000;
+  const int64_t secs = micros / 1'000'000;
+  const auto us = static_cast<unsigned>(micros % 1'000'000);
+  const int64_t days = secs / 86'400;
+  const auto sod = static_cast<unsigned>(secs % 86'400);
+  // Civil date from days since 1970-01-01 (proleptic Gregorian; H. Hinnant's algorithm).
+  const int64_t z = days + 719'468;
+  const int64_t era = z / 146'097;
+  const auto doe = static_cast<unsigned>(z - era * 146'097);
+  const unsigned yoe = (doe - doe / 1'460 + doe / 36'524 - doe / 146'096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned day = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned month = mp < 10 ? mp + 3 : mp - 9;
+  const auto year = static_cast<unsigned>(static_cast<int64_t>(yoe) + era * 400 + (month <= 2));
+  char buf[27];
+  auto put = [&buf](int at, unsigned v, int width) {
+    for (int k = width - 1; k >= 0; --k) {
+      buf[at + k] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    }
+  };
+  put(0, year, 4);
+  buf[4] = '-';
+  put(5, month, 2);
+  buf[7] = '-';
+  put(8, day, 2);
+  buf[10] = 'T';
+  put(11, sod / 3'600, 2);
+  buf[13] = ':';
+  put(14, sod / 60 % 60, 2);
+  buf[16] = ':';
+  put(17, sod % 60, 2);
+  buf[19] = '.';
+  put(20, us, 6);
+  buf[26] = 'Z';
+  out.append(buf, sizeof buf);
+}
+
 }  // namespace detail
 
 std::string redactConninfo(std::string_view conninfo) {

@@ -1,5 +1,6 @@
-// Internal helpers of the store module: turning engine values into SQL literal text and keeping
-// secrets out of logs. Not part of the module's public API (tests use it directly).
+// Internal helpers of the store module: turning engine values into SQL literal text and COPY
+// text, and keeping secrets out of logs. Not part of the module's public API (tests use it
+// directly).
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -24,5 +25,15 @@ bool isCleanUtf8(std::string_view s);
 void appendQuoted(std::string& out, std::string_view s);
 // Appends an ISO 8601 UTC literal with microseconds, cast to timestamptz.
 void appendTimestamp(std::string& out, WallNanos t);
+
+// COPY text format (the journal's bulk path): values go between tab separators, rows end in '\n',
+// NULL is "\N".
+//
+// Appends s as one COPY text field: sanitized exactly as sanitizeUtf8() does, then backslash,
+// tab, newline and carriage return escaped. One pass, no allocation for clean input.
+void appendCopyText(std::string& out, std::string_view s);
+// Appends t as formatIsoTimestamp() renders it (UTC, microseconds truncated), without quotes;
+// times from 1970 on are formatted without going through gmtime/snprintf.
+void appendIsoTimestamp(std::string& out, WallNanos t);
 
 }  // namespace fixgw::store::detail

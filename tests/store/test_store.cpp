@@ -376,6 +376,44 @@ TEST_F(StoreTest, TextThatIsNotUtf8IsKeptReadableInsteadOfPoisoningTheBatch) {
   EXPECT_EQ(detail::sanitizeUtf8("\xED\xA0\x80"), "\\xED\\xA0\\x80");  // surrogate
 }
 
+TEST_F(StoreTest, TabsNewlinesAndBackslashesInTextReadBackExactly) {
+  // The bulk path sends rows in COPY's text format, where these characters are syntax.
+  migrateSchema();
+  PgJournal j(config());
+  j.start();
+  const std::string nasty = "a\tb\nc\r\\d \\N \\. e";
+  OrderEventRec e = event(1, "O1", "RECEIVED", kT0);
+  e.text = nasty;
+  e.reasonCode = "\\N";  // COPY's NULL marker, as text
+  e.rawFix = kRawNew;
+  j.append(e);
+  OrderRec o = parentOrder("O\t1", kT0);
+  o.rawFix = nasty;
+  j.append(o);
+  j.flush();
+  EXPECT_EQ(db.query("SELECT text, reason_code, raw_fix = '" + kRawNew + "' FROM order_events"),
+            (Rows{{nasty, "\\N", "t"}}));
+  EXPECT_EQ(db.query("SELECT order_id, raw_fix FROM orders"), (Rows{{"O\t1", nasty}}));
+}
+
+TEST(StoreSqlText, FastIsoTimestampsMatchTheGeneralFormatter) {
+  const WallNanos times[] = {0,
+                            1,
+                            kT0,
+                            951'782'400'000'000'000,    // 2000-02-29
+                            4'107'542'399'999'999'999,  // 2100-02-28T23:59:59.999999999
+                            -1,
+                            -86'400'000'000'001};
+  for (WallNanos t : times) {
+    std::string s;
+    detail::appendIsoTimestamp(s, t);
+    EXPECT_EQ(s, formatIsoTimestamp(t)) << t;
+  }
+  std::string copy;
+  detail::appendCopyText(copy, std::string("x\t\\") + '\0' + "\xE9");
+  EXPECT_EQ(copy, "x\\t\\\\\\\\x00\\\\xE9");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Batching and ordering
 
