@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <map>
+#include <unordered_set>
 #include <set>
 
 #include "core/executor.h"
@@ -110,6 +111,11 @@ void Gateway::start() {
   m.engine->setAckMode(cfg.database.ackMode == "async" ? router::AckMode::Async
                                                        : router::AckMode::Durable);
   spdlog::info("acknowledgements: {}", cfg.database.ackMode);
+  std::unordered_set<SessionKey> cod;
+  for (const auto& sc : cfg.fix.sessions)
+    if (sc.cancelOnDisconnect)
+      cod.insert(SessionKey(sc.beginString + ":" + cfg.fix.senderCompId + "->" + sc.targetCompId));
+  m.engine->setCancelOnDisconnect(std::move(cod));
   m.loop.start("engine");
   for (auto& [id, v] : m.venues) {
     v->start(*m.engine);

@@ -246,6 +246,7 @@ GatewayConfig parseConfig(const std::string& json, const std::string& baseDir, E
                           "' is not supported (FIX.4.2 or FIX.4.4)");
       sc.targetCompId = s.reqStr("target_comp_id");
       if (sc.targetCompId.empty()) throw ConfigError(path + ".target_comp_id: must not be empty");
+      sc.cancelOnDisconnect = s.boolean("cancel_on_disconnect", false);
       if (!seen.insert(sc.beginString + ":" + sc.targetCompId).second)
         throw ConfigError(path + ": duplicate session " + sc.beginString + " " + sc.targetCompId);
       f.sessions.push_back(sc);

@@ -29,6 +29,7 @@ class ConfigError : public std::runtime_error {
 struct FixSessionCfg {
   std::string beginString;   // "FIX.4.4" or "FIX.4.2"
   std::string targetCompId;  // the client's SenderCompID
+  bool cancelOnDisconnect = false;  // cancel its open orders when it logs out or drops
 };
 
 struct FixCfg {

@@ -88,7 +88,13 @@ void Engine::sessionLoggedOn(const SessionKey& s) {
 }
 
 void Engine::sessionLoggedOut(const SessionKey& s) {
-  loop_.post([this, s] { journal_.append(SessionEventRec{s, "LOGOUT", clock_.wallNow()}); });
+  loop_.post([this, s] {
+    journal_.append(SessionEventRec{s, "LOGOUT", clock_.wallNow()});
+    if (!cancelOnDisconnect_.count(s)) return;
+    int n = cancelAllOf(s, std::nullopt, std::nullopt, "DISCONNECT_CANCEL_REQUESTED", {});
+    spdlog::info("session {} disconnected: cancel on disconnect for {} open order(s)", s.str(), n);
+    flushOutbox();
+  });
 }
 
 void Engine::onVenueEvent(VenueEvent e) {
@@ -633,27 +639,8 @@ void Engine::onMassCancel(MassCancel& m) {
     send(rep);
     return;
   }
-  int affected = 0;
-  std::vector<ParentOrder*> targets;
-  for (auto& [id, p] : orders_) {
-    if (p.session != s || !p.isOpen() || p.pending) continue;
-    if (m.requestType == '1' && p.symbol != *m.symbol) continue;
-    if (m.side && p.side != *m.side) continue;
-    targets.push_back(&p);
-  }
-  for (ParentOrder* p : targets) {
-    PendingRequest pr;
-    pr.kind = PendingRequest::Kind::Cancel;
-    pr.clOrdId = p->clOrdId;
-    pr.origClOrdId = p->clOrdId;
-    pr.massCancel = true;
-    pr.rawFix = m.hdr.rawFix;
-    p->pending = std::move(pr);
-    ExecReport r = report(*p, ExecType::PendingCancel);
-    emit(*p, std::move(r), "MASS_CANCEL_REQUESTED", {}, m.hdr.rawFix);
-    dispatchPending(*p);
-    ++affected;
-  }
+  int affected = cancelAllOf(s, m.requestType == '1' ? m.symbol : std::nullopt, m.side,
+                             "MASS_CANCEL_REQUESTED", m.hdr.rawFix);
   rep.response = m.requestType;
   rep.totalAffected = affected;
   send(rep);
@@ -838,6 +825,31 @@ void Engine::onInvalid(InvalidRequest& iv) {
   e.ts = clock_.wallNow();
   journal_.append(std::move(e));
   send(br);
+}
+
+int Engine::cancelAllOf(const SessionKey& s, const std::optional<Symbol>& symbol,
+                        const std::optional<Side>& side, const char* eventType,
+                        const std::string& rawFix) {
+  std::vector<ParentOrder*> targets;
+  for (auto& [id, p] : orders_) {
+    if (p.session != s || !p.isOpen() || p.pending) continue;
+    if (symbol && p.symbol != *symbol) continue;
+    if (side && p.side != *side) continue;
+    targets.push_back(&p);
+  }
+  for (ParentOrder* p : targets) {
+    PendingRequest pr;
+    pr.kind = PendingRequest::Kind::Cancel;
+    pr.clOrdId = p->clOrdId;
+    pr.origClOrdId = p->clOrdId;
+    pr.massCancel = true;
+    pr.rawFix = rawFix;
+    p->pending = std::move(pr);
+    ExecReport r = report(*p, ExecType::PendingCancel);
+    emit(*p, std::move(r), eventType, {}, rawFix);
+    dispatchPending(*p);
+  }
+  return static_cast<int>(targets.size());
 }
 
 // ---------------------------------------------------------------- venue events

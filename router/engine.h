@@ -93,6 +93,8 @@ class Engine final : public CommandSink, public VenueEventSink {
   size_t openOrders() const;
   const EngineStats& stats() const { return stats_; }
   void setAckMode(AckMode m) { ackMode_ = m; }
+  // Sessions whose open orders are canceled when they log out or drop.
+  void setCancelOnDisconnect(std::unordered_set<SessionKey> s) { cancelOnDisconnect_ = std::move(s); }
   AckMode ackMode() const { return ackMode_; }
 
  private:
@@ -101,6 +103,10 @@ class Engine final : public CommandSink, public VenueEventSink {
   void onReplace(ReplaceOrder& r);
   void onStatus(StatusRequest& s);
   void onMassCancel(MassCancel& m);
+  // Puts a cancel on every open order of the session that has none pending
+  // (optionally one symbol/side); returns how many. eventType names why.
+  int cancelAllOf(const SessionKey& s, const std::optional<Symbol>& symbol,
+                  const std::optional<Side>& side, const char* eventType, const std::string& rawFix);
   void onInvalid(InvalidRequest& r);
   void send(ClientReport r);
   void flushOutbox();
@@ -147,6 +153,7 @@ class Engine final : public CommandSink, public VenueEventSink {
   EngineStats stats_;
   AckMode ackMode_ = AckMode::Durable;
   bool reconciling_ = false;
+  std::unordered_set<SessionKey> cancelOnDisconnect_;
   VenueExecId currentVenueExecId_;  // the fill being booked, for its ExecutionRec
   std::vector<ClientReport> outbox_;
 };

@@ -2,6 +2,8 @@
 // (the unit test's edge); the engine loop is driven by hand with runDue().
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "core/executor.h"
 #include "core/journal.h"
 #include "router/engine.h"
@@ -398,6 +400,35 @@ TEST_F(EngineTest, MassCancelCancelsEveryOpenOrderOfTheSession) {
   EXPECT_EQ(rep.response, '7');
   EXPECT_EQ(rep.totalAffected, 2);
   EXPECT_EQ(venue.cancels.size(), 2u);
+}
+
+TEST_F(EngineTest, CancelOnDisconnectCancelsOnlyThatSessionsOpenOrders) {
+  engine.setCancelOnDisconnect({kSess});
+  newOrder("A1", "10");
+  newOrder("A2", "10");
+  ack(0);
+  ack(1);
+  fill("10", "100.00", 1);  // A2 is done
+  engine.sessionLoggedOut(SessionKey("FIX.4.2:FIXGW->OTHER"));
+  run();
+  EXPECT_TRUE(venue.cancels.empty()) << "another session's logout touches nothing";
+  engine.sessionLoggedOut(kSess);
+  run();
+  ASSERT_EQ(venue.cancels.size(), 1u);
+  EXPECT_EQ(reports.lastEr().execType, ExecType::PendingCancel);
+  venueSays(VenueEventKind::Canceled);
+  EXPECT_EQ(reports.lastEr().ordStatus, OrdStatus::Canceled);
+  EXPECT_EQ(reports.lastEr().clOrdId, ClOrdId("A1"));
+  auto types = eventTypes();
+  EXPECT_NE(std::find(types.begin(), types.end(), "DISCONNECT_CANCEL_REQUESTED"), types.end());
+}
+
+TEST_F(EngineTest, WithoutTheOptionALogoutCancelsNothing) {
+  newOrder("A1", "10");
+  ack();
+  engine.sessionLoggedOut(kSess);
+  run();
+  EXPECT_TRUE(venue.cancels.empty());
 }
 
 TEST_F(EngineTest, EventsForUnknownChildOrdersAreIgnoredNotFatal) {
