@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "apps/gateway.h"
 #include "config/config.h"
@@ -50,6 +51,7 @@ class GatewayE2E : public ::testing::TestWithParam<std::string> {
     cfg.fix.storeType = "memory";
     cfg.database.conninfo = db_.conninfo();
     cfg.logging.level = "warn";
+    tweak(cfg);
     gw_ = std::make_unique<fixgw::Gateway>(cfg);
     gw_->start();
     client_ = std::make_unique<FixTestClient>(GetParam(), "CLIENT1", "FIXGW", port_,
@@ -62,6 +64,7 @@ class GatewayE2E : public ::testing::TestWithParam<std::string> {
     if (gw_) gw_->stop();
   }
 
+  virtual void tweak(fixgw::config::GatewayConfig&) {}
   bool is44() const { return GetParam() == "FIX.4.4"; }
 
   // Next ExecutionReport for a ClOrdID (consumed).
@@ -421,6 +424,49 @@ TEST_P(GatewayE2E, SessionLogonIsJournaled) {
   Rows s = q("select count(*) from session_events where event = 'LOGON'");
   EXPECT_EQ(s.at(0).at(0), "1");
 }
+
+class GatewayE2ECancelOnDisconnect : public GatewayE2E {
+ protected:
+  void tweak(fixgw::config::GatewayConfig& cfg) override {
+    for (auto& s : cfg.fix.sessions)
+      if (s.targetCompId == "CLIENT1") s.cancelOnDisconnect = true;
+  }
+};
+
+TEST_P(GatewayE2ECancelOnDisconnect, OpenOrdersAreCanceledWhenTheSessionDrops) {
+  OrderFields o = fields("COD1");
+  o.qty = "10";
+  o.price = "92.00";
+  client_->send(client_->newOrder(o));
+  FIX::Message ack = er("COD1");
+  ASSERT_EQ(F(ack, 39), "0");
+  const std::string orderId = F(ack, 37);
+  client_->logout();
+  client_.reset();
+  std::string status;
+  for (int i = 0; i < 100 && status != "CANCELED"; ++i) {
+    Rows r = q("select status from orders where order_id = '" + orderId + "'");
+    status = r.empty() ? "" : r[0][0];
+    if (status != "CANCELED") std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(status, "CANCELED");
+  Rows ev = q("select event_type from order_events where order_id = '" + orderId +
+              "' order by seq");
+  ASSERT_GE(ev.size(), 5u);
+  EXPECT_EQ(ev[3][0], "DISCONNECT_CANCEL_REQUESTED");
+  EXPECT_EQ(ev[4][0], "CANCELED");
+  // Back on, the client learns the state (its reports also sit in the session
+  // store for a resend when the session keeps sequence numbers).
+  client_ = std::make_unique<FixTestClient>(GetParam(), "CLIENT1", "FIXGW", port_,
+                                            sourceDir() + "/fix_acceptor/spec");
+  ASSERT_TRUE(client_->logon());
+  client_->send(client_->status(fields("COD1")));
+  FIX::Message st = er("COD1");
+  EXPECT_EQ(F(st, 39), "4");
+}
+
+INSTANTIATE_TEST_SUITE_P(Versions, GatewayE2ECancelOnDisconnect,
+                         ::testing::Values("FIX.4.4", "FIX.4.2"));
 
 INSTANTIATE_TEST_SUITE_P(Versions, GatewayE2E, ::testing::Values("FIX.4.4", "FIX.4.2"),
                          [](const auto& info) {
