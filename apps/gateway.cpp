@@ -15,6 +15,7 @@
 #include "store/migrate.h"
 #include "store/pg_journal.h"
 #include "store/recovery.h"
+#include "venue_adapters/ibkr_tws/adapter.h"
 #include "venue_adapters/sim/sim_venue.h"
 
 namespace fixgw {
@@ -36,6 +37,7 @@ void registerBuiltinVenues(router::VenueRegistry& reg) {
                                   "volatility_bps >= 0, depth_levels/level_qty_lots/spread_ticks > 0");
     return sim::makeSimVenue(ctx.id, c, ctx.instruments, ctx.clock);
   });
+  reg.registerType("ibkr_tws", tws::makeTwsVenue);
 }
 
 namespace {
@@ -131,6 +133,7 @@ void Gateway::start() {
   fc.specDir = cfg.fix.specDir;
   fc.storeType = cfg.fix.storeType;
   fc.storePath = cfg.fix.storePath;
+  fc.storeConninfo = cfg.fix.storeConninfo;
   fc.logPath = cfg.fix.logPath;
   fc.heartBtInt = cfg.fix.heartBtInt;
   fc.resetOnLogon = cfg.fix.resetOnLogon;

@@ -38,8 +38,9 @@ struct FixCfg {
   std::string senderCompId = "FIXGW";
   std::vector<FixSessionCfg> sessions;
   std::string specDir;  // FIX42.xml / FIX44.xml
-  std::string storeType = "file";
-  std::string storePath;
+  std::string storeType = "file";  // file, memory, postgres
+  std::string storePath;           // file store folder
+  std::string storeConninfo;       // postgres store; defaults to database.conninfo
   std::string logPath;  // empty: no FIX message log files
   int heartBtInt = 30;
   bool resetOnLogon = true;

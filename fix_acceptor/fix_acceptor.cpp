@@ -15,6 +15,7 @@
 
 #include "core/clock.h"
 #include "fix_acceptor/convert.h"
+#include "fix_acceptor/pg_message_store.h"
 
 // QuickFIX last: its headers define macros and a lot of names.
 #include <quickfix/Application.h>
@@ -354,6 +355,9 @@ class FixAcceptor::Impl final : public FIX::Application {
       if (cfg_.storeType == "file") {
         std::filesystem::create_directories(cfg_.storePath);
         storeFactory_ = std::make_unique<FIX::FileStoreFactory>(*settings_);
+      } else if (cfg_.storeType == "postgres") {
+        // Connects and checks the tables now (FIX::ConfigError, conninfo redacted).
+        storeFactory_ = std::make_unique<PgMessageStoreFactory>(cfg_.storeConninfo);
       } else {
         storeFactory_ = std::make_unique<FIX::MemoryStoreFactory>();
       }
@@ -632,10 +636,13 @@ class FixAcceptor::Impl final : public FIX::Application {
     if (cfg_.senderCompId.empty()) bad("senderCompId is empty");
     if (cfg_.sessions.empty()) bad("no sessions configured");
     if (cfg_.heartBtInt <= 0) bad("heartBtInt must be > 0");
-    if (cfg_.storeType != "file" && cfg_.storeType != "memory") {
-      bad("storeType '" + cfg_.storeType + "' must be 'file' or 'memory'");
+    if (cfg_.storeType != "file" && cfg_.storeType != "memory" && cfg_.storeType != "postgres") {
+      bad("storeType '" + cfg_.storeType + "' must be 'file', 'memory' or 'postgres'");
     }
     if (cfg_.storeType == "file" && cfg_.storePath.empty()) bad("storePath is empty");
+    if (cfg_.storeType == "postgres" && cfg_.storeConninfo.empty()) {
+      bad("storeConninfo is empty (required when storeType is 'postgres')");
+    }
     std::set<std::string> seen;
     for (const auto& s : cfg_.sessions) {
       auto v = versionFromBeginString(s.beginString);

@@ -37,10 +37,14 @@ struct FixAcceptorConfig {
   int port = 9878;
   std::string senderCompId = "FIXGW";
   std::vector<FixSessionConfig> sessions;
-  std::string specDir;             // holds FIX42.xml, FIX44.xml
-  std::string storeType = "file";  // "file" (QuickFIX FileStore) or "memory"
+  std::string specDir;  // holds FIX42.xml, FIX44.xml
+  // "file" (QuickFIX FileStore), "memory", or "postgres" (PgMessageStore:
+  // sequence numbers and sent messages in the fix_sessions/fix_messages
+  // tables of schema/0002, reached through storeConninfo).
+  std::string storeType = "file";
   std::string storePath = "var/fix/store";
-  std::string logPath;  // empty = no message log files (events go to spdlog)
+  std::string storeConninfo;  // libpq conninfo; required when storeType == "postgres"
+  std::string logPath;        // empty = no message log files (events go to spdlog)
   int heartBtInt = 30;
   bool resetOnLogon = true;
 };

@@ -7,7 +7,7 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 cd "$REPO"
 bash scripts/deps.sh
-bash scripts/build.sh -DFIXGW_BUILD_TESTS=OFF -DFIXGW_BUILD_BENCH=OFF
+bash scripts/build.sh fixgw fixclient
 bash scripts/pg.sh ensure
 export FIXGW_DB="${FIXGW_DB:-$(bash scripts/pg.sh conninfo)}"
 mkdir -p var

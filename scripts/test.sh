@@ -7,7 +7,7 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 cd "$REPO"
 bash scripts/deps.sh
-bash scripts/build.sh -DFIXGW_BUILD_TESTS=ON
+bash scripts/build.sh
 bash scripts/pg.sh ensure
 export FIXGW_TEST_DB="${FIXGW_TEST_DB:-$(bash scripts/pg.sh conninfo)}"
 export FIXGW_SOURCE_DIR="$REPO"

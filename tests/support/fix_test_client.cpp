@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <quickfix/FileStore.h>
 #include <quickfix/Session.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -79,7 +80,8 @@ class FixTestClient::App final : public FIX::Application {
 };
 
 FixTestClient::FixTestClient(std::string beginString, std::string senderCompId,
-                             std::string targetCompId, int port, std::string specDir)
+                             std::string targetCompId, int port, std::string specDir,
+                             bool resetOnLogon, std::string fileStorePath)
     : beginString_(beginString),
       sessionId_(beginString, senderCompId, targetCompId),
       app_(std::make_unique<App>()) {
@@ -92,13 +94,18 @@ FixTestClient::FixTestClient(std::string beginString, std::string senderCompId,
   defaults.setInt(FIX::RECONNECT_INTERVAL, 1);
   defaults.setString(FIX::START_TIME, "00:00:00");
   defaults.setString(FIX::END_TIME, "00:00:00");
-  defaults.setBool(FIX::RESET_ON_LOGON, true);
+  defaults.setBool(FIX::RESET_ON_LOGON, resetOnLogon);
+  if (!fileStorePath.empty()) defaults.setString(FIX::FILE_STORE_PATH, fileStorePath);
   defaults.setBool(FIX::USE_DATA_DICTIONARY, true);
   defaults.setString(FIX::DATA_DICTIONARY,
                      specDir + (beginString == "FIX.4.2" ? "/FIX42.xml" : "/FIX44.xml"));
   settings_->set(defaults);
   settings_->set(sessionId_, FIX::Dictionary());
-  store_ = std::make_unique<FIX::MemoryStoreFactory>();
+  if (fileStorePath.empty()) {
+    store_ = std::make_unique<FIX::MemoryStoreFactory>();
+  } else {
+    store_ = std::make_unique<FIX::FileStoreFactory>(*settings_);
+  }
   initiator_ = std::make_unique<FIX::SocketInitiator>(*app_, *store_, *settings_);
 }
 

@@ -58,8 +58,13 @@ class FixTestClient {
  public:
   using Pred = std::function<bool(const FIX::Message&)>;
 
+  // resetOnLogon: sends ResetSeqNumFlag=Y at logon (QuickFIX ResetOnLogon).
+  // fileStorePath: empty keeps session state in memory; otherwise a QuickFIX
+  // FileStore in that folder, so sequence numbers survive this object and a
+  // new client on the same path resumes the session (reconnect tests).
   FixTestClient(std::string beginString, std::string senderCompId, std::string targetCompId,
-                int port, std::string specDir);
+                int port, std::string specDir, bool resetOnLogon = true,
+                std::string fileStorePath = {});
   ~FixTestClient();
   FixTestClient(const FixTestClient&) = delete;
   FixTestClient& operator=(const FixTestClient&) = delete;

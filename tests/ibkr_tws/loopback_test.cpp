@@ -1,0 +1,452 @@
+// The TWS venue adapter against the TWS API emulator over loopback, at two
+// server versions: order life cycles, error-code rejects, a disconnect with
+// fills happening while away (each booked exactly once after reconnect), and
+// order ids never reused across an adapter restart. No timing assertions:
+// every wait is on a condition with a generous timeout.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <vector>
+
+#include "venue_adapters/ibkr_tws/adapter.h"
+#include "venue_adapters/ibkr_tws/codec.h"
+#include "venue_adapters/ibkr_tws/emulator.h"
+
+namespace fixgw::tws {
+namespace {
+
+constexpr auto kWait = std::chrono::seconds(20);
+
+class Sink : public VenueEventSink {
+ public:
+  void onVenueEvent(VenueEvent e) override {
+    std::lock_guard lk(mu_);
+    events_.push_back(std::move(e));
+    cv_.notify_all();
+  }
+  // Waits until pred holds over the events so far.
+  bool waitFor(const std::function<bool(const std::vector<VenueEvent>&)>& pred) {
+    std::unique_lock lk(mu_);
+    return cv_.wait_for(lk, kWait, [&] { return pred(events_); });
+  }
+  std::vector<VenueEvent> events() {
+    std::lock_guard lk(mu_);
+    return events_;
+  }
+  size_t count(VenueEventKind k, const std::string& child = "") {
+    std::lock_guard lk(mu_);
+    size_t n = 0;
+    for (auto& e : events_) n += e.kind == k && (child.empty() || e.childId.str() == child);
+    return n;
+  }
+  bool waitCount(VenueEventKind k, size_t n, const std::string& child = "") {
+    return waitFor([&](const std::vector<VenueEvent>& evs) {
+      size_t c = 0;
+      for (auto& e : evs) c += e.kind == k && (child.empty() || e.childId.str() == child);
+      return c >= n;
+    });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<VenueEvent> events_;
+};
+
+// Polls a condition on another component (emulator or adapter state).
+bool eventually(const std::function<bool()>& cond) {
+  auto until = std::chrono::steady_clock::now() + kWait;
+  while (std::chrono::steady_clock::now() < until) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return cond();
+}
+
+class TwsLoopback : public ::testing::TestWithParam<int> {
+ protected:
+  void SetUp() override {
+    EmulatorConfig ec;
+    ec.serverVersion = GetParam();
+    ec.autoFill = true;
+    emu = std::make_unique<TwsEmulator>(ec);
+    emu->start();
+    emu->setPrice("AAPL", Price::of("160"));
+    Instrument aapl;
+    aapl.symbol = Symbol("AAPL");
+    aapl.venueSymbols["ib"] = "STK:AAPL:SMART:NASDAQ:USD";
+    instruments.add(aapl);
+    Instrument msft;
+    msft.symbol = Symbol("MSFT");
+    instruments.add(msft);  // no spec: STK:MSFT:SMART::USD
+    dir = std::filesystem::temp_directory_path() /
+          ("tws_test_" + std::to_string(::getpid()) + "_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+  }
+  void TearDown() override {
+    venue.reset();
+    emu->stop();
+    std::filesystem::remove_all(dir);
+  }
+
+  TwsConfig config(int64_t clientId = 7) {
+    TwsConfig c;
+    c.port = emu->port();
+    c.clientId = clientId;
+    c.account = "DU1234567";
+    c.pacingMsgsPerSec = 1000;
+    c.reconnectMinMs = 20;
+    c.reconnectMaxMs = 200;
+    c.heartbeatSec = 30;
+    c.connectTimeoutMs = 5000;
+    return c;
+  }
+
+  std::unique_ptr<TwsVenue> makeVenue(TwsConfig c, Sink& s) {
+    auto v = std::make_unique<TwsVenue>(
+        VenueId("ib"), c, instruments, SystemClock::instance(),
+        std::make_unique<FileOrderIdStore>((dir / "order_ids").string()));
+    v->start(s);
+    return v;
+  }
+
+  void startDefault() {
+    venue = makeVenue(config(), sink);
+    ASSERT_TRUE(eventually([&] { return venue->connected(); }));
+    ASSERT_TRUE(eventually([&] { return venue->syncsCompleted() >= 1; }));
+    EXPECT_EQ(venue->serverVersion(), GetParam());
+  }
+
+  static VenueNewOrder limit(const std::string& child, Side side, int64_t qty, const char* px,
+                             const char* sym = "AAPL") {
+    VenueNewOrder o;
+    o.childId = ChildOrderId(child);
+    o.symbol = Symbol(sym);
+    o.side = side;
+    o.ordType = OrdType::Limit;
+    o.tif = TimeInForce::Day;
+    o.qty = Qty::fromInt(qty);
+    o.price = Price::of(px);
+    o.account = Account("DU1234567");
+    return o;
+  }
+
+  int64_t ibIdOf(const std::string& child) {
+    std::optional<int64_t> id;
+    EXPECT_TRUE(eventually([&] { return (id = venue->twsOrderId(ChildOrderId(child))).has_value(); }));
+    return id.value_or(-1);
+  }
+
+  std::vector<VenueEvent> fillsOf(const std::string& child) {
+    std::vector<VenueEvent> out;
+    for (auto& e : sink.events())
+      if (e.kind == VenueEventKind::Fill && e.childId.str() == child) out.push_back(e);
+    return out;
+  }
+
+  std::unique_ptr<TwsEmulator> emu;
+  InstrumentMaster instruments;
+  std::filesystem::path dir;
+  Sink sink;
+  std::unique_ptr<TwsVenue> venue;
+};
+
+TEST_P(TwsLoopback, PlaceAckPartialFillThenFillWithCommission) {
+  emu->setAutoFill(false);
+  startDefault();
+  venue->submit(limit("C1", Side::Buy, 100, "150"));
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Accepted, 1, "C1"));
+  int64_t id = ibIdOf("C1");
+  auto ack = sink.events();
+  EXPECT_EQ(ack.back().venueOrderId.str(), std::to_string(id));
+  EXPECT_EQ(ack.back().leavesQty, Qty::fromInt(100));
+  auto seen = emu->order(id);
+  ASSERT_TRUE(seen);
+  EXPECT_EQ(seen->orderRef, "C1") << "orderRef carries our child id";
+  EXPECT_EQ(seen->lmtPrice, Price::of("150"));
+
+  ASSERT_TRUE(emu->fillOrder(id, Qty::fromInt(40), Price::of("149.5")));
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Fill, 1, "C1"));
+  ASSERT_TRUE(emu->fillOrder(id, Qty::fromInt(60), Price::of("149.75")));
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Fill, 2, "C1"));
+  auto fills = fillsOf("C1");
+  ASSERT_EQ(fills.size(), 2u);
+  EXPECT_EQ(fills[0].lastQty, Qty::fromInt(40));
+  EXPECT_EQ(fills[0].lastPx, Price::of("149.5"));
+  EXPECT_EQ(fills[0].cumQty, Qty::fromInt(40));
+  EXPECT_EQ(fills[0].leavesQty, Qty::fromInt(60));
+  EXPECT_EQ(fills[1].lastQty, Qty::fromInt(60));
+  EXPECT_EQ(fills[1].lastPx, Price::of("149.75"));
+  EXPECT_EQ(fills[1].cumQty, Qty::fromInt(100));
+  EXPECT_TRUE(fills[1].leavesQty.isZero());
+  EXPECT_NE(fills[0].venueExecId, fills[1].venueExecId);
+  // 60 shares at $0.005 is $0.30, under the $1 minimum.
+  std::optional<Commission> c;
+  ASSERT_TRUE(eventually([&] { return (c = venue->commission(fills[1].venueExecId)).has_value(); }));
+  EXPECT_EQ(c->amount, Price::of("1"));
+  EXPECT_EQ(c->currency, "USD");
+}
+
+TEST_P(TwsLoopback, MarketableOrderFillsInPartialChunksFromThePriceModel) {
+  emu->setMaxFillQty(Qty::fromInt(30));
+  startDefault();
+  venue->submit(limit("C2", Side::Sell, 100, "155"));  // price 160 >= 155: marketable
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Fill, 4, "C2"));
+  auto fills = fillsOf("C2");
+  ASSERT_EQ(fills.size(), 4u);
+  EXPECT_EQ(fills[0].lastQty, Qty::fromInt(30));
+  EXPECT_EQ(fills[3].lastQty, Qty::fromInt(10));
+  EXPECT_EQ(fills[3].cumQty, Qty::fromInt(100));
+  for (auto& f : fills) EXPECT_EQ(f.lastPx, Price::of("160"));
+  EXPECT_EQ(sink.count(VenueEventKind::Accepted, "C2"), 1u);
+}
+
+TEST_P(TwsLoopback, CancelWorkingOrder) {
+  startDefault();
+  venue->submit(limit("C3", Side::Buy, 10, "150"));  // below 160: rests
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Accepted, 1, "C3"));
+  VenueCancel c;
+  c.childId = ChildOrderId("C3");
+  venue->cancel(c);
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Canceled, 1, "C3"));
+  int64_t id = ibIdOf("C3");
+  EXPECT_EQ(emu->order(id)->status, "Cancelled");
+  // orderStatus Cancelled and error 202 both arrive: one event only. A later
+  // request proves both were processed.
+  venue->submit(limit("C3b", Side::Buy, 1, "150"));
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Accepted, 1, "C3b"));
+  EXPECT_EQ(sink.count(VenueEventKind::Canceled, "C3"), 1u);
+  // Cancelling again is refused locally: the order is done.
+  venue->cancel(c);
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::CancelRejected, 1, "C3"));
+}
+
+TEST_P(TwsLoopback, ModifyIsPlaceOrderWithTheSameId) {
+  startDefault();
+  venue->submit(limit("C4", Side::Buy, 100, "150"));
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Accepted, 1, "C4"));
+  int64_t id = ibIdOf("C4");
+  VenueReplace r;
+  r.childId = ChildOrderId("C4");
+  r.newQty = Qty::fromInt(200);
+  r.newPrice = Price::of("151");
+  venue->replace(r);
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Replaced, 1, "C4"));
+  auto evs = sink.events();
+  auto it = std::find_if(evs.begin(), evs.end(),
+                         [](auto& e) { return e.kind == VenueEventKind::Replaced; });
+  EXPECT_EQ(it->newQty, Qty::fromInt(200));
+  EXPECT_EQ(it->newPrice, Price::of("151"));
+  EXPECT_EQ(it->leavesQty, Qty::fromInt(200));
+  auto o = emu->order(id);
+  EXPECT_EQ(o->qty, Qty::fromInt(200));
+  EXPECT_EQ(o->lmtPrice, Price::of("151"));
+  EXPECT_EQ(emu->newOrderIds(), std::vector<int64_t>{id});
+  // A modify the venue refuses is a ReplaceRejected with its text.
+  emu->rejectNextOrder(110, "The price does not conform to the minimum price variation");
+  r.newPrice = Price::of("151.001");
+  venue->replace(r);
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::ReplaceRejected, 1, "C4"));
+  EXPECT_NE(sink.events().back().text.find("110"), std::string::npos);
+}
+
+TEST_P(TwsLoopback, RejectWithErrorCodeKeepsTheText) {
+  startDefault();
+  emu->rejectNextOrder(201, "Order rejected - reason:Insufficient margin");
+  venue->submit(limit("C5", Side::Buy, 10, "150"));
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Rejected, 1, "C5"));
+  auto evs = sink.events();
+  auto it = std::find_if(evs.begin(), evs.end(),
+                         [](auto& e) { return e.kind == VenueEventKind::Rejected; });
+  EXPECT_NE(it->text.find("201"), std::string::npos);
+  EXPECT_NE(it->text.find("Insufficient margin"), std::string::npos);
+  venue->submit(limit("C5b", Side::Buy, 1, "150"));
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Accepted, 1, "C5b"));
+  EXPECT_EQ(sink.count(VenueEventKind::Accepted, "C5"), 0u);
+  EXPECT_EQ(sink.count(VenueEventKind::Rejected, "C5"), 1u);
+  // An order for a symbol outside the instrument master never leaves.
+  venue->submit(limit("C5c", Side::Buy, 1, "150", "NOPE"));
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Rejected, 1, "C5c"));
+}
+
+TEST_P(TwsLoopback, FillsWhileDisconnectedAreBookedOnceAfterReconnect) {
+  emu->setAutoFill(false);
+  startDefault();
+  venue->submit(limit("A", Side::Buy, 100, "150"));
+  venue->submit(limit("B", Side::Buy, 50, "150", "MSFT"));
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Accepted, 1, "A"));
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Accepted, 1, "B"));
+  int64_t a = ibIdOf("A"), b = ibIdOf("B");
+  ASSERT_TRUE(emu->fillOrder(b, Qty::fromInt(10)));  // a live fill before the outage
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Fill, 1, "B"));
+
+  emu->setAcceptConnections(false);
+  emu->dropConnections();
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Disconnected, 1));
+  // While the adapter is away the orders keep trading.
+  ASSERT_TRUE(emu->fillOrder(a, Qty::fromInt(100)));
+  ASSERT_TRUE(emu->fillOrder(b, Qty::fromInt(20)));
+  uint64_t syncs = venue->syncsCompleted();
+  emu->setAcceptConnections(true);
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Reconnected, 1));
+  ASSERT_TRUE(eventually([&] { return venue->syncsCompleted() > syncs; }));
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Fill, 1, "A"));
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Fill, 2, "B"));
+  auto fa = fillsOf("A");
+  ASSERT_EQ(fa.size(), 1u);
+  EXPECT_EQ(fa[0].lastQty, Qty::fromInt(100));
+  EXPECT_TRUE(fa[0].leavesQty.isZero());
+  auto fb = fillsOf("B");
+  ASSERT_EQ(fb.size(), 2u);
+  EXPECT_EQ(fb[1].lastQty, Qty::fromInt(20));
+  EXPECT_EQ(fb[1].cumQty, Qty::fromInt(30));
+
+  // B still works after the reconnect, and a second outage replays nothing.
+  ASSERT_TRUE(emu->fillOrder(b, Qty::fromInt(5)));
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Fill, 3, "B"));
+  syncs = venue->syncsCompleted();
+  emu->dropConnections();
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Reconnected, 2));
+  ASSERT_TRUE(eventually([&] { return venue->syncsCompleted() > syncs; }));
+  EXPECT_EQ(fillsOf("A").size(), 1u);
+  EXPECT_EQ(fillsOf("B").size(), 3u);
+  std::set<std::string> execIds;
+  for (auto& e : sink.events())
+    if (e.kind == VenueEventKind::Fill) {
+      EXPECT_TRUE(execIds.insert(e.venueExecId.str()).second);
+    }
+  EXPECT_EQ(sink.count(VenueEventKind::Canceled), 0u);
+}
+
+TEST_P(TwsLoopback, OrderIdsAreNeverReusedAfterAnAdapterRestart) {
+  emu->setAutoFill(false);
+  startDefault();
+  venue->submit(limit("R1", Side::Buy, 10, "150"));
+  venue->submit(limit("R2", Side::Buy, 10, "150"));
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Accepted, 1, "R2"));
+  venue->stop();
+  venue.reset();
+  // TWS restarted and forgot: it hands out order id 1 again.
+  emu->setNextValidId(1);
+  Sink sink2;
+  auto v2 = makeVenue(config(), sink2);
+  ASSERT_TRUE(eventually([&] { return v2->connected(); }));
+  // The snapshot maps TWS's open orders back to our child ids via orderRef.
+  std::mutex mu;
+  std::optional<VenueSnapshot> snap;
+  v2->requestSnapshot(0, [&](VenueSnapshot s) {
+    std::lock_guard lk(mu);
+    snap = std::move(s);
+  });
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lk(mu);
+    return snap.has_value();
+  }));
+  ASSERT_TRUE(snap->ok) << snap->error;
+  std::set<std::string> children;
+  for (auto& o : snap->orders) children.insert(o.childId.str());
+  EXPECT_EQ(children, (std::set<std::string>{"R1", "R2"}));
+
+  v2->submit(limit("R3", Side::Buy, 10, "150"));
+  ASSERT_TRUE(sink2.waitCount(VenueEventKind::Accepted, 1, "R3"));
+  auto ids = emu->newOrderIds();
+  ASSERT_EQ(ids.size(), 3u);
+  EXPECT_EQ(std::set<int64_t>(ids.begin(), ids.end()).size(), 3u) << "an id was reused";
+  EXPECT_GT(ids[2], ids[1]);
+  // The restarted adapter can cancel an order of its previous life.
+  VenueCancel c;
+  c.childId = ChildOrderId("R1");
+  v2->cancel(c);
+  ASSERT_TRUE(sink2.waitCount(VenueEventKind::Canceled, 1, "R1"));
+  v2->stop();
+}
+
+TEST_P(TwsLoopback, GarbledMessageIsLoggedAndTheSessionGoesOn) {
+  startDefault();
+  emu->sendRaw(std::string("3\0not-a-number\0Submitted\0", 25));
+  ASSERT_TRUE(eventually([&] { return venue->decodeErrors() >= 1; }));
+  EXPECT_TRUE(venue->connected());
+  venue->submit(limit("G1", Side::Buy, 1, "150"));
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Accepted, 1, "G1"));
+}
+
+TEST_P(TwsLoopback, ConnectivityCodesBecomeDisconnectedAndReconnected) {
+  startDefault();
+  emu->sendError(-1, 1100, "Connectivity between IB and Trader Workstation has been lost.");
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Disconnected, 1));
+  uint64_t syncs = venue->syncsCompleted();
+  emu->sendError(-1, 1102,
+                 "Connectivity between IB and Trader Workstation has been restored - data "
+                 "maintained.");
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Reconnected, 1));
+  ASSERT_TRUE(eventually([&] { return venue->syncsCompleted() > syncs; }));
+  EXPECT_NE(sink.events().front().text.find("1100"), std::string::npos);
+}
+
+TEST_P(TwsLoopback, IdleLinkIsProbedWithReqCurrentTime) {
+  TwsConfig c = config();
+  c.heartbeatSec = 1;
+  venue = makeVenue(c, sink);
+  ASSERT_TRUE(eventually([&] { return emu->requestsReceived(out::kReqCurrentTime) >= 1; }));
+  EXPECT_TRUE(venue->connected());
+}
+
+TEST_P(TwsLoopback, ClientIdInUseIsReportedAndRetried) {
+  startDefault();
+  Sink other;
+  auto second = makeVenue(config(7), other);
+  ASSERT_TRUE(other.waitFor([](const std::vector<VenueEvent>& evs) {
+    for (auto& e : evs)
+      if (e.kind == VenueEventKind::Disconnected && e.text.find("326") != std::string::npos)
+        return true;
+    return false;
+  }));
+  EXPECT_FALSE(second->connected());
+  second->stop();
+  EXPECT_TRUE(venue->connected());
+}
+
+TEST_P(TwsLoopback, RequestsWhileNotConnectedAreRefused) {
+  emu->setAcceptConnections(false);
+  venue = makeVenue(config(), sink);
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Disconnected, 1));
+  venue->submit(limit("N1", Side::Buy, 1, "150"));
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Rejected, 1, "N1"));
+  EXPECT_NE(sink.events().back().text.find("not connected"), std::string::npos);
+  emu->setAcceptConnections(true);
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Reconnected, 1));
+  venue->submit(limit("N2", Side::Buy, 1, "150"));
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Accepted, 1, "N2"));
+}
+
+INSTANTIATE_TEST_SUITE_P(ServerVersions, TwsLoopback, ::testing::Values(100, 176),
+                         [](const auto& info) { return "v" + std::to_string(info.param); });
+
+TEST(TwsFactory, RegistryParamsAndBadContractSpecsAreNamed) {
+  InstrumentMaster im;
+  Instrument i;
+  i.symbol = Symbol("AAPL");
+  i.venueSymbols["ib"] = "STK:AAPL";
+  im.add(i);
+  router::VenueContext ctx{VenueId("ib"), im, SystemClock::instance(), "venues[0]"};
+  router::VenueParams p{{"port", "4002"}};
+  router::ParamReader r(p, "venues[0].params");
+  try {
+    makeTwsVenue(ctx, r);
+    FAIL() << "expected an error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("AAPL"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace fixgw::tws

@@ -1,0 +1,1111 @@
+#include "venue_adapters/ibkr_tws/adapter.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <boost/asio.hpp>
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace fixgw::tws {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using SteadyClock = std::chrono::steady_clock;
+
+// ---- FileOrderIdStore ----
+
+int64_t FileOrderIdStore::load() {
+  std::ifstream in(path_);
+  if (!in) return 0;
+  std::string s;
+  in >> s;
+  if (s.empty()) return 0;
+  int64_t v = 0;
+  try {
+    size_t n = 0;
+    v = std::stoll(s, &n);
+    if (n != s.size() || v < 0) throw std::invalid_argument("bad");
+  } catch (const std::exception&) {
+    throw std::runtime_error("order id file " + path_ + ": expected a non-negative integer, got '" +
+                             s + "'");
+  }
+  return v;
+}
+
+void FileOrderIdStore::save(int64_t id) {
+  std::string tmp = path_ + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) throw std::runtime_error("order id file " + tmp + ": cannot open for writing");
+  std::string text = std::to_string(id) + "\n";
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ok = ok && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || std::rename(tmp.c_str(), path_.c_str()) != 0)
+    throw std::runtime_error("order id file " + path_ + ": cannot write");
+}
+
+// ---- the adapter ----
+
+namespace {
+
+std::string sideToAction(Side s) { return s == Side::Buy ? "BUY" : "SELL"; }
+
+std::string tifToTws(TimeInForce t) {
+  switch (t) {
+    case TimeInForce::Day:
+      return "DAY";
+    case TimeInForce::Gtc:
+      return "GTC";
+    case TimeInForce::Ioc:
+      return "IOC";
+    case TimeInForce::Fok:
+      return "FOK";
+  }
+  return "DAY";
+}
+
+// "yyyymmdd-hh:mm:ss" in UTC, the execution filter's time format.
+std::string filterTime(WallNanos t) {
+  time_t secs = static_cast<time_t>(t / 1'000'000'000);
+  struct tm tmv {};
+  gmtime_r(&secs, &tmv);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d%02d%02d-%02d:%02d:%02d", tmv.tm_year + 1900,
+                tmv.tm_mon + 1, tmv.tm_mday, tmv.tm_hour, tmv.tm_min, tmv.tm_sec);
+  return buf;
+}
+
+bool isInfoCode(int code) {
+  // 2100-2199: data farm / connection status notices; 399: order warning
+  // (e.g. "will not be placed until market open"); 10167: delayed data notice.
+  return (code >= 2100 && code < 2200) || code == err::kOrderMessageWarning || code == 10167;
+}
+
+enum class OutKind { Other, Place, Modify, Cancel };
+
+struct Outgoing {
+  std::string bytes;  // framed
+  OutKind kind = OutKind::Other;
+  int64_t orderId = 0;
+  uint64_t seq = 0;
+};
+
+struct OrderState {
+  ChildOrderId childId;
+  int64_t ibId = 0;
+  Symbol symbol;
+  Side side = Side::Buy;
+  OrdType ordType = OrdType::Limit;
+  TimeInForce tif = TimeInForce::Day;
+  Qty qty;
+  Qty cum;
+  std::optional<Price> price;
+  Account account;
+  bool accepted = false;
+  bool terminal = false;
+  bool adopted = false;  // learnt from TWS (previous life), not placed by us now
+  bool pendingCancel = false;
+  bool pendingReplace = false;
+  Qty replaceQty;
+  std::optional<Price> replacePrice;
+  uint64_t sentSeq = 0;  // enqueue sequence of the latest placeOrder
+  std::string lastError;
+};
+
+struct SyncState {
+  int64_t execReqId = 0;
+  uint64_t startSeq = 0;  // messages enqueued before this were seen by TWS first
+  bool openDone = false;
+  bool execDone = false;
+  bool emitFills = false;
+  std::set<int64_t> listedOpen;
+  std::vector<VenueFill> fills;
+};
+
+}  // namespace
+
+struct TwsVenue::Impl {
+  Impl(VenueId venueId, TwsConfig config, const InstrumentMaster& instruments, const Clock& c,
+       std::unique_ptr<OrderIdStore> store)
+      : id(std::move(venueId)), cfg(std::move(config)), clock(c), ids(std::move(store)),
+        rng(std::random_device{}()) {
+    for (const auto& [sym, inst] : instruments.all()) {
+      auto r = contractFor(inst, id.str());
+      if (!r) throw std::invalid_argument("venue " + id.str() + ": " + r.error());
+      contracts.emplace(sym, r.value());
+    }
+  }
+
+  // ---- immutable ----
+  const VenueId id;
+  const TwsConfig cfg;
+  const Clock& clock;
+  std::unique_ptr<OrderIdStore> ids;
+  std::map<Symbol, Contract> contracts;
+
+  // ---- lifecycle (guarded by lifeMu) ----
+  std::mutex lifeMu;
+  std::unique_ptr<asio::io_context> io;
+  std::thread thread;
+  VenueEventSink* sink = nullptr;
+
+  // ---- published for other threads (guarded by pubMu) ----
+  mutable std::mutex pubMu;
+  bool pubConnected = false;
+  int pubServerVersion = 0;
+  std::unordered_map<std::string, Commission> commissions;
+  std::unordered_map<std::string, int64_t> pubChildToIb;
+  std::atomic<uint64_t> decodeErrorCount{0};
+  std::atomic<uint64_t> syncCount{0};
+
+  // ---- I/O thread only ----
+  enum class State { Idle, Connecting, Handshake, AwaitNextId, Live };
+  State state = State::Idle;
+  bool closing = false;
+  uint64_t gen = 0;  // connection generation; stale callbacks compare against it
+  std::unique_ptr<tcp::socket> sock;
+  std::unique_ptr<tcp::resolver> resolver;
+  std::unique_ptr<asio::steady_timer> watchdog, reconnectTimer, pacingTimer;
+  std::array<char, 64 * 1024> rbuf{};
+  FrameDecoder frames;
+  bool helloSeen = false;
+  int serverVersion = 0;
+  SteadyClock::time_point phaseStart, lastRx, lastHeartbeat, nextSendAt;
+  std::deque<Outgoing> outq;
+  bool writing = false;
+  uint64_t enqSeq = 0;
+  int attempts = 0;
+  bool downEmitted = false;
+  bool everLive = false;
+  bool ibLinkDown = false;
+  std::mt19937_64 rng;
+
+  int64_t nextId = 1;
+  std::unordered_map<int64_t, OrderState> orders;  // by TWS order id
+  std::unordered_map<std::string, int64_t> childToIb;
+  std::unordered_set<std::string> seenExecs;
+  WallNanos lastExecWall = 0;
+  bool firstSyncDone = false;
+  std::optional<SyncState> sync;
+  bool resyncWanted = false;
+  int64_t reqSeq = 1000;
+  std::vector<std::pair<WallNanos, std::function<void(VenueSnapshot)>>> pendingSnapshots;
+
+  // ---------------------------------------------------------------- helpers
+
+  void emit(VenueEvent e) {
+    e.venue = id;
+    e.venueTime = clock.wallNow();
+    if (sink) sink->onVenueEvent(std::move(e));
+  }
+
+  VenueEvent orderEvent(VenueEventKind k, const OrderState& o, std::string text = {}) {
+    VenueEvent e;
+    e.kind = k;
+    e.childId = o.childId;
+    e.venueOrderId = VenueOrderId(std::to_string(o.ibId));
+    e.cumQty = o.cum;
+    e.leavesQty = (o.terminal || o.cum >= o.qty) ? Qty() : o.qty - o.cum;
+    e.text = std::move(text);
+    return e;
+  }
+
+  void publishConnected(bool c) {
+    std::lock_guard lk(pubMu);
+    pubConnected = c;
+    pubServerVersion = serverVersion;
+  }
+
+  // ------------------------------------------------------------- connection
+
+  void startConnect() {
+    if (closing) return;
+    ++gen;
+    state = State::Connecting;
+    helloSeen = false;
+    frames = FrameDecoder();
+    phaseStart = SteadyClock::now();
+    sock = std::make_unique<tcp::socket>(*io);
+    resolver = std::make_unique<tcp::resolver>(*io);
+    uint64_t g = gen;
+    armWatchdog();
+    resolver->async_resolve(
+        cfg.host, std::to_string(cfg.port),
+        [this, g](const boost::system::error_code& ec, tcp::resolver::results_type res) {
+          if (g != gen || closing) return;
+          if (ec) return connectionLost("cannot resolve " + cfg.host + ": " + ec.message());
+          asio::async_connect(*sock, res,
+                              [this, g](const boost::system::error_code& ec2, const tcp::endpoint&) {
+                                if (g != gen || closing) return;
+                                if (ec2)
+                                  return connectionLost("cannot connect to " + cfg.host + ":" +
+                                                        std::to_string(cfg.port) + ": " +
+                                                        ec2.message());
+                                onConnected();
+                              });
+        });
+  }
+
+  void onConnected() {
+    boost::system::error_code ec;
+    sock->set_option(tcp::no_delay(true), ec);
+    state = State::Handshake;
+    phaseStart = lastRx = SteadyClock::now();
+    // The hello is not a message of the session: it bypasses the pacing queue.
+    auto hello = std::make_shared<std::string>(
+        encodeClientHello(cfg.minVersion, cfg.maxVersion, std::string_view{}));
+    uint64_t g = gen;
+    asio::async_write(*sock, asio::buffer(*hello),
+                      [this, g, hello](const boost::system::error_code& e, size_t) {
+                        if (g != gen || closing) return;
+                        if (e) connectionLost("handshake write failed: " + e.message());
+                      });
+    readMore();
+  }
+
+  void readMore() {
+    uint64_t g = gen;
+    sock->async_read_some(asio::buffer(rbuf), [this, g](const boost::system::error_code& ec,
+                                                        size_t n) {
+      if (g != gen || closing) return;
+      if (ec) {
+        return connectionLost(ec == asio::error::eof ? "TWS closed the connection"
+                                                     : "read failed: " + ec.message());
+      }
+      lastRx = SteadyClock::now();
+      frames.feed(rbuf.data(), n);
+      std::string payload, error;
+      while (true) {
+        auto st = frames.next(payload, error);
+        if (st == FrameDecoder::Status::NeedMore) break;
+        if (st == FrameDecoder::Status::Error) return connectionLost("stream out of sync: " + error);
+        onFrame(payload);
+        if (g != gen || closing) return;  // the frame closed the connection
+      }
+      readMore();
+    });
+  }
+
+  // Every socket read is bounded: in the handshake by connect_timeout_ms, on a
+  // live link by twice heartbeat_s of silence (a reqCurrentTime goes out after
+  // heartbeat_s, so a healthy TWS always answers in time).
+  void armWatchdog() {
+    uint64_t g = gen;
+    watchdog->expires_after(std::chrono::milliseconds(100));
+    watchdog->async_wait([this, g](const boost::system::error_code& ec) {
+      if (ec || g != gen || closing) return;
+      auto now = SteadyClock::now();
+      auto hb = std::chrono::seconds(cfg.heartbeatSec);
+      if (state != State::Live) {
+        if (now - phaseStart > std::chrono::milliseconds(cfg.connectTimeoutMs))
+          return connectionLost("connect/handshake timed out after " +
+                                std::to_string(cfg.connectTimeoutMs) + " ms");
+      } else {
+        if (now - lastRx > 2 * hb)
+          return connectionLost("no message from TWS for " + std::to_string(2 * cfg.heartbeatSec) +
+                                " s");
+        if (now - lastRx > hb && now - lastHeartbeat > hb) {
+          lastHeartbeat = now;
+          enqueue(encodeReqCurrentTime());
+        }
+      }
+      armWatchdog();
+    });
+  }
+
+  void connectionLost(const std::string& why) {
+    if (closing) return;
+    bool wasLive = state == State::Live;
+    spdlog::warn("[{}] TWS connection lost: {}", id.str(), why);
+    ++gen;
+    state = State::Idle;
+    closeSocket();
+    publishConnected(false);
+    failQueued(why);
+    sync.reset();
+    if (!downEmitted) {
+      downEmitted = true;
+      VenueEvent e;
+      e.kind = VenueEventKind::Disconnected;
+      e.text = why;
+      emit(std::move(e));
+    }
+    if (wasLive) attempts = 0;
+    scheduleReconnect();
+  }
+
+  void closeSocket() {
+    boost::system::error_code ec;
+    if (resolver) resolver->cancel();
+    if (sock) {
+      sock->shutdown(tcp::socket::shutdown_both, ec);
+      sock->close(ec);
+    }
+    if (watchdog) watchdog->cancel();
+    if (pacingTimer) pacingTimer->cancel();
+    writing = false;
+  }
+
+  void scheduleReconnect() {
+    // min * 2^attempts, capped, then scaled by a random 50-100% so many
+    // clients restarting together do not reconnect in lockstep.
+    double base = static_cast<double>(cfg.reconnectMinMs);
+    for (int i = 0; i < attempts && base < cfg.reconnectMaxMs; ++i) base *= 2;
+    base = std::min(base, static_cast<double>(cfg.reconnectMaxMs));
+    std::uniform_real_distribution<double> jitter(0.5, 1.0);
+    auto delay = std::max<int64_t>(1, static_cast<int64_t>(base * jitter(rng)));
+    ++attempts;
+    spdlog::info("[{}] reconnecting to TWS in {} ms", id.str(), delay);
+    reconnectTimer->expires_after(std::chrono::milliseconds(delay));
+    reconnectTimer->async_wait([this](const boost::system::error_code& ec) {
+      if (ec || closing) return;
+      startConnect();
+    });
+  }
+
+  // Requests that never reached TWS are answered now, so no order hangs.
+  void failQueued(const std::string& why) {
+    auto q = std::move(outq);
+    outq.clear();
+    for (auto& m : q) {
+      auto it = orders.find(m.orderId);
+      if (it == orders.end()) continue;
+      OrderState& o = it->second;
+      if (m.kind == OutKind::Place) {
+        o.terminal = true;
+        emit(orderEvent(VenueEventKind::Rejected, o, "not sent to TWS: " + why));
+      } else if (m.kind == OutKind::Modify) {
+        o.pendingReplace = false;
+        emit(orderEvent(VenueEventKind::ReplaceRejected, o, "not sent to TWS: " + why));
+      } else if (m.kind == OutKind::Cancel) {
+        o.pendingCancel = false;
+        emit(orderEvent(VenueEventKind::CancelRejected, o, "not sent to TWS: " + why));
+      }
+    }
+  }
+
+  // --------------------------------------------------------------- sending
+
+  uint64_t enqueue(std::string payload, OutKind kind = OutKind::Other, int64_t orderId = 0) {
+    Outgoing m{frame(payload), kind, orderId, ++enqSeq};
+    outq.push_back(std::move(m));
+    pump();
+    return enqSeq;
+  }
+
+  void pump() {
+    if (writing || outq.empty() || !sock || state == State::Idle ||
+        state == State::Connecting)
+      return;
+    auto now = SteadyClock::now();
+    if (now < nextSendAt) {
+      uint64_t g = gen;
+      pacingTimer->expires_at(nextSendAt);
+      pacingTimer->async_wait([this, g](const boost::system::error_code& ec) {
+        if (ec || g != gen || closing) return;
+        pump();
+      });
+      return;
+    }
+    auto interval = std::chrono::nanoseconds(static_cast<int64_t>(1e9 / cfg.pacingMsgsPerSec));
+    nextSendAt = now + interval;
+    writing = true;
+    uint64_t g = gen;
+    asio::async_write(*sock, asio::buffer(outq.front().bytes),
+                      [this, g](const boost::system::error_code& ec, size_t) {
+                        if (g != gen || closing) return;
+                        writing = false;
+                        if (ec) return connectionLost("write failed: " + ec.message());
+                        outq.pop_front();
+                        pump();
+                      });
+  }
+
+  // --------------------------------------------------------------- receiving
+
+  void onFrame(const std::string& payload) {
+    if (!helloSeen) {
+      auto h = decodeServerHello(payload);
+      if (!h) return connectionLost(h.error());
+      if (h.value().serverVersion < cfg.minVersion || h.value().serverVersion > cfg.maxVersion)
+        return connectionLost("TWS chose server version " +
+                              std::to_string(h.value().serverVersion) + ", outside v" +
+                              std::to_string(cfg.minVersion) + ".." +
+                              std::to_string(cfg.maxVersion));
+      helloSeen = true;
+      serverVersion = h.value().serverVersion;
+      spdlog::info("[{}] TWS server version {} ({})", id.str(), serverVersion,
+                   h.value().connectionTime);
+      state = State::AwaitNextId;
+      phaseStart = SteadyClock::now();
+      nextSendAt = SteadyClock::now();
+      enqueue(encodeStartApi(serverVersion, cfg.clientId, ""));
+      return;
+    }
+    auto r = decodeIncoming(serverVersion, payload);
+    if (!r) {
+      decodeErrorCount.fetch_add(1);
+      spdlog::error("[{}] undecodable TWS message ({}): {}", id.str(), r.error(),
+                    describe(payload));
+      return;
+    }
+    std::visit([this](auto& m) { on(m); }, r.value());
+  }
+
+  void on(const NextValidIdMsg& m) {
+    int64_t stored = 0;
+    try {
+      stored = ids->load();
+    } catch (const std::exception& e) {
+      spdlog::error("[{}] {}", id.str(), e.what());
+      return connectionLost(std::string("cannot read order id store: ") + e.what());
+    }
+    nextId = std::max({nextId, m.orderId, stored + 1});
+    if (state != State::AwaitNextId) return;
+    state = State::Live;
+    lastHeartbeat = SteadyClock::now();
+    publishConnected(true);
+    spdlog::info("[{}] TWS session live, next order id {}", id.str(), nextId);
+    if (downEmitted) {
+      downEmitted = false;
+      VenueEvent e;
+      e.kind = VenueEventKind::Reconnected;
+      e.text = "TWS session re-established (server version " + std::to_string(serverVersion) + ")";
+      emit(std::move(e));
+    }
+    everLive = true;
+    attempts = 0;
+    startSync();
+  }
+
+  void on(const OrderStatusMsg& m) {
+    auto it = orders.find(m.orderId);
+    if (it == orders.end()) return;
+    OrderState& o = it->second;
+    if (o.adopted && m.filled > o.cum) o.cum = m.filled;
+    const std::string& s = m.status;
+    if (s == "Submitted" || s == "PreSubmitted") {
+      if (!o.accepted && !o.terminal) {
+        o.accepted = true;
+        emit(orderEvent(VenueEventKind::Accepted, o));
+      }
+    } else if (s == "Cancelled" || s == "ApiCancelled") {
+      finishCanceled(o, o.lastError);
+    } else if (s == "Inactive") {
+      if (!o.accepted && !o.terminal) {
+        o.terminal = true;
+        emit(orderEvent(VenueEventKind::Rejected, o,
+                        o.lastError.empty() ? "order inactive at TWS" : o.lastError));
+      }
+    }
+  }
+
+  void finishCanceled(OrderState& o, const std::string& text) {
+    if (o.terminal) return;
+    o.terminal = true;
+    if (!o.accepted && !o.pendingCancel) {
+      emit(orderEvent(VenueEventKind::Rejected, o,
+                      text.empty() ? "canceled by TWS before acceptance" : text));
+      return;
+    }
+    o.pendingCancel = false;
+    if (o.pendingReplace) {
+      o.pendingReplace = false;
+      emit(orderEvent(VenueEventKind::ReplaceRejected, o, "order canceled"));
+    }
+    emit(orderEvent(VenueEventKind::Canceled, o, text));
+  }
+
+  std::optional<Symbol> symbolFor(const Contract& c) const {
+    for (const auto& [sym, k] : contracts) {
+      if (c.conId != 0 && k.conId == c.conId) return sym;
+      if (k.symbol == c.symbol && k.secType == c.secType && !c.symbol.empty() &&
+          k.lastTradeDateOrContractMonth == c.lastTradeDateOrContractMonth && k.right == c.right)
+        return sym;
+    }
+    return std::nullopt;
+  }
+
+  void on(const OpenOrderMsg& m) {
+    if (sync) sync->listedOpen.insert(m.orderId);
+    nextId = std::max(nextId, m.orderId + 1);
+    auto it = orders.find(m.orderId);
+    if (it == orders.end()) {
+      if (m.orderRef.empty()) return;  // not ours
+      OrderState o;
+      o.childId = ChildOrderId(m.orderRef);
+      o.ibId = m.orderId;
+      o.symbol = symbolFor(m.contract).value_or(Symbol(m.contract.symbol));
+      o.side = m.action == "BUY" ? Side::Buy : Side::Sell;
+      o.ordType = m.orderType == "MKT" ? OrdType::Market : OrdType::Limit;
+      o.qty = m.totalQuantity;
+      o.price = m.lmtPrice;
+      o.account = Account(m.account);
+      o.accepted = true;
+      o.adopted = true;
+      childToIb[m.orderRef] = m.orderId;
+      {
+        std::lock_guard lk(pubMu);
+        pubChildToIb[m.orderRef] = m.orderId;
+      }
+      orders.emplace(m.orderId, std::move(o));
+      spdlog::info("[{}] adopted open TWS order {} (orderRef {})", id.str(), m.orderId,
+                   m.orderRef);
+      return;
+    }
+    OrderState& o = it->second;
+    if (o.pendingReplace && m.totalQuantity == o.replaceQty &&
+        (o.ordType == OrdType::Market || m.lmtPrice == o.replacePrice)) {
+      o.pendingReplace = false;
+      o.qty = o.replaceQty;
+      if (o.ordType != OrdType::Market) o.price = o.replacePrice;
+      if (!o.accepted) {
+        o.accepted = true;
+        emit(orderEvent(VenueEventKind::Accepted, o));
+      }
+      VenueEvent e = orderEvent(VenueEventKind::Replaced, o);
+      e.newQty = o.qty;
+      e.newPrice = o.price;
+      emit(std::move(e));
+    }
+  }
+
+  void on(const ExecDetailsMsg& m) {
+    const Execution& x = m.exec;
+    if (!seenExecs.insert(x.execId).second) return;  // already booked
+    lastExecWall = std::max(lastExecWall, clock.wallNow());
+    auto it = orders.find(m.orderId);
+    if (it == orders.end() && !x.orderRef.empty()) {
+      auto c = childToIb.find(x.orderRef);
+      if (c != childToIb.end()) it = orders.find(c->second);
+    }
+    bool fromSync = m.reqId >= 0 && sync && m.reqId == sync->execReqId;
+    if (fromSync && (!x.orderRef.empty() || it != orders.end())) {
+      VenueFill f;
+      f.childId = it != orders.end() ? it->second.childId : ChildOrderId(x.orderRef);
+      f.venueOrderId = VenueOrderId(std::to_string(m.orderId));
+      f.venueExecId = VenueExecId(x.execId);
+      f.symbol = it != orders.end() ? it->second.symbol
+                                    : symbolFor(m.contract).value_or(Symbol(m.contract.symbol));
+      f.side = x.side == "BOT" ? Side::Buy : Side::Sell;
+      f.qty = x.shares;
+      f.px = x.price;
+      f.time = clock.wallNow();
+      sync->fills.push_back(std::move(f));
+    }
+    if (it == orders.end()) {
+      spdlog::info("[{}] execution {} for unknown TWS order {} ignored", id.str(), x.execId,
+                   m.orderId);
+      return;
+    }
+    OrderState& o = it->second;
+    // Fills of orders from a previous life found at start-up are reported
+    // through the snapshot, not replayed as events.
+    if (fromSync && !sync->emitFills && o.adopted) return;
+    if (!o.accepted) {
+      o.accepted = true;
+      emit(orderEvent(VenueEventKind::Accepted, o));
+    }
+    o.cum += x.shares;
+    if (o.cum >= o.qty) o.terminal = true;
+    VenueEvent e = orderEvent(VenueEventKind::Fill, o);
+    e.venueExecId = VenueExecId(x.execId);
+    e.lastQty = x.shares;
+    e.lastPx = x.price;
+    emit(std::move(e));
+  }
+
+  void on(const ExecDetailsEndMsg& m) {
+    if (sync && m.reqId == sync->execReqId) {
+      sync->execDone = true;
+      maybeFinishSync();
+    }
+  }
+
+  void on(const OpenOrderEndMsg&) {
+    if (sync) {
+      sync->openDone = true;
+      maybeFinishSync();
+    }
+  }
+
+  void on(const CommissionReportMsg& m) {
+    spdlog::info("[{}] commission {} {} for execution {}", id.str(), m.commission.str(),
+                 m.currency, m.execId);
+    std::lock_guard lk(pubMu);
+    commissions[m.execId] = Commission{m.commission, m.currency};
+  }
+
+  void on(const CurrentTimeMsg&) {}
+  void on(const ManagedAccountsMsg& m) {
+    spdlog::info("[{}] TWS managed accounts: {}", id.str(), m.accounts);
+  }
+  void on(const UnhandledMsg& m) { spdlog::debug("[{}] TWS message {} ignored", id.str(), m.msgId); }
+
+  void on(const ErrorMsg& m) {
+    const std::string text = "TWS error " + std::to_string(m.code) + ": " + m.text;
+    if (m.id > 0) {
+      auto it = orders.find(m.id);
+      if (it != orders.end()) return onOrderError(it->second, m.code, text);
+    }
+    switch (m.code) {
+      case err::kConnectivityLost:
+        spdlog::warn("[{}] {}", id.str(), text);
+        if (!ibLinkDown) {
+          ibLinkDown = true;
+          VenueEvent e;
+          e.kind = VenueEventKind::Disconnected;
+          e.text = text;
+          emit(std::move(e));
+        }
+        return;
+      case err::kRestoredDataLost:
+      case err::kRestoredDataMaintained:
+        spdlog::info("[{}] {}", id.str(), text);
+        if (ibLinkDown) {
+          ibLinkDown = false;
+          VenueEvent e;
+          e.kind = VenueEventKind::Reconnected;
+          e.text = text;
+          emit(std::move(e));
+        }
+        startSync();  // fills may have happened while TWS was cut off
+        return;
+      case err::kClientIdInUse:
+        spdlog::error("[{}] {} (client_id {})", id.str(), text, cfg.clientId);
+        return connectionLost(text);
+      default:
+        if (isInfoCode(m.code))
+          spdlog::debug("[{}] {}", id.str(), text);
+        else
+          spdlog::warn("[{}] {} (id {})", id.str(), text, m.id);
+    }
+  }
+
+  void onOrderError(OrderState& o, int code, const std::string& text) {
+    if (isInfoCode(code)) {
+      spdlog::info("[{}] order {}: {}", id.str(), o.ibId, text);
+      return;
+    }
+    o.lastError = text;
+    if (code == err::kOrderCanceled) return finishCanceled(o, text);
+    if (code == err::kCancelNotFound || code == err::kCancelNotCancellable ||
+        code == err::kNotCancellableState) {
+      if (o.pendingCancel) {
+        o.pendingCancel = false;
+        emit(orderEvent(VenueEventKind::CancelRejected, o, text));
+      }
+      return;
+    }
+    if (o.terminal) return;
+    if (o.pendingReplace) {
+      o.pendingReplace = false;
+      emit(orderEvent(VenueEventKind::ReplaceRejected, o, text));
+      return;
+    }
+    if (!o.accepted) {
+      o.terminal = true;
+      emit(orderEvent(VenueEventKind::Rejected, o, text));
+      return;
+    }
+    spdlog::warn("[{}] order {}: {}", id.str(), o.ibId, text);
+  }
+
+  // ----------------------------------------------------------- reconciliation
+
+  void startSync() {
+    if (state != State::Live) return;
+    if (sync) {
+      resyncWanted = true;
+      return;
+    }
+    SyncState s;
+    s.execReqId = ++reqSeq;
+    s.emitFills = firstSyncDone;
+    ExecutionFilter f;
+    f.clientId = cfg.clientId;
+    f.acctCode = cfg.account;
+    WallNanos since = 0;
+    for (const auto& p : pendingSnapshots)
+      if (since == 0 || (p.first > 0 && p.first < since)) since = p.first;
+    // After a reconnect ask from a minute before the last execution we saw
+    // (clock skew margin); duplicates are dropped by execId.
+    if (firstSyncDone && lastExecWall > 0) {
+      WallNanos t = lastExecWall - 60'000'000'000LL;
+      since = since == 0 ? t : std::min(since, t);
+    }
+    if (!pendingSnapshots.empty() && std::any_of(pendingSnapshots.begin(), pendingSnapshots.end(),
+                                                 [](auto& p) { return p.first <= 0; }))
+      since = 0;
+    if (since > 0) f.time = filterTime(since);
+    s.startSeq = enqSeq + 1;
+    sync = std::move(s);
+    enqueue(encodeReqOpenOrders());
+    enqueue(encodeReqExecutions(serverVersion, sync->execReqId, f));
+  }
+
+  void maybeFinishSync() {
+    if (!sync || !sync->openDone || !sync->execDone) return;
+    SyncState s = std::move(*sync);
+    sync.reset();
+    // An order TWS saw before our request but no longer lists is done: its
+    // fills were booked above; what is left was canceled while we were away.
+    if (firstSyncDone) {
+      for (auto& [ibId, o] : orders) {
+        if (o.terminal || s.listedOpen.count(ibId) || o.sentSeq >= s.startSeq) continue;
+        if (o.cum >= o.qty) {
+          o.terminal = true;
+          continue;
+        }
+        if (o.pendingCancel || o.accepted)
+          finishCanceled(o, "no longer open at TWS after reconnect");
+        else {
+          o.terminal = true;
+          emit(orderEvent(VenueEventKind::Rejected, o, "not known to TWS after reconnect"));
+        }
+      }
+    }
+    firstSyncDone = true;
+    syncCount.fetch_add(1);
+    if (!pendingSnapshots.empty()) {
+      VenueSnapshot snap;
+      snap.ok = true;
+      for (const auto& [ibId, o] : orders) {
+        if (!s.listedOpen.count(ibId)) continue;
+        VenueOrderState st;
+        st.childId = o.childId;
+        st.venueOrderId = VenueOrderId(std::to_string(ibId));
+        st.symbol = o.symbol;
+        st.side = o.side;
+        st.qty = o.qty;
+        st.cumQty = o.cum;
+        st.price = o.price;
+        st.open = !o.terminal;
+        snap.orders.push_back(std::move(st));
+      }
+      snap.fills = std::move(s.fills);
+      auto cbs = std::move(pendingSnapshots);
+      pendingSnapshots.clear();
+      for (auto& [since, cb] : cbs) cb(snap);
+    }
+    if (resyncWanted) {
+      resyncWanted = false;
+      startSync();
+    }
+  }
+
+  // ---------------------------------------------------------------- requests
+
+  void doSubmit(const VenueNewOrder& n) {
+    OrderState o;
+    o.childId = n.childId;
+    o.symbol = n.symbol;
+    o.side = n.side;
+    o.ordType = n.ordType;
+    o.tif = n.tif;
+    o.qty = n.qty;
+    o.price = n.ordType == OrdType::Market ? std::nullopt : n.price;
+    o.account = n.account;
+    auto reject = [&](const std::string& why) {
+      VenueEvent e;
+      e.kind = VenueEventKind::Rejected;
+      e.childId = n.childId;
+      e.leavesQty = Qty();
+      e.text = why;
+      emit(std::move(e));
+    };
+    if (state != State::Live) return reject("not connected to TWS");
+    if (childToIb.count(n.childId.str()))
+      return reject("duplicate child order id " + n.childId.str());
+    auto c = contracts.find(n.symbol);
+    if (c == contracts.end()) return reject("symbol " + n.symbol.str() + " not in instrument master");
+    if (n.ordType == OrdType::Limit && !n.price) return reject("limit order without price");
+    if (!n.qty.isPositive()) return reject("quantity must be positive");
+    OrderRequest req;
+    req.contract = c->second;
+    req.action = sideToAction(n.side);
+    req.totalQuantity = n.qty;
+    req.orderType = n.ordType == OrdType::Market ? "MKT" : "LMT";
+    req.lmtPrice = o.price;
+    req.tif = tifToTws(n.tif);
+    req.account = !cfg.account.empty() ? cfg.account : n.account.str();
+    req.orderRef = n.childId.str();
+    req.outsideRth = cfg.outsideRth;
+    req.orderId = nextId;
+    auto payload = encodePlaceOrder(serverVersion, req);
+    if (!payload) return reject(payload.error());
+    try {
+      ids->save(req.orderId);  // durable before the id can reach TWS
+    } catch (const std::exception& e) {
+      spdlog::error("[{}] {}", id.str(), e.what());
+      return reject(std::string("order id not persisted: ") + e.what());
+    }
+    ++nextId;
+    o.ibId = req.orderId;
+    childToIb[n.childId.str()] = o.ibId;
+    {
+      std::lock_guard lk(pubMu);
+      pubChildToIb[n.childId.str()] = o.ibId;
+    }
+    auto& stored = orders[o.ibId] = std::move(o);
+    stored.sentSeq = enqueue(std::move(payload.value()), OutKind::Place, stored.ibId);
+  }
+
+  OrderState* findOrder(const ChildOrderId& child, const VenueOrderId& vid) {
+    auto c = childToIb.find(child.str());
+    int64_t ib = 0;
+    if (c != childToIb.end()) {
+      ib = c->second;
+    } else if (!vid.empty()) {
+      try {
+        ib = std::stoll(vid.str());
+      } catch (const std::exception&) {
+        return nullptr;
+      }
+    }
+    auto it = orders.find(ib);
+    return it == orders.end() ? nullptr : &it->second;
+  }
+
+  void doCancel(const VenueCancel& c) {
+    OrderState* o = findOrder(c.childId, c.venueOrderId);
+    auto refuse = [&](const std::string& why) {
+      VenueEvent e;
+      e.kind = VenueEventKind::CancelRejected;
+      e.childId = c.childId;
+      e.venueOrderId = c.venueOrderId;
+      e.text = why;
+      if (o) e = orderEvent(VenueEventKind::CancelRejected, *o, why);
+      emit(std::move(e));
+    };
+    if (!o) return refuse("unknown order");
+    if (o->terminal) return refuse("order already done");
+    if (state != State::Live) return refuse("not connected to TWS");
+    if (o->pendingCancel) return refuse("cancel already pending");
+    o->pendingCancel = true;
+    enqueue(encodeCancelOrder(serverVersion, o->ibId), OutKind::Cancel, o->ibId);
+  }
+
+  void doReplace(const VenueReplace& r) {
+    OrderState* o = findOrder(r.childId, r.venueOrderId);
+    auto refuse = [&](const std::string& why) {
+      VenueEvent e;
+      e.kind = VenueEventKind::ReplaceRejected;
+      e.childId = r.childId;
+      e.venueOrderId = r.venueOrderId;
+      e.text = why;
+      if (o) e = orderEvent(VenueEventKind::ReplaceRejected, *o, why);
+      emit(std::move(e));
+    };
+    if (!o) return refuse("unknown order");
+    if (o->terminal) return refuse("order already done");
+    if (state != State::Live) return refuse("not connected to TWS");
+    if (o->pendingReplace || o->pendingCancel) return refuse("another change is pending");
+    if (r.newQty <= o->cum) return refuse("new quantity must exceed the filled quantity");
+    if (o->ordType == OrdType::Limit && !r.newPrice && !o->price)
+      return refuse("limit order without price");
+    auto c = contracts.find(o->symbol);
+    if (c == contracts.end()) return refuse("symbol " + o->symbol.str() + " not in instrument master");
+    OrderRequest req;
+    req.orderId = o->ibId;
+    req.contract = c->second;
+    req.action = sideToAction(o->side);
+    req.totalQuantity = r.newQty;
+    req.orderType = o->ordType == OrdType::Market ? "MKT" : "LMT";
+    req.lmtPrice = o->ordType == OrdType::Market ? std::nullopt : (r.newPrice ? r.newPrice : o->price);
+    req.tif = tifToTws(o->tif);
+    req.account = !cfg.account.empty() ? cfg.account : o->account.str();
+    req.orderRef = o->childId.str();
+    req.outsideRth = cfg.outsideRth;
+    auto payload = encodePlaceOrder(serverVersion, req);
+    if (!payload) return refuse(payload.error());
+    o->pendingReplace = true;
+    o->replaceQty = r.newQty;
+    o->replacePrice = req.lmtPrice;
+    o->sentSeq = enqueue(std::move(payload.value()), OutKind::Modify, o->ibId);
+  }
+
+  template <class F>
+  bool post(F&& f) {
+    std::lock_guard lk(lifeMu);
+    if (!io) return false;
+    asio::post(*io, std::forward<F>(f));
+    return true;
+  }
+};
+
+TwsVenue::TwsVenue(VenueId id, TwsConfig cfg, const InstrumentMaster& instruments,
+                   const Clock& clock, std::unique_ptr<OrderIdStore> ids)
+    : impl_(std::make_unique<Impl>(std::move(id), std::move(cfg), instruments, clock,
+                                   ids ? std::move(ids) : std::make_unique<MemoryOrderIdStore>())) {}
+
+TwsVenue::~TwsVenue() { stop(); }
+
+const VenueId& TwsVenue::id() const { return impl_->id; }
+
+void TwsVenue::start(VenueEventSink& sink) {
+  std::lock_guard lk(impl_->lifeMu);
+  if (impl_->io) return;
+  Impl* d = impl_.get();
+  d->sink = &sink;
+  d->io = std::make_unique<asio::io_context>();
+  d->closing = false;
+  d->watchdog = std::make_unique<asio::steady_timer>(*d->io);
+  d->reconnectTimer = std::make_unique<asio::steady_timer>(*d->io);
+  d->pacingTimer = std::make_unique<asio::steady_timer>(*d->io);
+  asio::post(*d->io, [d] { d->startConnect(); });
+  d->thread = std::thread([d] {
+    auto guard = asio::make_work_guard(*d->io);
+    d->io->run();
+  });
+}
+
+void TwsVenue::stop() {
+  Impl* d = impl_.get();
+  std::unique_ptr<asio::io_context> io;
+  {
+    std::lock_guard lk(d->lifeMu);
+    if (!d->io) return;
+    asio::post(*d->io, [d] {
+      d->closing = true;
+      ++d->gen;
+      d->closeSocket();
+      if (d->reconnectTimer) d->reconnectTimer->cancel();
+      d->state = Impl::State::Idle;
+      d->publishConnected(false);
+      auto cbs = std::move(d->pendingSnapshots);
+      d->pendingSnapshots.clear();
+      for (auto& [since, cb] : cbs) {
+        VenueSnapshot s;
+        s.error = "venue " + d->id.str() + " stopped before TWS answered";
+        cb(std::move(s));
+      }
+      d->io->stop();
+    });
+  }
+  if (d->thread.joinable()) d->thread.join();
+  std::lock_guard lk(d->lifeMu);
+  d->sock.reset();
+  d->resolver.reset();
+  d->watchdog.reset();
+  d->reconnectTimer.reset();
+  d->pacingTimer.reset();
+  d->outq.clear();
+  d->writing = false;
+  d->sync.reset();
+  d->io.reset();
+}
+
+void TwsVenue::submit(const VenueNewOrder& o) {
+  Impl* d = impl_.get();
+  if (!d->post([d, o] { d->doSubmit(o); })) {
+    if (!d->sink) return;
+    VenueEvent e;
+    e.kind = VenueEventKind::Rejected;
+    e.childId = o.childId;
+    e.text = "venue not running";
+    d->emit(std::move(e));
+  }
+}
+
+void TwsVenue::cancel(const VenueCancel& c) {
+  Impl* d = impl_.get();
+  if (!d->post([d, c] { d->doCancel(c); })) {
+    if (!d->sink) return;
+    VenueEvent e;
+    e.kind = VenueEventKind::CancelRejected;
+    e.childId = c.childId;
+    e.venueOrderId = c.venueOrderId;
+    e.text = "venue not running";
+    d->emit(std::move(e));
+  }
+}
+
+void TwsVenue::replace(const VenueReplace& r) {
+  Impl* d = impl_.get();
+  if (!d->post([d, r] { d->doReplace(r); })) {
+    if (!d->sink) return;
+    VenueEvent e;
+    e.kind = VenueEventKind::ReplaceRejected;
+    e.childId = r.childId;
+    e.venueOrderId = r.venueOrderId;
+    e.text = "venue not running";
+    d->emit(std::move(e));
+  }
+}
+
+void TwsVenue::requestSnapshot(WallNanos since, std::function<void(VenueSnapshot)> cb) {
+  Impl* d = impl_.get();
+  auto shared = std::make_shared<std::function<void(VenueSnapshot)>>(std::move(cb));
+  if (!d->post([d, since, shared] {
+        d->pendingSnapshots.emplace_back(since, std::move(*shared));
+        d->startSync();
+      })) {
+    VenueSnapshot s;
+    s.error = "venue " + d->id.str() + " not running";
+    (*shared)(std::move(s));
+  }
+}
+
+bool TwsVenue::connected() const {
+  std::lock_guard lk(impl_->pubMu);
+  return impl_->pubConnected;
+}
+
+int TwsVenue::serverVersion() const {
+  std::lock_guard lk(impl_->pubMu);
+  return impl_->pubServerVersion;
+}
+
+std::optional<Commission> TwsVenue::commission(const VenueExecId& execId) const {
+  std::lock_guard lk(impl_->pubMu);
+  auto it = impl_->commissions.find(execId.str());
+  if (it == impl_->commissions.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<int64_t> TwsVenue::twsOrderId(const ChildOrderId& child) const {
+  std::lock_guard lk(impl_->pubMu);
+  auto it = impl_->pubChildToIb.find(child.str());
+  if (it == impl_->pubChildToIb.end()) return std::nullopt;
+  return it->second;
+}
+
+uint64_t TwsVenue::decodeErrors() const { return impl_->decodeErrorCount.load(); }
+uint64_t TwsVenue::syncsCompleted() const { return impl_->syncCount.load(); }
+
+std::unique_ptr<VenueAdapter> makeTwsVenue(const router::VenueContext& ctx,
+                                           router::ParamReader& params) {
+  TwsConfig cfg = readTwsConfig(params, ctx.configPath + ".params");
+  std::unique_ptr<OrderIdStore> store;
+  if (!cfg.orderIdFile.empty()) {
+    auto file = std::make_unique<FileOrderIdStore>(cfg.orderIdFile);
+    try {
+      file->load();  // fail at start-up, not on the first order
+    } catch (const std::exception& e) {
+      throw std::invalid_argument(ctx.configPath + ".params.order_id_file: " + e.what());
+    }
+    store = std::move(file);
+  } else {
+    store = std::make_unique<MemoryOrderIdStore>();
+  }
+  return std::make_unique<TwsVenue>(ctx.id, std::move(cfg), ctx.instruments, ctx.clock,
+                                    std::move(store));
+}
+
+}  // namespace fixgw::tws

@@ -1,0 +1,888 @@
+#include "venue_adapters/ibkr_tws/codec.h"
+
+#include <charconv>
+#include <limits>
+
+namespace fixgw::tws {
+
+namespace {
+
+enum class NumStatus { Ok, Unset, Bad };
+
+// Parses "[-]digits[.digits][e[+-]digits]" into a mantissa at kScale.
+// Magnitudes of 1e300 and beyond are the protocol's "unset" double.
+NumStatus parseScaled(std::string_view s, int64_t& out) {
+  if (s.empty()) return NumStatus::Bad;
+  if (s == "inf" || s == "Infinity" || s == "-inf" || s == "-Infinity") return NumStatus::Unset;
+  size_t i = 0;
+  bool neg = false;
+  if (s[i] == '-' || s[i] == '+') {
+    neg = s[i] == '-';
+    ++i;
+  }
+  __int128 digits = 0;
+  int sig = 0;    // significant digits kept
+  int exp10 = 0;  // value = digits * 10^exp10
+  int intDigits = 0;
+  bool any = false, seenDot = false;
+  for (; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '.') {
+      if (seenDot) return NumStatus::Bad;
+      seenDot = true;
+      continue;
+    }
+    if (c < '0' || c > '9') break;
+    any = true;
+    if (!seenDot) ++intDigits;
+    if (sig < 30) {
+      if (digits != 0 || c != '0') ++sig;
+      digits = digits * 10 + (c - '0');
+      if (seenDot) --exp10;
+    } else if (!seenDot) {
+      ++exp10;  // dropped integer digit still scales the value
+    }
+  }
+  if (!any) return NumStatus::Bad;
+  if (i < s.size()) {
+    if (s[i] != 'e' && s[i] != 'E') return NumStatus::Bad;
+    ++i;
+    int e = 0;
+    bool eneg = false;
+    if (i < s.size() && (s[i] == '-' || s[i] == '+')) {
+      eneg = s[i] == '-';
+      ++i;
+    }
+    if (i >= s.size()) return NumStatus::Bad;
+    for (; i < s.size(); ++i) {
+      if (s[i] < '0' || s[i] > '9') return NumStatus::Bad;
+      if (e < 100000) e = e * 10 + (s[i] - '0');
+    }
+    exp10 += eneg ? -e : e;
+  }
+  (void)intDigits;
+  if (digits == 0) {
+    out = 0;
+    return NumStatus::Ok;
+  }
+  int magnitude = sig + exp10;  // decimal digits left of the point
+  if (magnitude > 300) return NumStatus::Unset;
+  int shift = exp10 + kScale;
+  __int128 v = digits;
+  const __int128 lim = static_cast<__int128>(std::numeric_limits<int64_t>::max());
+  if (shift >= 0) {
+    for (int k = 0; k < shift; ++k) {
+      v *= 10;
+      if (v > lim) return NumStatus::Bad;
+    }
+  } else {
+    int k = -shift;
+    if (k > 36) {
+      v = 0;
+    } else {
+      __int128 div = 1;
+      for (int j = 0; j < k; ++j) div *= 10;
+      __int128 q = v / div, r = v % div;
+      if (r * 2 >= div) ++q;
+      v = q;
+    }
+  }
+  if (v > lim) return NumStatus::Bad;
+  out = static_cast<int64_t>(neg ? -v : v);
+  return NumStatus::Ok;
+}
+
+bool parseInt(std::string_view s, int64_t& out) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+// Order fields are written as unset doubles in the pegged-to-benchmark block;
+// this is DBL_MAX as the official Python client prints it, which reads back
+// exactly as DBL_MAX.
+constexpr std::string_view kUnsetDouble = "1.7976931348623157e+308";
+
+std::string contractStrike(const std::optional<Price>& p) { return p ? p->str() : "0"; }
+
+}  // namespace
+
+// ---- numbers ----
+
+std::optional<Price> parseTwsPrice(std::string_view s) {
+  int64_t m = 0;
+  if (parseScaled(s, m) != NumStatus::Ok) return std::nullopt;
+  return Price::fromMantissa(m);
+}
+
+std::optional<Qty> parseTwsQty(std::string_view s) {
+  int64_t m = 0;
+  if (parseScaled(s, m) != NumStatus::Ok) return std::nullopt;
+  return Qty::fromMantissa(m);
+}
+
+// ---- framing ----
+
+std::string frame(std::string_view payload) {
+  std::string out;
+  out.reserve(payload.size() + 4);
+  uint32_t n = static_cast<uint32_t>(payload.size());
+  out.push_back(static_cast<char>((n >> 24) & 0xFF));
+  out.push_back(static_cast<char>((n >> 16) & 0xFF));
+  out.push_back(static_cast<char>((n >> 8) & 0xFF));
+  out.push_back(static_cast<char>(n & 0xFF));
+  out.append(payload);
+  return out;
+}
+
+FrameDecoder::Status FrameDecoder::next(std::string& payload, std::string& error) {
+  if (buf_.size() - pos_ < 4) {
+    if (pos_ > 0) {
+      buf_.erase(0, pos_);
+      pos_ = 0;
+    }
+    return Status::NeedMore;
+  }
+  auto b = [&](size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(buf_[pos_ + i])); };
+  uint32_t n = (b(0) << 24) | (b(1) << 16) | (b(2) << 8) | b(3);
+  if (n > kMaxMessageLength) {
+    error = "message length " + std::to_string(n) + " exceeds the maximum " +
+            std::to_string(kMaxMessageLength);
+    return Status::Error;
+  }
+  if (buf_.size() - pos_ - 4 < n) {
+    buf_.erase(0, pos_);
+    pos_ = 0;
+    return Status::NeedMore;
+  }
+  payload.assign(buf_, pos_ + 4, n);
+  pos_ += 4 + n;
+  if (pos_ == buf_.size()) {
+    buf_.clear();
+    pos_ = 0;
+  }
+  return Status::Message;
+}
+
+FieldWriter& FieldWriter::str(std::string_view s) {
+  out_.append(s);
+  out_.push_back('\0');
+  return *this;
+}
+FieldWriter& FieldWriter::i64(int64_t v) { return str(std::to_string(v)); }
+FieldWriter& FieldWriter::priceOrEmpty(const std::optional<Price>& p) {
+  return p ? str(p->str()) : str("");
+}
+FieldWriter& FieldWriter::price(Price p) { return str(p.str()); }
+FieldWriter& FieldWriter::qty(Qty q) { return str(q.str()); }
+
+bool FieldReader::fail(std::string e) {
+  if (err_.empty()) err_ = msg_ + ": " + e;
+  return false;
+}
+
+bool FieldReader::raw(const char* field, std::string_view& out) {
+  if (pos_ >= p_.size()) return fail(std::string("missing field ") + field);
+  size_t z = p_.find('\0', pos_);
+  if (z == std::string_view::npos)
+    return fail(std::string("field ") + field + " is not NUL-terminated");
+  out = p_.substr(pos_, z - pos_);
+  pos_ = z + 1;
+  return true;
+}
+
+bool FieldReader::str(const char* field, std::string& out) {
+  std::string_view v;
+  if (!raw(field, v)) return false;
+  out.assign(v);
+  return true;
+}
+
+bool FieldReader::i64(const char* field, int64_t& out) {
+  std::string_view v;
+  if (!raw(field, v)) return false;
+  if (v.empty()) {
+    out = 0;
+    return true;
+  }
+  if (!parseInt(v, out))
+    return fail(std::string("field ") + field + ": expected an integer, got '" + std::string(v) +
+                "'");
+  return true;
+}
+
+bool FieldReader::i32(const char* field, int& out) {
+  int64_t v = 0;
+  if (!i64(field, v)) return false;
+  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max())
+    return fail(std::string("field ") + field + ": out of range");
+  out = static_cast<int>(v);
+  return true;
+}
+
+bool FieldReader::boolean(const char* field, bool& out) {
+  int64_t v = 0;
+  if (!i64(field, v)) return false;
+  out = v != 0;
+  return true;
+}
+
+bool FieldReader::optPrice(const char* field, std::optional<Price>& out) {
+  std::string_view v;
+  if (!raw(field, v)) return false;
+  if (v.empty()) {
+    out.reset();
+    return true;
+  }
+  int64_t m = 0;
+  switch (parseScaled(v, m)) {
+    case NumStatus::Ok:
+      out = Price::fromMantissa(m);
+      return true;
+    case NumStatus::Unset:
+      out.reset();
+      return true;
+    case NumStatus::Bad:
+      break;
+  }
+  return fail(std::string("field ") + field + ": expected a number, got '" + std::string(v) + "'");
+}
+
+bool FieldReader::price(const char* field, Price& out) {
+  std::optional<Price> p;
+  if (!optPrice(field, p)) return false;
+  out = p.value_or(Price());
+  return true;
+}
+
+bool FieldReader::qty(const char* field, Qty& out) {
+  std::string_view v;
+  if (!raw(field, v)) return false;
+  if (v.empty()) {
+    out = Qty();
+    return true;
+  }
+  int64_t m = 0;
+  if (parseScaled(v, m) == NumStatus::Ok) {
+    out = Qty::fromMantissa(m);
+    return true;
+  }
+  if (parseScaled(v, m) == NumStatus::Unset) {
+    out = Qty();
+    return true;
+  }
+  return fail(std::string("field ") + field + ": expected a quantity, got '" + std::string(v) +
+              "'");
+}
+
+bool FieldReader::skip(const char* field, int n) {
+  std::string_view v;
+  for (int i = 0; i < n; ++i)
+    if (!raw(field, v)) return false;
+  return true;
+}
+
+std::vector<std::string> splitFields(std::string_view payload) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < payload.size()) {
+    size_t z = payload.find('\0', pos);
+    if (z == std::string_view::npos) {
+      out.emplace_back(payload.substr(pos));
+      break;
+    }
+    out.emplace_back(payload.substr(pos, z - pos));
+    pos = z + 1;
+  }
+  return out;
+}
+
+std::string describe(std::string_view payload) {
+  std::string out;
+  for (const auto& f : splitFields(payload)) {
+    if (!out.empty()) out.push_back('|');
+    for (char c : f) out.push_back((c >= 32 && c < 127) ? c : '?');
+  }
+  return out;
+}
+
+// ---- handshake ----
+
+std::string encodeClientHello(int minVersion, int maxVersion, std::string_view options) {
+  std::string v = "v" + std::to_string(minVersion) + ".." + std::to_string(maxVersion);
+  if (!options.empty()) {
+    v.push_back(' ');
+    v.append(options);
+  }
+  std::string out("API", 3);
+  out.push_back('\0');
+  out += frame(v);
+  return out;
+}
+
+Result<std::pair<int, int>> parseClientVersionRange(std::string_view p) {
+  using R = Result<std::pair<int, int>>;
+  if (p.empty() || p[0] != 'v') return R::fail("handshake: expected 'v<min>..<max>'");
+  auto sp = p.find(' ');
+  std::string_view range = p.substr(1, sp == std::string_view::npos ? p.size() - 1 : sp - 1);
+  auto dots = range.find("..");
+  int64_t lo = 0, hi = 0;
+  if (dots == std::string_view::npos) {
+    if (!parseInt(range, lo)) return R::fail("handshake: bad version '" + std::string(range) + "'");
+    hi = lo;
+  } else if (!parseInt(range.substr(0, dots), lo) || !parseInt(range.substr(dots + 2), hi)) {
+    return R::fail("handshake: bad version range '" + std::string(range) + "'");
+  }
+  if (lo > hi || lo <= 0) return R::fail("handshake: empty version range");
+  return R::ok({static_cast<int>(lo), static_cast<int>(hi)});
+}
+
+std::string encodeServerHello(const ServerHello& h) {
+  return FieldWriter().i64(h.serverVersion).str(h.connectionTime).take();
+}
+
+Result<ServerHello> decodeServerHello(std::string_view payload) {
+  FieldReader r(payload, "server hello");
+  ServerHello h;
+  if (!r.i32("serverVersion", h.serverVersion) || !r.str("connectionTime", h.connectionTime))
+    return Result<ServerHello>::fail(r.error());
+  if (h.serverVersion <= 0) return Result<ServerHello>::fail("server hello: bad server version");
+  return Result<ServerHello>::ok(std::move(h));
+}
+
+// ---- client -> server ----
+
+std::string encodeStartApi(int serverVersion, int64_t clientId, std::string_view caps) {
+  FieldWriter w;
+  w.i64(out::kStartApi).i64(2).i64(clientId);
+  if (serverVersion >= sv::kOptionalCapabilities) w.str(caps);
+  return w.take();
+}
+
+Result<std::string> encodePlaceOrder(int v, const OrderRequest& o) {
+  using R = Result<std::string>;
+  const Contract& c = o.contract;
+  if (c.secType == "BAG") return R::fail("placeOrder: secType BAG (combos) is not supported");
+  if (!o.totalQuantity.isPositive()) return R::fail("placeOrder: totalQuantity must be positive");
+  if (v < sv::kFractionalPositions && !o.totalQuantity.isMultipleOf(Qty::fromInt(1)))
+    return R::fail("placeOrder: totalQuantity " + o.totalQuantity.str() +
+                   " is fractional; server version " + std::to_string(v) +
+                   " needs whole quantities");
+  FieldWriter w;
+  w.i64(out::kPlaceOrder);
+  if (v < sv::kOrderContainer) w.i64(45);  // message version
+  w.i64(o.orderId);
+  // contract
+  w.i64(c.conId).str(c.symbol).str(c.secType).str(c.lastTradeDateOrContractMonth);
+  w.str(contractStrike(c.strike)).str(c.right).str(c.multiplier).str(c.exchange);
+  w.str(c.primaryExchange).str(c.currency).str(c.localSymbol).str(c.tradingClass);
+  w.str("").str("");  // secIdType, secId
+  // main order fields
+  w.str(o.action);
+  if (v >= sv::kFractionalPositions)
+    w.qty(o.totalQuantity);
+  else
+    w.i64(o.totalQuantity.mantissa() / kOne);
+  w.str(o.orderType).priceOrEmpty(o.lmtPrice).priceOrEmpty(o.auxPrice);
+  // extended order fields
+  w.str(o.tif).str("" /*ocaGroup*/).str(o.account).str("" /*openClose*/).i64(0 /*origin*/);
+  w.str(o.orderRef).boolean(o.transmit).i64(0 /*parentId*/);
+  w.boolean(false /*blockOrder*/).boolean(false /*sweepToFill*/).i64(0 /*displaySize*/);
+  w.i64(0 /*triggerMethod*/).boolean(o.outsideRth).boolean(false /*hidden*/);
+  w.str("" /*sharesAllocation (deprecated)*/).str("0" /*discretionaryAmt*/);
+  w.str("" /*goodAfterTime*/).str("" /*goodTillDate*/);
+  w.str("" /*faGroup*/).str("" /*faMethod*/).str("" /*faPercentage*/);
+  if (v < sv::kFaProfileDesupport) w.str("" /*faProfile (deprecated)*/);
+  if (v >= sv::kModelsSupport) w.str("" /*modelCode*/);
+  w.i64(0 /*shortSaleSlot*/).str("" /*designatedLocation*/).i64(-1 /*exemptCode*/);
+  w.i64(0 /*ocaType*/).str("" /*rule80A*/).str("" /*settlingFirm*/).boolean(false /*allOrNone*/);
+  w.str("" /*minQty*/).str("" /*percentOffset*/);
+  w.boolean(false /*eTradeOnly*/).boolean(false /*firmQuoteOnly*/).str("" /*nbboPriceCap*/);
+  w.i64(0 /*auctionStrategy*/).str("" /*startingPrice*/).str("" /*stockRefPrice*/);
+  w.str("" /*delta*/).str("" /*stockRangeLower*/).str("" /*stockRangeUpper*/);
+  w.boolean(false /*overridePercentageConstraints*/);
+  w.str("" /*volatility*/).str("" /*volatilityType*/);
+  w.str("" /*deltaNeutralOrderType*/).str("" /*deltaNeutralAuxPrice*/);
+  w.boolean(false /*continuousUpdate*/).str("" /*referencePriceType*/);
+  w.str("" /*trailStopPrice*/).str("" /*trailingPercent*/);
+  w.str("" /*scaleInitLevelSize*/).str("" /*scaleSubsLevelSize*/).str("" /*scalePriceIncrement*/);
+  w.str("" /*scaleTable*/).str("" /*activeStartTime*/).str("" /*activeStopTime*/);
+  w.str("" /*hedgeType*/).boolean(false /*optOutSmartRouting*/);
+  w.str("" /*clearingAccount*/).str("" /*clearingIntent*/).boolean(false /*notHeld*/);
+  w.boolean(false /*deltaNeutralContract present*/).str("" /*algoStrategy*/).str("" /*algoId*/);
+  w.boolean(false /*whatIf*/).str("" /*orderMiscOptions*/).boolean(false /*solicited*/);
+  w.boolean(false /*randomizeSize*/).boolean(false /*randomizePrice*/);
+  if (v >= sv::kPeggedToBenchmark) {
+    w.i64(0 /*conditions count*/).str("" /*adjustedOrderType*/);
+    w.str(kUnsetDouble /*triggerPrice*/).str(kUnsetDouble /*lmtPriceOffset*/);
+    w.str(kUnsetDouble /*adjustedStopPrice*/).str(kUnsetDouble /*adjustedStopLimitPrice*/);
+    w.str(kUnsetDouble /*adjustedTrailingAmount*/).i64(0 /*adjustableTrailingUnit*/);
+  }
+  if (v >= sv::kExtOperator) w.str("" /*extOperator*/);
+  if (v >= sv::kSoftDollarTier) w.str("" /*softDollarTier name*/).str("" /*value*/);
+  if (v >= sv::kCashQty) w.str("" /*cashQty*/);
+  if (v >= sv::kDecisionMaker) w.str("" /*mifid2DecisionMaker*/).str("" /*mifid2DecisionAlgo*/);
+  if (v >= sv::kMifidExecution)
+    w.str("" /*mifid2ExecutionTrader*/).str("" /*mifid2ExecutionAlgo*/);
+  if (v >= sv::kAutoPriceForHedge) w.boolean(false /*dontUseAutoPriceForHedge*/);
+  if (v >= sv::kOrderContainer) w.boolean(false /*isOmsContainer*/);
+  if (v >= sv::kDPegOrders) w.boolean(false /*discretionaryUpToLimitPrice*/);
+  if (v >= sv::kPriceMgmtAlgo) w.str("" /*usePriceMgmtAlgo*/);
+  if (v >= sv::kDuration) w.str("" /*duration*/);
+  if (v >= sv::kPostToAts) w.str("" /*postToAts*/);
+  if (v >= sv::kAutoCancelParent) w.boolean(false /*autoCancelParent*/);
+  if (v >= sv::kAdvancedOrderReject) w.str("" /*advancedErrorOverride*/);
+  if (v >= sv::kManualOrderTime) w.str("" /*manualOrderTime*/);
+  // kPegBestPegMidOffsets adds fields only for IBKRATS / PEG BEST / PEG MID.
+  if (v >= sv::kPegBestPegMidOffsets && c.exchange == "IBKRATS") w.str("" /*minTradeQty*/);
+  return R::ok(w.take());
+}
+
+std::string encodeCancelOrder(int v, int64_t orderId, std::string_view manualTime) {
+  FieldWriter w;
+  w.i64(out::kCancelOrder).i64(1).i64(orderId);
+  if (v >= sv::kManualOrderTime) w.str(manualTime);
+  return w.take();
+}
+
+std::string encodeReqOpenOrders() { return FieldWriter().i64(out::kReqOpenOrders).i64(1).take(); }
+std::string encodeReqAllOpenOrders() {
+  return FieldWriter().i64(out::kReqAllOpenOrders).i64(1).take();
+}
+
+std::string encodeReqExecutions(int /*serverVersion*/, int64_t reqId, const ExecutionFilter& f) {
+  // reqId is present from MIN_SERVER_VER_EXECUTION_DATA_CHAIN (42), below our range.
+  FieldWriter w;
+  w.i64(out::kReqExecutions).i64(3).i64(reqId);
+  w.i64(f.clientId).str(f.acctCode).str(f.time).str(f.symbol).str(f.secType).str(f.exchange);
+  w.str(f.side);
+  return w.take();
+}
+
+std::string encodeReqIds(int64_t numIds) {
+  return FieldWriter().i64(out::kReqIds).i64(1).i64(numIds).take();
+}
+std::string encodeReqCurrentTime() {
+  return FieldWriter().i64(out::kReqCurrentTime).i64(1).take();
+}
+
+// ---- server -> client: decode ----
+
+namespace {
+
+bool readContract(FieldReader& r, Contract& c, bool withMultiplier, bool withTradingClass) {
+  std::optional<Price> strike;
+  if (!r.i64("conId", c.conId) || !r.str("symbol", c.symbol) || !r.str("secType", c.secType) ||
+      !r.str("lastTradeDateOrContractMonth", c.lastTradeDateOrContractMonth) ||
+      !r.optPrice("strike", strike) || !r.str("right", c.right))
+    return false;
+  c.strike = (strike && !strike->isZero()) ? strike : std::nullopt;
+  if (withMultiplier && !r.str("multiplier", c.multiplier)) return false;
+  if (!r.str("exchange", c.exchange) || !r.str("currency", c.currency) ||
+      !r.str("localSymbol", c.localSymbol))
+    return false;
+  if (withTradingClass && !r.str("tradingClass", c.tradingClass)) return false;
+  return true;
+}
+
+Result<Incoming> decodeOrderStatus(int v, FieldReader& r) {
+  OrderStatusMsg m;
+  if (v < sv::kMarketCapPrice && !r.skip("version")) return Result<Incoming>::fail(r.error());
+  if (!r.i64("orderId", m.orderId) || !r.str("status", m.status) || !r.qty("filled", m.filled) ||
+      !r.qty("remaining", m.remaining) || !r.price("avgFillPrice", m.avgFillPrice) ||
+      !r.i64("permId", m.permId) || !r.i64("parentId", m.parentId) ||
+      !r.price("lastFillPrice", m.lastFillPrice) || !r.i64("clientId", m.clientId) ||
+      !r.str("whyHeld", m.whyHeld))
+    return Result<Incoming>::fail(r.error());
+  if (v >= sv::kMarketCapPrice && !r.optPrice("mktCapPrice", m.mktCapPrice))
+    return Result<Incoming>::fail(r.error());
+  if (m.status.empty()) return Result<Incoming>::fail("orderStatus: field status is empty");
+  return Result<Incoming>::ok(m);
+}
+
+Result<Incoming> decodeOpenOrder(int v, FieldReader& r) {
+  OpenOrderMsg m;
+  int version = v;
+  if (v < sv::kOrderContainer && !r.i32("version", version))
+    return Result<Incoming>::fail(r.error());
+  if (version < 32)
+    return Result<Incoming>::fail("openOrder: message version " + std::to_string(version) +
+                                  " is older than this client reads");
+  if (!r.i64("orderId", m.orderId) || !readContract(r, m.contract, true, true) ||
+      !r.str("action", m.action) || !r.qty("totalQuantity", m.totalQuantity) ||
+      !r.str("orderType", m.orderType) || !r.optPrice("lmtPrice", m.lmtPrice) ||
+      !r.optPrice("auxPrice", m.auxPrice) || !r.str("tif", m.tif) ||
+      !r.str("ocaGroup", m.ocaGroup) || !r.str("account", m.account) ||
+      !r.str("openClose", m.openClose) || !r.i32("origin", m.origin) ||
+      !r.str("orderRef", m.orderRef) || !r.i64("clientId", m.clientId) ||
+      !r.i64("permId", m.permId) || !r.boolean("outsideRth", m.outsideRth))
+    return Result<Incoming>::fail(r.error());
+  return Result<Incoming>::ok(m);
+}
+
+Result<Incoming> decodeExecDetails(int v, FieldReader& r) {
+  ExecDetailsMsg m;
+  int version = v;
+  if (v < sv::kLastLiquidity && !r.i32("version", version))
+    return Result<Incoming>::fail(r.error());
+  if (version < 10)
+    return Result<Incoming>::fail("execDetails: message version " + std::to_string(version) +
+                                  " is older than this client reads");
+  Execution& e = m.exec;
+  if (!r.i64("reqId", m.reqId) || !r.i64("orderId", m.orderId) ||
+      !readContract(r, m.contract, true, true) || !r.str("execId", e.execId) ||
+      !r.str("time", e.time) || !r.str("acctNumber", e.acctNumber) ||
+      !r.str("exchange", e.exchange) || !r.str("side", e.side) || !r.qty("shares", e.shares) ||
+      !r.price("price", e.price) || !r.i64("permId", e.permId) ||
+      !r.i64("clientId", e.clientId) || !r.i32("liquidation", e.liquidation) ||
+      !r.qty("cumQty", e.cumQty) || !r.price("avgPrice", e.avgPrice) ||
+      !r.str("orderRef", e.orderRef) || !r.str("evRule", e.evRule) ||
+      !r.str("evMultiplier", e.evMultiplier))
+    return Result<Incoming>::fail(r.error());
+  if (v >= sv::kModelsSupport && !r.str("modelCode", e.modelCode))
+    return Result<Incoming>::fail(r.error());
+  if (v >= sv::kLastLiquidity && !r.i32("lastLiquidity", e.lastLiquidity))
+    return Result<Incoming>::fail(r.error());
+  if (e.execId.empty()) return Result<Incoming>::fail("execDetails: field execId is empty");
+  if (!e.shares.isPositive())
+    return Result<Incoming>::fail("execDetails: field shares must be positive, got " +
+                                  e.shares.str());
+  return Result<Incoming>::ok(m);
+}
+
+}  // namespace
+
+Result<Incoming> decodeIncoming(int v, std::string_view payload) {
+  using R = Result<Incoming>;
+  FieldReader r(payload, "message");
+  int id = 0;
+  if (!r.i32("msgId", id)) return R::fail(r.error());
+  switch (id) {
+    case in::kOrderStatus: {
+      FieldReader rr(payload, "orderStatus");
+      rr.skip("msgId");
+      return decodeOrderStatus(v, rr);
+    }
+    case in::kOpenOrder: {
+      FieldReader rr(payload, "openOrder");
+      rr.skip("msgId");
+      return decodeOpenOrder(v, rr);
+    }
+    case in::kExecDetails: {
+      FieldReader rr(payload, "execDetails");
+      rr.skip("msgId");
+      return decodeExecDetails(v, rr);
+    }
+    case in::kErrMsg: {
+      FieldReader rr(payload, "error");
+      ErrorMsg m;
+      if (!rr.skip("msgId") || !rr.skip("version") || !rr.i64("id", m.id) ||
+          !rr.i32("errorCode", m.code) || !rr.str("errorString", m.text))
+        return R::fail(rr.error());
+      if (v >= sv::kAdvancedOrderReject &&
+          !rr.str("advancedOrderRejectJson", m.advancedOrderRejectJson))
+        return R::fail(rr.error());
+      return R::ok(m);
+    }
+    case in::kNextValidId: {
+      FieldReader rr(payload, "nextValidId");
+      NextValidIdMsg m;
+      if (!rr.skip("msgId") || !rr.skip("version") || !rr.i64("orderId", m.orderId))
+        return R::fail(rr.error());
+      return R::ok(m);
+    }
+    case in::kCurrentTime: {
+      FieldReader rr(payload, "currentTime");
+      CurrentTimeMsg m;
+      if (!rr.skip("msgId") || !rr.skip("version") || !rr.i64("time", m.time))
+        return R::fail(rr.error());
+      return R::ok(m);
+    }
+    case in::kOpenOrderEnd: {
+      FieldReader rr(payload, "openOrderEnd");
+      if (!rr.skip("msgId") || !rr.skip("version")) return R::fail(rr.error());
+      return R::ok(OpenOrderEndMsg{});
+    }
+    case in::kExecDetailsEnd: {
+      FieldReader rr(payload, "execDetailsEnd");
+      ExecDetailsEndMsg m;
+      if (!rr.skip("msgId") || !rr.skip("version") || !rr.i64("reqId", m.reqId))
+        return R::fail(rr.error());
+      return R::ok(m);
+    }
+    case in::kCommissionReport: {
+      FieldReader rr(payload, "commissionReport");
+      CommissionReportMsg m;
+      if (!rr.skip("msgId") || !rr.skip("version") || !rr.str("execId", m.execId) ||
+          !rr.price("commission", m.commission) || !rr.str("currency", m.currency) ||
+          !rr.str("realizedPNL", m.realizedPnl) || !rr.str("yield", m.yield) ||
+          !rr.i64("yieldRedemptionDate", m.yieldRedemptionDate))
+        return R::fail(rr.error());
+      return R::ok(m);
+    }
+    case in::kManagedAccounts: {
+      FieldReader rr(payload, "managedAccounts");
+      ManagedAccountsMsg m;
+      if (!rr.skip("msgId") || !rr.skip("version") || !rr.str("accountsList", m.accounts))
+        return R::fail(rr.error());
+      return R::ok(m);
+    }
+    default:
+      return R::ok(UnhandledMsg{id});
+  }
+}
+
+// ---- server -> client: encode ----
+
+namespace {
+void writeContract(FieldWriter& w, const Contract& c) {
+  w.i64(c.conId).str(c.symbol).str(c.secType).str(c.lastTradeDateOrContractMonth);
+  w.str(contractStrike(c.strike)).str(c.right).str(c.multiplier).str(c.exchange).str(c.currency);
+  w.str(c.localSymbol).str(c.tradingClass);
+}
+}  // namespace
+
+std::string encodeNextValidId(int64_t orderId) {
+  return FieldWriter().i64(in::kNextValidId).i64(1).i64(orderId).take();
+}
+
+std::string encodeOrderStatus(int v, const OrderStatusMsg& m) {
+  FieldWriter w;
+  w.i64(in::kOrderStatus);
+  if (v < sv::kMarketCapPrice) w.i64(6);
+  w.i64(m.orderId).str(m.status).qty(m.filled).qty(m.remaining).price(m.avgFillPrice);
+  w.i64(m.permId).i64(m.parentId).price(m.lastFillPrice).i64(m.clientId).str(m.whyHeld);
+  if (v >= sv::kMarketCapPrice) w.priceOrEmpty(m.mktCapPrice);
+  return w.take();
+}
+
+std::string encodeOpenOrder(int v, const OpenOrderMsg& m) {
+  FieldWriter w;
+  w.i64(in::kOpenOrder);
+  if (v < sv::kOrderContainer) w.i64(34);
+  w.i64(m.orderId);
+  writeContract(w, m.contract);
+  w.str(m.action).qty(m.totalQuantity).str(m.orderType).priceOrEmpty(m.lmtPrice);
+  w.priceOrEmpty(m.auxPrice).str(m.tif).str(m.ocaGroup).str(m.account).str(m.openClose);
+  w.i64(m.origin).str(m.orderRef).i64(m.clientId).i64(m.permId).boolean(m.outsideRth);
+  return w.take();
+}
+
+std::string encodeExecDetails(int v, const ExecDetailsMsg& m) {
+  FieldWriter w;
+  w.i64(in::kExecDetails);
+  if (v < sv::kLastLiquidity) w.i64(10);
+  w.i64(m.reqId).i64(m.orderId);
+  writeContract(w, m.contract);
+  const Execution& e = m.exec;
+  w.str(e.execId).str(e.time).str(e.acctNumber).str(e.exchange).str(e.side).qty(e.shares);
+  w.price(e.price).i64(e.permId).i64(e.clientId).i64(e.liquidation).qty(e.cumQty);
+  w.price(e.avgPrice).str(e.orderRef).str(e.evRule).str(e.evMultiplier);
+  if (v >= sv::kModelsSupport) w.str(e.modelCode);
+  if (v >= sv::kLastLiquidity) w.i64(e.lastLiquidity);
+  return w.take();
+}
+
+std::string encodeExecDetailsEnd(int64_t reqId) {
+  return FieldWriter().i64(in::kExecDetailsEnd).i64(1).i64(reqId).take();
+}
+
+std::string encodeCommissionReport(const CommissionReportMsg& m) {
+  FieldWriter w;
+  w.i64(in::kCommissionReport).i64(1).str(m.execId).price(m.commission).str(m.currency);
+  w.str(m.realizedPnl).str(m.yield).i64(m.yieldRedemptionDate);
+  return w.take();
+}
+
+std::string encodeError(int v, const ErrorMsg& m) {
+  FieldWriter w;
+  w.i64(in::kErrMsg).i64(2).i64(m.id).i64(m.code).str(m.text);
+  if (v >= sv::kAdvancedOrderReject) w.str(m.advancedOrderRejectJson);
+  return w.take();
+}
+
+std::string encodeCurrentTime(int64_t t) {
+  return FieldWriter().i64(in::kCurrentTime).i64(1).i64(t).take();
+}
+std::string encodeOpenOrderEnd() { return FieldWriter().i64(in::kOpenOrderEnd).i64(1).take(); }
+std::string encodeManagedAccounts(std::string_view accounts) {
+  return FieldWriter().i64(in::kManagedAccounts).i64(1).str(accounts).take();
+}
+
+// ---- client -> server: decode (emulator) ----
+
+namespace {
+
+Result<Request> decodePlaceOrder(int v, FieldReader& r) {
+  using R = Result<Request>;
+  PlaceOrderReq req;
+  OrderRequest& o = req.order;
+  Contract& c = o.contract;
+  std::optional<Price> strike;
+  if (v < sv::kOrderContainer && !r.skip("version")) return R::fail(r.error());
+  if (!r.i64("orderId", o.orderId) || !r.i64("conId", c.conId) || !r.str("symbol", c.symbol) ||
+      !r.str("secType", c.secType) ||
+      !r.str("lastTradeDateOrContractMonth", c.lastTradeDateOrContractMonth) ||
+      !r.optPrice("strike", strike) || !r.str("right", c.right) ||
+      !r.str("multiplier", c.multiplier) || !r.str("exchange", c.exchange) ||
+      !r.str("primaryExchange", c.primaryExchange) || !r.str("currency", c.currency) ||
+      !r.str("localSymbol", c.localSymbol) || !r.str("tradingClass", c.tradingClass) ||
+      !r.skip("secIdType") || !r.skip("secId") || !r.str("action", o.action))
+    return R::fail(r.error());
+  c.strike = (strike && !strike->isZero()) ? strike : std::nullopt;
+  if (c.secType == "BAG") return R::fail("placeOrder: secType BAG is not supported");
+  if (!r.qty("totalQuantity", o.totalQuantity) || !r.str("orderType", o.orderType) ||
+      !r.optPrice("lmtPrice", o.lmtPrice) || !r.optPrice("auxPrice", o.auxPrice) ||
+      !r.str("tif", o.tif) || !r.skip("ocaGroup") || !r.str("account", o.account) ||
+      !r.skip("openClose") || !r.skip("origin") || !r.str("orderRef", o.orderRef) ||
+      !r.boolean("transmit", o.transmit) || !r.skip("parentId") || !r.skip("blockOrder") ||
+      !r.skip("sweepToFill") || !r.skip("displaySize") || !r.skip("triggerMethod") ||
+      !r.boolean("outsideRth", o.outsideRth) || !r.skip("hidden") ||
+      !r.skip("sharesAllocation") || !r.skip("discretionaryAmt") || !r.skip("goodAfterTime") ||
+      !r.skip("goodTillDate") || !r.skip("faGroup") || !r.skip("faMethod") ||
+      !r.skip("faPercentage"))
+    return R::fail(r.error());
+  if (v < sv::kFaProfileDesupport && !r.skip("faProfile")) return R::fail(r.error());
+  if (v >= sv::kModelsSupport && !r.skip("modelCode")) return R::fail(r.error());
+  if (!r.skip("shortSaleSlot") || !r.skip("designatedLocation") || !r.skip("exemptCode") ||
+      !r.skip("ocaType") || !r.skip("rule80A") || !r.skip("settlingFirm") ||
+      !r.skip("allOrNone") || !r.skip("minQty") || !r.skip("percentOffset") ||
+      !r.skip("eTradeOnly") || !r.skip("firmQuoteOnly") || !r.skip("nbboPriceCap") ||
+      !r.skip("auctionStrategy") || !r.skip("startingPrice") || !r.skip("stockRefPrice") ||
+      !r.skip("delta") || !r.skip("stockRangeLower") || !r.skip("stockRangeUpper") ||
+      !r.skip("overridePercentageConstraints") || !r.skip("volatility") ||
+      !r.skip("volatilityType"))
+    return R::fail(r.error());
+  std::string dnType;
+  if (!r.str("deltaNeutralOrderType", dnType) || !r.skip("deltaNeutralAuxPrice"))
+    return R::fail(r.error());
+  if (!dnType.empty() && !r.skip("deltaNeutral conId/firm/account/intent/openClose/short", 8))
+    return R::fail(r.error());
+  std::optional<Price> scaleIncrement;
+  if (!r.skip("continuousUpdate") || !r.skip("referencePriceType") ||
+      !r.skip("trailStopPrice") || !r.skip("trailingPercent") ||
+      !r.skip("scaleInitLevelSize") || !r.skip("scaleSubsLevelSize") ||
+      !r.optPrice("scalePriceIncrement", scaleIncrement))
+    return R::fail(r.error());
+  if (scaleIncrement && scaleIncrement->isPositive() && !r.skip("scale order parameters", 7))
+    return R::fail(r.error());
+  std::string hedgeType;
+  if (!r.skip("scaleTable") || !r.skip("activeStartTime") || !r.skip("activeStopTime") ||
+      !r.str("hedgeType", hedgeType))
+    return R::fail(r.error());
+  if (!hedgeType.empty() && !r.skip("hedgeParam")) return R::fail(r.error());
+  bool dnContract = false;
+  if (!r.skip("optOutSmartRouting") || !r.skip("clearingAccount") ||
+      !r.skip("clearingIntent") || !r.skip("notHeld") ||
+      !r.boolean("deltaNeutralContract", dnContract))
+    return R::fail(r.error());
+  if (dnContract && !r.skip("deltaNeutralContract fields", 3)) return R::fail(r.error());
+  std::string algo;
+  if (!r.str("algoStrategy", algo)) return R::fail(r.error());
+  if (!algo.empty()) {
+    int64_t n = 0;
+    if (!r.i64("algoParamsCount", n)) return R::fail(r.error());
+    if (n < 0 || n > 1000) return R::fail("placeOrder: field algoParamsCount out of range");
+    if (n > 0 && !r.skip("algoParams", static_cast<int>(2 * n))) return R::fail(r.error());
+  }
+  if (!r.skip("algoId") || !r.skip("whatIf") || !r.skip("orderMiscOptions") ||
+      !r.skip("solicited") || !r.skip("randomizeSize") || !r.skip("randomizePrice"))
+    return R::fail(r.error());
+  if (v >= sv::kPeggedToBenchmark) {
+    if (o.orderType == "PEG BENCH" && !r.skip("pegged-to-benchmark fields", 5))
+      return R::fail(r.error());
+    int64_t conditions = 0;
+    if (!r.i64("conditionsCount", conditions)) return R::fail(r.error());
+    if (conditions != 0) return R::fail("placeOrder: order conditions are not supported");
+    if (!r.skip("adjustedOrderType") || !r.skip("triggerPrice") || !r.skip("lmtPriceOffset") ||
+        !r.skip("adjustedStopPrice") || !r.skip("adjustedStopLimitPrice") ||
+        !r.skip("adjustedTrailingAmount") || !r.skip("adjustableTrailingUnit"))
+      return R::fail(r.error());
+  }
+  if (v >= sv::kExtOperator && !r.skip("extOperator")) return R::fail(r.error());
+  if (v >= sv::kSoftDollarTier && !r.skip("softDollarTier", 2)) return R::fail(r.error());
+  if (v >= sv::kCashQty && !r.skip("cashQty")) return R::fail(r.error());
+  if (v >= sv::kDecisionMaker && !r.skip("mifid2Decision", 2)) return R::fail(r.error());
+  if (v >= sv::kMifidExecution && !r.skip("mifid2Execution", 2)) return R::fail(r.error());
+  if (v >= sv::kAutoPriceForHedge && !r.skip("dontUseAutoPriceForHedge"))
+    return R::fail(r.error());
+  if (v >= sv::kOrderContainer && !r.skip("isOmsContainer")) return R::fail(r.error());
+  if (v >= sv::kDPegOrders && !r.skip("discretionaryUpToLimitPrice")) return R::fail(r.error());
+  if (v >= sv::kPriceMgmtAlgo && !r.skip("usePriceMgmtAlgo")) return R::fail(r.error());
+  if (v >= sv::kDuration && !r.skip("duration")) return R::fail(r.error());
+  if (v >= sv::kPostToAts && !r.skip("postToAts")) return R::fail(r.error());
+  if (v >= sv::kAutoCancelParent && !r.skip("autoCancelParent")) return R::fail(r.error());
+  if (v >= sv::kAdvancedOrderReject && !r.skip("advancedErrorOverride"))
+    return R::fail(r.error());
+  if (v >= sv::kManualOrderTime && !r.skip("manualOrderTime")) return R::fail(r.error());
+  if (v >= sv::kPegBestPegMidOffsets) {
+    if (c.exchange == "IBKRATS" && !r.skip("minTradeQty")) return R::fail(r.error());
+    if (o.orderType == "PEG BEST" || o.orderType == "PEG MID")
+      return R::fail("placeOrder: PEG BEST / PEG MID are not supported");
+  }
+  if (!r.atEnd()) return R::fail("placeOrder: unexpected fields after the last documented field");
+  return R::ok(req);
+}
+
+}  // namespace
+
+Result<Request> decodeRequest(int v, std::string_view payload) {
+  using R = Result<Request>;
+  FieldReader r(payload, "request");
+  int id = 0;
+  if (!r.i32("msgId", id)) return R::fail(r.error());
+  switch (id) {
+    case out::kStartApi: {
+      FieldReader rr(payload, "startApi");
+      StartApiReq m;
+      if (!rr.skip("msgId") || !rr.skip("version") || !rr.i64("clientId", m.clientId))
+        return R::fail(rr.error());
+      if (v >= sv::kOptionalCapabilities && !rr.str("optionalCapabilities", m.optionalCapabilities))
+        return R::fail(rr.error());
+      return R::ok(m);
+    }
+    case out::kPlaceOrder: {
+      FieldReader rr(payload, "placeOrder");
+      rr.skip("msgId");
+      return decodePlaceOrder(v, rr);
+    }
+    case out::kCancelOrder: {
+      FieldReader rr(payload, "cancelOrder");
+      CancelOrderReq m;
+      if (!rr.skip("msgId") || !rr.skip("version") || !rr.i64("orderId", m.orderId))
+        return R::fail(rr.error());
+      if (v >= sv::kManualOrderTime && !rr.str("manualOrderCancelTime", m.manualOrderCancelTime))
+        return R::fail(rr.error());
+      return R::ok(m);
+    }
+    case out::kReqOpenOrders:
+      return R::ok(ReqOpenOrdersReq{});
+    case out::kReqAllOpenOrders:
+      return R::ok(ReqAllOpenOrdersReq{});
+    case out::kReqExecutions: {
+      FieldReader rr(payload, "reqExecutions");
+      ReqExecutionsReq m;
+      ExecutionFilter& f = m.filter;
+      if (!rr.skip("msgId") || !rr.skip("version") || !rr.i64("reqId", m.reqId) ||
+          !rr.i64("clientId", f.clientId) || !rr.str("acctCode", f.acctCode) ||
+          !rr.str("time", f.time) || !rr.str("symbol", f.symbol) ||
+          !rr.str("secType", f.secType) || !rr.str("exchange", f.exchange) ||
+          !rr.str("side", f.side))
+        return R::fail(rr.error());
+      return R::ok(m);
+    }
+    case out::kReqIds: {
+      FieldReader rr(payload, "reqIds");
+      ReqIdsReq m;
+      if (!rr.skip("msgId") || !rr.skip("version") || !rr.i64("numIds", m.numIds))
+        return R::fail(rr.error());
+      return R::ok(m);
+    }
+    case out::kReqCurrentTime:
+      return R::ok(ReqCurrentTimeReq{});
+    default:
+      return R::ok(UnhandledReq{id});
+  }
+}
+
+}  // namespace fixgw::tws

@@ -1,0 +1,290 @@
+// The TWS API (Interactive Brokers Trader Workstation / IB Gateway socket API)
+// message vocabulary this adapter speaks: message ids, the server-version
+// thresholds that gate fields, and one plain struct per message. Only the
+// text protocol (server versions below 201) is modelled; the adapter pins the
+// range [kMinClientVersion, kMaxClientVersion].
+//
+// Written from the published protocol (the official client's "OUT msg ids",
+// "IN msg ids" and MIN_SERVER_VER_* constants); no code is copied.
+//
+// Thread-safety: value types only.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "core/fixed.h"
+
+namespace fixgw::tws {
+
+// The version range the codec really implements. 176 is the last text-only
+// version before FA-profile desupport (177) changed placeOrder; versions 201+
+// switch to protobuf and are out of scope.
+inline constexpr int kMinClientVersion = 100;
+inline constexpr int kMaxClientVersion = 176;
+
+// MIN_SERVER_VER_* thresholds this codec gates on. Everything below 100 is
+// implied by kMinClientVersion.
+namespace sv {
+inline constexpr int kOptionalCapabilities = 72;
+inline constexpr int kFractionalPositions = 101;
+inline constexpr int kPeggedToBenchmark = 102;
+inline constexpr int kModelsSupport = 103;
+inline constexpr int kExtOperator = 105;
+inline constexpr int kSoftDollarTier = 106;
+inline constexpr int kCashQty = 111;
+inline constexpr int kMarketCapPrice = 131;
+inline constexpr int kLastLiquidity = 136;
+inline constexpr int kDecisionMaker = 138;
+inline constexpr int kMifidExecution = 139;
+inline constexpr int kAutoPriceForHedge = 141;
+inline constexpr int kOrderContainer = 145;
+inline constexpr int kDPegOrders = 148;
+inline constexpr int kPriceMgmtAlgo = 151;
+inline constexpr int kDuration = 158;
+inline constexpr int kPostToAts = 160;
+inline constexpr int kAutoCancelParent = 162;
+inline constexpr int kAdvancedOrderReject = 166;
+inline constexpr int kManualOrderTime = 169;
+inline constexpr int kPegBestPegMidOffsets = 170;
+inline constexpr int kFaProfileDesupport = 177;
+}  // namespace sv
+
+// Client -> server message ids.
+namespace out {
+inline constexpr int kPlaceOrder = 3;
+inline constexpr int kCancelOrder = 4;
+inline constexpr int kReqOpenOrders = 5;
+inline constexpr int kReqExecutions = 7;
+inline constexpr int kReqIds = 8;
+inline constexpr int kReqAllOpenOrders = 16;
+inline constexpr int kReqCurrentTime = 49;
+inline constexpr int kStartApi = 71;
+}  // namespace out
+
+// Server -> client message ids.
+namespace in {
+inline constexpr int kOrderStatus = 3;
+inline constexpr int kErrMsg = 4;
+inline constexpr int kOpenOrder = 5;
+inline constexpr int kNextValidId = 9;
+inline constexpr int kExecDetails = 11;
+inline constexpr int kManagedAccounts = 15;
+inline constexpr int kCurrentTime = 49;
+inline constexpr int kOpenOrderEnd = 53;
+inline constexpr int kExecDetailsEnd = 55;
+inline constexpr int kCommissionReport = 59;
+}  // namespace in
+
+// Error codes the adapter maps (the rest are passed on as text).
+namespace err {
+inline constexpr int kDuplicateOrderId = 103;
+inline constexpr int kCannotModifyFilled = 104;
+inline constexpr int kModifyMismatch = 105;
+inline constexpr int kPriceIncrement = 110;
+inline constexpr int kNotCancellableState = 161;
+inline constexpr int kNoSecurityDefinition = 200;
+inline constexpr int kOrderRejected = 201;
+inline constexpr int kOrderCanceled = 202;
+inline constexpr int kServerReadError = 320;  // TWS could not read a request
+inline constexpr int kClientIdInUse = 326;
+inline constexpr int kOrderMessageWarning = 399;
+inline constexpr int kConnectivityLost = 1100;
+inline constexpr int kRestoredDataLost = 1101;
+inline constexpr int kRestoredDataMaintained = 1102;
+inline constexpr int kCancelNotFound = 10147;
+inline constexpr int kCancelNotCancellable = 10148;
+}  // namespace err
+
+struct Contract {
+  int64_t conId = 0;
+  std::string symbol;
+  std::string secType;  // STK, FUT, OPT, CASH
+  std::string lastTradeDateOrContractMonth;
+  std::optional<Price> strike;  // sent as 0 when absent
+  std::string right;            // C / P for options
+  std::string multiplier;
+  std::string exchange;
+  std::string primaryExchange;
+  std::string currency;
+  std::string localSymbol;
+  std::string tradingClass;
+  bool operator==(const Contract&) const = default;
+};
+
+// What placeOrder carries for the order types this adapter sends. Every
+// other Order attribute of the protocol goes out at its documented default.
+struct OrderRequest {
+  int64_t orderId = 0;
+  Contract contract;
+  std::string action;  // BUY, SELL, SSHORT
+  Qty totalQuantity;
+  std::string orderType;  // MKT, LMT, STP, STP LMT
+  std::optional<Price> lmtPrice;
+  std::optional<Price> auxPrice;  // stop price
+  std::string tif;                // DAY, GTC, IOC, FOK, OPG
+  std::string account;
+  std::string orderRef;  // carries our ChildOrderId
+  bool outsideRth = false;
+  bool transmit = true;
+  bool operator==(const OrderRequest&) const = default;
+};
+
+struct ExecutionFilter {
+  int64_t clientId = 0;
+  std::string acctCode;
+  std::string time;  // "yyyymmdd-hh:mm:ss" UTC; empty = all
+  std::string symbol;
+  std::string secType;
+  std::string exchange;
+  std::string side;
+  bool operator==(const ExecutionFilter&) const = default;
+};
+
+// ---- server -> client ----
+
+struct ServerHello {
+  int serverVersion = 0;
+  std::string connectionTime;
+};
+
+struct NextValidIdMsg {
+  int64_t orderId = 0;
+};
+
+struct OrderStatusMsg {
+  int64_t orderId = 0;
+  std::string status;  // PendingSubmit, PreSubmitted, Submitted, Cancelled, Filled, Inactive...
+  Qty filled;
+  Qty remaining;
+  Price avgFillPrice;
+  int64_t permId = 0;
+  int64_t parentId = 0;
+  Price lastFillPrice;
+  int64_t clientId = 0;
+  std::string whyHeld;
+  std::optional<Price> mktCapPrice;
+};
+
+// The leading fields of openOrder, which is all the adapter reads: identity,
+// contract, the order terms and orderRef. The rest of the message (dozens of
+// version-gated attributes) is skipped.
+struct OpenOrderMsg {
+  int64_t orderId = 0;
+  Contract contract;
+  std::string action;
+  Qty totalQuantity;
+  std::string orderType;
+  std::optional<Price> lmtPrice;
+  std::optional<Price> auxPrice;
+  std::string tif;
+  std::string ocaGroup;
+  std::string account;
+  std::string openClose;
+  int origin = 0;
+  std::string orderRef;
+  int64_t clientId = 0;
+  int64_t permId = 0;
+  bool outsideRth = false;
+};
+
+struct Execution {
+  std::string execId;
+  std::string time;  // as TWS sends it, "yyyymmdd  hh:mm:ss[ zone]"
+  std::string acctNumber;
+  std::string exchange;
+  std::string side;  // BOT / SLD
+  Qty shares;
+  Price price;
+  int64_t permId = 0;
+  int64_t clientId = 0;
+  int liquidation = 0;
+  Qty cumQty;
+  Price avgPrice;
+  std::string orderRef;
+  std::string evRule;
+  std::string evMultiplier;
+  std::string modelCode;
+  int lastLiquidity = 0;
+};
+
+struct ExecDetailsMsg {
+  int64_t reqId = -1;  // -1 for live executions
+  int64_t orderId = 0;
+  Contract contract;
+  Execution exec;
+};
+
+struct ExecDetailsEndMsg {
+  int64_t reqId = 0;
+};
+
+struct CommissionReportMsg {
+  std::string execId;
+  Price commission;
+  std::string currency;
+  std::string realizedPnl;  // raw: often the unset double
+  std::string yield;
+  int64_t yieldRedemptionDate = 0;
+};
+
+struct ErrorMsg {
+  int64_t id = -1;  // order id / request id, -1 for connection-level
+  int code = 0;
+  std::string text;
+  std::string advancedOrderRejectJson;
+};
+
+struct CurrentTimeMsg {
+  int64_t time = 0;  // unix seconds
+};
+
+struct OpenOrderEndMsg {};
+
+struct ManagedAccountsMsg {
+  std::string accounts;
+};
+
+// A well-framed message with an id this client does not handle.
+struct UnhandledMsg {
+  int msgId = 0;
+};
+
+using Incoming = std::variant<NextValidIdMsg, OrderStatusMsg, OpenOrderMsg, ExecDetailsMsg,
+                              ExecDetailsEndMsg, CommissionReportMsg, ErrorMsg, CurrentTimeMsg,
+                              OpenOrderEndMsg, ManagedAccountsMsg, UnhandledMsg>;
+
+// ---- client -> server, as the emulator decodes them ----
+
+struct StartApiReq {
+  int64_t clientId = 0;
+  std::string optionalCapabilities;
+};
+struct PlaceOrderReq {
+  OrderRequest order;
+};
+struct CancelOrderReq {
+  int64_t orderId = 0;
+  std::string manualOrderCancelTime;
+};
+struct ReqOpenOrdersReq {};
+struct ReqAllOpenOrdersReq {};
+struct ReqExecutionsReq {
+  int64_t reqId = 0;
+  ExecutionFilter filter;
+};
+struct ReqIdsReq {
+  int64_t numIds = 1;
+};
+struct ReqCurrentTimeReq {};
+struct UnhandledReq {
+  int msgId = 0;
+};
+
+using Request = std::variant<StartApiReq, PlaceOrderReq, CancelOrderReq, ReqOpenOrdersReq,
+                             ReqAllOpenOrdersReq, ReqExecutionsReq, ReqIdsReq, ReqCurrentTimeReq,
+                             UnhandledReq>;
+
+}  // namespace fixgw::tws
