@@ -15,6 +15,7 @@
 #include "store/migrate.h"
 #include "store/pg_journal.h"
 #include "store/recovery.h"
+#include "venue_adapters/fix/fix_venue.h"
 #include "venue_adapters/ibkr_tws/adapter.h"
 #include "venue_adapters/sim/sim_venue.h"
 
@@ -38,6 +39,7 @@ void registerBuiltinVenues(router::VenueRegistry& reg) {
     return sim::makeSimVenue(ctx.id, c, ctx.instruments, ctx.clock);
   });
   reg.registerType("ibkr_tws", tws::makeTwsVenue);
+  reg.registerType("fix", fixvenue::makeFixVenue);
 }
 
 namespace {

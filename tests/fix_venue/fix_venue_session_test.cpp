@@ -1,0 +1,521 @@
+// The FIX venue adapter against the FIX broker emulator over real QuickFIX
+// sessions on loopback: order flow, tag mapping per profile, FIX 4.2 vs 4.4
+// reports, sequence-gap recovery without double booking, and reconciliation.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "router/venue_registry.h"
+#include "venue_adapters/fix/broker_emulator.h"
+#include "venue_adapters/fix/fix_venue.h"
+
+namespace fixgw::fixvenue {
+namespace {
+
+using namespace std::chrono_literals;
+constexpr auto kWait = 20s;
+
+int freePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// Waits on a condition with a generous timeout; never a timing assertion.
+bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = kWait) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return cond();
+}
+
+class EventLog final : public VenueEventSink {
+ public:
+  void onVenueEvent(VenueEvent e) override {
+    std::lock_guard lk(mu_);
+    events_.push_back(std::move(e));
+    cv_.notify_all();
+  }
+  std::optional<VenueEvent> waitFor(const std::function<bool(const VenueEvent&)>& pred,
+                                    std::chrono::milliseconds timeout = kWait) {
+    std::unique_lock lk(mu_);
+    std::optional<VenueEvent> found;
+    cv_.wait_for(lk, timeout, [&] {
+      for (const auto& e : events_)
+        if (pred(e)) {
+          found = e;
+          return true;
+        }
+      return false;
+    });
+    return found;
+  }
+  std::optional<VenueEvent> waitKind(VenueEventKind k, const std::string& child) {
+    return waitFor([&](const VenueEvent& e) { return e.kind == k && e.childId.str() == child; });
+  }
+  std::vector<VenueEvent> of(VenueEventKind k, const std::string& child = "") const {
+    std::lock_guard lk(mu_);
+    std::vector<VenueEvent> out;
+    for (const auto& e : events_)
+      if (e.kind == k && (child.empty() || e.childId.str() == child)) out.push_back(e);
+    return out;
+  }
+  bool waitCount(VenueEventKind k, const std::string& child, size_t n) {
+    return eventually([&] { return of(k, child).size() >= n; });
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<VenueEvent> events_;
+};
+
+InstrumentMaster instruments() {
+  InstrumentMaster im;
+  Instrument brk;
+  brk.symbol = Symbol("BRK.B");
+  brk.venueSymbols["ibkr"] = "BRK B";
+  im.add(brk);
+  Instrument sap;
+  sap.symbol = Symbol("SAP");
+  sap.currency = "EUR";
+  sap.venueSymbols["ibkr"] = "SAP";
+  im.add(sap);
+  Instrument aapl;
+  aapl.symbol = Symbol("AAPL");
+  im.add(aapl);
+  return im;
+}
+
+VenueNewOrder order(const std::string& child, const std::string& symbol, Side side,
+                    const std::string& qty, std::optional<std::string> px) {
+  VenueNewOrder o;
+  o.childId = ChildOrderId(child);
+  o.symbol = Symbol(symbol);
+  o.side = side;
+  o.ordType = px ? OrdType::Limit : OrdType::Market;
+  o.qty = Qty::of(qty);
+  if (px) o.price = Price::of(*px);
+  return o;
+}
+
+std::string get(const FixFields& f, int tag) {
+  auto it = f.find(tag);
+  return it == f.end() ? "<absent>" : it->second;
+}
+
+// One adapter and one emulator speaking a profile to each other.
+struct Pair {
+  Pair(router::VenueParams params, const std::string& venueName, const std::string& beginString,
+       const std::string& brokerId, const std::string& clientId, std::string emuStore = "",
+       int port = 0)
+      : port(port ? port : freePort()), im(instruments()) {
+    BrokerEmulatorConfig ec;
+    ec.port = this->port;
+    ec.beginString = beginString;
+    ec.senderCompId = brokerId;
+    ec.targetCompId = clientId;
+    ec.storePath = std::move(emuStore);
+    emu = std::make_unique<BrokerEmulator>(ec);
+    emu->start();
+    params["port"] = std::to_string(this->port);
+    params["sender_comp_id"] = clientId;
+    params["reconnect_interval_s"] = "1";
+    router::ParamReader r(params, "venues[0].params");
+    auto cfg = readFixVenueConfig(r, "venues[0].params");
+    r.finish();
+    venue = std::make_unique<FixVenue>(VenueId(venueName), cfg, im, SystemClock::instance());
+  }
+  ~Pair() {
+    if (venue) venue->stop();
+    if (emu) emu->stop();
+  }
+  bool connect() {
+    venue->start(log);
+    return eventually([&] { return venue->isLoggedOn() && emu->isLoggedOn(); });
+  }
+
+  int port;
+  InstrumentMaster im;
+  EventLog log;
+  std::unique_ptr<BrokerEmulator> emu;
+  std::unique_ptr<FixVenue> venue;
+};
+
+std::string tmpDir(const std::string& name) {
+  auto p = std::filesystem::temp_directory_path() /
+           ("fixvenue-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(p);
+  return p.string();
+}
+
+TEST(FixVenueSession, CtciPlaceAckPartialFillThenFillWithProfileTags) {
+  Pair p({{"profile", "ibkr_ctci"}, {"add_tags", "1=U123456;6207=SUBACC1;204=0"}}, "ibkr",
+         "FIX.4.2", "IB", "FIXGW_IB");
+  ASSERT_TRUE(p.connect());
+  EXPECT_EQ(p.venue->sessionKey(), "FIX.4.2:FIXGW_IB->IB");
+  p.venue->submit(order("C1", "BRK.B", Side::Buy, "100", "101.25"));
+
+  auto acc = p.log.waitKind(VenueEventKind::Accepted, "C1");
+  ASSERT_TRUE(acc);
+  EXPECT_FALSE(acc->venueOrderId.empty());
+  ASSERT_TRUE(p.log.waitCount(VenueEventKind::Fill, "C1", 2));
+  auto fills = p.log.of(VenueEventKind::Fill, "C1");
+  ASSERT_EQ(fills.size(), 2u);
+  // FIX 4.2: the partial is ExecType 1, the rest ExecType 2 (LastShares 32).
+  EXPECT_EQ(fills[0].lastQty, Qty::of("50"));
+  EXPECT_EQ(fills[0].lastPx, Price::of("100"));
+  EXPECT_EQ(fills[0].cumQty, Qty::of("50"));
+  EXPECT_EQ(fills[0].leavesQty, Qty::of("50"));
+  EXPECT_EQ(fills[1].lastQty, Qty::of("50"));
+  EXPECT_EQ(fills[1].cumQty, Qty::of("100"));
+  EXPECT_TRUE(fills[1].leavesQty.isZero());
+  EXPECT_NE(fills[0].venueExecId, fills[1].venueExecId);
+  EXPECT_FALSE(fills[0].venueExecId.empty());
+
+  auto ds = p.emu->received("D");
+  ASSERT_EQ(ds.size(), 1u);
+  const auto& d = ds[0];
+  EXPECT_EQ(get(d, 55), "BRK B");  // Instrument::venueSymbols["ibkr"]
+  EXPECT_EQ(get(d, 1), "U123456");
+  EXPECT_EQ(get(d, 21), "2");
+  EXPECT_EQ(get(d, 100), "SMART");
+  EXPECT_EQ(get(d, 6207), "SUBACC1");
+  EXPECT_EQ(get(d, 204), "0");
+  EXPECT_EQ(get(d, 15), "USD");
+  EXPECT_EQ(get(d, 11), "C1.0");
+  EXPECT_EQ(get(d, 38), "100");
+  EXPECT_EQ(get(d, 44), "101.25");
+  EXPECT_EQ(get(d, 40), "2");
+  EXPECT_EQ(get(d, 54), "1");
+  EXPECT_EQ(get(d, 59), "0");
+  EXPECT_EQ(get(d, 8), "FIX.4.2");
+  EXPECT_EQ(get(d, 49), "FIXGW_IB");
+  EXPECT_EQ(get(d, 56), "IB");
+}
+
+TEST(FixVenueSession, GenericFix44PlaceFillWithTradeExecTypeAndOnlyConfiguredTags) {
+  Pair p({{"target_comp_id", "BRK44"}, {"add_tags", "1=ACC44;100=XNAS"}}, "broker44", "FIX.4.4",
+         "BRK44", "GW44A");
+  ASSERT_TRUE(p.connect());
+  p.venue->submit(order("G1", "SAP", Side::Sell, "7", std::nullopt));  // market
+  ASSERT_TRUE(p.log.waitCount(VenueEventKind::Fill, "G1", 2));
+  auto fills = p.log.of(VenueEventKind::Fill, "G1");
+  EXPECT_EQ(fills[0].lastQty, Qty::of("3"));
+  EXPECT_EQ(fills[1].lastQty, Qty::of("4"));
+  EXPECT_EQ(fills[1].cumQty, Qty::of("7"));
+  EXPECT_EQ(p.log.of(VenueEventKind::Accepted, "G1").size(), 1u);
+
+  auto d = p.emu->received("D").at(0);
+  EXPECT_EQ(get(d, 8), "FIX.4.4");
+  EXPECT_EQ(get(d, 55), "SAP");  // no venue symbol for broker44: master symbol
+  EXPECT_EQ(get(d, 1), "ACC44");
+  EXPECT_EQ(get(d, 100), "XNAS");
+  EXPECT_EQ(get(d, 21), "<absent>");
+  EXPECT_EQ(get(d, 15), "<absent>");
+  EXPECT_EQ(get(d, 40), "1");
+  EXPECT_EQ(get(d, 44), "<absent>");
+  EXPECT_EQ(get(d, 54), "2");
+}
+
+TEST(FixVenueSession, CancelRestingOrder) {
+  Pair p({{"target_comp_id", "BRKC"}, {"add_tags", "1=ACCC"}}, "brk", "FIX.4.4", "BRKC", "GWC");
+  ASSERT_TRUE(p.connect());
+  p.venue->submit(order("K1", "AAPL", Side::Buy, "100", "90"));
+  auto acc = p.log.waitKind(VenueEventKind::Accepted, "K1");
+  ASSERT_TRUE(acc);
+  VenueCancel c;
+  c.childId = ChildOrderId("K1");
+  c.venueOrderId = acc->venueOrderId;
+  c.symbol = Symbol("AAPL");
+  p.venue->cancel(c);
+  auto canceled = p.log.waitKind(VenueEventKind::Canceled, "K1");
+  ASSERT_TRUE(canceled);
+  EXPECT_EQ(canceled->venueOrderId, acc->venueOrderId);
+  auto f = p.emu->received("F").at(0);
+  EXPECT_EQ(get(f, 41), "K1.0");
+  EXPECT_EQ(get(f, 11), "K1.1");
+  EXPECT_EQ(get(f, 37), acc->venueOrderId.str());
+  EXPECT_EQ(get(f, 1), "ACCC");
+  EXPECT_FALSE(p.emu->order("K1.0")->open);
+
+  // A second cancel is refused by the adapter itself: the order is done.
+  p.venue->cancel(c);
+  auto rej = p.log.waitKind(VenueEventKind::CancelRejected, "K1");
+  ASSERT_TRUE(rej);
+  EXPECT_NE(rej->text.find("no longer open"), std::string::npos) << rej->text;
+}
+
+TEST(FixVenueSession, ReplaceRestingOrderThenReplaceIntoTheMarketFills) {
+  Pair p({{"profile", "ibkr_ctci"}, {"add_tags", "1=U9;6207=S9"}}, "ibkr", "FIX.4.2", "IB",
+         "FIXGW_IBR");
+  ASSERT_TRUE(p.connect());
+  p.venue->submit(order("R1", "AAPL", Side::Buy, "100", "90"));
+  ASSERT_TRUE(p.log.waitKind(VenueEventKind::Accepted, "R1"));
+
+  VenueReplace r;
+  r.childId = ChildOrderId("R1");
+  r.symbol = Symbol("AAPL");
+  r.newQty = Qty::of("200");
+  r.newPrice = Price::of("95.5");
+  p.venue->replace(r);
+  auto rep = p.log.waitKind(VenueEventKind::Replaced, "R1");
+  ASSERT_TRUE(rep);
+  EXPECT_EQ(rep->newQty, Qty::of("200"));
+  ASSERT_TRUE(rep->newPrice);
+  EXPECT_EQ(*rep->newPrice, Price::of("95.5"));
+  auto g = p.emu->received("G").at(0);
+  EXPECT_EQ(get(g, 41), "R1.0");
+  EXPECT_EQ(get(g, 11), "R1.1");
+  EXPECT_EQ(get(g, 38), "200");
+  EXPECT_EQ(get(g, 44), "95.5");
+  EXPECT_EQ(get(g, 6207), "S9");  // profile tags ride on replaces too
+  EXPECT_EQ(get(g, 21), "2");
+
+  r.newPrice = Price::of("100.5");  // now through the 100 reference: fills
+  p.venue->replace(r);
+  ASSERT_TRUE(p.log.waitCount(VenueEventKind::Replaced, "R1", 2));
+  ASSERT_TRUE(p.log.waitCount(VenueEventKind::Fill, "R1", 2));
+  auto fills = p.log.of(VenueEventKind::Fill, "R1");
+  EXPECT_EQ(fills[0].lastQty + fills[1].lastQty, Qty::of("200"));
+  EXPECT_EQ(get(p.emu->received("G").at(1), 41), "R1.1");  // chain follows the live ClOrdID
+}
+
+TEST(FixVenueSession, ReplaceBelowFilledIsRejectedByTheBrokerWithItsText) {
+  Pair p({{"target_comp_id", "BRKX"}}, "brk", "FIX.4.4", "BRKX", "GWX");
+  ASSERT_TRUE(p.connect());
+  p.venue->submit(order("X1", "AAPL", Side::Buy, "100", "90"));
+  ASSERT_TRUE(p.log.waitKind(VenueEventKind::Accepted, "X1"));
+  ASSERT_FALSE(p.emu->fill("X1.0", Qty::of("60"), Price::of("90")).empty());
+  ASSERT_TRUE(p.log.waitKind(VenueEventKind::Fill, "X1"));
+  VenueReplace r;
+  r.childId = ChildOrderId("X1");
+  r.newQty = Qty::of("50");
+  p.venue->replace(r);
+  auto rej = p.log.waitKind(VenueEventKind::ReplaceRejected, "X1");
+  ASSERT_TRUE(rej);
+  EXPECT_NE(rej->text.find("must exceed filled 60"), std::string::npos) << rej->text;
+}
+
+TEST(FixVenueSession, RejectsCarryTheBrokersText) {
+  Pair p({{"profile", "ibkr_ctci"}, {"add_tags", "1=U1"}}, "ibkr", "FIX.4.2", "IB", "FIXGW_IBJ");
+  ASSERT_TRUE(p.connect());
+  p.venue->submit(order("J1", "REJECT", Side::Buy, "10", "1"));
+  auto r1 = p.log.waitKind(VenueEventKind::Rejected, "J1");
+  ASSERT_TRUE(r1);
+  EXPECT_NE(r1->text.find("REJECT"), std::string::npos) << r1->text;
+
+  p.emu->rejectNext("insufficient buying power");
+  p.venue->submit(order("J2", "AAPL", Side::Buy, "10", "1"));
+  auto r2 = p.log.waitKind(VenueEventKind::Rejected, "J2");
+  ASSERT_TRUE(r2);
+  EXPECT_EQ(r2->text, "insufficient buying power");
+  EXPECT_TRUE(p.log.of(VenueEventKind::Accepted).empty());
+}
+
+// The broker fills while the adapter is away; on logon the broker's higher
+// MsgSeqNum makes the adapter send a ResendRequest, the fills come back with
+// PossDupFlag=Y and each is booked exactly once.
+TEST(FixVenueSession, FillsMissedWhileDisconnectedAreRecoveredByResendAndBookedOnce) {
+  const std::string dir = tmpDir("gap");
+  Pair p({{"profile", "ibkr_ctci"}, {"add_tags", "1=U5"}, {"store_path", dir + "/adapter"}}, "ibkr",
+         "FIX.4.2", "IB", "FIXGW_IBG", dir + "/emulator");
+  ASSERT_TRUE(p.connect());
+  p.venue->submit(order("W1", "AAPL", Side::Buy, "100", "90"));
+  ASSERT_TRUE(p.log.waitKind(VenueEventKind::Accepted, "W1"));
+  const size_t resendRequestsBefore = p.emu->receivedAdmin("2").size();
+
+  p.emu->setAcceptLogons(false);
+  p.emu->disconnect();
+  ASSERT_TRUE(
+      p.log.waitFor([](const VenueEvent& e) { return e.kind == VenueEventKind::Disconnected; }));
+  ASSERT_FALSE(p.venue->isLoggedOn());
+
+  const std::string e1 = p.emu->fill("W1.0", Qty::of("30"), Price::of("90"));
+  const std::string e2 = p.emu->fill("W1.0", Qty::of("70"), Price::of("89.5"));
+  ASSERT_FALSE(e1.empty());
+  ASSERT_FALSE(e2.empty());
+  EXPECT_TRUE(p.log.of(VenueEventKind::Fill, "W1").empty());
+
+  p.emu->setAcceptLogons(true);
+  ASSERT_TRUE(
+      p.log.waitFor([](const VenueEvent& e) { return e.kind == VenueEventKind::Reconnected; }));
+  ASSERT_TRUE(p.log.waitCount(VenueEventKind::Fill, "W1", 2));
+  EXPECT_GT(p.emu->receivedAdmin("2").size(), resendRequestsBefore) << "no ResendRequest sent";
+
+  // The same report again, flagged PossDup as after a broker failover, must
+  // not be booked. The ack of a later order on the same session proves it
+  // was processed before we count.
+  ASSERT_TRUE(p.emu->resendAsPossDup(e1));
+  ASSERT_TRUE(p.emu->resendAsPossDup(e2));
+  p.venue->submit(order("W2", "AAPL", Side::Buy, "1", "80"));
+  ASSERT_TRUE(p.log.waitKind(VenueEventKind::Accepted, "W2"));
+
+  auto fills = p.log.of(VenueEventKind::Fill, "W1");
+  ASSERT_EQ(fills.size(), 2u);
+  EXPECT_EQ(fills[0].venueExecId.str(), e1);
+  EXPECT_EQ(fills[0].lastQty, Qty::of("30"));
+  EXPECT_EQ(fills[0].lastPx, Price::of("90"));
+  EXPECT_EQ(fills[1].venueExecId.str(), e2);
+  EXPECT_EQ(fills[1].lastQty, Qty::of("70"));
+  EXPECT_EQ(fills[1].lastPx, Price::of("89.5"));
+  EXPECT_EQ(fills[1].cumQty, Qty::of("100"));
+  p.venue->stop();
+  p.emu->stop();
+  std::filesystem::remove_all(dir);
+}
+
+// A broker restart with a file store keeps its sequence numbers: the adapter
+// logs on again without a reset and keeps trading.
+TEST(FixVenueSession, BrokerRestartWithFileStoreKeepsSequenceNumbers) {
+  const std::string dir = tmpDir("restart");
+  Pair p({{"target_comp_id", "BRKS"}, {"store_path", dir + "/adapter"}}, "brk", "FIX.4.4", "BRKS",
+         "GWS", dir + "/emulator");
+  ASSERT_TRUE(p.connect());
+  p.venue->submit(order("S1", "AAPL", Side::Buy, "10", "90"));
+  ASSERT_TRUE(p.log.waitKind(VenueEventKind::Accepted, "S1"));
+  p.emu->stop();
+  ASSERT_TRUE(
+      p.log.waitFor([](const VenueEvent& e) { return e.kind == VenueEventKind::Disconnected; }));
+
+  BrokerEmulatorConfig ec;
+  ec.port = p.port;
+  ec.beginString = "FIX.4.4";
+  ec.senderCompId = "BRKS";
+  ec.targetCompId = "GWS";
+  ec.storePath = dir + "/emulator";
+  p.emu = std::make_unique<BrokerEmulator>(ec);
+  p.emu->start();
+  ASSERT_TRUE(
+      p.log.waitFor([](const VenueEvent& e) { return e.kind == VenueEventKind::Reconnected; }));
+  auto logons = p.emu->receivedAdmin("A");
+  ASSERT_FALSE(logons.empty());
+  EXPECT_GT(std::stoi(get(logons.back(), 34)), 1);  // no reset: the sequence goes on
+  EXPECT_EQ(get(logons.back(), 141), "<absent>");
+  p.venue->submit(order("S2", "AAPL", Side::Buy, "10", "101"));
+  ASSERT_TRUE(p.log.waitCount(VenueEventKind::Fill, "S2", 2));
+  p.venue->stop();
+  p.emu->stop();
+  std::filesystem::remove_all(dir);
+}
+
+struct SnapshotWaiter {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<VenueSnapshot> snap;
+  std::function<void(VenueSnapshot)> cb() {
+    return [this](VenueSnapshot s) {
+      std::lock_guard lk(mu);
+      snap = std::move(s);
+      cv.notify_all();
+    };
+  }
+  std::optional<VenueSnapshot> wait() {
+    std::unique_lock lk(mu);
+    cv.wait_for(lk, kWait, [&] { return snap.has_value(); });
+    return snap;
+  }
+};
+
+const VenueOrderState* findState(const VenueSnapshot& s, const std::string& child) {
+  for (const auto& o : s.orders)
+    if (o.childId.str() == child) return &o;
+  return nullptr;
+}
+
+void snapshotReturnsOpenOrders(const std::string& beginString) {
+  const bool v42 = beginString == "FIX.4.2";
+  const std::string client = v42 ? "GWQ42" : "GWQ44";
+  Pair p({{"target_comp_id", "BRKQ"}, {"begin_string", beginString}}, "brk", beginString, "BRKQ",
+         client);
+  ASSERT_TRUE(p.connect());
+  p.venue->submit(order("Q1", "AAPL", Side::Buy, "100", "90"));
+  p.venue->submit(order("Q2", "AAPL", Side::Sell, "50", "110"));
+  p.venue->submit(order("Q3", "AAPL", Side::Buy, "10", "100"));  // fills at once
+  ASSERT_TRUE(p.log.waitKind(VenueEventKind::Accepted, "Q1"));
+  ASSERT_TRUE(p.log.waitKind(VenueEventKind::Accepted, "Q2"));
+  ASSERT_TRUE(p.log.waitCount(VenueEventKind::Fill, "Q3", 2));
+  ASSERT_FALSE(p.emu->fill("Q1.0", Qty::of("40"), Price::of("90")).empty());
+  ASSERT_TRUE(p.log.waitKind(VenueEventKind::Fill, "Q1"));
+
+  SnapshotWaiter w;
+  p.venue->requestSnapshot(0, w.cb());
+  auto s = w.wait();
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(s->ok) << s->error;
+  ASSERT_EQ(s->orders.size(), 2u);
+  const auto* q1 = findState(*s, "Q1");
+  const auto* q2 = findState(*s, "Q2");
+  ASSERT_TRUE(q1 && q2);
+  EXPECT_EQ(q1->qty, Qty::of("100"));
+  EXPECT_EQ(q1->cumQty, Qty::of("40"));
+  EXPECT_TRUE(q1->open);
+  EXPECT_EQ(q1->symbol, Symbol("AAPL"));
+  EXPECT_FALSE(q1->venueOrderId.empty());
+  EXPECT_EQ(q2->side, Side::Sell);
+  EXPECT_TRUE(q2->cumQty.isZero());
+  ASSERT_TRUE(q2->price);
+  EXPECT_EQ(*q2->price, Price::of("110"));
+  EXPECT_EQ(s->fills.size(), 3u);  // Q3's two and Q1's one
+  EXPECT_EQ(p.emu->received("H").size(), 2u);
+
+  // Status replies (4.2: ExecTransType 3 with ExecType 1) are not fills.
+  p.venue->submit(order("Q4", "AAPL", Side::Buy, "1", "80"));
+  ASSERT_TRUE(p.log.waitKind(VenueEventKind::Accepted, "Q4"));
+  EXPECT_EQ(p.log.of(VenueEventKind::Fill, "Q1").size(), 1u);
+  EXPECT_EQ(p.log.of(VenueEventKind::Fill).size(), 3u);
+}
+
+TEST(FixVenueSession, SnapshotReturnsOpenOrdersFix44) { snapshotReturnsOpenOrders("FIX.4.4"); }
+TEST(FixVenueSession, SnapshotReturnsOpenOrdersFix42) { snapshotReturnsOpenOrders("FIX.4.2"); }
+
+TEST(FixVenueSession, RequestsWhileNotLoggedOnAreRefusedAtOnce) {
+  const int port = freePort();  // nothing listens here
+  router::VenueParams params{{"target_comp_id", "NOBODY"},
+                             {"sender_comp_id", "GWN"},
+                             {"port", std::to_string(port)},
+                             {"reconnect_interval_s", "1"}};
+  router::ParamReader r(params, "v");
+  auto cfg = readFixVenueConfig(r, "v");
+  InstrumentMaster im = instruments();
+  FixVenue v(VenueId("brk"), cfg, im, SystemClock::instance());
+  EventLog log;
+  v.start(log);
+  v.submit(order("N1", "AAPL", Side::Buy, "1", "1"));
+  auto r1 = log.waitKind(VenueEventKind::Rejected, "N1");
+  ASSERT_TRUE(r1);
+  EXPECT_NE(r1->text.find("not logged on"), std::string::npos) << r1->text;
+  SnapshotWaiter w;
+  v.requestSnapshot(0, w.cb());
+  auto s = w.wait();
+  ASSERT_TRUE(s);
+  EXPECT_FALSE(s->ok);
+  EXPECT_NE(s->error.find("not logged on"), std::string::npos) << s->error;
+  v.stop();
+}
+
+}  // namespace
+}  // namespace fixgw::fixvenue
