@@ -7,7 +7,7 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 cd "$REPO"
 bash scripts/deps.sh
-bash scripts/build.sh fixgw fixclient
+bash scripts/build.sh fixgw fixclient tws_emulator fix_broker_emulator
 bash scripts/pg.sh ensure
 export FIXGW_DB="${FIXGW_DB:-$(bash scripts/pg.sh conninfo)}"
 mkdir -p var
