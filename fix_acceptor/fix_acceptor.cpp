@@ -286,7 +286,8 @@ Converted<MassCancel> convertMassCancel(const FIX::Message& m, const FIX::Sessio
 // log path is configured, QuickFIX's FileLog also gets everything.
 class SpdLog final : public FIX::Log {
  public:
-  SpdLog(std::string name, FIX::Log* file) : name_(std::move(name)), file_(file) {}
+  SpdLog(std::string name, FIX::Log* file, FixMessageSink* sink)
+      : name_(std::move(name)), key_(name_), file_(file), sink_(sink) {}
   ~SpdLog() override { delete file_; }
   void clear() override {
     if (file_) file_->clear();
@@ -298,11 +299,13 @@ class SpdLog final : public FIX::Log {
     if (spdlog::should_log(spdlog::level::debug))
       spdlog::debug("FIX {} IN  {}", name_, sohToPipe(s));
     if (file_) file_->onIncoming(s);
+    if (sink_) sink_->onFixMessage(key_, true, s);
   }
   void onOutgoing(const std::string& s) override {
     if (spdlog::should_log(spdlog::level::debug))
       spdlog::debug("FIX {} OUT {}", name_, sohToPipe(s));
     if (file_) file_->onOutgoing(s);
+    if (sink_) sink_->onFixMessage(key_, false, s);
   }
   void onEvent(const std::string& s) override {
     spdlog::info("FIX {}: {}", name_, sohToPipe(s));
@@ -311,20 +314,26 @@ class SpdLog final : public FIX::Log {
 
  private:
   std::string name_;
+  SessionKey key_;
   FIX::Log* file_;
+  FixMessageSink* sink_;
 };
 
 class SpdLogFactory final : public FIX::LogFactory {
  public:
-  explicit SpdLogFactory(FIX::LogFactory* file) : file_(file) {}
-  FIX::Log* create() override { return new SpdLog("acceptor", file_ ? file_->create() : nullptr); }
+  SpdLogFactory(FIX::LogFactory* file, FixMessageSink* sink) : file_(file), sink_(sink) {}
+  // The global log sees no session traffic; only session logs feed the sink.
+  FIX::Log* create() override {
+    return new SpdLog("acceptor", file_ ? file_->create() : nullptr, nullptr);
+  }
   FIX::Log* create(const FIX::SessionID& id) override {
-    return new SpdLog(id.toString(), file_ ? file_->create(id) : nullptr);
+    return new SpdLog(id.toString(), file_ ? file_->create(id) : nullptr, sink_);
   }
   void destroy(FIX::Log* log) override { delete log; }
 
  private:
   FIX::LogFactory* file_;
+  FixMessageSink* sink_;
 };
 
 }  // namespace
@@ -365,7 +374,7 @@ class FixAcceptor::Impl final : public FIX::Application {
         std::filesystem::create_directories(cfg_.logPath);
         fileLogFactory_ = std::make_unique<FIX::FileLogFactory>(*settings_);
       }
-      logFactory_ = std::make_unique<SpdLogFactory>(fileLogFactory_.get());
+      logFactory_ = std::make_unique<SpdLogFactory>(fileLogFactory_.get(), cfg_.messageSink);
       // The constructor creates the sessions and loads the dictionaries.
       acceptor_ = std::make_unique<FIX::ThreadedSocketAcceptor>(*this, *storeFactory_, *settings_,
                                                                 *logFactory_);

@@ -30,6 +30,15 @@ struct FixSessionConfig {
   std::string targetCompId;  // the client's SenderCompID
 };
 
+// Receives every FIX message in and out of every session, raw (SOH kept), so
+// the gateway can keep them for audit. Called from QuickFIX's session
+// threads and from whichever thread sends a report: thread-safe and quick.
+class FixMessageSink {
+ public:
+  virtual ~FixMessageSink() = default;
+  virtual void onFixMessage(const SessionKey& session, bool inbound, const std::string& raw) = 0;
+};
+
 struct FixAcceptorConfig {
   // QuickFIX 1.15.1 has no SocketAcceptHost setting and listens on all
   // interfaces; host is checked for sanity but cannot narrow the bind.
@@ -45,6 +54,7 @@ struct FixAcceptorConfig {
   std::string storePath = "var/fix/store";
   std::string storeConninfo;  // libpq conninfo; required when storeType == "postgres"
   std::string logPath;        // empty = no message log files (events go to spdlog)
+  FixMessageSink* messageSink = nullptr;  // not owned; outlives the acceptor
   int heartBtInt = 30;
   bool resetOnLogon = true;
 };

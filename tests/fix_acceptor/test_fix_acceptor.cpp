@@ -3,6 +3,8 @@
 // CommandSink records commands and, like the engine, answers them with
 // canned ClientReports from its own thread.
 #include <gtest/gtest.h>
+
+#include <tuple>
 #include <unistd.h>
 
 #include <algorithm>
@@ -212,6 +214,7 @@ class FixAcceptorTest : public ::testing::TestWithParam<VersionCase> {
     cfg_.sessions = {{"FIX.4.2", "CLIENT42"}, {"FIX.4.4", "CLIENT44"}};
     cfg_.specDir = FIXGW_SPEC_DIR;
     cfg_.storeType = "memory";
+    cfg_.messageSink = &messages_;
     acceptor_ = std::make_unique<FixAcceptor>(cfg_, engine_);
     engine_.connect(acceptor_.get());
     acceptor_->start();
@@ -242,8 +245,19 @@ class FixAcceptorTest : public ::testing::TestWithParam<VersionCase> {
     });
   }
 
+  // Records the raw traffic the acceptor reports for audit.
+  struct MessageRecorder final : FixMessageSink {
+    std::mutex mu;
+    std::vector<std::tuple<std::string, bool, std::string>> seen;
+    void onFixMessage(const SessionKey& s, bool inbound, const std::string& raw) override {
+      std::lock_guard lk(mu);
+      seen.emplace_back(s.str(), inbound, raw);
+    }
+  };
+
   int port_ = 0;
   FixAcceptorConfig cfg_;
+  MessageRecorder messages_;
   EngineStub engine_;
   std::unique_ptr<FixAcceptor> acceptor_;
   std::unique_ptr<FixTestClient> client_;
@@ -258,6 +272,26 @@ INSTANTIATE_TEST_SUITE_P(Versions, FixAcceptorTest,
                          });
 
 // ---- sessions -------------------------------------------------------------
+
+TEST_P(FixAcceptorTest, EveryMessageInAndOutReachesTheMessageSink) {
+  auto& c = connect();
+  OrderFields o;
+  o.clOrdId = "LOG-1";
+  c.send(c.newOrder(o));
+  ASSERT_TRUE(engine_.waitCommand<NewOrder>());
+  std::lock_guard lk(messages_.mu);
+  bool logonIn = false, logonOut = false, orderIn = false;
+  for (const auto& [session, inbound, raw] : messages_.seen) {
+    EXPECT_EQ(session, sessionKey());
+    EXPECT_NE(raw.find('\x01'), std::string::npos) << "raw, SOH kept";
+    logonIn |= inbound && raw.find("\x01" "35=A\x01") != std::string::npos;
+    logonOut |= !inbound && raw.find("\x01" "35=A\x01") != std::string::npos;
+    orderIn |= inbound && raw.find("\x01" "11=LOG-1\x01") != std::string::npos;
+  }
+  EXPECT_TRUE(logonIn);
+  EXPECT_TRUE(logonOut);
+  EXPECT_TRUE(orderIn);
+}
 
 TEST_P(FixAcceptorTest, LogonAndLogoutAreReportedToTheEngineWithTheSessionKey) {
   connect();
