@@ -43,6 +43,9 @@ struct VenueContext {
   const InstrumentMaster& instruments;
   const Clock& clock;
   std::string configPath;  // e.g. "venues[0]" for error messages
+  // The gateway's PostgreSQL (libpq conninfo), for adapters that keep state
+  // there (e.g. order-id high-water marks). Empty when there is none.
+  std::string databaseConninfo;
 };
 
 using VenueFactory =

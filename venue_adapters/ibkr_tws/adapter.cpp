@@ -1,4 +1,5 @@
 #include "venue_adapters/ibkr_tws/adapter.h"
+#include "venue_adapters/ibkr_tws/pg_order_id_store.h"
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
@@ -196,6 +197,10 @@ struct TwsVenue::Impl {
   std::mt19937_64 rng;
 
   int64_t nextId = 1;
+
+  int64_t reservedThrough = 0;  // ids up to here are persisted as used
+
+  static constexpr int64_t kIdBlock = 64;
   std::unordered_map<int64_t, OrderState> orders;  // by TWS order id
   std::unordered_map<std::string, int64_t> childToIb;
   std::unordered_set<std::string> seenExecs;
@@ -476,6 +481,7 @@ struct TwsVenue::Impl {
       return connectionLost(std::string("cannot read order id store: ") + e.what());
     }
     nextId = std::max({nextId, m.orderId, stored + 1});
+    reservedThrough = std::max(reservedThrough, stored);
     if (state != State::AwaitNextId) return;
     state = State::Live;
     lastHeartbeat = SteadyClock::now();
@@ -849,11 +855,18 @@ struct TwsVenue::Impl {
     req.orderId = nextId;
     auto payload = encodePlaceOrder(serverVersion, req);
     if (!payload) return reject(payload.error());
-    try {
-      ids->save(req.orderId);  // durable before the id can reach TWS
-    } catch (const std::exception& e) {
-      spdlog::error("[{}] {}", id.str(), e.what());
-      return reject(std::string("order id not persisted: ") + e.what());
+    // Ids are reserved in blocks: the mark persisted before an id reaches TWS
+    // is the end of its block, so one durable write covers kIdBlock orders and
+    // a restart skips (never re-uses) whatever of the block was not sent.
+    if (req.orderId > reservedThrough) {
+      const int64_t through = req.orderId + kIdBlock - 1;
+      try {
+        ids->save(through);
+      } catch (const std::exception& e) {
+        spdlog::error("[{}] {}", id.str(), e.what());
+        return reject(std::string("order id not persisted: ") + e.what());
+      }
+      reservedThrough = through;
     }
     ++nextId;
     o.ibId = req.orderId;
@@ -1092,8 +1105,16 @@ uint64_t TwsVenue::syncsCompleted() const { return impl_->syncCount.load(); }
 std::unique_ptr<VenueAdapter> makeTwsVenue(const router::VenueContext& ctx,
                                            router::ParamReader& params) {
   TwsConfig cfg = readTwsConfig(params, ctx.configPath + ".params");
+  // Where the order-id high-water mark lives: a file if one is named, else
+  // the gateway's PostgreSQL, else memory (tests, and a warning in the log).
   std::unique_ptr<OrderIdStore> store;
-  if (!cfg.orderIdFile.empty()) {
+  std::string kind = cfg.orderIdStore;
+  if (kind == "auto")
+    kind = !cfg.orderIdFile.empty() ? "file" : !ctx.databaseConninfo.empty() ? "postgres" : "memory";
+  if (kind == "file") {
+    if (cfg.orderIdFile.empty())
+      throw std::invalid_argument(ctx.configPath + ".params.order_id_file: required when " +
+                                  "order_id_store is file");
     auto file = std::make_unique<FileOrderIdStore>(cfg.orderIdFile);
     try {
       file->load();  // fail at start-up, not on the first order
@@ -1101,8 +1122,22 @@ std::unique_ptr<VenueAdapter> makeTwsVenue(const router::VenueContext& ctx,
       throw std::invalid_argument(ctx.configPath + ".params.order_id_file: " + e.what());
     }
     store = std::move(file);
-  } else {
+  } else if (kind == "postgres") {
+    if (ctx.databaseConninfo.empty())
+      throw std::invalid_argument(ctx.configPath +
+                                  ".params.order_id_store: postgres needs the gateway database");
+    try {
+      store = std::make_unique<PgOrderIdStore>(ctx.databaseConninfo, ctx.id.str());
+    } catch (const std::exception& e) {
+      throw std::invalid_argument(ctx.configPath + ".params.order_id_store: " + e.what());
+    }
+  } else if (kind == "memory") {
+    spdlog::warn("venue {}: order ids are kept in memory only; they may be reused after a restart",
+                 ctx.id.str());
     store = std::make_unique<MemoryOrderIdStore>();
+  } else {
+    throw std::invalid_argument(ctx.configPath + ".params.order_id_store: '" + kind +
+                                "' is not one of auto, file, postgres, memory");
   }
   return std::make_unique<TwsVenue>(ctx.id, std::move(cfg), ctx.instruments, ctx.clock,
                                     std::move(store));

@@ -51,6 +51,7 @@ TwsConfig readTwsConfig(router::ParamReader& p, const std::string& path) {
   if (!(c.pacingMsgsPerSec > 0) || c.pacingMsgsPerSec > 10'000)
     bad("pacing_msgs_per_s", "must be > 0 and <= 10000");
   if (auto v = p.str("order_id_file")) c.orderIdFile = *v;
+  if (auto v = p.str("order_id_store")) c.orderIdStore = *v;
   c.reconnectMinMs = p.integer("reconnect_min_ms", c.reconnectMinMs);
   c.reconnectMaxMs = p.integer("reconnect_max_ms", c.reconnectMaxMs);
   if (c.reconnectMinMs <= 0) bad("reconnect_min_ms", "must be positive");

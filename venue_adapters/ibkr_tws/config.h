@@ -29,7 +29,8 @@ struct TwsConfig {
   int64_t clientId = 0;
   std::string account;  // sent on every order when not empty
   double pacingMsgsPerSec = 50.0;
-  std::string orderIdFile;  // high-water mark of order ids; empty = in-memory only
+  std::string orderIdFile;  // high-water mark of order ids in a file
+  std::string orderIdStore = "auto";  // auto (file if named, else postgres), file, postgres, memory
   int64_t reconnectMinMs = 500;
   int64_t reconnectMaxMs = 30'000;
   int64_t heartbeatSec = 30;  // idle time before reqCurrentTime; read timeout is twice this

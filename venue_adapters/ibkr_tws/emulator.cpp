@@ -129,6 +129,10 @@ struct TwsEmulator::Impl : std::enable_shared_from_this<TwsEmulator::Impl> {
         boost::system::error_code ignored;
         s->sock.close(ignored);
       } else {
+        // Like a real TWS, answer without Nagle delays: messages are small
+        // and written one by one.
+        boost::system::error_code nd;
+        s->sock.set_option(tcp::no_delay(true), nd);
         s->id = ++sessionSeq;
         ++accepted;
         sessions[s->id] = s;
