@@ -3,6 +3,13 @@
 //   fixgw [run] [--config FILE]     run in the foreground until SIGINT/SIGTERM
 //   fixgw migrate [--config FILE]   apply schema migrations and exit
 //   fixgw check-config [--config FILE]
+//   fixgw admin kill|reduce|resume [--global|--account A|--session KEY] [--cancel]
+//                    [--reason TEXT] [--who NAME]    kill switch (HALTED/REDUCING/ACTIVE)
+//   fixgw admin status | reload                    trading states and exposure; reload limits
+//   fixgw positions [--account A]                  live positions and P&L
+// Admin commands talk to the running gateway over its admin socket
+// (risk.admin.socket_path, or FIXGW_ADMIN_SOCKET) with the token from
+// FIXGW_ADMIN_TOKEN or risk.admin.token_file.
 //
 // The config defaults to $FIXGW_CONFIG, else config/fixgw.json.
 #include <signal.h>
@@ -11,11 +18,19 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <string>
 
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "apps/admin.h"
+#include "apps/audit.h"
 #include "apps/gateway.h"
 #include "config/config.h"
 #include "store/migrate.h"
@@ -25,6 +40,10 @@ namespace {
 
 void usage() {
   std::cerr << "usage: fixgw [run|migrate|check-config] [--config FILE]\n"
+               "       fixgw admin kill|reduce|resume [--global|--account A|--session KEY]\n"
+               "                   [--cancel] [--reason TEXT] [--who NAME] [--config FILE]\n"
+               "       fixgw admin status|reload [--config FILE]\n"
+               "       fixgw positions [--account A] [--config FILE]\n"
                "  FIXGW_CONFIG  default config file (else config/fixgw.json)\n"
                "  FIXGW_DB      libpq connection string, overrides database.conninfo\n";
 }
@@ -43,9 +62,125 @@ void setupLogging(const fixgw::config::LoggingCfg& l) {
   spdlog::set_default_logger(logger);
 }
 
+std::string jsonString(const std::string& s) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> w(sb);
+  w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
+  return sb.GetString();
+}
+
+// `fixgw admin ...` and `fixgw positions`: one request to the running gateway.
+int adminMain(int argc, char** argv) {
+  const bool positions = std::string(argv[1]) == "positions";
+  std::string sub = positions ? "positions" : (argc > 2 ? argv[2] : "");
+  std::string configPath;
+  if (const char* e = std::getenv("FIXGW_CONFIG")) configPath = e;
+  std::string scope = "global", key, reason, account;
+  std::string who = std::getenv("USER") ? std::getenv("USER") : "";
+  bool cancel = false, scopeGiven = false;
+  for (int i = positions ? 2 : 3; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
+      return argv[++i];
+    };
+    try {
+      if (a == "--config") configPath = next();
+      else if (a == "--global") scope = "global", scopeGiven = true;
+      else if (a == "--account" && positions) account = next();
+      else if (a == "--account") scope = "account", key = next(), scopeGiven = true;
+      else if (a == "--session") scope = "session", key = next(), scopeGiven = true;
+      else if (a == "--cancel") cancel = true;
+      else if (a == "--reason") reason = next();
+      else if (a == "--who") who = next();
+      else throw std::invalid_argument("unknown argument '" + a + "'");
+    } catch (const std::exception& e) {
+      std::cerr << "fixgw: " << e.what() << "\n";
+      usage();
+      return 2;
+    }
+  }
+  if (configPath.empty()) configPath = "config/fixgw.json";
+  fixgw::config::GatewayConfig cfg;
+  try {
+    cfg = fixgw::config::loadConfig(configPath);
+  } catch (const std::exception& e) {
+    std::cerr << "fixgw: config error: " << e.what() << "\n";
+    return 2;
+  }
+  std::string path = cfg.risk.adminSocketPath;
+  if (const char* e = std::getenv("FIXGW_ADMIN_SOCKET"); e && *e) path = e;
+  std::optional<std::string> token;
+  try {
+    token = fixgw::admin::loadToken(cfg.risk.adminTokenFile);
+  } catch (const std::exception& e) {
+    std::cerr << "fixgw: " << e.what() << "\n";
+    return 2;
+  }
+  if (!token) {
+    std::cerr << "fixgw: no admin token: set FIXGW_ADMIN_TOKEN or risk.admin.token_file\n";
+    return 2;
+  }
+  std::string req = "{\"token\":" + jsonString(*token);
+  if (sub == "kill" || sub == "reduce" || sub == "resume") {
+    if (!scopeGiven) {
+      std::cerr << "fixgw: say which scope: --global, --account A or --session KEY\n";
+      return 2;
+    }
+    const char* state = sub == "kill" ? "HALTED" : sub == "reduce" ? "REDUCING" : "ACTIVE";
+    req += ",\"cmd\":\"state\",\"scope\":" + jsonString(scope) + ",\"key\":" + jsonString(key) +
+           ",\"state\":\"" + state + "\",\"cancel\":" + (cancel ? "true" : "false") +
+           ",\"who\":" + jsonString(who) + ",\"reason\":" +
+           jsonString(reason.empty() ? "fixgw admin " + sub : reason) + "}";
+  } else if (sub == "status" || sub == "reload") {
+    req += ",\"cmd\":\"" + sub + "\",\"who\":" + jsonString(who) + "}";
+  } else if (sub == "positions") {
+    req += ",\"cmd\":\"positions\",\"account\":" + jsonString(account) + "}";
+  } else {
+    std::cerr << "fixgw: unknown admin command '" << sub << "'\n";
+    usage();
+    return 2;
+  }
+  std::string resp;
+  try {
+    resp = fixgw::admin::request(path, req);
+  } catch (const std::exception& e) {
+    std::cerr << "fixgw: " << e.what() << "\n";
+    return 1;
+  }
+  rapidjson::Document d;
+  d.Parse(resp.c_str());
+  if (d.HasParseError() || !d.IsObject() || !d.HasMember("ok") || !d["ok"].IsBool()) {
+    std::cerr << "fixgw: unexpected answer: " << resp << "\n";
+    return 1;
+  }
+  if (!d["ok"].GetBool()) {
+    std::cerr << "fixgw: refused: "
+              << (d.HasMember("error") && d["error"].IsString() ? d["error"].GetString() : resp)
+              << "\n";
+    return 1;
+  }
+  if (sub == "positions" && d.HasMember("positions") && d["positions"].IsArray()) {
+    std::printf("%-12s %-10s %14s %14s %16s %16s %12s\n", "ACCOUNT", "SYMBOL", "QTY", "AVG_COST",
+                "REALISED", "UNREALISED", "REF_PX");
+    for (const auto& p : d["positions"].GetArray()) {
+      auto f = [&](const char* k) { return p.HasMember(k) && p[k].IsString() ? p[k].GetString() : ""; };
+      std::printf("%-12s %-10s %14s %14s %16s %16s %12s\n", f("account"), f("symbol"), f("qty"),
+                  f("avg_cost"), f("realised_pnl"), f("unrealised_pnl"), f("reference_px"));
+    }
+    return 0;
+  }
+  std::cout << resp << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "audit")  // read-only journal queries (apps/audit.h)
+    return fixgw::audit::runCli({argv + 2, argv + argc}, std::cout, std::cerr);
+  if (argc > 1 && (std::string(argv[1]) == "admin" || std::string(argv[1]) == "positions"))
+    return adminMain(argc, argv);
   std::string cmd = "run";
   std::string configPath;
   if (const char* e = std::getenv("FIXGW_CONFIG")) configPath = e;

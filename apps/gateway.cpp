@@ -3,10 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <map>
 #include <unordered_set>
 #include <set>
 
+#include "apps/admin.h"
 #include "core/executor.h"
 #include "fix_acceptor/fix_acceptor.h"
 #include "risk/risk.h"
@@ -63,6 +65,8 @@ struct Gateway::Impl {
   std::unique_ptr<router::Engine> engine;
   ReportRelay relay;
   std::unique_ptr<fix::FixAcceptor> acceptor;
+  admin::Backend adminBackend;
+  std::unique_ptr<admin::AdminServer> admin;
   bool started = false;
 };
 
@@ -96,7 +100,7 @@ void Gateway::start() {
   for (size_t i = 0; i < cfg.venues.size(); ++i) {
     const auto& vc = cfg.venues[i];
     router::VenueContext ctx{VenueId(vc.name), cfg.instruments, clock,
-                             "venues[" + std::to_string(i) + "]"};
+                             "venues[" + std::to_string(i) + "]", cfg.database.conninfo};
     auto adapter = registry.create(vc.type, ctx, vc.params);
     venuePtrs[ctx.id] = adapter.get();
     names.insert(ctx.id);
@@ -104,6 +108,13 @@ void Gateway::start() {
   }
 
   m.risk = std::make_unique<risk::RiskEngine>(cfg.risk, cfg.instruments);
+  m.risk->setJournal(m.journal.get());
+  // Reference price after the last trade: the first venue quoting the symbol.
+  m.risk->setReferenceSource([venues = venuePtrs](const Symbol& s) -> std::optional<Price> {
+    for (const auto& [id, v] : venues)
+      if (auto p = v->referencePrice(s)) return p;
+    return std::nullopt;
+  });
   router::RoutingTable routing(cfg.routing, names);
   m.engine = std::make_unique<router::Engine>(
       m.loop, clock, *m.risk, std::move(routing), venuePtrs, *m.journal, m.relay,
@@ -143,8 +154,35 @@ void Gateway::start() {
   m.relay.target = m.acceptor.get();
   m.acceptor->start();
   m.started = true;
+  startAdmin();
   spdlog::info("fixgw listening for FIX on {}:{} as {} ({} sessions)", fc.host, fc.port,
                fc.senderCompId, fc.sessions.size());
+}
+
+void Gateway::startAdmin() {
+  Impl& m = *impl_;
+  const auto& rc = m.cfg.risk;
+  std::string path = rc.adminSocketPath;
+  if (const char* e = std::getenv("FIXGW_ADMIN_SOCKET"); e && *e) path = e;
+  if (path.empty()) {
+    spdlog::info("admin: no risk.admin.socket_path; kill switch only from config");
+    return;
+  }
+  std::optional<std::string> token = admin::loadToken(rc.adminTokenFile);
+  if (!token) {
+    spdlog::warn("admin: no token (FIXGW_ADMIN_TOKEN or risk.admin.token_file): the admin "
+                 "socket stays closed");
+    return;
+  }
+  m.adminBackend.engine = m.engine.get();
+  m.adminBackend.onEngine = [&m](std::function<void()> f) { m.loop.sync(std::move(f)); };
+  m.adminBackend.loadRiskConfig = [&m] {
+    if (m.cfg.path.empty()) throw std::runtime_error("the gateway was not started from a file");
+    return config::loadConfig(m.cfg.path).risk;
+  };
+  m.admin = std::make_unique<admin::AdminServer>(
+      path, *token, [&m](const std::string& req) { return admin::handle(req, m.adminBackend); });
+  m.admin->start();
 }
 
 void Gateway::quiesce() {
@@ -158,6 +196,7 @@ void Gateway::stop() {
   Impl& m = *impl_;
   if (!m.started) return;
   m.started = false;
+  if (m.admin) m.admin->stop();
   spdlog::info("fixgw stopping: closing FIX sessions");
   m.acceptor->stop();
   for (auto& [id, v] : m.venues) v->stop();

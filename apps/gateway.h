@@ -36,6 +36,7 @@ class Gateway {
   void quiesce();
 
  private:
+  void startAdmin();  // the kill-switch socket (apps/admin.h), when a token is configured
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

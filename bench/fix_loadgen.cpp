@@ -8,6 +8,11 @@
 // QuickFIX receive thread, so there is no cross-thread wake-up between an ack
 // and the next send to distort W=1 latency.
 //
+// With --until-fill an order stays in flight until its first fill report
+// (ExecType 150 = F, 1 or 2) or a final answer without a fill (reject,
+// canceled, expired, done for day), and the send-to-first-fill latency is
+// reported next to the ack latency: the round trip through a venue that fills.
+//
 // Thread-safety: QuickFIX calls back on its one session thread; main() only
 // waits on the condition variable and reads the results under the mutex.
 #include <quickfix/Application.h>
@@ -67,6 +72,7 @@ struct Options {
   std::string storePath = "fix_loadgen_store";
   int64_t timeoutMs = 120000;
   bool json = false;
+  bool untilFill = false;
 };
 
 void usage(const char* argv0) {
@@ -77,10 +83,12 @@ void usage(const char* argv0) {
       "          [--qty Q] [--price P | --market] [--account A] [--tag TAG=VALUE]...\n"
       "          [--reset]\n"
       "          [--spec-dir DIR] [--store memory|file] [--store-path DIR]\n"
-      "          [--timeout-ms T] [--json]\n"
+      "          [--timeout-ms T] [--json] [--until-fill]\n"
       "Sends K warm-up then N measured NewOrderSingles with at most W awaiting their first\n"
       "ExecutionReport, and prints throughput and ack latency percentiles. Exit status 1 if\n"
-      "any order got no report within --timeout-ms (total run time) or the session failed.\n",
+      "any order got no report within --timeout-ms (total run time) or the session failed.\n"
+      "--until-fill: an order is in flight until its first fill report (150=F/1/2) or a final\n"
+      "report without a fill; also prints send-to-first-fill latency percentiles.\n",
       argv0);
 }
 
@@ -120,6 +128,8 @@ bool parseArgs(int argc, char** argv, Options& o) {
       o.reset = true;
     } else if (a == "--json") {
       o.json = true;
+    } else if (a == "--until-fill") {
+      o.untilFill = true;
     } else if (!kValueOptions.contains(a)) {
       std::fprintf(stderr, "fix_loadgen: unknown option '%s'\n", a.c_str());
       usage(argv[0]);
@@ -260,6 +270,10 @@ struct Results {
   int64_t elapsedNs = 0;
   int64_t acked = 0;
   int64_t rejects = 0;
+  // --until-fill only.
+  std::vector<int64_t> fillLatNs;  // measured orders that got a fill report
+  int64_t completed = 0;           // measured orders out of flight (filled or final)
+  int64_t unfilled = 0;            // ... of which ended without a fill
 };
 
 class LoadApp : public FIX::Application {
@@ -270,6 +284,8 @@ class LoadApp : public FIX::Application {
         total_(o.warmup + o.orders),
         sendNs_(static_cast<size_t>(total_), 0),
         ackNs_(static_cast<size_t>(total_), 0),
+        fillNs_(static_cast<size_t>(total_), 0),
+        doneNs_(static_cast<size_t>(total_), 0),
         seqNum_(static_cast<size_t>(total_), 0),
         rejected_(static_cast<size_t>(total_), 0) {
     const bool is42 = o.version == "4.2";
@@ -307,9 +323,10 @@ class LoadApp : public FIX::Application {
             (lastLogoutText_.empty() ? "" : " Last logout text: " + lastLogoutText_);
     } else {
       int64_t missing = 0;
-      for (int64_t i = 0; i < next_; ++i) missing += ackNs_[static_cast<size_t>(i)] == 0;
+      for (int64_t i = 0; i < next_; ++i) missing += doneNs_[static_cast<size_t>(i)] == 0;
       why = "timed out after --timeout-ms with " + std::to_string(missing) +
-            " sent order(s) still waiting for a first ExecutionReport (" +
+            (opt_.untilFill ? " sent order(s) still waiting for a fill or a final report ("
+                            : " sent order(s) still waiting for a first ExecutionReport (") +
             std::to_string(total_ - next_) + " never sent, phase " +
             (was == Phase::kWarmup ? "warm-up" : "measured") + ")";
     }
@@ -320,17 +337,24 @@ class LoadApp : public FIX::Application {
     std::lock_guard lk(mu_);
     Results r;
     const auto begin = static_cast<size_t>(opt_.warmup);
-    int64_t firstSend = 0, lastAck = 0;
+    // lastDone is the last first report, or with --until-fill the last
+    // order leaving flight: throughput counts orders the window released.
+    int64_t firstSend = 0, lastDone = 0;
     for (size_t i = begin; i < static_cast<size_t>(total_); ++i) {
       if (sendNs_[i] == 0) continue;
       if (firstSend == 0 || sendNs_[i] < firstSend) firstSend = sendNs_[i];
+      if (doneNs_[i] != 0) {
+        ++r.completed;
+        lastDone = std::max(lastDone, doneNs_[i]);
+        if (fillNs_[i] == 0) ++r.unfilled;
+      }
+      if (fillNs_[i] != 0) r.fillLatNs.push_back(fillNs_[i] - sendNs_[i]);
       if (ackNs_[i] == 0) continue;
       ++r.acked;
       r.rejects += rejected_[i];
-      lastAck = std::max(lastAck, ackNs_[i]);
       r.latNs.push_back(ackNs_[i] - sendNs_[i]);
     }
-    r.elapsedNs = (firstSend != 0 && lastAck != 0) ? lastAck - firstSend : 0;
+    r.elapsedNs = (firstSend != 0 && lastDone != 0) ? lastDone - firstSend : 0;
     return r;
   }
 
@@ -400,8 +424,17 @@ class LoadApp : public FIX::Application {
       if (idx < 0) return;
       const bool reject =
           msg.isSetField(FIX::FIELD::OrdStatus) && msg.getField(FIX::FIELD::OrdStatus) == "8";
+      Report kind = Report::kOther;
+      if (opt_.untilFill && msg.isSetField(FIX::FIELD::ExecType)) {
+        const std::string& et = msg.getField(FIX::FIELD::ExecType);
+        if (et == "F" || et == "1" || et == "2") {
+          kind = Report::kFill;
+        } else if (et == "4" || et == "C" || et == "3" || et == "8") {
+          kind = Report::kFinal;  // canceled, expired, done for day, rejected: no fill coming
+        }
+      }
       std::lock_guard lk(mu_);
-      answer(idx, t, reject);
+      answer(idx, t, reject, kind);
     } else if (type == "j") {
       // A BusinessMessageReject of a NewOrderSingle is that order's first
       // and only answer. It names the order by ClOrdID in 379 when the
@@ -421,6 +454,8 @@ class LoadApp : public FIX::Application {
 
  private:
   enum class Phase { kWaitLogon, kWarmup, kMeasure, kDone, kFailed };
+  // What an ExecutionReport means for --until-fill.
+  enum class Report { kOther, kFill, kFinal };
 
   // Order index from a ClOrdID of this run, or -1.
   int64_t indexOf(const std::string& ref) const {
@@ -434,12 +469,19 @@ class LoadApp : public FIX::Application {
 
   // The rest run with mu_ held.
 
-  // Records the first answer for order idx and releases its window slot.
-  void answer(int64_t idx, int64_t t, bool reject) {
+  // Records the first answer for order idx and releases its window slot;
+  // with --until-fill the slot is released by the first fill report or by
+  // a final answer (any reject included) instead.
+  void answer(int64_t idx, int64_t t, bool reject, Report kind = Report::kOther) {
     const auto i = static_cast<size_t>(idx);
-    if (ackNs_[i] != 0 || sendNs_[i] == 0) return;  // not the first answer
-    ackNs_[i] = t;
-    rejected_[i] = reject ? 1 : 0;
+    if (doneNs_[i] != 0 || sendNs_[i] == 0) return;  // already out of flight
+    if (ackNs_[i] == 0) {
+      ackNs_[i] = t;
+      rejected_[i] = reject ? 1 : 0;
+    }
+    if (kind == Report::kFill) fillNs_[i] = t;
+    if (opt_.untilFill && !reject && kind == Report::kOther) return;  // an ack: keep waiting
+    doneNs_[i] = t;
     if (phase_ != Phase::kWarmup && phase_ != Phase::kMeasure) return;
     if (idx < phaseBegin_ || idx >= phaseEnd_) return;
     ++phaseAcked_;
@@ -533,6 +575,8 @@ class LoadApp : public FIX::Application {
   std::string clOrdId_;
   int64_t phaseBegin_ = 0, phaseEnd_ = 0, phaseAcked_ = 0, next_ = 0;
   std::vector<int64_t> sendNs_, ackNs_;
+  std::vector<int64_t> fillNs_;  // first fill report (--until-fill only)
+  std::vector<int64_t> doneNs_;  // left flight: first report, or with --until-fill fill/final
   std::vector<int64_t> seqNum_;  // MsgSeqNum each order went out with
   std::vector<uint8_t> rejected_;
   int64_t sendingIdx_ = -1;  // order being sent, for toApp; -1 otherwise
@@ -590,11 +634,16 @@ int main(int argc, char** argv) {
 
   std::sort(r.latNs.begin(), r.latNs.end());
   const double elapsedS = static_cast<double>(r.elapsedNs) / 1e9;
-  const double tput = elapsedS > 0 ? static_cast<double>(r.acked) / elapsedS : 0.0;
+  const double tput = elapsedS > 0 ? static_cast<double>(r.completed) / elapsedS : 0.0;
   const double p50 = percentileUs(r.latNs, 0.50), p90 = percentileUs(r.latNs, 0.90),
                p99 = percentileUs(r.latNs, 0.99),
                mx = r.latNs.empty() ? 0.0 : static_cast<double>(r.latNs.back()) / 1000.0;
-  const int64_t timeouts = opt.orders - r.acked;
+  const int64_t timeouts = opt.orders - r.completed;
+  std::sort(r.fillLatNs.begin(), r.fillLatNs.end());
+  const double f50 = percentileUs(r.fillLatNs, 0.50), f90 = percentileUs(r.fillLatNs, 0.90),
+               f99 = percentileUs(r.fillLatNs, 0.99),
+               fmx = r.fillLatNs.empty() ? 0.0 : static_cast<double>(r.fillLatNs.back()) / 1000.0;
+  const auto filled = static_cast<long long>(r.fillLatNs.size());
 
   if (!ok) std::fprintf(stderr, "fix_loadgen: FAILED: %s\n", why.c_str());
   if (opt.json) {
@@ -602,17 +651,28 @@ int main(int argc, char** argv) {
         "{\"ok\":%s,\"version\":\"%s\",\"sender\":\"%s\",\"target\":\"%s\",\"orders\":%lld,"
         "\"window\":%lld,\"warmup\":%lld,\"acked\":%lld,\"elapsed_s\":%.6f,"
         "\"throughput_ops\":%.1f,\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,"
-        "\"max_us\":%.1f,\"rejects\":%lld,\"timeouts\":%lld}\n",
+        "\"max_us\":%.1f,\"rejects\":%lld,\"timeouts\":%lld",
         ok ? "true" : "false", beginString(opt).c_str(), opt.sender.c_str(), opt.target.c_str(),
         static_cast<long long>(opt.orders), static_cast<long long>(opt.window),
         static_cast<long long>(opt.warmup), static_cast<long long>(r.acked), elapsedS, tput, p50,
         p90, p99, mx, static_cast<long long>(r.rejects), static_cast<long long>(timeouts));
+    if (opt.untilFill) {
+      std::printf(
+          ",\"filled\":%lld,\"unfilled\":%lld,\"fill_p50_us\":%.1f,\"fill_p90_us\":%.1f,"
+          "\"fill_p99_us\":%.1f,\"fill_max_us\":%.1f",
+          filled, static_cast<long long>(r.unfilled), f50, f90, f99, fmx);
+    }
+    std::printf("}\n");
   } else {
     std::printf("%s %s->%s  orders %lld (warm-up %lld)  window %lld\n", beginString(opt).c_str(),
                 opt.sender.c_str(), opt.target.c_str(), static_cast<long long>(opt.orders),
                 static_cast<long long>(opt.warmup), static_cast<long long>(opt.window));
     std::printf("acked %lld in %.3f s  throughput %.0f orders/s\n", static_cast<long long>(r.acked),
                 elapsedS, tput);
+    if (opt.untilFill) {
+      std::printf("filled %lld  unfilled %lld\n", filled, static_cast<long long>(r.unfilled));
+      std::printf("fill latency us  p50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n", f50, f90, f99, fmx);
+    }
     std::printf("ack latency us  p50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n", p50, p90, p99, mx);
     std::printf("rejects %lld  timeouts %lld\n", static_cast<long long>(r.rejects),
                 static_cast<long long>(timeouts));

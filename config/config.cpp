@@ -125,19 +125,158 @@ std::string resolvePath(const std::string& p, const std::string& baseDir) {
   return (fs::path(baseDir) / path).lexically_normal().string();
 }
 
-risk::RiskLimits parseLimits(Obj& o) {
-  risk::RiskLimits l;
-  l.maxOrderQty = o.optDecimal<Qty>("max_order_qty");
-  l.maxNotional = o.optDecimal<Notional>("max_notional");
-  l.priceBandPct = o.optDecimal<Price>("price_band_pct");
-  l.allowMarketOrders = o.boolean("allow_market_orders", true);
-  if (l.maxOrderQty && !l.maxOrderQty->isPositive())
-    throw ConfigError(o.key("max_order_qty") + ": must be positive");
-  if (l.maxNotional && !l.maxNotional->isPositive())
-    throw ConfigError(o.key("max_notional") + ": must be positive");
-  if (l.priceBandPct && !l.priceBandPct->isPositive())
-    throw ConfigError(o.key("price_band_pct") + ": must be positive");
+std::vector<std::string> stringList(Obj& o, const std::string& k) {
+  std::vector<std::string> out;
+  const Value* v = arrayAt(o, k);
+  if (!v) return out;
+  for (rapidjson::SizeType i = 0; i < v->Size(); ++i) {
+    const std::string path = o.key(k) + "[" + std::to_string(i) + "]";
+    if (!(*v)[i].IsString()) throw ConfigError(path + ": expected a string");
+    out.push_back(substituteEnv((*v)[i].GetString(), path, o.env()));
+  }
+  return out;
+}
+
+template <class F>
+void positive(Obj& o, const std::string& k, const std::optional<F>& v) {
+  if (v && !v->isPositive()) throw ConfigError(o.key(k) + ": must be positive");
+}
+
+template <class F>
+void optPositive(Obj& o, const std::string& k, std::optional<F>& field) {
+  if (auto v = o.optDecimal<F>(k)) {
+    positive(o, k, v);
+    field = v;
+  }
+}
+
+uint32_t countKey(Obj& o, const std::string& k, uint32_t dflt) {
+  int64_t v = o.integer(k, dflt);
+  if (v < 0 || v > 1'000'000) throw ConfigError(o.key(k) + ": must be 0..1000000");
+  return static_cast<uint32_t>(v);
+}
+
+// Starts from base (the defaults, for an account) so an account lists only what differs.
+risk::RiskLimits parseLimits(Obj& o, const risk::RiskLimits& base = {}) {
+  risk::RiskLimits l = base;
+  optPositive(o, "max_order_qty", l.maxOrderQty);
+  optPositive(o, "max_notional", l.maxNotional);
+  optPositive(o, "min_order_qty", l.minOrderQty);
+  optPositive(o, "min_notional", l.minNotional);
+  optPositive(o, "price_band_pct", l.priceBandPct);
+  if (o.get("price_band_ticks")) {
+    int64_t t = o.integer("price_band_ticks", 0);
+    if (t <= 0) throw ConfigError(o.key("price_band_ticks") + ": must be positive");
+    l.priceBandTicks = t;
+  }
+  l.allowMarketOrders = o.boolean("allow_market_orders", l.allowMarketOrders);
+  if (o.get("allowed_ord_types")) {
+    l.allowedOrdTypes = 0;
+    for (const auto& t : stringList(o, "allowed_ord_types")) {
+      auto v = ordTypeFromString(t);
+      if (!v) throw ConfigError(o.key("allowed_ord_types") + ": '" + t + "' is not one of MARKET, LIMIT");
+      l.allowedOrdTypes |= static_cast<uint8_t>(1u << static_cast<unsigned>(*v));
+    }
+  }
+  if (o.get("allowed_tifs")) {
+    l.allowedTifs = 0;
+    for (const auto& t : stringList(o, "allowed_tifs")) {
+      auto v = tifFromString(t);
+      if (!v) throw ConfigError(o.key("allowed_tifs") + ": '" + t + "' is not one of DAY, GTC, IOC, FOK");
+      l.allowedTifs |= static_cast<uint8_t>(1u << static_cast<unsigned>(*v));
+    }
+  }
+  if (o.get("restricted_symbols")) {
+    l.restrictedSymbols.clear();
+    for (const auto& t : stringList(o, "restricted_symbols")) l.restrictedSymbols.insert(Symbol(t));
+  }
+  if (o.get("max_open_orders")) {
+    uint32_t n = countKey(o, "max_open_orders", 0);
+    if (n == 0) throw ConfigError(o.key("max_open_orders") + ": must be positive");
+    l.maxOpenOrders = n;
+  }
+  optPositive(o, "max_long_qty", l.maxLongQty);
+  optPositive(o, "max_short_qty", l.maxShortQty);
+  optPositive(o, "max_gross_exposure", l.maxGrossExposure);
+  optPositive(o, "max_net_exposure", l.maxNetExposure);
+  optPositive(o, "daily_loss_limit", l.dailyLossLimit);
+  optPositive(o, "credit_limit", l.creditLimit);
+  l.maxOrdersPerSec = countKey(o, "max_orders_per_sec", l.maxOrdersPerSec);
+  l.maxCancelsPerSec = countKey(o, "max_cancels_per_sec", l.maxCancelsPerSec);
+  if (auto d = o.optStr("duplicate_orders")) {
+    if (*d == "off") l.duplicateAction = risk::RuleAction::Off;
+    else if (*d == "warn") l.duplicateAction = risk::RuleAction::Warn;
+    else if (*d == "reject") l.duplicateAction = risk::RuleAction::Reject;
+    else throw ConfigError(o.key("duplicate_orders") + ": '" + *d + "' is not one of off, warn, reject");
+  }
+  if (o.get("duplicate_window_ms")) {
+    int64_t ms = o.integer("duplicate_window_ms", 0);
+    if (ms <= 0) throw ConfigError(o.key("duplicate_window_ms") + ": must be positive");
+    l.duplicateWindowNanos = ms * 1'000'000;
+  }
+  if (auto d = o.optStr("self_trade")) {
+    if (*d == "off") l.selfTrade = risk::StpAction::Off;
+    else if (*d == "reject_incoming") l.selfTrade = risk::StpAction::RejectIncoming;
+    else if (*d == "cancel_resting") l.selfTrade = risk::StpAction::CancelResting;
+    else
+      throw ConfigError(o.key("self_trade") + ": '" + *d +
+                        "' is not one of off, reject_incoming, cancel_resting");
+  }
+  l.haltCancelsOpenOrders = o.boolean("halt_cancels_open_orders", l.haltCancelsOpenOrders);
   return l;
+}
+
+risk::SessionThrottle parseSessionThrottle(Obj& o, const risk::SessionThrottle& base) {
+  risk::SessionThrottle t = base;
+  t.maxOrdersPerSec = countKey(o, "max_orders_per_sec", t.maxOrdersPerSec);
+  t.maxCancelsPerSec = countKey(o, "max_cancels_per_sec", t.maxCancelsPerSec);
+  return t;
+}
+
+void parseRiskSection(const Value& v, const std::string& baseDir, EnvLookup env,
+                      risk::RiskConfig& out) {
+  Obj o(v, "risk", env);
+  if (const Value* d = o.get("defaults")) {
+    Obj lo(*d, "risk.defaults", env);
+    out.defaults = parseLimits(lo);
+  }
+  if (const Value* a = o.get("accounts")) {
+    Obj ao(*a, "risk.accounts", env);
+    for (auto it = a->MemberBegin(); it != a->MemberEnd(); ++it) {
+      std::string name = it->name.GetString();
+      ao.get(name);
+      if (name.empty()) throw ConfigError("risk.accounts: account name must not be empty");
+      Obj lo(it->value, "risk.accounts." + name, env);
+      out.accounts[Account(name)] = parseLimits(lo, out.defaults);
+    }
+  }
+  if (const Value* d = o.get("session_defaults")) {
+    Obj so(*d, "risk.session_defaults", env);
+    out.sessionDefaults = parseSessionThrottle(so, {});
+  }
+  if (const Value* a = o.get("sessions")) {
+    Obj ao(*a, "risk.sessions", env);
+    for (auto it = a->MemberBegin(); it != a->MemberEnd(); ++it) {
+      std::string name = it->name.GetString();
+      ao.get(name);
+      Obj so(it->value, "risk.sessions." + name, env);
+      out.sessions[SessionKey(name)] = parseSessionThrottle(so, out.sessionDefaults);
+    }
+  }
+  if (o.get("restricted_symbols"))
+    for (const auto& t : stringList(o, "restricted_symbols")) out.restrictedSymbols.insert(Symbol(t));
+  if (o.get("throttle_window_ms")) {
+    int64_t ms = o.integer("throttle_window_ms", 1000);
+    if (ms <= 0) throw ConfigError("risk.throttle_window_ms: must be positive");
+    out.throttleWindowNanos = ms * 1'000'000;
+  }
+  out.staticReferenceFallback =
+      o.boolean("static_reference_fallback", out.staticReferenceFallback);
+  if (const Value* a = o.get("admin")) {
+    Obj ao(*a, "risk.admin", env);
+    out.adminSocketPath = resolvePath(ao.str("socket_path", ""), baseDir);
+    out.adminTokenFile = resolvePath(ao.str("token_file", ""), baseDir);
+  }
 }
 
 std::string scalarText(const Value& v, const std::string& path, EnvLookup env) {
@@ -288,6 +427,10 @@ GatewayConfig parseConfig(const std::string& json, const std::string& baseDir, E
       in.lotSize = o.optDecimal<Qty>("lot_size").value_or(in.lotSize);
       in.minQty = o.optDecimal<Qty>("min_qty").value_or(Qty{});
       in.referencePrice = o.reqDecimal<Price>("reference_price");
+      risk::InstrumentRiskRules rules;
+      rules.roundToTick = o.boolean("round_to_tick", false);
+      rules.roundToLot = o.boolean("round_to_lot", false);
+      if (rules.roundToTick || rules.roundToLot) cfg.risk.instruments[in.symbol] = rules;
       if (!in.tickSize.isPositive()) throw ConfigError(path + ".tick_size: must be positive");
       if (!in.lotSize.isPositive()) throw ConfigError(path + ".lot_size: must be positive");
       if (!in.referencePrice.isPositive())
@@ -355,22 +498,7 @@ GatewayConfig parseConfig(const std::string& json, const std::string& baseDir, E
     cfg.routing.defaultVenue = VenueId(cfg.venues[0].name);
   }
 
-  if (const Value* v = root.get("risk")) {
-    Obj o(*v, "risk", env);
-    if (const Value* d = o.get("defaults")) {
-      Obj lo(*d, "risk.defaults", env);
-      cfg.risk.defaults = parseLimits(lo);
-    }
-    if (const Value* a = o.get("accounts")) {
-      Obj ao(*a, "risk.accounts", env);
-      for (auto it = a->MemberBegin(); it != a->MemberEnd(); ++it) {
-        std::string name = it->name.GetString();
-        ao.get(name);
-        Obj lo(it->value, "risk.accounts." + name, env);
-        cfg.risk.accounts[Account(name)] = parseLimits(lo);
-      }
-    }
-  }
+  if (const Value* v = root.get("risk")) parseRiskSection(*v, baseDir, env, cfg.risk);
   return cfg;
 }
 

@@ -100,7 +100,30 @@ struct ExecutionRec {
   WallNanos ts = 0;
 };
 
-using JournalRecord = std::variant<SessionEventRec, OrderRec, OrderEventRec, ExecutionRec>;
+// A risk event (append-only, table risk_events): a pre-trade reject or
+// warning with its rule, limit and value, or a trading-state change (kill
+// switch) with who asked and why.
+struct RiskEventRec {
+  std::string eventType;  // REJECT, WARN, STATE_CHANGE, CONFIG_RELOAD
+  std::string rule;       // MAX_NOTIONAL, THROTTLE_ACCOUNT_ORDERS, DAILY_LOSS_LIMIT, ...
+  std::string scope;      // GLOBAL, ACCOUNT, SESSION (state changes)
+  std::string scopeKey;   // the account or session key; empty for GLOBAL
+  std::string fromState, toState;  // ACTIVE, REDUCING, HALTED
+  std::string who;        // operator, or "risk" for automatic changes
+  std::string reason;
+  std::optional<Account> account;
+  std::optional<Symbol> symbol;
+  std::optional<SessionKey> session;
+  std::optional<ClOrdId> clOrdId;
+  std::optional<OrderId> orderId;
+  std::string limit;  // the configured limit, as text
+  std::string value;  // the order's / account's value that met it
+  std::string text;
+  WallNanos ts = 0;
+};
+
+using JournalRecord =
+    std::variant<SessionEventRec, OrderRec, OrderEventRec, ExecutionRec, RiskEventRec>;
 
 class Journal {
  public:

@@ -111,6 +111,7 @@ void Engine::send(ClientReport r) {
 }
 
 void Engine::flushOutbox() {
+  if (risk_.hasCancelScopes()) processRiskCancels();  // halts with cancel, automatic halts
   if (outbox_.empty()) return;
   // Released by the journal thread once everything appended so far, which
   // includes the events behind these reports, is committed.
@@ -309,6 +310,7 @@ void Engine::emit(ParentOrder& p, ExecReport&& r, const char* eventType,
     x.ts = r.transactTime;
     journal_.append(std::move(x));
   }
+  if (!p.isOpen()) risk_.onOrderClosed(p.orderId);  // open-order limits stop counting it
   send(r);
 }
 
@@ -366,12 +368,16 @@ void Engine::onNew(NewOrder& n) {
   }
   index(s, n.clOrdId, po.orderId);
 
-  risk::OrderIntent intent{po.account, po.symbol, po.side, po.ordType, po.qty, po.price};
+  risk::OrderIntent intent{po.account, po.symbol, po.side, po.ordType, po.qty, po.price,
+                           po.tif,     s,         po.orderId, po.clOrdId, Qty{}};
   risk::RiskDecision d = risk_.checkNew(intent);
   if (!d.accepted) {
     rejectNew(po, d.rule, d.reason, d.text);
     return;
   }
+  // Risk may round to tick / lot (per instrument config): the order goes on as rounded.
+  if (d.adjustedQty) po.qty = intent.qty = *d.adjustedQty;
+  if (d.adjustedPrice) po.price = intent.price = *d.adjustedPrice;
 
   RouteResult route = routing_.route(po.symbol, po.account, n.exDestination);
   VenueAdapter* venue = nullptr;
@@ -407,6 +413,12 @@ void Engine::onNew(NewOrder& n) {
   vo.qty = child.qty;
   vo.price = child.price;
   vo.account = po.account;
+  risk_.onOrderOpen(po.orderId, intent);
+  // Self-trade prevention (cancel resting): the account's crossing orders go first.
+  for (const OrderId& rid : d.cancelResting)
+    if (auto it = orders_.find(rid); it != orders_.end())
+      riskCancel(it->second, "SELF_TRADE", "canceled by self-trade prevention: order " +
+                                               po.orderId.str() + " would cross it");
   venue->submit(vo);
 }
 
@@ -464,6 +476,7 @@ void Engine::onCancel(CancelOrder& c) {
     return;
   }
   index(s, c.clOrdId, p->orderId);
+  risk_.onCancelRequest(s, p->account);  // counted for the throttles; never blocks a cancel
   if (!p->isOpen()) {
     cancelReject(s, p, c.clOrdId, c.origClOrdId, false, 0,
                  fmt::format("Too late to cancel: order is {}", toString(p->baseStatus)),
@@ -540,13 +553,16 @@ void Engine::onReplace(ReplaceOrder& rq) {
     return;
   }
   std::optional<Price> newPrice = p->ordType == OrdType::Limit ? rq.price : std::nullopt;
-  risk::OrderIntent intent{p->account, p->symbol, p->side, p->ordType, rq.qty, newPrice};
+  risk::OrderIntent intent{p->account, p->symbol, p->side,      p->ordType, rq.qty, newPrice,
+                           p->tif,     s,         p->orderId, rq.clOrdId, p->cumQty};
   risk::RiskDecision d = risk_.checkReplace(intent);
   if (!d.accepted) {
     ++stats_.riskRejects;
     reject(99, d.text, d.rule);
     return;
   }
+  if (d.adjustedQty) rq.qty = *d.adjustedQty;
+  if (d.adjustedPrice) newPrice = *d.adjustedPrice;
   PendingRequest pr;
   pr.kind = PendingRequest::Kind::Replace;
   pr.clOrdId = rq.clOrdId;
@@ -646,6 +662,45 @@ void Engine::onMassCancel(MassCancel& m) {
   send(rep);
 }
 
+// ---------------------------------------------------------------- risk: kill switch
+
+void Engine::riskCancel(ParentOrder& p, const std::string& rule, const std::string& text) {
+  if (!p.isOpen() || p.pending) return;  // a pending cancel/replace settles it first
+  PendingRequest pr;
+  pr.kind = PendingRequest::Kind::Cancel;
+  pr.clOrdId = p.clOrdId;
+  pr.origClOrdId = p.clOrdId;
+  pr.massCancel = true;  // no client ClOrdID of its own
+  p.pending = std::move(pr);
+  ExecReport r = report(p, ExecType::PendingCancel);
+  r.text = text;
+  emit(p, std::move(r), "RISK_CANCEL_REQUESTED", rule, {});
+  dispatchPending(p);
+}
+
+void Engine::processRiskCancels() {
+  for (const risk::CancelScope& sc : risk_.takeCancelScopes()) {
+    std::vector<ParentOrder*> targets;
+    for (auto& [id, p] : orders_) {
+      if (!p.isOpen()) continue;
+      if (sc.scope == risk::ScopeKind::Account && p.account.str() != sc.key) continue;
+      if (sc.scope == risk::ScopeKind::Session && p.session.str() != sc.key) continue;
+      targets.push_back(&p);
+    }
+    spdlog::warn("risk: canceling {} open orders ({} {}): {}", targets.size(),
+                 risk::toString(sc.scope), sc.key, sc.reason);
+    for (ParentOrder* p : targets) riskCancel(*p, "HALTED", "Canceled: trading halted (" + sc.reason + ")");
+  }
+}
+
+risk::StateChange Engine::setTradingState(risk::ScopeKind scope, const std::string& key,
+                                          risk::TradingState st, const std::string& who,
+                                          const std::string& why, bool cancelOpenOrders) {
+  risk::StateChange c = risk_.setTradingState(scope, key, st, who, why, cancelOpenOrders);
+  flushOutbox();  // runs the cancels and releases their reports
+  return c;
+}
+
 // ---------------------------------------------------------------- recovery
 
 void Engine::restore(RecoveredState st) {
@@ -660,6 +715,12 @@ void Engine::restore(RecoveredState st) {
   for (auto& [s, cl, o] : st.clOrdIds) clOrdIndex_[s].emplace(cl, o);
   for (auto& [c, x] : st.bookedFills) bookedFills_[c].insert(x);
   eventSeq_ = std::max(eventSeq_, st.maxEventSeq);
+  // Risk: positions from every fill in time order, trading states, open orders.
+  risk_.restore(st.riskFills, st.tradingStates);
+  for (const auto& [id, p] : orders_)
+    if (p.isOpen())
+      risk_.onOrderOpen(id, risk::OrderIntent{p.account, p.symbol, p.side, p.ordType, p.qty,
+                                              p.price, p.tif, p.session, id, p.clOrdId, p.cumQty});
   int64_t nowMs = clock_.wallNow() / 1'000'000;
   int64_t curMs = IdGenerator::prefixMsOf(ids_.prefix() + "-");
   int64_t ms = std::max({nowMs, curMs, st.maxIdPrefixMs + 1});
@@ -923,7 +984,8 @@ void Engine::handleVenueEvent(const VenueEvent& e) {
       p.rawNotional += rawProduct(e.lastPx, e.lastQty);
       p.avgPx = averageFromRaw(p.rawNotional, p.cumQty);
       p.baseStatus = p.cumQty >= p.qty ? OrdStatus::Filled : OrdStatus::PartiallyFilled;
-      risk_.onTrade(p.symbol, e.lastPx);
+      risk_.onFill(p.orderId, p.account, p.symbol, p.side, e.lastQty, e.lastPx,
+                   clock_.wallNow());
       ExecReport r = report(p, ExecType::Trade);
       r.lastQty = e.lastQty;
       r.lastPx = e.lastPx;
@@ -976,6 +1038,7 @@ void Engine::handleVenueEvent(const VenueEvent& e) {
       p.clOrdId = pend.clOrdId;
       p.qty = pend.newQty;
       if (pend.newPrice) p.price = pend.newPrice;
+      risk_.onReplaced(p.orderId, p.qty, p.price);
       p.baseStatus = p.cumQty >= p.qty ? OrdStatus::Filled
                      : p.cumQty.isPositive() ? OrdStatus::PartiallyFilled
                                              : OrdStatus::New;

@@ -93,6 +93,13 @@ class Engine final : public CommandSink, public VenueEventSink {
   size_t openOrders() const;
   const EngineStats& stats() const { return stats_; }
   void setAckMode(AckMode m) { ackMode_ = m; }
+  // Kill switch (engine thread; the admin listener posts here): sets the
+  // trading state of a scope and, for HALTED with cancelOpenOrders, cancels
+  // every open order in it. Journaled by risk with who and why.
+  risk::StateChange setTradingState(risk::ScopeKind scope, const std::string& key,
+                                    risk::TradingState st, const std::string& who,
+                                    const std::string& why, bool cancelOpenOrders);
+  risk::RiskEngine& risk() { return risk_; }
   // Sessions whose open orders are canceled when they log out or drop.
   void setCancelOnDisconnect(std::unordered_set<SessionKey> s) { cancelOnDisconnect_ = std::move(s); }
   AckMode ackMode() const { return ackMode_; }
@@ -110,6 +117,9 @@ class Engine final : public CommandSink, public VenueEventSink {
   void onInvalid(InvalidRequest& r);
   void send(ClientReport r);
   void flushOutbox();
+  // Risk-initiated cancels (halt with cancel, self-trade prevention).
+  void riskCancel(ParentOrder& p, const std::string& rule, const std::string& text);
+  void processRiskCancels();
 
   ParentOrder* lookup(const SessionKey& s, const ClOrdId& id);
   void index(const SessionKey& s, const ClOrdId& id, const OrderId& o);

@@ -8,6 +8,7 @@
 #include <tuple>
 #include <vector>
 
+#include "risk/risk.h"
 #include "router/order.h"
 
 namespace fixgw::router {
@@ -24,6 +25,10 @@ struct RecoveredState {
   // restarted gateway never re-uses one even if the clock went backwards.
   int64_t maxIdPrefixMs = 0;
   WallNanos lastEventTime = 0;
+  // Risk: every fill in exec_time order (positions are rebuilt from them) and
+  // the last trading state journaled per scope.
+  std::vector<risk::RestoredFill> riskFills;
+  std::vector<risk::RestoredState> tradingStates;
 };
 
 // Parses "12.5" (as PostgreSQL prints a numeric) into a 1e-16-scaled integer,

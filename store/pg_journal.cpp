@@ -124,8 +124,11 @@ std::string buildBatchSql(const std::vector<const JournalRecord*>& recs,
   std::unordered_map<std::string, size_t> orderIndex;
   std::vector<const OrderEventRec*> events;
   std::vector<const ExecutionRec*> execs;
+  std::vector<const RiskEventRec*> riskEvents;
   for (const JournalRecord* r : recs) {
-    if (auto* s = std::get_if<SessionEventRec>(r)) {
+    if (auto* k = std::get_if<RiskEventRec>(r)) {
+      riskEvents.push_back(k);
+    } else if (auto* s = std::get_if<SessionEventRec>(r)) {
       sessionEvents.push_back(s);
     } else if (auto* o = std::get_if<OrderRec>(r)) {
       // A multi-row ON CONFLICT cannot touch one row twice: coalesce to the last state.
@@ -211,6 +214,40 @@ std::string buildBatchSql(const std::vector<const JournalRecord*>& recs,
         " first_seen = least(sessions.first_seen, EXCLUDED.first_seen),"
         " last_logon = greatest(sessions.last_logon, EXCLUDED.last_logon),"
         " last_logout = greatest(sessions.last_logout, EXCLUDED.last_logout);\n";
+  }
+
+  if (!riskEvents.empty()) {
+    // Risk events are few (rejects, warnings, kill-switch changes): plain INSERT, in order.
+    sql +=
+        "INSERT INTO risk_events (event_type, rule, scope, scope_key, from_state, to_state, who, "
+        "reason, account, symbol, session_key, cl_ord_id, order_id, limit_value, actual_value, "
+        "text, event_time) VALUES ";
+    bool firstRow = true;
+    for (const RiskEventRec* k : riskEvents) {
+      if (!firstRow) sql += ',';
+      firstRow = false;
+      bool f = true;
+      sql += '(';
+      text(sql, f, k->eventType);
+      textOrNull(sql, f, k->rule);
+      textOrNull(sql, f, k->scope);
+      textOrNull(sql, f, k->scopeKey);
+      textOrNull(sql, f, k->fromState);
+      textOrNull(sql, f, k->toState);
+      textOrNull(sql, f, k->who);
+      textOrNull(sql, f, k->reason);
+      optId(sql, f, k->account);
+      optId(sql, f, k->symbol);
+      optId(sql, f, k->session);
+      optId(sql, f, k->clOrdId);
+      optId(sql, f, k->orderId);
+      textOrNull(sql, f, k->limit);
+      textOrNull(sql, f, k->value);
+      textOrNull(sql, f, k->text);
+      ts(sql, f, k->ts);
+      sql += ')';
+    }
+    sql += ";\n";
   }
 
   if (!orders.empty()) {
@@ -348,7 +385,13 @@ std::string buildBatchSql(const std::vector<const JournalRecord*>& recs,
 std::string describe(const JournalRecord& r) {
   auto opt = [](const auto& o) { return o ? o->str() : std::string("<none>"); };
   std::string s;
-  if (auto* x = std::get_if<SessionEventRec>(&r)) {
+  if (auto* k = std::get_if<RiskEventRec>(&r)) {
+    s = "risk_event=" + k->eventType + " rule=" + k->rule + " scope=" + k->scope + ":" +
+        k->scopeKey + " " + k->fromState + "->" + k->toState + " who=" + k->who +
+        " reason=" + k->reason + " account=" + opt(k->account) + " symbol=" + opt(k->symbol) +
+        " cl_ord_id=" + opt(k->clOrdId) + " limit=" + k->limit + " value=" + k->value +
+        " text=" + k->text + " ts=" + formatIsoTimestamp(k->ts);
+  } else if (auto* x = std::get_if<SessionEventRec>(&r)) {
     s = "session=" + x->session.str() + " event=" + x->event + " ts=" + formatIsoTimestamp(x->ts);
   } else if (auto* o = std::get_if<OrderRec>(&r)) {
     s = "order_id=" + o->orderId.str() + " parent=" + opt(o->parentOrderId) +
@@ -388,6 +431,8 @@ const char* recordType(const JournalRecord& r) {
       return "OrderEventRec";
     case 3:
       return "ExecutionRec";
+    case 4:
+      return "RiskEventRec";
   }
   return "?";
 }
@@ -629,7 +674,8 @@ class CopyBatch {
     execRows.clear();
     orderRows.clear();
     for (const JournalRecord* r : recs) {
-      if (std::holds_alternative<SessionEventRec>(*r)) {
+      if (std::holds_alternative<SessionEventRec>(*r) || std::holds_alternative<RiskEventRec>(*r)) {
+        // Few and small: written as SQL text ahead of the COPYs (buildBatchSql).
         sessions_.push_back(r);
       } else if (auto* o = std::get_if<OrderRec>(r)) {
         addOrder(*o);

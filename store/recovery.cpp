@@ -121,6 +121,35 @@ router::RecoveredState loadRecoveredState(const std::string& conninfo) {
   for (const auto& r : fills)
     st.bookedFills.emplace_back(ChildOrderId(str(r[0])), VenueExecId(str(r[1])));
 
+  // Risk: positions are rebuilt by replaying every fill in time order; trading
+  // states (kill switch) come back as last journaled per scope.
+  auto riskFills = tx.exec(
+      "select account, symbol, side, last_qty, last_px, "
+      "(extract(epoch from exec_time) * 1000000)::bigint, exec_id from executions "
+      "order by exec_time, exec_id");
+  st.riskFills.reserve(riskFills.size());
+  for (const auto& r : riskFills) {
+    const std::string id = str(r[6]);
+    risk::RestoredFill f;
+    f.account = Account(str(r[0]));
+    f.symbol = Symbol(str(r[1]));
+    f.side = enumOf(sideFromString(str(r[2])), r[2], "side", id);
+    f.qty = fixed<Qty>(r[3], "last_qty", id);
+    f.px = fixed<Price>(r[4], "last_px", id);
+    f.ts = r[5].as<int64_t>() * 1000;
+    st.riskFills.push_back(std::move(f));
+  }
+  if (tx.exec("select to_regclass('v_trading_states') is not null")[0][0].as<bool>()) {
+    for (const auto& r : tx.exec("select scope, coalesce(scope_key, ''), state from v_trading_states")) {
+      auto scope = risk::scopeKindFromString(str(r[0]));
+      auto state = risk::tradingStateFromString(str(r[2]));
+      if (!scope || !state)
+        throw std::runtime_error("recovery: bad trading state row " + str(r[0]) + " " +
+                                 str(r[1]) + " " + str(r[2]));
+      st.tradingStates.push_back(risk::RestoredState{*scope, str(r[1]), *state});
+    }
+  }
+
   auto hw = tx.exec(
       "select coalesce(max(seq), 0), "
       "coalesce((extract(epoch from max(event_time)) * 1000000)::bigint, 0) from order_events");

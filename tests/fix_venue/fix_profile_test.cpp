@@ -181,7 +181,7 @@ TEST(FixProfile, RegistryFactoryReportsUnknownKeysAndBadValues) {
   router::VenueRegistry reg;
   reg.registerType("fix", makeFixVenue);
   InstrumentMaster im;
-  router::VenueContext ctx{VenueId("ibkr"), im, SystemClock::instance(), "venues[2]"};
+  router::VenueContext ctx{VenueId("ibkr"), im, SystemClock::instance(), "venues[2]", ""};
   router::VenueParams good{{"profile", "ibkr_ctci"}, {"sender_comp_id", "ME"}, {"port", "9000"}};
   auto v = reg.create("fix", ctx, good);
   ASSERT_NE(v, nullptr);

@@ -514,8 +514,11 @@ TEST_F(EngineTest, RestoredOrdersKeepTheirClOrdIdsAndState) {
   EXPECT_EQ(reports.lastEr().execType, ExecType::OrderStatus);
   EXPECT_EQ(reports.lastEr().orderId, OrderId("old-1"));
   EXPECT_EQ(reports.lastEr().cumQty, Qty::of("30"));
-  for (const auto& r : journal.records)
-    if (auto* e = std::get_if<OrderEventRec>(&r)) EXPECT_GT(e->seq, 500) << "seq continues";
+  for (const auto& r : journal.records) {
+    if (auto* e = std::get_if<OrderEventRec>(&r)) {
+      EXPECT_GT(e->seq, 500) << "seq continues";
+    }
+  }
 }
 
 TEST_F(EngineTest, ReconcileBooksUnseenFillsOnceAndCancelsWhatTheVenueLost) {
