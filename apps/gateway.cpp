@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
+#include <cstdlib>
 #include <map>
 #include <unordered_set>
 #include <set>
@@ -45,6 +47,36 @@ void registerBuiltinVenues(router::VenueRegistry& reg) {
 }
 
 namespace {
+// Journals every raw FIX message in and out (table fix_message_log). Called
+// from FIX session threads and the sending thread; the journal queue is
+// thread-safe.
+class FixMessageJournal final : public fix::FixMessageSink {
+ public:
+  FixMessageJournal(Journal& j, const Clock& c) : journal_(j), clock_(c) {}
+  void onFixMessage(const SessionKey& session, bool inbound, const std::string& raw) override {
+    FixMessageRec m;
+    m.session = session;
+    m.inbound = inbound;
+    m.msgType = tagValue(raw, "\x01" "35=");
+    std::string seq = tagValue(raw, "\x01" "34=");
+    m.msgSeqNum = seq.empty() ? 0 : std::atoi(seq.c_str());
+    m.raw = raw;
+    m.ts = clock_.wallNow();
+    journal_.append(std::move(m));
+  }
+
+ private:
+  static std::string tagValue(const std::string& raw, const char* needle) {
+    size_t p = raw.find(needle);
+    if (p == std::string::npos) return {};
+    p += std::strlen(needle);
+    size_t e = raw.find('\x01', p);
+    return raw.substr(p, e == std::string::npos ? std::string::npos : e - p);
+  }
+  Journal& journal_;
+  const Clock& clock_;
+};
+
 // The engine needs a ReportSink at construction and the acceptor needs the
 // engine as its CommandSink: this relay breaks the cycle.
 class ReportRelay final : public ReportSink {
@@ -64,6 +96,7 @@ struct Gateway::Impl {
   std::unique_ptr<risk::RiskEngine> risk;
   std::unique_ptr<router::Engine> engine;
   ReportRelay relay;
+  std::unique_ptr<FixMessageJournal> messageLog;
   std::unique_ptr<fix::FixAcceptor> acceptor;
   admin::Backend adminBackend;
   std::unique_ptr<admin::AdminServer> admin;
@@ -147,6 +180,10 @@ void Gateway::start() {
   fc.storeType = cfg.fix.storeType;
   fc.storePath = cfg.fix.storePath;
   fc.storeConninfo = cfg.fix.storeConninfo;
+  if (cfg.fix.messageLog == "database") {
+    m.messageLog = std::make_unique<FixMessageJournal>(*m.journal, clock);
+    fc.messageSink = m.messageLog.get();
+  }
   fc.logPath = cfg.fix.logPath;
   fc.heartBtInt = cfg.fix.heartBtInt;
   fc.resetOnLogon = cfg.fix.resetOnLogon;

@@ -368,6 +368,9 @@ GatewayConfig parseConfig(const std::string& json, const std::string& baseDir, E
     if (f.storeType != "file" && f.storeType != "memory" && f.storeType != "postgres")
       throw ConfigError("fix.store: '" + f.storeType + "' is not one of file, memory, postgres");
     f.storeConninfo = o.str("store_conninfo", "");
+    f.messageLog = o.str("message_log", f.messageLog);
+    if (f.messageLog != "database" && f.messageLog != "none")
+      throw ConfigError("fix.message_log: '" + f.messageLog + "' is not one of database, none");
     f.storePath = resolvePath(o.str("store_path", "../var/fix/store"), baseDir);
     f.logPath = resolvePath(o.str("log_path", ""), baseDir);
     f.heartBtInt = static_cast<int>(o.integer("heartbeat_interval", f.heartBtInt));

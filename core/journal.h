@@ -122,8 +122,18 @@ struct RiskEventRec {
   WallNanos ts = 0;
 };
 
-using JournalRecord =
-    std::variant<SessionEventRec, OrderRec, OrderEventRec, ExecutionRec, RiskEventRec>;
+// One raw FIX message in or out of a session (table fix_message_log).
+struct FixMessageRec {
+  SessionKey session;
+  bool inbound = true;
+  std::string msgType;  // tag 35
+  int msgSeqNum = 0;    // tag 34
+  std::string raw;      // as on the wire, SOH kept
+  WallNanos ts = 0;
+};
+
+using JournalRecord = std::variant<SessionEventRec, OrderRec, OrderEventRec, ExecutionRec,
+                                   RiskEventRec, FixMessageRec>;
 
 class Journal {
  public:

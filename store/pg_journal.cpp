@@ -125,8 +125,11 @@ std::string buildBatchSql(const std::vector<const JournalRecord*>& recs,
   std::vector<const OrderEventRec*> events;
   std::vector<const ExecutionRec*> execs;
   std::vector<const RiskEventRec*> riskEvents;
+  std::vector<const FixMessageRec*> messages;
   for (const JournalRecord* r : recs) {
-    if (auto* k = std::get_if<RiskEventRec>(r)) {
+    if (auto* m = std::get_if<FixMessageRec>(r)) {
+      messages.push_back(m);
+    } else if (auto* k = std::get_if<RiskEventRec>(r)) {
       riskEvents.push_back(k);
     } else if (auto* s = std::get_if<SessionEventRec>(r)) {
       sessionEvents.push_back(s);
@@ -155,6 +158,26 @@ std::string buildBatchSql(const std::vector<const JournalRecord*>& recs,
     sql += ',';
     sql += std::to_string(recs.size());
     sql += ");\n";
+  }
+
+  if (!messages.empty()) {
+    sql += "INSERT INTO fix_message_log (session_key, direction, msg_type, msg_seq_num, message, "
+           "logged_at) VALUES ";
+    bool firstRow = true;
+    for (const auto* m : messages) {
+      if (!firstRow) sql += ',';
+      firstRow = false;
+      bool f = true;
+      sql += '(';
+      text(sql, f, m->session.str());
+      text(sql, f, m->inbound ? "IN" : "OUT");
+      textOrNull(sql, f, m->msgType);
+      int64(sql, f, m->msgSeqNum);
+      text(sql, f, m->raw);
+      ts(sql, f, m->ts);
+      sql += ')';
+    }
+    sql += ";\n";
   }
 
   if (!sessionEvents.empty()) {
@@ -385,7 +408,11 @@ std::string buildBatchSql(const std::vector<const JournalRecord*>& recs,
 std::string describe(const JournalRecord& r) {
   auto opt = [](const auto& o) { return o ? o->str() : std::string("<none>"); };
   std::string s;
-  if (auto* k = std::get_if<RiskEventRec>(&r)) {
+  if (auto* m = std::get_if<FixMessageRec>(&r)) {
+    s = "fix_message session=" + m->session.str() + (m->inbound ? " IN" : " OUT") +
+        " seq=" + std::to_string(m->msgSeqNum) + " ts=" + formatIsoTimestamp(m->ts) +
+        " raw=" + m->raw;
+  } else if (auto* k = std::get_if<RiskEventRec>(&r)) {
     s = "risk_event=" + k->eventType + " rule=" + k->rule + " scope=" + k->scope + ":" +
         k->scopeKey + " " + k->fromState + "->" + k->toState + " who=" + k->who +
         " reason=" + k->reason + " account=" + opt(k->account) + " symbol=" + opt(k->symbol) +
@@ -433,6 +460,8 @@ const char* recordType(const JournalRecord& r) {
       return "ExecutionRec";
     case 4:
       return "RiskEventRec";
+    case 5:
+      return "FixMessageRec";
   }
   return "?";
 }
@@ -624,6 +653,9 @@ constexpr const char* kCopyEvents =
     "COPY order_events (seq, order_id, child_order_id, session_key, cl_ord_id, orig_cl_ord_id, "
     "event_type, exec_type, exec_id, status, qty, price, cum_qty, leaves_qty, avg_px, last_qty, "
     "last_px, reason_code, text, raw_fix, event_time) FROM STDIN";
+constexpr const char* kCopyMessages =
+    "COPY fix_message_log (session_key, direction, msg_type, msg_seq_num, message, logged_at) "
+    "FROM STDIN";
 constexpr const char* kCopyExecs =
     "COPY executions (exec_id, order_id, child_order_id, session_key, cl_ord_id, account, symbol, "
     "side, last_qty, last_px, cum_qty, leaves_qty, avg_px, venue, venue_exec_id, exec_time) "
@@ -673,7 +705,12 @@ class CopyBatch {
     eventRows.clear();
     execRows.clear();
     orderRows.clear();
+    messageRows.clear();
     for (const JournalRecord* r : recs) {
+      if (auto* m = std::get_if<FixMessageRec>(r)) {
+        appendMessage(*m);
+        continue;
+      }
       if (std::holds_alternative<SessionEventRec>(*r) || std::holds_alternative<RiskEventRec>(*r)) {
         // Few and small: written as SQL text ahead of the COPYs (buildBatchSql).
         sessions_.push_back(r);
@@ -694,7 +731,7 @@ class CopyBatch {
 
   const std::vector<const JournalRecord*>& sessionRecords() const { return sessions_; }
 
-  std::string eventRows, execRows, orderRows;
+  std::string eventRows, execRows, orderRows, messageRows;
 
  private:
   void addOrder(const OrderRec& o) {
@@ -772,6 +809,18 @@ class CopyBatch {
     copyTextOrNull(out, e.text);
     copyTextOrNull(out, e.rawFix);
     detail::appendIsoTimestamp(out, e.ts);
+    copySep(out);
+    copyEndRow(out);
+  }
+
+  void appendMessage(const FixMessageRec& m) {
+    std::string& out = messageRows;
+    copyText(out, m.session.str());
+    copyText(out, m.inbound ? "IN" : "OUT");
+    copyTextOrNull(out, m.msgType);
+    copyInt(out, m.msgSeqNum);
+    copyText(out, m.raw);
+    detail::appendIsoTimestamp(out, m.ts);
     copySep(out);
     copyEndRow(out);
   }
@@ -913,6 +962,7 @@ struct PgJournal::Impl {
     }
     if (!copy.eventRows.empty()) conn->copyIn(kCopyEvents, copy.eventRows);
     if (!copy.execRows.empty()) conn->copyIn(kCopyExecs, copy.execRows);
+    if (!copy.messageRows.empty()) conn->copyIn(kCopyMessages, copy.messageRows);
     statWriteNanos += nanosSince(t0);
 
     t0 = std::chrono::steady_clock::now();

@@ -425,6 +425,36 @@ TEST_P(GatewayE2E, SessionLogonIsJournaled) {
   EXPECT_EQ(s.at(0).at(0), "1");
 }
 
+TEST_P(GatewayE2E, EveryFixMessageInAndOutIsKeptForAudit) {
+  OrderFields o = fields("MSG1");
+  o.qty = "10";
+  o.price = "92.00";
+  client_->send(client_->newOrder(o));
+  FIX::Message ack = er("MSG1");
+  // The report is sent, and logged, after the commit that released it: wait
+  // for its row rather than for the next journal batch by luck.
+  Rows in, out;
+  for (int i = 0; i < 100; ++i) {
+    in = q("select msg_type, msg_seq_num, message from fix_message_log where direction = 'IN' "
+           "and msg_type = 'D'");
+    out = q("select msg_type, message from fix_message_log where direction = 'OUT' and "
+            "msg_type = '8'");
+    if (!in.empty() && !out.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(in.size(), 1u);
+  EXPECT_NE(in[0][2].find("11=MSG1\x01"), std::string::npos) << "raw, SOH kept";
+  EXPECT_GT(std::stoi(in[0][1]), 1);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_NE(out[0][1].find("17=" + F(ack, 17) + "\x01"), std::string::npos);
+  Rows logons = q("select direction from fix_message_log where msg_type = 'A' order by log_id");
+  ASSERT_EQ(logons.size(), 2u);
+  EXPECT_EQ(logons[0][0], "IN");
+  EXPECT_EQ(logons[1][0], "OUT");
+  // Append-only, like every audit table.
+  EXPECT_THROW(db_.exec("delete from fix_message_log"), std::exception);
+}
+
 class GatewayE2ECancelOnDisconnect : public GatewayE2E {
  protected:
   void tweak(fixgw::config::GatewayConfig& cfg) override {
