@@ -28,7 +28,7 @@ export FIXGW_DB="$BASE options='-c search_path=$SCHEMA'"
 export FIXGW_BENCH_STORE="$STORE"
 export FIXGW_BENCH_STORE_PATH="$(mktemp -d)/fixstore"
 
-bash "$ROOT/bench/run_fix_bench.sh" "$BUILD" "${PASS[@]}" \
+bash "$ROOT/bench/run_fix_bench.sh" "$BUILD" --loadgen-args "--price 95.00" "${PASS[@]}" \
   --gateway-cmd "exec '$BUILD/apps/fixgw' run --config '$ROOT/bench/fixgw-bench.json'"
 
 # The gateway drained its journal when the bench stopped it (SIGTERM).

@@ -10,11 +10,15 @@ namespace fixgw {
 EventLoop::~EventLoop() { stop(); }
 
 void EventLoop::post(Task t) {
+  bool wake;
   {
     std::lock_guard lk(mu_);
     tasks_.push_back(std::move(t));
+    wake = waiting_;
   }
-  cv_.notify_one();
+  // A futex wake is a syscall on the poster's thread: skip it while the loop
+  // is busy (it takes everything queued before it sleeps again).
+  if (wake) cv_.notify_one();
 }
 
 void EventLoop::postAfter(int64_t delayNanos, Task t) {
@@ -26,7 +30,7 @@ void EventLoop::postAfter(int64_t delayNanos, Task t) {
     std::lock_guard lk(mu_);
     timers_.push(Timer{clock_.monoNow() + delayNanos, timerSeq_++, std::move(t)});
   }
-  cv_.notify_one();
+  cv_.notify_one();  // the new timer may be due before the one the loop waits for
 }
 
 void EventLoop::start(const char* threadName) {
@@ -79,12 +83,14 @@ void EventLoop::runLoop() {
       for (;;) {
         if (takeReady(batch) > 0) break;
         if (stopping_) return;
+        waiting_ = true;
         if (timers_.empty()) {
           cv_.wait(lk);
         } else {
           auto wait = timers_.top().due - clock_.monoNow();
           if (wait > 0) cv_.wait_for(lk, std::chrono::nanoseconds(wait));
         }
+        waiting_ = false;
       }
     }
     for (auto& t : batch) t();

@@ -73,6 +73,7 @@ class EventLoop final : public Executor {
   std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
   uint64_t timerSeq_ = 0;
   bool stopping_ = false;
+  bool waiting_ = false;  // the loop thread sleeps on cv_ (guarded by mu_)
   std::thread thread_;
   std::atomic<std::thread::id> threadId_{};
 };

@@ -877,6 +877,7 @@ struct PgJournal::Impl {
 
   mutable std::mutex mu;
   std::condition_variable workCv;  // the writer waits for records / callbacks / stop
+  bool writerWaiting = false;      // the writer sleeps on workCv (guarded by mu)
   std::condition_variable doneCv;  // flush() waits for commits
   std::vector<JournalRecord> queue;
   // Callback tagged with the number of records appended before it was registered.
@@ -1096,10 +1097,12 @@ struct PgJournal::Impl {
         if (pos == pending.size()) {
           pending.clear();
           pos = 0;
+          writerWaiting = true;
           workCv.wait_for(lk, interval, [&] {
             return stopping || !queue.empty() ||
                    (!callbacks.empty() && callbacks.front().first <= committed);
           });
+          writerWaiting = false;
           pending.swap(queue);
         }
         takeReadyCallbacks(ready);
@@ -1181,23 +1184,30 @@ void PgJournal::stop() {
   m.conn.reset();
 }
 
+// Appends come from the engine thread at order rate: wake the writer (a
+// futex syscall) only when it sleeps; a busy writer takes everything queued
+// before it waits again.
 void PgJournal::append(JournalRecord r) {
   Impl& m = *impl_;
+  bool wake;
   {
     std::lock_guard lk(m.mu);
     m.queue.push_back(std::move(r));
     ++m.appended;
+    wake = m.writerWaiting;
   }
-  m.workCv.notify_one();
+  if (wake) m.workCv.notify_one();
 }
 
 void PgJournal::afterCommit(std::function<void()> cb) {
   Impl& m = *impl_;
+  bool wake;
   {
     std::lock_guard lk(m.mu);
     m.callbacks.emplace_back(m.appended, std::move(cb));
+    wake = m.writerWaiting;
   }
-  m.workCv.notify_one();
+  if (wake) m.workCv.notify_one();
 }
 
 void PgJournal::flush() {
