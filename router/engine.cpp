@@ -460,78 +460,71 @@ void Engine::cancelReject(const SessionKey& s, const ParentOrder* p, const ClOrd
   send(cr);
 }
 
+// The checks a cancel and a replace share: the order exists, the request's
+// ClOrdID is new, the order is still working and has nothing pending. A
+// refused request is answered (35=9) here and nullptr returned.
+ParentOrder* Engine::admitAmend(const CommandHeader& h, const ClOrdId& clOrdId,
+                                const ClOrdId& orig, bool replace) {
+  const SessionKey& s = h.session;
+  ParentOrder* p = lookup(s, orig);
+  auto reject = [&](int reason, const std::string& text, const std::string& rule) {
+    cancelReject(s, p, clOrdId, orig, replace, reason, text, rule, h.rawFix);
+    return nullptr;
+  };
+  if (!p)
+    return reject(1, fmt::format("Unknown order: OrigClOrdID (41) '{}'", orig.str()),
+                  "UNKNOWN_ORDER");
+  if (clOrdIdUsed(s, clOrdId))
+    return reject(6, fmt::format("Duplicate ClOrdID (11) '{}'", clOrdId.str()),
+                  "DUPLICATE_CLORDID");
+  index(s, clOrdId, p->orderId);
+  if (!replace) risk_.onCancelRequest(s, p->account);  // counted for throttles; never blocks
+  if (!p->isOpen())
+    return reject(0,
+                  fmt::format("Too late to {}: order is {}", replace ? "replace" : "cancel",
+                              toString(p->baseStatus)),
+                  "TOO_LATE");
+  if (p->pending)
+    return reject(3,
+                  fmt::format("Order already has a pending {} (ClOrdID '{}')",
+                              p->pending->kind == PendingRequest::Kind::Cancel ? "cancel"
+                                                                               : "replace",
+                              p->pending->clOrdId.str()),
+                  "PENDING");
+  return p;
+}
+
+// Marks the request pending, answers PendingCancel/PendingReplace under the
+// request's ClOrdID, and sends it to the venue (or waits for the venue's ack).
+void Engine::startPending(ParentOrder& p, PendingRequest pr, ExecType et, const char* eventType) {
+  pr.origClOrdId = p.clOrdId;
+  const ClOrdId clOrdId = pr.clOrdId;
+  const std::string rawFix = pr.rawFix;
+  p.pending = std::move(pr);
+  ExecReport r = report(p, et);
+  r.clOrdId = clOrdId;
+  r.origClOrdId = p.clOrdId;
+  emit(p, std::move(r), eventType, {}, rawFix);
+  dispatchPending(p);
+}
+
 void Engine::onCancel(CancelOrder& c) {
-  const SessionKey& s = c.hdr.session;
-  ParentOrder* p = lookup(s, c.origClOrdId);
-  if (!p) {
-    cancelReject(s, nullptr, c.clOrdId, c.origClOrdId, false, 1,
-                 fmt::format("Unknown order: OrigClOrdID (41) '{}'", c.origClOrdId.str()),
-                 "UNKNOWN_ORDER", c.hdr.rawFix);
-    return;
-  }
-  if (clOrdIdUsed(s, c.clOrdId)) {
-    cancelReject(s, p, c.clOrdId, c.origClOrdId, false, 6,
-                 fmt::format("Duplicate ClOrdID (11) '{}'", c.clOrdId.str()), "DUPLICATE_CLORDID",
-                 c.hdr.rawFix);
-    return;
-  }
-  index(s, c.clOrdId, p->orderId);
-  risk_.onCancelRequest(s, p->account);  // counted for the throttles; never blocks a cancel
-  if (!p->isOpen()) {
-    cancelReject(s, p, c.clOrdId, c.origClOrdId, false, 0,
-                 fmt::format("Too late to cancel: order is {}", toString(p->baseStatus)),
-                 "TOO_LATE", c.hdr.rawFix);
-    return;
-  }
-  if (p->pending) {
-    cancelReject(s, p, c.clOrdId, c.origClOrdId, false, 3,
-                 fmt::format("Order already has a pending {} (ClOrdID '{}')",
-                             p->pending->kind == PendingRequest::Kind::Cancel ? "cancel" : "replace",
-                             p->pending->clOrdId.str()),
-                 "PENDING", c.hdr.rawFix);
-    return;
-  }
+  ParentOrder* p = admitAmend(c.hdr, c.clOrdId, c.origClOrdId, false);
+  if (!p) return;
   PendingRequest pr;
   pr.kind = PendingRequest::Kind::Cancel;
   pr.clOrdId = c.clOrdId;
-  pr.origClOrdId = p->clOrdId;
   pr.rawFix = c.hdr.rawFix;
-  p->pending = std::move(pr);
-  ExecReport r = report(*p, ExecType::PendingCancel);
-  r.clOrdId = c.clOrdId;
-  r.origClOrdId = p->clOrdId;
-  emit(*p, std::move(r), "CANCEL_REQUESTED", {}, c.hdr.rawFix);
-  dispatchPending(*p);
+  startPending(*p, std::move(pr), ExecType::PendingCancel, "CANCEL_REQUESTED");
 }
 
 void Engine::onReplace(ReplaceOrder& rq) {
   const SessionKey& s = rq.hdr.session;
-  ParentOrder* p = lookup(s, rq.origClOrdId);
+  ParentOrder* p = admitAmend(rq.hdr, rq.clOrdId, rq.origClOrdId, true);
+  if (!p) return;
   auto reject = [&](int reason, const std::string& text, const std::string& rule) {
     cancelReject(s, p, rq.clOrdId, rq.origClOrdId, true, reason, text, rule, rq.hdr.rawFix);
   };
-  if (!p) {
-    reject(1, fmt::format("Unknown order: OrigClOrdID (41) '{}'", rq.origClOrdId.str()),
-           "UNKNOWN_ORDER");
-    return;
-  }
-  if (clOrdIdUsed(s, rq.clOrdId)) {
-    reject(6, fmt::format("Duplicate ClOrdID (11) '{}'", rq.clOrdId.str()), "DUPLICATE_CLORDID");
-    return;
-  }
-  index(s, rq.clOrdId, p->orderId);
-  if (!p->isOpen()) {
-    reject(0, fmt::format("Too late to replace: order is {}", toString(p->baseStatus)),
-           "TOO_LATE");
-    return;
-  }
-  if (p->pending) {
-    reject(3, fmt::format("Order already has a pending {} (ClOrdID '{}')",
-                          p->pending->kind == PendingRequest::Kind::Cancel ? "cancel" : "replace",
-                          p->pending->clOrdId.str()),
-           "PENDING");
-    return;
-  }
   if (rq.symbol != p->symbol) {
     reject(99, fmt::format("Symbol (55) cannot change on replace ('{}' -> '{}')", p->symbol.str(),
                            rq.symbol.str()),
@@ -566,16 +559,10 @@ void Engine::onReplace(ReplaceOrder& rq) {
   PendingRequest pr;
   pr.kind = PendingRequest::Kind::Replace;
   pr.clOrdId = rq.clOrdId;
-  pr.origClOrdId = p->clOrdId;
   pr.newQty = rq.qty;
   pr.newPrice = newPrice;
   pr.rawFix = rq.hdr.rawFix;
-  p->pending = std::move(pr);
-  ExecReport r = report(*p, ExecType::PendingReplace);
-  r.clOrdId = rq.clOrdId;
-  r.origClOrdId = p->clOrdId;
-  emit(*p, std::move(r), "REPLACE_REQUESTED", {}, rq.hdr.rawFix);
-  dispatchPending(*p);
+  startPending(*p, std::move(pr), ExecType::PendingReplace, "REPLACE_REQUESTED");
 }
 
 void Engine::dispatchPending(ParentOrder& p) {

@@ -107,6 +107,9 @@ class Engine final : public CommandSink, public VenueEventSink {
  private:
   void onNew(NewOrder& n);
   void onCancel(CancelOrder& c);
+  ParentOrder* admitAmend(const CommandHeader& h, const ClOrdId& clOrdId, const ClOrdId& orig,
+                          bool replace);
+  void startPending(ParentOrder& p, PendingRequest pr, ExecType et, const char* eventType);
   void onReplace(ReplaceOrder& r);
   void onStatus(StatusRequest& s);
   void onMassCancel(MassCancel& m);
