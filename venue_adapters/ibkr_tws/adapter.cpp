@@ -6,6 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <array>
 #include <atomic>
 #include <boost/asio.hpp>
@@ -50,8 +53,13 @@ int64_t FileOrderIdStore::load() {
 
 void FileOrderIdStore::save(int64_t id) {
   std::string tmp = path_ + ".tmp";
+  std::error_code ec;
+  const std::filesystem::path dir = std::filesystem::path(path_).parent_path();
+  if (!dir.empty()) std::filesystem::create_directories(dir, ec);  // first use in a new folder
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) throw std::runtime_error("order id file " + tmp + ": cannot open for writing");
+  if (fd < 0)
+    throw std::runtime_error("order id file " + tmp + ": cannot open for writing: " +
+                             std::strerror(errno));
   std::string text = std::to_string(id) + "\n";
   bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
   ok = ok && ::fsync(fd) == 0;
