@@ -35,6 +35,15 @@ void registerBuiltinVenues(router::VenueRegistry& reg) {
     c.depthLevels = static_cast<int>(p.integer("depth_levels", c.depthLevels));
     c.levelQtyLots = p.integer("level_qty_lots", c.levelQtyLots);
     c.spreadTicks = static_cast<int>(p.integer("spread_ticks", c.spreadTicks));
+    // "engine": run on the engine's loop (no thread hop per order); "own": a
+    // thread of its own, like a remote venue.
+    const std::string thread = p.str("thread").value_or("own");
+    if (thread == "engine") {
+      c.sharedLoop = ctx.engineLoop;
+    } else if (thread != "own") {
+      throw std::invalid_argument(ctx.configPath + ".params.thread: '" + thread +
+                                  "' is not one of own, engine");
+    }
     if (c.latencyNanos < 0 || c.stepIntervalNanos <= 0 || c.volatilityBps < 0 ||
         c.depthLevels <= 0 || c.levelQtyLots <= 0 || c.spreadTicks <= 0)
       throw std::invalid_argument(ctx.configPath +
@@ -133,7 +142,8 @@ void Gateway::start() {
   for (size_t i = 0; i < cfg.venues.size(); ++i) {
     const auto& vc = cfg.venues[i];
     router::VenueContext ctx{VenueId(vc.name), cfg.instruments, clock,
-                             "venues[" + std::to_string(i) + "]", cfg.database.conninfo};
+                             "venues[" + std::to_string(i) + "]", cfg.database.conninfo,
+                             &m.loop};
     auto adapter = registry.create(vc.type, ctx, vc.params);
     venuePtrs[ctx.id] = adapter.get();
     names.insert(ctx.id);

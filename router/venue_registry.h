@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/clock.h"
+#include "core/executor.h"
 #include "core/instrument.h"
 #include "core/venue.h"
 
@@ -46,6 +47,8 @@ struct VenueContext {
   // The gateway's PostgreSQL (libpq conninfo), for adapters that keep state
   // there (e.g. order-id high-water marks). Empty when there is none.
   std::string databaseConninfo;
+  // The engine's event loop, for in-process venues that may run on it.
+  EventLoop* engineLoop = nullptr;
 };
 
 using VenueFactory =

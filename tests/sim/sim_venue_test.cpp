@@ -225,5 +225,31 @@ TEST_F(SimVenueTest, ManualClockDrivesLatency) {
   venue.stop();
 }
 
+TEST_F(SimVenueTest, RunsOnASharedLoopWithoutAThreadOfItsOwn) {
+  ManualClock clock;
+  EventLoop engineLoop(clock);  // driven by hand: no thread anywhere
+  SimConfig cfg = still();
+  cfg.stepIntervalNanos = 1'000'000'000;
+  cfg.sharedLoop = &engineLoop;
+  auto venue = makeSimVenue(VenueId("SIM"), cfg, instruments, clock);
+  venue->start(sink);
+  venue->submit(limit("c1", Side::Buy, "150", "100.02"));
+  EXPECT_TRUE(sink.events().empty()) << "nothing runs until the shared loop does";
+  engineLoop.runDue();
+  auto evs = sink.events();
+  ASSERT_EQ(kinds(evs), (std::vector<K>{K::Accepted, K::Fill, K::Fill}));
+  for (auto t : sink.threads()) EXPECT_EQ(t, std::this_thread::get_id());
+  // After stop, its walk timer on the shared loop ends instead of re-arming,
+  // and requests are refused.
+  venue->stop();
+  clock.advance(5'000'000'000);
+  engineLoop.runDue();
+  EXPECT_EQ(engineLoop.runDue(), 0u) << "no timer re-armed after stop";
+  venue->submit(limit("c2", Side::Buy, "1", "100.02"));
+  EXPECT_EQ(sink.events().back().kind, K::Rejected);
+  EXPECT_EQ(sink.events().back().text, "simulator not running");
+}
+
+
 }  // namespace
 }  // namespace fixgw::sim

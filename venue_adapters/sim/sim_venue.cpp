@@ -63,7 +63,10 @@ struct SimVenue::Impl {
 
   void armStep(EventLoop& loop) {
     if (cfg.stepIntervalNanos <= 0) return;
-    loop.postAfter(cfg.stepIntervalNanos, [this, &loop] {
+    const uint64_t gen = generation.load();
+    loop.postAfter(cfg.stepIntervalNanos, [this, &loop, gen] {
+      // On a shared loop a stop() does not drop our timers: a stale one ends here.
+      if (cfg.sharedLoop && gen != generation.load()) return;
       auto evs = market.step(clock.wallNow());
       publishMids();
       deliver(loop, std::move(evs));
@@ -73,11 +76,15 @@ struct SimVenue::Impl {
 
   // Posts work to the simulator thread after the inbound latency. Returns
   // false (and posts nothing) when not running.
+  // The loop the simulator runs on now: its own, the shared one, or none.
+  // Caller holds mu.
+  EventLoop* active() { return loop ? loop.get() : sharedActive ? cfg.sharedLoop : nullptr; }
+
   template <class F>
   bool postIn(F&& f) {
     std::lock_guard lk(mu);
-    if (!loop) return false;
-    EventLoop* l = loop.get();
+    EventLoop* l = active();
+    if (!l) return false;
     l->postAfter(cfg.latencyNanos,
                  [this, l, f = std::forward<F>(f)]() mutable { deliver(*l, f(clock.wallNow())); });
     return true;
@@ -107,6 +114,8 @@ struct SimVenue::Impl {
   std::mutex mu;  // guards loop, sink, retired
   std::unique_ptr<EventLoop> loop;
   std::unique_ptr<EventLoop> retired;  // stopped from its own thread; joined later
+  bool sharedActive = false;           // running on cfg.sharedLoop
+  std::atomic<uint64_t> generation{0};  // bumped by every stop: stale shared timers end
   VenueEventSink* sink = nullptr;
   std::atomic<std::thread::id> loopThread{};
 };
@@ -140,8 +149,15 @@ void SimVenue::start(VenueEventSink& sink) {
   }
   {
     std::lock_guard lk(impl_->mu);
-    if (impl_->loop) return;
+    if (impl_->loop || impl_->sharedActive) return;
     impl_->sink = &sink;
+    if (EventLoop* shared = impl_->cfg.sharedLoop) {
+      impl_->sharedActive = true;
+      Impl* im = impl_.get();
+      shared->post([im] { im->loopThread.store(std::this_thread::get_id()); });
+      im->armStep(*shared);
+      return;
+    }
     impl_->loop = std::make_unique<EventLoop>(impl_->clock);
     EventLoop& loop = *impl_->loop;
     Impl* im = impl_.get();
@@ -155,6 +171,12 @@ void SimVenue::stop() {
   std::unique_ptr<EventLoop> loop;
   {
     std::lock_guard lk(impl_->mu);
+    ++impl_->generation;
+    if (impl_->sharedActive) {
+      impl_->sharedActive = false;
+      impl_->loopThread.store(std::thread::id{});
+      return;
+    }
     loop = std::move(impl_->loop);
   }
   if (!loop) return;
@@ -215,7 +237,7 @@ void SimVenue::requestSnapshot(WallNanos since, std::function<void(VenueSnapshot
   EventLoop* l = nullptr;
   {
     std::lock_guard lk(im->mu);
-    l = im->loop.get();
+    l = im->active();
   }
   if (!l) {
     VenueSnapshot s;
@@ -236,8 +258,8 @@ void SimVenue::requestSnapshot(WallNanos since, std::function<void(VenueSnapshot
 void SimVenue::setMid(const Symbol& symbol, Price mid) {
   Impl* im = impl_.get();
   std::lock_guard lk(im->mu);
-  if (!im->loop) return;
-  EventLoop* l = im->loop.get();
+  EventLoop* l = im->active();
+  if (!l) return;
   l->post([im, l, symbol, mid] {
     auto evs = im->market.setMid(symbol, mid, im->clock.wallNow());
     im->publishMids();
@@ -249,7 +271,7 @@ void SimVenue::sync() {
   EventLoop* l = nullptr;
   {
     std::lock_guard lk(impl_->mu);
-    l = impl_->loop.get();
+    l = impl_->active();
   }
   if (!l || impl_->loopThread.load() == std::this_thread::get_id()) return;
   l->sync([] {});

@@ -19,12 +19,17 @@
 #include "core/fixed.h"
 #include "core/ids.h"
 #include "core/instrument.h"
+#include "core/executor.h"
 #include "core/venue.h"
 
 namespace fixgw::sim {
 
 struct SimConfig {
   uint64_t seed = 42;
+  // When set, the simulator runs on this loop (the engine's) instead of a
+  // thread of its own: an in-process venue with no I/O needs no thread hop.
+  // Not owned; must outlive the simulator and be drained before it is gone.
+  EventLoop* sharedLoop = nullptr;
   // Applied once on the way in (before the order reaches the book) and once on
   // the way out (before events reach the sink). 0 = post immediately.
   int64_t latencyNanos = 0;
