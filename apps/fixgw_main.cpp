@@ -44,6 +44,7 @@ void usage() {
                "                   [--cancel] [--reason TEXT] [--who NAME] [--config FILE]\n"
                "       fixgw admin status|reload [--config FILE]\n"
                "       fixgw positions [--account A] [--config FILE]\n"
+               "       fixgw audit order|activity|fills|rejects|messages ... (fixgw audit --help)\n"
                "  FIXGW_CONFIG  default config file (else config/fixgw.json)\n"
                "  FIXGW_DB      libpq connection string, overrides database.conninfo\n";
 }
