@@ -75,7 +75,12 @@ Engine::Engine(Executor& loop, const Clock& clock, risk::RiskEngine& risk, Routi
       venues_(std::move(venues)),
       journal_(journal),
       reports_(reports),
-      ids_(std::move(idPrefix)) {}
+      ids_(std::move(idPrefix)) {
+  // A trading day's orders without rehashing on the engine thread (a rehash
+  // of 100k+ entries is a latency spike for whoever is waiting behind it).
+  orders_.reserve(1 << 18);
+  children_.reserve(1 << 18);
+}
 
 // ---------------------------------------------------------------- ports
 
