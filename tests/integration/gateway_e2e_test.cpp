@@ -252,6 +252,73 @@ TEST_P(GatewayE2E, ReplaceThenFill) {
   EXPECT_EQ(types.back()[0], "FILL");
 }
 
+TEST_P(GatewayE2E, MarketIocFokSellShortAndGtcOverFix) {
+  // Market buy: fills against the asks, no price on the order.
+  OrderFields mkt = fields("MKT1");
+  mkt.ordType = "1";
+  mkt.price.reset();
+  mkt.qty = "150";
+  client_->send(client_->newOrder(mkt));
+  fixgw::Qty cum;
+  for (int i = 0; i < 10 && cum < Q("150"); ++i) {
+    FIX::Message m = er("MKT1");
+    if (!FixTestClient::has(m, 37)) break;
+    checkCommon(m);
+    EXPECT_EQ(F(m, 40), "1");
+    cum = Q(F(m, 14));
+  }
+  EXPECT_EQ(cum, Q("150"));
+
+  // IOC sell bigger than the bid side: what can fill fills, the rest is canceled.
+  OrderFields ioc = fields("IOC1");
+  ioc.side = "2";
+  ioc.qty = "100000";
+  ioc.price = "99.00";
+  ioc.tif = "3";
+  client_->send(client_->newOrder(ioc));
+  FIX::Message last;
+  for (int i = 0; i < 20; ++i) {
+    last = er("IOC1");
+    if (!FixTestClient::has(last, 37) || F(last, 39) == "4") break;
+  }
+  EXPECT_EQ(F(last, 39), "4") << FixTestClient::text(last);
+  EXPECT_EQ(F(last, 150), "4");
+  EXPECT_GT(Q(F(last, 14)), Q("0")) << "part of the IOC filled";
+  EXPECT_LT(Q(F(last, 14)), Q("100000"));
+  EXPECT_EQ(Q(F(last, 151)), Q("0"));
+  EXPECT_EQ(F(last, 59), "3");
+
+  // FOK that the book cannot fill completely: nothing fills.
+  OrderFields fok = fields("FOK1");
+  fok.qty = "5000";  // ten times the ask side's depth, well inside every risk limit
+  fok.price = "100.50";
+  fok.tif = "4";
+  client_->send(client_->newOrder(fok));
+  FIX::Message f1 = er("FOK1");
+  FIX::Message f2 = F(f1, 39) == "0" ? er("FOK1") : f1;
+  EXPECT_EQ(F(f2, 39), "4") << FixTestClient::text(f2);
+  EXPECT_EQ(Q(F(f2, 14)), Q("0"));
+
+  // Sell short and GTC rest and are echoed as sent.
+  OrderFields ss = fields("SS1");
+  ss.side = "5";
+  ss.qty = "10";
+  ss.price = "108.00";
+  ss.tif = "1";
+  client_->send(client_->newOrder(ss));
+  FIX::Message s1 = er("SS1");
+  checkCommon(s1);
+  EXPECT_EQ(F(s1, 39), "0");
+  EXPECT_EQ(F(s1, 54), "5");
+  EXPECT_EQ(F(s1, 59), "1");
+  Rows row = q("select side, tif, status from orders where cl_ord_id = 'SS1' and "
+               "parent_order_id is null");
+  ASSERT_EQ(row.size(), 1u);
+  EXPECT_EQ(row[0][0], "SELL_SHORT");
+  EXPECT_EQ(row[0][1], "GTC");
+  EXPECT_EQ(row[0][2], "NEW");
+}
+
 TEST_P(GatewayE2E, CancelOfUnknownOrderGetsOrderCancelReject) {
   OrderFields c;
   c.clOrdId = "X-C";
