@@ -174,7 +174,9 @@ risk::RiskLimits parseLimits(Obj& o, const risk::RiskLimits& base = {}) {
     l.allowedOrdTypes = 0;
     for (const auto& t : stringList(o, "allowed_ord_types")) {
       auto v = ordTypeFromString(t);
-      if (!v) throw ConfigError(o.key("allowed_ord_types") + ": '" + t + "' is not one of MARKET, LIMIT");
+      if (!v)
+        throw ConfigError(o.key("allowed_ord_types") + ": '" + t +
+                          "' is not one of MARKET, LIMIT, STOP, STOP_LIMIT");
       l.allowedOrdTypes |= static_cast<uint8_t>(1u << static_cast<unsigned>(*v));
     }
   }
@@ -182,7 +184,9 @@ risk::RiskLimits parseLimits(Obj& o, const risk::RiskLimits& base = {}) {
     l.allowedTifs = 0;
     for (const auto& t : stringList(o, "allowed_tifs")) {
       auto v = tifFromString(t);
-      if (!v) throw ConfigError(o.key("allowed_tifs") + ": '" + t + "' is not one of DAY, GTC, IOC, FOK");
+      if (!v)
+        throw ConfigError(o.key("allowed_tifs") + ": '" + t +
+                          "' is not one of DAY, GTC, IOC, FOK, OPG");
       l.allowedTifs |= static_cast<uint8_t>(1u << static_cast<unsigned>(*v));
     }
   }

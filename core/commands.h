@@ -32,7 +32,8 @@ struct NewOrder {
   OrdType ordType = OrdType::Limit;
   TimeInForce tif = TimeInForce::Day;
   Qty qty;
-  std::optional<Price> price;     // required for Limit
+  std::optional<Price> price;     // required for Limit and StopLimit
+  std::optional<Price> stopPx;    // tag 99, required for Stop and StopLimit
   std::optional<VenueId> exDestination;  // tag 100
   bool possResend = false;        // tag 97
 };
@@ -58,6 +59,7 @@ struct ReplaceOrder {
   TimeInForce tif = TimeInForce::Day;
   Qty qty;                     // new total order quantity
   std::optional<Price> price;  // new limit price
+  std::optional<Price> stopPx;  // new stop price (Stop, StopLimit)
 };
 
 struct StatusRequest {
@@ -95,6 +97,7 @@ struct InvalidRequest {
   std::optional<TimeInForce> tif;
   std::optional<Qty> qty;
   std::optional<Price> price;
+  std::optional<Price> stopPx;
   int refTag = 0;                // the offending tag
   int businessRejectReason = 0;  // 380, for H/q
   std::string text;              // names the tag and the reason

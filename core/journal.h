@@ -41,6 +41,7 @@ struct OrderRec {
   TimeInForce tif = TimeInForce::Day;
   Qty qty;
   std::optional<Price> price;
+  std::optional<Price> stopPx;  // Stop, StopLimit
   OrdStatus status = OrdStatus::PendingNew;
   Qty cumQty;
   Qty leavesQty;

@@ -43,6 +43,7 @@ struct ExecReport {
   TimeInForce tif = TimeInForce::Day;
   Qty orderQty;
   std::optional<Price> price;
+  std::optional<Price> stopPx;
   Qty lastQty;
   Price lastPx;
   Qty leavesQty;

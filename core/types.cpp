@@ -14,6 +14,8 @@ std::string_view toString(OrdType t) {
   switch (t) {
     case OrdType::Market: return "MARKET";
     case OrdType::Limit: return "LIMIT";
+    case OrdType::Stop: return "STOP";
+    case OrdType::StopLimit: return "STOP_LIMIT";
   }
   return "?";
 }
@@ -23,6 +25,7 @@ std::string_view toString(TimeInForce t) {
     case TimeInForce::Gtc: return "GTC";
     case TimeInForce::Ioc: return "IOC";
     case TimeInForce::Fok: return "FOK";
+    case TimeInForce::AtTheOpening: return "OPG";
   }
   return "?";
 }
@@ -70,12 +73,13 @@ std::optional<Side> sideFromString(std::string_view s) {
   return lookup(s, all);
 }
 std::optional<OrdType> ordTypeFromString(std::string_view s) {
-  static const OrdType all[] = {OrdType::Market, OrdType::Limit};
+  static const OrdType all[] = {OrdType::Market, OrdType::Limit, OrdType::Stop,
+                                OrdType::StopLimit};
   return lookup(s, all);
 }
 std::optional<TimeInForce> tifFromString(std::string_view s) {
   static const TimeInForce all[] = {TimeInForce::Day, TimeInForce::Gtc, TimeInForce::Ioc,
-                                    TimeInForce::Fok};
+                                    TimeInForce::Fok, TimeInForce::AtTheOpening};
   return lookup(s, all);
 }
 std::optional<OrdStatus> ordStatusFromString(std::string_view s) {

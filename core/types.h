@@ -12,8 +12,16 @@
 namespace fixgw {
 
 enum class Side : uint8_t { Buy, Sell, SellShort };
-enum class OrdType : uint8_t { Market, Limit };
-enum class TimeInForce : uint8_t { Day, Gtc, Ioc, Fok };
+// Stop: a market order once the market trades at or through StopPx (99);
+// StopLimit: a limit order (Price 44) once triggered.
+enum class OrdType : uint8_t { Market, Limit, Stop, StopLimit };
+// AtTheOpening (FIX 59=2, IBKR "OPG"): participates in the opening auction only.
+enum class TimeInForce : uint8_t { Day, Gtc, Ioc, Fok, AtTheOpening };
+
+// Which prices an order type carries: Price (44) for Limit and StopLimit,
+// StopPx (99) for Stop and StopLimit.
+inline bool hasLimitPrice(OrdType t) { return t == OrdType::Limit || t == OrdType::StopLimit; }
+inline bool hasStopPrice(OrdType t) { return t == OrdType::Stop || t == OrdType::StopLimit; }
 
 // Order status as FIX tag 39 knows it.
 enum class OrdStatus : uint8_t {

@@ -29,7 +29,8 @@ struct VenueNewOrder {
   OrdType ordType = OrdType::Limit;
   TimeInForce tif = TimeInForce::Day;
   Qty qty;
-  std::optional<Price> price;
+  std::optional<Price> price;   // Limit, StopLimit
+  std::optional<Price> stopPx;  // Stop, StopLimit: the trigger
   Account account;
 };
 
@@ -49,6 +50,7 @@ struct VenueReplace {
   Side side = Side::Buy;
   Qty newQty;
   std::optional<Price> newPrice;
+  std::optional<Price> newStopPx;  // Stop, StopLimit
 };
 
 enum class VenueEventKind : uint8_t {

@@ -35,6 +35,10 @@ std::optional<OrdType> convertOrdType(std::string_view v) {
       return OrdType::Market;
     case '2':
       return OrdType::Limit;
+    case '3':
+      return OrdType::Stop;
+    case '4':
+      return OrdType::StopLimit;
     default:
       return std::nullopt;
   }
@@ -46,6 +50,8 @@ std::optional<TimeInForce> convertTimeInForce(std::string_view v) {
       return TimeInForce::Day;
     case '1':
       return TimeInForce::Gtc;
+    case '2':
+      return TimeInForce::AtTheOpening;
     case '3':
       return TimeInForce::Ioc;
     case '4':
@@ -73,7 +79,19 @@ char toFixSide(Side s) {
   return '1';
 }
 
-char toFixOrdType(OrdType t) { return t == OrdType::Market ? '1' : '2'; }
+char toFixOrdType(OrdType t) {
+  switch (t) {
+    case OrdType::Market:
+      return '1';
+    case OrdType::Limit:
+      return '2';
+    case OrdType::Stop:
+      return '3';
+    case OrdType::StopLimit:
+      return '4';
+  }
+  return '2';
+}
 
 char toFixTimeInForce(TimeInForce t) {
   switch (t) {
@@ -85,6 +103,8 @@ char toFixTimeInForce(TimeInForce t) {
       return '3';
     case TimeInForce::Fok:
       return '4';
+    case TimeInForce::AtTheOpening:
+      return '2';
   }
   return '0';
 }

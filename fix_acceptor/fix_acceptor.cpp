@@ -52,6 +52,7 @@ constexpr int OrdStatus = 39;
 constexpr int OrdType = 40;
 constexpr int OrigClOrdID = 41;
 constexpr int Price = 44;
+constexpr int StopPx = 99;
 constexpr int RefSeqNum = 45;
 constexpr int Side = 54;
 constexpr int Symbol = 55;
@@ -116,24 +117,62 @@ Converted<Qty> readQty(const FIX::FieldMap& m, const char* what) {
   return *q;
 }
 
-// Price (44) is conditionally required: present and > 0 for limit orders,
-// absent for market orders.
+// A price tag that must be a positive plain decimal.
+Converted<std::optional<Price>> parsePositivePrice(int t, const char* name, const std::string& raw) {
+  auto p = Price::parse(raw);
+  if (!p) {
+    return FieldError{t, std::string(name) + " (" + std::to_string(t) + ") '" + raw +
+                             "' is not a plain decimal with at most 8 decimals"};
+  }
+  if (!p->isPositive()) {
+    return FieldError{t, std::string(name) + " (" + std::to_string(t) + ") must be > 0, got '" +
+                             raw + "'"};
+  }
+  return std::optional<Price>{*p};
+}
+
+const char* ordTypeText(OrdType t) {
+  switch (t) {
+    case OrdType::Market:
+      return "a market order (OrdType 40=1)";
+    case OrdType::Limit:
+      return "a limit order (OrdType 40=2)";
+    case OrdType::Stop:
+      return "a stop order (OrdType 40=3)";
+    case OrdType::StopLimit:
+      return "a stop-limit order (OrdType 40=4)";
+  }
+  return "this OrdType";
+}
+
+// Price (44) is conditionally required: present and > 0 for limit and
+// stop-limit orders, absent for market and stop orders.
 Converted<std::optional<Price>> readPrice(const FIX::FieldMap& m, OrdType ordType) {
   auto raw = optField(m, tag::Price);
-  if (ordType == OrdType::Market) {
+  if (!hasLimitPrice(ordType)) {
     if (raw)
-      return FieldError{tag::Price, "Price (44) is not allowed on a market order (OrdType 40=1)"};
+      return FieldError{tag::Price,
+                        std::string("Price (44) is not allowed on ") + ordTypeText(ordType)};
     return std::optional<Price>{};
   }
   if (!raw)
-    return FieldError{tag::Price, "Price (44) is required for a limit order (OrdType 40=2)"};
-  auto p = Price::parse(*raw);
-  if (!p) {
-    return FieldError{tag::Price,
-                      "Price (44) '" + *raw + "' is not a plain decimal with at most 8 decimals"};
+    return FieldError{tag::Price, std::string("Price (44) is required for ") + ordTypeText(ordType)};
+  return parsePositivePrice(tag::Price, "Price", *raw);
+}
+
+// StopPx (99): present and > 0 for stop and stop-limit orders, absent otherwise.
+Converted<std::optional<Price>> readStopPx(const FIX::FieldMap& m, OrdType ordType) {
+  auto raw = optField(m, tag::StopPx);
+  if (!hasStopPrice(ordType)) {
+    if (raw)
+      return FieldError{tag::StopPx,
+                        std::string("StopPx (99) is not allowed on ") + ordTypeText(ordType)};
+    return std::optional<Price>{};
   }
-  if (!p->isPositive()) return FieldError{tag::Price, "Price (44) must be > 0, got '" + *raw + "'"};
-  return std::optional<Price>{*p};
+  if (!raw)
+    return FieldError{tag::StopPx,
+                      std::string("StopPx (99) is required for ") + ordTypeText(ordType)};
+  return parsePositivePrice(tag::StopPx, "StopPx", *raw);
 }
 
 Converted<Side> readSide(const FIX::FieldMap& m) {
@@ -145,7 +184,7 @@ Converted<Side> readSide(const FIX::FieldMap& m) {
 Converted<OrdType> readOrdType(const FIX::FieldMap& m) {
   auto raw = fieldOr(m, tag::OrdType);
   if (auto t = convertOrdType(raw)) return *t;
-  return FieldError{tag::OrdType, "unsupported OrdType (40) '" + raw + "': expected 1 or 2"};
+  return FieldError{tag::OrdType, "unsupported OrdType (40) '" + raw + "': expected 1, 2, 3 or 4"};
 }
 
 // TimeInForce (59) defaults to Day when absent, as FIX specifies.
@@ -154,7 +193,7 @@ Converted<TimeInForce> readTif(const FIX::FieldMap& m) {
   if (!raw) return TimeInForce::Day;
   if (auto t = convertTimeInForce(*raw)) return *t;
   return FieldError{tag::TimeInForce,
-                    "unsupported TimeInForce (59) '" + *raw + "': expected 0, 1, 3 or 4"};
+                    "unsupported TimeInForce (59) '" + *raw + "': expected 0, 1, 2, 3 or 4"};
 }
 
 Converted<ClOrdId> readId(const FIX::FieldMap& m, int t, const char* name) {
@@ -197,6 +236,7 @@ Converted<NewOrder> convertNewOrder(const FIX::Message& m, const FIX::SessionID&
   if (!take(readTif(m), o.tif, err)) return *err;
   if (!take(readQty(m, "NewOrderSingle"), o.qty, err)) return *err;
   if (!take(readPrice(m, o.ordType), o.price, err)) return *err;
+  if (!take(readStopPx(m, o.ordType), o.stopPx, err)) return *err;
   auto symbol = fieldOr(m, tag::Symbol);
   if (symbol.empty()) return FieldError{tag::Symbol, "Symbol (55) is required"};
   o.symbol = Symbol(symbol);
@@ -233,6 +273,7 @@ Converted<ReplaceOrder> convertReplace(const FIX::Message& m, const FIX::Session
   if (!take(readTif(m), r.tif, err)) return *err;
   if (!take(readQty(m, "OrderCancelReplaceRequest"), r.qty, err)) return *err;
   if (!take(readPrice(m, r.ordType), r.price, err)) return *err;
+  if (!take(readStopPx(m, r.ordType), r.stopPx, err)) return *err;
   auto symbol = fieldOr(m, tag::Symbol);
   if (symbol.empty()) return FieldError{tag::Symbol, "Symbol (55) is required"};
   r.symbol = Symbol(symbol);
@@ -506,6 +547,7 @@ class FixAcceptor::Impl final : public FIX::Application {
     if (auto t = optField(m, tag::TimeInForce)) iv.tif = convertTimeInForce(*t);
     if (auto q = Qty::parse(fieldOr(m, tag::OrderQty)); q && q->isPositive()) iv.qty = q;
     if (auto p = Price::parse(fieldOr(m, tag::Price)); p && p->isPositive()) iv.price = p;
+    if (auto p = Price::parse(fieldOr(m, tag::StopPx)); p && p->isPositive()) iv.stopPx = p;
     iv.refTag = e.tag;
     iv.businessRejectReason = businessRejectReason;
     iv.text = e.text;
@@ -551,6 +593,7 @@ class FixAcceptor::Impl final : public FIX::Application {
     out.setField(tag::OrderQty, r.orderQty.str());
     out.setField(tag::OrdType, std::string(1, toFixOrdType(r.ordType)));
     if (r.price) out.setField(tag::Price, r.price->str());
+    if (r.stopPx) out.setField(tag::StopPx, r.stopPx->str());
     out.setField(tag::TimeInForce, std::string(1, toFixTimeInForce(r.tif)));
     out.setField(tag::LastQty, r.lastQty.str());
     out.setField(tag::LastPx, r.lastPx.str());

@@ -476,11 +476,15 @@ RiskDecision RiskEngine::runChain(const OrderIntent& o, bool replace, std::strin
   }
 
   // 3. Order type and TIF.
-  if (o.ordType == OrdType::Market && !lim.allowMarketOrders)
+  // A stop order becomes a market order when it triggers, so it counts as one.
+  if ((o.ordType == OrdType::Market || o.ordType == OrdType::Stop) && !lim.allowMarketOrders)
     return fail("MARKET_ORDERS_NOT_ALLOWED", OrdRejReason::BrokerOption,
-                fmt::format("MARKET_ORDERS_NOT_ALLOWED: account '{}' may not send market orders",
-                            o.account.str()),
-                "false", "MARKET");
+                fmt::format("MARKET_ORDERS_NOT_ALLOWED: account '{}' may not send market orders{}",
+                            o.account.str(),
+                            o.ordType == OrdType::Stop
+                                ? " (a stop order becomes one when triggered)"
+                                : ""),
+                "false", std::string(toString(o.ordType)));
   if (!(lim.allowedOrdTypes & (1u << static_cast<unsigned>(o.ordType))))
     return fail("ORD_TYPE_NOT_ALLOWED", OrdRejReason::BrokerOption,
                 fmt::format("ORD_TYPE_NOT_ALLOWED: OrdType (40) {} is not allowed for account '{}'",
@@ -525,12 +529,13 @@ RiskDecision RiskEngine::runChain(const OrderIntent& o, bool replace, std::strin
                             lim.minOrderQty->str()),
                 lim.minOrderQty->str(), qty.str());
 
-  // 5. Price.
+  // 5. Price (44) for limit and stop-limit orders, StopPx (99) for stop and stop-limit orders.
   std::optional<Price> px = o.price;
-  if (o.ordType == OrdType::Limit) {
+  if (hasLimitPrice(o.ordType)) {
     if (!px)
       return fail("PRICE_REQUIRED", OrdRejReason::Other,
-                  "PRICE_REQUIRED: Price (44) is required for a limit order");
+                  fmt::format("PRICE_REQUIRED: Price (44) is required for a {} order",
+                              toString(o.ordType)));
     if (!px->isPositive())
       return fail("INVALID_PRICE", OrdRejReason::Other,
                   fmt::format("INVALID_PRICE: Price (44) {} must be positive", px->str()), "> 0",
@@ -553,6 +558,23 @@ RiskDecision RiskEngine::runChain(const OrderIntent& o, bool replace, std::strin
       ok.adjustedPrice = r;
     }
   }
+  const std::optional<Price>& stopPx = o.stopPx;
+  if (hasStopPrice(o.ordType)) {
+    if (!stopPx)
+      return fail("STOP_PX_REQUIRED", OrdRejReason::Other,
+                  fmt::format("STOP_PX_REQUIRED: StopPx (99) is required for a {} order",
+                              toString(o.ordType)));
+    if (!stopPx->isPositive())
+      return fail("INVALID_STOP_PX", OrdRejReason::Other,
+                  fmt::format("INVALID_STOP_PX: StopPx (99) {} must be positive", stopPx->str()),
+                  "> 0", stopPx->str());
+    // Never rounded: moving a trigger changes when the order goes live.
+    if (!stopPx->isMultipleOf(ins.tickSize))
+      return fail("TICK_SIZE", OrdRejReason::Other,
+                  fmt::format("TICK_SIZE: StopPx (99) {} is not a multiple of tick size {} for {}",
+                              stopPx->str(), ins.tickSize.str(), o.symbol.str()),
+                  ins.tickSize.str(), stopPx->str());
+  }
 
   // 6. Size limits.
   if (lim.maxOrderQty && qty > *lim.maxOrderQty)
@@ -570,8 +592,9 @@ RiskDecision RiskEngine::runChain(const OrderIntent& o, bool replace, std::strin
     }
     return refPx;
   };
-  // The order's value: limit price, or the reference for a market order.
-  std::optional<Price> valuePx = px;
+  // The order's value: limit price, else the stop price (a stop fills around
+  // its trigger), else the reference for a market order.
+  std::optional<Price> valuePx = px ? px : stopPx;
   const bool needValue = lim.maxNotional || lim.minNotional || lim.maxGrossExposure ||
                          lim.maxNetExposure || lim.creditLimit;
   if (!valuePx && needValue) {
@@ -594,36 +617,47 @@ RiskDecision RiskEngine::runChain(const OrderIntent& o, bool replace, std::strin
                             ins.currency, lim.minNotional->str()),
                 lim.minNotional->str(), rawStr(orderRaw));
 
-  // 7. Price band around the reference.
-  if ((lim.priceBandPct || lim.priceBandTicks) && o.ordType == OrdType::Limit) {
+  // 7. Price band around the reference, for every price the order carries: a
+  // fat-fingered trigger is as dangerous as a fat-fingered limit.
+  if ((lim.priceBandPct || lim.priceBandTicks) && (px || stopPx)) {
     const std::optional<Price>& r = reference();
     if (!r)
       return fail("NO_REFERENCE_PRICE", OrdRejReason::Other,
                   fmt::format("NO_REFERENCE_PRICE: price band configured but no reference price "
                               "(last trade or quote) for {}",
                               o.symbol.str()));
-    if (lim.priceBandPct) {
-      Price lo = applyPercent(*r, lim.priceBandPct->mantissa(), false);
-      Price hi = applyPercent(*r, lim.priceBandPct->mantissa(), true);
-      if (*px < lo || *px > hi)
-        return fail(
-            "PRICE_BAND", OrdRejReason::Other,
-            fmt::format("PRICE_BAND: Price (44) {} is outside ±{}% of reference {} [{}, {}]",
-                        px->str(), lim.priceBandPct->str(), r->str(), lo.str(), hi.str()),
-            fmt::format("±{}% [{}, {}]", lim.priceBandPct->str(), lo.str(), hi.str()), px->str());
-    }
-    if (lim.priceBandTicks) {
-      const __int128 span = static_cast<__int128>(*lim.priceBandTicks) * ins.tickSize.mantissa();
-      const __int128 diff = abs128(static_cast<__int128>(px->mantissa()) - r->mantissa());
-      if (diff > span) {
-        Price lo = Price::fromMantissa(static_cast<int64_t>(r->mantissa() - span));
-        Price hi = Price::fromMantissa(static_cast<int64_t>(r->mantissa() + span));
-        return fail("PRICE_BAND", OrdRejReason::Other,
-                    fmt::format("PRICE_BAND: Price (44) {} is more than {} ticks from reference {} "
-                                "[{}, {}]",
-                                px->str(), *lim.priceBandTicks, r->str(), lo.str(), hi.str()),
-                    fmt::format("±{} ticks [{}, {}]", *lim.priceBandTicks, lo.str(), hi.str()),
-                    px->str());
+    struct Checked {
+      const std::optional<Price>& p;
+      const char* name;
+    };
+    for (const Checked& c : {Checked{px, "Price (44)"}, Checked{stopPx, "StopPx (99)"}}) {
+      if (!c.p) continue;
+      const Price& v = *c.p;
+      if (lim.priceBandPct) {
+        Price lo = applyPercent(*r, lim.priceBandPct->mantissa(), false);
+        Price hi = applyPercent(*r, lim.priceBandPct->mantissa(), true);
+        if (v < lo || v > hi)
+          return fail(
+              "PRICE_BAND", OrdRejReason::Other,
+              fmt::format("PRICE_BAND: {} {} is outside ±{}% of reference {} [{}, {}]", c.name,
+                          v.str(), lim.priceBandPct->str(), r->str(), lo.str(), hi.str()),
+              fmt::format("±{}% [{}, {}]", lim.priceBandPct->str(), lo.str(), hi.str()), v.str());
+      }
+      if (lim.priceBandTicks) {
+        const __int128 span =
+            static_cast<__int128>(*lim.priceBandTicks) * ins.tickSize.mantissa();
+        const __int128 diff = abs128(static_cast<__int128>(v.mantissa()) - r->mantissa());
+        if (diff > span) {
+          Price lo = Price::fromMantissa(static_cast<int64_t>(r->mantissa() - span));
+          Price hi = Price::fromMantissa(static_cast<int64_t>(r->mantissa() + span));
+          return fail("PRICE_BAND", OrdRejReason::Other,
+                      fmt::format("PRICE_BAND: {} {} is more than {} ticks from reference {} "
+                                  "[{}, {}]",
+                                  c.name, v.str(), *lim.priceBandTicks, r->str(), lo.str(),
+                                  hi.str()),
+                      fmt::format("±{} ticks [{}, {}]", *lim.priceBandTicks, lo.str(), hi.str()),
+                      v.str());
+        }
       }
     }
   }
@@ -871,8 +905,11 @@ void RiskEngine::onOrderOpen(const OrderId& id, const OrderIntent& o) {
   oo.id = id;
   oo.book = bi;
   oo.side = o.side;
+  // Only a plain limit order rests on the book (an untriggered stop-limit does not).
   oo.limitPx = o.ordType == OrdType::Limit ? o.price : std::nullopt;
-  oo.valuePx = oo.limitPx ? *oo.limitPx : referencePrice(o.symbol).value_or(Price{});
+  oo.valuePx = o.price ? *o.price
+               : o.stopPx ? *o.stopPx
+                          : referencePrice(o.symbol).value_or(Price{});
   oo.qty = o.qty;
   oo.filled = o.cumQty;
   oo.live = true;
@@ -891,10 +928,8 @@ void RiskEngine::onReplaced(const OrderId& id, Qty newQty, std::optional<Price> 
   Book& b = m.books[oo.book];
   addToBook(b, oo, -1);
   oo.qty = newQty;
-  if (newPrice && oo.limitPx) {
-    oo.limitPx = newPrice;
-    oo.valuePx = *newPrice;
-  }
+  if (newPrice && oo.limitPx) oo.limitPx = newPrice;
+  if (newPrice) oo.valuePx = *newPrice;
   addToBook(b, oo, +1);
 }
 

@@ -145,6 +145,7 @@ struct OrderIntent {
   OrderId orderId;  // replace: the order being replaced; new: its id (optional)
   ClOrdId clOrdId;  // for the journal
   Qty cumQty;       // replace: what is already filled
+  std::optional<Price> stopPx;  // Stop, StopLimit: the trigger (StopPx 99)
 };
 
 struct StateChange {

@@ -206,6 +206,7 @@ ExecReport Engine::report(const ParentOrder& p, ExecType et) {
   r.tif = p.tif;
   r.orderQty = p.qty;
   r.price = p.price;
+  r.stopPx = p.stopPx;
   r.leavesQty = p.leavesQty();
   r.cumQty = p.cumQty;
   r.avgPx = p.avgPx;
@@ -226,6 +227,7 @@ void Engine::journalOrder(const ParentOrder& p, const std::string& rawFix) {
   o.tif = p.tif;
   o.qty = p.qty;
   o.price = p.price;
+  o.stopPx = p.stopPx;
   o.status = p.status();
   o.cumQty = p.cumQty;
   o.leavesQty = p.leavesQty();
@@ -250,6 +252,7 @@ void Engine::journalChild(const ChildOrder& c, const ParentOrder& p) {
   o.tif = p.tif;
   o.qty = c.qty;
   o.price = c.price;
+  o.stopPx = c.stopPx;
   o.status = c.status;
   o.cumQty = c.cumQty;
   o.leavesQty = isTerminal(c.status) ? Qty{} : c.qty - c.cumQty;
@@ -356,6 +359,7 @@ void Engine::onNew(NewOrder& n) {
   p.tif = n.tif;
   p.qty = n.qty;
   p.price = n.price;
+  p.stopPx = n.stopPx;
   p.createdAt = n.hdr.receivedAt ? n.hdr.receivedAt : clock_.wallNow();
 
   const bool duplicate = clOrdIdUsed(s, n.clOrdId);
@@ -374,7 +378,7 @@ void Engine::onNew(NewOrder& n) {
   index(s, n.clOrdId, po.orderId);
 
   risk::OrderIntent intent{po.account, po.symbol, po.side, po.ordType, po.qty, po.price,
-                           po.tif,     s,         po.orderId, po.clOrdId, Qty{}};
+                           po.tif,     s,         po.orderId, po.clOrdId, Qty{}, po.stopPx};
   risk::RiskDecision d = risk_.checkNew(intent);
   if (!d.accepted) {
     rejectNew(po, d.rule, d.reason, d.text);
@@ -403,6 +407,7 @@ void Engine::onNew(NewOrder& n) {
   c.venue = po.venue;
   c.qty = po.qty;
   c.price = po.price;
+  c.stopPx = po.stopPx;
   po.children.push_back(c.id);
   auto [ci, cins] = children_.emplace(c.id, std::move(c));
   ChildOrder& child = ci->second;
@@ -417,6 +422,7 @@ void Engine::onNew(NewOrder& n) {
   vo.tif = po.tif;
   vo.qty = child.qty;
   vo.price = child.price;
+  vo.stopPx = child.stopPx;
   vo.account = po.account;
   risk_.onOrderOpen(po.orderId, intent);
   // Self-trade prevention (cancel resting): the account's crossing orders go first.
@@ -550,9 +556,10 @@ void Engine::onReplace(ReplaceOrder& rq) {
            "QTY_NOT_ABOVE_CUM");
     return;
   }
-  std::optional<Price> newPrice = p->ordType == OrdType::Limit ? rq.price : std::nullopt;
-  risk::OrderIntent intent{p->account, p->symbol, p->side,      p->ordType, rq.qty, newPrice,
-                           p->tif,     s,         p->orderId, rq.clOrdId, p->cumQty};
+  std::optional<Price> newPrice = hasLimitPrice(p->ordType) ? rq.price : std::nullopt;
+  std::optional<Price> newStopPx = hasStopPrice(p->ordType) ? rq.stopPx : std::nullopt;
+  risk::OrderIntent intent{p->account, p->symbol, p->side,      p->ordType, rq.qty,    newPrice,
+                           p->tif,     s,         p->orderId, rq.clOrdId, p->cumQty, newStopPx};
   risk::RiskDecision d = risk_.checkReplace(intent);
   if (!d.accepted) {
     ++stats_.riskRejects;
@@ -566,6 +573,7 @@ void Engine::onReplace(ReplaceOrder& rq) {
   pr.clOrdId = rq.clOrdId;
   pr.newQty = rq.qty;
   pr.newPrice = newPrice;
+  pr.newStopPx = newStopPx;
   pr.rawFix = rq.hdr.rawFix;
   startPending(*p, std::move(pr), ExecType::PendingReplace, "REPLACE_REQUESTED");
 }
@@ -589,6 +597,7 @@ void Engine::dispatchPending(ParentOrder& p) {
     // Direct routing: the child carries the whole parent quantity.
     vr.newQty = p.pending->newQty - p.cumQty + c->cumQty;
     vr.newPrice = p.pending->newPrice;
+    vr.newStopPx = p.pending->newStopPx;
     vi->second->replace(vr);
   }
 }
@@ -712,7 +721,8 @@ void Engine::restore(RecoveredState st) {
   for (const auto& [id, p] : orders_)
     if (p.isOpen())
       risk_.onOrderOpen(id, risk::OrderIntent{p.account, p.symbol, p.side, p.ordType, p.qty,
-                                              p.price, p.tif, p.session, id, p.clOrdId, p.cumQty});
+                                              p.price, p.tif, p.session, id, p.clOrdId, p.cumQty,
+                                              p.stopPx});
   int64_t nowMs = clock_.wallNow() / 1'000'000;
   int64_t curMs = IdGenerator::prefixMsOf(ids_.prefix() + "-");
   int64_t ms = std::max({nowMs, curMs, st.maxIdPrefixMs + 1});
@@ -839,6 +849,7 @@ void Engine::onInvalid(InvalidRequest& iv) {
     p.tif = iv.tif.value_or(TimeInForce::Day);
     p.qty = iv.qty.value_or(Qty{});
     p.price = iv.price;
+    p.stopPx = iv.stopPx;
     p.createdAt = iv.hdr.receivedAt ? iv.hdr.receivedAt : clock_.wallNow();
     auto [it, ins] = orders_.emplace(p.orderId, std::move(p));
     ParentOrder& po = it->second;
@@ -1018,6 +1029,8 @@ void Engine::handleVenueEvent(const VenueEvent& e) {
     case VenueEventKind::Replaced: {
       c.qty = e.newQty.isPositive() ? e.newQty : c.qty;
       if (e.newPrice) c.price = e.newPrice;
+      if (p.pending && p.pending->kind == PendingRequest::Kind::Replace && p.pending->newStopPx)
+        c.stopPx = p.pending->newStopPx;
       journalChild(c, p);
       if (!p.pending || p.pending->kind != PendingRequest::Kind::Replace) {
         spdlog::warn("venue {} replaced child {} with no replace pending", c.venue.str(),
@@ -1030,7 +1043,8 @@ void Engine::handleVenueEvent(const VenueEvent& e) {
       p.clOrdId = pend.clOrdId;
       p.qty = pend.newQty;
       if (pend.newPrice) p.price = pend.newPrice;
-      risk_.onReplaced(p.orderId, p.qty, p.price);
+      if (pend.newStopPx) p.stopPx = pend.newStopPx;
+      risk_.onReplaced(p.orderId, p.qty, p.price ? p.price : p.stopPx);
       p.baseStatus = p.cumQty >= p.qty ? OrdStatus::Filled
                      : p.cumQty.isPositive() ? OrdStatus::PartiallyFilled
                                              : OrdStatus::New;

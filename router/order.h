@@ -24,6 +24,7 @@ struct PendingRequest {
   ClOrdId origClOrdId;  // the ClOrdID it referred to
   Qty newQty;           // replace
   std::optional<Price> newPrice;
+  std::optional<Price> newStopPx;
   bool sentToVenue = false;  // false while waiting for the venue's ack of the new order
   bool massCancel = false;
   std::string rawFix;
@@ -36,6 +37,7 @@ struct ChildOrder {
   VenueOrderId venueOrderId;
   Qty qty;
   std::optional<Price> price;
+  std::optional<Price> stopPx;
   Qty cumQty;
   OrdStatus status = OrdStatus::PendingNew;
   bool acked = false;
@@ -53,6 +55,7 @@ struct ParentOrder {
   TimeInForce tif = TimeInForce::Day;
   Qty qty;
   std::optional<Price> price;
+  std::optional<Price> stopPx;  // Stop, StopLimit
   // Status without any pending cancel/replace overlay.
   OrdStatus baseStatus = OrdStatus::PendingNew;
   Qty cumQty;

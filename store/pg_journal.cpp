@@ -277,7 +277,7 @@ std::string buildBatchSql(const std::vector<const JournalRecord*>& recs,
     sql +=
         "INSERT INTO orders (order_id, parent_order_id, session_key, cl_ord_id, orig_cl_ord_id, "
         "account, symbol, side, ord_type, tif, qty, price, status, cum_qty, leaves_qty, avg_px, "
-        "venue, venue_order_id, raw_fix, created_at, updated_at) VALUES ";
+        "venue, venue_order_id, raw_fix, created_at, updated_at, stop_px) VALUES ";
     bool firstRow = true;
     for (const OrderRec& o : orders) {
       if (!firstRow) sql += ',';
@@ -316,10 +316,12 @@ std::string buildBatchSql(const std::vector<const JournalRecord*>& recs,
         appendTimestamp(sql, updated);
       else
         sql += "now()";
+      optNum(sql, f, o.stopPx);
       sql += ')';
     }
     sql +=
         " ON CONFLICT (order_id) DO UPDATE SET"
+        " stop_px = EXCLUDED.stop_px,"
         " parent_order_id = coalesce(EXCLUDED.parent_order_id, orders.parent_order_id),"
         " session_key = EXCLUDED.session_key, cl_ord_id = EXCLUDED.cl_ord_id,"
         " orig_cl_ord_id = EXCLUDED.orig_cl_ord_id, account = EXCLUDED.account,"
@@ -668,7 +670,8 @@ constexpr const char* kCreateStage =
     "parent_order_id text, session_key text, cl_ord_id text, orig_cl_ord_id text, account text, "
     "symbol text, side text, ord_type text, tif text, qty numeric, price numeric, status text, "
     "cum_qty numeric, leaves_qty numeric, avg_px numeric, venue text, venue_order_id text, "
-    "raw_fix text, created_at timestamptz, updated_at timestamptz) ON COMMIT DELETE ROWS";
+    "raw_fix text, created_at timestamptz, updated_at timestamptz, stop_px numeric) "
+    "ON COMMIT DELETE ROWS";
 constexpr const char* kCopyStage = "COPY pg_temp.fixgw_journal_orders_stage FROM STDIN";
 // Same column rules as the record-by-record path. (An UPDATE of the existing rows plus a plain
 // INSERT of the others, to skip the speculative insertion, measured slower: the planner knows
@@ -676,12 +679,12 @@ constexpr const char* kCopyStage = "COPY pg_temp.fixgw_journal_orders_stage FROM
 constexpr const char* kMergeStage =
     "INSERT INTO orders (order_id, parent_order_id, session_key, cl_ord_id, orig_cl_ord_id, "
     "account, symbol, side, ord_type, tif, qty, price, status, cum_qty, leaves_qty, avg_px, "
-    "venue, venue_order_id, raw_fix, created_at, updated_at) "
+    "venue, venue_order_id, raw_fix, created_at, updated_at, stop_px) "
     "SELECT order_id, parent_order_id, session_key, cl_ord_id, orig_cl_ord_id, account, symbol, "
     "side, ord_type, tif, qty, price, status, cum_qty, leaves_qty, avg_px, venue, "
-    "venue_order_id, raw_fix, coalesce(created_at, now()), coalesce(updated_at, now()) "
+    "venue_order_id, raw_fix, coalesce(created_at, now()), coalesce(updated_at, now()), stop_px "
     "FROM pg_temp.fixgw_journal_orders_stage"
-    " ON CONFLICT (order_id) DO UPDATE SET"
+    " ON CONFLICT (order_id) DO UPDATE SET stop_px = EXCLUDED.stop_px,"
     " parent_order_id = coalesce(EXCLUDED.parent_order_id, orders.parent_order_id),"
     " session_key = EXCLUDED.session_key, cl_ord_id = EXCLUDED.cl_ord_id,"
     " orig_cl_ord_id = EXCLUDED.orig_cl_ord_id, account = EXCLUDED.account,"
@@ -774,6 +777,7 @@ class CopyBatch {
     const WallNanos updated = o.updatedAt != 0 ? o.updatedAt : s.createdAt;
     timestampOrNull(out, created);
     timestampOrNull(out, updated);
+    copyOptNum(out, o.stopPx);
     copyEndRow(out);
   }
 

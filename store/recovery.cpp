@@ -50,8 +50,8 @@ router::RecoveredState loadRecoveredState(const std::string& conninfo) {
       "select o.order_id, o.session_key, o.cl_ord_id, o.orig_cl_ord_id, o.account, o.symbol, "
       "o.side, o.ord_type, o.tif, o.qty, o.price, o.status, o.cum_qty, o.avg_px, o.venue, "
       "(extract(epoch from o.created_at) * 1000000)::bigint, "
-      "(select sum(x.last_px * x.last_qty)::text from executions x where x.order_id = o.order_id) "
-      "from orders o where o.parent_order_id is null");
+      "(select sum(x.last_px * x.last_qty)::text from executions x where x.order_id = o.order_id), "
+      "o.stop_px from orders o where o.parent_order_id is null");
   st.parents.reserve(parents.size());
   for (const auto& r : parents) {
     router::ParentOrder p;
@@ -75,6 +75,7 @@ router::RecoveredState loadRecoveredState(const std::string& conninfo) {
     if (!r[16].is_null() && !router::parseRawNotional(str(r[16]), p.rawNotional))
       throw std::runtime_error("recovery: bad fill notional '" + str(r[16]) + "' for order " + id);
     if (p.rawNotional != 0) p.avgPx = averageFromRaw(p.rawNotional, p.cumQty);
+    if (!r[17].is_null()) p.stopPx = fixed<Price>(r[17], "stop_px", id);
     st.maxIdPrefixMs = std::max(st.maxIdPrefixMs, router::IdGenerator::prefixMsOf(id));
     st.parents.push_back(std::move(p));
   }
@@ -82,7 +83,7 @@ router::RecoveredState loadRecoveredState(const std::string& conninfo) {
   // Children of open parents (done ones are not needed to trade on).
   auto children = tx.exec(
       "select c.order_id, c.parent_order_id, c.venue, c.venue_order_id, c.qty, c.price, "
-      "c.cum_qty, c.status from orders c join orders p on p.order_id = c.parent_order_id "
+      "c.cum_qty, c.status, c.stop_px from orders c join orders p on p.order_id = c.parent_order_id "
       "where p.status not in ('FILLED','CANCELED','REJECTED','EXPIRED')");
   std::unordered_map<std::string, router::ParentOrder*> byId;
   for (auto& p : st.parents) byId[p.orderId.str()] = &p;
@@ -97,6 +98,7 @@ router::RecoveredState loadRecoveredState(const std::string& conninfo) {
     if (!r[5].is_null()) c.price = fixed<Price>(r[5], "price", id);
     c.cumQty = fixed<Qty>(r[6], "cum_qty", id);
     c.status = enumOf(ordStatusFromString(str(r[7])), r[7], "status", id);
+    if (!r[8].is_null()) c.stopPx = fixed<Price>(r[8], "stop_px", id);
     c.acked = !c.venueOrderId.empty();
     if (auto it = byId.find(c.parent.str()); it != byId.end())
       it->second->children.push_back(c.id);

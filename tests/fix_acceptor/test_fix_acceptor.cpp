@@ -101,6 +101,20 @@ class EngineStub final : public CommandSink {
     });
     return found;
   }
+  std::optional<NewOrder> waitNewOrder(const std::string& clOrdId,
+                                       std::chrono::milliseconds timeout = 10s) {
+    std::unique_lock lock(mu_);
+    std::optional<NewOrder> found;
+    cv_.wait_for(lock, timeout, [&] {
+      for (const auto& c : commands_)
+        if (auto* n = std::get_if<NewOrder>(&c); n && n->clOrdId.str() == clOrdId) {
+          found = *n;
+          return true;
+        }
+      return false;
+    });
+    return found;
+  }
   size_t commandCount() const {
     std::lock_guard lock(mu_);
     return commands_.size();
@@ -166,6 +180,7 @@ ExecReport reportFor(const NewOrder& o, ExecType et, OrdStatus st) {
   r.tif = o.tif;
   r.orderQty = o.qty;
   r.price = o.price;
+  r.stopPx = o.stopPx;
   r.leavesQty = o.qty;
   r.transactTime = kT0;
   return r;
@@ -361,6 +376,53 @@ TEST_P(FixAcceptorTest, MarketOrderWithoutTimeInForceDefaultsToDay) {
   EXPECT_EQ(cmd->tif, TimeInForce::Day);
   EXPECT_FALSE(cmd->possResend);
   EXPECT_FALSE(cmd->exDestination);
+}
+
+TEST_P(FixAcceptorTest, StopLimitAtTheOpeningCarriesStopPxBothWays) {
+  auto& c = connect();
+  engine_.respondWith([](const Command& cmd) -> std::vector<ClientReport> {
+    const auto* o = std::get_if<NewOrder>(&cmd);
+    if (!o) return {};
+    auto ack = reportFor(*o, ExecType::New, OrdStatus::New);
+    ack.execId = ExecId("EX-STP");
+    return {ack};
+  });
+  OrderFields o;
+  o.clOrdId = "STP-1";
+  o.side = "2";
+  o.ordType = "4";
+  o.price = "98.5";
+  o.stopPx = "99.00000001";
+  o.tif = "2";
+  c.send(c.newOrder(o));
+  auto cmd = engine_.waitCommand<NewOrder>();
+  ASSERT_TRUE(cmd);
+  EXPECT_EQ(cmd->ordType, OrdType::StopLimit);
+  EXPECT_EQ(cmd->tif, TimeInForce::AtTheOpening);
+  ASSERT_TRUE(cmd->price && cmd->stopPx);
+  EXPECT_EQ(*cmd->price, Price::of("98.5"));
+  EXPECT_EQ(*cmd->stopPx, Price::of("99.00000001"));
+
+  auto ack = waitExec("STP-1", "EX-STP");
+  ASSERT_TRUE(ack);  // validated against the shipped dictionary by the client
+  EXPECT_EQ(f(*ack, 40), "4");
+  EXPECT_EQ(f(*ack, 44), "98.5");
+  EXPECT_EQ(f(*ack, 99), "99.00000001");
+  EXPECT_EQ(f(*ack, 59), "2");
+
+  OrderFields s;
+  s.clOrdId = "STP-2";
+  s.ordType = "3";
+  s.price.reset();
+  s.stopPx = "101";
+  c.send(c.newOrder(s));
+  auto stop = engine_.waitNewOrder("STP-2");
+  ASSERT_TRUE(stop);
+  EXPECT_EQ(stop->ordType, OrdType::Stop);
+  EXPECT_FALSE(stop->price);
+  ASSERT_TRUE(stop->stopPx);
+  EXPECT_EQ(*stop->stopPx, Price::of("101"));
+  EXPECT_FALSE(c.waitFor(FixTestClient::isType("3"), 0ms));
 }
 
 TEST_P(FixAcceptorTest, CancelBecomesCancelOrderAndCancelRejectArrives) {
@@ -691,6 +753,32 @@ TEST_P(FixAcceptorTest, BadOrdersGoToTheEngineAsInvalidRequestsNamingTheTag) {
   const std::vector<BadOrder> cases = {
       {"limit without price", [](OrderFields& o) { o.price.reset(); }, "44"},
       {"market with price", [](OrderFields& o) { o.ordType = "1"; }, "44"},
+      {"stop without stop price",
+       [](OrderFields& o) {
+         o.ordType = "3";
+         o.price.reset();
+       },
+       "99"},
+      {"stop with a limit price",
+       [](OrderFields& o) {
+         o.ordType = "3";
+         o.stopPx = "99.5";
+       },
+       "44"},
+      {"stop-limit without price",
+       [](OrderFields& o) {
+         o.ordType = "4";
+         o.price.reset();
+         o.stopPx = "99.5";
+       },
+       "44"},
+      {"stop-limit with zero stop price",
+       [](OrderFields& o) {
+         o.ordType = "4";
+         o.stopPx = "0";
+       },
+       "99"},
+      {"limit with stop price", [](OrderFields& o) { o.stopPx = "99.5"; }, "99"},
       {"zero price", [](OrderFields& o) { o.price = "0"; }, "44"},
       {"price with 9 decimals", [](OrderFields& o) { o.price = "1.000000001"; }, "44"},
       {"zero qty", [](OrderFields& o) { o.qty = "0"; }, "38"},
@@ -885,8 +973,15 @@ TEST(FixConvert, ExecTypeMapsPerVersion) {
 TEST(FixConvert, UnsupportedInboundValuesAreRefused) {
   EXPECT_FALSE(convertSide("3"));
   EXPECT_FALSE(convertSide("12"));
-  EXPECT_FALSE(convertOrdType("3"));
-  EXPECT_FALSE(convertTimeInForce("2"));
+  EXPECT_FALSE(convertOrdType("5"));
+  EXPECT_FALSE(convertOrdType("P"));
+  EXPECT_FALSE(convertTimeInForce("5"));
+  EXPECT_FALSE(convertTimeInForce("6"));
+  EXPECT_EQ(convertOrdType("3"), OrdType::Stop);
+  EXPECT_EQ(convertOrdType("4"), OrdType::StopLimit);
+  EXPECT_EQ(convertTimeInForce("2"), TimeInForce::AtTheOpening);
+  EXPECT_EQ(toFixOrdType(OrdType::StopLimit), '4');
+  EXPECT_EQ(toFixTimeInForce(TimeInForce::AtTheOpening), '2');
   EXPECT_FALSE(convertMassCancelRequestType("2"));
   EXPECT_EQ(convertTimeInForce("4"), TimeInForce::Fok);
 }

@@ -184,6 +184,50 @@ TEST_F(RiskRules, OrderTypesAndTifsPerAccount) {
   expectRule(r->checkNew(order(Side::Buy, "1", std::nullopt)), "ORD_TYPE_NOT_ALLOWED", {"MARKET"});
 }
 
+TEST_F(RiskRules, StopOrdersCheckTheirStopPriceAndAreValuedAtIt) {
+  cfg.defaults.priceBandTicks = 50;  // ±0.50 around 100.00
+  cfg.defaults.maxNotional = N("1005");
+  make();
+  auto stop = [](Side side, const char* qty, const char* stopPx,
+                 std::optional<const char*> limitPx = std::nullopt) {
+    OrderIntent o = order(side, qty, limitPx);
+    o.ordType = limitPx ? OrdType::StopLimit : OrdType::Stop;
+    o.stopPx = P(stopPx);
+    return o;
+  };
+  EXPECT_TRUE(r->checkNew(stop(Side::Buy, "10", "100.50")).accepted);  // 1005 exactly
+  // A stop is valued at its trigger, not at the reference.
+  expectRule(r->checkNew(stop(Side::Buy, "1", "100.51")), "PRICE_BAND",
+             {"StopPx (99) 100.51", "50 ticks"});
+  expectRule(r->checkNew(stop(Side::Sell, "11", "99.50")), "MAX_NOTIONAL", {"1094.5", "1005"});
+  // Stop-limit: both prices are banded; the limit prices it.
+  EXPECT_TRUE(r->checkNew(stop(Side::Sell, "10", "99.60", "99.50")).accepted);
+  expectRule(r->checkNew(stop(Side::Sell, "1", "99.60", "99.40")), "PRICE_BAND",
+             {"Price (44) 99.4 "});
+  expectRule(r->checkNew(stop(Side::Sell, "1", "99.40", "99.60")), "PRICE_BAND",
+             {"StopPx (99) 99.4 "});
+  // A trigger is never rounded to the tick.
+  expectRule(r->checkNew(stop(Side::Buy, "1", "100.005")), "TICK_SIZE", {"StopPx (99)", "0.01"});
+  OrderIntent missing = stop(Side::Buy, "1", "100.10");
+  missing.stopPx.reset();
+  expectRule(r->checkNew(missing), "STOP_PX_REQUIRED", {"StopPx (99)"});
+}
+
+TEST_F(RiskRules, StopCountsAsAMarketOrderWhereMarketOrdersAreBarred) {
+  cfg.defaults.allowMarketOrders = false;
+  cfg.defaults.allowedTifs = ~(1u << static_cast<unsigned>(TimeInForce::AtTheOpening)) & 0xFF;
+  make();
+  OrderIntent o = order(Side::Buy, "1", std::nullopt);
+  o.ordType = OrdType::Stop;
+  o.stopPx = P("100.10");
+  expectRule(r->checkNew(o), "MARKET_ORDERS_NOT_ALLOWED", {"stop order"});
+  o.ordType = OrdType::StopLimit;
+  o.price = P("100.20");
+  EXPECT_TRUE(r->checkNew(o).accepted);
+  o.tif = TimeInForce::AtTheOpening;
+  expectRule(r->checkNew(o), "TIF_NOT_ALLOWED", {"OPG"});
+}
+
 TEST_F(RiskRules, MaxOpenOrdersCountsOpenOrdersOnly) {
   cfg.defaults.maxOpenOrders = 2;
   make();

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <string>
 #include <vector>
 
@@ -249,6 +251,96 @@ TEST_F(SimMarketTest, RestingOrderFillsAtItsOwnPriceWhenTheMarketMovesThroughIt)
   EXPECT_TRUE(evs[0].leavesQty.isZero());
   EXPECT_EQ(market.bestBid(Symbol("AAPL")), Price::of("100.19"));
   EXPECT_TRUE(market.openOrders().empty());
+}
+
+// ---- stop and stop-limit orders ------------------------------------------
+
+VenueNewOrder stopOrder(const char* child, Side side, const char* qty, const char* stop,
+                        std::optional<const char*> limitPx = std::nullopt) {
+  VenueNewOrder o = limit(child, side, qty, "1");
+  o.ordType = limitPx ? OrdType::StopLimit : OrdType::Stop;
+  o.price.reset();
+  if (limitPx) o.price = Price::of(*limitPx);
+  o.stopPx = Price::of(stop);
+  return o;
+}
+
+TEST_F(SimMarketTest, BuyStopWaitsOffTheBookThenTakesLiquidityWhenTheMidReachesIt) {
+  auto evs = market.submit(stopOrder("s1", Side::Buy, "50", "100.50"), kNow);
+  ASSERT_EQ(kinds(evs), (std::vector<K>{K::Accepted}));
+  // Not on the book: the ladder is the market maker's alone.
+  for (const auto& l : market.depth(Symbol("AAPL"), Side::Buy)) EXPECT_EQ(l.clientOrders, 0);
+  ASSERT_EQ(market.openOrders().size(), 1u);
+
+  EXPECT_TRUE(market.setMid(Symbol("AAPL"), Price::of("100.49"), kNow).empty());
+  evs = market.setMid(Symbol("AAPL"), Price::of("100.50"), kNow);
+  ASSERT_EQ(kinds(evs), (std::vector<K>{K::Fill}));
+  EXPECT_EQ(evs[0].childId, ChildOrderId("s1"));
+  EXPECT_EQ(evs[0].lastPx, Price::of("100.51"));  // the best ask once triggered
+  EXPECT_EQ(evs[0].lastQty, Qty::of("50"));
+  EXPECT_TRUE(evs[0].leavesQty.isZero());
+  EXPECT_TRUE(market.openOrders().empty());
+  EXPECT_TRUE(market.setMid(Symbol("AAPL"), Price::of("100.80"), kNow).empty());
+}
+
+TEST_F(SimMarketTest, SellStopLimitBecomesARestingLimitThatFillsAtItsPrice) {
+  auto evs = market.submit(stopOrder("s1", Side::Sell, "50", "99.50", "99.60"), kNow);
+  ASSERT_EQ(kinds(evs), (std::vector<K>{K::Accepted}));
+  EXPECT_TRUE(market.setMid(Symbol("AAPL"), Price::of("99.51"), kNow).empty());
+  // Triggered at 99.50; the bid (99.49) is below its limit, so it rests at 99.60.
+  EXPECT_TRUE(market.setMid(Symbol("AAPL"), Price::of("99.50"), kNow).empty());
+  auto asks = market.depth(Symbol("AAPL"), Side::Sell);
+  auto lvl = std::find_if(asks.begin(), asks.end(),
+                          [](const LevelView& l) { return l.price == Price::of("99.60"); });
+  ASSERT_NE(lvl, asks.end());
+  EXPECT_EQ(lvl->clientOrders, 1);
+  // The market comes back up through it: the new bid takes it at its own price.
+  evs = market.setMid(Symbol("AAPL"), Price::of("99.70"), kNow);
+  ASSERT_EQ(kinds(evs), (std::vector<K>{K::Fill}));
+  EXPECT_EQ(evs[0].lastPx, Price::of("99.60"));
+  EXPECT_EQ(evs[0].lastQty, Qty::of("50"));
+}
+
+TEST_F(SimMarketTest, StopAlreadyReachedOnArrivalTradesAtOnce) {
+  auto evs = market.submit(stopOrder("s1", Side::Buy, "30", "99.00"), kNow);
+  ASSERT_EQ(kinds(evs), (std::vector<K>{K::Accepted, K::Fill}));
+  EXPECT_EQ(evs[1].lastPx, Price::of("100.01"));
+  EXPECT_EQ(evs[1].cumQty, Qty::of("30"));
+}
+
+TEST_F(SimMarketTest, CanceledStopNeverTriggers) {
+  market.submit(stopOrder("s1", Side::Sell, "10", "99.00"), kNow);
+  auto evs = market.cancel(cancelOf("s1"), kNow);
+  ASSERT_EQ(kinds(evs), (std::vector<K>{K::Canceled}));
+  EXPECT_TRUE(market.setMid(Symbol("AAPL"), Price::of("98.00"), kNow).empty());
+  EXPECT_TRUE(market.openOrders().empty());
+}
+
+TEST_F(SimMarketTest, ReplacingTheStopPriceCanTriggerIt) {
+  market.submit(stopOrder("s1", Side::Buy, "20", "101.00"), kNow);
+  VenueReplace r = replaceOf("s1", "25");
+  r.newStopPx = Price::of("100.00");
+  auto evs = market.replace(r, kNow);
+  ASSERT_EQ(kinds(evs), (std::vector<K>{K::Replaced, K::Fill}));
+  EXPECT_EQ(evs[0].newQty, Qty::of("25"));
+  EXPECT_EQ(evs[1].lastQty, Qty::of("25"));
+  EXPECT_EQ(evs[1].lastPx, Price::of("100.01"));
+}
+
+TEST_F(SimMarketTest, BadStopOrdersAndOpeningOrdersAreRejectedWithTheReason) {
+  VenueNewOrder noStop = stopOrder("s1", Side::Buy, "10", "101.00");
+  noStop.stopPx.reset();
+  auto evs = market.submit(noStop, kNow);
+  ASSERT_EQ(kinds(evs), (std::vector<K>{K::Rejected}));
+  EXPECT_TRUE(contains(evs[0].text, "stopPx is required")) << evs[0].text;
+
+  evs = market.submit(stopOrder("s2", Side::Buy, "10", "101.005"), kNow);
+  ASSERT_EQ(kinds(evs), (std::vector<K>{K::Rejected}));
+  EXPECT_TRUE(contains(evs[0].text, "tick size")) << evs[0].text;
+
+  evs = market.submit(limit("s3", Side::Buy, "10", "99.00", TimeInForce::AtTheOpening), kNow);
+  ASSERT_EQ(kinds(evs), (std::vector<K>{K::Rejected}));
+  EXPECT_TRUE(contains(evs[0].text, "OPG")) << evs[0].text;
 }
 
 TEST_F(SimMarketTest, LargeRestingOrderIsTakenByAsManyNewQuotesAsCrossIt) {

@@ -191,6 +191,7 @@ FIX::Message FixTestClient::newOrder(const OrderFields& f) const {
   setOpt(m, 38, f.qty);
   setOpt(m, 40, f.ordType);
   setOpt(m, 44, f.price);
+  setOpt(m, 99, f.stopPx);
   setOpt(m, 59, f.tif);
   if (f.possResend) m.getHeader().setField(97, "Y");
   return m;
@@ -221,6 +222,7 @@ FIX::Message FixTestClient::replace(const OrderFields& f) const {
   setOpt(m, 38, f.qty);
   setOpt(m, 40, f.ordType);
   setOpt(m, 44, f.price);
+  setOpt(m, 99, f.stopPx);
   setOpt(m, 59, f.tif);
   return m;
 }

@@ -48,6 +48,7 @@ struct OrderFields {
   std::optional<std::string> qty = "100";
   std::optional<std::string> ordType = "2";
   std::optional<std::string> price = "100.25";
+  std::optional<std::string> stopPx;  // 99: stop and stop-limit orders (D, G)
   std::optional<std::string> tif = "0";
   std::optional<std::string> account;
   std::optional<std::string> exDestination;

@@ -275,6 +275,7 @@ class BrokerEmulator::Impl final : public FIX::Application {
     Qty qty;
     Qty cumQty;
     std::optional<Price> price;
+    std::optional<Price> stopPx;  // 40=3/4: the order works once the reference reaches it
     __int128 rawNotional = 0;
     bool open = true;
   };
@@ -297,9 +298,10 @@ class BrokerEmulator::Impl final : public FIX::Application {
   }
 
   bool marketable(const Order& o) const {
-    if (o.ordType == '1') return true;
-    if (!o.price) return false;
     Price ref = refPrice(o.symbol);
+    if (o.stopPx && (o.side == '1' ? ref < *o.stopPx : ref > *o.stopPx)) return false;
+    if (o.ordType == '1' || o.ordType == '3') return true;
+    if (!o.price) return false;
     return o.side == '1' ? *o.price >= ref : *o.price <= ref;
   }
 
@@ -335,6 +337,7 @@ class BrokerEmulator::Impl final : public FIX::Application {
     m.setField(38, o.qty.str());
     m.setField(40, std::string(1, o.ordType));
     if (o.price) m.setField(44, o.price->str());
+    if (o.stopPx) m.setField(99, o.stopPx->str());
     m.setField(32, lastQty.str());
     m.setField(31, lastPx.str());
     Qty leaves = (o.open && st != '8') ? o.qty - o.cumQty : Qty{};
@@ -394,13 +397,19 @@ class BrokerEmulator::Impl final : public FIX::Application {
     if (!qty || !qty->isPositive())
       return rejectNew(in, "OrderQty (38) '" + field(in, 38) + "' must be > 0", out);
     const std::string ordType = field(in, 40);
-    if (ordType != "1" && ordType != "2")
+    if (ordType != "1" && ordType != "2" && ordType != "3" && ordType != "4")
       return rejectNew(in, "OrdType (40) '" + ordType + "' not supported", out);
     std::optional<Price> price;
-    if (ordType == "2") {
+    if (ordType == "2" || ordType == "4") {
       price = Price::parse(field(in, 44));
       if (!price || !price->isPositive())
-        return rejectNew(in, "Price (44) is required for a limit order", out);
+        return rejectNew(in, "Price (44) is required for OrdType " + ordType, out);
+    }
+    std::optional<Price> stopPx;
+    if (ordType == "3" || ordType == "4") {
+      stopPx = Price::parse(field(in, 99));
+      if (!stopPx || !stopPx->isPositive())
+        return rejectNew(in, "StopPx (99) is required for OrdType " + ordType, out);
     }
     if (fix42_ && !in.isSetField(21)) return rejectNew(in, "HandlInst (21) is required", out);
     if (symbol == "REJECT") return rejectNew(in, "symbol REJECT refused by broker emulator", out);
@@ -417,6 +426,7 @@ class BrokerEmulator::Impl final : public FIX::Application {
     o.ordType = ordType[0];
     o.qty = *qty;
     o.price = price;
+    o.stopPx = stopPx;
     byClOrdId_[cl] = o.orderId;
     Order& stored = orders_.emplace(o.orderId, std::move(o)).first->second;
     out.push_back(report(stored, '0', cl, "", Qty{}, Price{}, ""));
@@ -480,15 +490,24 @@ class BrokerEmulator::Impl final : public FIX::Application {
       return;
     }
     std::optional<Price> px;
-    if (o->ordType == '2') {
+    if (o->ordType == '2' || o->ordType == '4') {
       px = Price::parse(field(in, 44));
       if (!px || !px->isPositive()) {
         out.push_back(cancelReject(cl, orig, o, true, 99, "Price (44) is required"));
         return;
       }
     }
+    std::optional<Price> stopPx;
+    if (o->ordType == '3' || o->ordType == '4') {
+      stopPx = Price::parse(field(in, 99));
+      if (!stopPx || !stopPx->isPositive()) {
+        out.push_back(cancelReject(cl, orig, o, true, 99, "StopPx (99) is required"));
+        return;
+      }
+    }
     o->qty = *qty;
     o->price = px;
+    o->stopPx = stopPx;
     o->clOrdId = cl;
     byClOrdId_[cl] = o->orderId;
     out.push_back(report(*o, '5', cl, orig, Qty{}, Price{}, ""));

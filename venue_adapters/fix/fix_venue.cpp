@@ -49,6 +49,7 @@ constexpr int OrdType = 40;
 constexpr int OrigClOrdID = 41;
 constexpr int PossDupFlag = 43;
 constexpr int Price = 44;
+constexpr int StopPx = 99;
 constexpr int RefSeqNum = 45;
 constexpr int Side = 54;
 constexpr int Symbol = 55;
@@ -84,7 +85,19 @@ char sideChar(Side s) {
   return '1';
 }
 
-char ordTypeChar(OrdType t) { return t == OrdType::Market ? '1' : '2'; }
+char ordTypeChar(OrdType t) {
+  switch (t) {
+    case OrdType::Market:
+      return '1';
+    case OrdType::Limit:
+      return '2';
+    case OrdType::Stop:
+      return '3';
+    case OrdType::StopLimit:
+      return '4';
+  }
+  return '2';
+}
 
 char tifChar(TimeInForce t) {
   switch (t) {
@@ -96,6 +109,8 @@ char tifChar(TimeInForce t) {
       return '3';
     case TimeInForce::Fok:
       return '4';
+    case TimeInForce::AtTheOpening:
+      return '2';
   }
   return '0';
 }
@@ -412,6 +427,7 @@ class FixVenue::Impl final : public FIX::Application {
     TimeInForce tif = TimeInForce::Day;
     Qty qty;
     std::optional<Price> price;
+    std::optional<Price> stopPx;
     std::string clOrdId;  // the live version's ClOrdID (OrigClOrdID of the next request)
     VenueOrderId venueOrderId;
     Qty cumQty;
@@ -425,6 +441,7 @@ class FixVenue::Impl final : public FIX::Application {
     ChildOrderId child;
     Qty newQty;
     std::optional<Price> newPrice;
+    std::optional<Price> newStopPx;
   };
   struct PendingSnapshot {
     std::function<void(VenueSnapshot)> cb;
@@ -554,8 +571,12 @@ class FixVenue::Impl final : public FIX::Application {
                    "OrderQty must be > 0, got " + in.qty.str())});
       return;
     }
-    if (in.ordType == OrdType::Limit && !in.price) {
+    if (hasLimitPrice(in.ordType) && !in.price) {
       emit({reject(VenueEventKind::Rejected, in.childId, {}, "limit order without a price")});
+      return;
+    }
+    if (hasStopPrice(in.ordType) && !in.stopPx) {
+      emit({reject(VenueEventKind::Rejected, in.childId, {}, "stop order without a stop price")});
       return;
     }
     FIX::Message m = newMessage("D");
@@ -579,9 +600,10 @@ class FixVenue::Impl final : public FIX::Application {
       o.ordType = in.ordType;
       o.tif = in.tif;
       o.qty = in.qty;
-      if (in.ordType == OrdType::Limit) o.price = in.price;
+      if (hasLimitPrice(in.ordType)) o.price = in.price;
+      if (hasStopPrice(in.ordType)) o.stopPx = in.stopPx;
       o.clOrdId = formatClOrdId(cfg_.clOrdIdFormat, o.child, 0, utcDate(clock_.wallNow()));
-      requests_[o.clOrdId] = Request{ReqKind::New, o.child, {}, {}};
+      requests_[o.clOrdId] = Request{ReqKind::New, o.child, {}, {}, {}};
 
       m.setField(tag::ClOrdID, o.clOrdId);
       if (!in.account.empty() && accountTag_.empty()) m.setField(tag::Account, in.account.str());
@@ -591,6 +613,7 @@ class FixVenue::Impl final : public FIX::Application {
       m.setField(tag::OrderQty, o.qty.str());
       m.setField(tag::OrdType, std::string(1, ordTypeChar(o.ordType)));
       if (o.price) m.setField(tag::Price, o.price->str());
+      if (o.stopPx) m.setField(tag::StopPx, o.stopPx->str());
       m.setField(tag::TimeInForce, std::string(1, tifChar(o.tif)));
       addConfiguredTags(m, o);
       orders_.emplace(o.child, std::move(o));
@@ -624,7 +647,7 @@ class FixVenue::Impl final : public FIX::Application {
       } else {
         Order& o = it->second;
         std::string cl = nextClOrdId(o);
-        requests_[cl] = Request{ReqKind::Cancel, o.child, {}, {}};
+        requests_[cl] = Request{ReqKind::Cancel, o.child, {}, {}, {}};
         m.setField(tag::ClOrdID, cl);
         m.setField(tag::OrigClOrdID, o.clOrdId);
         const VenueOrderId& voi = o.venueOrderId.empty() ? c.venueOrderId : o.venueOrderId;
@@ -668,9 +691,11 @@ class FixVenue::Impl final : public FIX::Application {
       } else {
         Order& o = it->second;
         std::optional<Price> px = r.newPrice ? r.newPrice : o.price;
-        if (o.ordType == OrdType::Market) px.reset();
+        if (!hasLimitPrice(o.ordType)) px.reset();
+        std::optional<Price> stop = r.newStopPx ? r.newStopPx : o.stopPx;
+        if (!hasStopPrice(o.ordType)) stop.reset();
         std::string cl = nextClOrdId(o);
-        requests_[cl] = Request{ReqKind::Replace, o.child, r.newQty, px};
+        requests_[cl] = Request{ReqKind::Replace, o.child, r.newQty, px, stop};
         m.setField(tag::ClOrdID, cl);
         m.setField(tag::OrigClOrdID, o.clOrdId);
         const VenueOrderId& voi = o.venueOrderId.empty() ? r.venueOrderId : o.venueOrderId;
@@ -681,6 +706,7 @@ class FixVenue::Impl final : public FIX::Application {
         m.setField(tag::OrderQty, r.newQty.str());
         m.setField(tag::OrdType, std::string(1, ordTypeChar(o.ordType)));
         if (px) m.setField(tag::Price, px->str());
+        if (stop) m.setField(tag::StopPx, stop->str());
         m.setField(tag::TimeInForce, std::string(1, tifChar(o.tif)));
         addConfiguredTags(m, o);
       }
@@ -870,6 +896,11 @@ class FixVenue::Impl final : public FIX::Application {
             o.price = px;
           } else if (rq.kind == ReqKind::Replace) {
             o.price = rq.newPrice;
+          }
+          if (auto sp = priceField(m, tag::StopPx)) {
+            o.stopPx = sp;
+          } else if (rq.kind == ReqKind::Replace && rq.newStopPx) {
+            o.stopPx = rq.newStopPx;
           }
           VenueEvent e = make(VenueEventKind::Replaced);
           e.newQty = o.qty;

@@ -84,8 +84,33 @@ std::string tifToTws(TimeInForce t) {
       return "IOC";
     case TimeInForce::Fok:
       return "FOK";
+    case TimeInForce::AtTheOpening:
+      return "OPG";
   }
   return "DAY";
+}
+
+// TWS order types for ours: the trigger goes in auxPrice, the limit in lmtPrice.
+const char* orderTypeToTws(OrdType t) {
+  switch (t) {
+    case OrdType::Market:
+      return "MKT";
+    case OrdType::Limit:
+      return "LMT";
+    case OrdType::Stop:
+      return "STP";
+    case OrdType::StopLimit:
+      return "STP LMT";
+  }
+  return "LMT";
+}
+
+std::optional<OrdType> orderTypeFromTws(const std::string& t) {
+  if (t == "MKT") return OrdType::Market;
+  if (t == "LMT") return OrdType::Limit;
+  if (t == "STP") return OrdType::Stop;
+  if (t == "STP LMT") return OrdType::StopLimit;
+  return std::nullopt;
 }
 
 // "yyyymmdd-hh:mm:ss" in UTC, the execution filter's time format.
@@ -124,6 +149,7 @@ struct OrderState {
   Qty qty;
   Qty cum;
   std::optional<Price> price;
+  std::optional<Price> stopPx;
   Account account;
   bool accepted = false;
   bool terminal = false;
@@ -132,6 +158,7 @@ struct OrderState {
   bool pendingReplace = false;
   Qty replaceQty;
   std::optional<Price> replacePrice;
+  std::optional<Price> replaceStopPx;
   uint64_t sentSeq = 0;  // enqueue sequence of the latest placeOrder
   std::string lastError;
 };
@@ -566,9 +593,17 @@ struct TwsVenue::Impl {
       o.ibId = m.orderId;
       o.symbol = symbolFor(m.contract).value_or(Symbol(m.contract.symbol));
       o.side = m.action == "BUY" ? Side::Buy : Side::Sell;
-      o.ordType = m.orderType == "MKT" ? OrdType::Market : OrdType::Limit;
+      if (auto t = orderTypeFromTws(m.orderType)) {
+        o.ordType = *t;
+      } else {
+        // Ours (it carries our orderRef) but changed in TWS to a type we do not model: it is
+        // tracked for its fills and cancels; prices stay as TWS reports them.
+        spdlog::warn("[{}] open order {} has TWS order type '{}', tracked as a limit order",
+                     id.str(), m.orderId, m.orderType);
+      }
       o.qty = m.totalQuantity;
       o.price = m.lmtPrice;
+      o.stopPx = m.auxPrice;
       o.account = Account(m.account);
       o.accepted = true;
       o.adopted = true;
@@ -584,10 +619,12 @@ struct TwsVenue::Impl {
     }
     OrderState& o = it->second;
     if (o.pendingReplace && m.totalQuantity == o.replaceQty &&
-        (o.ordType == OrdType::Market || m.lmtPrice == o.replacePrice)) {
+        (!hasLimitPrice(o.ordType) || m.lmtPrice == o.replacePrice) &&
+        (!hasStopPrice(o.ordType) || m.auxPrice == o.replaceStopPx)) {
       o.pendingReplace = false;
       o.qty = o.replaceQty;
-      if (o.ordType != OrdType::Market) o.price = o.replacePrice;
+      if (hasLimitPrice(o.ordType)) o.price = o.replacePrice;
+      if (hasStopPrice(o.ordType)) o.stopPx = o.replaceStopPx;
       if (!o.accepted) {
         o.accepted = true;
         emit(orderEvent(VenueEventKind::Accepted, o));
@@ -833,7 +870,8 @@ struct TwsVenue::Impl {
     o.ordType = n.ordType;
     o.tif = n.tif;
     o.qty = n.qty;
-    o.price = n.ordType == OrdType::Market ? std::nullopt : n.price;
+    o.price = hasLimitPrice(n.ordType) ? n.price : std::nullopt;
+    o.stopPx = hasStopPrice(n.ordType) ? n.stopPx : std::nullopt;
     o.account = n.account;
     auto reject = [&](const std::string& why) {
       VenueEvent e;
@@ -848,14 +886,16 @@ struct TwsVenue::Impl {
       return reject("duplicate child order id " + n.childId.str());
     auto c = contracts.find(n.symbol);
     if (c == contracts.end()) return reject("symbol " + n.symbol.str() + " not in instrument master");
-    if (n.ordType == OrdType::Limit && !n.price) return reject("limit order without price");
+    if (hasLimitPrice(n.ordType) && !n.price) return reject("limit order without price");
+    if (hasStopPrice(n.ordType) && !n.stopPx) return reject("stop order without stop price");
     if (!n.qty.isPositive()) return reject("quantity must be positive");
     OrderRequest req;
     req.contract = c->second;
     req.action = sideToAction(n.side);
     req.totalQuantity = n.qty;
-    req.orderType = n.ordType == OrdType::Market ? "MKT" : "LMT";
+    req.orderType = orderTypeToTws(n.ordType);
     req.lmtPrice = o.price;
+    req.auxPrice = o.stopPx;
     req.tif = tifToTws(n.tif);
     req.account = !cfg.account.empty() ? cfg.account : n.account.str();
     req.orderRef = n.childId.str();
@@ -938,8 +978,10 @@ struct TwsVenue::Impl {
     if (state != State::Live) return refuse("not connected to TWS");
     if (o->pendingReplace || o->pendingCancel) return refuse("another change is pending");
     if (r.newQty <= o->cum) return refuse("new quantity must exceed the filled quantity");
-    if (o->ordType == OrdType::Limit && !r.newPrice && !o->price)
+    if (hasLimitPrice(o->ordType) && !r.newPrice && !o->price)
       return refuse("limit order without price");
+    if (hasStopPrice(o->ordType) && !r.newStopPx && !o->stopPx)
+      return refuse("stop order without stop price");
     auto c = contracts.find(o->symbol);
     if (c == contracts.end()) return refuse("symbol " + o->symbol.str() + " not in instrument master");
     OrderRequest req;
@@ -947,8 +989,9 @@ struct TwsVenue::Impl {
     req.contract = c->second;
     req.action = sideToAction(o->side);
     req.totalQuantity = r.newQty;
-    req.orderType = o->ordType == OrdType::Market ? "MKT" : "LMT";
-    req.lmtPrice = o->ordType == OrdType::Market ? std::nullopt : (r.newPrice ? r.newPrice : o->price);
+    req.orderType = orderTypeToTws(o->ordType);
+    req.lmtPrice = hasLimitPrice(o->ordType) ? (r.newPrice ? r.newPrice : o->price) : std::nullopt;
+    req.auxPrice = hasStopPrice(o->ordType) ? (r.newStopPx ? r.newStopPx : o->stopPx) : std::nullopt;
     req.tif = tifToTws(o->tif);
     req.account = !cfg.account.empty() ? cfg.account : o->account.str();
     req.orderRef = o->childId.str();
@@ -958,6 +1001,7 @@ struct TwsVenue::Impl {
     o->pendingReplace = true;
     o->replaceQty = r.newQty;
     o->replacePrice = req.lmtPrice;
+    o->replaceStopPx = req.auxPrice;
     o->sentSeq = enqueue(std::move(payload.value()), OutKind::Modify, o->ibId);
   }
 

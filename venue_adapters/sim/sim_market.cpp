@@ -263,11 +263,22 @@ std::vector<VenueEvent> SimMarket::submit(const VenueNewOrder& in, WallNanos now
   if (inst.minQty.isPositive() && in.qty < inst.minQty) {
     return reject("qty " + in.qty.str() + " is below the minimum quantity " + inst.minQty.str());
   }
-  if (in.ordType == OrdType::Limit) {
+  if (in.tif == TimeInForce::AtTheOpening) {
+    return reject("TimeInForce OPG is not supported: the simulator has no opening auction");
+  }
+  if (hasLimitPrice(in.ordType)) {
     if (!in.price) return reject("price is required for a limit order");
     if (!in.price->isPositive()) return reject("price must be positive, got " + in.price->str());
     if (!in.price->isMultipleOf(inst.tickSize)) {
       return reject("price " + in.price->str() + " is not a multiple of tick size " +
+                    inst.tickSize.str());
+    }
+  }
+  if (hasStopPrice(in.ordType)) {
+    if (!in.stopPx) return reject("stopPx is required for a stop order");
+    if (!in.stopPx->isPositive()) return reject("stopPx must be positive, got " + in.stopPx->str());
+    if (!in.stopPx->isMultipleOf(inst.tickSize)) {
+      return reject("stopPx " + in.stopPx->str() + " is not a multiple of tick size " +
                     inst.tickSize.str());
     }
   }
@@ -282,35 +293,74 @@ std::vector<VenueEvent> SimMarket::submit(const VenueNewOrder& in, WallNanos now
   o.tif = in.tif;
   o.qty = in.qty;
   // A market order's price, if any, is ignored: it takes whatever rests.
-  if (in.ordType == OrdType::Limit) o.price = in.price;
+  if (hasLimitPrice(in.ordType)) o.price = in.price;
+  if (hasStopPrice(in.ordType)) o.stopPx = in.stopPx;
   byChild_[o.childId] = o.key;
   byVenueId_[o.venueOrderId] = o.key;
   Order& ord = orders_.emplace(o.key, std::move(o)).first->second;
   out.push_back(event(ord, VenueEventKind::Accepted, now));
+  if (hasStopPrice(ord.type)) {
+    if (stopReached(*b, ord)) {
+      trigger(*b, ord, now, out);
+    } else {
+      ord.armed = true;
+      b->stops.push_back(ord.key);
+    }
+    return out;
+  }
+  execute(*b, ord, now, out);
+  return out;
+}
 
+void SimMarket::execute(Book& b, Order& ord, WallNanos now, std::vector<VenueEvent>& out) {
   if (ord.tif == TimeInForce::Fok) {
-    Qty reachable = reachableQty(*b, ord);
+    Qty reachable = reachableQty(b, ord);
     if (reachable < ord.qty) {
       ord.state = State::Expired;
       VenueEvent e = event(ord, VenueEventKind::Expired, now);
       e.text = "FOK not filled: not enough liquidity for " + ord.qty.str() + " (available " +
                reachable.str() + ")";
       out.push_back(std::move(e));
-      return out;
+      return;
     }
   }
-  match(*b, ord, now, out);
-  if (ord.state != State::Open) return out;
+  match(b, ord, now, out);
+  if (ord.state != State::Open) return;
   if (ord.type == OrdType::Market || ord.tif == TimeInForce::Ioc || ord.tif == TimeInForce::Fok) {
     ord.state = State::Expired;
     VenueEvent e = event(ord, VenueEventKind::Expired, now);
     e.text = ord.tif == TimeInForce::Ioc ? "IOC remainder expired"
                                          : "no liquidity left: market order remainder expired";
     out.push_back(std::move(e));
-    return out;
+    return;
   }
-  rest(*b, ord);
-  return out;
+  rest(b, ord);
+}
+
+bool SimMarket::stopReached(const Book& b, const Order& o) {
+  if (b.mid <= 0 || !o.stopPx) return false;
+  return isBuy(o.side) ? b.mid >= o.stopPx->mantissa() : b.mid <= o.stopPx->mantissa();
+}
+
+void SimMarket::trigger(Book& b, Order& o, WallNanos now, std::vector<VenueEvent>& out) {
+  o.armed = false;
+  o.type = o.type == OrdType::StopLimit ? OrdType::Limit : OrdType::Market;
+  execute(b, o, now, out);
+}
+
+void SimMarket::checkStops(Book& b, WallNanos now, std::vector<VenueEvent>& out) {
+  if (b.stops.empty()) return;
+  // Triggering trades against the book but never re-quotes, so the list
+  // cannot change under us except by what we erase here.
+  std::vector<uint64_t> keep;
+  std::vector<uint64_t> fire;
+  for (uint64_t k : b.stops) {
+    auto it = orders_.find(k);
+    if (it == orders_.end() || !it->second.armed || it->second.state != State::Open) continue;
+    (stopReached(b, it->second) ? fire : keep).push_back(k);
+  }
+  b.stops = std::move(keep);
+  for (uint64_t k : fire) trigger(b, orders_.at(k), now, out);
 }
 
 std::vector<VenueEvent> SimMarket::cancel(const VenueCancel& c, WallNanos now) {
@@ -384,6 +434,33 @@ std::vector<VenueEvent> SimMarket::replace(const VenueReplace& r, WallNanos now)
                     inst.tickSize.str());
     }
   }
+  if (r.newStopPx) {
+    if (!o->armed) return reject("stopPx cannot change: the stop order has already triggered");
+    if (!r.newStopPx->isPositive()) {
+      return reject("newStopPx must be positive, got " + r.newStopPx->str());
+    }
+    if (!r.newStopPx->isMultipleOf(inst.tickSize)) {
+      return reject("newStopPx " + r.newStopPx->str() + " is not a multiple of tick size " +
+                    inst.tickSize.str());
+    }
+  }
+  if (r.newPrice && !o->price) return reject("the order has no limit price to change");
+  if (o->armed) {
+    // Off the book: nothing to re-rank. It may trigger at its new stop price.
+    o->qty = r.newQty;
+    if (r.newPrice) o->price = r.newPrice;
+    if (r.newStopPx) o->stopPx = r.newStopPx;
+    VenueEvent e = event(*o, VenueEventKind::Replaced, now);
+    e.newQty = r.newQty;
+    e.newPrice = o->price;
+    out.push_back(std::move(e));
+    if (stopReached(b, *o)) {
+      b.stops.erase(std::remove(b.stops.begin(), b.stops.end(), o->key), b.stops.end());
+      trigger(b, *o, now, out);
+    }
+    return out;
+  }
+  if (!o->price) return reject("order is not resting");
   // Only limit orders rest, so an open order always has a price.
   const Price newPx = r.newPrice.value_or(*o->price);
   const bool keepPriority = newPx == *o->price && r.newQty <= o->qty;
@@ -413,6 +490,7 @@ std::vector<VenueEvent> SimMarket::step(WallNanos now) {
     const int64_t delta = std::llround(ticks) * b.inst.tickSize.mantissa();
     if (delta != 0) b.mid = clampMid(b, b.mid + delta);
     requote(b, now, out);
+    checkStops(b, now, out);
   }
   return out;
 }
@@ -423,6 +501,7 @@ std::vector<VenueEvent> SimMarket::setMid(const Symbol& symbol, Price mid, WallN
   if (!b) return out;
   b->mid = clampMid(*b, roundToStep(mid.mantissa(), b->inst.tickSize.mantissa()));
   requote(*b, now, out);
+  checkStops(*b, now, out);
   return out;
 }
 

@@ -20,6 +20,12 @@
 // * Replace keeps time priority only when the price is unchanged and the
 //   quantity does not go up; otherwise the order goes to the back of its new
 //   level and, if now marketable, trades right after the Replaced event.
+// * Stop and stop-limit orders are Accepted and wait, off the book, until the
+//   mid reaches their StopPx (buy: mid >= stop; sell: mid <= stop), checked on
+//   arrival and after every re-quote. Then a stop becomes a market order and a
+//   stop-limit a limit order, and they trade like one. A book without a
+//   reference price never triggers them. TimeInForce OPG is rejected: there is
+//   no opening auction.
 //
 // Thread-safety: none; one thread (the simulator loop, or a test) owns it.
 #pragma once
@@ -93,6 +99,8 @@ class SimMarket {
     Qty qty;
     Qty cum;
     std::optional<Price> price;
+    std::optional<Price> stopPx;
+    bool armed = false;  // an untriggered stop / stop-limit, off the book
     State state = State::Open;
     Qty leaves() const { return state == State::Open ? qty - cum : Qty(); }
   };
@@ -108,6 +116,7 @@ class SimMarket {
     Ladder bids;
     Ladder asks;
     std::vector<uint64_t> mmKeys;  // current quotes (some may be filled)
+    std::vector<uint64_t> stops;   // armed stop orders, arrival order (some may be done)
   };
 
   static const char* stateText(State s);
@@ -119,6 +128,13 @@ class SimMarket {
   static int64_t levelKey(int64_t priceMantissa, bool buySide);
 
   void match(Book& b, Order& o, WallNanos now, std::vector<VenueEvent>& out);
+  // What an accepted (or just triggered) order does: FOK check, match, then
+  // expire (market/IOC/FOK remainder) or rest.
+  void execute(Book& b, Order& o, WallNanos now, std::vector<VenueEvent>& out);
+  static bool stopReached(const Book& b, const Order& o);
+  // Converts a triggered stop to the order it becomes and executes it.
+  void trigger(Book& b, Order& o, WallNanos now, std::vector<VenueEvent>& out);
+  void checkStops(Book& b, WallNanos now, std::vector<VenueEvent>& out);
   Qty reachableQty(const Book& b, const Order& o) const;
   void rest(Book& b, Order& o);
   void unrest(Book& b, const Order& o);
