@@ -72,6 +72,9 @@ struct OpenOrder {
   uint32_t book = 0;
   Side side = Side::Buy;
   std::optional<Price> limitPx;  // none: market
+  // A stop or stop-limit: off the venue's book until it triggers, which the
+  // venue does not report, so it is never counted as resting liquidity.
+  bool stop = false;
   Price valuePx;                 // limit price, or the reference when a market order opened
   Qty qty, filled;
   bool live = false;
@@ -823,7 +826,8 @@ RiskDecision RiskEngine::runChain(const OrderIntent& o, bool replace, std::strin
   if (lim.selfTrade != StpAction::Off) {
     for (uint32_t oi : book.orders) {
       const OpenOrder& r = m.orders[oi];
-      if (&r == old || r.side == o.side || (isSell(r.side) && isSell(o.side))) continue;
+      if (&r == old || r.stop || r.side == o.side || (isSell(r.side) && isSell(o.side)))
+        continue;
       bool crosses;
       if (!px || !r.limitPx)
         crosses = true;
@@ -907,6 +911,7 @@ void RiskEngine::onOrderOpen(const OrderId& id, const OrderIntent& o) {
   oo.side = o.side;
   // Only a plain limit order rests on the book (an untriggered stop-limit does not).
   oo.limitPx = o.ordType == OrdType::Limit ? o.price : std::nullopt;
+  oo.stop = hasStopPrice(o.ordType);
   oo.valuePx = o.price ? *o.price
                : o.stopPx ? *o.stopPx
                           : referencePrice(o.symbol).value_or(Price{});

@@ -77,10 +77,10 @@ options:
   --logon-timeout-ms N   (default 10000)
 
 commands:
-  new --symbol S --side buy|sell|short --qty Q [--type limit|market] [--price P]
-      [--tif day|gtc|ioc|fok] [--account A] [--dest VENUE] [--clordid ID]
+  new --symbol S --side buy|sell|short --qty Q [--type limit|market|stop|stop-limit]
+      [--price P] [--stop-px P] [--tif day|gtc|ioc|fok|opg] [--account A] [--dest VENUE] [--clordid ID]
   cancel --orig ID [--symbol S --side X] [--order-id ID] [--clordid ID]
-  replace --orig ID --qty Q [--price P] [--type T] [--tif T] [--symbol S --side X]
+  replace --orig ID --qty Q [--price P] [--stop-px P] [--type T] [--tif T] [--symbol S --side X]
       [--order-id ID] [--clordid ID]
   status --clordid ID [--symbol S --side X] [--order-id ID]
   mass-cancel [--symbol S] [--clordid ID]
@@ -127,7 +127,9 @@ std::string typeCode(const std::string& v) {
   auto s = lower(v);
   if (s == "market" || s == "1") return "1";
   if (s == "limit" || s == "2") return "2";
-  throw UsageError("--type '" + v + "': expected limit or market");
+  if (s == "stop" || s == "3") return "3";
+  if (s == "stop-limit" || s == "stoplimit" || s == "4") return "4";
+  throw UsageError("--type '" + v + "': expected limit, market, stop or stop-limit");
 }
 
 std::string tifCode(const std::string& v) {
@@ -136,7 +138,8 @@ std::string tifCode(const std::string& v) {
   if (s == "gtc" || s == "1") return "1";
   if (s == "ioc" || s == "3") return "3";
   if (s == "fok" || s == "4") return "4";
-  throw UsageError("--tif '" + v + "': expected day, gtc, ioc or fok");
+  if (s == "opg" || s == "2") return "2";
+  throw UsageError("--tif '" + v + "': expected day, gtc, ioc, fok or opg");
 }
 
 // Quantities and prices go out exactly as typed, after an exact format check.
@@ -203,6 +206,7 @@ std::string summary(const FIX::Message& m) {
     add("OrderID", 37);
     s << ' ' << describeSide(get(m, 54)) << ' ' << get(m, 38) << ' ' << get(m, 55);
     if (m.isSetField(44)) s << " @ " << m.getField(44);
+    if (m.isSetField(99)) s << " stop " << m.getField(99);
     if (m.isSetField(32) && get(m, 32) != "0") s << " | last " << get(m, 32) << " @ " << get(m, 31);
     s << " | cum " << get(m, 14) << " leaves " << get(m, 151) << " avg " << get(m, 6);
     add("Text", 58);
@@ -293,7 +297,7 @@ class Client final : public FIX::Application {
 };
 
 struct Remembered {
-  std::string symbol, side, type, tif, qty, price, account;
+  std::string symbol, side, type, tif, qty, price, stopPx, account;
 };
 
 class OrderEntry {
@@ -359,7 +363,10 @@ class OrderEntry {
     r.side = sideCode(need(o, "side", "new"));
     r.qty = decimal("qty", need(o, "qty", "new"));
     r.price = opt(o, "price") ? decimal("price", *opt(o, "price")) : "";
-    r.type = typeCode(opt(o, "type").value_or(r.price.empty() ? "market" : "limit"));
+    r.stopPx = opt(o, "stop-px") ? decimal("stop-px", *opt(o, "stop-px")) : "";
+    r.type = typeCode(opt(o, "type").value_or(
+        r.stopPx.empty() ? (r.price.empty() ? "market" : "limit")
+                         : (r.price.empty() ? "stop" : "stop-limit")));
     r.tif = tifCode(opt(o, "tif").value_or("day"));
     r.account = opt(o, "account").value_or("");
     std::string clOrdId = opt(o, "clordid").value_or(nextId());
@@ -375,6 +382,7 @@ class OrderEntry {
     m.setField(38, r.qty);
     m.setField(40, r.type);
     if (!r.price.empty()) m.setField(44, r.price);
+    if (!r.stopPx.empty()) m.setField(99, r.stopPx);
     m.setField(59, r.tif);
     orders_[clOrdId] = r;
     send(m);
@@ -399,9 +407,11 @@ class OrderEntry {
     Remembered r = recall(o, orig, "replace");
     r.qty = decimal("qty", need(o, "qty", "replace"));
     if (auto p = opt(o, "price")) r.price = decimal("price", *p);
+    if (auto p = opt(o, "stop-px")) r.stopPx = decimal("stop-px", *p);
     if (auto t = opt(o, "type")) r.type = typeCode(*t);
     if (r.type.empty()) r.type = r.price.empty() ? "1" : "2";
-    if (r.type == "1") r.price.clear();
+    if (r.type == "1" || r.type == "3") r.price.clear();
+    if (r.type == "1" || r.type == "2") r.stopPx.clear();
     if (auto t = opt(o, "tif")) r.tif = tifCode(*t);
     if (r.tif.empty()) r.tif = "0";
     std::string clOrdId = opt(o, "clordid").value_or(nextId());
@@ -417,6 +427,7 @@ class OrderEntry {
     m.setField(38, r.qty);
     m.setField(40, r.type);
     if (!r.price.empty()) m.setField(44, r.price);
+    if (!r.stopPx.empty()) m.setField(99, r.stopPx);
     m.setField(59, r.tif);
     orders_[clOrdId] = r;
     send(m);

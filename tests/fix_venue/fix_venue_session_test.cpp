@@ -304,6 +304,49 @@ TEST(FixVenueSession, ReplaceRestingOrderThenReplaceIntoTheMarketFills) {
   EXPECT_EQ(get(p.emu->received("G").at(1), 41), "R1.1");  // chain follows the live ClOrdID
 }
 
+TEST(FixVenueSession, CtciStopLimitAtTheOpeningCarriesStopPxAndItsReplaceTriggersIt) {
+  Pair p({{"profile", "ibkr_ctci"}}, "ibkr", "FIX.4.2", "IB", "FIXGW_IBS");
+  ASSERT_TRUE(p.connect());
+  // Reference 100: a buy stop-limit triggering at 105 waits.
+  VenueNewOrder o = order("S1", "AAPL", Side::Buy, "100", "106");
+  o.ordType = OrdType::StopLimit;
+  o.stopPx = Price::of("105");
+  o.tif = TimeInForce::AtTheOpening;
+  p.venue->submit(o);
+  ASSERT_TRUE(p.log.waitKind(VenueEventKind::Accepted, "S1"));
+  auto d = p.emu->received("D").at(0);
+  EXPECT_EQ(get(d, 40), "4");
+  EXPECT_EQ(get(d, 44), "106");
+  EXPECT_EQ(get(d, 99), "105");
+  EXPECT_EQ(get(d, 59), "2");
+  EXPECT_TRUE(p.log.of(VenueEventKind::Fill, "S1").empty());
+
+  // Replace the trigger to 99.5 (the market is above it): it triggers and fills.
+  VenueReplace r;
+  r.childId = ChildOrderId("S1");
+  r.symbol = Symbol("AAPL");
+  r.newQty = Qty::of("100");
+  r.newStopPx = Price::of("99.5");
+  p.venue->replace(r);
+  ASSERT_TRUE(p.log.waitKind(VenueEventKind::Replaced, "S1"));
+  auto g = p.emu->received("G").at(0);
+  EXPECT_EQ(get(g, 40), "4");
+  EXPECT_EQ(get(g, 99), "99.5");
+  EXPECT_EQ(get(g, 44), "106");
+  ASSERT_TRUE(p.log.waitKind(VenueEventKind::Fill, "S1"));
+
+  // A plain stop sends StopPx and no Price.
+  VenueNewOrder s = order("S2", "AAPL", Side::Sell, "10", std::nullopt);
+  s.ordType = OrdType::Stop;
+  s.stopPx = Price::of("90");
+  p.venue->submit(s);
+  ASSERT_TRUE(p.log.waitKind(VenueEventKind::Accepted, "S2"));
+  auto d2 = p.emu->received("D").at(1);
+  EXPECT_EQ(get(d2, 40), "3");
+  EXPECT_EQ(get(d2, 99), "90");
+  EXPECT_EQ(get(d2, 44), "<absent>");
+}
+
 TEST(FixVenueSession, ReplaceBelowFilledIsRejectedByTheBrokerWithItsText) {
   Pair p({{"target_comp_id", "BRKX"}}, "brk", "FIX.4.4", "BRKX", "GWX");
   ASSERT_TRUE(p.connect());

@@ -259,6 +259,54 @@ TEST_P(TwsLoopback, ModifyIsPlaceOrderWithTheSameId) {
   EXPECT_NE(sink.events().back().text.find("110"), std::string::npos);
 }
 
+TEST_P(TwsLoopback, StopLimitAtTheOpeningGoesOutAsStpLmtOpgAndItsTriggerCanMove) {
+  startDefault();
+  // The emulator's AAPL is 160: a sell stop at 155 waits.
+  VenueNewOrder o = limit("C9", Side::Sell, 50, "154");
+  o.ordType = OrdType::StopLimit;
+  o.stopPx = Price::of("155");
+  o.tif = TimeInForce::AtTheOpening;
+  venue->submit(o);
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Accepted, 1, "C9"));
+  int64_t id = ibIdOf("C9");
+  auto seen = emu->order(id);
+  ASSERT_TRUE(seen);
+  EXPECT_EQ(seen->orderType, "STP LMT");
+  EXPECT_EQ(seen->tif, "OPG");
+  EXPECT_EQ(seen->lmtPrice, Price::of("154"));
+  EXPECT_EQ(seen->auxPrice, Price::of("155"));
+  EXPECT_EQ(seen->filled, Qty{});
+
+  // Moving the trigger to 165 (above the market) triggers it: it fills at the market.
+  VenueReplace r;
+  r.childId = ChildOrderId("C9");
+  r.newQty = Qty::fromInt(50);
+  r.newStopPx = Price::of("165");
+  venue->replace(r);
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Replaced, 1, "C9"));
+  EXPECT_EQ(emu->order(id)->auxPrice, Price::of("165"));
+  EXPECT_EQ(emu->order(id)->lmtPrice, Price::of("154"));
+  ASSERT_TRUE(eventually([&] {
+    auto f = fillsOf("C9");
+    return !f.empty() && f.back().cumQty == Qty::fromInt(50);
+  }));
+  EXPECT_EQ(fillsOf("C9").front().lastPx, Price::of("160"));
+
+  // A plain stop carries only auxPrice.
+  VenueNewOrder s = limit("C10", Side::Buy, 5, "1");
+  s.ordType = OrdType::Stop;
+  s.price.reset();
+  s.stopPx = Price::of("170");
+  venue->submit(s);
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Accepted, 1, "C10"));
+  auto stp = emu->order(ibIdOf("C10"));
+  ASSERT_TRUE(stp);
+  EXPECT_EQ(stp->orderType, "STP");
+  EXPECT_FALSE(stp->lmtPrice);
+  EXPECT_EQ(stp->auxPrice, Price::of("170"));
+  EXPECT_TRUE(fillsOf("C10").empty());
+}
+
 TEST_P(TwsLoopback, RejectWithErrorCodeKeepsTheText) {
   startDefault();
   emu->rejectNextOrder(201, "Order rejected - reason:Insufficient margin");

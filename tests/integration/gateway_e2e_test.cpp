@@ -319,6 +319,71 @@ TEST_P(GatewayE2E, MarketIocFokSellShortAndGtcOverFix) {
   EXPECT_EQ(row[0][2], "NEW");
 }
 
+TEST_P(GatewayE2E, StopLimitWaitsAndStopAlreadyReachedFills) {
+  // A sell stop-limit far under the market: accepted, waits for its trigger.
+  OrderFields sl = fields("STPL1");
+  sl.side = "2";
+  sl.ordType = "4";
+  sl.qty = "40";
+  sl.price = "91.90";
+  sl.stopPx = "92.00";
+  client_->send(client_->newOrder(sl));
+  FIX::Message ack = er("STPL1");
+  checkCommon(ack);
+  EXPECT_EQ(F(ack, 39), "0") << FixTestClient::text(ack);
+  EXPECT_EQ(F(ack, 40), "4");
+  EXPECT_EQ(P(F(ack, 44)), P("91.90"));
+  EXPECT_EQ(P(F(ack, 99)), P("92.00"));
+  const std::string orderId = F(ack, 37);
+
+  // Its trigger moves by replace; the report carries the new StopPx.
+  OrderFields rp = sl;
+  rp.clOrdId = "STPL1-R";
+  rp.origClOrdId = "STPL1";
+  rp.stopPx = "92.50";
+  rp.price = "92.40";
+  client_->send(client_->replace(rp));
+  FIX::Message pend = er("STPL1-R");
+  FIX::Message done = F(pend, 39) == "E" ? er("STPL1-R") : pend;
+  EXPECT_EQ(F(done, 150), "5") << FixTestClient::text(done);
+  EXPECT_EQ(P(F(done, 99)), P("92.50"));
+  EXPECT_EQ(P(F(done, 44)), P("92.40"));
+
+  // A buy stop under the market is already triggered: it trades as a market order.
+  OrderFields st = fields("STP1");
+  st.ordType = "3";
+  st.price.reset();
+  st.stopPx = "95.00";
+  st.qty = "20";
+  client_->send(client_->newOrder(st));
+  fixgw::Qty cum;
+  for (int i = 0; i < 10 && cum < Q("20"); ++i) {
+    FIX::Message m = er("STP1");
+    if (!FixTestClient::has(m, 37)) break;
+    checkCommon(m);
+    EXPECT_EQ(F(m, 40), "3");
+    EXPECT_EQ(P(F(m, 99)), P("95.00"));
+    cum = Q(F(m, 14));
+  }
+  EXPECT_EQ(cum, Q("20"));
+
+  Rows rows = q("select ord_type, stop_px, price, status from orders where order_id = '" +
+                orderId + "' or parent_order_id = '" + orderId + "' order by parent_order_id nulls first");
+  ASSERT_EQ(rows.size(), 2u) << "parent and child";
+  for (const auto& r : rows) {
+    EXPECT_EQ(r[0], "STOP_LIMIT");
+    EXPECT_EQ(P(r[1]), P("92.50"));
+    EXPECT_EQ(P(r[2]), P("92.40"));
+  }
+  EXPECT_EQ(rows[0][3], "NEW");
+  Rows filled = q("select ord_type, stop_px, status from orders where cl_ord_id = 'STP1' and "
+                  "parent_order_id is null");
+  ASSERT_EQ(filled.size(), 1u);
+  EXPECT_EQ(filled[0][0], "STOP");
+  EXPECT_EQ(P(filled[0][1]), P("95.00"));
+  EXPECT_EQ(filled[0][2], "FILLED");
+}
+
 TEST_P(GatewayE2E, CancelOfUnknownOrderGetsOrderCancelReject) {
   OrderFields c;
   c.clOrdId = "X-C";

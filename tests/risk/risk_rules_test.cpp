@@ -228,6 +228,19 @@ TEST_F(RiskRules, StopCountsAsAMarketOrderWhereMarketOrdersAreBarred) {
   expectRule(r->checkNew(o), "TIF_NOT_ALLOWED", {"OPG"});
 }
 
+TEST_F(RiskRules, AWaitingStopIsNotRestingLiquidityForSelfTradePrevention) {
+  cfg.defaults.selfTrade = StpAction::RejectIncoming;
+  make();
+  OrderIntent sl = order(Side::Sell, "10", "95.00");
+  sl.ordType = OrdType::StopLimit;
+  sl.stopPx = P("95.10");
+  ASSERT_TRUE(place(sl).accepted);
+  EXPECT_TRUE(place(order(Side::Buy, "10", "100.00")).accepted);
+  // A plain resting limit still blocks a crossing order.
+  ASSERT_TRUE(place(order(Side::Sell, "10", "100.20")).accepted);
+  expectRule(place(order(Side::Buy, "10", "100.30")), "SELF_TRADE", {"100.2"});
+}
+
 TEST_F(RiskRules, MaxOpenOrdersCountsOpenOrdersOnly) {
   cfg.defaults.maxOpenOrders = 2;
   make();

@@ -696,6 +696,7 @@ std::vector<TwsEmulator::OrderView> TwsEmulator::orders() const {
       v.qty = o.req.totalQuantity;
       v.filled = o.filled;
       v.lmtPrice = o.req.lmtPrice;
+      v.auxPrice = o.req.auxPrice;
       v.status = o.status;
       out.push_back(std::move(v));
     }

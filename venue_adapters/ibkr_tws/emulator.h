@@ -55,6 +55,7 @@ class TwsEmulator {
     Qty qty;
     Qty filled;
     std::optional<Price> lmtPrice;
+    std::optional<Price> auxPrice;  // STP, STP LMT: the trigger
     std::string status;  // Submitted, Filled, Cancelled
   };
 
