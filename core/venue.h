@@ -100,6 +100,10 @@ struct VenueOrderState {
   Qty cumQty;
   std::optional<Price> price;
   bool open = true;
+  // Terms, for adoptOpenOrders (snapshots need not fill them in).
+  OrdType ordType = OrdType::Limit;
+  TimeInForce tif = TimeInForce::Day;
+  std::optional<Price> stopPx;
 };
 
 // One execution as the venue reports it, for reconciliation.
@@ -136,6 +140,13 @@ class VenueAdapter {
   // Best reference price the venue knows for a symbol (last trade or mid),
   // if any. Safe from any thread.
   virtual std::optional<Price> referencePrice(const Symbol&) const { return std::nullopt; }
+  // Start-up, before requestSnapshot: the orders the journal says are open at
+  // this venue (childId, venueOrderId if acked, terms, cumQty). An adapter
+  // whose own order state does not survive a gateway restart takes them over,
+  // so late reports, status requests and cancels for them work; an adapter
+  // that learns its orders from the venue (TWS) or keeps them (the simulator)
+  // ignores this. Called on the engine thread.
+  virtual void adoptOpenOrders(const std::vector<VenueOrderState>& orders) { (void)orders; }
   // Reconciliation hook, called at start-up and after a reconnect: asks the
   // venue for its open orders and its fills since `since`. The answer comes
   // back once through cb, from any thread. Adapters that cannot answer say so.

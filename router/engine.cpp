@@ -743,7 +743,27 @@ void Engine::reconcileAll(WallNanos since) {
                     v.str());
       continue;
     }
-    spdlog::info("recovery: reconciling open orders with venue {}", v.str());
+    std::vector<VenueOrderState> open;
+    for (const auto& [id, c] : children_) {
+      if (c.venue != v || isTerminal(c.status)) continue;
+      auto pi = orders_.find(c.parent);
+      if (pi == orders_.end()) continue;
+      const ParentOrder& p = pi->second;
+      VenueOrderState st;
+      st.childId = id;
+      st.venueOrderId = c.venueOrderId;
+      st.symbol = p.symbol;
+      st.side = p.side;
+      st.qty = c.qty;
+      st.cumQty = c.cumQty;
+      st.price = c.price;
+      st.stopPx = c.stopPx;
+      st.ordType = p.ordType;
+      st.tif = p.tif;
+      open.push_back(std::move(st));
+    }
+    vi->second->adoptOpenOrders(open);
+    spdlog::info("recovery: reconciling {} open order(s) with venue {}", open.size(), v.str());
     vi->second->requestSnapshot(since, [this, v](VenueSnapshot snap) {
       loop_.post([this, v, snap = std::move(snap)] { reconcile(v, snap); });
     });

@@ -3,6 +3,8 @@
 // reports, sequence-gap recovery without double booking, and reconciliation.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+
+#include <future>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -145,8 +147,9 @@ struct Pair {
     params["sender_comp_id"] = clientId;
     params["reconnect_interval_s"] = "1";
     router::ParamReader r(params, "venues[0].params");
-    auto cfg = readFixVenueConfig(r, "venues[0].params");
+    cfg = readFixVenueConfig(r, "venues[0].params");
     r.finish();
+    name = venueName;
     venue = std::make_unique<FixVenue>(VenueId(venueName), cfg, im, SystemClock::instance());
   }
   ~Pair() {
@@ -160,6 +163,8 @@ struct Pair {
 
   int port;
   InstrumentMaster im;
+  FixVenueConfig cfg;
+  std::string name;
   EventLog log;
   std::unique_ptr<BrokerEmulator> emu;
   std::unique_ptr<FixVenue> venue;
@@ -426,6 +431,68 @@ TEST(FixVenueSession, FillsMissedWhileDisconnectedAreRecoveredByResendAndBookedO
   EXPECT_EQ(fills[1].lastQty, Qty::of("70"));
   EXPECT_EQ(fills[1].lastPx, Price::of("89.5"));
   EXPECT_EQ(fills[1].cumQty, Qty::of("100"));
+  p.venue->stop();
+  p.emu->stop();
+  std::filesystem::remove_all(dir);
+}
+
+// The gateway restarts while an order is working at the broker: the new
+// adapter knows nothing of it until the engine hands it the journal's open
+// orders. Then the fill the broker sent meanwhile is booked, the status
+// snapshot lists the order, and it can still be canceled.
+TEST(FixVenueSession, AdoptedOrdersFromBeforeARestartKeepWorking) {
+  const std::string dir = tmpDir("adopt");
+  Pair p({{"profile", "ibkr_ctci"}, {"store_path", dir + "/adapter"}}, "ibkr", "FIX.4.2", "IB",
+         "FIXGW_IBA", dir + "/emulator");
+  ASSERT_TRUE(p.connect());
+  p.venue->submit(order("A1", "AAPL", Side::Buy, "100", "90"));
+  auto acc = p.log.waitKind(VenueEventKind::Accepted, "A1");
+  ASSERT_TRUE(acc);
+  p.venue->stop();
+  p.venue.reset();  // the gateway process is gone
+
+  ASSERT_FALSE(p.emu->fill("A1.0", Qty::of("30"), Price::of("90")).empty());
+
+  EventLog log2;
+  p.venue = std::make_unique<FixVenue>(VenueId(p.name), p.cfg, p.im, SystemClock::instance());
+  VenueOrderState st;
+  st.childId = ChildOrderId("A1");
+  st.venueOrderId = acc->venueOrderId;
+  st.symbol = Symbol("AAPL");
+  st.side = Side::Buy;
+  st.qty = Qty::of("100");
+  st.price = Price::of("90");
+  p.venue->adoptOpenOrders({st});
+  p.venue->start(log2);
+  ASSERT_TRUE(eventually([&] { return p.venue->isLoggedOn(); }));
+
+  // The fill sent while no adapter was there comes in by resend and is booked.
+  ASSERT_TRUE(log2.waitCount(VenueEventKind::Fill, "A1", 1));
+  auto fill = log2.of(VenueEventKind::Fill, "A1").at(0);
+  EXPECT_EQ(fill.lastQty, Qty::of("30"));
+  EXPECT_EQ(fill.venueOrderId, acc->venueOrderId);
+
+  std::promise<VenueSnapshot> snap;
+  p.venue->requestSnapshot(0, [&](VenueSnapshot s) { snap.set_value(std::move(s)); });
+  auto fut = snap.get_future();
+  ASSERT_EQ(fut.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  VenueSnapshot s = fut.get();
+  ASSERT_TRUE(s.ok) << s.error;
+  ASSERT_EQ(s.orders.size(), 1u);
+  EXPECT_EQ(s.orders[0].childId, ChildOrderId("A1"));
+  EXPECT_TRUE(s.orders[0].open);
+  EXPECT_EQ(s.orders[0].cumQty, Qty::of("30"));
+
+  VenueCancel c;
+  c.childId = ChildOrderId("A1");
+  c.symbol = Symbol("AAPL");
+  p.venue->cancel(c);
+  ASSERT_TRUE(log2.waitKind(VenueEventKind::Canceled, "A1"));
+  auto f = p.emu->received("F").back();
+  EXPECT_EQ(get(f, 41), "A1.0");  // the live ClOrdID, learnt from the fill
+  EXPECT_EQ(get(f, 37), acc->venueOrderId.str());
+  EXPECT_NE(get(f, 11), "A1.1") << "never re-uses an id the previous process may have sent";
+  EXPECT_FALSE(p.emu->order("A1.0")->open);
   p.venue->stop();
   p.emu->stop();
   std::filesystem::remove_all(dir);

@@ -24,6 +24,15 @@ struct FakeVenue final : VenueAdapter {
   void submit(const VenueNewOrder& o) override { submits.push_back(o); }
   void cancel(const VenueCancel& c) override { cancels.push_back(c); }
   void replace(const VenueReplace& r) override { replaces.push_back(r); }
+  std::vector<std::string> calls;  // adopt / snapshot, in order
+  std::vector<VenueOrderState> adopted;
+  void adoptOpenOrders(const std::vector<VenueOrderState>& o) override {
+    calls.push_back("adopt");
+    adopted = o;
+  }
+  void requestSnapshot(WallNanos, std::function<void(VenueSnapshot)>) override {
+    calls.push_back("snapshot");
+  }
 };
 
 struct Reports final : ReportSink {
@@ -556,6 +565,21 @@ TEST_F(EngineTest, ReconcileKeepsOrdersTheVenueStillHas) {
   cancel("C-OLD1", "OLD1");  // and it still trades normally
   ASSERT_EQ(venue.cancels.size(), 1u);
   EXPECT_EQ(venue.cancels[0].venueOrderId, VenueOrderId("SIM-7"));
+}
+
+TEST_F(EngineTest, ReconcileHandsTheVenueItsJournaledOpenOrdersBeforeAskingForASnapshot) {
+  engine.restore(oneOpenOrder("OLD1", "30"));
+  engine.reconcileAll(0);
+  ASSERT_EQ(venue.calls, (std::vector<std::string>{"adopt", "snapshot"}));
+  ASSERT_EQ(venue.adopted.size(), 1u);
+  const VenueOrderState& o = venue.adopted[0];
+  EXPECT_EQ(o.childId, ChildOrderId("old-C1"));
+  EXPECT_EQ(o.venueOrderId, VenueOrderId("SIM-7"));
+  EXPECT_EQ(o.symbol, Symbol("AAPL"));
+  EXPECT_EQ(o.qty, Qty::of("100"));
+  EXPECT_EQ(o.cumQty, Qty::of("30"));
+  EXPECT_EQ(o.price, Price::of("100.00"));
+  EXPECT_EQ(o.ordType, OrdType::Limit);
 }
 
 TEST_F(EngineTest, AVenueThatCannotAnswerLeavesOrdersAsJournaled) {

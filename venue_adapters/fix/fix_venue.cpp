@@ -301,6 +301,41 @@ class FixVenue::Impl final : public FIX::Application {
     }
   }
 
+  void adoptOpenOrders(const std::vector<VenueOrderState>& list) {
+    // Seconds since 2020: above any request count a previous process can have
+    // reached for one order, and growing from one restart to the next.
+    constexpr int64_t k2020 = 1'577'836'800;
+    const int firstN =
+        static_cast<int>(std::max<int64_t>(1, clock_.wallNow() / 1'000'000'000 - k2020));
+    std::lock_guard lk(mu_);
+    size_t n = 0;
+    for (const VenueOrderState& st : list) {
+      if (st.childId.empty() || orders_.count(st.childId)) continue;
+      Order o;
+      o.child = st.childId;
+      o.symbol = st.symbol;
+      o.venueSymbol = venueSymbolFor(st.symbol, &o.currency);
+      o.side = st.side;
+      o.ordType = st.ordType;
+      o.tif = st.tif;
+      o.qty = st.qty;
+      o.cumQty = st.cumQty;
+      if (hasLimitPrice(st.ordType)) o.price = st.price;
+      if (hasStopPrice(st.ordType)) o.stopPx = st.stopPx;
+      o.venueOrderId = st.venueOrderId;
+      o.accepted = !st.venueOrderId.empty();
+      o.adopted = true;
+      o.nextN = firstN;
+      // Best guess until a report names the live one: the id of the original order.
+      o.clOrdId = formatClOrdId(cfg_.clOrdIdFormat, o.child, 0, utcDate(clock_.wallNow()));
+      requests_.emplace(o.clOrdId, Request{ReqKind::New, o.child, {}, {}, {}});
+      if (!o.venueOrderId.empty()) adoptedByOrderId_[o.venueOrderId.str()] = o.child;
+      orders_.emplace(o.child, std::move(o));
+      ++n;
+    }
+    if (n) spdlog::info("FIX venue {}: adopted {} open order(s) from the journal", id_.str(), n);
+  }
+
   void requestSnapshot(WallNanos since, std::function<void(VenueSnapshot)> cb) {
     VenueSnapshot refused;
     uint64_t sid = 0;
@@ -433,6 +468,7 @@ class FixVenue::Impl final : public FIX::Application {
     Qty cumQty;
     bool accepted = false;
     bool open = true;
+    bool adopted = false;  // from a previous process: live ClOrdID learnt from reports
     int nextN = 1;
   };
   enum class ReqKind { New, Cancel, Replace, Status };
@@ -765,11 +801,23 @@ class FixVenue::Impl final : public FIX::Application {
 
   // ---- QuickFIX thread: inbound ----
 
-  // The request a report answers: its ClOrdID first, then OrigClOrdID.
-  const Request* findRequest(const std::string& cl, const std::string& orig) const {
+  // The request a report answers: its ClOrdID first, then OrigClOrdID, then
+  // (for an order adopted after a restart, whose live ClOrdID we did not send
+  // in this process) its OrderID, learning the live ClOrdID from the report.
+  // Needs mu_.
+  const Request* findRequest(const FIX::Message& m, const std::string& cl,
+                             const std::string& orig) {
     if (auto it = requests_.find(cl); !cl.empty() && it != requests_.end()) return &it->second;
     if (auto it = requests_.find(orig); !orig.empty() && it != requests_.end()) return &it->second;
-    return nullptr;
+    const std::string oid = field(m, tag::OrderID);
+    auto ai = adoptedByOrderId_.find(oid);
+    if (oid.empty() || ai == adoptedByOrderId_.end() || cl.empty()) return nullptr;
+    auto oit = orders_.find(ai->second);
+    if (oit == orders_.end()) return nullptr;
+    spdlog::info("FIX venue {}: order {} (OrderID {}) from before the restart is live as ClOrdID {}",
+                 id_.str(), ai->second.str(), oid, cl);
+    oit->second.clOrdId = cl;
+    return &requests_.emplace(cl, Request{ReqKind::New, ai->second, {}, {}, {}}).first->second;
   }
 
   static std::optional<Qty> qtyField(const FIX::FieldMap& m, int t) {
@@ -813,7 +861,7 @@ class FixVenue::Impl final : public FIX::Application {
                      id_.str(), execId, field(m.getHeader(), tag::PossDupFlag));
         return;
       }
-      const Request* req = findRequest(cl, orig);
+      const Request* req = findRequest(m, cl, orig);
       if (!req) {
         spdlog::warn("FIX venue {}: ExecutionReport for unknown ClOrdID '{}' (ExecType {}) ignored",
                      id_.str(), cl, execType);
@@ -949,7 +997,7 @@ class FixVenue::Impl final : public FIX::Application {
     std::vector<std::pair<uint64_t, bool>> complete;
     {
       std::lock_guard lk(mu_);
-      const Request* req = findRequest(cl, orig);
+      const Request* req = findRequest(m, cl, orig);
       if (!req) {
         spdlog::warn("FIX venue {}: status reply for unknown ClOrdID '{}'", id_.str(), cl);
         return;
@@ -986,7 +1034,7 @@ class FixVenue::Impl final : public FIX::Application {
     std::vector<VenueEvent> evs;
     {
       std::lock_guard lk(mu_);
-      const Request* req = findRequest(cl, orig);
+      const Request* req = findRequest(m, cl, orig);
       if (!req) {
         spdlog::warn("FIX venue {}: OrderCancelReject for unknown ClOrdID '{}' ignored", id_.str(),
                      cl);
@@ -1119,6 +1167,7 @@ class FixVenue::Impl final : public FIX::Application {
   bool wasDisconnected_ = false;
   std::map<ChildOrderId, Order> orders_;
   std::map<std::string, Request> requests_;  // every ClOrdID we sent
+  std::map<std::string, ChildOrderId> adoptedByOrderId_;  // venue OrderID -> adopted order
   std::map<int, std::string> seqToClOrdId_;  // outbound MsgSeqNum -> ClOrdID
   std::set<std::string> seenExecIds_;
   std::vector<VenueFill> fills_;
@@ -1153,6 +1202,9 @@ void FixVenue::cancel(const VenueCancel& c) { impl_->cancel(c); }
 void FixVenue::replace(const VenueReplace& r) { impl_->replace(r); }
 void FixVenue::requestSnapshot(WallNanos since, std::function<void(VenueSnapshot)> cb) {
   impl_->requestSnapshot(since, std::move(cb));
+}
+void FixVenue::adoptOpenOrders(const std::vector<VenueOrderState>& orders) {
+  impl_->adoptOpenOrders(orders);
 }
 bool FixVenue::isLoggedOn() const { return impl_->isLoggedOn(); }
 const FixVenueConfig& FixVenue::config() const { return impl_->config(); }

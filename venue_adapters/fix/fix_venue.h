@@ -58,6 +58,13 @@ class FixVenue final : public VenueAdapter {
   // (ok=false then, naming the orders without an answer). Fills are those
   // the session reported (ExecID-unique) at or after `since`.
   void requestSnapshot(WallNanos since, std::function<void(VenueSnapshot)> cb) override;
+  // Takes over orders a previous process sent (the engine's journal lists
+  // them at start-up). Their live ClOrdID on the wire is not known until the
+  // broker reports on them, so until then they are found by OrderID (37),
+  // which goes on every status request, cancel and replace for them; new
+  // ClOrdIDs for them are numbered from the restart time, never re-using one
+  // the previous process may have sent.
+  void adoptOpenOrders(const std::vector<VenueOrderState>& orders) override;
 
   bool isLoggedOn() const;
   const FixVenueConfig& config() const;
