@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <pqxx/pqxx>
 #include <sstream>
 #include <string>
@@ -40,12 +41,15 @@ struct Args {
   size_t maxBatch = 0;  // 0 = PgJournalConfig default
   std::string schemaDir;
   bool keep = false;
+  bool pipeline = true;  // PgJournalConfig::pipeline
+  bool fixLog = false;   // also journal the FIX messages in and out, as the gateway does
 };
 
 [[noreturn]] void usage(const char* msg) {
   std::fprintf(stderr,
                "bench_journal: %s\nusage: bench_journal [--db CONNINFO] [--orders N] "
-               "[--rate ORDERS_PER_S] [--max-batch N] [--schema-dir DIR] [--keep]\n",
+               "[--rate ORDERS_PER_S] [--max-batch N] [--schema-dir DIR] [--keep] [--no-pipeline] "
+               "[--fix-log]\n",
                msg);
   std::exit(2);
 }
@@ -78,6 +82,10 @@ Args parseArgs(int argc, char** argv) {
         a.schemaDir = val();
       } else if (k == "--keep") {
         a.keep = true;
+      } else if (k == "--no-pipeline") {
+        a.pipeline = false;
+      } else if (k == "--fix-log") {
+        a.fixLog = true;
       } else if (k == "--help" || k == "-h") {
         usage("help");
       } else {
@@ -99,6 +107,14 @@ std::string withSearchPath(const std::string& base, const std::string& schema) {
     return base + sep + "options=-c%20search_path%3D" + schema;
   }
   return base + " options='-c search_path=" + schema + "'";
+}
+
+// prefix + n + suffix (GCC 12 warns falsely, -Wrestrict, on `literal + std::to_string(n)`).
+std::string idOf(const char* prefix, long n, const char* suffix = "") {
+  std::string s(prefix);
+  s += std::to_string(n);
+  s += suffix;
+  return s;
 }
 
 // A 200-byte NewOrderSingle as received (SOH separators), padded in tag 58.
@@ -164,12 +180,25 @@ struct Producer {
     if (isEvent) ++events;
   }
 
+  bool fixLog = false;
+
+  void message(Journal& j, bool inbound, const char* type, long seqNum, const std::string& raw) {
+    FixMessageRec m;
+    m.session = session;
+    m.inbound = inbound;
+    m.msgType = type;
+    m.msgSeqNum = seqNum;
+    m.raw = raw;
+    m.ts = t;
+    emit(j, std::move(m), false);
+  }
+
   void order(Journal& j, long n) {
     t += 1'000;
     OrderRec p;
-    p.orderId = OrderId("O" + std::to_string(n));
+    p.orderId = OrderId(idOf("O", n));
     p.session = session;
-    p.clOrdId = ClOrdId("C" + std::to_string(n));
+    p.clOrdId = ClOrdId(idOf("C", n));
     p.account = account;
     p.symbol = symbol;
     p.side = (n & 1) ? Side::Sell : Side::Buy;
@@ -180,6 +209,7 @@ struct Producer {
     p.createdAt = p.updatedAt = t;
     OrderEventRec received = event(p, "RECEIVED");
     received.rawFix = p.rawFix;
+    if (fixLog) message(j, true, "D", n + 2, p.rawFix);
     emit(j, p, false);
     emit(j, std::move(received), true);
 
@@ -200,8 +230,9 @@ struct Producer {
     emit(j, p, false);
     OrderEventRec ack = event(p, "NEW");
     ack.execType = ExecType::New;
-    ack.execId = ExecId("X" + std::to_string(n) + "a");
+    ack.execId = ExecId(idOf("X", n, "a"));
     emit(j, std::move(ack), true);
+    if (fixLog) message(j, false, "8", n + 2, rawNewOrder(n));  // an ER of about the same size
 
     if (n % 2 == 0) {
       p.status = OrdStatus::PartiallyFilled;
@@ -210,7 +241,7 @@ struct Producer {
       p.avgPx = Price::of("150.2");
       p.updatedAt = t + 200;
       ExecutionRec x;
-      x.execId = ExecId("X" + std::to_string(n) + "b");
+      x.execId = ExecId(idOf("X", n, "b"));
       x.orderId = p.orderId;
       x.childOrderId = c.orderId;
       x.session = session;
@@ -224,7 +255,7 @@ struct Producer {
       x.leavesQty = p.leavesQty;
       x.avgPx = p.avgPx;
       x.venue = venue;
-      x.venueExecId = VenueExecId("V" + std::to_string(n));
+      x.venueExecId = VenueExecId(idOf("V", n));
       x.ts = t + 200;
       OrderEventRec fillEv = event(p, "FILL");
       fillEv.childOrderId = c.orderId;
@@ -286,19 +317,32 @@ int main(int argc, char** argv) {
     fixgw::store::PgJournalConfig cfg;
     cfg.conninfo = conninfo + " application_name=" + appName;
     if (args.maxBatch > 0) cfg.maxBatch = args.maxBatch;
+    cfg.pipeline = args.pipeline;
     fixgw::store::PgJournal journal(cfg);
     journal.start();
 
-    // The journal's server process, to tell server CPU from client CPU.
-    int backendPid = -1;
-    {
+    // The journal's server processes (two when pipelining: the second connects on first use),
+    // to tell server CPU from client CPU. -1 when a backend's /proc is unreadable.
+    auto serverCpu = [&](std::map<int, double>& seen) {
       pqxx::connection admin(args.db);
       pqxx::nontransaction nt(admin);
       const auto r =
           nt.exec("SELECT pid FROM pg_stat_activity WHERE application_name = " + nt.quote(appName));
-      if (!r.empty()) backendPid = r[0][0].as<int>();
-    }
-    const double serverCpu0 = backendPid > 0 ? procCpuSeconds(backendPid) : -1;
+      double sum = 0;
+      const bool first = seen.empty();
+      for (const auto& row : r) {
+        const int pid = row[0].as<int>();
+        const double cpu = procCpuSeconds(pid);
+        if (cpu < 0) return -1.0;
+        // Seen at the first call: count from now on; a backend that appeared later counts whole.
+        const auto [it, added] = seen.emplace(pid, first ? cpu : 0.0);
+        sum += cpu - it->second;
+        (void)added;
+      }
+      return sum;
+    };
+    std::map<int, double> backends;
+    const double serverCpu0 = serverCpu(backends);
     auto walLsn = [&] {
       pqxx::connection c(args.db);
       pqxx::nontransaction nt(c);
@@ -308,6 +352,7 @@ int main(int argc, char** argv) {
     const double clientCpu0 = selfCpuSeconds();
 
     Producer prod;
+    prod.fixLog = args.fixLog;
     const auto t0 = SteadyClock::now();
     const auto interval = args.rate > 0 ? std::chrono::duration<double>(1.0 / args.rate)
                                         : std::chrono::duration<double>(0);
@@ -326,7 +371,7 @@ int main(int argc, char** argv) {
     journal.flush();
     const auto tFlushed = SteadyClock::now();
     const auto st = journal.stats();
-    const double serverCpu1 = backendPid > 0 ? procCpuSeconds(backendPid) : -1;
+    const double serverCpu1 = serverCpu0 >= 0 ? serverCpu(backends) : -1;
     const double clientCpu = selfCpuSeconds() - clientCpu0;
     const double walBytes = walLsn() - wal0;
     journal.stop();
@@ -349,9 +394,12 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(st.failures),
                 static_cast<unsigned long long>(st.rejected));
 
-    std::printf("writer time       build %.3f s, send+execute %.3f s, commit %.3f s\n",
-                static_cast<double>(st.buildNanos) / 1e9, static_cast<double>(st.writeNanos) / 1e9,
-                static_cast<double>(st.commitNanos) / 1e9);
+    std::printf(
+        "writer time       build %.3f s, send+execute %.3f s, commit %.3f s (waited %.3f s)\n",
+        static_cast<double>(st.buildNanos) / 1e9, static_cast<double>(st.writeNanos) / 1e9,
+        static_cast<double>(st.commitNanos) / 1e9, static_cast<double>(st.commitWaitNanos) / 1e9);
+    std::printf("pipelining        %s, %llu batches written behind a commit\n",
+                args.pipeline ? "on" : "off", static_cast<unsigned long long>(st.pipelined));
     if (serverCpu0 >= 0 && serverCpu1 >= 0) {
       const double server = serverCpu1 - serverCpu0;
       std::printf("server backend    %.3f CPU s (%.1f us/record, %.0f%% of wall)\n", server,

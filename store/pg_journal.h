@@ -5,11 +5,14 @@
 // afterCommit callbacks whose records are durable. On a database error the batch is kept and
 // retried after reconnecting with backoff: records are never dropped. Records the database refuses
 // outright (a data error such as a duplicate exec_id) are written, readable, to journal_rejects
-// instead.
+// instead. With cfg.pipeline (the default) the next batch is written on a second connection
+// while the previous COMMIT is in flight; commits, and so callbacks, still happen strictly in
+// append order.
 //
 // Thread-safety: append(), afterCommit(), flush() and stats() may be called from any thread
-// (the engine calls them from its own). afterCommit callbacks run on the writer thread and must
-// not call flush() (that would wait on itself). start()/stop() from one owning thread.
+// (the engine calls them from its own). afterCommit callbacks run on the journal's notifier thread
+// (one thread, in registration order, each only once every record appended before it is
+// committed) and must not call flush() or stop(). start()/stop() from one owning thread.
 #pragma once
 
 #include <cstddef>
@@ -32,6 +35,12 @@ struct PgJournalConfig {
   // Longest the idle writer sleeps before re-checking; an append wakes it at once, so batches
   // form by themselves while a commit is in flight (group commit) without adding latency.
   int64_t flushIntervalNanos = 2'000'000;
+  // Write batch N+1 on a second connection while batch N's COMMIT (the WAL flush) is in flight;
+  // N+1's COMMIT is sent only after N's succeeded, so batches commit in order and afterCommit
+  // callbacks run in order. Under load the writer then keeps the server busy instead of idling
+  // through every flush, and durable acknowledgements stop waiting for one commit at a time.
+  // Off: one connection, one batch at a time (as before).
+  bool pipeline = true;
 };
 
 class PgJournal final : public Journal {
@@ -62,7 +71,9 @@ class PgJournal final : public Journal {
     // WAL flush: synchronous_commit stays on).
     uint64_t buildNanos = 0;
     uint64_t writeNanos = 0;
-    uint64_t commitNanos = 0;
+    uint64_t commitNanos = 0;  // from sending COMMIT to its answer (overlaps writes when pipelined)
+    uint64_t commitWaitNanos = 0;  // of which the writer had nothing else to do but wait
+    uint64_t pipelined = 0;  // batches written while the previous batch's COMMIT was in flight
   };
   Stats stats() const;
 

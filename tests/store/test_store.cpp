@@ -628,7 +628,12 @@ TEST_F(StoreTest, ALostConnectionIsReopenedAndNothingIsLost) {
   }));
   for (int i = 2; i <= 50; ++i) j.append(event(i, "O1", "FILL", kT0 + i));
   j.flush();
-  EXPECT_GE(j.stats().failures, 1u);
+  // The dead connection is either found by a failed attempt (then retried) or, when pipelining
+  // had it parked as the idle second connection, replaced before use: either way a new backend
+  // serves the journal and nothing is lost.
+  EXPECT_GE(std::stoi(one(db, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" +
+                                  app + "'")),
+            1);
   EXPECT_EQ(one(db, "SELECT count(*) FROM order_events"), "50");
   EXPECT_EQ(j.stats().records, 50u);
 }
