@@ -182,7 +182,8 @@ Table selectTable(pqxx::transaction_base& tx, const std::string& key, const std:
 using CT = ColumnType;
 
 // The parent order ids a request names: every order whose events or rows ever carried the
-// ClOrdID (a ClOrdID changes on each replace), or the order id (a child id finds its parent).
+// ClOrdID (a ClOrdID changes on each replace), or the order id (a child id finds its parent
+// through its orders row, so events need no index by child).
 Sql orderScope(const Request& req) {
   Sql s;
   if (req.orderId) {
@@ -190,8 +191,7 @@ Sql orderScope(const Request& req) {
     s.with =
         "WITH ids AS (\n"
         "  SELECT coalesce(o.parent_order_id, o.order_id) AS id FROM orders o WHERE o.order_id = " +
-        id + "\n  UNION SELECT e.order_id FROM order_events e WHERE e.order_id = " + id +
-        " OR e.child_order_id = " + id + ")\n";
+        id + "\n  UNION SELECT e.order_id FROM order_events e WHERE e.order_id = " + id + ")\n";
   } else {
     const std::string cl = s.bind(req.clOrdId.value_or(""));
     std::string eSess, oSess;

@@ -922,7 +922,7 @@ TEST_F(StoreTest, AuditQueriesInDocsRunAgainstAJournaledDay) {
   EXPECT_EQ(results[2].size(), 2u);
   ASSERT_EQ(results[3].size(), 2u);
   EXPECT_EQ(results[3][0][4], "FILLED");
-  EXPECT_EQ(results[3][1][11], "SIM-77");
+  EXPECT_EQ(results[3][1][12], "SIM-77");  // venue_order_id, after stop_px
   // 5. the account's orders and events.
   EXPECT_EQ(results[4].size(), 3u);
   EXPECT_EQ(results[5].size(), 13u);  // 7 + 2 + 4 events
