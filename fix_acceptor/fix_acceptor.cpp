@@ -215,12 +215,31 @@ bool take(Converted<T>&& c, T& out, std::optional<FieldError>& err) {
   return true;
 }
 
+// The message the session thread is processing, as QuickFIX logged it just
+// before parsing it (SpdLog::onIncoming). It is the audit copy: the bytes as
+// received, and no second serialisation of the parsed message.
+thread_local std::string tlsLastIncoming;
+
+// tlsLastIncoming if it is this message (same MsgSeqNum; a message QuickFIX
+// queued behind a sequence gap is processed after another one was logged),
+// else the parsed message serialised again.
+std::string rawOf(const FIX::Message& m, const std::string& seq) {
+  const std::string& raw = tlsLastIncoming;
+  const size_t p = raw.find("\x01" "34=");
+  if (p != std::string::npos) {
+    const size_t v = p + 4;
+    const size_t e = raw.find('\x01', v);
+    if (e != std::string::npos && raw.compare(v, e - v, seq) == 0) return raw;
+  }
+  return m.toString();
+}
+
 CommandHeader readHeader(const FIX::Message& m, const FIX::SessionID& id) {
   CommandHeader h;
   h.session = SessionKey(id.toString());
   auto seq = fieldOr(m.getHeader(), tag::MsgSeqNum, "0");
   h.msgSeqNum = std::atoi(seq.c_str());
-  h.rawFix = m.toString();
+  h.rawFix = rawOf(m, seq);
   h.receivedAt = SystemClock::instance().wallNow();
   return h;
 }
@@ -337,6 +356,7 @@ class SpdLog final : public FIX::Log {
     if (file_) file_->backup();
   }
   void onIncoming(const std::string& s) override {
+    tlsLastIncoming.assign(s);
     if (spdlog::should_log(spdlog::level::debug))
       spdlog::debug("FIX {} IN  {}", name_, sohToPipe(s));
     if (file_) file_->onIncoming(s);

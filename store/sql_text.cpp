@@ -95,7 +95,18 @@ void appendTimestamp(std::string& out, WallNanos t) {
 void appendCopyText(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   out.reserve(out.size() + s.size() + 8);
+  // Plain ASCII needs no escape: copy it a run at a time (raw FIX is almost all plain; SOH is).
+  auto plain = [](unsigned char c) {
+    return c != 0 && c < 0x80 && c != '\\' && c != '\t' && c != '\n' && c != '\r';
+  };
   for (size_t i = 0; i < s.size();) {
+    size_t j = i;
+    while (j < s.size() && plain(static_cast<unsigned char>(s[j]))) ++j;
+    if (j > i) {
+      out.append(s.data() + i, j - i);
+      i = j;
+      continue;
+    }
     const auto b = static_cast<unsigned char>(s[i]);
     if (b != 0 && b < 0x80) {
       switch (b) {

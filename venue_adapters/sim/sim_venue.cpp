@@ -82,11 +82,22 @@ struct SimVenue::Impl {
 
   template <class F>
   bool postIn(F&& f) {
-    std::lock_guard lk(mu);
-    EventLoop* l = active();
-    if (!l) return false;
-    l->postAfter(cfg.latencyNanos,
-                 [this, l, f = std::forward<F>(f)]() mutable { deliver(*l, f(clock.wallNow())); });
+    EventLoop* l = nullptr;
+    {
+      std::lock_guard lk(mu);
+      l = active();
+      if (!l) return false;
+      if (cfg.latencyNanos > 0 || loopThread.load() != std::this_thread::get_id()) {
+        l->postAfter(cfg.latencyNanos, [this, l, f = std::forward<F>(f)]() mutable {
+          deliver(*l, f(clock.wallNow()));
+        });
+        return true;
+      }
+    }
+    // Called on the simulator's own loop (the engine's, with "thread": "engine") and no
+    // latency to model: match now instead of through a timer. The sink posts the events, so
+    // the caller still sees them only after it returns.
+    deliver(*l, f(clock.wallNow()));
     return true;
   }
 
