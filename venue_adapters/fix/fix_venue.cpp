@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/executor.h"
+#include "fix_acceptor/convert.h"
 
 // QuickFIX last: its headers define macros and a lot of names.
 #include <quickfix/Application.h>
@@ -73,47 +74,9 @@ std::string sohToPipe(std::string s) {
   return s;
 }
 
-char sideChar(Side s) {
-  switch (s) {
-    case Side::Buy:
-      return '1';
-    case Side::Sell:
-      return '2';
-    case Side::SellShort:
-      return '5';
-  }
-  return '1';
-}
-
-char ordTypeChar(OrdType t) {
-  switch (t) {
-    case OrdType::Market:
-      return '1';
-    case OrdType::Limit:
-      return '2';
-    case OrdType::Stop:
-      return '3';
-    case OrdType::StopLimit:
-      return '4';
-  }
-  return '2';
-}
-
-char tifChar(TimeInForce t) {
-  switch (t) {
-    case TimeInForce::Day:
-      return '0';
-    case TimeInForce::Gtc:
-      return '1';
-    case TimeInForce::Ioc:
-      return '3';
-    case TimeInForce::Fok:
-      return '4';
-    case TimeInForce::AtTheOpening:
-      return '2';
-  }
-  return '0';
-}
+using fix::toFixOrdType;
+using fix::toFixSide;
+using fix::toFixTimeInForce;
 
 // OrdStatus values after which the venue will not touch the order again.
 bool terminalOrdStatus(const std::string& s) {
@@ -644,13 +607,13 @@ class FixVenue::Impl final : public FIX::Application {
       m.setField(tag::ClOrdID, o.clOrdId);
       if (!in.account.empty() && accountTag_.empty()) m.setField(tag::Account, in.account.str());
       m.setField(tag::Symbol, o.venueSymbol);
-      m.setField(tag::Side, std::string(1, sideChar(o.side)));
+      m.setField(tag::Side, std::string(1, toFixSide(o.side)));
       m.setField(tag::TransactTime, formatFixTimestamp(clock_.wallNow()));
       m.setField(tag::OrderQty, o.qty.str());
-      m.setField(tag::OrdType, std::string(1, ordTypeChar(o.ordType)));
+      m.setField(tag::OrdType, std::string(1, toFixOrdType(o.ordType)));
       if (o.price) m.setField(tag::Price, o.price->str());
       if (o.stopPx) m.setField(tag::StopPx, o.stopPx->str());
-      m.setField(tag::TimeInForce, std::string(1, tifChar(o.tif)));
+      m.setField(tag::TimeInForce, std::string(1, toFixTimeInForce(o.tif)));
       addConfiguredTags(m, o);
       orders_.emplace(o.child, std::move(o));
     }
@@ -690,7 +653,7 @@ class FixVenue::Impl final : public FIX::Application {
         if (!voi.empty()) m.setField(tag::OrderID, voi.str());
         if (!accountTag_.empty()) m.setField(tag::Account, accountTag_);
         m.setField(tag::Symbol, o.venueSymbol);
-        m.setField(tag::Side, std::string(1, sideChar(o.side)));
+        m.setField(tag::Side, std::string(1, toFixSide(o.side)));
         m.setField(tag::TransactTime, formatFixTimestamp(clock_.wallNow()));
         m.setField(tag::OrderQty, o.qty.str());
       }
@@ -737,13 +700,13 @@ class FixVenue::Impl final : public FIX::Application {
         const VenueOrderId& voi = o.venueOrderId.empty() ? r.venueOrderId : o.venueOrderId;
         if (!voi.empty()) m.setField(tag::OrderID, voi.str());
         m.setField(tag::Symbol, o.venueSymbol);
-        m.setField(tag::Side, std::string(1, sideChar(o.side)));
+        m.setField(tag::Side, std::string(1, toFixSide(o.side)));
         m.setField(tag::TransactTime, formatFixTimestamp(clock_.wallNow()));
         m.setField(tag::OrderQty, r.newQty.str());
-        m.setField(tag::OrdType, std::string(1, ordTypeChar(o.ordType)));
+        m.setField(tag::OrdType, std::string(1, toFixOrdType(o.ordType)));
         if (px) m.setField(tag::Price, px->str());
         if (stop) m.setField(tag::StopPx, stop->str());
-        m.setField(tag::TimeInForce, std::string(1, tifChar(o.tif)));
+        m.setField(tag::TimeInForce, std::string(1, toFixTimeInForce(o.tif)));
         addConfiguredTags(m, o);
       }
     }
@@ -768,7 +731,7 @@ class FixVenue::Impl final : public FIX::Application {
       if (!o.venueOrderId.empty()) m.setField(tag::OrderID, o.venueOrderId.str());
       if (!accountTag_.empty()) m.setField(tag::Account, accountTag_);
       m.setField(tag::Symbol, o.venueSymbol);
-      m.setField(tag::Side, std::string(1, sideChar(o.side)));
+      m.setField(tag::Side, std::string(1, toFixSide(o.side)));
       if (cfg_.beginString == "FIX.4.4")
         m.setField(tag::OrdStatusReqID, "S" + std::to_string(sid) + "-" + child.str());
     }
