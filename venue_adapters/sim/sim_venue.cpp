@@ -1,9 +1,11 @@
 #include "venue_adapters/sim/sim_venue.h"
 
 #include <atomic>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -26,7 +28,14 @@ struct SimVenue::Impl {
   void deliver(EventLoop& loop, std::vector<VenueEvent> events) {
     if (events.empty()) return;
     for (const auto& e : events) {
-      if (e.kind != VenueEventKind::Fill) continue;
+      // A done order needs no side any more: its fills are in fillLog.
+      const bool done = e.kind == VenueEventKind::Rejected || e.kind == VenueEventKind::Canceled ||
+                        e.kind == VenueEventKind::Expired ||
+                        (e.kind == VenueEventKind::Fill && e.leavesQty.isZero());
+      if (e.kind != VenueEventKind::Fill) {
+        if (done) childSides.erase(e.childId);
+        continue;
+      }
       auto side = childSides.find(e.childId);
       VenueFill f;
       f.childId = e.childId;
@@ -40,6 +49,8 @@ struct SimVenue::Impl {
       f.px = e.lastPx;
       f.time = e.venueTime;
       fillLog.push_back(std::move(f));
+      if (fillLog.size() > kFillLogMax) fillLog.pop_front();
+      if (done) childSides.erase(e.childId);
     }
     if (cfg.latencyNanos <= 0) {
       for (auto& e : events) sink->onVenueEvent(std::move(e));
@@ -51,8 +62,12 @@ struct SimVenue::Impl {
   }
 
   // Reconciliation needs each fill's symbol and side (sim thread only).
-  std::map<ChildOrderId, std::pair<Symbol, Side>> childSides;
-  std::vector<VenueFill> fillLog;
+  // Open orders only: an order's entry goes when it is done, so a long run does not grow it.
+  std::unordered_map<ChildOrderId, std::pair<Symbol, Side>> childSides;
+  // The most recent fills, for snapshots (the simulator lives and dies with the process, so
+  // only recent history is ever asked for).
+  static constexpr size_t kFillLogMax = 100'000;
+  std::deque<VenueFill> fillLog;
 
   void publishMids() {
     for (auto& [s, m] : mids) {
