@@ -464,6 +464,10 @@ TEST(FixVenueSession, AdoptedOrdersFromBeforeARestartKeepWorking) {
   st.price = Price::of("90");
   p.venue->adoptOpenOrders({st});
   p.venue->start(log2);
+  // The engine reconciles at once, while the session is still logging on.
+  std::promise<VenueSnapshot> snap;
+  p.venue->requestSnapshot(0, [&](VenueSnapshot s) { snap.set_value(std::move(s)); });
+  auto fut = snap.get_future();
   ASSERT_TRUE(eventually([&] { return p.venue->isLoggedOn(); }));
 
   // The fill sent while no adapter was there comes in by resend and is booked.
@@ -472,9 +476,6 @@ TEST(FixVenueSession, AdoptedOrdersFromBeforeARestartKeepWorking) {
   EXPECT_EQ(fill.lastQty, Qty::of("30"));
   EXPECT_EQ(fill.venueOrderId, acc->venueOrderId);
 
-  std::promise<VenueSnapshot> snap;
-  p.venue->requestSnapshot(0, [&](VenueSnapshot s) { snap.set_value(std::move(s)); });
-  auto fut = snap.get_future();
   ASSERT_EQ(fut.wait_for(std::chrono::seconds(10)), std::future_status::ready);
   VenueSnapshot s = fut.get();
   ASSERT_TRUE(s.ok) << s.error;
@@ -602,12 +603,16 @@ void snapshotReturnsOpenOrders(const std::string& beginString) {
 TEST(FixVenueSession, SnapshotReturnsOpenOrdersFix44) { snapshotReturnsOpenOrders("FIX.4.4"); }
 TEST(FixVenueSession, SnapshotReturnsOpenOrdersFix42) { snapshotReturnsOpenOrders("FIX.4.2"); }
 
-TEST(FixVenueSession, RequestsWhileNotLoggedOnAreRefusedAtOnce) {
+// Orders are refused at once while the session is down; a snapshot waits for
+// the logon (start-up reconciliation runs while the session still connects)
+// and gives up after snapshot_timeout_ms, saying why.
+TEST(FixVenueSession, RequestsWhileNotLoggedOnAreRefusedAndSnapshotsWaitForLogon) {
   const int port = freePort();  // nothing listens here
   router::VenueParams params{{"target_comp_id", "NOBODY"},
                              {"sender_comp_id", "GWN"},
                              {"port", std::to_string(port)},
-                             {"reconnect_interval_s", "1"}};
+                             {"reconnect_interval_s", "1"},
+                             {"snapshot_timeout_ms", "300"}};
   router::ParamReader r(params, "v");
   auto cfg = readFixVenueConfig(r, "v");
   InstrumentMaster im = instruments();
@@ -623,8 +628,14 @@ TEST(FixVenueSession, RequestsWhileNotLoggedOnAreRefusedAtOnce) {
   auto s = w.wait();
   ASSERT_TRUE(s);
   EXPECT_FALSE(s->ok);
-  EXPECT_NE(s->error.find("not logged on"), std::string::npos) << s->error;
+  EXPECT_NE(s->error.find("did not log on within 300 ms"), std::string::npos) << s->error;
   v.stop();
+  SnapshotWaiter stopped;  // and a stopped adapter refuses at once
+  v.requestSnapshot(0, stopped.cb());
+  auto s2 = stopped.wait();
+  ASSERT_TRUE(s2);
+  EXPECT_FALSE(s2->ok);
+  EXPECT_NE(s2->error.find("not running"), std::string::npos) << s2->error;
 }
 
 }  // namespace

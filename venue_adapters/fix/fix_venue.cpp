@@ -142,6 +142,8 @@ class SpdLogFactory final : public FIX::LogFactory {
 // ---------------------------------------------------------------------------
 
 class FixVenue::Impl final : public FIX::Application {
+  struct PendingSnapshot;  // a reconciliation request in flight (defined below)
+
  public:
   Impl(VenueId id, FixVenueConfig cfg, const InstrumentMaster& instruments, const Clock& clock)
       : id_(std::move(id)),
@@ -303,29 +305,31 @@ class FixVenue::Impl final : public FIX::Application {
     VenueSnapshot refused;
     uint64_t sid = 0;
     std::vector<ChildOrderId> toAsk;
+    bool deferred = false;
     {
       std::lock_guard lk(mu_);
-      if (!loggedOn_ || stopping_) {
+      if (stopping_ || sink_ == nullptr) {
         refused.error =
-            "venue " + id_.str() + ": FIX session " + sessionId_.toString() + " is not logged on";
+            "venue " + id_.str() + ": FIX session " + sessionId_.toString() + " is not running";
       } else {
         PendingSnapshot s;
         s.cb = std::move(cb);
         s.result.ok = true;
-        for (const auto& f : fills_)
-          if (f.time >= since) s.result.fills.push_back(f);
-        for (const auto& [child, o] : orders_) {
-          if (!o.open) continue;
-          s.waiting.insert(child);
-          toAsk.push_back(child);
-        }
+        s.since = since;
         sid = ++nextSnapshotId_;
-        if (s.waiting.empty()) {
-          refused = std::move(s.result);
-          cb = std::move(s.cb);
-          sid = 0;
-        } else {
+        if (!loggedOn_) {
+          s.awaitingLogon = true;
+          deferred = true;
           snapshots_.emplace(sid, std::move(s));
+        } else {
+          toAsk = collectSnapshot(s);
+          if (s.waiting.empty()) {
+            refused = std::move(s.result);
+            cb = std::move(s.cb);
+            sid = 0;
+          } else {
+            snapshots_.emplace(sid, std::move(s));
+          }
         }
       }
     }
@@ -333,14 +337,68 @@ class FixVenue::Impl final : public FIX::Application {
       cb(std::move(refused));
       return;
     }
-    bool posted = postIo([this, sid, toAsk] {
+    if (deferred) {
+      spdlog::info("FIX venue {}: snapshot waits for the session to log on (up to {} ms)",
+                   id_.str(), cfg_.snapshotTimeoutMs);
+      if (!armSnapshotTimeout(sid, {})) finishSnapshot(sid);
+      return;
+    }
+    if (!armSnapshotTimeout(sid, std::move(toAsk))) finishSnapshot(sid);
+  }
+
+  // Fills since s.since and the open orders to ask about into s. Needs mu_.
+  std::vector<ChildOrderId> collectSnapshot(PendingSnapshot& s) {
+    std::vector<ChildOrderId> toAsk;
+    for (const auto& f : fills_)
+      if (f.time >= s.since) s.result.fills.push_back(f);
+    for (const auto& [child, o] : orders_) {
+      if (!o.open) continue;
+      s.waiting.insert(child);
+      toAsk.push_back(child);
+    }
+    return toAsk;
+  }
+
+  // On the io thread: sends the status requests, then arms the snapshot's timeout (a newer
+  // timeout supersedes an older one). False if the adapter is not running.
+  bool armSnapshotTimeout(uint64_t sid, std::vector<ChildOrderId> toAsk) {
+    return postIo([this, sid, toAsk = std::move(toAsk)] {
       for (const auto& child : toAsk) sendStatusRequest(sid, child);
+      uint64_t timer = 0;
+      {
+        std::lock_guard lk(mu_);
+        auto it = snapshots_.find(sid);
+        if (it == snapshots_.end()) return;
+        timer = ++it->second.timer;
+      }
       std::lock_guard lk(ioMu_);
       if (io_) {
-        io_->postAfter(cfg_.snapshotTimeoutMs * 1'000'000, [this, sid] { finishSnapshot(sid); });
+        io_->postAfter(cfg_.snapshotTimeoutMs * 1'000'000,
+                       [this, sid, timer] { finishSnapshot(sid, timer); });
       }
     });
-    if (!posted) finishSnapshot(sid);
+  }
+
+  // At logon: snapshots asked for while the session was down send their requests now.
+  void startDeferredSnapshots() {
+    std::vector<std::pair<uint64_t, std::vector<ChildOrderId>>> send;
+    std::vector<uint64_t> empty;
+    {
+      std::lock_guard lk(mu_);
+      for (auto& [sid, s] : snapshots_) {
+        if (!s.awaitingLogon) continue;
+        s.awaitingLogon = false;
+        auto toAsk = collectSnapshot(s);
+        if (toAsk.empty()) {
+          empty.push_back(sid);
+        } else {
+          send.emplace_back(sid, std::move(toAsk));
+        }
+      }
+    }
+    for (uint64_t sid : empty) finishSnapshot(sid);
+    for (auto& [sid, toAsk] : send)
+      if (!armSnapshotTimeout(sid, std::move(toAsk))) finishSnapshot(sid);
   }
 
   // ---- FIX::Application ----
@@ -361,6 +419,7 @@ class FixVenue::Impl final : public FIX::Application {
     }
     spdlog::info("FIX venue {}: logged on ({})", id_.str(), sid.toString());
     emit(std::move(evs));
+    startDeferredSnapshots();
   }
 
   void onLogout(const FIX::SessionID& sid) override {
@@ -446,6 +505,11 @@ class FixVenue::Impl final : public FIX::Application {
     std::function<void(VenueSnapshot)> cb;
     VenueSnapshot result;
     std::set<ChildOrderId> waiting;
+    // Asked for before the session logged on (the gateway's start-up reconciliation runs
+    // while the session is still connecting): the status requests go out at logon.
+    bool awaitingLogon = false;
+    WallNanos since = 0;
+    uint64_t timer = 0;  // the timeout armed last; an older one firing is ignored
   };
 
   // ---- helpers (call with mu_ held where they touch state) ----
@@ -741,16 +805,22 @@ class FixVenue::Impl final : public FIX::Application {
     }
   }
 
-  void finishSnapshot(uint64_t sid) {
+  // timer: the timeout that fired (0: the last answer arrived); a superseded one is ignored.
+  void finishSnapshot(uint64_t sid, uint64_t timer = 0) {
     std::function<void(VenueSnapshot)> cb;
     VenueSnapshot result;
     {
       std::lock_guard lk(mu_);
       auto it = snapshots_.find(sid);
       if (it == snapshots_.end()) return;
+      if (timer != 0 && timer != it->second.timer) return;
       cb = std::move(it->second.cb);
       result = std::move(it->second.result);
-      if (!it->second.waiting.empty()) {
+      if (it->second.awaitingLogon) {
+        result.ok = false;
+        result.error = "venue " + id_.str() + ": FIX session " + sessionId_.toString() +
+                       " did not log on within " + std::to_string(cfg_.snapshotTimeoutMs) + " ms";
+      } else if (!it->second.waiting.empty()) {
         result.ok = false;
         std::string ids;
         for (const auto& c : it->second.waiting) ids += (ids.empty() ? "" : ", ") + c.str();

@@ -56,7 +56,10 @@ class FixVenue final : public VenueAdapter {
   // Sends OrderStatusRequest (35=H) for every order the adapter knows as open
   // and answers once all replies arrived or snapshot_timeout_ms passed
   // (ok=false then, naming the orders without an answer). Fills are those
-  // the session reported (ExecID-unique) at or after `since`.
+  // the session reported (ExecID-unique) at or after `since`. Asked before
+  // the session logged on (start-up reconciliation), the requests go out at
+  // logon; no logon within snapshot_timeout_ms answers ok=false. A stopped
+  // adapter answers ok=false at once.
   void requestSnapshot(WallNanos since, std::function<void(VenueSnapshot)> cb) override;
   // Takes over orders a previous process sent (the engine's journal lists
   // them at start-up). Their live ClOrdID on the wire is not known until the
