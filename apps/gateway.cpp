@@ -17,6 +17,7 @@
 #include "router/engine.h"
 #include "router/venue_registry.h"
 #include "store/migrate.h"
+#include "store/session_lease.h"
 #include "store/pg_journal.h"
 #include "store/recovery.h"
 #include "venue_adapters/fix/fix_venue.h"
@@ -100,6 +101,7 @@ class ReportRelay final : public ReportSink {
 struct Gateway::Impl {
   config::GatewayConfig cfg;
   EventLoop loop{SystemClock::instance()};
+  std::unique_ptr<store::SessionLease> lease;
   std::unique_ptr<store::PgJournal> journal;
   std::map<VenueId, std::unique_ptr<VenueAdapter>> venues;
   std::unique_ptr<risk::RiskEngine> risk;
@@ -127,6 +129,15 @@ void Gateway::start() {
 
   auto applied = store::migrate(cfg.database.conninfo, cfg.database.schemaDir);
   for (const auto& a : applied) spdlog::info("schema migration applied: {}", a);
+
+  // This node's claim on its FIX sessions before anything of theirs is read or written: a
+  // second gateway on the same database and sessions stops here instead of running them twice.
+  std::vector<std::string> sessionKeys;
+  for (const auto& s : cfg.fix.sessions)
+    sessionKeys.push_back(s.beginString + ":" + cfg.fix.senderCompId + "->" + s.targetCompId);
+  m.lease = std::make_unique<store::SessionLease>(cfg.database.conninfo);
+  m.lease->acquire(sessionKeys);
+  spdlog::info("holding the lease of {} FIX session(s)", m.lease->held());
 
   store::PgJournalConfig jc;
   jc.conninfo = cfg.database.conninfo;
@@ -256,6 +267,8 @@ void Gateway::stop() {
   auto st = m.journal->stats();
   spdlog::info("fixgw stopped: journal wrote {} records in {} batches ({} failed attempts)",
                st.records, st.batches, st.failures);
+  // Only now, with everything journaled, may another node take the sessions over.
+  m.lease.reset();
 }
 
 }  // namespace fixgw

@@ -635,3 +635,37 @@ INSTANTIATE_TEST_SUITE_P(Versions, GatewayE2E, ::testing::Values("FIX.4.4", "FIX
                            return info.param == "FIX.4.4" ? std::string("FIX44")
                                                           : std::string("FIX42");
                          });
+
+// Two gateways configured with the same FIX sessions on one database: the
+// second refuses to start (it would run the sessions twice) and names the
+// holder; once the first stops, it starts.
+TEST(GatewayLease, ASecondGatewayForTheSameSessionsRefusesToStart) {
+  fixgw::testing::PgTestSchema db;
+  auto makeCfg = [&] {
+    fixgw::config::GatewayConfig cfg =
+        fixgw::config::loadConfig(sourceDir() + "/config/fixgw.json");
+    cfg.fix.port = fixgw::testing::pickFreePort();
+    cfg.fix.storeType = "memory";
+    cfg.database.conninfo = db.conninfo();
+    cfg.logging.level = "warn";
+    return cfg;
+  };
+  auto first = std::make_unique<fixgw::Gateway>(makeCfg());
+  first->start();
+  {
+    fixgw::Gateway second(makeCfg());
+    try {
+      second.start();
+      FAIL() << "two gateways ran the same FIX sessions";
+    } catch (const std::runtime_error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("is already run by another gateway"), std::string::npos) << what;
+      EXPECT_NE(what.find("FIX.4.4:FIXGW->CLIENT1"), std::string::npos) << what;
+    }
+  }
+  first->stop();
+  first.reset();
+  fixgw::Gateway third(makeCfg());
+  EXPECT_NO_THROW(third.start());
+  third.stop();
+}
