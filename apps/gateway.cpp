@@ -3,12 +3,15 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
-#include <cstdlib>
 #include <map>
-#include <unordered_set>
+#include <mutex>
 #include <set>
+#include <thread>
+#include <unordered_set>
 
 #include "apps/admin.h"
 #include "core/executor.h"
@@ -102,6 +105,12 @@ struct Gateway::Impl {
   config::GatewayConfig cfg;
   EventLoop loop{SystemClock::instance()};
   std::unique_ptr<store::SessionLease> lease;
+  // Checks the leases every few seconds (a PostgreSQL restart drops them silently) and halts
+  // trading if another node took a session meanwhile.
+  std::thread leaseWatch;
+  std::mutex leaseMu;
+  std::condition_variable leaseCv;
+  bool leaseWatchStop = false;
   std::unique_ptr<store::PgJournal> journal;
   std::map<VenueId, std::unique_ptr<VenueAdapter>> venues;
   std::unique_ptr<risk::RiskEngine> risk;
@@ -212,10 +221,45 @@ void Gateway::start() {
   m.relay.target = m.acceptor.get();
   m.acceptor->start();
   m.started = true;
+  startLeaseWatch();
   startAdmin();
   spdlog::info("fixgw listening for FIX on {}:{} as {} ({} sessions)", fc.host, fc.port,
                fc.senderCompId, fc.sessions.size());
 }
+
+void Gateway::startLeaseWatch() {
+  Impl& m = *impl_;
+  {
+    std::lock_guard lk(m.leaseMu);
+    m.leaseWatchStop = false;
+  }
+  m.leaseWatch = std::thread([&m] {
+    bool halted = false;
+    std::unique_lock lk(m.leaseMu);
+    while (!m.leaseCv.wait_for(lk, std::chrono::seconds(2), [&m] { return m.leaseWatchStop; })) {
+      lk.unlock();
+      if (!m.lease->check()) {
+        spdlog::critical("session leases lost (lease connection to PostgreSQL broken or its locks "
+                         "gone); taking them again");
+        if (m.lease->reacquire()) {
+          spdlog::warn("session leases held again ({} sessions)", m.lease->held());
+        } else if (!halted) {
+          halted = true;
+          spdlog::critical("session leases could not be taken again: another gateway may run "
+                           "these FIX sessions now; trading HALTED (new orders rejected, "
+                           "cancels accepted). Resume with `fixgw admin` once resolved");
+          m.loop.post([&m] {
+            m.engine->setTradingState(risk::ScopeKind::Global, "", risk::TradingState::Halted,
+                                      "fixgw", "LEASE_LOST: FIX session leases lost", false);
+          });
+        }
+      }
+      lk.lock();
+    }
+  });
+}
+
+int Gateway::leaseBackendPid() const { return impl_->lease ? impl_->lease->backendPid() : 0; }
 
 void Gateway::startAdmin() {
   Impl& m = *impl_;
@@ -255,6 +299,12 @@ void Gateway::stop() {
   if (!m.started) return;
   m.started = false;
   if (m.admin) m.admin->stop();
+  {
+    std::lock_guard lk(m.leaseMu);
+    m.leaseWatchStop = true;
+  }
+  m.leaseCv.notify_all();
+  if (m.leaseWatch.joinable()) m.leaseWatch.join();
   spdlog::info("fixgw stopping: closing FIX sessions");
   m.acceptor->stop();
   for (auto& [id, v] : m.venues) v->stop();

@@ -34,8 +34,11 @@ class Gateway {
   // For tests: waits until the engine has processed everything posted so far
   // and the journal has committed it.
   void quiesce();
+  // The PostgreSQL backend holding this gateway's session leases (0 when none).
+  int leaseBackendPid() const;
 
  private:
+  void startLeaseWatch();
   void startAdmin();  // the kill-switch socket (apps/admin.h), when a token is configured
   struct Impl;
   std::unique_ptr<Impl> impl_;

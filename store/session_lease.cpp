@@ -36,6 +36,7 @@ struct SessionLease::Impl {
   std::string conninfo;
   std::unique_ptr<pqxx::connection> conn;
   size_t held = 0;
+  std::vector<std::string> keys;  // what acquire() was asked for
 };
 
 SessionLease::SessionLease(std::string conninfo) : impl_(std::make_unique<Impl>()) {
@@ -51,8 +52,39 @@ void SessionLease::release() {
   impl_->held = 0;
 }
 
+int SessionLease::backendPid() const {
+  return impl_->conn && impl_->held ? impl_->conn->backendpid() : 0;
+}
+
+bool SessionLease::check() {
+  Impl& m = *impl_;
+  if (!m.conn || m.held == 0) return m.keys.empty();
+  try {
+    pqxx::nontransaction tx(*m.conn);
+    const auto n = tx.exec1(
+                         "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                         "AND pid = pg_backend_pid()")[0]
+                       .as<size_t>();
+    return n >= m.held;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+bool SessionLease::reacquire() {
+  std::vector<std::string> keys = impl_->keys;
+  release();
+  try {
+    acquire(keys, 0);
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 void SessionLease::acquire(const std::vector<std::string>& sessionKeys, int waitMs) {
   Impl& m = *impl_;
+  m.keys = sessionKeys;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(waitMs);
   try {
     if (!m.conn) {

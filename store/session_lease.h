@@ -31,6 +31,14 @@ class SessionLease {
   // Gives every lease back (closes the connection).
   void release();
   size_t held() const;
+  // True while the lease connection is up and still holds every lease (a PostgreSQL restart
+  // or a terminated backend loses them silently). Never throws.
+  bool check();
+  // After check() failed: a new connection takes the same leases if nobody else has them
+  // (no waiting). False, leaving nothing held, if another node does or the database is down.
+  bool reacquire();
+  // The PostgreSQL backend holding the leases (0 when none), for operators and tests.
+  int backendPid() const;
 
  private:
   struct Impl;

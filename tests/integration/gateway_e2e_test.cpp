@@ -13,6 +13,7 @@
 #include "apps/gateway.h"
 #include "config/config.h"
 #include "tests/support/fix_test_client.h"
+#include "store/session_lease.h"
 #include "tests/support/pg_test_env.h"
 
 using fixgw::testing::FixTestClient;
@@ -668,4 +669,39 @@ TEST(GatewayLease, ASecondGatewayForTheSameSessionsRefusesToStart) {
   fixgw::Gateway third(makeCfg());
   EXPECT_NO_THROW(third.start());
   third.stop();
+}
+
+// The lease connection dies while the gateway runs (a PostgreSQL restart, an
+// operator's pg_terminate_backend) and another node takes a session before
+// the gateway can take it back: the gateway halts trading and says why.
+TEST(GatewayLease, ALostLeaseThatAnotherNodeTookHaltsTrading) {
+  fixgw::testing::PgTestSchema db;
+  fixgw::config::GatewayConfig cfg =
+      fixgw::config::loadConfig(sourceDir() + "/config/fixgw.json");
+  cfg.fix.port = fixgw::testing::pickFreePort();
+  cfg.fix.storeType = "memory";
+  cfg.database.conninfo = db.conninfo();
+  cfg.logging.level = "warn";
+  fixgw::Gateway gw(cfg);
+  gw.start();
+  const int pid = gw.leaseBackendPid();
+  ASSERT_GT(pid, 0);
+  db.query("SELECT pg_terminate_backend(" + std::to_string(pid) + ")");
+  // The other node: takes the first session as soon as the dead backend lets go.
+  fixgw::store::SessionLease other(db.conninfo());
+  other.acquire({"FIX.4.4:FIXGW->CLIENT1"}, 10'000);
+  std::string state;
+  for (int i = 0; i < 200 && state != "HALTED"; ++i) {
+    gw.quiesce();
+    Rows r = db.query(
+        "SELECT to_state FROM risk_events WHERE event_type = 'STATE_CHANGE' AND scope = 'GLOBAL' "
+        "ORDER BY risk_event_id DESC LIMIT 1");
+    state = r.empty() ? "" : r[0][0];
+    if (state != "HALTED") std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(state, "HALTED");
+  Rows why = db.query("SELECT reason FROM risk_events WHERE to_state = 'HALTED'");
+  ASSERT_FALSE(why.empty());
+  EXPECT_NE(why[0][0].find("LEASE_LOST"), std::string::npos) << why[0][0];
+  gw.stop();
 }

@@ -154,10 +154,23 @@ class BrokerEmulator::Impl final : public FIX::Application {
     std::lock_guard lk(mu_);
     rejectNext_ = std::move(text);
   }
+  void setSilent(bool on) { silent_ = on; }
   void setAcceptLogons(bool on) { acceptLogons_ = on; }
 
   void disconnect() {
     if (FIX::Session* s = FIX::Session::lookupSession(sessionId_)) s->disconnect();
+  }
+
+  bool requestResend(int beginSeqNo) {
+    FIX::Message m;
+    m.getHeader().setField(35, "2");
+    m.setField(7, std::to_string(beginSeqNo));
+    m.setField(16, "0");
+    try {
+      return FIX::Session::sendToTarget(m, sessionId_);
+    } catch (const std::exception&) {
+      return false;
+    }
   }
 
   std::string fill(const std::string& id, Qty qty, Price px) {
@@ -247,6 +260,7 @@ class BrokerEmulator::Impl final : public FIX::Application {
       app_.push_back(toFields(m));
     }
     const std::string type = field(m.getHeader(), 35);
+    if (silent_) return;
     std::vector<FIX::Message> out;
     {
       std::lock_guard lk(mu_);
@@ -572,6 +586,7 @@ class BrokerEmulator::Impl final : public FIX::Application {
   std::map<std::string, Price> prices_;
   std::map<std::string, FIX::Message> sent_;  // ExecID -> report as sent
   bool autoFill_ = true;
+  std::atomic<bool> silent_{false};
   std::string rejectNext_;
   uint64_t execSeq_ = 0;
   uint64_t orderSeq_ = 0;
@@ -604,8 +619,10 @@ bool BrokerEmulator::waitLoggedOn(bool loggedOn, std::chrono::milliseconds timeo
 void BrokerEmulator::setPrice(const std::string& symbol, Price px) { impl_->setPrice(symbol, px); }
 void BrokerEmulator::setAutoFill(bool on) { impl_->setAutoFill(on); }
 void BrokerEmulator::rejectNext(std::string text) { impl_->rejectNext(std::move(text)); }
+void BrokerEmulator::setSilent(bool on) { impl_->setSilent(on); }
 void BrokerEmulator::setAcceptLogons(bool on) { impl_->setAcceptLogons(on); }
 void BrokerEmulator::disconnect() { impl_->disconnect(); }
+bool BrokerEmulator::requestResend(int beginSeqNo) { return impl_->requestResend(beginSeqNo); }
 std::string BrokerEmulator::fill(const std::string& id, Qty qty, Price px) {
   return impl_->fill(id, qty, px);
 }

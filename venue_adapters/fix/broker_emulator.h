@@ -76,10 +76,16 @@ class BrokerEmulator {
   void setAutoFill(bool on);
   // The next NewOrderSingle is rejected with this Text.
   void rejectNext(std::string text);
+  // While true, application messages are recorded but not answered, as if the
+  // broker's order handling were down (tests of requests that get no answer).
+  void setSilent(bool on);
   // While false, logons are refused (the client keeps retrying).
   void setAcceptLogons(bool on);
   // Drops the client's connection with a Logout.
   void disconnect();
+  // Sends a ResendRequest (35=2) for the client's messages from beginSeqNo on,
+  // as a broker does after a gap. False if not logged on.
+  bool requestResend(int beginSeqNo);
 
   // Fills part of a working order (ClOrdID of any version, or OrderID) at px.
   // Works while the client is away: the report is stored and reaches the

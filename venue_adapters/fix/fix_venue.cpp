@@ -445,11 +445,15 @@ class FixVenue::Impl final : public FIX::Application {
   void toApp(FIX::Message& m, const FIX::SessionID&) override {
     const auto& h = m.getHeader();
     const std::string type = field(h, tag::MsgType);
-    // A resend of an order request after a gap would reach the broker late
-    // and out of context (the request was already answered "not sent"):
-    // QuickFIX turns DoNotSend into a gap fill.
+    // The broker asks again for a request it never processed (a sequence gap,
+    // e.g. the request went out while its side was still recovering). A late
+    // order request is not resent (the market has moved; QuickFIX turns
+    // DoNotSend into a gap fill), but it must not vanish either: it is
+    // answered here as not delivered, so the order does not wait for an ack
+    // that will never come.
     if (field(h, tag::PossDupFlag) == "Y" &&
         (type == "D" || type == "F" || type == "G" || type == "H")) {
+      notDelivered(field(m, tag::ClOrdID), type);
       throw FIX::DoNotSend();
     }
     const std::string seq = field(h, tag::MsgSeqNum);
@@ -458,6 +462,32 @@ class FixVenue::Impl final : public FIX::Application {
       std::lock_guard lk(mu_);
       seqToClOrdId_[std::atoi(seq.c_str())] = cl;
     }
+  }
+
+  void notDelivered(const std::string& cl, const std::string& type) {
+    std::vector<VenueEvent> evs;
+    {
+      std::lock_guard lk(mu_);
+      auto rit = requests_.find(cl);
+      if (rit == requests_.end()) return;
+      const Request rq = rit->second;
+      auto oit = orders_.find(rq.child);
+      if (oit == orders_.end()) return;
+      Order& o = oit->second;
+      const std::string text = "FIX venue " + id_.str() + ": " + type + " ClOrdID " + cl +
+                               " not delivered: the broker asked for it again after a sequence "
+                               "gap, and order requests are not resent late";
+      spdlog::warn("{}", text);
+      if (rq.kind == ReqKind::New && !o.accepted && o.open) {
+        o.open = false;
+        evs.push_back(reject(VenueEventKind::Rejected, o.child, o.venueOrderId, text));
+      } else if (rq.kind == ReqKind::Cancel) {
+        evs.push_back(reject(VenueEventKind::CancelRejected, o.child, o.venueOrderId, text));
+      } else if (rq.kind == ReqKind::Replace) {
+        evs.push_back(reject(VenueEventKind::ReplaceRejected, o.child, o.venueOrderId, text));
+      }
+    }
+    emit(std::move(evs));
   }
 
   void fromApp(const FIX::Message& m, const FIX::SessionID&) override {
