@@ -15,16 +15,16 @@ namespace {
 constexpr const char* kKey = "hashtextextended(current_schema() || '|' || $1, 0)";
 // Who holds a session's lease: the lock's two 32-bit halves are classid (high) and objid (low).
 std::string holderOf(pqxx::nontransaction& tx, const std::string& key) {
-  const pqxx::result r = tx.exec_params(
-      std::string("SELECT a.pid, coalesce(host(a.client_addr), 'a local socket'), "
-                  "a.application_name, a.backend_start::text "
-                  "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                  "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
-                  "AND l.database = (SELECT oid FROM pg_database "
-                  "WHERE datname = current_database()) "
-                  "AND ((l.classid::bigint << 32) | l.objid::bigint) = ") +
-          kKey,
-      key);
+  const pqxx::result r =
+      tx.exec_params(std::string("SELECT a.pid, coalesce(host(a.client_addr), 'a local socket'), "
+                                 "a.application_name, a.backend_start::text "
+                                 "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                                 "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+                                 "AND l.database = (SELECT oid FROM pg_database "
+                                 "WHERE datname = current_database()) "
+                                 "AND ((l.classid::bigint << 32) | l.objid::bigint) = ") +
+                         kKey,
+                     key);
   if (r.empty()) return "another connection";
   return "PostgreSQL backend pid " + r[0][0].as<std::string>() + " from " +
          r[0][1].as<std::string>() + " ('" + r[0][2].as<std::string>() + "', connected since " +
