@@ -369,8 +369,10 @@ GatewayConfig parseConfig(const std::string& json, const std::string& baseDir, E
     f.senderCompId = o.str("sender_comp_id", f.senderCompId);
     f.specDir = resolvePath(o.str("spec_dir", "../fix_acceptor/spec"), baseDir);
     f.storeType = o.str("store", f.storeType);
-    if (f.storeType != "file" && f.storeType != "memory" && f.storeType != "postgres")
-      throw ConfigError("fix.store: '" + f.storeType + "' is not one of file, memory, postgres");
+    if (f.storeType != "append" && f.storeType != "file" && f.storeType != "memory" &&
+        f.storeType != "postgres")
+      throw ConfigError("fix.store: '" + f.storeType +
+                        "' is not one of append, file, memory, postgres");
     f.storeConninfo = o.str("store_conninfo", "");
     f.messageLog = o.str("message_log", f.messageLog);
     if (f.messageLog != "database" && f.messageLog != "none")

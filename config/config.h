@@ -38,8 +38,8 @@ struct FixCfg {
   std::string senderCompId = "FIXGW";
   std::vector<FixSessionCfg> sessions;
   std::string specDir;  // FIX42.xml / FIX44.xml
-  std::string storeType = "file";  // file, memory, postgres
-  std::string storePath;           // file store folder
+  std::string storeType = "file";  // append, file, memory, postgres
+  std::string storePath;           // append/file store folder
   std::string storeConninfo;       // postgres store; defaults to database.conninfo
   std::string logPath;  // empty: no FIX message log files
   // "database": every message in and out goes to fix_message_log (audit);

@@ -15,6 +15,7 @@
 
 #include "core/clock.h"
 #include "fix_acceptor/convert.h"
+#include "fix_acceptor/append_store.h"
 #include "fix_acceptor/pg_message_store.h"
 
 // QuickFIX last: its headers define macros and a lot of names.
@@ -422,7 +423,9 @@ class FixAcceptor::Impl final : public FIX::Application {
     validateConfig();
     try {
       buildSettings();
-      if (cfg_.storeType == "file") {
+      if (cfg_.storeType == "append") {
+        storeFactory_ = std::make_unique<AppendFileStoreFactory>(cfg_.storePath);
+      } else if (cfg_.storeType == "file") {
         std::filesystem::create_directories(cfg_.storePath);
         storeFactory_ = std::make_unique<FIX::FileStoreFactory>(*settings_);
       } else if (cfg_.storeType == "postgres") {
@@ -708,10 +711,13 @@ class FixAcceptor::Impl final : public FIX::Application {
     if (cfg_.senderCompId.empty()) bad("senderCompId is empty");
     if (cfg_.sessions.empty()) bad("no sessions configured");
     if (cfg_.heartBtInt <= 0) bad("heartBtInt must be > 0");
-    if (cfg_.storeType != "file" && cfg_.storeType != "memory" && cfg_.storeType != "postgres") {
-      bad("storeType '" + cfg_.storeType + "' must be 'file', 'memory' or 'postgres'");
+    if (cfg_.storeType != "append" && cfg_.storeType != "file" && cfg_.storeType != "memory" &&
+        cfg_.storeType != "postgres") {
+      bad("storeType '" + cfg_.storeType + "' must be 'append', 'file', 'memory' or 'postgres'");
     }
-    if (cfg_.storeType == "file" && cfg_.storePath.empty()) bad("storePath is empty");
+    if ((cfg_.storeType == "file" || cfg_.storeType == "append") && cfg_.storePath.empty()) {
+      bad("storePath is empty");
+    }
     if (cfg_.storeType == "postgres" && cfg_.storeConninfo.empty()) {
       bad("storeConninfo is empty (required when storeType is 'postgres')");
     }

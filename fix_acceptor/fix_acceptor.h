@@ -47,6 +47,7 @@ struct FixAcceptorConfig {
   std::string senderCompId = "FIXGW";
   std::vector<FixSessionConfig> sessions;
   std::string specDir;  // holds FIX42.xml, FIX44.xml
+  // "append" (AppendFileStore: one append-only file per session in storePath),
   // "file" (QuickFIX FileStore), "memory", or "postgres" (PgMessageStore:
   // sequence numbers and sent messages in the fix_sessions/fix_messages
   // tables of schema/0002, reached through storeConninfo).
