@@ -436,19 +436,24 @@ void queryRejects(pqxx::transaction_base& tx, const Request& req, Report& rep) {
 }
 
 void queryMessages(pqxx::transaction_base& tx, const Request& req, Report& rep) {
-  // Schemas migrated before 0004 have no message log; that is an answer, not a crash.
-  const pqxx::row exists = tx.exec_params1("SELECT to_regclass('fix_message_log') IS NOT NULL");
+  // Older schemas lack the view; that is an answer, not a crash.
+  const pqxx::row exists = tx.exec_params1("SELECT to_regclass('v_fix_messages') IS NOT NULL");
   if (!exists[0].as<bool>())
     throw QueryError(
-        "this database has no fix_message_log table (its schema predates migration "
-        "0004_fix_message_log.sql); run `fixgw migrate` with a binary that ships it, then retry");
+        "this database has no v_fix_messages view (its schema predates migration "
+        "0008_fix_message_chunks.sql); run `fixgw migrate` with a binary that ships it, then "
+        "retry");
   Sql s;
-  s << "FROM fix_message_log m WHERE m.session_key = " << s.bind(*req.session);
+  s << "FROM v_fix_messages m WHERE m.session_key = " << s.bind(*req.session);
+  // The chunk bounds first, so whole chunks outside the range are never unpacked.
+  if (req.from) s << " AND m.chunk_last_at >= " << s.bind(*req.from) << "::timestamptz";
+  if (req.to) s << " AND m.chunk_first_at < " << s.bind(*req.to) << "::timestamptz";
   timeRange(s, req, "m.logged_at");
-  s << "\nORDER BY m.logged_at, m.log_id LIMIT " << s.bind(std::to_string(req.limit + 1))
+  s << "\nORDER BY m.logged_at, m.chunk_id, m.ord LIMIT " << s.bind(std::to_string(req.limit + 1))
     << "::bigint";
   Table t = selectTable(tx, "messages", "FIX messages",
-                        {{"m.log_id", "log_id", CT::Int},
+                        {{"m.chunk_id", "chunk_id", CT::Int},
+                         {"m.ord", "ord", CT::Int},
                          {"m.logged_at", "logged_at", CT::Time},
                          {"m.direction", "direction"},
                          {"m.msg_type", "msg_type"},

@@ -97,7 +97,7 @@ struct Report {
 };
 
 // Runs the request's queries. Throws QueryError (no password in it) on any database error, and
-// for `messages` when the database has no fix_message_log table yet.
+// for `messages` when the database has no v_fix_messages view yet (before migration 0008).
 Report runQuery(const std::string& conninfo, const Request& req);
 
 // Text: per table a heading, an aligned header and rows (numbers right-aligned), and a count

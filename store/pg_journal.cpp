@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -694,9 +695,11 @@ constexpr const char* kCopyEvents =
     "COPY order_events (seq, order_id, child_order_id, session_key, cl_ord_id, orig_cl_ord_id, "
     "event_type, exec_type, exec_id, status, qty, price, cum_qty, leaves_qty, avg_px, last_qty, "
     "last_px, reason_code, text, raw_fix, event_time) FROM STDIN";
+// The raw FIX message log, one row per session per batch (schema/0008_fix_message_chunks.sql).
 constexpr const char* kCopyMessages =
-    "COPY fix_message_log (session_key, direction, msg_type, msg_seq_num, message, logged_at) "
-    "FROM STDIN";
+    "COPY fix_message_chunks (session_key, first_at, last_at, n, messages) FROM STDIN";
+constexpr char kChunkRecordSep = '\x02';
+constexpr char kChunkFieldSep = '\x03';
 constexpr const char* kCopyExecs =
     "COPY executions (exec_id, order_id, child_order_id, session_key, cl_ord_id, account, symbol, "
     "side, last_qty, last_px, cum_qty, leaves_qty, avg_px, venue, venue_exec_id, exec_time) "
@@ -757,6 +760,7 @@ class CopyBatch {
     execRows.clear();
     orderRows.clear();
     messageRows.clear();
+    for (MessageChunk& c : chunks_) c.n = 0;
     for (const JournalRecord* r : recs) {
       if (auto* m = std::get_if<FixMessageRec>(r)) {
         appendMessage(*m);
@@ -778,6 +782,7 @@ class CopyBatch {
         [](const OrderEventRec* a, const OrderEventRec* b) { return a->seq < b->seq; });
     for (const OrderEventRec* e : events_) appendEvent(*e);
     for (const OrderSlot& s : slots_) appendOrder(s);
+    for (const MessageChunk& c : chunks_) appendChunkRow(c);
   }
 
   const std::vector<const JournalRecord*>& sessionRecords() const { return sessions_; }
@@ -866,14 +871,78 @@ class CopyBatch {
     copyEndRow(out);
   }
 
+  // The batch's messages of one session, already in COPY text form (see schema 0008).
+  struct MessageChunk {
+    std::string session;
+    WallNanos first = 0, last = 0;
+    int n = 0;  // 0: unused in this batch
+    std::string body;
+  };
+
+  // A chunk field: COPY text, with the chunk's own separators (never in a well-formed message)
+  // written as the text \x02 / \x03, as sanitizeUtf8 writes bytes that are not UTF-8.
+  static void appendChunkField(std::string& out, std::string_view s) {
+    static constexpr char kSeps[] = {kChunkRecordSep, kChunkFieldSep, '\0'};
+    for (;;) {
+      const size_t k = s.find_first_of(kSeps);
+      detail::appendCopyText(out, s.substr(0, k));
+      if (k == std::string_view::npos) return;
+      out += s[k] == kChunkRecordSep ? "\\\\x02" : "\\\\x03";
+      s.remove_prefix(k + 1);
+    }
+  }
+
   void appendMessage(const FixMessageRec& m) {
+    MessageChunk* c = nullptr;
+    for (MessageChunk& x : chunks_) {
+      if (x.n > 0 && x.session == m.session.str()) {
+        c = &x;
+        break;
+      }
+    }
+    if (c == nullptr) {
+      for (MessageChunk& x : chunks_) {
+        if (x.n == 0) {
+          c = &x;
+          break;
+        }
+      }
+      if (c == nullptr) c = &chunks_.emplace_back();
+      c->session = m.session.str();
+      c->body.clear();
+      c->first = c->last = m.ts;
+    } else {
+      c->body += kChunkRecordSep;
+    }
+    ++c->n;
+    c->first = std::min(c->first, m.ts);
+    c->last = std::max(c->last, m.ts);
+    std::string& out = c->body;
+    out += m.inbound ? 'I' : 'O';
+    out += kChunkFieldSep;
+    appendChunkField(out, m.msgType);
+    out += kChunkFieldSep;
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, m.msgSeqNum);
+    out.append(buf, r.ptr);
+    out += kChunkFieldSep;
+    const WallNanos us = m.ts >= 0 ? m.ts / 1000 : -((-m.ts + 999) / 1000);
+    r = std::to_chars(buf, buf + sizeof buf, us);
+    out.append(buf, r.ptr);
+    out += kChunkFieldSep;
+    appendChunkField(out, m.raw);
+  }
+
+  void appendChunkRow(const MessageChunk& c) {
+    if (c.n == 0) return;
     std::string& out = messageRows;
-    copyText(out, m.session.str());
-    copyText(out, m.inbound ? "IN" : "OUT");
-    copyTextOrNull(out, m.msgType);
-    copyInt(out, m.msgSeqNum);
-    copyText(out, m.raw);
-    detail::appendIsoTimestamp(out, m.ts);
+    copyText(out, c.session);
+    detail::appendIsoTimestamp(out, c.first);
+    copySep(out);
+    detail::appendIsoTimestamp(out, c.last);
+    copySep(out);
+    copyInt(out, c.n);
+    out += c.body;
     copySep(out);
     copyEndRow(out);
   }
@@ -901,6 +970,7 @@ class CopyBatch {
   }
 
   std::vector<const JournalRecord*> sessions_;
+  std::vector<MessageChunk> chunks_;  // reused; n == 0 marks a free one
   std::vector<const OrderEventRec*> events_;
   std::vector<OrderSlot> slots_;
   std::unordered_map<std::string_view, size_t> slotIndex_;

@@ -261,14 +261,9 @@ class AuditTest : public ::testing::Test {
     return d;
   }
 
+  // Three messages in rows of the pre-0008 table, two in a chunk written the way the journal
+  // writes them (schema/0008): the view shows both kinds as one log.
   void ensureMessageLog() {
-    // Migration 0004 creates it; until that file lands, create the table it describes.
-    if (db.query("SELECT to_regclass('fix_message_log') IS NULL")[0][0] == "t") {
-      db.exec(
-          "CREATE TABLE fix_message_log (log_id bigserial PRIMARY KEY, session_key text NOT NULL,"
-          " direction text NOT NULL, msg_type text, msg_seq_num int, message text NOT NULL,"
-          " logged_at timestamptz NOT NULL)");
-    }
     db.exec(
         "INSERT INTO fix_message_log (session_key, direction, msg_type, msg_seq_num, message, "
         "logged_at) VALUES "
@@ -283,15 +278,16 @@ class AuditTest : public ::testing::Test {
         "('" +
         kS2 +
         "', 'IN', 'A', 1, '8=FIX.4.2' || chr(1) || '35=A' || chr(1), "
-        "'2026-01-02 09:29:30+00'),"
-        "('" +
+        "'2026-01-02 09:29:30+00')");
+    // 2026-01-02 09:30:00 UTC = 1767346200 s.
+    db.exec(
+        "INSERT INTO fix_message_chunks (session_key, first_at, last_at, n, messages) VALUES ('" +
         kS1 +
-        "', 'IN', 'D', 2, '8=FIX.4.4' || chr(1) || '35=D' || chr(1) || '11=C1' || "
-        "chr(1), '2026-01-02 09:30:00+00'),"
-        "('" +
-        kS1 +
-        "', 'OUT', '8', 2, '8=FIX.4.4' || chr(1) || '35=8' || chr(1) || '150=0' || "
-        "chr(1), '2026-01-02 09:30:00.003+00')");
+        "', '2026-01-02 09:30:00+00', '2026-01-02 09:30:00.003+00', 2, "
+        "'I' || chr(3) || 'D' || chr(3) || '2' || chr(3) || '1767346200000000' || chr(3) || "
+        "'8=FIX.4.4' || chr(1) || '35=D' || chr(1) || '11=C1' || chr(1) || chr(2) || "
+        "'O' || chr(3) || '8' || chr(3) || '2' || chr(3) || '1767346200003000' || chr(3) || "
+        "'8=FIX.4.4' || chr(1) || '35=8' || chr(1) || '150=0' || chr(1))");
   }
 
   PgTestSchema db;
@@ -612,19 +608,19 @@ TEST_F(AuditTest, MessagesOfASessionInOrderWithSohShownAsBars) {
   std::string count;
   const Strings rows = textRows(r.out, "FIX messages", &count);
   EXPECT_EQ(count, "(3 rows, limit reached)");
-  EXPECT_EQ(field(rows, 2), (Strings{"IN", "OUT", "IN"}));
+  EXPECT_EQ(field(rows, 3), (Strings{"IN", "OUT", "IN"}));
   EXPECT_NE(r.out.find("note: output cut at --limit 3"), std::string::npos) << r.out;
   const auto cut = json({"messages", "--session", kS1, "--limit", "3"});
   EXPECT_TRUE(cut["truncated"]["messages"].GetBool());
   EXPECT_EQ(cut["messages"].Size(), 3u);
 }
 
-TEST_F(AuditTest, MessagesWithoutTheMessageLogTableSaySoClearly) {
-  db.exec("DROP TABLE IF EXISTS fix_message_log CASCADE");
+TEST_F(AuditTest, MessagesWithoutTheMessageLogViewSaySoClearly) {
+  db.exec("DROP VIEW IF EXISTS v_fix_messages");
   const CliResult r = run({"messages", "--session", kS1});
   EXPECT_EQ(r.rc, 1);
-  EXPECT_NE(r.err.find("no fix_message_log table"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("0004_fix_message_log.sql"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no v_fix_messages view"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("0008_fix_message_chunks.sql"), std::string::npos) << r.err;
   EXPECT_TRUE(r.out.empty()) << r.out;
 
   const CliResult j = run({"messages", "--session", kS1, "--json"});
@@ -632,7 +628,7 @@ TEST_F(AuditTest, MessagesWithoutTheMessageLogTableSaySoClearly) {
   rapidjson::Document d;
   d.Parse(j.out.c_str());
   ASSERT_FALSE(d.HasParseError()) << j.out;
-  EXPECT_NE(std::string(d["error"].GetString()).find("no fix_message_log table"),
+  EXPECT_NE(std::string(d["error"].GetString()).find("no v_fix_messages view"),
             std::string::npos);
 }
 

@@ -568,9 +568,9 @@ TEST_P(GatewayE2E, EveryFixMessageInAndOutIsKeptForAudit) {
   // for its row rather than for the next journal batch by luck.
   Rows in, out;
   for (int i = 0; i < 100; ++i) {
-    in = q("select msg_type, msg_seq_num, message from fix_message_log where direction = 'IN' "
+    in = q("select msg_type, msg_seq_num, message from v_fix_messages where direction = 'IN' "
            "and msg_type = 'D'");
-    out = q("select msg_type, message from fix_message_log where direction = 'OUT' and "
+    out = q("select msg_type, message from v_fix_messages where direction = 'OUT' and "
             "msg_type = '8'");
     if (!in.empty() && !out.empty()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -580,12 +580,14 @@ TEST_P(GatewayE2E, EveryFixMessageInAndOutIsKeptForAudit) {
   EXPECT_GT(std::stoi(in[0][1]), 1);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_NE(out[0][1].find("17=" + F(ack, 17) + "\x01"), std::string::npos);
-  Rows logons = q("select direction from fix_message_log where msg_type = 'A' order by log_id");
+  Rows logons = q(
+      "select direction from v_fix_messages where msg_type = 'A' order by logged_at, chunk_id, ord");
   ASSERT_EQ(logons.size(), 2u);
   EXPECT_EQ(logons[0][0], "IN");
   EXPECT_EQ(logons[1][0], "OUT");
   // Append-only, like every audit table.
-  EXPECT_THROW(db_.exec("delete from fix_message_log"), std::exception);
+  EXPECT_THROW(db_.exec("delete from fix_message_chunks"), std::exception);
+  EXPECT_THROW(db_.exec("truncate fix_message_chunks"), std::exception);
 }
 
 class GatewayE2ECancelOnDisconnect : public GatewayE2E {

@@ -307,6 +307,53 @@ TEST_F(JournalPipelineTest, AnOrderUpdatedInConsecutiveBatchesEndsInItsLastState
   EXPECT_EQ(one(db, "SELECT count(*) FROM orders"), "61");
 }
 
+// Migration 0008: a batch's raw FIX messages are one fix_message_chunks row per session, and
+// v_fix_messages gives them back one per row, byte for byte (SOH, backslash, newline and tab kept;
+// the chunk separators STX/ETX and bytes that are not UTF-8 shown as \xNN), with logged_at to the
+// microsecond and in order.
+TEST_F(JournalPipelineTest, FixMessagesAreChunkedPerSessionAndReadBackOnePerRow) {
+  auto msg = [](const char* session, bool in, std::string type, int seq, std::string raw,
+                WallNanos ts) {
+    FixMessageRec m;
+    m.session = SessionKey(session);
+    m.inbound = in;
+    m.msgType = std::move(type);
+    m.msgSeqNum = seq;
+    m.raw = std::move(raw);
+    m.ts = ts;
+    return m;
+  };
+  const std::string d = std::string("8=FIX.4.4\x01" "35=D\x01" "58=a\\b\nc\td\x01");
+  const std::string odd = std::string("58=x\x02y\x03z\xff\x01", 10);
+  PgJournal j(config(/*maxBatch=*/100));
+  j.append(msg("FIX.4.4:FIXGW->A", true, "D", 2, d, kT0 + 1'234'567));
+  j.append(msg("FIX.4.4:FIXGW->B", true, "A", 1, "8=FIX.4.4\x01" "35=A\x01", kT0 + 2'000'000));
+  j.append(msg("FIX.4.4:FIXGW->A", false, "8", 3, odd, kT0 + 3'000'999));
+  j.append(msg("FIX.4.4:FIXGW->A", false, "", 4, "garbage", kT0 + 4'000'000));
+  j.start();
+  j.flush();
+
+  EXPECT_EQ(one(db, "SELECT count(*) FROM fix_message_chunks"), "2");
+  EXPECT_EQ(one(db, "SELECT sum(n) FROM fix_message_chunks"), "4");
+  EXPECT_EQ(one(db, "SELECT count(*) FROM fix_message_log"), "0");
+  const Rows a = db.query(
+      "SELECT direction, coalesce(msg_type, '<null>'), msg_seq_num, message, "
+      "(extract(epoch from logged_at) * 1000000)::bigint - 1700000000000000 "
+      "FROM v_fix_messages WHERE session_key = 'FIX.4.4:FIXGW->A' "
+      "ORDER BY logged_at, chunk_id, ord");
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_EQ(a[0], (std::vector<std::string>{"IN", "D", "2", d, "1234"}));
+  EXPECT_EQ(a[1], (std::vector<std::string>{"OUT", "8", "3", "58=x\\x02y\\x03z\\xFF\x01",
+                                            "3000"}));
+  EXPECT_EQ(a[2], (std::vector<std::string>{"OUT", "<null>", "4", "garbage", "4000"}));
+  EXPECT_EQ(one(db, "SELECT first_at = '2023-11-14 22:13:20.001234+00' AND last_at = "
+                    "'2023-11-14 22:13:20.004+00' FROM fix_message_chunks "
+                    "WHERE session_key = 'FIX.4.4:FIXGW->A'"),
+            "t");
+  EXPECT_THROW(db.exec("DELETE FROM fix_message_chunks"), std::exception);
+  EXPECT_THROW(db.exec("UPDATE fix_message_chunks SET n = 1"), std::exception);
+}
+
 // Migration 0005: the ClOrdID lookup every audit question starts with ("cl_ord_id = X OR
 // orig_cl_ord_id = X") is answered through indexes, and time ranges through the BRIN index.
 TEST_F(JournalPipelineTest, AuditLookupsUseIndexesAfterTheSlimMigration) {
