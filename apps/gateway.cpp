@@ -60,7 +60,7 @@ void registerBuiltinVenues(router::VenueRegistry& reg) {
 }
 
 namespace {
-// Journals every raw FIX message in and out (table fix_message_log). Called
+// Journals every raw FIX message in and out (fix_message_chunks / v_fix_messages). Called
 // from FIX session threads and the sending thread; the journal queue is
 // thread-safe.
 class FixMessageJournal final : public fix::FixMessageSink {

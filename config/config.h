@@ -42,7 +42,7 @@ struct FixCfg {
   std::string storePath;           // append/file store folder
   std::string storeConninfo;       // postgres store; defaults to database.conninfo
   std::string logPath;  // empty: no FIX message log files
-  // "database": every message in and out goes to fix_message_log (audit);
+  // "database": every message in and out goes to fix_message_chunks (audit);
   // "none": only what the order journal keeps (inbound orders' raw FIX).
   std::string messageLog = "database";
   int heartBtInt = 30;

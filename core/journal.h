@@ -51,6 +51,10 @@ struct OrderRec {
   std::string rawFix;  // the inbound message that created it (parents); empty on updates
   WallNanos createdAt = 0;
   WallNanos updatedAt = 0;
+  // The order's first record: no row of it exists yet, so the journal may insert it without an
+  // upsert. Only an optimisation: false is always safe, and a wrong true is caught by the primary
+  // key and the batch written record by record.
+  bool created = false;
 };
 
 // One append-only audit event in an order's life.
@@ -123,7 +127,7 @@ struct RiskEventRec {
   WallNanos ts = 0;
 };
 
-// One raw FIX message in or out of a session (table fix_message_log).
+// One raw FIX message in or out of a session (fix_message_chunks; view v_fix_messages).
 struct FixMessageRec {
   SessionKey session;
   bool inbound = true;

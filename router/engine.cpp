@@ -214,7 +214,7 @@ ExecReport Engine::report(const ParentOrder& p, ExecType et) {
   return r;
 }
 
-void Engine::journalOrder(const ParentOrder& p, const std::string& rawFix) {
+void Engine::journalOrder(const ParentOrder& p, const std::string& rawFix, bool created) {
   OrderRec o;
   o.orderId = p.orderId;
   o.session = p.session;
@@ -236,10 +236,11 @@ void Engine::journalOrder(const ParentOrder& p, const std::string& rawFix) {
   o.rawFix = rawFix;
   o.createdAt = p.createdAt;
   o.updatedAt = clock_.wallNow();
+  o.created = created;
   journal_.append(std::move(o));
 }
 
-void Engine::journalChild(const ChildOrder& c, const ParentOrder& p) {
+void Engine::journalChild(const ChildOrder& c, const ParentOrder& p, bool created) {
   OrderRec o;
   o.orderId = OrderId(c.id.str());
   o.parentOrderId = p.orderId;
@@ -260,6 +261,7 @@ void Engine::journalChild(const ChildOrder& c, const ParentOrder& p) {
   if (!c.venueOrderId.empty()) o.venueOrderId = c.venueOrderId;
   o.createdAt = p.createdAt;
   o.updatedAt = clock_.wallNow();
+  o.created = created;
   journal_.append(std::move(o));
 }
 
@@ -365,7 +367,7 @@ void Engine::onNew(NewOrder& n) {
   const bool duplicate = clOrdIdUsed(s, n.clOrdId);
   auto [it, inserted] = orders_.emplace(p.orderId, std::move(p));
   ParentOrder& po = it->second;
-  journalOrder(po, n.hdr.rawFix);
+  journalOrder(po, n.hdr.rawFix, /*created=*/inserted);
   journalEvent(po, "RECEIVED", nullptr, {}, {}, n.hdr.rawFix, nullptr);
 
   if (duplicate) {
@@ -411,7 +413,7 @@ void Engine::onNew(NewOrder& n) {
   po.children.push_back(c.id);
   auto [ci, cins] = children_.emplace(c.id, std::move(c));
   ChildOrder& child = ci->second;
-  journalChild(child, po);
+  journalChild(child, po, /*created=*/cins);
   journalEvent(po, "ROUTED", nullptr, {}, "to " + po.venue.str(), {}, &child);
 
   VenueNewOrder vo;
@@ -873,7 +875,7 @@ void Engine::onInvalid(InvalidRequest& iv) {
     p.createdAt = iv.hdr.receivedAt ? iv.hdr.receivedAt : clock_.wallNow();
     auto [it, ins] = orders_.emplace(p.orderId, std::move(p));
     ParentOrder& po = it->second;
-    journalOrder(po, iv.hdr.rawFix);
+    journalOrder(po, iv.hdr.rawFix, /*created=*/ins);
     journalEvent(po, "RECEIVED", nullptr, {}, {}, iv.hdr.rawFix, nullptr);
     po.baseStatus = OrdStatus::Rejected;
     ExecReport r = report(po, ExecType::Rejected);

@@ -141,8 +141,9 @@ class Engine final : public CommandSink, public VenueEventSink {
   // Journals the order row, the event, and sends the report.
   void emit(ParentOrder& p, ExecReport&& r, const char* eventType, const std::string& reasonCode,
             const std::string& rawFix, const ChildOrder* child = nullptr);
-  void journalOrder(const ParentOrder& p, const std::string& rawFix = {});
-  void journalChild(const ChildOrder& c, const ParentOrder& p);
+  // created: the order's first record (OrderRec::created).
+  void journalOrder(const ParentOrder& p, const std::string& rawFix = {}, bool created = false);
+  void journalChild(const ChildOrder& c, const ParentOrder& p, bool created = false);
   void journalEvent(const ParentOrder& p, const char* eventType, const ExecReport* r,
                     const std::string& reasonCode, const std::string& text,
                     const std::string& rawFix, const ChildOrder* child);

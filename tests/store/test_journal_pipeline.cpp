@@ -307,6 +307,51 @@ TEST_F(JournalPipelineTest, AnOrderUpdatedInConsecutiveBatchesEndsInItsLastState
   EXPECT_EQ(one(db, "SELECT count(*) FROM orders"), "61");
 }
 
+// An order whose first record (OrderRec::created) is in the batch is copied straight into orders;
+// later batches upsert it. A wrong "first record" flag on an order that already has a row is
+// refused by the primary key and the batch is written record by record: the row still ends in its
+// last state and nothing goes to journal_rejects.
+TEST_F(JournalPipelineTest, OrdersFirstSeenInABatchAreCopiedAndLaterBatchesUpsertThem) {
+  PgJournal j(config(/*maxBatch=*/100));
+  OrderRec first = order("N1", 1);
+  first.created = true;
+  first.rawFix = "8=FIX.4.4\x01" "35=D\x01";
+  j.append(first);
+  OrderRec same = order("N1", 2);  // same batch: coalesced into the copied row
+  same.cumQty = Qty::fromInt(5);
+  j.append(same);
+  OrderRec child = order("N1-C1", 2);
+  child.parentOrderId = OrderId("N1");
+  child.created = true;
+  j.append(child);
+  j.start();
+  j.flush();
+  EXPECT_EQ(one(db, "SELECT count(*) FROM orders"), "2");
+  EXPECT_EQ(one(db, "SELECT trim_scale(cum_qty)::text || ' ' || (raw_fix IS NOT NULL)::text || "
+                    "' ' || (created_at < updated_at)::text FROM orders WHERE order_id = 'N1'"),
+            "5 true true");
+  EXPECT_EQ(one(db, "SELECT parent_order_id FROM orders WHERE order_id = 'N1-C1'"), "N1");
+
+  OrderRec later = order("N1", 3);
+  later.cumQty = Qty::fromInt(7);
+  j.append(later);
+  j.flush();
+  EXPECT_EQ(one(db, "SELECT trim_scale(cum_qty)::text FROM orders WHERE order_id = 'N1'"), "7");
+
+  OrderRec wrong = order("N1", 4);
+  wrong.cumQty = Qty::fromInt(9);
+  wrong.created = true;
+  j.append(wrong);
+  j.append(event(4, "N1", "FILL"));
+  j.flush();
+  EXPECT_EQ(one(db, "SELECT trim_scale(cum_qty)::text || ' ' || (raw_fix IS NOT NULL)::text "
+                    "FROM orders WHERE order_id = 'N1'"),
+            "9 true");
+  EXPECT_EQ(one(db, "SELECT count(*) FROM order_events WHERE seq = 4"), "1");
+  EXPECT_EQ(one(db, "SELECT count(*) FROM journal_rejects"), "0");
+  EXPECT_EQ(one(db, "SELECT count(*) FROM orders"), "2");
+}
+
 // Migration 0008: a batch's raw FIX messages are one fix_message_chunks row per session, and
 // v_fix_messages gives them back one per row, byte for byte (SOH, backslash, newline and tab kept;
 // the chunk separators STX/ETX and bytes that are not UTF-8 shown as \xNN), with logged_at to the
