@@ -899,14 +899,7 @@ class CopyBatch {
   // A chunk field: COPY text, with the chunk's own separators (never in a well-formed message)
   // written as the text \x02 / \x03, as sanitizeUtf8 writes bytes that are not UTF-8.
   static void appendChunkField(std::string& out, std::string_view s) {
-    static constexpr char kSeps[] = {kChunkRecordSep, kChunkFieldSep, '\0'};
-    for (;;) {
-      const size_t k = s.find_first_of(kSeps);
-      detail::appendCopyText(out, s.substr(0, k));
-      if (k == std::string_view::npos) return;
-      out += s[k] == kChunkRecordSep ? "\\\\x02" : "\\\\x03";
-      s.remove_prefix(k + 1);
-    }
+    detail::appendCopyText(out, s, /*escapeStxEtx=*/true);
   }
 
   void appendMessage(const FixMessageRec& m) {

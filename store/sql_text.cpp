@@ -92,16 +92,31 @@ void appendTimestamp(std::string& out, WallNanos t) {
   out += "'::timestamptz";
 }
 
-void appendCopyText(std::string& out, std::string_view s) {
+namespace {
+// Per byte: true if COPY text needs it escaped (or, above 0x7F, checked as UTF-8).
+struct CopyClasses {
+  bool special[256];
+};
+constexpr CopyClasses makeCopyClasses(bool stxEtx) {
+  CopyClasses c{};
+  for (int b = 0; b < 256; ++b) {
+    c.special[b] = b == 0 || b >= 0x80 || b == '\\' || b == '\t' || b == '\n' || b == '\r' ||
+                   (stxEtx && (b == 0x02 || b == 0x03));
+  }
+  return c;
+}
+constexpr CopyClasses kCopyPlain = makeCopyClasses(false);
+constexpr CopyClasses kCopyChunk = makeCopyClasses(true);
+}  // namespace
+
+void appendCopyText(std::string& out, std::string_view s, bool escapeStxEtx) {
   static constexpr char kHex[] = "0123456789ABCDEF";
+  const bool* special = escapeStxEtx ? kCopyChunk.special : kCopyPlain.special;
   out.reserve(out.size() + s.size() + 8);
   // Plain ASCII needs no escape: copy it a run at a time (raw FIX is almost all plain; SOH is).
-  auto plain = [](unsigned char c) {
-    return c != 0 && c < 0x80 && c != '\\' && c != '\t' && c != '\n' && c != '\r';
-  };
   for (size_t i = 0; i < s.size();) {
     size_t j = i;
-    while (j < s.size() && plain(static_cast<unsigned char>(s[j]))) ++j;
+    while (j < s.size() && !special[static_cast<unsigned char>(s[j])]) ++j;
     if (j > i) {
       out.append(s.data() + i, j - i);
       i = j;
@@ -122,8 +137,9 @@ void appendCopyText(std::string& out, std::string_view s) {
         case '\r':
           out += "\\r";
           break;
-        default:
-          out += static_cast<char>(b);
+        default:  // STX, ETX (escapeStxEtx): the text \x02 / \x03, backslash doubled for COPY
+          out += "\\\\x0";
+          out += static_cast<char>('0' + b);
       }
       ++i;
       continue;

@@ -881,6 +881,18 @@ void journalATradingDay(PgJournal& j) {
   e.execId = ExecId("X5");
   j.append(e);
   j.append(exec(o3, "X5", "5", "400.5", t + 23 * ms));
+
+  // The session's raw messages (docs section 9): O1's NewOrderSingle in, its ack out.
+  for (bool in : {true, false}) {
+    FixMessageRec m;
+    m.session = SessionKey(kSession);
+    m.inbound = in;
+    m.msgType = in ? "D" : "8";
+    m.msgSeqNum = in ? 2 : 3;
+    m.raw = in ? "8=FIX.4.4\x01" "35=D\x01" "11=C1\x01" : "8=FIX.4.4\x01" "35=8\x01" "11=C1\x01";
+    m.ts = t + (in ? 1 : 2) * ms;
+    j.append(m);
+  }
 }
 
 TEST_F(StoreTest, AuditQueriesInDocsRunAgainstAJournaledDay) {
@@ -893,7 +905,7 @@ TEST_F(StoreTest, AuditQueriesInDocsRunAgainstAJournaledDay) {
   const char* src = std::getenv("FIXGW_SOURCE_DIR");
   const std::string doc = std::string(src ? src : FIXGW_SOURCE_DIR_DEFAULT) + "/docs/audit.md";
   const auto blocks = sqlBlocks(doc);
-  ASSERT_EQ(blocks.size(), 11u) << doc;
+  ASSERT_EQ(blocks.size(), 12u) << doc;
   const std::map<std::string, std::string> vars = {{"cl_ord_id", "C1"},
                                                    {"session_key", kSession},
                                                    {"account", "ACC1"},
@@ -938,6 +950,11 @@ TEST_F(StoreTest, AuditQueriesInDocsRunAgainstAJournaledDay) {
   // 8. consistency checks find nothing.
   EXPECT_TRUE(results[9].empty());
   EXPECT_TRUE(results[10].empty());
+  // 9. the session's raw messages, in order, SOH shown as '|'.
+  ASSERT_EQ(results[11].size(), 2u);
+  EXPECT_EQ(results[11][0][1], "IN");
+  EXPECT_EQ(results[11][0][4], "8=FIX.4.4|35=D|11=C1|");
+  EXPECT_EQ(results[11][1][1], "OUT");
 }
 
 }  // namespace
