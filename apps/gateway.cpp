@@ -152,6 +152,7 @@ void Gateway::start() {
   jc.conninfo = cfg.database.conninfo;
   jc.maxBatch = cfg.database.maxBatch;
   jc.flushIntervalNanos = cfg.database.flushIntervalNanos;
+  jc.pipelineMinRecords = cfg.database.pipelineMinRecords;
   m.journal = std::make_unique<store::PgJournal>(jc);
   m.journal->start();
 

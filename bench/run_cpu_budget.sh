@@ -6,7 +6,9 @@
 # machine the sum bounds throughput: 2 s of CPU per second / (sum per order).
 #
 #   bench/run_cpu_budget.sh [BUILD_DIR] [--orders N] [--ack async|durable]
-#                           [--store file|memory] [--msglog database|none]
+#                           [--store append|file|memory] [--msglog database|none]
+#                           [--detail]   (also CPU per order of each gateway thread and
+#                                         each PostgreSQL process)
 #
 # Needs the local cluster (scripts/pg.sh) and nothing else running: the
 # PostgreSQL figure is the sum over every server process of the cluster.
@@ -17,12 +19,14 @@ ORDERS=100000
 ACK=async
 STORE=file
 MSGLOG=database
+DETAIL=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --orders) ORDERS="${2:?}"; shift 2 ;;
     --ack) ACK="${2:?}"; shift 2 ;;
     --store) STORE="${2:?}"; shift 2 ;;
     --msglog) MSGLOG="${2:?}"; shift 2 ;;
+    --detail) DETAIL=1; shift ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) BUILD="$(cd "$1" && pwd -P)"; shift ;;
   esac
@@ -59,10 +63,22 @@ pg_ticks() {
   for p in $(pgrep -u postgres postgres); do s=$((s + $(ticks "$p"))); done
   echo "$s"
 }
+# "name ticks" per gateway thread and per PostgreSQL process, for --detail.
+per_proc() {
+  local t
+  for t in /proc/"$GW"/task/*; do
+    echo "gateway:$(cat "$t/comm" 2>/dev/null)#${t##*/} $(ticks "$GW/task/${t##*/}")"
+  done
+  for t in $(pgrep -u postgres postgres); do
+    echo "pg:$(tr '\0' ' ' <"/proc/$t/cmdline" 2>/dev/null | awk '{print $2}')#$t $(ticks "$t")"
+  done
+}
 HZ=$(getconf CLK_TCK)
+[[ $DETAIL == 1 ]] && per_proc >"$WORK/detail0"
 g0=$(ticks "$GW"); p0=$(pg_ticks)
 out=$(/usr/bin/time -f "LOADGEN_CPU %U %S" "${LOADGEN[@]}" --orders "$ORDERS" 2>&1)
 g1=$(ticks "$GW"); p1=$(pg_ticks)
+[[ $DETAIL == 1 ]] && per_proc >"$WORK/detail1"
 echo "$out" | grep -E "acked|throughput"
 lg=$(echo "$out" | awk '/LOADGEN_CPU/ {print $2 + $3}')
 awk -v g=$((g1 - g0)) -v p=$((p1 - p0)) -v l="$lg" -v hz="$HZ" -v n="$ORDERS" 'BEGIN {
@@ -70,3 +86,10 @@ awk -v g=$((g1 - g0)) -v p=$((p1 - p0)) -v l="$lg" -v hz="$HZ" -v n="$ORDERS" 'B
   printf "CPU per order (ack=%s): gateway %.1f us, PostgreSQL %.1f us, load generator %.1f us, total %.1f us\n",
          ENVIRON["FIXGW_BENCH_ACK"], gu, pu, lu, gu + pu + lu;
   printf "2-core bound: %.0f orders/s\n", 2e6 / (gu + pu + lu) }'
+if [[ $DETAIL == 1 ]]; then
+  # Threads and processes summed by name (the #id suffix dropped), busiest first.
+  awk -v hz="$HZ" -v n="$ORDERS" 'NR == FNR { a[$1] = $2; next }
+    { d = $2 - a[$1]; if (d < 0) d = $2; split($1, parts, "#"); sum[parts[1]] += d }
+    END { for (k in sum) if (sum[k] > 0) printf "  %-32s %6.1f us/order\n", k, sum[k] / hz * 1e6 / n }' \
+    "$WORK/detail0" "$WORK/detail1" | sort -k2 -nr
+fi

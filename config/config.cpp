@@ -412,6 +412,10 @@ GatewayConfig parseConfig(const std::string& json, const std::string& baseDir, E
     int64_t us = o.integer("flush_interval_us", cfg.database.flushIntervalNanos / 1000);
     if (us < 0) throw ConfigError("database.flush_interval_us: must not be negative");
     cfg.database.flushIntervalNanos = us * 1000;
+    int64_t minBehind = o.integer("pipeline_min_records",
+                                  static_cast<int64_t>(cfg.database.pipelineMinRecords));
+    if (minBehind < 0) throw ConfigError("database.pipeline_min_records: must not be negative");
+    cfg.database.pipelineMinRecords = static_cast<size_t>(minBehind);
     cfg.database.ackMode = o.str("ack_mode", cfg.database.ackMode);
     if (cfg.database.ackMode != "durable" && cfg.database.ackMode != "async")
       throw ConfigError("database.ack_mode: '" + cfg.database.ackMode +

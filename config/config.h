@@ -54,6 +54,9 @@ struct DatabaseCfg {
   std::string schemaDir;
   size_t maxBatch = 2000;
   int64_t flushIntervalNanos = 2'000'000;
+  // While a commit is in flight, write the next batch behind it only once this many records wait
+  // (store::PgJournalConfig::pipelineMinRecords).
+  size_t pipelineMinRecords = 256;
   // "durable": reports only after their events are committed (default);
   // "async": reports at once, the journal follows.
   std::string ackMode = "durable";

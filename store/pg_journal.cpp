@@ -1011,6 +1011,11 @@ struct PgJournal::Impl {
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
 
+  bool stopRequested() {
+    std::lock_guard lk(mu);
+    return stopping;
+  }
+
   // Needs mu: wakes the writer if it polls an in-flight COMMIT.
   void wakePollingWriter() const {
     if (!writerPolling || wakeFd < 0) return;
@@ -1436,6 +1441,11 @@ struct PgJournal::Impl {
             writerWaiting = false;
           }
           pending.swap(queue);
+        } else if (!queue.empty()) {
+          // Records that came while a COMMIT was in flight join the ones held back for it.
+          pending.insert(pending.end(), std::make_move_iterator(queue.begin()),
+                         std::make_move_iterator(queue.end()));
+          queue.clear();
         }
         takeReadyCallbacks(ready);
         if (pending.empty() && ready.empty() && !inFlight && stopping) return;
@@ -1444,6 +1454,17 @@ struct PgJournal::Impl {
       if (pos == pending.size()) {
         // Nothing to write behind the in-flight COMMIT: wait for its answer or for records.
         if (inFlight && waitInFlight(*inFlight, true, interval)) {
+          finishInFlight(*inFlight, false, ready);
+          inFlight.reset();
+          runCallbacks(ready);
+        }
+        continue;
+      }
+      if (inFlight && pending.size() - pos < cfg.pipelineMinRecords && !stopRequested()) {
+        // Too few to be worth a transaction of their own behind the COMMIT: let them (and what
+        // comes meanwhile) wait for it and form the next batch together. Appends do not wake
+        // this wait; the COMMIT's answer (or the interval) ends it.
+        if (waitInFlight(*inFlight, false, interval)) {
           finishInFlight(*inFlight, false, ready);
           inFlight.reset();
           runCallbacks(ready);

@@ -147,6 +147,7 @@ class JournalPipelineTest : public ::testing::Test {
     c.conninfo = db.conninfo();
     c.maxBatch = maxBatch;
     c.pipeline = pipeline;
+    c.pipelineMinRecords = 0;  // these tests drive the write-behind path with tiny batches
     return c;
   }
   // Appends events 1..n, each followed by a callback that counts the rows it can see.
@@ -286,6 +287,29 @@ TEST_F(JournalPipelineTest, StopDrainsAPipelinedJournalAndItRestarts) {
     j.append(event(2001, "O1", "FILL"));
   }
   EXPECT_EQ(one(db, "SELECT count(DISTINCT seq) FROM order_events"), "2001");
+}
+
+// pipelineMinRecords: while a COMMIT is in flight, fewer records than that wait for it instead of
+// making a transaction of their own behind it. Records trickling in (one append at a time, as
+// durable acknowledgements make them) are never written behind a commit, and all still commit,
+// in order, with their callbacks.
+TEST_F(JournalPipelineTest, RecordsBelowTheMinimumWaitForTheInFlightCommitInsteadOfABatchBehindIt) {
+  PgJournalConfig c = config(/*maxBatch=*/1000);
+  c.pipelineMinRecords = 100'000;
+  PgJournal j(c);
+  j.start();
+  CallbackLog log;
+  for (int64_t s = 1; s <= 300; ++s) {
+    appendWithCallbacks(j, log, s, s);
+    if (s % 10 == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  ASSERT_TRUE(log.waitFor(300));
+  j.flush();
+  expectInOrderAndDurable(log, 300);
+  const PgJournal::Stats st = j.stats();
+  EXPECT_EQ(st.pipelined, 0u);
+  EXPECT_EQ(st.records, 300u);
+  EXPECT_EQ(one(db, "SELECT count(DISTINCT seq) FROM order_events"), "300");
 }
 
 // An order upserted in consecutive batches (its row locked by the batch whose COMMIT is in
