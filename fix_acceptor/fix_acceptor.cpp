@@ -733,11 +733,14 @@ class FixAcceptor::Impl final : public FIX::Application {
         bad("data dictionary '" + dict + "' not found (check specDir)");
       }
     }
-    if (cfg_.host != "0.0.0.0" && cfg_.host != "127.0.0.1" && cfg_.host != "localhost") {
+    if (cfg_.host != "0.0.0.0") {
+      // QuickFIX 1.15 (Debian 12) binds its acceptor to INADDR_ANY whatever the settings say,
+      // and hides the accepted socket from the application, so the gateway cannot refuse other
+      // interfaces itself. Say so rather than let "127.0.0.1" look like loopback only.
       spdlog::warn(
-          "FIX acceptor: host '{}' cannot be enforced by QuickFIX 1.15; listening on all "
-          "interfaces",
-          cfg_.host);
+          "FIX acceptor: host '{}' cannot be enforced by QuickFIX 1.15: port {} listens on all "
+          "interfaces; restrict it with a firewall (docs/architecture.md)",
+          cfg_.host, cfg_.port);
     }
   }
 

@@ -1293,7 +1293,28 @@ struct PgJournal::Impl {
 
   // A batch taken from the queue. It owns its records, so the queue can be taken again while
   // the batch's COMMIT is in flight.
+  // Emptied record vectors, kept with their capacity for the next queue: without them the queue
+  // started empty after every batch and grew by doubling (moving every record each time, and
+  // page-faulting in megabytes for the large ones), on the engine thread. Writer thread only.
+  std::vector<std::vector<JournalRecord>> spareRecordVectors;
+  static constexpr size_t kSpareRecordVectors = 3;
+
   struct Batch {
+    Batch() = default;
+    explicit Batch(Impl* o) : owner(o) {}
+    Batch(Batch&&) = default;
+    Batch& operator=(Batch&&) = default;
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+    // Destroyed on the writer thread: the records go, their vector's capacity is kept.
+    ~Batch() {
+      if (owner == nullptr || records.capacity() == 0) return;
+      records.clear();
+      if (owner->spareRecordVectors.size() < kSpareRecordVectors) {
+        owner->spareRecordVectors.push_back(std::move(records));
+      }
+    }
+    Impl* owner = nullptr;
     std::string id;
     std::vector<JournalRecord> records;
     std::vector<const JournalRecord*> ptrs;
@@ -1306,11 +1327,15 @@ struct PgJournal::Impl {
   };
 
   Batch takeBatch(std::vector<JournalRecord>& pending, size_t& pos) {
-    Batch b;
+    Batch b(this);
     b.id = nextBatchId();
     const size_t n = std::min(cfg.maxBatch, pending.size() - pos);
     if (pos == 0 && n == pending.size()) {
       b.records.swap(pending);
+      if (!spareRecordVectors.empty()) {
+        pending = std::move(spareRecordVectors.back());  // becomes the next queue (see above)
+        spareRecordVectors.pop_back();
+      }
     } else {
       b.records.reserve(n);
       for (size_t i = pos; i < pos + n; ++i) b.records.push_back(std::move(pending[i]));
