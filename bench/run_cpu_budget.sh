@@ -17,7 +17,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 BUILD="$ROOT/build"
 ORDERS=100000
 ACK=async
-STORE=file
+STORE=append
 MSGLOG=database
 DETAIL=0
 while [[ $# -gt 0 ]]; do

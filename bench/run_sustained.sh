@@ -37,4 +37,4 @@ loadgen 3000 >/dev/null
 echo "floor (FileStore): $(loadgen "$N" | grep -E '^acked')"
 kill -INT "$FLOOR"; wait "$FLOOR" 2>/dev/null || true; FLOOR=""
 echo "fixgw:"
-bash "$ROOT/bench/run_cpu_budget.sh" "$BUILD" --orders "$N" | grep -E "acked|CPU per"
+bash "$ROOT/bench/run_cpu_budget.sh" "$BUILD" --orders "$N" --store append | grep -E "acked|CPU per"
