@@ -13,6 +13,8 @@
 #include <map>
 #include <string_view>
 
+#include "fix_acceptor/store_time.h"
+
 namespace fixgw::fix {
 namespace {
 
@@ -22,21 +24,7 @@ constexpr size_t kMaxLine = 64;
 // Larger than any FIX message the gateway sends; a length above it is corruption.
 constexpr uint64_t kMaxMessage = 64u << 20;
 
-int64_t nowMicros() {
-  const FIX::UtcTimeStamp t;
-  return static_cast<int64_t>(t.getTimeT()) * 1'000'000 +
-         static_cast<int64_t>(t.getNanosecond() / 1000);
-}
-
-FIX::UtcTimeStamp fromMicros(int64_t us) {
-  int64_t secs = us / 1'000'000;
-  int64_t frac = us % 1'000'000;
-  if (frac < 0) {
-    frac += 1'000'000;
-    --secs;
-  }
-  return FIX::UtcTimeStamp(static_cast<time_t>(secs), static_cast<int>(frac), 6);
-}
+int64_t nowMicros() { return toMicros(FIX::UtcTimeStamp()); }
 
 void appendInt(std::string& out, int64_t v) {
   char buf[24];

@@ -1,4 +1,5 @@
 #include "fix_acceptor/pg_message_store.h"
+#include "fix_acceptor/store_time.h"
 
 #include <spdlog/spdlog.h>
 
@@ -80,21 +81,6 @@ void prepareStatements(pqxx::connection& c) {
                 ", 1, 1) ON CONFLICT (session_key) DO UPDATE SET creation_time = "
                 "EXCLUDED.creation_time, next_sender_seq = 1, next_target_seq = 1, "
                 "updated_at = now()");
-}
-
-int64_t toMicros(const FIX::UtcTimeStamp& t) {
-  return static_cast<int64_t>(t.getTimeT()) * 1'000'000 +
-         static_cast<int64_t>(t.getNanosecond() / 1000);
-}
-
-FIX::UtcTimeStamp fromMicros(int64_t us) {
-  int64_t secs = us / 1'000'000;
-  int64_t frac = us % 1'000'000;
-  if (frac < 0) {
-    frac += 1'000'000;
-    --secs;
-  }
-  return FIX::UtcTimeStamp(static_cast<time_t>(secs), static_cast<int>(frac), 6);
 }
 
 std::unique_ptr<pqxx::connection> connectTo(const std::string& conninfo) {
