@@ -1291,14 +1291,15 @@ struct PgJournal::Impl {
     }
   }
 
-  // A batch taken from the queue. It owns its records, so the queue can be taken again while
-  // the batch's COMMIT is in flight.
   // Emptied record vectors, kept with their capacity for the next queue: without them the queue
   // started empty after every batch and grew by doubling (moving every record each time, and
   // page-faulting in megabytes for the large ones), on the engine thread. Writer thread only.
+  // Holds at most three batches' worth of memory.
   std::vector<std::vector<JournalRecord>> spareRecordVectors;
   static constexpr size_t kSpareRecordVectors = 3;
 
+  // A batch taken from the queue. It owns its records, so the queue can be taken again while
+  // the batch's COMMIT is in flight.
   struct Batch {
     Batch() = default;
     explicit Batch(Impl* o) : owner(o) {}
