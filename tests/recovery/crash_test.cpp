@@ -109,7 +109,12 @@ TEST_P(CrashRecovery, NothingAcknowledgedIsLostNothingIsDuplicated) {
   fs::create_directories(dir);
   std::string cfg = readFile(sourceDir() + "/config/fixgw.json");
   replaceAll(cfg, "\"port\": 9878", "\"port\": " + std::to_string(port));
-  replaceAll(cfg, "\"store\": \"file\"", "\"store\": \"memory\"");
+  // The shipped FIX store (append-only files, ResetOnLogon=Y), in this test's own folder so
+  // seeds running in parallel never share a session file.
+  ASSERT_NE(cfg.find("\"store\": \"append\""), std::string::npos);
+  replaceAll(cfg, "\"store_path\": \"../var/fix/store\"",
+             "\"store_path\": \"" + (dir / "fixstore").string() + "\"");
+  ASSERT_NE(cfg.find((dir / "fixstore").string()), std::string::npos);
   replaceAll(cfg, "\"../fix_acceptor/spec\"", "\"" + sourceDir() + "/fix_acceptor/spec\"");
   replaceAll(cfg, "\"../schema\"", "\"" + sourceDir() + "/schema\"");
   std::ofstream(dir / "fixgw.json") << cfg;
