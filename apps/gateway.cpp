@@ -18,7 +18,7 @@
 #include "fix_acceptor/fix_acceptor.h"
 #include "risk/risk.h"
 #include "router/engine.h"
-#include "router/venue_registry.h"
+#include "venue_adapters/registry.h"
 #include "store/migrate.h"
 #include "store/session_lease.h"
 #include "store/pg_journal.h"
@@ -29,8 +29,8 @@
 
 namespace fixgw {
 
-void registerBuiltinVenues(router::VenueRegistry& reg) {
-  reg.registerType("sim", [](const router::VenueContext& ctx, router::ParamReader& p) {
+void registerBuiltinVenues(venues::VenueRegistry& reg) {
+  reg.registerType("sim", [](const venues::VenueContext& ctx, venues::ParamReader& p) {
     sim::SimConfig c;
     c.seed = static_cast<uint64_t>(p.integer("seed", static_cast<int64_t>(c.seed)));
     c.latencyNanos = p.integer("latency_us", c.latencyNanos / 1000) * 1000;
@@ -156,13 +156,13 @@ void Gateway::start() {
   m.journal = std::make_unique<store::PgJournal>(jc);
   m.journal->start();
 
-  router::VenueRegistry registry;
+  venues::VenueRegistry registry;
   registerBuiltinVenues(registry);
   std::map<VenueId, VenueAdapter*> venuePtrs;
   std::set<VenueId> names;
   for (size_t i = 0; i < cfg.venues.size(); ++i) {
     const auto& vc = cfg.venues[i];
-    router::VenueContext ctx{VenueId(vc.name), cfg.instruments, clock,
+    venues::VenueContext ctx{VenueId(vc.name), cfg.instruments, clock,
                              "venues[" + std::to_string(i) + "]", cfg.database.conninfo,
                              &m.loop};
     auto adapter = registry.create(vc.type, ctx, vc.params);

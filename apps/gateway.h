@@ -17,7 +17,7 @@ class VenueRegistry;
 }  // namespace router
 
 // Registers every venue type this build knows ("sim", ...).
-void registerBuiltinVenues(router::VenueRegistry& reg);
+void registerBuiltinVenues(venues::VenueRegistry& reg);
 
 class Gateway {
  public:

@@ -17,7 +17,7 @@
 #include "core/instrument.h"
 #include "risk/risk.h"
 #include "router/routing.h"
-#include "router/venue_registry.h"
+#include "venue_adapters/registry.h"
 
 namespace fixgw::config {
 
@@ -65,7 +65,7 @@ struct DatabaseCfg {
 struct VenueCfg {
   std::string name;
   std::string type;
-  router::VenueParams params;
+  venues::VenueParams params;
 };
 
 struct LoggingCfg {

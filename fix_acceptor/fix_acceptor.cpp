@@ -14,7 +14,7 @@
 #include <variant>
 
 #include "core/clock.h"
-#include "fix_acceptor/convert.h"
+#include "fix_common/codes.h"
 #include "fix_acceptor/append_store.h"
 #include "fix_acceptor/pg_message_store.h"
 

@@ -128,7 +128,7 @@ TEST(Config, VenueParamsAreKeptAsTextForTheFactory) {
   EXPECT_EQ(p.at("volatility_bps"), "0.5");
   EXPECT_EQ(p.at("fast"), "true");
   EXPECT_EQ(p.at("port"), "7000");
-  router::ParamReader r(p, "venues[0].params");
+  venues::ParamReader r(p, "venues[0].params");
   EXPECT_EQ(r.integer("seed", 0), 7);
   EXPECT_THROW(r.finish(), std::invalid_argument);  // volatility_bps, fast, port unread
 }

@@ -17,7 +17,7 @@
 
 #include "core/commands.h"
 #include "core/reports.h"
-#include "fix_acceptor/convert.h"
+#include "fix_common/codes.h"
 #include "fix_acceptor/fix_acceptor.h"
 #include "tests/support/fix_test_client.h"
 

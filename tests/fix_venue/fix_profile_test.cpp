@@ -7,20 +7,20 @@
 #include <stdexcept>
 #include <string>
 
-#include "router/venue_registry.h"
+#include "venue_adapters/registry.h"
 #include "venue_adapters/fix/fix_venue.h"
 
 namespace fixgw::fixvenue {
 namespace {
 
-FixVenueConfig read(router::VenueParams p) {
-  router::ParamReader r(p, "venues[0].params");
+FixVenueConfig read(venues::VenueParams p) {
+  venues::ParamReader r(p, "venues[0].params");
   auto c = readFixVenueConfig(r, "venues[0].params");
   r.finish();
   return c;
 }
 
-std::string errorOf(router::VenueParams p) {
+std::string errorOf(venues::VenueParams p) {
   try {
     read(std::move(p));
   } catch (const std::invalid_argument& e) {
@@ -178,11 +178,11 @@ TEST(FixProfile, Fix44FillsAreExecTypeF) {
 }
 
 TEST(FixProfile, RegistryFactoryReportsUnknownKeysAndBadValues) {
-  router::VenueRegistry reg;
+  venues::VenueRegistry reg;
   reg.registerType("fix", makeFixVenue);
   InstrumentMaster im;
-  router::VenueContext ctx{VenueId("ibkr"), im, SystemClock::instance(), "venues[2]", ""};
-  router::VenueParams good{{"profile", "ibkr_ctci"}, {"sender_comp_id", "ME"}, {"port", "9000"}};
+  venues::VenueContext ctx{VenueId("ibkr"), im, SystemClock::instance(), "venues[2]", ""};
+  venues::VenueParams good{{"profile", "ibkr_ctci"}, {"sender_comp_id", "ME"}, {"port", "9000"}};
   auto v = reg.create("fix", ctx, good);
   ASSERT_NE(v, nullptr);
   EXPECT_EQ(v->id().str(), "ibkr");

@@ -21,7 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include "router/venue_registry.h"
+#include "venue_adapters/registry.h"
 #include "venue_adapters/fix/broker_emulator.h"
 #include "venue_adapters/fix/fix_venue.h"
 
@@ -131,7 +131,7 @@ std::string get(const FixFields& f, int tag) {
 
 // One adapter and one emulator speaking a profile to each other.
 struct Pair {
-  Pair(router::VenueParams params, const std::string& venueName, const std::string& beginString,
+  Pair(venues::VenueParams params, const std::string& venueName, const std::string& beginString,
        const std::string& brokerId, const std::string& clientId, std::string emuStore = "",
        int port = 0)
       : port(port ? port : freePort()), im(instruments()) {
@@ -146,7 +146,7 @@ struct Pair {
     params["port"] = std::to_string(this->port);
     params["sender_comp_id"] = clientId;
     params["reconnect_interval_s"] = "1";
-    router::ParamReader r(params, "venues[0].params");
+    venues::ParamReader r(params, "venues[0].params");
     cfg = readFixVenueConfig(r, "venues[0].params");
     r.finish();
     name = venueName;
@@ -645,12 +645,12 @@ TEST(FixVenueSession, SnapshotReturnsOpenOrdersFix42) { snapshotReturnsOpenOrder
 // and gives up after snapshot_timeout_ms, saying why.
 TEST(FixVenueSession, RequestsWhileNotLoggedOnAreRefusedAndSnapshotsWaitForLogon) {
   const int port = freePort();  // nothing listens here
-  router::VenueParams params{{"target_comp_id", "NOBODY"},
+  venues::VenueParams params{{"target_comp_id", "NOBODY"},
                              {"sender_comp_id", "GWN"},
                              {"port", std::to_string(port)},
                              {"reconnect_interval_s", "1"},
                              {"snapshot_timeout_ms", "300"}};
-  router::ParamReader r(params, "v");
+  venues::ParamReader r(params, "v");
   auto cfg = readFixVenueConfig(r, "v");
   InstrumentMaster im = instruments();
   FixVenue v(VenueId("brk"), cfg, im, SystemClock::instance());

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "router/venue_registry.h"
+#include "venue_adapters/registry.h"
 #include "venue_adapters/ibkr_tws/codec.h"
 #include "venue_adapters/ibkr_tws/config.h"
 
@@ -467,12 +467,12 @@ TEST(TwsConfigSpec, ContractSpecsForEverySecType) {
 }
 
 TEST(TwsConfigSpec, ParamsAreReadAndBadValuesNamed) {
-  router::VenueParams p{{"host", "10.0.0.5"},          {"port", "4002"},
+  venues::VenueParams p{{"host", "10.0.0.5"},          {"port", "4002"},
                         {"client_id", "17"},           {"account", "DU9"},
                         {"pacing_msgs_per_s", "25"},   {"heartbeat_s", "10"},
                         {"reconnect_min_ms", "100"},   {"reconnect_max_ms", "1000"},
                         {"connect_timeout_ms", "2000"}, {"order_id_file", "/tmp/x"}};
-  router::ParamReader r(p, "venues[1].params");
+  venues::ParamReader r(p, "venues[1].params");
   TwsConfig c = readTwsConfig(r, "venues[1].params");
   r.finish();
   EXPECT_EQ(c.host, "10.0.0.5");
@@ -482,8 +482,8 @@ TEST(TwsConfigSpec, ParamsAreReadAndBadValuesNamed) {
   EXPECT_EQ(c.pacingMsgsPerSec, 25.0);
   EXPECT_EQ(c.heartbeatSec, 10);
   EXPECT_EQ(c.orderIdFile, "/tmp/x");
-  router::VenueParams bad{{"port", "70000"}};
-  router::ParamReader rb(bad, "venues[1].params");
+  venues::VenueParams bad{{"port", "70000"}};
+  venues::ParamReader rb(bad, "venues[1].params");
   try {
     readTwsConfig(rb, "venues[1].params");
     FAIL() << "expected an error";

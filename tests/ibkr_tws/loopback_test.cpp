@@ -485,9 +485,9 @@ TEST(TwsFactory, RegistryParamsAndBadContractSpecsAreNamed) {
   i.symbol = Symbol("AAPL");
   i.venueSymbols["ib"] = "STK:AAPL";
   im.add(i);
-  router::VenueContext ctx{VenueId("ib"), im, SystemClock::instance(), "venues[0]", ""};
-  router::VenueParams p{{"port", "4002"}};
-  router::ParamReader r(p, "venues[0].params");
+  venues::VenueContext ctx{VenueId("ib"), im, SystemClock::instance(), "venues[0]", ""};
+  venues::VenueParams p{{"port", "4002"}};
+  venues::ParamReader r(p, "venues[0].params");
   try {
     makeTwsVenue(ctx, r);
     FAIL() << "expected an error";

@@ -3,7 +3,7 @@
 // factory picks it when the gateway has a database and no file is named.
 #include <gtest/gtest.h>
 
-#include "router/venue_registry.h"
+#include "venue_adapters/registry.h"
 #include "store/migrate.h"
 #include "tests/support/pg_test_env.h"
 #include "venue_adapters/ibkr_tws/pg_order_id_store.h"
@@ -44,14 +44,14 @@ TEST_F(PgOrderIdStoreTest, UnreachableDatabaseFailsAtStartWithoutThePassword) {
 
 TEST_F(PgOrderIdStoreTest, FactoryUsesTheGatewayDatabaseWhenNoFileIsNamed) {
   InstrumentMaster instruments;
-  router::VenueContext ctx{VenueId("IBKR"), instruments, SystemClock::instance(), "venues[1]",
+  venues::VenueContext ctx{VenueId("IBKR"), instruments, SystemClock::instance(), "venues[1]",
                            db.conninfo()};
-  router::VenueParams params{{"host", "127.0.0.1"}, {"port", "1"}};
-  router::ParamReader reader(params, "venues[1].params");
+  venues::VenueParams params{{"host", "127.0.0.1"}, {"port", "1"}};
+  venues::ParamReader reader(params, "venues[1].params");
   auto venue = tws::makeTwsVenue(ctx, reader);
   ASSERT_TRUE(venue);
-  router::VenueParams bad{{"order_id_store", "floppy"}};
-  router::ParamReader badReader(bad, "venues[1].params");
+  venues::VenueParams bad{{"order_id_store", "floppy"}};
+  venues::ParamReader badReader(bad, "venues[1].params");
   try {
     tws::makeTwsVenue(ctx, badReader);
     FAIL();

@@ -3,7 +3,7 @@
 #include <charconv>
 #include <stdexcept>
 
-#include "router/venue_registry.h"
+#include "venue_adapters/registry.h"
 
 namespace fixgw::fixvenue {
 
@@ -140,7 +140,7 @@ void validateFixVenueConfig(const FixVenueConfig& c, const std::string& path) {
     bad(path, "add_tags", "FIX.4.2 requires HandlInst (21); add e.g. 21=1");
 }
 
-FixVenueConfig readFixVenueConfig(router::ParamReader& p, const std::string& path) {
+FixVenueConfig readFixVenueConfig(venues::ParamReader& p, const std::string& path) {
   FixVenueConfig c;
   c.profile = p.str("profile").value_or("generic");
   if (c.profile != "generic" && c.profile != "ibkr_ctci")

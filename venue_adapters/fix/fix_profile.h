@@ -17,7 +17,7 @@
 
 #include "core/ids.h"
 
-namespace fixgw::router {
+namespace fixgw::venues {
 class ParamReader;
 }
 
@@ -51,7 +51,7 @@ struct FixVenueConfig {
 
 // Reads and validates the venue params. Unknown keys are left for
 // ParamReader::finish(). Throws std::invalid_argument naming "<path>.<key>".
-FixVenueConfig readFixVenueConfig(router::ParamReader& p, const std::string& path);
+FixVenueConfig readFixVenueConfig(venues::ParamReader& p, const std::string& path);
 
 // Validates a config built in code; throws std::invalid_argument naming the field.
 void validateFixVenueConfig(const FixVenueConfig& c, const std::string& path);

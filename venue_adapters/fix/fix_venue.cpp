@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "core/executor.h"
-#include "fix_acceptor/convert.h"
+#include "fix_common/codes.h"
 
 // QuickFIX last: its headers define macros and a lot of names.
 #include <quickfix/Application.h>
@@ -1273,8 +1273,8 @@ bool FixVenue::isLoggedOn() const { return impl_->isLoggedOn(); }
 const FixVenueConfig& FixVenue::config() const { return impl_->config(); }
 std::string FixVenue::sessionKey() const { return impl_->sessionKey(); }
 
-std::unique_ptr<VenueAdapter> makeFixVenue(const router::VenueContext& ctx,
-                                           router::ParamReader& params) {
+std::unique_ptr<VenueAdapter> makeFixVenue(const venues::VenueContext& ctx,
+                                           venues::ParamReader& params) {
   FixVenueConfig cfg = readFixVenueConfig(params, ctx.configPath + ".params");
   return std::make_unique<FixVenue>(ctx.id, std::move(cfg), ctx.instruments, ctx.clock);
 }

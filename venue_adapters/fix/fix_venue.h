@@ -23,14 +23,14 @@
 #include "core/clock.h"
 #include "core/instrument.h"
 #include "core/venue.h"
-#include "router/venue_registry.h"
+#include "venue_adapters/registry.h"
 #include "venue_adapters/fix/fix_profile.h"
 
 namespace fixgw::fixvenue {
 
 // The registry factory ("type": "fix"): reads the params (fix_profile.h).
-std::unique_ptr<VenueAdapter> makeFixVenue(const router::VenueContext& ctx,
-                                           router::ParamReader& params);
+std::unique_ptr<VenueAdapter> makeFixVenue(const venues::VenueContext& ctx,
+                                           venues::ParamReader& params);
 
 class FixVenue final : public VenueAdapter {
  public:

@@ -1154,8 +1154,8 @@ std::optional<int64_t> TwsVenue::twsOrderId(const ChildOrderId& child) const {
 uint64_t TwsVenue::decodeErrors() const { return impl_->decodeErrorCount.load(); }
 uint64_t TwsVenue::syncsCompleted() const { return impl_->syncCount.load(); }
 
-std::unique_ptr<VenueAdapter> makeTwsVenue(const router::VenueContext& ctx,
-                                           router::ParamReader& params) {
+std::unique_ptr<VenueAdapter> makeTwsVenue(const venues::VenueContext& ctx,
+                                           venues::ParamReader& params) {
   TwsConfig cfg = readTwsConfig(params, ctx.configPath + ".params");
   // Where the order-id high-water mark lives: a file if one is named, else
   // the gateway's PostgreSQL, else memory (tests, and a warning in the log).

@@ -25,7 +25,7 @@
 #include "core/clock.h"
 #include "core/instrument.h"
 #include "core/venue.h"
-#include "router/venue_registry.h"
+#include "venue_adapters/registry.h"
 #include "venue_adapters/ibkr_tws/config.h"
 
 namespace fixgw::tws {
@@ -113,7 +113,7 @@ class TwsVenue final : public VenueAdapter {
 // client_id, account, pacing_msgs_per_s, order_id_file, reconnect_min_ms,
 // reconnect_max_ms, heartbeat_s, connect_timeout_ms, outside_rth,
 // max_server_version. See docs/ibkr_tws.md.
-std::unique_ptr<VenueAdapter> makeTwsVenue(const router::VenueContext& ctx,
-                                           router::ParamReader& params);
+std::unique_ptr<VenueAdapter> makeTwsVenue(const venues::VenueContext& ctx,
+                                           venues::ParamReader& params);
 
 }  // namespace fixgw::tws

@@ -32,7 +32,7 @@ bool allDigits(const std::string& s, size_t minLen, size_t maxLen) {
 
 }  // namespace
 
-TwsConfig readTwsConfig(router::ParamReader& p, const std::string& path) {
+TwsConfig readTwsConfig(venues::ParamReader& p, const std::string& path) {
   TwsConfig c;
   auto bad = [&](const std::string& key, const std::string& why) {
     throw std::invalid_argument(path + "." + key + ": " + why);

@@ -17,7 +17,7 @@
 #include <string>
 
 #include "core/instrument.h"
-#include "router/venue_registry.h"
+#include "venue_adapters/registry.h"
 #include "venue_adapters/ibkr_tws/codec.h"
 #include "venue_adapters/ibkr_tws/messages.h"
 
@@ -43,7 +43,7 @@ struct TwsConfig {
 
 // Reads the params listed in docs/ibkr_tws.md; throws std::invalid_argument
 // naming "<path>.<key>" on a bad value.
-TwsConfig readTwsConfig(router::ParamReader& p, const std::string& path);
+TwsConfig readTwsConfig(venues::ParamReader& p, const std::string& path);
 
 // Parses a contract spec (format above). Errors name the part that is wrong.
 Result<Contract> parseContractSpec(std::string_view spec);

@@ -1,9 +1,9 @@
-#include "router/venue_registry.h"
+#include "venue_adapters/registry.h"
 
 #include <charconv>
 #include <stdexcept>
 
-namespace fixgw::router {
+namespace fixgw::venues {
 
 std::optional<std::string> ParamReader::str(const std::string& key) {
   used_[key] = true;
@@ -69,4 +69,4 @@ std::unique_ptr<VenueAdapter> VenueRegistry::create(const std::string& type,
   return adapter;
 }
 
-}  // namespace fixgw::router
+}  // namespace fixgw::venues

@@ -1,4 +1,4 @@
-#include "fix_acceptor/convert.h"
+#include "fix_common/codes.h"
 
 namespace fixgw::fix {
 

@@ -5,7 +5,7 @@
 // Outbound conversions take the session's FIX version where 4.2 and 4.4
 // differ (ExecType 150, ExecTransType 20, reason codes).
 //
-// No QuickFIX types: library fixgw_fix_codes, used by the acceptor and by the
+// No QuickFIX types: library fixgw_fix_common (fix_common/), used by the acceptor and by the
 // FIX venue adapter (venue_adapters/fix), unit-testable on its own.
 // Thread-safety: pure functions.
 #pragma once

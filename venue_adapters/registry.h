@@ -15,7 +15,7 @@
 #include "core/instrument.h"
 #include "core/venue.h"
 
-namespace fixgw::router {
+namespace fixgw::venues {
 
 // Flat venue parameters from config ("latency_us" -> "250"); a factory reads
 // what it knows through ParamReader, which turns leftovers into errors.
@@ -67,4 +67,4 @@ class VenueRegistry {
   std::map<std::string, VenueFactory> factories_;
 };
 
-}  // namespace fixgw::router
+}  // namespace fixgw::venues
