@@ -26,6 +26,7 @@ std::string_view toString(TimeInForce t) {
     case TimeInForce::Ioc: return "IOC";
     case TimeInForce::Fok: return "FOK";
     case TimeInForce::AtTheOpening: return "OPG";
+    case TimeInForce::GoodTillDate: return "GTD";
   }
   return "?";
 }
@@ -79,7 +80,8 @@ std::optional<OrdType> ordTypeFromString(std::string_view s) {
 }
 std::optional<TimeInForce> tifFromString(std::string_view s) {
   static const TimeInForce all[] = {TimeInForce::Day, TimeInForce::Gtc, TimeInForce::Ioc,
-                                    TimeInForce::Fok, TimeInForce::AtTheOpening};
+                                    TimeInForce::Fok, TimeInForce::AtTheOpening,
+                                    TimeInForce::GoodTillDate};
   return lookup(s, all);
 }
 std::optional<OrdStatus> ordStatusFromString(std::string_view s) {

@@ -16,7 +16,8 @@ enum class Side : uint8_t { Buy, Sell, SellShort };
 // StopLimit: a limit order (Price 44) once triggered.
 enum class OrdType : uint8_t { Market, Limit, Stop, StopLimit };
 // AtTheOpening (FIX 59=2, IBKR "OPG"): participates in the opening auction only.
-enum class TimeInForce : uint8_t { Day, Gtc, Ioc, Fok, AtTheOpening };
+// GoodTillDate (FIX 59=6): works until OrderAttributes::expireTime, then expires.
+enum class TimeInForce : uint8_t { Day, Gtc, Ioc, Fok, AtTheOpening, GoodTillDate };
 
 // Which prices an order type carries: Price (44) for Limit and StopLimit,
 // StopPx (99) for Stop and StopLimit.

@@ -18,6 +18,7 @@
 #include "core/clock.h"
 #include "core/fixed.h"
 #include "core/ids.h"
+#include "core/order_attrs.h"
 #include "core/types.h"
 
 namespace fixgw {
@@ -32,6 +33,10 @@ struct VenueNewOrder {
   std::optional<Price> price;   // Limit, StopLimit
   std::optional<Price> stopPx;  // Stop, StopLimit: the trigger
   Account account;
+  // Capacity, locate, position effect, post-only, min/display qty, expiry:
+  // an adapter passes on what its venue takes and refuses (Rejected event
+  // naming the attribute) what would change the order's meaning there.
+  OrderAttributes attrs;
 };
 
 struct VenueCancel {

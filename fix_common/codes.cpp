@@ -56,6 +56,8 @@ std::optional<TimeInForce> convertTimeInForce(std::string_view v) {
       return TimeInForce::Ioc;
     case '4':
       return TimeInForce::Fok;
+    case '6':
+      return TimeInForce::GoodTillDate;
     default:
       return std::nullopt;
   }
@@ -105,6 +107,8 @@ char toFixTimeInForce(TimeInForce t) {
       return '4';
     case TimeInForce::AtTheOpening:
       return '2';
+    case TimeInForce::GoodTillDate:
+      return '6';
   }
   return '0';
 }

@@ -86,6 +86,8 @@ std::string tifToTws(TimeInForce t) {
       return "FOK";
     case TimeInForce::AtTheOpening:
       return "OPG";
+    case TimeInForce::GoodTillDate:
+      return "GTD";
   }
   return "DAY";
 }
