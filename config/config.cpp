@@ -451,6 +451,22 @@ GatewayConfig parseConfig(const std::string& json, const std::string& baseDir, E
       if (!in.referencePrice.isMultipleOf(in.tickSize))
         throw ConfigError(path + ".reference_price: " + in.referencePrice.str() +
                           " is not a multiple of tick_size " + in.tickSize.str());
+      // The contract as FIX names it (docs/rules-of-engagement.md, "Instrument fields").
+      in.securityType = o.str("security_type", "");
+      in.underlying = o.str("underlying", "");
+      in.maturityMonthYear = o.str("maturity_month_year", "");
+      if (auto pc = o.optStr("put_or_call")) {
+        if (*pc == "put" || *pc == "0") in.putOrCall = '0';
+        else if (*pc == "call" || *pc == "1") in.putOrCall = '1';
+        else throw ConfigError(path + ".put_or_call: expected \"put\" or \"call\", got '" + *pc + "'");
+      }
+      in.strike = o.optDecimal<Price>("strike");
+      if (in.strike && !in.strike->isPositive()) throw ConfigError(path + ".strike: must be positive");
+      in.exchange = o.str("exchange", "");
+      if (!in.maturityMonthYear.empty() &&
+          (in.maturityMonthYear.size() != 6 && in.maturityMonthYear.size() != 8))
+        throw ConfigError(path + ".maturity_month_year: expected YYYYMM or YYYYMMDD, got '" +
+                          in.maturityMonthYear + "'");
       if (const Value* vs = o.get("venue_symbols")) {
         Obj m(*vs, path + ".venue_symbols", env);
         for (auto it = vs->MemberBegin(); it != vs->MemberEnd(); ++it)
@@ -501,6 +517,13 @@ GatewayConfig parseConfig(const std::string& json, const std::string& baseDir, E
         if (auto s = r.optStr("symbol")) rule.symbol = Symbol(*s);
         if (auto a = r.optStr("account")) rule.account = Account(*a);
         if (auto x = r.optStr("ex_destination")) rule.exDestination = VenueId(*x);
+        if (auto pid = r.optStr("party_id")) rule.partyId = *pid;
+        if (r.get("party_role")) {
+          const int64_t role = r.integer("party_role", 0);
+          if (role <= 0) throw ConfigError(path + ".party_role: must be a positive PartyRole (452)");
+          if (!rule.partyId) throw ConfigError(path + ".party_role: needs party_id");
+          rule.partyRole = static_cast<int>(role);
+        }
         rule.venue = VenueId(r.reqStr("venue"));
         if (!venueNames.count(rule.venue))
           throw ConfigError(path + ".venue: '" + rule.venue.str() + "' is not a configured venue");

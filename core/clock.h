@@ -9,7 +9,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace fixgw {
 
@@ -49,5 +51,10 @@ class ManualClock final : public Clock {
 std::string formatFixTimestamp(WallNanos t);
 // ISO 8601 with microseconds, "2026-01-02T03:04:05.123456Z".
 std::string formatIsoTimestamp(WallNanos t);
+// FIX UTCTimestamp "YYYYMMDD-HH:MM:SS" with optional .sss, .ssssss or
+// .sssssssss; nullopt when malformed or out of range (month 13, second 61).
+std::optional<WallNanos> parseFixTimestamp(std::string_view s);
+// FIX date "YYYYMMDD" (UTCDateOnly, LocalMktDate): midnight UTC of that day.
+std::optional<WallNanos> parseFixDate(std::string_view s);
 
 }  // namespace fixgw

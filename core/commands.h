@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/fixed.h"
 #include "core/ids.h"
+#include "core/order_details.h"
 #include "core/types.h"
 
 namespace fixgw {
@@ -36,6 +37,7 @@ struct NewOrder {
   std::optional<Price> stopPx;    // tag 99, required for Stop and StopLimit
   std::optional<VenueId> exDestination;  // tag 100
   bool possResend = false;        // tag 97
+  OrderDetailsPtr details;        // 526, 583, parties, instrument, attributes; null: none
 };
 
 struct CancelOrder {
@@ -60,11 +62,15 @@ struct ReplaceOrder {
   Qty qty;                     // new total order quantity
   std::optional<Price> price;  // new limit price
   std::optional<Price> stopPx;  // new stop price (Stop, StopLimit)
+  // What the replaced order carries from now on (a replace restates the
+  // order: what it omits is gone). null: none.
+  OrderDetailsPtr details;
 };
 
 struct StatusRequest {
   CommandHeader hdr;
   ClOrdId clOrdId;
+  std::string ordStatusReqId;  // 790 (FIX 4.4), echoed on the answer
   std::optional<OrderId> orderId;
   Symbol symbol;
   Side side = Side::Buy;
@@ -79,6 +85,18 @@ struct MassCancel {
   std::optional<Side> side;
 };
 
+// 35=AF OrderMassStatusRequest: one status report per matching open order
+// of the session, the last flagged. MassStatusReqType (585): 1 by symbol,
+// 7 all orders, 8 by PartyID (448 of the request's Parties), 9 by account.
+struct MassStatusRequest {
+  CommandHeader hdr;
+  std::string massStatusReqId;  // 584
+  int reqType = 7;              // 585
+  std::optional<Symbol> symbol;
+  std::optional<Account> account;
+  std::optional<std::string> partyId;
+};
+
 // A request the FIX dictionary let through but a field failed the gateway's
 // own checks (e.g. Price (44) missing on a limit order, OrderQty (38) <= 0).
 // It goes to the engine like any other command so the answer is journaled:
@@ -86,7 +104,7 @@ struct MassCancel {
 // BusinessMessageReject for 35=H/q. Fields are what could be read.
 struct InvalidRequest {
   CommandHeader hdr;
-  std::string msgType;  // "D", "F", "G", "H", "q"
+  std::string msgType;  // "D", "F", "G", "H", "q", "AF"
   ClOrdId clOrdId;
   std::optional<ClOrdId> origClOrdId;
   std::optional<OrderId> orderId;
@@ -103,8 +121,8 @@ struct InvalidRequest {
   std::string text;              // names the tag and the reason
 };
 
-using Command =
-    std::variant<NewOrder, CancelOrder, ReplaceOrder, StatusRequest, MassCancel, InvalidRequest>;
+using Command = std::variant<NewOrder, CancelOrder, ReplaceOrder, StatusRequest, MassCancel,
+                             MassStatusRequest, InvalidRequest>;
 
 const CommandHeader& header(const Command& c);
 

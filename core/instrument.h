@@ -8,6 +8,7 @@
 
 #include "core/fixed.h"
 #include "core/ids.h"
+#include "core/order_details.h"
 
 namespace fixgw {
 
@@ -19,6 +20,16 @@ struct Instrument {
   Qty minQty;                                       // 0 = lot size
   Price referencePrice;                             // seeds the simulator and price bands
   std::map<std::string, std::string> venueSymbols;  // venue name -> venue's own symbol
+  // The contract as FIX describes it (Instrument component), so a client can
+  // name a future or option by its underlying and terms instead of by our
+  // symbol. Empty / nullopt: not specified (matches any value a client sends,
+  // except for the derivative terms maturity, put/call and strike).
+  std::string securityType;       // 167: CS, FUT, OPT, ...
+  std::string underlying;         // the Symbol (55) clients use for it; default: symbol
+  std::string maturityMonthYear;  // 200
+  std::optional<char> putOrCall;  // 201: '0' put, '1' call
+  std::optional<Price> strike;    // 202
+  std::string exchange;           // 207
 };
 
 class InstrumentMaster {
@@ -29,6 +40,14 @@ class InstrumentMaster {
     return it == bySymbol_.end() ? nullptr : &it->second;
   }
   const std::map<Symbol, Instrument>& all() const { return bySymbol_; }
+
+  // The instrument a client means by Symbol (55) and the Instrument fields it
+  // sent: by our symbol when spec is empty, else every instrument whose symbol
+  // or underlying is `symbol` and whose terms match spec. On no match or more
+  // than one, nullptr and `error` says which fields did not match or which
+  // would tell the candidates apart.
+  const Instrument* resolve(const Symbol& symbol, const InstrumentSpec& spec,
+                            std::string& error) const;
 
  private:
   std::map<Symbol, Instrument> bySymbol_;

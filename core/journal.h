@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "core/fixed.h"
 #include "core/ids.h"
+#include "core/order_details.h"
 #include "core/types.h"
 
 namespace fixgw {
@@ -49,6 +50,7 @@ struct OrderRec {
   std::optional<VenueId> venue;
   std::optional<VenueOrderId> venueOrderId;
   std::string rawFix;  // the inbound message that created it (parents); empty on updates
+  OrderDetailsPtr details;  // parents: 526, 583, parties, instrument, attributes (orders.details)
   WallNanos createdAt = 0;
   WallNanos updatedAt = 0;
   // The order's first record: no row of it exists yet, so the journal may insert it without an

@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "core/fixed.h"
 #include "core/ids.h"
+#include "core/order_details.h"
 #include "core/types.h"
 
 namespace fixgw {
@@ -54,6 +55,13 @@ struct ExecReport {
   std::optional<VenueId> lastMkt;
   WallNanos transactTime = 0;
   bool possResend = false;
+  OrderDetailsPtr details;      // echoed: 526, 583, parties, instrument, attributes
+  std::string ordStatusReqId;   // 790: the answer to a status request that named one
+  // The answer to a 35=AF: its id (584), how many reports it has (911) and
+  // whether this is the last of them (912, FIX 4.4).
+  std::string massStatusReqId;
+  int totNumReports = 0;
+  bool lastRptRequested = false;
 };
 
 // 35=9

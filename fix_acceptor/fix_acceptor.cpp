@@ -14,9 +14,10 @@
 #include <variant>
 
 #include "core/clock.h"
-#include "fix_common/codes.h"
 #include "fix_acceptor/append_store.h"
+#include "fix_acceptor/order_fields.h"
 #include "fix_acceptor/pg_message_store.h"
+#include "fix_common/codes.h"
 
 // QuickFIX last: its headers define macros and a lot of names.
 #include <quickfix/Application.h>
@@ -74,17 +75,16 @@ constexpr int MassCancelRequestType = 530;
 constexpr int MassCancelResponse = 531;
 constexpr int MassCancelRejectReason = 532;
 constexpr int TotalAffectedOrders = 533;
+constexpr int MassStatusReqID = 584;
+constexpr int MassStatusReqType = 585;
+constexpr int OrdStatusReqID = 790;
+constexpr int TotNumReports = 911;
+constexpr int LastRptRequested = 912;
 }  // namespace tag
 
 // BusinessRejectReason (380) values we send.
 constexpr int kBizRejectOther = 0;
 constexpr int kBizRejectConditionallyRequiredMissing = 5;
-
-// A value the acceptor's own checks refused: the tag and a sentence for Text.
-struct FieldError {
-  int tag = 0;
-  std::string text;
-};
 
 template <class T>
 using Converted = std::variant<T, FieldError>;
@@ -194,7 +194,7 @@ Converted<TimeInForce> readTif(const FIX::FieldMap& m) {
   if (!raw) return TimeInForce::Day;
   if (auto t = convertTimeInForce(*raw)) return *t;
   return FieldError{tag::TimeInForce,
-                    "unsupported TimeInForce (59) '" + *raw + "': expected 0, 1, 2, 3 or 4"};
+                    "unsupported TimeInForce (59) '" + *raw + "': expected 0, 1, 2, 3, 4 or 6"};
 }
 
 Converted<ClOrdId> readId(const FIX::FieldMap& m, int t, const char* name) {
@@ -245,6 +245,10 @@ CommandHeader readHeader(const FIX::Message& m, const FIX::SessionID& id) {
   return h;
 }
 
+FixVersion versionOf(const FIX::SessionID& id) {
+  return versionFromBeginString(id.getBeginString().getValue()).value_or(FixVersion::Fix44);
+}
+
 // ---- one convert per inbound message -------------------------------------
 
 Converted<NewOrder> convertNewOrder(const FIX::Message& m, const FIX::SessionID& id) {
@@ -261,11 +265,14 @@ Converted<NewOrder> convertNewOrder(const FIX::Message& m, const FIX::SessionID&
   if (symbol.empty()) return FieldError{tag::Symbol, "Symbol (55) is required"};
   o.symbol = Symbol(symbol);
   o.account = Account(fieldOr(m, tag::Account));
+  o.hdr = readHeader(m, id);
+  if (!take(readOrderDetails(m, versionOf(id), {o.ordType, o.tif, o.qty, o.hdr.receivedAt}),
+            o.details, err))
+    return *err;
   if (auto dest = optField(m, tag::ExDestination); dest && !dest->empty()) {
     o.exDestination = VenueId(*dest);
   }
   o.possResend = fieldOr(m.getHeader(), tag::PossResend) == "Y";
-  o.hdr = readHeader(m, id);
   return o;
 }
 
@@ -300,6 +307,9 @@ Converted<ReplaceOrder> convertReplace(const FIX::Message& m, const FIX::Session
   r.account = Account(fieldOr(m, tag::Account));
   if (auto oid = optField(m, tag::OrderID); oid && !oid->empty()) r.orderId = OrderId(*oid);
   r.hdr = readHeader(m, id);
+  if (!take(readOrderDetails(m, versionOf(id), {r.ordType, r.tif, r.qty, r.hdr.receivedAt}),
+            r.details, err))
+    return *err;
   return r;
 }
 
@@ -312,8 +322,38 @@ Converted<StatusRequest> convertStatus(const FIX::Message& m, const FIX::Session
   if (symbol.empty()) return FieldError{tag::Symbol, "Symbol (55) is required"};
   s.symbol = Symbol(symbol);
   if (auto oid = optField(m, tag::OrderID); oid && !oid->empty()) s.orderId = OrderId(*oid);
+  s.ordStatusReqId = fieldOr(m, tag::OrdStatusReqID);
   s.hdr = readHeader(m, id);
   return s;
+}
+
+// 35=AF. MassStatusReqType (585): 1 by symbol, 7 all orders, 8 by PartyID,
+// 9 by account; the others (by underlying, product, CFI code, security
+// type, trading session) name an instrument classification the gateway
+// does not keep.
+Converted<MassStatusRequest> convertMassStatus(const FIX::Message& m, const FIX::SessionID& id) {
+  MassStatusRequest q;
+  q.massStatusReqId = fieldOr(m, tag::MassStatusReqID);
+  if (q.massStatusReqId.empty())
+    return FieldError{tag::MassStatusReqID, "MassStatusReqID (584) is required"};
+  auto rawType = fieldOr(m, tag::MassStatusReqType);
+  q.reqType = std::atoi(rawType.c_str());
+  if (q.reqType != 1 && q.reqType != 7 && q.reqType != 8 && q.reqType != 9)
+    return FieldError{tag::MassStatusReqType, "unsupported MassStatusReqType (585) '" + rawType +
+                                                  "': expected 1 (by symbol), 7 (all orders), 8 "
+                                                  "(by PartyID) or 9 (by account)"};
+  if (auto sym = optField(m, tag::Symbol); sym && !sym->empty()) q.symbol = Symbol(*sym);
+  if (auto acc = optField(m, tag::Account); acc && !acc->empty()) q.account = Account(*acc);
+  q.partyId = firstPartyId(m, versionOf(id));
+  if (q.reqType == 1 && !q.symbol)
+    return FieldError{tag::Symbol, "Symbol (55) is required when MassStatusReqType (585) = 1"};
+  if (q.reqType == 8 && (!q.partyId || q.partyId->empty()))
+    return FieldError{448, "a PartyID (448 in Parties 453; ClientID 109 in FIX 4.2) is "
+                                         "required when MassStatusReqType (585) = 8"};
+  if (q.reqType == 9 && !q.account)
+    return FieldError{tag::Account, "Account (1) is required when MassStatusReqType (585) = 9"};
+  q.hdr = readHeader(m, id);
+  return q;
 }
 
 Converted<MassCancel> convertMassCancel(const FIX::Message& m, const FIX::SessionID& id) {
@@ -500,6 +540,8 @@ class FixAcceptor::Impl final : public FIX::Application {
       onStatus(m, id);
     } else if (type == "q") {
       onMassCancel(m, id);
+    } else if (type == "AF") {
+      onMassStatus(m, id);
     } else {
       // In the dictionary but not something a client sends us (8, 9, j, r):
       // QuickFIX answers with 35=j BusinessRejectReason=3.
@@ -548,19 +590,29 @@ class FixAcceptor::Impl final : public FIX::Application {
     sink_.submit(std::move(std::get<MassCancel>(c)));
   }
 
+  void onMassStatus(const FIX::Message& m, const FIX::SessionID& id) {
+    auto c = convertMassStatus(m, id);
+    if (auto* e = std::get_if<FieldError>(&c)) {
+      int reason = e->tag == tag::MassStatusReqType ? kBizRejectOther
+                                                    : kBizRejectConditionallyRequiredMissing;
+      return invalid(m, id, *e, reason, fieldOr(m, tag::MassStatusReqID));
+    }
+    sink_.submit(std::move(std::get<MassStatusRequest>(c)));
+  }
+
   // A message the dictionary accepted but our own checks refused. The engine
   // answers it (ExecutionReport Rejected for D, OrderCancelReject for F/G,
   // BusinessMessageReject for H/q) so the answer is journaled like any other.
   // Only fields that convert cleanly are carried.
   void invalid(const FIX::Message& m, const FIX::SessionID& id, const FieldError& e,
-               int businessRejectReason) {
+               int businessRejectReason, const std::string& refId = {}) {
     const std::string type = m.getHeader().getField(tag::MsgType);
     spdlog::warn("FIX {}: refusing 35={} ClOrdID={}: {}", id.toString(), type,
                  fieldOr(m, tag::ClOrdID), e.text);
     InvalidRequest iv;
     iv.hdr = readHeader(m, id);
     iv.msgType = type;
-    iv.clOrdId = ClOrdId(fieldOr(m, tag::ClOrdID, "NONE"));
+    iv.clOrdId = ClOrdId(refId.empty() ? fieldOr(m, tag::ClOrdID, "NONE") : refId);
     if (auto orig = optField(m, tag::OrigClOrdID)) iv.origClOrdId = ClOrdId(*orig);
     if (auto oid = optField(m, tag::OrderID)) iv.orderId = OrderId(*oid);
     iv.account = Account(fieldOr(m, tag::Account));
@@ -629,6 +681,14 @@ class FixAcceptor::Impl final : public FIX::Application {
       out.setField(tag::OrdRejReason, std::to_string(toFixOrdRejReason(*r.ordRejReason, v)));
     }
     if (r.lastMkt && !r.lastMkt->empty()) out.setField(tag::LastMkt, r.lastMkt->str());
+    if (r.details) writeOrderDetails(out, *r.details, v);
+    if (!r.ordStatusReqId.empty() && v == FixVersion::Fix44)
+      out.setField(tag::OrdStatusReqID, r.ordStatusReqId);
+    if (!r.massStatusReqId.empty()) {
+      out.setField(tag::MassStatusReqID, r.massStatusReqId);
+      out.setField(tag::TotNumReports, std::to_string(r.totNumReports));
+      if (v == FixVersion::Fix44) out.setField(tag::LastRptRequested, r.lastRptRequested ? "Y" : "N");
+    }
     send(out, s->id, "ExecutionReport");
   }
 

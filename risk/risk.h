@@ -219,6 +219,7 @@ class RiskEngine {
   // The same, journaled as a CONFIG_RELOAD risk event naming who asked.
   void reload(RiskConfig cfg, const std::string& who);
   const RiskConfig& config() const { return cfg_; }
+  const InstrumentMaster& instruments() const { return instruments_; }
 
   RiskDecision checkNew(const OrderIntent& o);
   // Checked as the resulting order; o.orderId names the order being replaced.

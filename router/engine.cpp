@@ -140,6 +140,7 @@ void Engine::handle(Command& c) {
         else if constexpr (std::is_same_v<T, ReplaceOrder>) onReplace(cmd);
         else if constexpr (std::is_same_v<T, StatusRequest>) onStatus(cmd);
         else if constexpr (std::is_same_v<T, MassCancel>) onMassCancel(cmd);
+        else if constexpr (std::is_same_v<T, MassStatusRequest>) onMassStatus(cmd);
         else onInvalid(cmd);
       },
       c);
@@ -211,6 +212,7 @@ ExecReport Engine::report(const ParentOrder& p, ExecType et) {
   r.cumQty = p.cumQty;
   r.avgPx = p.avgPx;
   r.transactTime = clock_.wallNow();
+  r.details = p.details;
   return r;
 }
 
@@ -237,6 +239,7 @@ void Engine::journalOrder(const ParentOrder& p, const std::string& rawFix, bool 
   o.createdAt = p.createdAt;
   o.updatedAt = clock_.wallNow();
   o.created = created;
+  o.details = p.details;
   journal_.append(std::move(o));
 }
 
@@ -363,6 +366,7 @@ void Engine::onNew(NewOrder& n) {
   p.price = n.price;
   p.stopPx = n.stopPx;
   p.createdAt = n.hdr.receivedAt ? n.hdr.receivedAt : clock_.wallNow();
+  p.details = std::move(n.details);
 
   const bool duplicate = clOrdIdUsed(s, n.clOrdId);
   auto [it, inserted] = orders_.emplace(p.orderId, std::move(p));
@@ -379,6 +383,18 @@ void Engine::onNew(NewOrder& n) {
   }
   index(s, n.clOrdId, po.orderId);
 
+  // Instrument fields (167, 200, 201, 202, 15, 207) name the contract: resolved
+  // against the instrument master before risk sees the order.
+  if (po.details && !po.details->instrument.empty()) {
+    std::string why;
+    const Instrument* inst = risk_.instruments().resolve(po.symbol, po.details->instrument, why);
+    if (!inst) {
+      rejectNew(po, "UNKNOWN_CONTRACT", OrdRejReason::UnknownSymbol, "UNKNOWN_CONTRACT: " + why);
+      return;
+    }
+    po.symbol = inst->symbol;
+  }
+
   risk::OrderIntent intent{po.account, po.symbol, po.side, po.ordType, po.qty, po.price,
                            po.tif,     s,         po.orderId, po.clOrdId, Qty{}, po.stopPx};
   risk::RiskDecision d = risk_.checkNew(intent);
@@ -390,7 +406,8 @@ void Engine::onNew(NewOrder& n) {
   if (d.adjustedQty) po.qty = intent.qty = *d.adjustedQty;
   if (d.adjustedPrice) po.price = intent.price = *d.adjustedPrice;
 
-  RouteResult route = routing_.route(po.symbol, po.account, n.exDestination);
+  RouteResult route = routing_.route(po.symbol, po.account, n.exDestination,
+                                     po.details ? &po.details->parties : nullptr);
   VenueAdapter* venue = nullptr;
   if (route.venue) {
     auto vi = venues_.find(*route.venue);
@@ -426,6 +443,7 @@ void Engine::onNew(NewOrder& n) {
   vo.price = child.price;
   vo.stopPx = child.stopPx;
   vo.account = po.account;
+  if (po.details) vo.attrs = po.details->attrs;
   risk_.onOrderOpen(po.orderId, intent);
   // Self-trade prevention (cancel resting): the account's crossing orders go first.
   for (const OrderId& rid : d.cancelResting)
@@ -433,6 +451,49 @@ void Engine::onNew(NewOrder& n) {
       riskCancel(it->second, "SELF_TRADE", "canceled by self-trade prevention: order " +
                                                po.orderId.str() + " would cross it");
   venue->submit(vo);
+  armExpiry(po);
+}
+
+// ---------------------------------------------------------------- GTD expiry
+
+void Engine::armExpiry(const ParentOrder& p) {
+  const WallNanos at = p.expireTime();
+  if (at == 0 || !p.isOpen()) return;
+  const int64_t delay = std::max<int64_t>(0, at - clock_.wallNow());
+  loop_.postAfter(delay, [this, id = p.orderId] {
+    expireIfDue(id);
+    flushOutbox();
+  });
+}
+
+void Engine::expireIfDue(const OrderId& id) {
+  auto it = orders_.find(id);
+  if (it == orders_.end()) return;
+  ParentOrder& p = it->second;
+  const WallNanos at = p.expireTime();
+  // A replace may have moved the expiry: an earlier timer finds it not due and
+  // the replace armed the new one.
+  if (at == 0 || !p.isOpen() || at > clock_.wallNow()) return;
+  if (p.pending) {
+    // A client cancel or replace is in flight: look again once it has settled.
+    loop_.postAfter(100'000'000, [this, id] {
+      expireIfDue(id);
+      flushOutbox();
+    });
+    return;
+  }
+  PendingRequest pr;
+  pr.kind = PendingRequest::Kind::Cancel;
+  pr.clOrdId = p.clOrdId;
+  pr.origClOrdId = p.clOrdId;
+  pr.massCancel = true;  // no client ClOrdID of its own
+  pr.expiry = true;
+  p.pending = std::move(pr);
+  journalOrder(p);
+  journalEvent(p, "EXPIRY_DUE", nullptr, "GTD",
+               "ExpireTime " + formatFixTimestamp(at) + " reached: canceling at the venue", {},
+               nullptr);
+  dispatchPending(p);
 }
 
 // ---------------------------------------------------------------- cancel / replace
@@ -576,6 +637,7 @@ void Engine::onReplace(ReplaceOrder& rq) {
   pr.newQty = rq.qty;
   pr.newPrice = newPrice;
   pr.newStopPx = newStopPx;
+  pr.newDetails = rq.details;
   pr.rawFix = rq.hdr.rawFix;
   startPending(*p, std::move(pr), ExecType::PendingReplace, "REPLACE_REQUESTED");
 }
@@ -626,10 +688,12 @@ void Engine::onStatus(StatusRequest& sr) {
     r.ordRejReason = OrdRejReason::UnknownOrder;
     r.text = fmt::format("Unknown order: ClOrdID (11) '{}'", sr.clOrdId.str());
     r.transactTime = clock_.wallNow();
+    r.ordStatusReqId = sr.ordStatusReqId;
     send(r);
     return;
   }
   ExecReport r = report(*p, ExecType::OrderStatus);
+  r.ordStatusReqId = sr.ordStatusReqId;
   journalEvent(*p, "STATUS_REQUEST", &r, {}, {}, sr.hdr.rawFix, nullptr);
   send(r);
 }
@@ -663,6 +727,67 @@ void Engine::onMassCancel(MassCancel& m) {
   rep.response = m.requestType;
   rep.totalAffected = affected;
   send(rep);
+}
+
+void Engine::onMassStatus(MassStatusRequest& m) {
+  const SessionKey& s = m.hdr.session;
+  std::vector<ParentOrder*> match;
+  for (auto& [id, p] : orders_) {
+    if (p.session != s || !p.isOpen()) continue;
+    if (m.reqType == 1 && m.symbol && p.symbol != *m.symbol) continue;
+    if (m.reqType == 9 && m.account && p.account != *m.account) continue;
+    if (m.reqType == 8) {
+      bool has = false;
+      if (p.details)
+        for (const Party& pt : p.details->parties) has = has || pt.id == *m.partyId;
+      if (!has) continue;
+    }
+    match.push_back(&p);
+  }
+  // Oldest first, so a client sees its orders in the order it sent them.
+  std::sort(match.begin(), match.end(), [](const ParentOrder* a, const ParentOrder* b) {
+    return a->createdAt != b->createdAt ? a->createdAt < b->createdAt : a->orderId < b->orderId;
+  });
+  if (match.empty()) {
+    // One report says there is nothing to report (OrdStatus Rejected, no order).
+    ExecReport r;
+    r.session = s;
+    r.orderId = OrderId("NONE");
+    r.execId = ids_.nextExecId();
+    r.clOrdId = ClOrdId("NONE");
+    r.execType = ExecType::OrderStatus;
+    r.ordStatus = OrdStatus::Rejected;
+    r.symbol = m.symbol.value_or(Symbol("[N/A]"));
+    r.text = "OrderMassStatusRequest " + m.massStatusReqId + ": no open orders match";
+    r.transactTime = clock_.wallNow();
+    r.massStatusReqId = m.massStatusReqId;
+    r.totNumReports = 0;
+    r.lastRptRequested = true;
+    OrderEventRec e;
+    e.seq = ++eventSeq_;
+    e.orderId = OrderId("NONE");
+    e.session = s;
+    e.clOrdId = r.clOrdId;
+    e.eventType = "MASS_STATUS_REQUEST";
+    e.status = OrdStatus::Rejected;
+    e.text = r.text;
+    e.rawFix = m.hdr.rawFix;
+    e.ts = r.transactTime;
+    journal_.append(std::move(e));
+    send(r);
+    return;
+  }
+  const int n = static_cast<int>(match.size());
+  for (int i = 0; i < n; ++i) {
+    ExecReport r = report(*match[i], ExecType::OrderStatus);
+    r.massStatusReqId = m.massStatusReqId;
+    r.totNumReports = n;
+    r.lastRptRequested = i == n - 1;
+    // The request's raw message is kept once, on the first order's event.
+    journalEvent(*match[i], "MASS_STATUS_REQUEST", &r, {}, "MassStatusReqID " + m.massStatusReqId,
+                 i == 0 ? m.hdr.rawFix : std::string(), nullptr);
+    send(r);
+  }
 }
 
 // ---------------------------------------------------------------- risk: kill switch
@@ -725,6 +850,7 @@ void Engine::restore(RecoveredState st) {
       risk_.onOrderOpen(id, risk::OrderIntent{p.account, p.symbol, p.side, p.ordType, p.qty,
                                               p.price, p.tif, p.session, id, p.clOrdId, p.cumQty,
                                               p.stopPx});
+  for (const auto& [id, p] : orders_) armExpiry(p);  // GTD orders expire on time after a restart
   int64_t nowMs = clock_.wallNow() / 1'000'000;
   int64_t curMs = IdGenerator::prefixMsOf(ids_.prefix() + "-");
   int64_t ms = std::max({nowMs, curMs, st.maxIdPrefixMs + 1});
@@ -1030,12 +1156,15 @@ void Engine::handleVenueEvent(const VenueEvent& e) {
                      "Too late to replace: the venue canceled the order", "TOO_LATE", {});
       // IOC/FOK remainders and requested cancels report as Canceled; a venue
       // expiry of a resting order (end of day) reports as Expired.
-      const bool expired = e.kind == VenueEventKind::Expired && !pend &&
-                           p.tif != TimeInForce::Ioc && p.tif != TimeInForce::Fok &&
-                           p.ordType != OrdType::Market;
+      const bool expired = (pend && pend->expiry) ||
+                           (e.kind == VenueEventKind::Expired && !pend &&
+                            p.tif != TimeInForce::Ioc && p.tif != TimeInForce::Fok &&
+                            p.ordType != OrdType::Market);
       p.baseStatus = expired ? OrdStatus::Expired : OrdStatus::Canceled;
       ExecReport r = report(p, expired ? ExecType::Expired : ExecType::Canceled);
-      if (pend && pend->kind == PendingRequest::Kind::Cancel) {
+      if (pend && pend->expiry) {
+        r.text = "Expired: ExpireTime " + formatFixTimestamp(p.expireTime()) + " reached";
+      } else if (pend && pend->kind == PendingRequest::Kind::Cancel) {
         r.clOrdId = pend->clOrdId;
         r.origClOrdId = pend->origClOrdId;
         if (!pend->massCancel) {
@@ -1066,11 +1195,13 @@ void Engine::handleVenueEvent(const VenueEvent& e) {
       p.qty = pend.newQty;
       if (pend.newPrice) p.price = pend.newPrice;
       if (pend.newStopPx) p.stopPx = pend.newStopPx;
+      p.details = std::move(pend.newDetails);  // a replace restates the order
       risk_.onReplaced(p.orderId, p.qty, p.price ? p.price : p.stopPx);
       p.baseStatus = p.cumQty >= p.qty ? OrdStatus::Filled
                      : p.cumQty.isPositive() ? OrdStatus::PartiallyFilled
                                              : OrdStatus::New;
       emit(p, report(p, ExecType::Replaced), "REPLACED", {}, {}, &c);
+      armExpiry(p);
       break;
     }
     case VenueEventKind::CancelRejected:

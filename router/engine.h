@@ -113,6 +113,11 @@ class Engine final : public CommandSink, public VenueEventSink {
   void onReplace(ReplaceOrder& r);
   void onStatus(StatusRequest& s);
   void onMassCancel(MassCancel& m);
+  void onMassStatus(MassStatusRequest& m);
+  // GTD: a timer at the order's expiry; when it fires on a working order the
+  // venue is asked to cancel and the order is reported Expired.
+  void armExpiry(const ParentOrder& p);
+  void expireIfDue(const OrderId& id);
   // Puts a cancel on every open order of the session that has none pending
   // (optionally one symbol/side); returns how many. eventType names why.
   int cancelAllOf(const SessionKey& s, const std::optional<Symbol>& symbol,

@@ -13,6 +13,7 @@
 #include "core/clock.h"
 #include "core/fixed.h"
 #include "core/ids.h"
+#include "core/order_details.h"
 #include "core/types.h"
 
 namespace fixgw::router {
@@ -25,8 +26,10 @@ struct PendingRequest {
   Qty newQty;           // replace
   std::optional<Price> newPrice;
   std::optional<Price> newStopPx;
+  OrderDetailsPtr newDetails;  // replace: what the order carries once replaced
   bool sentToVenue = false;  // false while waiting for the venue's ack of the new order
   bool massCancel = false;
+  bool expiry = false;       // a GTD order's expiry: reported Expired, not Canceled
   std::string rawFix;
 };
 
@@ -65,6 +68,11 @@ struct ParentOrder {
   std::vector<ChildOrderId> children;
   std::optional<PendingRequest> pending;
   WallNanos createdAt = 0;
+  OrderDetailsPtr details;  // 526, 583, parties, instrument, attributes; null: none
+
+  WallNanos expireTime() const {
+    return tif == TimeInForce::GoodTillDate && details ? details->attrs.expireTime : 0;
+  }
 
   Qty leavesQty() const {
     return isTerminal(baseStatus) ? Qty{} : qty - cumQty;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/ids.h"
+#include "core/order_details.h"
 
 namespace fixgw::router {
 
@@ -19,6 +20,10 @@ struct RoutingRule {
   std::optional<Symbol> symbol;
   std::optional<Account> account;
   std::optional<VenueId> exDestination;
+  // PartyID (448) of any of the order's parties (4.2: ClientID 109, ExecBroker 76),
+  // optionally with its PartyRole (452).
+  std::optional<std::string> partyId;
+  std::optional<int> partyRole;
   VenueId venue;
 };
 
@@ -35,7 +40,8 @@ struct RouteResult {
 class RoutingTable {
  public:
   RoutingTable(RoutingConfig cfg, std::set<VenueId> knownVenues);
-  RouteResult route(const Symbol& s, const Account& a, const std::optional<VenueId>& exDest) const;
+  RouteResult route(const Symbol& s, const Account& a, const std::optional<VenueId>& exDest,
+                    const std::vector<Party>* parties = nullptr) const;
 
  private:
   RoutingConfig cfg_;

@@ -21,6 +21,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "store/order_details_json.h"
 #include "store/sql_text.h"
 
 namespace fixgw::store {
@@ -281,7 +282,7 @@ std::string buildBatchSql(const std::vector<const JournalRecord*>& recs,
     sql +=
         "INSERT INTO orders (order_id, parent_order_id, session_key, cl_ord_id, orig_cl_ord_id, "
         "account, symbol, side, ord_type, tif, qty, price, status, cum_qty, leaves_qty, avg_px, "
-        "venue, venue_order_id, raw_fix, created_at, updated_at, stop_px) VALUES ";
+        "venue, venue_order_id, raw_fix, created_at, updated_at, stop_px, details) VALUES ";
     bool firstRow = true;
     for (const OrderRec& o : orders) {
       if (!firstRow) sql += ',';
@@ -321,11 +322,12 @@ std::string buildBatchSql(const std::vector<const JournalRecord*>& recs,
       else
         sql += "now()";
       optNum(sql, f, o.stopPx);
+      textOrNull(sql, f, detailsToJson(o.details.get()));
       sql += ')';
     }
     sql +=
         " ON CONFLICT (order_id) DO UPDATE SET"
-        " stop_px = EXCLUDED.stop_px,"
+        " stop_px = EXCLUDED.stop_px, details = EXCLUDED.details,"
         " parent_order_id = coalesce(EXCLUDED.parent_order_id, orders.parent_order_id),"
         " session_key = EXCLUDED.session_key, cl_ord_id = EXCLUDED.cl_ord_id,"
         " orig_cl_ord_id = EXCLUDED.orig_cl_ord_id, account = EXCLUDED.account,"
@@ -714,7 +716,7 @@ constexpr const char* kCreateStage =
     "parent_order_id text, session_key text, cl_ord_id text, orig_cl_ord_id text, account text, "
     "symbol text, side text, ord_type text, tif text, qty numeric, price numeric, status text, "
     "cum_qty numeric, leaves_qty numeric, avg_px numeric, venue text, venue_order_id text, "
-    "raw_fix text, created_at timestamptz, updated_at timestamptz, stop_px numeric) "
+    "raw_fix text, created_at timestamptz, updated_at timestamptz, stop_px numeric, details jsonb) "
     "ON COMMIT PRESERVE ROWS";
 constexpr const char* kCopyStage = "COPY pg_temp.fixgw_journal_orders_stage FROM STDIN";
 // Orders whose first record is in the batch have no row yet: COPY them straight into orders,
@@ -723,7 +725,7 @@ constexpr const char* kCopyStage = "COPY pg_temp.fixgw_journal_orders_stage FROM
 constexpr const char* kCopyNewOrders =
     "COPY orders (order_id, parent_order_id, session_key, cl_ord_id, orig_cl_ord_id, account, "
     "symbol, side, ord_type, tif, qty, price, status, cum_qty, leaves_qty, avg_px, venue, "
-    "venue_order_id, raw_fix, created_at, updated_at, stop_px) FROM STDIN";
+    "venue_order_id, raw_fix, created_at, updated_at, stop_px, details) FROM STDIN";
 // Same column rules as the record-by-record path. (An UPDATE of the existing rows plus a plain
 // INSERT of the others, to skip the speculative insertion, measured slower: the planner knows
 // nothing about the staging table.)
@@ -738,12 +740,13 @@ constexpr const char* kMergeStage =
     "WITH stage AS (DELETE FROM pg_temp.fixgw_journal_orders_stage RETURNING *) "
     "INSERT INTO orders (order_id, parent_order_id, session_key, cl_ord_id, orig_cl_ord_id, "
     "account, symbol, side, ord_type, tif, qty, price, status, cum_qty, leaves_qty, avg_px, "
-    "venue, venue_order_id, raw_fix, created_at, updated_at, stop_px) "
+    "venue, venue_order_id, raw_fix, created_at, updated_at, stop_px, details) "
     "SELECT order_id, parent_order_id, session_key, cl_ord_id, orig_cl_ord_id, account, symbol, "
     "side, ord_type, tif, qty, price, status, cum_qty, leaves_qty, avg_px, venue, "
-    "venue_order_id, raw_fix, coalesce(created_at, now()), coalesce(updated_at, now()), stop_px "
+    "venue_order_id, raw_fix, coalesce(created_at, now()), coalesce(updated_at, now()), stop_px, "
+    "details "
     "FROM stage"
-    " ON CONFLICT (order_id) DO UPDATE SET stop_px = EXCLUDED.stop_px,"
+    " ON CONFLICT (order_id) DO UPDATE SET stop_px = EXCLUDED.stop_px, details = EXCLUDED.details,"
     " parent_order_id = coalesce(EXCLUDED.parent_order_id, orders.parent_order_id),"
     " session_key = EXCLUDED.session_key, cl_ord_id = EXCLUDED.cl_ord_id,"
     " orig_cl_ord_id = EXCLUDED.orig_cl_ord_id, account = EXCLUDED.account,"
@@ -849,6 +852,12 @@ class CopyBatch {
     timestampOrNull(out, created);
     timestampOrNull(out, updated);
     copyOptNum(out, o.stopPx);
+    if (o.details) {
+      const std::string json = detailsToJson(o.details.get());
+      copyTextOrNull(out, json);
+    } else {
+      copyTextOrNull(out, {});
+    }
     copyEndRow(out);
   }
 

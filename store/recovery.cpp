@@ -1,5 +1,7 @@
 #include "store/recovery.h"
 
+#include "store/order_details_json.h"
+
 #include <spdlog/spdlog.h>
 
 #include <pqxx/pqxx>
@@ -51,7 +53,7 @@ router::RecoveredState loadRecoveredState(const std::string& conninfo) {
       "o.side, o.ord_type, o.tif, o.qty, o.price, o.status, o.cum_qty, o.avg_px, o.venue, "
       "(extract(epoch from o.created_at) * 1000000)::bigint, "
       "(select sum(x.last_px * x.last_qty)::text from executions x where x.order_id = o.order_id), "
-      "o.stop_px from orders o where o.parent_order_id is null");
+      "o.stop_px, o.details::text from orders o where o.parent_order_id is null");
   st.parents.reserve(parents.size());
   for (const auto& r : parents) {
     router::ParentOrder p;
@@ -76,6 +78,13 @@ router::RecoveredState loadRecoveredState(const std::string& conninfo) {
       throw std::runtime_error("recovery: bad fill notional '" + str(r[16]) + "' for order " + id);
     if (p.rawNotional != 0) p.avgPx = averageFromRaw(p.rawNotional, p.cumQty);
     if (!r[17].is_null()) p.stopPx = fixed<Price>(r[17], "stop_px", id);
+    if (!r[18].is_null()) {
+      try {
+        p.details = store::detailsFromJson(str(r[18]));
+      } catch (const std::exception& e) {
+        throw std::runtime_error("recovery: order " + id + ": " + e.what());
+      }
+    }
     st.maxIdPrefixMs = std::max(st.maxIdPrefixMs, router::IdGenerator::prefixMsOf(id));
     st.parents.push_back(std::move(p));
   }

@@ -295,6 +295,24 @@ std::vector<VenueEvent> SimMarket::submit(const VenueNewOrder& in, WallNanos now
   // A market order's price, if any, is ignored: it takes whatever rests.
   if (hasLimitPrice(in.ordType)) o.price = in.price;
   if (hasStopPrice(in.ordType)) o.stopPx = in.stopPx;
+  // Order attributes: what the simulator honours, and a reject naming the
+  // attribute for what it cannot (never a silent drop).
+  if (in.attrs.maxFloor)
+    return reject("MaxFloor (111) is not supported: the simulator has no display quantity");
+  if (in.attrs.postOnly) {
+    if (in.ordType != OrdType::Limit)
+      return reject("ExecInst (18) 6 (participate don't initiate) needs a plain limit order at "
+                    "the simulator");
+    if (reachableQty(*b, o).isPositive())
+      return reject("ExecInst (18) 6 (participate don't initiate): the order would take "
+                    "liquidity at " + in.price->str());
+  }
+  if (in.attrs.minQty) {
+    if (in.tif != TimeInForce::Ioc && in.tif != TimeInForce::Fok)
+      return reject("MinQty (110) is supported with TimeInForce (59) IOC or FOK only at the "
+                    "simulator");
+    o.minQty = in.attrs.minQty;
+  }
   byChild_[o.childId] = o.key;
   byVenueId_[o.venueOrderId] = o.key;
   Order& ord = orders_.emplace(o.key, std::move(o)).first->second;
@@ -313,6 +331,17 @@ std::vector<VenueEvent> SimMarket::submit(const VenueNewOrder& in, WallNanos now
 }
 
 void SimMarket::execute(Book& b, Order& ord, WallNanos now, std::vector<VenueEvent>& out) {
+  if (ord.minQty) {
+    Qty reachable = reachableQty(b, ord);
+    if (reachable < *ord.minQty) {
+      ord.state = State::Expired;
+      VenueEvent e = event(ord, VenueEventKind::Expired, now);
+      e.text = "MinQty (110) " + ord.minQty->str() + " not available (reachable " +
+               reachable.str() + "): nothing filled";
+      out.push_back(std::move(e));
+      return;
+    }
+  }
   if (ord.tif == TimeInForce::Fok) {
     Qty reachable = reachableQty(b, ord);
     if (reachable < ord.qty) {

@@ -100,6 +100,7 @@ class SimMarket {
     Qty cum;
     std::optional<Price> price;
     std::optional<Price> stopPx;
+    std::optional<Qty> minQty;  // MinQty (110): IOC/FOK only; less reachable expires it unfilled
     bool armed = false;  // an untriggered stop / stop-limit, off the book
     State state = State::Open;
     Qty leaves() const { return state == State::Open ? qty - cum : Qty(); }

@@ -1,0 +1,72 @@
+// What a client's order carries beyond its basic terms (issue 14): the ids
+// it wants echoed, its parties, the instrument as described on the wire and
+// the standard order attributes. Built once by the FIX acceptor, shared
+// read-only by the command, the parent order, every report and the journal
+// row (std::shared_ptr<const OrderDetails>); null for an order that has none,
+// so a plain order pays nothing for it.
+//
+// Thread-safety: immutable once built; safe to read from any thread.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/fixed.h"
+#include "core/order_attrs.h"
+
+namespace fixgw {
+
+// One entry of the Parties group (453): PartyID (448), PartyIDSource (447),
+// PartyRole (452). FIX 4.2's ClientID (109) arrives as role 3 (client id) and
+// ExecBroker (76) as role 1 (executing firm), and go back out the same way.
+struct Party {
+  std::string id;
+  char source = 0;  // 0: not sent
+  int role = 0;     // 0: not sent
+  bool operator==(const Party&) const = default;
+};
+
+inline constexpr int kPartyRoleExecutingFirm = 1;
+inline constexpr int kPartyRoleClientId = 3;
+
+// The instrument fields of the Instrument component the gateway resolves
+// against the instrument master (empty / nullopt: not sent).
+struct InstrumentSpec {
+  std::string securityType;       // 167: CS, FUT, OPT, ...
+  std::string maturityMonthYear;  // 200: YYYYMM, YYYYMMDD or YYYYMMwN
+  std::optional<char> putOrCall;  // 201: '0' put, '1' call
+  std::optional<Price> strike;    // 202
+  std::string currency;           // 15
+  std::string securityExchange;   // 207
+  bool empty() const {
+    return securityType.empty() && maturityMonthYear.empty() && !putOrCall && !strike &&
+           currency.empty() && securityExchange.empty();
+  }
+  bool operator==(const InstrumentSpec&) const = default;
+};
+
+struct OrderDetails {
+  std::string secondaryClOrdId;  // 526, echoed on every report
+  std::string clOrdLinkId;       // 583, echoed on every report
+  std::vector<Party> parties;
+  InstrumentSpec instrument;
+  OrderAttributes attrs;
+
+  bool empty() const {
+    return secondaryClOrdId.empty() && clOrdLinkId.empty() && parties.empty() &&
+           instrument.empty() && attrs == OrderAttributes{};
+  }
+  // The first party with this role, or null.
+  const Party* party(int role) const {
+    for (const auto& p : parties)
+      if (p.role == role) return &p;
+    return nullptr;
+  }
+  bool operator==(const OrderDetails&) const = default;
+};
+
+using OrderDetailsPtr = std::shared_ptr<const OrderDetails>;
+
+}  // namespace fixgw
