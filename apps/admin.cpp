@@ -228,10 +228,10 @@ std::string handle(const std::string& requestJson, Backend& b) {
 
   if (cmd == "state") {
     auto scope = risk::scopeKindFromString(field(d, "scope", "global"));
-    if (!scope) return errorJson("scope must be global, account or session");
+    if (!scope) return errorJson("scope must be global, account, session or party");
     const std::string key = field(d, "key");
     if (*scope != risk::ScopeKind::Global && key.empty())
-      return errorJson("key (the account or session) is required for scope " +
+      return errorJson("key (the account, session or PartyID) is required for scope " +
                        std::string(risk::toString(*scope)));
     auto st = risk::tradingStateFromString(field(d, "state", "HALTED"));
     if (!st) return errorJson("state must be ACTIVE, REDUCING or HALTED");

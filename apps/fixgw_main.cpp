@@ -3,7 +3,7 @@
 //   fixgw [run] [--config FILE]     run in the foreground until SIGINT/SIGTERM
 //   fixgw migrate [--config FILE]   apply schema migrations and exit
 //   fixgw check-config [--config FILE]
-//   fixgw admin kill|reduce|resume [--global|--account A|--session KEY] [--cancel]
+//   fixgw admin kill|reduce|resume [--global|--account A|--session KEY|--party ID] [--cancel]
 //                    [--reason TEXT] [--who NAME]    kill switch (HALTED/REDUCING/ACTIVE)
 //   fixgw admin status | reload                    trading states and exposure; reload limits
 //   fixgw positions [--account A]                  live positions and P&L
@@ -40,7 +40,7 @@ namespace {
 
 void usage() {
   std::cerr << "usage: fixgw [run|migrate|check-config] [--config FILE]\n"
-               "       fixgw admin kill|reduce|resume [--global|--account A|--session KEY]\n"
+               "       fixgw admin kill|reduce|resume [--global|--account A|--session KEY|--party ID]\n"
                "                   [--cancel] [--reason TEXT] [--who NAME] [--config FILE]\n"
                "       fixgw admin status|reload [--config FILE]\n"
                "       fixgw positions [--account A] [--config FILE]\n"
@@ -91,6 +91,7 @@ int adminMain(int argc, char** argv) {
       else if (a == "--account" && positions) account = next();
       else if (a == "--account") scope = "account", key = next(), scopeGiven = true;
       else if (a == "--session") scope = "session", key = next(), scopeGiven = true;
+      else if (a == "--party") scope = "party", key = next(), scopeGiven = true;
       else if (a == "--cancel") cancel = true;
       else if (a == "--reason") reason = next();
       else if (a == "--who") who = next();
@@ -125,7 +126,7 @@ int adminMain(int argc, char** argv) {
   std::string req = "{\"token\":" + jsonString(*token);
   if (sub == "kill" || sub == "reduce" || sub == "resume") {
     if (!scopeGiven) {
-      std::cerr << "fixgw: say which scope: --global, --account A or --session KEY\n";
+      std::cerr << "fixgw: say which scope: --global, --account A, --session KEY or --party ID\n";
       return 2;
     }
     const char* state = sub == "kill" ? "HALTED" : sub == "reduce" ? "REDUCING" : "ACTIVE";

@@ -91,9 +91,12 @@ class Obj {
     const Value* v = get(k);
     if (!v) return std::nullopt;
     std::string text;
-    if (v->IsString()) text = substituteEnv(v->GetString(), key(k), env_);
-    else if (v->IsInt64()) text = std::to_string(v->GetInt64());
-    else throw ConfigError(key(k) + ": expected a decimal string such as \"0.01\"");
+    if (v->IsString())
+      text = substituteEnv(v->GetString(), key(k), env_);
+    else if (v->IsInt64())
+      text = std::to_string(v->GetInt64());
+    else
+      throw ConfigError(key(k) + ": expected a decimal string such as \"0.01\"");
     auto f = F::parse(text);
     if (!f) throw ConfigError(key(k) + ": '" + text + "' is not a decimal with at most 8 places");
     return f;
@@ -208,10 +211,15 @@ risk::RiskLimits parseLimits(Obj& o, const risk::RiskLimits& base = {}) {
   l.maxOrdersPerSec = countKey(o, "max_orders_per_sec", l.maxOrdersPerSec);
   l.maxCancelsPerSec = countKey(o, "max_cancels_per_sec", l.maxCancelsPerSec);
   if (auto d = o.optStr("duplicate_orders")) {
-    if (*d == "off") l.duplicateAction = risk::RuleAction::Off;
-    else if (*d == "warn") l.duplicateAction = risk::RuleAction::Warn;
-    else if (*d == "reject") l.duplicateAction = risk::RuleAction::Reject;
-    else throw ConfigError(o.key("duplicate_orders") + ": '" + *d + "' is not one of off, warn, reject");
+    if (*d == "off")
+      l.duplicateAction = risk::RuleAction::Off;
+    else if (*d == "warn")
+      l.duplicateAction = risk::RuleAction::Warn;
+    else if (*d == "reject")
+      l.duplicateAction = risk::RuleAction::Reject;
+    else
+      throw ConfigError(o.key("duplicate_orders") + ": '" + *d +
+                        "' is not one of off, warn, reject");
   }
   if (o.get("duplicate_window_ms")) {
     int64_t ms = o.integer("duplicate_window_ms", 0);
@@ -219,9 +227,12 @@ risk::RiskLimits parseLimits(Obj& o, const risk::RiskLimits& base = {}) {
     l.duplicateWindowNanos = ms * 1'000'000;
   }
   if (auto d = o.optStr("self_trade")) {
-    if (*d == "off") l.selfTrade = risk::StpAction::Off;
-    else if (*d == "reject_incoming") l.selfTrade = risk::StpAction::RejectIncoming;
-    else if (*d == "cancel_resting") l.selfTrade = risk::StpAction::CancelResting;
+    if (*d == "off")
+      l.selfTrade = risk::StpAction::Off;
+    else if (*d == "reject_incoming")
+      l.selfTrade = risk::StpAction::RejectIncoming;
+    else if (*d == "cancel_resting")
+      l.selfTrade = risk::StpAction::CancelResting;
     else
       throw ConfigError(o.key("self_trade") + ": '" + *d +
                         "' is not one of off, reject_incoming, cancel_resting");
@@ -268,14 +279,14 @@ void parseRiskSection(const Value& v, const std::string& baseDir, EnvLookup env,
     }
   }
   if (o.get("restricted_symbols"))
-    for (const auto& t : stringList(o, "restricted_symbols")) out.restrictedSymbols.insert(Symbol(t));
+    for (const auto& t : stringList(o, "restricted_symbols"))
+      out.restrictedSymbols.insert(Symbol(t));
   if (o.get("throttle_window_ms")) {
     int64_t ms = o.integer("throttle_window_ms", 1000);
     if (ms <= 0) throw ConfigError("risk.throttle_window_ms: must be positive");
     out.throttleWindowNanos = ms * 1'000'000;
   }
-  out.staticReferenceFallback =
-      o.boolean("static_reference_fallback", out.staticReferenceFallback);
+  out.staticReferenceFallback = o.boolean("static_reference_fallback", out.staticReferenceFallback);
   if (const Value* a = o.get("admin")) {
     Obj ao(*a, "risk.admin", env);
     out.adminSocketPath = resolvePath(ao.str("socket_path", ""), baseDir);
@@ -310,8 +321,7 @@ std::string substituteEnv(const std::string& s, const std::string& keyPath, EnvL
     }
     out.append(s, i, start - i);
     size_t end = s.find('}', start);
-    if (end == std::string::npos)
-      throw ConfigError(keyPath + ": unterminated ${ in '" + s + "'");
+    if (end == std::string::npos) throw ConfigError(keyPath + ": unterminated ${ in '" + s + "'");
     std::string expr = s.substr(start + 2, end - start - 2);
     std::optional<std::string> dflt;
     if (auto d = expr.find(":-"); d != std::string::npos) {
@@ -345,8 +355,8 @@ GatewayConfig parseConfig(const std::string& json, const std::string& baseDir, E
   doc.Parse<rapidjson::kParseCommentsFlag | rapidjson::kParseTrailingCommasFlag>(json.c_str(),
                                                                                  json.size());
   if (doc.HasParseError())
-    throw ConfigError("JSON syntax error at offset " + std::to_string(doc.GetErrorOffset()) +
-                      ": " + rapidjson::GetParseError_En(doc.GetParseError()));
+    throw ConfigError("JSON syntax error at offset " + std::to_string(doc.GetErrorOffset()) + ": " +
+                      rapidjson::GetParseError_En(doc.GetParseError()));
   GatewayConfig cfg;
   Obj root(doc, "", env);
 
@@ -412,8 +422,8 @@ GatewayConfig parseConfig(const std::string& json, const std::string& baseDir, E
     int64_t us = o.integer("flush_interval_us", cfg.database.flushIntervalNanos / 1000);
     if (us < 0) throw ConfigError("database.flush_interval_us: must not be negative");
     cfg.database.flushIntervalNanos = us * 1000;
-    int64_t minBehind = o.integer("pipeline_min_records",
-                                  static_cast<int64_t>(cfg.database.pipelineMinRecords));
+    int64_t minBehind =
+        o.integer("pipeline_min_records", static_cast<int64_t>(cfg.database.pipelineMinRecords));
     if (minBehind < 0) throw ConfigError("database.pipeline_min_records: must not be negative");
     cfg.database.pipelineMinRecords = static_cast<size_t>(minBehind);
     cfg.database.ackMode = o.str("ack_mode", cfg.database.ackMode);
@@ -456,12 +466,16 @@ GatewayConfig parseConfig(const std::string& json, const std::string& baseDir, E
       in.underlying = o.str("underlying", "");
       in.maturityMonthYear = o.str("maturity_month_year", "");
       if (auto pc = o.optStr("put_or_call")) {
-        if (*pc == "put" || *pc == "0") in.putOrCall = '0';
-        else if (*pc == "call" || *pc == "1") in.putOrCall = '1';
-        else throw ConfigError(path + ".put_or_call: expected \"put\" or \"call\", got '" + *pc + "'");
+        if (*pc == "put" || *pc == "0")
+          in.putOrCall = '0';
+        else if (*pc == "call" || *pc == "1")
+          in.putOrCall = '1';
+        else
+          throw ConfigError(path + ".put_or_call: expected \"put\" or \"call\", got '" + *pc + "'");
       }
       in.strike = o.optDecimal<Price>("strike");
-      if (in.strike && !in.strike->isPositive()) throw ConfigError(path + ".strike: must be positive");
+      if (in.strike && !in.strike->isPositive())
+        throw ConfigError(path + ".strike: must be positive");
       in.exchange = o.str("exchange", "");
       if (!in.maturityMonthYear.empty() &&
           (in.maturityMonthYear.size() != 6 && in.maturityMonthYear.size() != 8))
@@ -520,7 +534,8 @@ GatewayConfig parseConfig(const std::string& json, const std::string& baseDir, E
         if (auto pid = r.optStr("party_id")) rule.partyId = *pid;
         if (r.get("party_role")) {
           const int64_t role = r.integer("party_role", 0);
-          if (role <= 0) throw ConfigError(path + ".party_role: must be a positive PartyRole (452)");
+          if (role <= 0)
+            throw ConfigError(path + ".party_role: must be a positive PartyRole (452)");
           if (!rule.partyId) throw ConfigError(path + ".party_role: needs party_id");
           rule.partyRole = static_cast<int>(role);
         }

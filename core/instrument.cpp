@@ -54,15 +54,17 @@ const Instrument* InstrumentMaster::resolve(const Symbol& symbol, const Instrume
     if (inst.symbol != symbol && under != symbol.str()) continue;
     named.push_back(&inst);
     auto m = mismatches(inst, spec);
-    if (m.empty()) matching.push_back(&inst);
-    else why.push_back(inst.symbol.str() + ": " + joined(m, ", "));
+    if (m.empty())
+      matching.push_back(&inst);
+    else
+      why.push_back(inst.symbol.str() + ": " + joined(m, ", "));
   }
   if (matching.size() == 1) return matching.front();
   if (named.empty()) {
     error = "unknown Symbol (55) '" + symbol.str() + "': no instrument or underlying of that name";
   } else if (matching.empty()) {
-    error = "no instrument matches Symbol (55) '" + symbol.str() + "' with the Instrument fields sent: " +
-            joined(why, "; ");
+    error = "no instrument matches Symbol (55) '" + symbol.str() +
+            "' with the Instrument fields sent: " + joined(why, "; ");
   } else {
     std::vector<std::string> names;
     for (const Instrument* i : matching) names.push_back(i->symbol.str());

@@ -119,15 +119,16 @@ Converted<Qty> readQty(const FIX::FieldMap& m, const char* what) {
 }
 
 // A price tag that must be a positive plain decimal.
-Converted<std::optional<Price>> parsePositivePrice(int t, const char* name, const std::string& raw) {
+Converted<std::optional<Price>> parsePositivePrice(int t, const char* name,
+                                                   const std::string& raw) {
   auto p = Price::parse(raw);
   if (!p) {
     return FieldError{t, std::string(name) + " (" + std::to_string(t) + ") '" + raw +
                              "' is not a plain decimal with at most 8 decimals"};
   }
   if (!p->isPositive()) {
-    return FieldError{t, std::string(name) + " (" + std::to_string(t) + ") must be > 0, got '" +
-                             raw + "'"};
+    return FieldError{
+        t, std::string(name) + " (" + std::to_string(t) + ") must be > 0, got '" + raw + "'"};
   }
   return std::optional<Price>{*p};
 }
@@ -157,7 +158,8 @@ Converted<std::optional<Price>> readPrice(const FIX::FieldMap& m, OrdType ordTyp
     return std::optional<Price>{};
   }
   if (!raw)
-    return FieldError{tag::Price, std::string("Price (44) is required for ") + ordTypeText(ordType)};
+    return FieldError{tag::Price,
+                      std::string("Price (44) is required for ") + ordTypeText(ordType)};
   return parsePositivePrice(tag::Price, "Price", *raw);
 }
 
@@ -226,7 +228,9 @@ thread_local std::string tlsLastIncoming;
 // else the parsed message serialised again.
 std::string rawOf(const FIX::Message& m, const std::string& seq) {
   const std::string& raw = tlsLastIncoming;
-  const size_t p = raw.find("\x01" "34=");
+  const size_t p = raw.find(
+      "\x01"
+      "34=");
   if (p != std::string::npos) {
     const size_t v = p + 4;
     const size_t e = raw.find('\x01', v);
@@ -348,8 +352,9 @@ Converted<MassStatusRequest> convertMassStatus(const FIX::Message& m, const FIX:
   if (q.reqType == 1 && !q.symbol)
     return FieldError{tag::Symbol, "Symbol (55) is required when MassStatusReqType (585) = 1"};
   if (q.reqType == 8 && (!q.partyId || q.partyId->empty()))
-    return FieldError{448, "a PartyID (448 in Parties 453; ClientID 109 in FIX 4.2) is "
-                                         "required when MassStatusReqType (585) = 8"};
+    return FieldError{448,
+                      "a PartyID (448 in Parties 453; ClientID 109 in FIX 4.2) is "
+                      "required when MassStatusReqType (585) = 8"};
   if (q.reqType == 9 && !q.account)
     return FieldError{tag::Account, "Account (1) is required when MassStatusReqType (585) = 9"};
   q.hdr = readHeader(m, id);
@@ -629,7 +634,6 @@ class FixAcceptor::Impl final : public FIX::Application {
     sink_.submit(std::move(iv));
   }
 
-
   // ---- outbound: one builder per report type ----
 
   const SessionInfo* lookup(const SessionKey& key, const char* what) const {
@@ -687,7 +691,8 @@ class FixAcceptor::Impl final : public FIX::Application {
     if (!r.massStatusReqId.empty()) {
       out.setField(tag::MassStatusReqID, r.massStatusReqId);
       out.setField(tag::TotNumReports, std::to_string(r.totNumReports));
-      if (v == FixVersion::Fix44) out.setField(tag::LastRptRequested, r.lastRptRequested ? "Y" : "N");
+      if (v == FixVersion::Fix44)
+        out.setField(tag::LastRptRequested, r.lastRptRequested ? "Y" : "N");
     }
     send(out, s->id, "ExecutionReport");
   }

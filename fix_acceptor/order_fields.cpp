@@ -50,7 +50,9 @@ std::optional<std::string> opt(const FIX::FieldMap& m, int t) {
   return m.getField(t);
 }
 
-std::string named(const char* name, int t) { return std::string(name) + " (" + std::to_string(t) + ")"; }
+std::string named(const char* name, int t) {
+  return std::string(name) + " (" + std::to_string(t) + ")";
+}
 
 FieldError notSupported(const char* name, int t, const std::string& why) {
   return FieldError{t, named(name, t) + " is not supported: " + why};
@@ -92,7 +94,9 @@ std::optional<FieldError> readBoundedQty(const FIX::FieldMap& m, int t, const ch
   auto raw = opt(m, t);
   if (!raw) return std::nullopt;
   auto q = Qty::parse(*raw);
-  if (!q) return FieldError{t, named(name, t) + " '" + *raw + "' is not a plain decimal with at most 8 decimals"};
+  if (!q)
+    return FieldError{
+        t, named(name, t) + " '" + *raw + "' is not a plain decimal with at most 8 decimals"};
   if (!q->isPositive()) return FieldError{t, named(name, t) + " must be > 0, got '" + *raw + "'"};
   if (*q > orderQty)
     return FieldError{t, named(name, t) + " '" + *raw + "' is bigger than OrderQty (38) '" +
@@ -132,11 +136,13 @@ std::optional<FieldError> readParties(const FIX::FieldMap& m, FixVersion v, Orde
     Party p;
     p.id = g.isSetField(tag::PartyID) ? g.getField(tag::PartyID) : std::string();
     if (p.id.empty())
-      return FieldError{tag::PartyID, "PartyID (448) is required in Parties (453) entry " +
-                                          std::to_string(i)};
+      return FieldError{tag::PartyID,
+                        "PartyID (448) is required in Parties (453) entry " + std::to_string(i)};
     if (auto src = opt(g, tag::PartyIDSource)) {
       auto c = oneChar(src);
-      if (!c) return FieldError{tag::PartyIDSource, "PartyIDSource (447) '" + *src + "' must be one character"};
+      if (!c)
+        return FieldError{tag::PartyIDSource,
+                          "PartyIDSource (447) '" + *src + "' must be one character"};
       p.source = *c;
     }
     auto role = opt(g, tag::PartyRole);
@@ -145,13 +151,15 @@ std::optional<FieldError> readParties(const FIX::FieldMap& m, FixVersion v, Orde
                                             std::to_string(i) + " (PartyID '" + p.id + "')"};
     p.role = std::atoi(role->c_str());
     if (p.role <= 0)
-      return FieldError{tag::PartyRole, "PartyRole (452) '" + *role + "' must be a positive integer"};
+      return FieldError{tag::PartyRole,
+                        "PartyRole (452) '" + *role + "' must be a positive integer"};
     d.parties.push_back(std::move(p));
   }
   return std::nullopt;
 }
 
-std::optional<FieldError> readExecInst(const FIX::FieldMap& m, const OrderTerms& t, OrderDetails& d) {
+std::optional<FieldError> readExecInst(const FIX::FieldMap& m, const OrderTerms& t,
+                                       OrderDetails& d) {
   auto raw = opt(m, tag::ExecInst);
   if (!raw) return std::nullopt;
   size_t pos = 0;
@@ -181,7 +189,8 @@ std::optional<FieldError> readExecInst(const FIX::FieldMap& m, const OrderTerms&
       return FieldError{tag::ExecInst,
                         "ExecInst (18) 6 (participate don't initiate) cannot be combined with "
                         "TimeInForce (59) " +
-                            std::string(1, toFixTimeInForce(t.tif)) + ": the order could never rest"};
+                            std::string(1, toFixTimeInForce(t.tif)) +
+                            ": the order could never rest"};
   }
   return std::nullopt;
 }
@@ -190,8 +199,12 @@ std::optional<FieldError> readExpiry(const FIX::FieldMap& m, const OrderTerms& t
   auto et = opt(m, tag::ExpireTime);
   auto ed = opt(m, tag::ExpireDate);
   if (t.tif != TimeInForce::GoodTillDate) {
-    if (et) return FieldError{tag::ExpireTime, "ExpireTime (126) is only allowed with TimeInForce (59) = 6 (GTD)"};
-    if (ed) return FieldError{tag::ExpireDate, "ExpireDate (432) is only allowed with TimeInForce (59) = 6 (GTD)"};
+    if (et)
+      return FieldError{tag::ExpireTime,
+                        "ExpireTime (126) is only allowed with TimeInForce (59) = 6 (GTD)"};
+    if (ed)
+      return FieldError{tag::ExpireDate,
+                        "ExpireDate (432) is only allowed with TimeInForce (59) = 6 (GTD)"};
     return std::nullopt;
   }
   if (et && ed)
@@ -202,14 +215,19 @@ std::optional<FieldError> readExpiry(const FIX::FieldMap& m, const OrderTerms& t
   WallNanos at = 0;
   if (et) {
     auto p = parseFixTimestamp(*et);
-    if (!p) return FieldError{tag::ExpireTime, "ExpireTime (126) '" + *et + "' is not a UTCTimestamp (YYYYMMDD-HH:MM:SS[.sss])"};
+    if (!p)
+      return FieldError{tag::ExpireTime, "ExpireTime (126) '" + *et +
+                                             "' is not a UTCTimestamp (YYYYMMDD-HH:MM:SS[.sss])"};
     at = *p;
-    if (at <= t.now) return FieldError{tag::ExpireTime, "ExpireTime (126) '" + *et + "' is not in the future"};
+    if (at <= t.now)
+      return FieldError{tag::ExpireTime, "ExpireTime (126) '" + *et + "' is not in the future"};
   } else {
     auto p = parseFixDate(*ed);
-    if (!p) return FieldError{tag::ExpireDate, "ExpireDate (432) '" + *ed + "' is not a date (YYYYMMDD)"};
+    if (!p)
+      return FieldError{tag::ExpireDate, "ExpireDate (432) '" + *ed + "' is not a date (YYYYMMDD)"};
     at = *p + kNanosPerDay - 1;  // the end of that day (UTC)
-    if (at <= t.now) return FieldError{tag::ExpireDate, "ExpireDate (432) '" + *ed + "' is in the past"};
+    if (at <= t.now)
+      return FieldError{tag::ExpireDate, "ExpireDate (432) '" + *ed + "' is in the past"};
   }
   d.attrs.expireTime = at;
   return std::nullopt;
@@ -219,19 +237,23 @@ std::optional<FieldError> readInstrument(const FIX::FieldMap& m, InstrumentSpec&
   in.securityType = opt(m, tag::SecurityType).value_or("");
   if (auto mmy = opt(m, tag::MaturityMonthYear)) {
     if (!validMonthYear(*mmy))
-      return FieldError{tag::MaturityMonthYear, "MaturityMonthYear (200) '" + *mmy + "' is not YYYYMM, YYYYMMDD or YYYYMMwN"};
+      return FieldError{tag::MaturityMonthYear, "MaturityMonthYear (200) '" + *mmy +
+                                                    "' is not YYYYMM, YYYYMMDD or YYYYMMwN"};
     in.maturityMonthYear = *mmy;
   }
   if (auto pc = opt(m, tag::PutOrCall)) {
     auto c = oneChar(pc);
     if (!c || (*c != '0' && *c != '1'))
-      return FieldError{tag::PutOrCall, "PutOrCall (201) '" + *pc + "' must be 0 (put) or 1 (call)"};
+      return FieldError{tag::PutOrCall,
+                        "PutOrCall (201) '" + *pc + "' must be 0 (put) or 1 (call)"};
     in.putOrCall = *c;
   }
   if (auto k = opt(m, tag::StrikePrice)) {
     auto p = Price::parse(*k);
     if (!p || !p->isPositive())
-      return FieldError{tag::StrikePrice, "StrikePrice (202) '" + *k + "' is not a positive decimal with at most 8 decimals"};
+      return FieldError{
+          tag::StrikePrice,
+          "StrikePrice (202) '" + *k + "' is not a positive decimal with at most 8 decimals"};
     in.strike = *p;
   }
   in.currency = opt(m, tag::Currency).value_or("");
@@ -239,33 +261,43 @@ std::optional<FieldError> readInstrument(const FIX::FieldMap& m, InstrumentSpec&
   return std::nullopt;
 }
 
-std::optional<FieldError> readAttributes(const FIX::FieldMap& m, const OrderTerms& t, OrderDetails& d) {
+std::optional<FieldError> readAttributes(const FIX::FieldMap& m, const OrderTerms& t,
+                                         OrderDetails& d) {
   if (auto e = readExecInst(m, t, d)) return e;
   if (auto e = readBoundedQty(m, tag::MinQty, "MinQty", t.qty, d.attrs.minQty)) return e;
   if (auto e = readBoundedQty(m, tag::MaxFloor, "MaxFloor", t.qty, d.attrs.maxFloor)) return e;
   if (auto e = readExpiry(m, t, d)) return e;
   if (auto v = opt(m, tag::OrderCapacity)) {
-    if (!oneChar(v)) return FieldError{tag::OrderCapacity, "OrderCapacity (528) '" + *v + "' must be one character"};
+    if (!oneChar(v))
+      return FieldError{tag::OrderCapacity,
+                        "OrderCapacity (528) '" + *v + "' must be one character"};
     d.attrs.orderCapacity = (*v)[0];
   }
   if (auto v = opt(m, tag::Rule80A)) {
-    if (!oneChar(v)) return FieldError{tag::Rule80A, "Rule80A (47) '" + *v + "' must be one character"};
+    if (!oneChar(v))
+      return FieldError{tag::Rule80A, "Rule80A (47) '" + *v + "' must be one character"};
     d.attrs.rule80A = (*v)[0];
   }
   if (auto v = opt(m, tag::LocateReqd)) {
-    if (*v != "Y" && *v != "N") return FieldError{tag::LocateReqd, "LocateReqd (114) '" + *v + "' must be Y or N"};
+    if (*v != "Y" && *v != "N")
+      return FieldError{tag::LocateReqd, "LocateReqd (114) '" + *v + "' must be Y or N"};
     d.attrs.locateReqd = *v == "Y";
   }
   if (auto v = opt(m, tag::PositionEffect)) {
-    if (!oneChar(v)) return FieldError{tag::PositionEffect, "PositionEffect (77) '" + *v + "' must be one character"};
+    if (!oneChar(v))
+      return FieldError{tag::PositionEffect,
+                        "PositionEffect (77) '" + *v + "' must be one character"};
     d.attrs.positionEffect = (*v)[0];
   }
   if (auto v = opt(m, tag::EffectiveTime)) {
     auto at = parseFixTimestamp(*v);
-    if (!at) return FieldError{tag::EffectiveTime, "EffectiveTime (168) '" + *v + "' is not a UTCTimestamp"};
+    if (!at)
+      return FieldError{tag::EffectiveTime,
+                        "EffectiveTime (168) '" + *v + "' is not a UTCTimestamp"};
     if (*at > t.now + kEffectiveTimeSlackNanos)
-      return notSupported("EffectiveTime", tag::EffectiveTime,
-                          "'" + *v + "' is in the future and a delayed start needs an execution algorithm");
+      return notSupported(
+          "EffectiveTime", tag::EffectiveTime,
+          "'" + *v + "' is in the future and a delayed start needs an execution algorithm");
   }
   return std::nullopt;
 }
@@ -279,23 +311,33 @@ std::optional<FieldError> checkUnhonourable(const FIX::FieldMap& m) {
     return notSupported("HandlInst", tag::HandlInst,
                         "value 3 (manual order): the gateway executes orders automatically");
   if (auto s = opt(m, tag::SettlType); s && *s != "0")
-    return notSupported("SettlType", tag::SettlType, "value '" + *s + "': regular settlement (0) only");
+    return notSupported("SettlType", tag::SettlType,
+                        "value '" + *s + "': regular settlement (0) only");
   if (m.isSetField(tag::OrderQty2))
     return notSupported("OrderQty2", tag::OrderQty2, "no second leg quantity (forward) orders");
   if (auto p = opt(m, tag::PriceType); p && *p != "2")
-    return notSupported("PriceType", tag::PriceType, "value '" + *p + "': per-unit prices (2) only");
+    return notSupported("PriceType", tag::PriceType,
+                        "value '" + *p + "': per-unit prices (2) only");
   if (m.isSetField(tag::MaxShow))
     return notSupported("MaxShow", tag::MaxShow, "use MaxFloor (111) for a display quantity");
   // Pegging (PegInstructions; FIX 4.2's PegDifference) and discretion move the price.
   for (int t : {211, 835, 836, 837, 838, 840})
     if (m.isSetField(t))
-      return FieldError{t, "tag " + std::to_string(t) + " (PegInstructions) is not supported: pegged orders are not offered"};
+      return FieldError{t,
+                        "tag " + std::to_string(t) +
+                            " (PegInstructions) is not supported: pegged orders are not offered"};
   for (int t : {388, 389, 841, 842, 843, 844, 846})
     if (m.isSetField(t))
-      return FieldError{t, "tag " + std::to_string(t) + " (DiscretionInstructions) is not supported: discretionary prices are not offered"};
+      return FieldError{
+          t,
+          "tag " + std::to_string(t) +
+              " (DiscretionInstructions) is not supported: discretionary prices are not offered"};
   for (int t : {847, 848, 849})
     if (m.isSetField(t))
-      return FieldError{t, "tag " + std::to_string(t) + " (TargetStrategy / TargetStrategyParameters / ParticipationRate) is not supported: no execution algorithm is enabled on this gateway"};
+      return FieldError{t,
+                        "tag " + std::to_string(t) +
+                            " (TargetStrategy / TargetStrategyParameters / ParticipationRate) is "
+                            "not supported: no execution algorithm is enabled on this gateway"};
   return std::nullopt;
 }
 
@@ -331,7 +373,8 @@ void writeOrderDetails(FIX::FieldMap& out, const OrderDetails& d, FixVersion v) 
       g.setField(tag::PartyRole, std::to_string(p.role));
       out.addGroup(tag::NoPartyIDs, g);
     }
-    if (d.attrs.orderCapacity) out.setField(tag::OrderCapacity, std::string(1, *d.attrs.orderCapacity));
+    if (d.attrs.orderCapacity)
+      out.setField(tag::OrderCapacity, std::string(1, *d.attrs.orderCapacity));
   } else {
     if (const Party* c = d.party(kPartyRoleClientId)) out.setField(tag::ClientID, c->id);
     if (const Party* b = d.party(kPartyRoleExecutingFirm)) out.setField(tag::ExecBroker, b->id);
@@ -348,7 +391,8 @@ void writeOrderDetails(FIX::FieldMap& out, const OrderDetails& d, FixVersion v) 
   if (d.attrs.minQty) out.setField(tag::MinQty, d.attrs.minQty->str());
   if (d.attrs.maxFloor) out.setField(tag::MaxFloor, d.attrs.maxFloor->str());
   if (d.attrs.expireTime) out.setField(tag::ExpireTime, formatFixTimestamp(d.attrs.expireTime));
-  if (d.attrs.positionEffect) out.setField(tag::PositionEffect, std::string(1, *d.attrs.positionEffect));
+  if (d.attrs.positionEffect)
+    out.setField(tag::PositionEffect, std::string(1, *d.attrs.positionEffect));
 }
 
 }  // namespace fixgw::fix

@@ -9,6 +9,9 @@
 // Private to the acceptor. Thread-safety: pure functions.
 #pragma once
 
+#include <quickfix/FieldMap.h>
+#include <quickfix/Group.h>
+
 #include <optional>
 #include <string>
 #include <variant>
@@ -18,9 +21,6 @@
 #include "core/order_details.h"
 #include "core/types.h"
 #include "fix_common/codes.h"
-
-#include <quickfix/FieldMap.h>
-#include <quickfix/Group.h>
 
 namespace fixgw::fix {
 

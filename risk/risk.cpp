@@ -44,6 +44,8 @@ std::string_view toString(ScopeKind s) {
       return "ACCOUNT";
     case ScopeKind::Session:
       return "SESSION";
+    case ScopeKind::Party:
+      return "PARTY";
   }
   return "?";
 }
@@ -53,6 +55,7 @@ std::optional<ScopeKind> scopeKindFromString(std::string_view s) {
   if (u == "GLOBAL") return ScopeKind::Global;
   if (u == "ACCOUNT") return ScopeKind::Account;
   if (u == "SESSION") return ScopeKind::Session;
+  if (u == "PARTY") return ScopeKind::Party;
   return std::nullopt;
 }
 
@@ -144,6 +147,7 @@ struct RiskEngine::Impl {
   std::vector<OpenOrder> orders;
   std::vector<uint32_t> freeOrders;
   TradingState global = TradingState::Active;
+  std::unordered_map<std::string, TradingState> parties;  // by PartyID; only those ever set
 };
 
 namespace {
@@ -258,6 +262,10 @@ std::optional<Price> RiskEngine::referencePrice(const Symbol& s) const {
 TradingState RiskEngine::tradingState(ScopeKind scope, const std::string& key) const {
   const Impl& m = *impl_;
   if (scope == ScopeKind::Global) return m.global;
+  if (scope == ScopeKind::Party) {
+    auto it = m.parties.find(key);
+    return it == m.parties.end() ? TradingState::Active : it->second;
+  }
   if (scope == ScopeKind::Account) {
     uint32_t i = findIdx(m.acctIdx, key);
     return i == UINT32_MAX ? TradingState::Active : m.accts[i].state;
@@ -341,6 +349,7 @@ StateChange RiskEngine::setTradingState(ScopeKind scope, const std::string& key,
   TradingState* slot = &m.global;
   if (scope == ScopeKind::Account) slot = &m.accts[Access::acct(m, *this, Account(key))].state;
   if (scope == ScopeKind::Session) slot = &m.sess[Access::sess(m, *this, SessionKey(key))].state;
+  if (scope == ScopeKind::Party) slot = &m.parties[key];
   c.from = *slot;
   *slot = st;
   spdlog::warn("risk: trading state {} {} {} -> {} by {} ({}){}", toString(scope), c.key,
@@ -448,11 +457,18 @@ RiskDecision RiskEngine::runChain(const OrderIntent& o, bool replace, std::strin
   const uint32_t si = Access::sess(m, self, o.session);
   AcctState& acct = m.accts[ai];
   SessState& ses = m.sess[si];
-  const TradingState state = std::max({m.global, acct.state, ses.state});
+  // The most restrictive state among the order's parties (none set: no lookup).
+  TradingState partyState = TradingState::Active;
+  if (o.parties && !m.parties.empty())
+    for (const Party& p : *o.parties)
+      if (auto it = m.parties.find(p.id); it != m.parties.end())
+        partyState = std::max(partyState, it->second);
+  const TradingState state = std::max({m.global, acct.state, ses.state, partyState});
   if (state == TradingState::Halted) {
     const char* scope = m.global == TradingState::Halted     ? "gateway"
                         : acct.state == TradingState::Halted ? "account"
-                                                             : "session";
+                        : ses.state == TradingState::Halted  ? "session"
+                                                             : "party";
     return fail("HALTED", OrdRejReason::BrokerOption,
                 fmt::format("HALTED: trading is halted for this {} (no new orders; cancels are "
                             "allowed)",
@@ -1078,6 +1094,8 @@ void RiskEngine::restore(const std::vector<RestoredFill>& fills,
       m.global = st.state;
     else if (st.scope == ScopeKind::Account)
       m.accts[Access::acct(m, *this, Account(st.key))].state = st.state;
+    else if (st.scope == ScopeKind::Party)
+      m.parties[st.key] = st.state;
     else
       m.sess[Access::sess(m, *this, SessionKey(st.key))].state = st.state;
   }

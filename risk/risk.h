@@ -39,6 +39,7 @@
 #include "core/ids.h"
 #include "core/instrument.h"
 #include "core/journal.h"
+#include "core/order_details.h"
 #include "core/reports.h"
 #include "core/types.h"
 #include "risk/positions.h"
@@ -50,7 +51,9 @@ enum class TradingState : uint8_t { Active, Reducing, Halted };
 std::string_view toString(TradingState s);
 std::optional<TradingState> tradingStateFromString(std::string_view s);  // case-insensitive
 
-enum class ScopeKind : uint8_t { Global, Account, Session };
+// Party: a PartyID (448; FIX 4.2 ClientID 109 / ExecBroker 76) of the order's
+// parties, so a desk, trader or end client can be halted across accounts.
+enum class ScopeKind : uint8_t { Global, Account, Session, Party };
 std::string_view toString(ScopeKind s);
 std::optional<ScopeKind> scopeKindFromString(std::string_view s);
 
@@ -146,6 +149,7 @@ struct OrderIntent {
   ClOrdId clOrdId;  // for the journal
   Qty cumQty;       // replace: what is already filled
   std::optional<Price> stopPx;  // Stop, StopLimit: the trigger (StopPx 99)
+  const std::vector<Party>* parties = nullptr;  // the order's parties (Party scope); may be null
 };
 
 struct StateChange {

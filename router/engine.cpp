@@ -135,13 +135,20 @@ void Engine::handle(Command& c) {
   std::visit(
       [this](auto& cmd) {
         using T = std::decay_t<decltype(cmd)>;
-        if constexpr (std::is_same_v<T, NewOrder>) onNew(cmd);
-        else if constexpr (std::is_same_v<T, CancelOrder>) onCancel(cmd);
-        else if constexpr (std::is_same_v<T, ReplaceOrder>) onReplace(cmd);
-        else if constexpr (std::is_same_v<T, StatusRequest>) onStatus(cmd);
-        else if constexpr (std::is_same_v<T, MassCancel>) onMassCancel(cmd);
-        else if constexpr (std::is_same_v<T, MassStatusRequest>) onMassStatus(cmd);
-        else onInvalid(cmd);
+        if constexpr (std::is_same_v<T, NewOrder>)
+          onNew(cmd);
+        else if constexpr (std::is_same_v<T, CancelOrder>)
+          onCancel(cmd);
+        else if constexpr (std::is_same_v<T, ReplaceOrder>)
+          onReplace(cmd);
+        else if constexpr (std::is_same_v<T, StatusRequest>)
+          onStatus(cmd);
+        else if constexpr (std::is_same_v<T, MassCancel>)
+          onMassCancel(cmd);
+        else if constexpr (std::is_same_v<T, MassStatusRequest>)
+          onMassStatus(cmd);
+        else
+          onInvalid(cmd);
       },
       c);
 }
@@ -395,8 +402,9 @@ void Engine::onNew(NewOrder& n) {
     po.symbol = inst->symbol;
   }
 
-  risk::OrderIntent intent{po.account, po.symbol, po.side, po.ordType, po.qty, po.price,
-                           po.tif,     s,         po.orderId, po.clOrdId, Qty{}, po.stopPx};
+  risk::OrderIntent intent{po.account, po.symbol, po.side,    po.ordType, po.qty, po.price,
+                           po.tif,     s,         po.orderId, po.clOrdId, Qty{},  po.stopPx};
+  if (po.details) intent.parties = &po.details->parties;
   risk::RiskDecision d = risk_.checkNew(intent);
   if (!d.accepted) {
     rejectNew(po, d.rule, d.reason, d.text);
@@ -411,8 +419,10 @@ void Engine::onNew(NewOrder& n) {
   VenueAdapter* venue = nullptr;
   if (route.venue) {
     auto vi = venues_.find(*route.venue);
-    if (vi != venues_.end()) venue = vi->second;
-    else route.error = "routing names venue '" + route.venue->str() + "' which is not running";
+    if (vi != venues_.end())
+      venue = vi->second;
+    else
+      route.error = "routing names venue '" + route.venue->str() + "' which is not running";
   }
   if (!venue) {
     rejectNew(po, "NO_ROUTE", OrdRejReason::BrokerOption, "NO_ROUTE: " + route.error);
@@ -448,8 +458,9 @@ void Engine::onNew(NewOrder& n) {
   // Self-trade prevention (cancel resting): the account's crossing orders go first.
   for (const OrderId& rid : d.cancelResting)
     if (auto it = orders_.find(rid); it != orders_.end())
-      riskCancel(it->second, "SELF_TRADE", "canceled by self-trade prevention: order " +
-                                               po.orderId.str() + " would cross it");
+      riskCancel(
+          it->second, "SELF_TRADE",
+          "canceled by self-trade prevention: order " + po.orderId.str() + " would cross it");
   venue->submit(vo);
   armExpiry(po);
 }
@@ -537,8 +548,8 @@ void Engine::cancelReject(const SessionKey& s, const ParentOrder* p, const ClOrd
 // The checks a cancel and a replace share: the order exists, the request's
 // ClOrdID is new, the order is still working and has nothing pending. A
 // refused request is answered (35=9) here and nullptr returned.
-ParentOrder* Engine::admitAmend(const CommandHeader& h, const ClOrdId& clOrdId,
-                                const ClOrdId& orig, bool replace) {
+ParentOrder* Engine::admitAmend(const CommandHeader& h, const ClOrdId& clOrdId, const ClOrdId& orig,
+                                bool replace) {
   const SessionKey& s = h.session;
   ParentOrder* p = lookup(s, orig);
   auto reject = [&](int reason, const std::string& text, const std::string& rule) {
@@ -559,12 +570,12 @@ ParentOrder* Engine::admitAmend(const CommandHeader& h, const ClOrdId& clOrdId,
                               toString(p->baseStatus)),
                   "TOO_LATE");
   if (p->pending)
-    return reject(3,
-                  fmt::format("Order already has a pending {} (ClOrdID '{}')",
-                              p->pending->kind == PendingRequest::Kind::Cancel ? "cancel"
-                                                                               : "replace",
-                              p->pending->clOrdId.str()),
-                  "PENDING");
+    return reject(
+        3,
+        fmt::format("Order already has a pending {} (ClOrdID '{}')",
+                    p->pending->kind == PendingRequest::Kind::Cancel ? "cancel" : "replace",
+                    p->pending->clOrdId.str()),
+        "PENDING");
   return p;
 }
 
@@ -600,8 +611,9 @@ void Engine::onReplace(ReplaceOrder& rq) {
     cancelReject(s, p, rq.clOrdId, rq.origClOrdId, true, reason, text, rule, rq.hdr.rawFix);
   };
   if (rq.symbol != p->symbol) {
-    reject(99, fmt::format("Symbol (55) cannot change on replace ('{}' -> '{}')", p->symbol.str(),
-                           rq.symbol.str()),
+    reject(99,
+           fmt::format("Symbol (55) cannot change on replace ('{}' -> '{}')", p->symbol.str(),
+                       rq.symbol.str()),
            "UNSUPPORTED_CHANGE");
     return;
   }
@@ -614,15 +626,15 @@ void Engine::onReplace(ReplaceOrder& rq) {
     return;
   }
   if (rq.qty <= p->cumQty) {
-    reject(99,
-           fmt::format("OrderQty (38) {} must exceed CumQty {}", rq.qty.str(), p->cumQty.str()),
+    reject(99, fmt::format("OrderQty (38) {} must exceed CumQty {}", rq.qty.str(), p->cumQty.str()),
            "QTY_NOT_ABOVE_CUM");
     return;
   }
   std::optional<Price> newPrice = hasLimitPrice(p->ordType) ? rq.price : std::nullopt;
   std::optional<Price> newStopPx = hasStopPrice(p->ordType) ? rq.stopPx : std::nullopt;
-  risk::OrderIntent intent{p->account, p->symbol, p->side,      p->ordType, rq.qty,    newPrice,
+  risk::OrderIntent intent{p->account, p->symbol, p->side,    p->ordType, rq.qty,    newPrice,
                            p->tif,     s,         p->orderId, rq.clOrdId, p->cumQty, newStopPx};
+  if (rq.details) intent.parties = &rq.details->parties;
   risk::RiskDecision d = risk_.checkReplace(intent);
   if (!d.accepted) {
     ++stats_.riskRejects;
@@ -813,11 +825,18 @@ void Engine::processRiskCancels() {
       if (!p.isOpen()) continue;
       if (sc.scope == risk::ScopeKind::Account && p.account.str() != sc.key) continue;
       if (sc.scope == risk::ScopeKind::Session && p.session.str() != sc.key) continue;
+      if (sc.scope == risk::ScopeKind::Party) {
+        bool has = false;
+        if (p.details)
+          for (const Party& pt : p.details->parties) has = has || pt.id == sc.key;
+        if (!has) continue;
+      }
       targets.push_back(&p);
     }
     spdlog::warn("risk: canceling {} open orders ({} {}): {}", targets.size(),
                  risk::toString(sc.scope), sc.key, sc.reason);
-    for (ParentOrder* p : targets) riskCancel(*p, "HALTED", "Canceled: trading halted (" + sc.reason + ")");
+    for (ParentOrder* p : targets)
+      riskCancel(*p, "HALTED", "Canceled: trading halted (" + sc.reason + ")");
   }
 }
 
@@ -847,9 +866,9 @@ void Engine::restore(RecoveredState st) {
   risk_.restore(st.riskFills, st.tradingStates);
   for (const auto& [id, p] : orders_)
     if (p.isOpen())
-      risk_.onOrderOpen(id, risk::OrderIntent{p.account, p.symbol, p.side, p.ordType, p.qty,
-                                              p.price, p.tif, p.session, id, p.clOrdId, p.cumQty,
-                                              p.stopPx});
+      risk_.onOrderOpen(
+          id, risk::OrderIntent{p.account, p.symbol, p.side, p.ordType, p.qty, p.price, p.tif,
+                                p.session, id, p.clOrdId, p.cumQty, p.stopPx});
   for (const auto& [id, p] : orders_) armExpiry(p);  // GTD orders expire on time after a restart
   int64_t nowMs = clock_.wallNow() / 1'000'000;
   int64_t curMs = IdGenerator::prefixMsOf(ids_.prefix() + "-");
@@ -866,9 +885,10 @@ void Engine::reconcileAll(WallNanos since) {
   for (const VenueId& v : withOpen) {
     auto vi = venues_.find(v);
     if (vi == venues_.end()) {
-      spdlog::error("recovery: open child orders at venue {} which is not configured; they stay "
-                    "open until it is",
-                    v.str());
+      spdlog::error(
+          "recovery: open child orders at venue {} which is not configured; they stay "
+          "open until it is",
+          v.str());
       continue;
     }
     std::vector<VenueOrderState> open;
@@ -966,16 +986,17 @@ void Engine::reconcile(const VenueId& v, const VenueSnapshot& snap) {
     p.pending.reset();
     p.baseStatus = OrdStatus::Canceled;
     ExecReport r = report(p, ExecType::Canceled);
-    r.text = "Canceled by the gateway on recovery: venue " + v.str() +
-             " no longer has this order open";
+    r.text =
+        "Canceled by the gateway on recovery: venue " + v.str() + " no longer has this order open";
     emit(p, std::move(r), "RECONCILE_CANCELED", "RECONCILE", {}, &c);
     ++resolved;
   }
   reconciling_ = false;
   flushOutbox();
-  spdlog::info("recovery: venue {}: {} fills booked, {} orders resolved as canceled, {} unknown "
-               "fills recorded",
-               v.str(), booked, resolved, unknown);
+  spdlog::info(
+      "recovery: venue {}: {} fills booked, {} orders resolved as canceled, {} unknown "
+      "fills recorded",
+      v.str(), booked, resolved, unknown);
 }
 
 // ---------------------------------------------------------------- invalid requests
@@ -1012,8 +1033,8 @@ void Engine::onInvalid(InvalidRequest& iv) {
   }
   if (iv.msgType == "F" || iv.msgType == "G") {
     ParentOrder* p = iv.origClOrdId ? lookup(s, *iv.origClOrdId) : nullptr;
-    cancelReject(s, p, iv.clOrdId, iv.origClOrdId.value_or(ClOrdId("NONE")), iv.msgType == "G",
-                 99, iv.text, rule, iv.hdr.rawFix);
+    cancelReject(s, p, iv.clOrdId, iv.origClOrdId.value_or(ClOrdId("NONE")), iv.msgType == "G", 99,
+                 iv.text, rule, iv.hdr.rawFix);
     return;
   }
   BusinessReject br;
@@ -1076,8 +1097,8 @@ void Engine::handleVenueEvent(const VenueEvent& e) {
   if (ci == children_.end()) {
     ++stats_.unknownVenueEvents;
     if (e.kind != VenueEventKind::Disconnected && e.kind != VenueEventKind::Reconnected)
-      spdlog::warn("venue {} sent {} for unknown child order '{}'", e.venue.str(),
-                   toString(e.kind), e.childId.str());
+      spdlog::warn("venue {} sent {} for unknown child order '{}'", e.venue.str(), toString(e.kind),
+                   e.childId.str());
     else
       spdlog::info("venue {} {}: {}", e.venue.str(), toString(e.kind), e.text);
     return;
@@ -1124,19 +1145,19 @@ void Engine::handleVenueEvent(const VenueEvent& e) {
       }
       currentVenueExecId_ = e.venueExecId;
       c.cumQty += e.lastQty;
-      if (c.cumQty >= c.qty) c.status = OrdStatus::Filled;
-      else c.status = OrdStatus::PartiallyFilled;
+      if (c.cumQty >= c.qty)
+        c.status = OrdStatus::Filled;
+      else
+        c.status = OrdStatus::PartiallyFilled;
       journalChild(c, p);
       if (p.cumQty + e.lastQty > p.qty)
         spdlog::error("overfill on order {}: cum {} + last {} > qty {} (venue {}); booking it",
-                      p.orderId.str(), p.cumQty.str(), e.lastQty.str(), p.qty.str(),
-                      c.venue.str());
+                      p.orderId.str(), p.cumQty.str(), e.lastQty.str(), p.qty.str(), c.venue.str());
       p.cumQty += e.lastQty;
       p.rawNotional += rawProduct(e.lastPx, e.lastQty);
       p.avgPx = averageFromRaw(p.rawNotional, p.cumQty);
       p.baseStatus = p.cumQty >= p.qty ? OrdStatus::Filled : OrdStatus::PartiallyFilled;
-      risk_.onFill(p.orderId, p.account, p.symbol, p.side, e.lastQty, e.lastPx,
-                   clock_.wallNow());
+      risk_.onFill(p.orderId, p.account, p.symbol, p.side, e.lastQty, e.lastPx, clock_.wallNow());
       ExecReport r = report(p, ExecType::Trade);
       r.lastQty = e.lastQty;
       r.lastPx = e.lastPx;
@@ -1156,10 +1177,10 @@ void Engine::handleVenueEvent(const VenueEvent& e) {
                      "Too late to replace: the venue canceled the order", "TOO_LATE", {});
       // IOC/FOK remainders and requested cancels report as Canceled; a venue
       // expiry of a resting order (end of day) reports as Expired.
-      const bool expired = (pend && pend->expiry) ||
-                           (e.kind == VenueEventKind::Expired && !pend &&
-                            p.tif != TimeInForce::Ioc && p.tif != TimeInForce::Fok &&
-                            p.ordType != OrdType::Market);
+      const bool expired =
+          (pend && pend->expiry) ||
+          (e.kind == VenueEventKind::Expired && !pend && p.tif != TimeInForce::Ioc &&
+           p.tif != TimeInForce::Fok && p.ordType != OrdType::Market);
       p.baseStatus = expired ? OrdStatus::Expired : OrdStatus::Canceled;
       ExecReport r = report(p, expired ? ExecType::Expired : ExecType::Canceled);
       if (pend && pend->expiry) {
@@ -1197,7 +1218,7 @@ void Engine::handleVenueEvent(const VenueEvent& e) {
       if (pend.newStopPx) p.stopPx = pend.newStopPx;
       p.details = std::move(pend.newDetails);  // a replace restates the order
       risk_.onReplaced(p.orderId, p.qty, p.price ? p.price : p.stopPx);
-      p.baseStatus = p.cumQty >= p.qty ? OrdStatus::Filled
+      p.baseStatus = p.cumQty >= p.qty       ? OrdStatus::Filled
                      : p.cumQty.isPositive() ? OrdStatus::PartiallyFilled
                                              : OrdStatus::New;
       emit(p, report(p, ExecType::Replaced), "REPLACED", {}, {}, &c);

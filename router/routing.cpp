@@ -30,7 +30,8 @@ RouteResult RoutingTable::route(const Symbol& s, const Account& a,
     return {std::nullopt, "ExDestination (100) '" + exDest->str() + "' is not a configured venue"};
   }
   if (cfg_.defaultVenue) return {cfg_.defaultVenue, {}};
-  return {std::nullopt, "no routing rule matches Symbol (55) '" + s.str() + "' and no default venue"};
+  return {std::nullopt,
+          "no routing rule matches Symbol (55) '" + s.str() + "' and no default venue"};
 }
 
 }  // namespace fixgw::router

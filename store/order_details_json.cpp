@@ -26,13 +26,15 @@ void chr(Writer& w, const char* key, const std::optional<char>& v) {
 std::string getStr(const rapidjson::Value& o, const char* key) {
   auto it = o.FindMember(key);
   if (it == o.MemberEnd()) return {};
-  if (!it->value.IsString()) throw std::runtime_error(std::string("details.") + key + " is not a string");
+  if (!it->value.IsString())
+    throw std::runtime_error(std::string("details.") + key + " is not a string");
   return {it->value.GetString(), it->value.GetStringLength()};
 }
 std::optional<char> getChr(const rapidjson::Value& o, const char* key) {
   std::string s = getStr(o, key);
   if (s.empty()) return std::nullopt;
-  if (s.size() != 1) throw std::runtime_error(std::string("details.") + key + " is not one character");
+  if (s.size() != 1)
+    throw std::runtime_error(std::string("details.") + key + " is not one character");
   return s[0];
 }
 template <class T>
@@ -105,7 +107,8 @@ OrderDetailsPtr detailsFromJson(std::string_view json) {
   if (json.empty()) return nullptr;
   rapidjson::Document doc;
   doc.Parse(json.data(), json.size());
-  if (doc.HasParseError() || !doc.IsObject()) throw std::runtime_error("details is not a JSON object");
+  if (doc.HasParseError() || !doc.IsObject())
+    throw std::runtime_error("details is not a JSON object");
   OrderDetails d;
   d.secondaryClOrdId = getStr(doc, "secondary_cl_ord_id");
   d.clOrdLinkId = getStr(doc, "cl_ord_link_id");
@@ -117,7 +120,8 @@ OrderDetailsPtr detailsFromJson(std::string_view json) {
       p.id = getStr(e, "id");
       p.source = getChr(e, "source").value_or(0);
       auto r = e.FindMember("role");
-      if (r == e.MemberEnd() || !r->value.IsInt()) throw std::runtime_error("details.parties[].role is not an integer");
+      if (r == e.MemberEnd() || !r->value.IsInt())
+        throw std::runtime_error("details.parties[].role is not an integer");
       p.role = r->value.GetInt();
       d.parties.push_back(std::move(p));
     }

@@ -166,8 +166,9 @@ std::string buildBatchSql(const std::vector<const JournalRecord*>& recs,
   }
 
   if (!messages.empty()) {
-    sql += "INSERT INTO fix_message_log (session_key, direction, msg_type, msg_seq_num, message, "
-           "logged_at) VALUES ";
+    sql +=
+        "INSERT INTO fix_message_log (session_key, direction, msg_type, msg_seq_num, message, "
+        "logged_at) VALUES ";
     bool firstRow = true;
     for (const auto* m : messages) {
       if (!firstRow) sql += ',';

@@ -1,15 +1,14 @@
 #include "store/recovery.h"
 
-#include "store/order_details_json.h"
-
 #include <spdlog/spdlog.h>
 
-#include <pqxx/pqxx>
 #include <algorithm>
+#include <pqxx/pqxx>
 #include <stdexcept>
 #include <unordered_map>
 
 #include "router/engine.h"
+#include "store/order_details_json.h"
 
 namespace fixgw::store {
 
@@ -20,15 +19,17 @@ std::string str(const pqxx::field& f) { return f.is_null() ? std::string() : f.c
 template <class F>
 F fixed(const pqxx::field& f, const char* what, const std::string& id) {
   auto v = F::parse(str(f));
-  if (!v) throw std::runtime_error(std::string("recovery: bad ") + what + " '" + str(f) +
-                                   "' for order " + id);
+  if (!v)
+    throw std::runtime_error(std::string("recovery: bad ") + what + " '" + str(f) + "' for order " +
+                             id);
   return *v;
 }
 
 template <class E>
 E enumOf(std::optional<E> v, const pqxx::field& f, const char* what, const std::string& id) {
-  if (!v) throw std::runtime_error(std::string("recovery: unknown ") + what + " '" + str(f) +
-                                   "' for order " + id);
+  if (!v)
+    throw std::runtime_error(std::string("recovery: unknown ") + what + " '" + str(f) +
+                             "' for order " + id);
   return *v;
 }
 
@@ -92,7 +93,8 @@ router::RecoveredState loadRecoveredState(const std::string& conninfo) {
   // Children of open parents (done ones are not needed to trade on).
   auto children = tx.exec(
       "select c.order_id, c.parent_order_id, c.venue, c.venue_order_id, c.qty, c.price, "
-      "c.cum_qty, c.status, c.stop_px from orders c join orders p on p.order_id = c.parent_order_id "
+      "c.cum_qty, c.status, c.stop_px from orders c join orders p on p.order_id = "
+      "c.parent_order_id "
       "where p.status not in ('FILLED','CANCELED','REJECTED','EXPIRED')");
   std::unordered_map<std::string, router::ParentOrder*> byId;
   for (auto& p : st.parents) byId[p.orderId.str()] = &p;
@@ -109,8 +111,7 @@ router::RecoveredState loadRecoveredState(const std::string& conninfo) {
     c.status = enumOf(ordStatusFromString(str(r[7])), r[7], "status", id);
     if (!r[8].is_null()) c.stopPx = fixed<Price>(r[8], "stop_px", id);
     c.acked = !c.venueOrderId.empty();
-    if (auto it = byId.find(c.parent.str()); it != byId.end())
-      it->second->children.push_back(c.id);
+    if (auto it = byId.find(c.parent.str()); it != byId.end()) it->second->children.push_back(c.id);
     st.children.push_back(std::move(c));
   }
 
@@ -151,12 +152,13 @@ router::RecoveredState loadRecoveredState(const std::string& conninfo) {
     st.riskFills.push_back(std::move(f));
   }
   if (tx.exec("select to_regclass('v_trading_states') is not null")[0][0].as<bool>()) {
-    for (const auto& r : tx.exec("select scope, coalesce(scope_key, ''), state from v_trading_states")) {
+    for (const auto& r :
+         tx.exec("select scope, coalesce(scope_key, ''), state from v_trading_states")) {
       auto scope = risk::scopeKindFromString(str(r[0]));
       auto state = risk::tradingStateFromString(str(r[2]));
       if (!scope || !state)
-        throw std::runtime_error("recovery: bad trading state row " + str(r[0]) + " " +
-                                 str(r[1]) + " " + str(r[2]));
+        throw std::runtime_error("recovery: bad trading state row " + str(r[0]) + " " + str(r[1]) +
+                                 " " + str(r[2]));
       st.tradingStates.push_back(risk::RestoredState{*scope, str(r[1]), *state});
     }
   }

@@ -976,7 +976,9 @@ TEST(FixConvert, UnsupportedInboundValuesAreRefused) {
   EXPECT_FALSE(convertOrdType("5"));
   EXPECT_FALSE(convertOrdType("P"));
   EXPECT_FALSE(convertTimeInForce("5"));
-  EXPECT_FALSE(convertTimeInForce("6"));
+  EXPECT_FALSE(convertTimeInForce("7"));  // at the close
+  EXPECT_EQ(convertTimeInForce("6"), TimeInForce::GoodTillDate);
+  EXPECT_EQ(toFixTimeInForce(TimeInForce::GoodTillDate), '6');
   EXPECT_EQ(convertOrdType("3"), OrdType::Stop);
   EXPECT_EQ(convertOrdType("4"), OrdType::StopLimit);
   EXPECT_EQ(convertTimeInForce("2"), TimeInForce::AtTheOpening);

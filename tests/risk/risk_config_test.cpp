@@ -111,8 +111,8 @@ TEST(RiskConfig, ErrorsNameTheKeyPath) {
   EXPECT_NE(errorOf(withRisk(R"({ "defaults": { "self_trade": "maybe" } })"))
                 .find("risk.defaults.self_trade: 'maybe' is not one of"),
             std::string::npos);
-  EXPECT_NE(errorOf(withRisk(R"({ "defaults": { "allowed_tifs": ["DAY", "GTD"] } })"))
-                .find("risk.defaults.allowed_tifs: 'GTD'"),
+  EXPECT_NE(errorOf(withRisk(R"({ "defaults": { "allowed_tifs": ["DAY", "GTX"] } })"))
+                .find("risk.defaults.allowed_tifs: 'GTX'"),
             std::string::npos);
   EXPECT_EQ(errorOf(withRisk(R"({ "defaults": { "duplicate_orders": "sometimes" } })")),
             "risk.defaults.duplicate_orders: 'sometimes' is not one of off, warn, reject");

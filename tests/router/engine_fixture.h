@@ -99,7 +99,11 @@ class EngineTest : public ::testing::Test {
                 TimeInForce tif = TimeInForce::Day, bool possResend = false) {
     NewOrder n;
     n.hdr.session = kSess;
-    n.hdr.rawFix = std::string("8=FIX.4.4\x01" "35=D\x01" "11=") + clOrdId + "\x01";
+    n.hdr.rawFix = std::string(
+                       "8=FIX.4.4\x01"
+                       "35=D\x01"
+                       "11=") +
+                   clOrdId + "\x01";
     n.clOrdId = ClOrdId(clOrdId);
     n.account = Account("ACC1");
     n.symbol = Symbol("AAPL");

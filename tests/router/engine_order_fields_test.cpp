@@ -301,3 +301,29 @@ TEST_F(EngineOrderFields, MassStatusBySymbolOrPartyAndWithNoMatch) {
   EXPECT_TRUE(reports.er(0).lastRptRequested);
   EXPECT_EQ(reports.er(0).orderId, OrderId("NONE"));
 }
+
+TEST_F(EngineOrderFields, HaltingAPartyRefusesItsNewOrdersAndCancelsItsOpenOnes) {
+  OrderDetails d;
+  d.parties = {Party{"DESK7", 'D', 3}};
+  auto desk7 = std::make_shared<const OrderDetails>(d);
+  NewOrder a = order("H1");
+  a.details = desk7;
+  submitNew(a);
+  ack(0);
+  newOrder("H2", "100");
+  ack(1);
+  engine.setTradingState(risk::ScopeKind::Party, "DESK7", risk::TradingState::Halted, "ops",
+                         "desk review", /*cancelOpenOrders=*/true);
+  run();
+  ASSERT_EQ(venue.cancels.size(), 1u) << "only the party's open order is canceled";
+  EXPECT_EQ(venue.cancels[0].childId, venue.submits[0].childId);
+  NewOrder b = order("H3");
+  b.details = desk7;
+  submitNew(b);
+  EXPECT_EQ(venue.submits.size(), 2u) << "the halted party's new order never reaches the venue";
+  EXPECT_EQ(reports.lastEr().ordStatus, OrdStatus::Rejected);
+  EXPECT_NE(reports.lastEr().text.find("halted for this party"), std::string::npos)
+      << reports.lastEr().text;
+  newOrder("H4", "100");
+  EXPECT_EQ(venue.submits.size(), 3u) << "orders of other parties still trade";
+}

@@ -301,16 +301,20 @@ std::vector<VenueEvent> SimMarket::submit(const VenueNewOrder& in, WallNanos now
     return reject("MaxFloor (111) is not supported: the simulator has no display quantity");
   if (in.attrs.postOnly) {
     if (in.ordType != OrdType::Limit)
-      return reject("ExecInst (18) 6 (participate don't initiate) needs a plain limit order at "
-                    "the simulator");
+      return reject(
+          "ExecInst (18) 6 (participate don't initiate) needs a plain limit order at "
+          "the simulator");
     if (reachableQty(*b, o).isPositive())
-      return reject("ExecInst (18) 6 (participate don't initiate): the order would take "
-                    "liquidity at " + in.price->str());
+      return reject(
+          "ExecInst (18) 6 (participate don't initiate): the order would take "
+          "liquidity at " +
+          in.price->str());
   }
   if (in.attrs.minQty) {
     if (in.tif != TimeInForce::Ioc && in.tif != TimeInForce::Fok)
-      return reject("MinQty (110) is supported with TimeInForce (59) IOC or FOK only at the "
-                    "simulator");
+      return reject(
+          "MinQty (110) is supported with TimeInForce (59) IOC or FOK only at the "
+          "simulator");
     o.minQty = in.attrs.minQty;
   }
   byChild_[o.childId] = o.key;
