@@ -3,6 +3,8 @@
 // CommandSink records commands and, like the engine, answers them with
 // canned ClientReports from its own thread.
 #include <gtest/gtest.h>
+
+#include <tuple>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,12 +14,11 @@
 #include <functional>
 #include <mutex>
 #include <thread>
-#include <tuple>
 
 #include "core/commands.h"
 #include "core/reports.h"
-#include "fix_acceptor/fix_acceptor.h"
 #include "fix_common/codes.h"
+#include "fix_acceptor/fix_acceptor.h"
 #include "tests/support/fix_test_client.h"
 
 namespace fixgw::fix {
@@ -298,15 +299,9 @@ TEST_P(FixAcceptorTest, EveryMessageInAndOutReachesTheMessageSink) {
   for (const auto& [session, inbound, raw] : messages_.seen) {
     EXPECT_EQ(session, sessionKey());
     EXPECT_NE(raw.find('\x01'), std::string::npos) << "raw, SOH kept";
-    logonIn |= inbound && raw.find(
-                              "\x01"
-                              "35=A\x01") != std::string::npos;
-    logonOut |= !inbound && raw.find(
-                                "\x01"
-                                "35=A\x01") != std::string::npos;
-    orderIn |= inbound && raw.find(
-                              "\x01"
-                              "11=LOG-1\x01") != std::string::npos;
+    logonIn |= inbound && raw.find("\x01" "35=A\x01") != std::string::npos;
+    logonOut |= !inbound && raw.find("\x01" "35=A\x01") != std::string::npos;
+    orderIn |= inbound && raw.find("\x01" "11=LOG-1\x01") != std::string::npos;
   }
   EXPECT_TRUE(logonIn);
   EXPECT_TRUE(logonOut);

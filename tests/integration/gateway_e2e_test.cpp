@@ -12,8 +12,8 @@
 
 #include "apps/gateway.h"
 #include "config/config.h"
-#include "store/session_lease.h"
 #include "tests/support/fix_test_client.h"
+#include "store/session_lease.h"
 #include "tests/support/pg_test_env.h"
 
 using fixgw::testing::FixTestClient;
@@ -83,8 +83,7 @@ class GatewayE2E : public ::testing::TestWithParam<std::string> {
   // Every report must carry these, and be self-consistent.
   void checkCommon(const FIX::Message& m) {
     for (int tag : {37, 17, 11, 150, 39, 55, 54, 151, 14, 6, 60})
-      EXPECT_TRUE(FixTestClient::has(m, tag))
-          << "tag " << tag << " missing in " << FixTestClient::text(m);
+      EXPECT_TRUE(FixTestClient::has(m, tag)) << "tag " << tag << " missing in " << FixTestClient::text(m);
     if (!is44()) {
       EXPECT_TRUE(FixTestClient::has(m, 20)) << FixTestClient::text(m);
     }
@@ -93,7 +92,9 @@ class GatewayE2E : public ::testing::TestWithParam<std::string> {
     }
   }
 
-  std::string execTypeFill(bool complete) const { return is44() ? "F" : (complete ? "2" : "1"); }
+  std::string execTypeFill(bool complete) const {
+    return is44() ? "F" : (complete ? "2" : "1");
+  }
 
   Rows q(const std::string& sql) {
     gw_->quiesce();
@@ -142,14 +143,13 @@ TEST_P(GatewayE2E, LimitOrderRestsThenIsCanceled) {
   EXPECT_EQ(Q(F(done, 151)), Q("0"));
   EXPECT_NE(F(ack, 17), F(done, 17));
 
-  Rows events =
-      q("select event_type from order_events where order_id = '" + orderId + "' order by seq");
+  Rows events = q("select event_type from order_events where order_id = '" + orderId +
+                  "' order by seq");
   std::vector<std::string> types;
   for (auto& r : events) types.push_back(r[0]);
   EXPECT_EQ(types, (std::vector<std::string>{"RECEIVED", "ROUTED", "NEW", "CANCEL_REQUESTED",
                                              "CANCELED"}));
-  Rows order =
-      q("select status, cl_ord_id, raw_fix from orders where order_id = '" + orderId + "'");
+  Rows order = q("select status, cl_ord_id, raw_fix from orders where order_id = '" + orderId + "'");
   ASSERT_EQ(order.size(), 1u);
   EXPECT_EQ(order[0][0], "CANCELED");
   EXPECT_EQ(order[0][1], "REST1-C");
@@ -244,9 +244,9 @@ TEST_P(GatewayE2E, ReplaceThenFill) {
     cum = Q(F(f, 14));
   }
   EXPECT_EQ(cum, Q("60"));
-  Rows types =
-      q("select e.event_type from order_events e join orders o on o.order_id = e.order_id "
-        "where o.cl_ord_id = 'RPL1-R' and o.parent_order_id is null order by e.seq");
+  Rows types = q(
+      "select e.event_type from order_events e join orders o on o.order_id = e.order_id "
+      "where o.cl_ord_id = 'RPL1-R' and o.parent_order_id is null order by e.seq");
   ASSERT_GE(types.size(), 6u);
   EXPECT_EQ(types[3][0], "REPLACE_REQUESTED");
   EXPECT_EQ(types[4][0], "REPLACED");
@@ -312,9 +312,8 @@ TEST_P(GatewayE2E, MarketIocFokSellShortAndGtcOverFix) {
   EXPECT_EQ(F(s1, 39), "0");
   EXPECT_EQ(F(s1, 54), "5");
   EXPECT_EQ(F(s1, 59), "1");
-  Rows row =
-      q("select side, tif, status from orders where cl_ord_id = 'SS1' and "
-        "parent_order_id is null");
+  Rows row = q("select side, tif, status from orders where cl_ord_id = 'SS1' and "
+               "parent_order_id is null");
   ASSERT_EQ(row.size(), 1u);
   EXPECT_EQ(row[0][0], "SELL_SHORT");
   EXPECT_EQ(row[0][1], "GTC");
@@ -369,8 +368,8 @@ TEST_P(GatewayE2E, StopLimitWaitsAndStopAlreadyReachedFills) {
   }
   EXPECT_EQ(cum, Q("20"));
 
-  Rows rows = q("select ord_type, stop_px, price, status from orders where order_id = '" + orderId +
-                "' or parent_order_id = '" + orderId + "' order by parent_order_id nulls first");
+  Rows rows = q("select ord_type, stop_px, price, status from orders where order_id = '" +
+                orderId + "' or parent_order_id = '" + orderId + "' order by parent_order_id nulls first");
   ASSERT_EQ(rows.size(), 2u) << "parent and child";
   for (const auto& r : rows) {
     EXPECT_EQ(r[0], "STOP_LIMIT");
@@ -378,9 +377,8 @@ TEST_P(GatewayE2E, StopLimitWaitsAndStopAlreadyReachedFills) {
     EXPECT_EQ(P(r[2]), P("92.40"));
   }
   EXPECT_EQ(rows[0][3], "NEW");
-  Rows filled =
-      q("select ord_type, stop_px, status from orders where cl_ord_id = 'STP1' and "
-        "parent_order_id is null");
+  Rows filled = q("select ord_type, stop_px, status from orders where cl_ord_id = 'STP1' and "
+                  "parent_order_id is null");
   ASSERT_EQ(filled.size(), 1u);
   EXPECT_EQ(filled[0][0], "STOP");
   EXPECT_EQ(P(filled[0][1]), P("95.00"));
@@ -438,9 +436,8 @@ TEST_P(GatewayE2E, RiskRejectNamesTheRuleAndLimitAndIsJournaled) {
   EXPECT_EQ(F(u, 39), "8");
   EXPECT_EQ(F(u, 103), "1");
 
-  Rows ev =
-      q("select e.reason_code, o.status from order_events e join orders o using (order_id) "
-        "where e.event_type = 'REJECTED' order by e.seq");
+  Rows ev = q("select e.reason_code, o.status from order_events e join orders o using (order_id) "
+              "where e.event_type = 'REJECTED' order by e.seq");
   ASSERT_EQ(ev.size(), 3u);
   EXPECT_EQ(ev[0][0], "MAX_ORDER_QTY");
   EXPECT_EQ(ev[1][0], "PRICE_BAND");
@@ -540,9 +537,8 @@ TEST_P(GatewayE2E, FieldErrorsAreAnsweredAndJournaledByTheEngine) {
   EXPECT_EQ(F(*bmr, 380), "5");
   EXPECT_EQ(F(*bmr, 372), "q");
 
-  Rows ev =
-      q("select event_type, reason_code, coalesce(raw_fix, '') from order_events "
-        "where reason_code like 'INVALID_FIELD_%' order by seq");
+  Rows ev = q("select event_type, reason_code, coalesce(raw_fix, '') from order_events "
+              "where reason_code like 'INVALID_FIELD_%' order by seq");
   ASSERT_EQ(ev.size(), 3u);
   EXPECT_EQ(ev[0][0], "REJECTED");
   EXPECT_EQ(ev[0][1], "INVALID_FIELD_38");
@@ -587,12 +583,10 @@ TEST_P(GatewayE2E, EveryFixMessageInAndOutIsKeptForAudit) {
   // for its row rather than for the next journal batch by luck.
   Rows in, out;
   for (int i = 0; i < 100; ++i) {
-    in =
-        q("select msg_type, msg_seq_num, message from v_fix_messages where direction = 'IN' "
-          "and msg_type = 'D'");
-    out =
-        q("select msg_type, message from v_fix_messages where direction = 'OUT' and "
-          "msg_type = '8'");
+    in = q("select msg_type, msg_seq_num, message from v_fix_messages where direction = 'IN' "
+           "and msg_type = 'D'");
+    out = q("select msg_type, message from v_fix_messages where direction = 'OUT' and "
+            "msg_type = '8'");
     if (!in.empty() && !out.empty()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -601,9 +595,8 @@ TEST_P(GatewayE2E, EveryFixMessageInAndOutIsKeptForAudit) {
   EXPECT_GT(std::stoi(in[0][1]), 1);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_NE(out[0][1].find("17=" + F(ack, 17) + "\x01"), std::string::npos);
-  Rows logons =
-      q("select direction from v_fix_messages where msg_type = 'A' order by logged_at, chunk_id, "
-        "ord");
+  Rows logons = q(
+      "select direction from v_fix_messages where msg_type = 'A' order by logged_at, chunk_id, ord");
   ASSERT_EQ(logons.size(), 2u);
   EXPECT_EQ(logons[0][0], "IN");
   EXPECT_EQ(logons[1][0], "OUT");
@@ -637,8 +630,8 @@ TEST_P(GatewayE2ECancelOnDisconnect, OpenOrdersAreCanceledWhenTheSessionDrops) {
     if (status != "CANCELED") std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_EQ(status, "CANCELED");
-  Rows ev =
-      q("select event_type from order_events where order_id = '" + orderId + "' order by seq");
+  Rows ev = q("select event_type from order_events where order_id = '" + orderId +
+              "' order by seq");
   ASSERT_GE(ev.size(), 5u);
   EXPECT_EQ(ev[3][0], "DISCONNECT_CANCEL_REQUESTED");
   EXPECT_EQ(ev[4][0], "CANCELED");
@@ -700,7 +693,8 @@ TEST(GatewayLease, ASecondGatewayForTheSameSessionsRefusesToStart) {
 // the gateway can take it back: the gateway halts trading and says why.
 TEST(GatewayLease, ALostLeaseThatAnotherNodeTookHaltsTrading) {
   fixgw::testing::PgTestSchema db;
-  fixgw::config::GatewayConfig cfg = fixgw::config::loadConfig(sourceDir() + "/config/fixgw.json");
+  fixgw::config::GatewayConfig cfg =
+      fixgw::config::loadConfig(sourceDir() + "/config/fixgw.json");
   cfg.fix.port = fixgw::testing::pickFreePort();
   cfg.fix.storeType = "memory";
   cfg.database.conninfo = db.conninfo();
