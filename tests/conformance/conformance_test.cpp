@@ -357,7 +357,7 @@ TEST_P(Conformance, TheStandardFieldsARealOmsSendsAreDefined) {
 }
 
 // One order's life, each message carrying every field of its type: D, H, G,
-// F; a second D, then q and AF.
+// F; a second D, then q; a third D, then AF.
 TEST_P(Conformance, EveryStandardFieldAndGroupIsAcceptedInEachMessage) {
   send("D", {{11, "CF-D1"}});
   auto ack = answer("D", "CF-D1");
@@ -413,12 +413,25 @@ TEST_P(Conformance, EveryStandardFieldAndGroupIsAcceptedInEachMessage) {
   EXPECT_EQ(FixTestClient::msgType(*mass), "r");
   settle();
 
+  // One open order for the mass status to report.
+  send("D", {{11, "CF-D3"}});
+  auto ack3 = answer("D", "CF-D3");
+  ASSERT_TRUE(ack3);
+  settle();
+
   send("AF", {{584, "CF-AF1"}});
   if (kExpectMassStatusReports) {
-    auto r = client_->waitFor([](const FIX::Message& x) {
-      return FixTestClient::msgType(x) == "8" && F(x, 584) == "CF-AF1";
+    // One status report per matching order, the last flagged
+    // LastRptRequested (912)=Y.
+    auto last = client_->waitFor([](const FIX::Message& x) {
+      return FixTestClient::msgType(x) == "8" && F(x, 584) == "CF-AF1" && F(x, 912) == "Y";
     });
-    EXPECT_TRUE(r) << "no ExecutionReport for MassStatusReqID CF-AF1";
+    ASSERT_TRUE(last) << "no last ExecutionReport (912=Y) for MassStatusReqID CF-AF1";
+    bool sawD3 = false;
+    for (const auto& x : client_->received())
+      if (FixTestClient::msgType(x) == "8" && F(x, 584) == "CF-AF1" && F(x, 11) == "CF-D3")
+        sawD3 = true;
+    EXPECT_TRUE(sawD3) << "the open order CF-D3 was not reported";
   } else {
     auto a = answer("AF", "CF-AF1");
     ASSERT_TRUE(a);
