@@ -11,6 +11,7 @@ source's order, components by name) minus the ones fix_acceptor reads
 import os
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fixdict  # noqa: E402
 
