@@ -695,17 +695,24 @@ TEST_P(FixAcceptorTest, EngineRejectCarriesReasonAndText) {
 
 // ---- rejects by dictionary validation (QuickFIX) --------------------------
 
+struct BadOrder {
+  const char* name;
+  std::function<void(OrderFields&)> mutate;
+  const char* tag;
+};
+
 TEST_P(FixAcceptorTest, MissingRequiredTagIsRejectedNamingTheTag) {
+  // Side (54) is required on 35=D by both standards.
   auto& c = connect();
   OrderFields o;
   o.clOrdId = "M-1";
   FIX::Message m = c.newOrder(o);
-  m.removeField(55);
+  m.removeField(54);
   c.send(m);
 
   auto rej = c.waitFor(FixTestClient::isType("3"));
   ASSERT_TRUE(rej) << "no session Reject";
-  EXPECT_EQ(f(*rej, 371), "55");
+  EXPECT_EQ(f(*rej, 371), "54");
   EXPECT_EQ(f(*rej, 373), "1");  // Required tag missing
   EXPECT_EQ(f(*rej, 372), "D");
   EXPECT_FALSE(f(*rej, 58).empty());
@@ -713,11 +720,38 @@ TEST_P(FixAcceptorTest, MissingRequiredTagIsRejectedNamingTheTag) {
   EXPECT_EQ(engine_.commandCount(), 0u);
 }
 
-TEST_P(FixAcceptorTest, UnsupportedSideValueIsRejectedNamingTheTag) {
+// Symbol (55) is required by FIX 4.2 on 35=D, so QuickFIX refuses the message;
+// in FIX 4.4 it sits in the Instrument component, optional by the standard,
+// and the gateway's own check names it in an order-level reject.
+TEST_P(FixAcceptorTest, MissingSymbolIsRejectedNamingTag55) {
+  auto& c = connect();
+  OrderFields o;
+  o.clOrdId = "M-2";
+  FIX::Message m = c.newOrder(o);
+  m.removeField(55);
+  c.send(m);
+  if (is42()) {
+    auto rej = c.waitFor(FixTestClient::isType("3"));
+    ASSERT_TRUE(rej) << "no session Reject";
+    EXPECT_EQ(f(*rej, 371), "55");
+    EXPECT_EQ(f(*rej, 373), "1");  // Required tag missing
+    EXPECT_EQ(engine_.commandCount(), 0u);
+    return;
+  }
+  auto iv = engine_.waitInvalid("M-2");
+  ASSERT_TRUE(iv);
+  EXPECT_EQ(iv->msgType, "D");
+  EXPECT_EQ(iv->refTag, 55);
+  EXPECT_NE(iv->text.find("(55)"), std::string::npos) << iv->text;
+  EXPECT_FALSE(c.waitFor(FixTestClient::isType("3"), 0ms));
+}
+
+// A value outside the standard's enumeration is a session-level error.
+TEST_P(FixAcceptorTest, NonStandardSideValueIsRejectedNamingTheTag) {
   auto& c = connect();
   OrderFields o;
   o.clOrdId = "E-1";
-  o.side = "9";
+  o.side = "Z";
   c.send(c.newOrder(o));
 
   auto rej = c.waitFor(FixTestClient::isType("3"));
@@ -725,6 +759,32 @@ TEST_P(FixAcceptorTest, UnsupportedSideValueIsRejectedNamingTheTag) {
   EXPECT_EQ(f(*rej, 371), "54");
   EXPECT_EQ(f(*rej, 373), "5");  // Value is incorrect (out of range) for this tag
   EXPECT_EQ(engine_.commandCount(), 0u);
+}
+
+// A standard value the gateway does not support passes the dictionary and is
+// refused by the acceptor's conversion, naming the tag and the value.
+TEST_P(FixAcceptorTest, UnsupportedStandardEnumValuesGoToTheEngineNamingTheTag) {
+  const std::vector<BadOrder> cases = {
+      {"Side cross short (54=9)", [](OrderFields& o) { o.side = "9"; }, "54"},
+      {"OrdType pegged (40=P)", [](OrderFields& o) { o.ordType = "P"; }, "40"},
+      {"TimeInForce good till crossing (59=5)", [](OrderFields& o) { o.tif = "5"; }, "59"},
+  };
+  auto& c = connect();
+  int n = 0;
+  for (const auto& bad : cases) {
+    SCOPED_TRACE(bad.name);
+    OrderFields o;
+    o.clOrdId = "U-" + std::to_string(++n);
+    bad.mutate(o);
+    c.send(c.newOrder(o));
+    auto iv = engine_.waitInvalid(o.clOrdId);
+    ASSERT_TRUE(iv);
+    EXPECT_EQ(iv->msgType, "D");
+    EXPECT_EQ(std::to_string(iv->refTag), bad.tag);
+    EXPECT_NE(iv->text.find(std::string("(") + bad.tag + ")"), std::string::npos) << iv->text;
+  }
+  EXPECT_FALSE(c.waitFor(FixTestClient::isType("3"), 0ms));
+  EXPECT_EQ(engine_.commandCount(), cases.size());
 }
 
 TEST_P(FixAcceptorTest, InboundReportTypeGetsBusinessRejectUnsupportedMessageType) {
@@ -742,12 +802,6 @@ TEST_P(FixAcceptorTest, InboundReportTypeGetsBusinessRejectUnsupportedMessageTyp
 }
 
 // ---- rejects by the acceptor's own checks ---------------------------------
-
-struct BadOrder {
-  const char* name;
-  std::function<void(OrderFields&)> mutate;
-  const char* tag;
-};
 
 TEST_P(FixAcceptorTest, BadOrdersGoToTheEngineAsInvalidRequestsNamingTheTag) {
   const std::vector<BadOrder> cases = {

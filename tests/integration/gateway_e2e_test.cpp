@@ -468,14 +468,29 @@ TEST_P(GatewayE2E, MissingRequiredTagGetsSessionRejectNamingTheTag) {
   EXPECT_EQ(F(*rej, 373), "1");  // required tag missing
 }
 
-TEST_P(GatewayE2E, BadEnumValueGetsSessionRejectNamingTheTag) {
+// A value outside the standard's enumeration: QuickFIX refuses the message.
+TEST_P(GatewayE2E, NonStandardEnumValueGetsSessionRejectNamingTheTag) {
   OrderFields o = fields("BAD2");
-  o.side = "9";
+  o.side = "Z";
   client_->send(client_->newOrder(o));
   auto rej = client_->waitForAndPop(FixTestClient::isType("3"));
   ASSERT_TRUE(rej);
   EXPECT_EQ(F(*rej, 371), "54") << FixTestClient::text(*rej);
   EXPECT_EQ(F(*rej, 373), "5");  // value is incorrect (out of range) for this tag
+}
+
+// A standard value the gateway does not support (Side 54=9, cross short) is
+// answered at order level, naming the tag and the value.
+TEST_P(GatewayE2E, UnsupportedStandardEnumValueGetsOrderRejectNamingTheTag) {
+  OrderFields o = fields("BAD3");
+  o.side = "9";
+  client_->send(client_->newOrder(o));
+  FIX::Message r = er("BAD3");
+  EXPECT_EQ(F(r, 39), "8") << FixTestClient::text(r);
+  EXPECT_EQ(F(r, 150), "8");
+  EXPECT_NE(F(r, 58).find("(54)"), std::string::npos) << F(r, 58);
+  EXPECT_NE(F(r, 58).find("'9'"), std::string::npos) << F(r, 58);
+  EXPECT_FALSE(client_->waitFor(FixTestClient::isType("3"), std::chrono::milliseconds(0)));
 }
 
 TEST_P(GatewayE2E, LimitWithoutPriceIsRejectedNamingTag44) {
