@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 
 #include "core/fixed.h"
@@ -98,12 +99,20 @@ inline constexpr int kCancelNotFound = 10147;
 inline constexpr int kCancelNotCancellable = 10148;
 }  // namespace err
 
+// The protocol's "unset" values (the official client's UNSET_DOUBLE,
+// UNSET_INTEGER and UNSET_LONG) as they travel on the wire. Doubles are
+// written the way the official Python client prints them (repr of a float).
+inline constexpr std::string_view kUnsetDoubleText = "1.7976931348623157e+308";
+inline constexpr int64_t kUnsetInteger = 2147483647;
+inline constexpr int64_t kUnsetLong = 9223372036854775807;
+inline constexpr std::string_view kUnsetIntText = "2147483647";
+
 struct Contract {
   int64_t conId = 0;
   std::string symbol;
   std::string secType;  // STK, FUT, OPT, CASH
   std::string lastTradeDateOrContractMonth;
-  std::optional<Price> strike;  // sent as 0 when absent
+  std::optional<Price> strike;  // sent as 0.0 when absent
   std::string right;            // C / P for options
   std::string multiplier;
   std::string exchange;
@@ -129,6 +138,17 @@ struct OrderRequest {
   std::string orderRef;  // carries our ChildOrderId
   bool outsideRth = false;
   bool transmit = true;
+  // Order attributes (issue 14). Unset numbers go out the way the official
+  // client sends them: minQty empty ("handle empty"), cashQty, duration and
+  // postToAts as the raw unset sentinels (kUnsetDoubleText / kUnsetIntText).
+  std::string openClose;             // "O" open, "C" close, "" = TWS default
+  std::string rule80A;               // IB Rule 80A code (A, I, W, J, U, M, K, Y, N)
+  std::optional<int64_t> minQty;     // whole shares
+  int64_t displaySize = 0;           // 0 = show the whole order
+  std::string goodTillDate;          // "yyyymmdd-hh:mm:ss" (UTC), with tif GTD
+  std::optional<Price> cashQty;      // from MIN_SERVER_VER_CASH_QTY (111)
+  std::optional<int64_t> duration;   // from MIN_SERVER_VER_DURATION (158)
+  std::optional<int64_t> postToAts;  // from MIN_SERVER_VER_POST_TO_ATS (160)
   bool operator==(const OrderRequest&) const = default;
 };
 
@@ -283,8 +303,8 @@ struct UnhandledReq {
   int msgId = 0;
 };
 
-using Request = std::variant<StartApiReq, PlaceOrderReq, CancelOrderReq, ReqOpenOrdersReq,
-                             ReqAllOpenOrdersReq, ReqExecutionsReq, ReqIdsReq, ReqCurrentTimeReq,
-                             UnhandledReq>;
+using Request =
+    std::variant<StartApiReq, PlaceOrderReq, CancelOrderReq, ReqOpenOrdersReq, ReqAllOpenOrdersReq,
+                 ReqExecutionsReq, ReqIdsReq, ReqCurrentTimeReq, UnhandledReq>;
 
 }  // namespace fixgw::tws
