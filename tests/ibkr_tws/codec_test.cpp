@@ -2,6 +2,8 @@
 // checked field by field against sequences written from the protocol
 // documentation, every incoming message parsed, and garbled input rejected
 // with an error naming the field.
+#include "venue_adapters/ibkr_tws/codec.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,9 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "venue_adapters/registry.h"
-#include "venue_adapters/ibkr_tws/codec.h"
 #include "venue_adapters/ibkr_tws/config.h"
+#include "venue_adapters/registry.h"
 
 namespace fixgw::tws {
 namespace {
@@ -122,50 +123,121 @@ TEST(TwsEncode, StartApiCarriesVersion2ClientIdAndCapabilities) {
 using Named = std::vector<std::pair<std::string, std::string>>;
 
 Named placeOrderAt176() {
-  return {
-      {"msgId", "3"}, {"orderId", "7"},
-      {"conId", "0"}, {"symbol", "AAPL"}, {"secType", "STK"}, {"lastTradeDate", ""},
-      {"strike", "0.0"}, {"right", ""}, {"multiplier", ""}, {"exchange", "SMART"},
-      {"primaryExchange", "NASDAQ"}, {"currency", "USD"}, {"localSymbol", ""},
-      {"tradingClass", ""}, {"secIdType", ""}, {"secId", ""},
-      {"action", "BUY"}, {"totalQuantity", "100"}, {"orderType", "LMT"},
-      {"lmtPrice", "150.25"}, {"auxPrice", ""},
-      {"tif", "DAY"}, {"ocaGroup", ""}, {"account", "DU1"}, {"openClose", ""}, {"origin", "0"},
-      {"orderRef", "C1"}, {"transmit", "1"}, {"parentId", "0"},
-      {"blockOrder", "0"}, {"sweepToFill", "0"}, {"displaySize", "0"}, {"triggerMethod", "0"},
-      {"outsideRth", "0"}, {"hidden", "0"},
-      {"sharesAllocation", ""}, {"discretionaryAmt", "0"}, {"goodAfterTime", ""},
-      {"goodTillDate", ""},
-      {"faGroup", ""}, {"faMethod", ""}, {"faPercentage", ""}, {"faProfile", ""},
-      {"modelCode", ""},
-      {"shortSaleSlot", "0"}, {"designatedLocation", ""}, {"exemptCode", "-1"},
-      {"ocaType", "0"}, {"rule80A", ""}, {"settlingFirm", ""}, {"allOrNone", "0"},
-      {"minQty", ""}, {"percentOffset", ""}, {"eTradeOnly", "0"}, {"firmQuoteOnly", "0"},
-      {"nbboPriceCap", ""}, {"auctionStrategy", "0"},
-      {"startingPrice", ""}, {"stockRefPrice", ""}, {"delta", ""}, {"stockRangeLower", ""},
-      {"stockRangeUpper", ""},
-      {"overridePercentageConstraints", "0"}, {"volatility", ""}, {"volatilityType", ""},
-      {"deltaNeutralOrderType", ""}, {"deltaNeutralAuxPrice", ""}, {"continuousUpdate", "0"},
-      {"referencePriceType", ""}, {"trailStopPrice", ""}, {"trailingPercent", ""},
-      {"scaleInitLevelSize", ""}, {"scaleSubsLevelSize", ""}, {"scalePriceIncrement", ""},
-      {"scaleTable", ""}, {"activeStartTime", ""}, {"activeStopTime", ""},
-      {"hedgeType", ""}, {"optOutSmartRouting", "0"}, {"clearingAccount", ""},
-      {"clearingIntent", ""}, {"notHeld", "0"},
-      {"deltaNeutralContract", "0"}, {"algoStrategy", ""}, {"algoId", ""}, {"whatIf", "0"},
-      {"orderMiscOptions", ""}, {"solicited", "0"},
-      {"randomizeSize", "0"}, {"randomizePrice", "0"},
-      {"conditionsCount", "0"}, {"adjustedOrderType", ""}, {"triggerPrice", kUnset},
-      {"lmtPriceOffset", kUnset}, {"adjustedStopPrice", kUnset},
-      {"adjustedStopLimitPrice", kUnset}, {"adjustedTrailingAmount", kUnset},
-      {"adjustableTrailingUnit", "0"},
-      {"extOperator", ""}, {"softDollarTierName", ""}, {"softDollarTierValue", ""},
-      {"cashQty", kUnset},
-      {"mifid2DecisionMaker", ""}, {"mifid2DecisionAlgo", ""}, {"mifid2ExecutionTrader", ""},
-      {"mifid2ExecutionAlgo", ""},
-      {"dontUseAutoPriceForHedge", "0"}, {"isOmsContainer", "0"},
-      {"discretionaryUpToLimitPrice", "0"}, {"usePriceMgmtAlgo", ""},
-      {"duration", kUnsetInt}, {"postToAts", kUnsetInt}, {"autoCancelParent", "0"},
-      {"advancedErrorOverride", ""}, {"manualOrderTime", ""}};
+  return {{"msgId", "3"},
+          {"orderId", "7"},
+          {"conId", "0"},
+          {"symbol", "AAPL"},
+          {"secType", "STK"},
+          {"lastTradeDate", ""},
+          {"strike", "0.0"},
+          {"right", ""},
+          {"multiplier", ""},
+          {"exchange", "SMART"},
+          {"primaryExchange", "NASDAQ"},
+          {"currency", "USD"},
+          {"localSymbol", ""},
+          {"tradingClass", ""},
+          {"secIdType", ""},
+          {"secId", ""},
+          {"action", "BUY"},
+          {"totalQuantity", "100"},
+          {"orderType", "LMT"},
+          {"lmtPrice", "150.25"},
+          {"auxPrice", ""},
+          {"tif", "DAY"},
+          {"ocaGroup", ""},
+          {"account", "DU1"},
+          {"openClose", ""},
+          {"origin", "0"},
+          {"orderRef", "C1"},
+          {"transmit", "1"},
+          {"parentId", "0"},
+          {"blockOrder", "0"},
+          {"sweepToFill", "0"},
+          {"displaySize", "0"},
+          {"triggerMethod", "0"},
+          {"outsideRth", "0"},
+          {"hidden", "0"},
+          {"sharesAllocation", ""},
+          {"discretionaryAmt", "0"},
+          {"goodAfterTime", ""},
+          {"goodTillDate", ""},
+          {"faGroup", ""},
+          {"faMethod", ""},
+          {"faPercentage", ""},
+          {"faProfile", ""},
+          {"modelCode", ""},
+          {"shortSaleSlot", "0"},
+          {"designatedLocation", ""},
+          {"exemptCode", "-1"},
+          {"ocaType", "0"},
+          {"rule80A", ""},
+          {"settlingFirm", ""},
+          {"allOrNone", "0"},
+          {"minQty", ""},
+          {"percentOffset", ""},
+          {"eTradeOnly", "0"},
+          {"firmQuoteOnly", "0"},
+          {"nbboPriceCap", ""},
+          {"auctionStrategy", "0"},
+          {"startingPrice", ""},
+          {"stockRefPrice", ""},
+          {"delta", ""},
+          {"stockRangeLower", ""},
+          {"stockRangeUpper", ""},
+          {"overridePercentageConstraints", "0"},
+          {"volatility", ""},
+          {"volatilityType", ""},
+          {"deltaNeutralOrderType", ""},
+          {"deltaNeutralAuxPrice", ""},
+          {"continuousUpdate", "0"},
+          {"referencePriceType", ""},
+          {"trailStopPrice", ""},
+          {"trailingPercent", ""},
+          {"scaleInitLevelSize", ""},
+          {"scaleSubsLevelSize", ""},
+          {"scalePriceIncrement", ""},
+          {"scaleTable", ""},
+          {"activeStartTime", ""},
+          {"activeStopTime", ""},
+          {"hedgeType", ""},
+          {"optOutSmartRouting", "0"},
+          {"clearingAccount", ""},
+          {"clearingIntent", ""},
+          {"notHeld", "0"},
+          {"deltaNeutralContract", "0"},
+          {"algoStrategy", ""},
+          {"algoId", ""},
+          {"whatIf", "0"},
+          {"orderMiscOptions", ""},
+          {"solicited", "0"},
+          {"randomizeSize", "0"},
+          {"randomizePrice", "0"},
+          {"conditionsCount", "0"},
+          {"adjustedOrderType", ""},
+          {"triggerPrice", kUnset},
+          {"lmtPriceOffset", kUnset},
+          {"adjustedStopPrice", kUnset},
+          {"adjustedStopLimitPrice", kUnset},
+          {"adjustedTrailingAmount", kUnset},
+          {"adjustableTrailingUnit", "0"},
+          {"extOperator", ""},
+          {"softDollarTierName", ""},
+          {"softDollarTierValue", ""},
+          {"cashQty", kUnset},
+          {"mifid2DecisionMaker", ""},
+          {"mifid2DecisionAlgo", ""},
+          {"mifid2ExecutionTrader", ""},
+          {"mifid2ExecutionAlgo", ""},
+          {"dontUseAutoPriceForHedge", "0"},
+          {"isOmsContainer", "0"},
+          {"discretionaryUpToLimitPrice", "0"},
+          {"usePriceMgmtAlgo", ""},
+          {"duration", kUnsetInt},
+          {"postToAts", kUnsetInt},
+          {"autoCancelParent", "0"},
+          {"advancedErrorOverride", ""},
+          {"manualOrderTime", ""}};
 }
 
 // Version 100: the message version (45) after the id, no modelCode (103),
@@ -447,8 +519,7 @@ TEST(TwsEncode, PlaceOrderOptionCashAndMarketOpg) {
   Fields f = splitFields(r.value());
   EXPECT_EQ(Fields(f.begin() + 2, f.begin() + 9),
             (Fields{"0", "AAPL", "OPT", "20250117", "150.0", "C", "100"}));
-  EXPECT_EQ(Fields(f.begin() + 16, f.begin() + 22),
-            (Fields{"BUY", "100", "MKT", "", "", "OPG"}));
+  EXPECT_EQ(Fields(f.begin() + 16, f.begin() + 22), (Fields{"BUY", "100", "MKT", "", "", "OPG"}));
 
   OrderRequest fx = aaplLimit();
   fx.contract = Contract{};
@@ -543,9 +614,9 @@ TEST(TwsDecode, OrderStatusBeforeAndAfterMarketCapPrice) {
 }
 
 TEST(TwsDecode, OpenOrderLeadingFieldsIncludingOrderRef) {
-  Fields common = {"7",   "265598", "AAPL", "STK", "", "0", "", "", "SMART", "USD", "AAPL",
-                   "NMS", "BUY",    "100",  "LMT", "150.25", "", "DAY", "", "DU1", "", "0",
-                   "C1",  "12",     "555",  "1"};
+  Fields common = {"7",   "265598", "AAPL", "STK", "",    "0",   "",       "", "SMART",
+                   "USD", "AAPL",   "NMS",  "BUY", "100", "LMT", "150.25", "", "DAY",
+                   "",    "DU1",    "",     "0",   "C1",  "12",  "555",    "1"};
   Fields v176 = {"5"};
   v176.insert(v176.end(), common.begin(), common.end());
   v176.push_back("0");  // hidden, and the rest of the message the client skips
@@ -567,9 +638,34 @@ TEST(TwsDecode, OpenOrderLeadingFieldsIncludingOrderRef) {
 }
 
 TEST(TwsDecode, ExecDetailsBeforeAndAfterLastLiquidity) {
-  Fields body = {"1001", "7", "265598", "AAPL", "STK", "", "0", "", "", "NASDAQ", "USD", "AAPL",
-                 "NMS", "0000e0d5.65a1.01.01", "20240105  10:00:01", "DU1", "NASDAQ", "BOT",
-                 "40", "150.1", "555", "12", "0", "40", "150.1", "C1", "", ""};
+  Fields body = {"1001",
+                 "7",
+                 "265598",
+                 "AAPL",
+                 "STK",
+                 "",
+                 "0",
+                 "",
+                 "",
+                 "NASDAQ",
+                 "USD",
+                 "AAPL",
+                 "NMS",
+                 "0000e0d5.65a1.01.01",
+                 "20240105  10:00:01",
+                 "DU1",
+                 "NASDAQ",
+                 "BOT",
+                 "40",
+                 "150.1",
+                 "555",
+                 "12",
+                 "0",
+                 "40",
+                 "150.1",
+                 "C1",
+                 "",
+                 ""};
   Fields v100 = {"11", "10"};
   v100.insert(v100.end(), body.begin(), body.end());
   Fields v176 = {"11"};
@@ -593,12 +689,44 @@ TEST(TwsDecode, ExecDetailsBeforeAndAfterLastLiquidity) {
 }
 
 TEST(TwsDecode, CommissionReportWithUnsetPnl) {
-  auto m = decodeAs<CommissionReportMsg>(
-      176, {"59", "1", "0000e0d5.65a1.01.01", "1.0", "USD", "1.7976931348623157E308",
-            "1.7976931348623157E308", ""});
+  auto m =
+      decodeAs<CommissionReportMsg>(176, {"59", "1", "0000e0d5.65a1.01.01", "1.0", "USD",
+                                          "1.7976931348623157E308", "1.7976931348623157E308", ""});
   EXPECT_EQ(m.execId, "0000e0d5.65a1.01.01");
   EXPECT_EQ(m.commission, Price::of("1"));
   EXPECT_EQ(m.currency, "USD");
+  // The unset double is "no figure", never a huge P&L.
+  EXPECT_FALSE(m.realizedPnl);
+  EXPECT_FALSE(m.yield);
+  EXPECT_FALSE(m.yieldRedemptionDate);
+  auto v = decodeAs<CommissionReportMsg>(
+      176, {"59", "1", "x.01", "1.0", "USD", "-12.5", "1.7976931348623157e+308", "2147483647"});
+  EXPECT_EQ(v.realizedPnl, Price::of("-12.5"));
+  EXPECT_FALSE(v.yield);
+  EXPECT_FALSE(v.yieldRedemptionDate);
+  // And the emulator's encoder writes TWS's own spelling of the sentinel.
+  EXPECT_EQ(splitFields(encodeCommissionReport(m)),
+            (Fields{"59", "1", "0000e0d5.65a1.01.01", "1", "USD", "1.7976931348623157E308",
+                    "1.7976931348623157E308", "0"}));
+}
+
+// A sentinel where the message needs a value is an error naming the field,
+// not a number; where the value is optional it reads as unset.
+TEST(TwsDecode, SentinelsComingBackAreUnsetNeverValues) {
+  auto st = decodeAs<OrderStatusMsg>(
+      176, {"3", "7", "Submitted", "0", "100", "1.7976931348623157E308", "99", "0",
+            "1.7976931348623157E308", "12", "", "1.7976931348623157E308"});
+  EXPECT_FALSE(st.avgFillPrice);
+  EXPECT_FALSE(st.lastFillPrice);
+  EXPECT_FALSE(st.mktCapPrice);
+  auto bad = decodeIncoming(
+      176, payloadOf({"59", "1", "x.01", "1.7976931348623157E308", "USD", "", "", "0"}));
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().find("field commission: unset"), std::string::npos) << bad.error();
+  auto q = decodeIncoming(176, payloadOf({"3", "7", "Submitted", "1.7976931348623157e+308", "100",
+                                          "0", "99", "0", "0", "12", "", ""}));
+  ASSERT_FALSE(q);
+  EXPECT_NE(q.error().find("field filled: unset"), std::string::npos) << q.error();
 }
 
 TEST(TwsDecode, ErrorGainsAdvancedRejectJsonAt166) {
@@ -609,8 +737,10 @@ TEST(TwsDecode, ErrorGainsAdvancedRejectJsonAt166) {
   auto b = decodeAs<ErrorMsg>(176, {"4", "2", "-1", "1100", "Connectivity lost", ""});
   EXPECT_EQ(b.id, -1);
   EXPECT_EQ(b.code, 1100);
-  EXPECT_EQ(splitFields(encodeError(176, b)), (Fields{"4", "2", "-1", "1100", "Connectivity lost", ""}));
-  EXPECT_EQ(splitFields(encodeError(100, b)), (Fields{"4", "2", "-1", "1100", "Connectivity lost"}));
+  EXPECT_EQ(splitFields(encodeError(176, b)),
+            (Fields{"4", "2", "-1", "1100", "Connectivity lost", ""}));
+  EXPECT_EQ(splitFields(encodeError(100, b)),
+            (Fields{"4", "2", "-1", "1100", "Connectivity lost"}));
 }
 
 TEST(TwsDecode, GarbledMessagesFailNamingTheField) {
@@ -673,11 +803,16 @@ TEST(TwsConfigSpec, ContractSpecsForEverySecType) {
 }
 
 TEST(TwsConfigSpec, ParamsAreReadAndBadValuesNamed) {
-  venues::VenueParams p{{"host", "10.0.0.5"},          {"port", "4002"},
-                        {"client_id", "17"},           {"account", "DU9"},
-                        {"pacing_msgs_per_s", "25"},   {"heartbeat_s", "10"},
-                        {"reconnect_min_ms", "100"},   {"reconnect_max_ms", "1000"},
-                        {"connect_timeout_ms", "2000"}, {"order_id_file", "/tmp/x"}};
+  venues::VenueParams p{{"host", "10.0.0.5"},
+                        {"port", "4002"},
+                        {"client_id", "17"},
+                        {"account", "DU9"},
+                        {"pacing_msgs_per_s", "25"},
+                        {"heartbeat_s", "10"},
+                        {"reconnect_min_ms", "100"},
+                        {"reconnect_max_ms", "1000"},
+                        {"connect_timeout_ms", "2000"},
+                        {"order_id_file", "/tmp/x"}};
   venues::ParamReader r(p, "venues[1].params");
   TwsConfig c = readTwsConfig(r, "venues[1].params");
   r.finish();

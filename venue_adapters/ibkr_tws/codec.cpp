@@ -361,10 +361,24 @@ bool FieldReader::optPrice(const char* field, std::optional<Price>& out) {
 }
 
 bool FieldReader::price(const char* field, Price& out) {
-  std::optional<Price> p;
-  if (!optPrice(field, p)) return false;
-  out = p.value_or(Price());
-  return true;
+  std::string_view v;
+  if (!raw(field, v)) return false;
+  if (v.empty()) {
+    out = Price();
+    return true;
+  }
+  int64_t m = 0;
+  switch (parseScaled(v, m)) {
+    case NumStatus::Ok:
+      out = Price::fromMantissa(m);
+      return true;
+    case NumStatus::Unset:
+      return fail(std::string("field ") + field + ": unset (" + std::string(v) +
+                  ") where a value is required");
+    case NumStatus::Bad:
+      break;
+  }
+  return fail(std::string("field ") + field + ": expected a number, got '" + std::string(v) + "'");
 }
 
 bool FieldReader::qty(const char* field, Qty& out) {
@@ -379,10 +393,9 @@ bool FieldReader::qty(const char* field, Qty& out) {
     out = Qty::fromMantissa(m);
     return true;
   }
-  if (parseScaled(v, m) == NumStatus::Unset) {
-    out = Qty();
-    return true;
-  }
+  if (parseScaled(v, m) == NumStatus::Unset)
+    return fail(std::string("field ") + field + ": unset (" + std::string(v) +
+                ") where a quantity is required");
   return fail(std::string("field ") + field + ": expected a quantity, got '" + std::string(v) +
               "'");
 }
@@ -676,9 +689,9 @@ Result<Incoming> decodeOrderStatus(int v, FieldReader& r) {
   OrderStatusMsg m;
   if (v < sv::kMarketCapPrice && !r.skip("version")) return Result<Incoming>::fail(r.error());
   if (!r.i64("orderId", m.orderId) || !r.str("status", m.status) || !r.qty("filled", m.filled) ||
-      !r.qty("remaining", m.remaining) || !r.price("avgFillPrice", m.avgFillPrice) ||
+      !r.qty("remaining", m.remaining) || !r.optPrice("avgFillPrice", m.avgFillPrice) ||
       !r.i64("permId", m.permId) || !r.i64("parentId", m.parentId) ||
-      !r.price("lastFillPrice", m.lastFillPrice) || !r.i64("clientId", m.clientId) ||
+      !r.optPrice("lastFillPrice", m.lastFillPrice) || !r.i64("clientId", m.clientId) ||
       !r.str("whyHeld", m.whyHeld))
     return Result<Incoming>::fail(r.error());
   if (v >= sv::kMarketCapPrice && !r.optPrice("mktCapPrice", m.mktCapPrice))
@@ -801,8 +814,9 @@ Result<Incoming> decodeIncoming(int v, std::string_view payload) {
       CommissionReportMsg m;
       if (!rr.skip("msgId") || !rr.skip("version") || !rr.str("execId", m.execId) ||
           !rr.price("commission", m.commission) || !rr.str("currency", m.currency) ||
-          !rr.str("realizedPNL", m.realizedPnl) || !rr.str("yield", m.yield) ||
-          !rr.i64("yieldRedemptionDate", m.yieldRedemptionDate))
+          !rr.dbl("realizedPNL", m.realizedPnl, FieldReader::Empty::kIsUnset) ||
+          !rr.dbl("yield", m.yield, FieldReader::Empty::kIsUnset) ||
+          !rr.integer("yieldRedemptionDate", m.yieldRedemptionDate, FieldReader::Empty::kIsUnset))
         return R::fail(rr.error());
       return R::ok(m);
     }
@@ -821,6 +835,11 @@ Result<Incoming> decodeIncoming(int v, std::string_view payload) {
 // ---- server -> client: encode ----
 
 namespace {
+// Server side: a double as TWS writes it, the unset one in Java's spelling.
+std::string javaDouble(const std::optional<Price>& p) {
+  return p ? p->str() : std::string(kUnsetDoubleJavaText);
+}
+
 void writeContract(FieldWriter& w, const Contract& c) {
   w.i64(c.conId).str(c.symbol).str(c.secType).str(c.lastTradeDateOrContractMonth);
   w.str(contractStrike(c.strike)).str(c.right).str(c.multiplier).str(c.exchange).str(c.currency);
@@ -836,8 +855,9 @@ std::string encodeOrderStatus(int v, const OrderStatusMsg& m) {
   FieldWriter w;
   w.i64(in::kOrderStatus);
   if (v < sv::kMarketCapPrice) w.i64(6);
-  w.i64(m.orderId).str(m.status).qty(m.filled).qty(m.remaining).price(m.avgFillPrice);
-  w.i64(m.permId).i64(m.parentId).price(m.lastFillPrice).i64(m.clientId).str(m.whyHeld);
+  w.i64(m.orderId).str(m.status).qty(m.filled).qty(m.remaining).str(javaDouble(m.avgFillPrice));
+  w.i64(m.permId).i64(m.parentId).str(javaDouble(m.lastFillPrice)).i64(m.clientId);
+  w.str(m.whyHeld);
   if (v >= sv::kMarketCapPrice) w.priceOrEmpty(m.mktCapPrice);
   return w.take();
 }
@@ -876,7 +896,8 @@ std::string encodeExecDetailsEnd(int64_t reqId) {
 std::string encodeCommissionReport(const CommissionReportMsg& m) {
   FieldWriter w;
   w.i64(in::kCommissionReport).i64(1).str(m.execId).price(m.commission).str(m.currency);
-  w.str(m.realizedPnl).str(m.yield).i64(m.yieldRedemptionDate);
+  w.str(javaDouble(m.realizedPnl)).str(javaDouble(m.yield));
+  w.i64(m.yieldRedemptionDate.value_or(0));
   return w.take();
 }
 

@@ -298,9 +298,9 @@ struct TwsEmulator::Impl : std::enable_shared_from_this<TwsEmulator::Impl> {
     m.status = o.status;
     m.filled = o.filled;
     m.remaining = o.status == "Cancelled" ? Qty() : o.req.totalQuantity - o.filled;
-    m.avgFillPrice = o.filled.isZero() ? Price() : averageFromRaw(o.notional, o.filled);
+    if (!o.filled.isZero()) m.avgFillPrice = averageFromRaw(o.notional, o.filled);
     m.permId = o.permId;
-    m.lastFillPrice = o.lastFillPx;
+    if (!o.filled.isZero()) m.lastFillPrice = o.lastFillPx;
     m.clientId = o.clientId;
     return m;
   }
@@ -565,8 +565,7 @@ struct TwsEmulator::Impl : std::enable_shared_from_this<TwsEmulator::Impl> {
         static_cast<__int128>(cfg.commissionPerShare.mantissa()) * qty.mantissa() / kOne));
     c.commission = std::max(comm, cfg.minCommission);
     c.currency = o.req.contract.currency.empty() ? "USD" : o.req.contract.currency;
-    c.realizedPnl = "1.7976931348623157E308";
-    c.yield = "1.7976931348623157E308";
+    // realizedPnl, yield: unset (sent as TWS's unset double).
     execs.push_back(e);
     toOwner(o.clientId, encodeOrderStatus(cfg.serverVersion, statusOf(id, o)));
     toOwner(o.clientId, encodeExecDetails(cfg.serverVersion, m));

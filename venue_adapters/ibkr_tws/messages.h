@@ -106,6 +106,8 @@ inline constexpr std::string_view kUnsetDoubleText = "1.7976931348623157e+308";
 inline constexpr int64_t kUnsetInteger = 2147483647;
 inline constexpr int64_t kUnsetLong = 9223372036854775807;
 inline constexpr std::string_view kUnsetIntText = "2147483647";
+// The same DBL_MAX as TWS itself (Java) prints it in server messages.
+inline constexpr std::string_view kUnsetDoubleJavaText = "1.7976931348623157E308";
 
 struct Contract {
   int64_t conId = 0;
@@ -179,10 +181,10 @@ struct OrderStatusMsg {
   std::string status;  // PendingSubmit, PreSubmitted, Submitted, Cancelled, Filled, Inactive...
   Qty filled;
   Qty remaining;
-  Price avgFillPrice;
+  std::optional<Price> avgFillPrice;  // unset double / empty: nullopt
   int64_t permId = 0;
   int64_t parentId = 0;
-  Price lastFillPrice;
+  std::optional<Price> lastFillPrice;
   int64_t clientId = 0;
   std::string whyHeld;
   std::optional<Price> mktCapPrice;
@@ -245,9 +247,10 @@ struct CommissionReportMsg {
   std::string execId;
   Price commission;
   std::string currency;
-  std::string realizedPnl;  // raw: often the unset double
-  std::string yield;
-  int64_t yieldRedemptionDate = 0;
+  // The unset double (TWS sends it when there is no figure) reads as nullopt.
+  std::optional<Price> realizedPnl;
+  std::optional<Price> yield;
+  std::optional<int64_t> yieldRedemptionDate;
 };
 
 struct ErrorMsg {
