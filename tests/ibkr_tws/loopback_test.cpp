@@ -339,7 +339,8 @@ TEST_P(TwsLoopback, OpgOrdersTradeOnlyInTheOpeningAuction) {
   ASSERT_TRUE(eventually([&] { return fillsOf("O1").size() == 1; }));
   EXPECT_EQ(fillsOf("O1").front().lastQty, Qty::fromInt(10));
   EXPECT_EQ(fillsOf("O1").front().lastPx, Price::of("160"));
-  ASSERT_TRUE(sink.waitCount(VenueEventKind::Canceled, 1, "O2"));
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Expired, 1, "O2"));
+  EXPECT_EQ(sink.count(VenueEventKind::Canceled, "O2"), 0u) << "nobody asked to cancel it";
   EXPECT_EQ(emu->order(ibIdOf("O2"))->status, "Cancelled");
 
   VenueNewOrder late = limit("O3", Side::Buy, 5, "170");
@@ -376,6 +377,10 @@ TEST_P(TwsLoopback, OrderAttributesArriveInPlaceOrder) {
   EXPECT_FALSE(seen->cashQty);
   EXPECT_FALSE(seen->duration);
   EXPECT_FALSE(seen->postToAts);
+  // The date is the one TWS will hold it to: not before it, at it the order expires.
+  EXPECT_EQ(emu->expireGoodTillDate(1800046800 - 1), 0u);
+  EXPECT_EQ(emu->expireGoodTillDate(1800046800), 1u);
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Expired, 1, "A1"));
 
   // A FIX 4.2 Rule80A program-trading code goes through as IB's same letter;
   // a modify sends the attributes again (TWS matches them).

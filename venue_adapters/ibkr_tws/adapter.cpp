@@ -630,12 +630,19 @@ struct TwsVenue::Impl {
                       text.empty() ? "canceled by TWS before acceptance" : text));
       return;
     }
+    // TWS reports the end of an IOC/FOK remainder, an OPG order the open did
+    // not fill and a GTD order past its date as Cancelled; nobody asked for
+    // it, so it is an expiry (ExecType C), as the other venues report it.
+    const bool timeInForceEnd =
+        !o.pendingCancel &&
+        (o.tif == TimeInForce::Ioc || o.tif == TimeInForce::Fok ||
+         o.tif == TimeInForce::AtTheOpening || o.tif == TimeInForce::GoodTillDate);
     o.pendingCancel = false;
     if (o.pendingReplace) {
       o.pendingReplace = false;
       emit(orderEvent(VenueEventKind::ReplaceRejected, o, "order canceled"));
     }
-    emit(orderEvent(VenueEventKind::Canceled, o, text));
+    emit(orderEvent(timeInForceEnd ? VenueEventKind::Expired : VenueEventKind::Canceled, o, text));
   }
 
   std::optional<Symbol> symbolFor(const Contract& c) const {

@@ -520,13 +520,28 @@ struct TwsEmulator::Impl : std::enable_shared_from_this<TwsEmulator::Impl> {
     return traded;
   }
 
-  void expire(int64_t id, Order& o) {
+  // GTD orders whose goodTillDate is at or before unixSeconds are cancelled,
+  // as TWS does when the date passes.
+  size_t expireGoodTillDate(int64_t unixSeconds) {
+    size_t n = 0;
+    for (auto& [id, o] : orders) {
+      if (!o.working() || o.req.tif != "GTD") continue;
+      auto t = parseGoodTillDate(o.req.goodTillDate);
+      if (!t || *t > unixSeconds) continue;
+      expire(id, o, "Order Canceled - reason:GTD order expired at " + o.req.goodTillDate);
+      ++n;
+    }
+    return n;
+  }
+
+  void expire(int64_t id, Order& o, std::string text = {}) {
     o.status = "Cancelled";
     toOwner(o.clientId, encodeOrderStatus(cfg.serverVersion, statusOf(id, o)));
     ErrorMsg e;
     e.id = id;
     e.code = err::kOrderCanceled;
-    e.text = "Order Canceled - reason:" + o.req.tif + " order not fully marketable";
+    e.text = !text.empty() ? std::move(text)
+                           : "Order Canceled - reason:" + o.req.tif + " order not fully marketable";
     toOwner(o.clientId, encodeError(cfg.serverVersion, e));
   }
 
@@ -739,6 +754,10 @@ std::vector<TwsEmulator::OrderView> TwsEmulator::orders() const {
     }
     return out;
   });
+}
+
+size_t TwsEmulator::expireGoodTillDate(int64_t unixSeconds) {
+  return impl_->onLoop([&] { return impl_->expireGoodTillDate(unixSeconds); });
 }
 
 size_t TwsEmulator::openAuction() {

@@ -95,6 +95,10 @@ class TwsEmulator {
   // stay PreSubmitted); here each one marketable at its contract's price
   // fills in full and the others are cancelled. Returns how many traded.
   size_t openAuction();
+  // Cancels every working GTD order whose goodTillDate is at or before
+  // unixSeconds (the emulator's clock is the caller's: no timers). Returns
+  // how many expired.
+  size_t expireGoodTillDate(int64_t unixSeconds);
 
   // ---- fault injection ----
   // The next new order is answered with error(code, text) and orderStatus
