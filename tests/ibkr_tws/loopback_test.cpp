@@ -545,6 +545,33 @@ TEST_P(TwsLoopback, EmulatorRefusesAnEmptyFieldWhereTheClientSendsASentinel) {
     if (auto* oo = std::get_if<OpenOrderMsg>(&m.value())) opened = oo->orderId == 500;
   }
   EXPECT_EQ(emu->newOrderIds(), (std::vector<int64_t>{500}));
+  // The sentinels arrived as "unset", not as numbers.
+  auto seen = emu->order(500);
+  ASSERT_TRUE(seen);
+  EXPECT_FALSE(seen->cashQty);
+  EXPECT_FALSE(seen->duration);
+  EXPECT_FALSE(seen->postToAts);
+  EXPECT_FALSE(seen->minQty);
+  EXPECT_EQ(seen->lmtPrice, Price::of("99.5"));
+
+  // And values where the version has the field arrive as those values.
+  if (v >= sv::kPostToAts) {
+    OrderRequest withValues = o;
+    withValues.orderId = 501;
+    withValues.cashQty = Price::of("2500");
+    withValues.duration = 30;
+    withValues.postToAts = 1;
+    withValues.minQty = 1;
+    auto enc = encodePlaceOrder(v, withValues);
+    ASSERT_TRUE(enc) << enc.error();
+    c.send(frame(enc.value()));
+    ASSERT_TRUE(eventually([&] { return emu->order(501).has_value(); }));
+    auto w = emu->order(501);
+    EXPECT_EQ(w->cashQty, Price::of("2500"));
+    EXPECT_EQ(w->duration, 30);
+    EXPECT_EQ(w->postToAts, 1);
+    EXPECT_EQ(w->minQty, 1);
+  }
 }
 
 TEST_P(TwsLoopback, RejectWithErrorCodeKeepsTheText) {
