@@ -443,6 +443,21 @@ TEST(TwsEncode, EmulatorRefusesEmptyWhereTheOfficialClientSendsASentinel) {
   EXPECT_NE(ri.error().find("displaySize"), std::string::npos);
 }
 
+// Cut anywhere, placeOrder fails naming the first missing field; never a
+// crash, never a partial order.
+TEST(TwsEncode, EmulatorNamesTheMissingFieldOfATruncatedPlaceOrder) {
+  for (int v : {100, 176}) {
+    Named full = v == 176 ? placeOrderAt176() : placeOrderAt100();
+    Fields f = valuesOf(full);
+    for (size_t n = 2; n < f.size(); ++n) {
+      auto r = decodeRequest(v, payloadOf(Fields(f.begin(), f.begin() + static_cast<long>(n))));
+      ASSERT_FALSE(r) << "v" << v << " cut at " << n;
+      EXPECT_NE(r.error().find("missing field"), std::string::npos)
+          << "v" << v << " cut before " << full[n].first << ": " << r.error();
+    }
+  }
+}
+
 TEST(TwsNumbers, DoublesAreWrittenAsThePythonClientPrintsThem) {
   EXPECT_EQ(formatTwsDouble(Price::of("99.5")), "99.5");
   EXPECT_EQ(formatTwsDouble(Price::of("100")), "100.0");
