@@ -6,9 +6,11 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
-#include "venue_adapters/registry.h"
 #include "venue_adapters/fix/fix_venue.h"
+#include "venue_adapters/registry.h"
 
 namespace fixgw::fixvenue {
 namespace {
@@ -175,6 +177,107 @@ TEST(FixProfile, Fix44FillsAreExecTypeF) {
   EXPECT_EQ(classifyExecReport(c, "C", ""), ReportKind::Expired);
   EXPECT_EQ(classifyExecReport(c, "H", ""), ReportKind::TradeCorrection);
   EXPECT_EQ(classifyExecReport(c, "6", ""), ReportKind::Pending);
+}
+
+// ---- order attributes (issue 14) ----
+
+using Tags = std::vector<std::pair<int, std::string>>;
+constexpr WallNanos kExpiry = 1800046800LL * 1'000'000'000;  // 2027-01-15 21:00:00 UTC
+
+TEST(FixProfile, AttributeTagsFix44GenericCarryEveryAttribute) {
+  FixVenueConfig c = read({{"sender_comp_id", "GW"}, {"target_comp_id", "B"}, {"port", "1"}});
+  EXPECT_EQ(c.capacityTag, 528);
+  EXPECT_EQ(c.gtdExpiryTag, 126);
+  EXPECT_TRUE(c.postOnly);
+  EXPECT_FALSE(c.massStatus);
+  OrderAttributes a;
+  a.orderCapacity = 'P';
+  a.positionEffect = 'C';
+  a.locateReqd = true;
+  a.minQty = Qty::of("10");
+  a.maxFloor = Qty::of("20");
+  a.postOnly = true;
+  a.expireTime = kExpiry;
+  auto t = attributeTags(c, a, TimeInForce::GoodTillDate);
+  ASSERT_EQ(t.error, "");
+  EXPECT_EQ(t.tags, (Tags{{18, "6"},
+                          {77, "C"},
+                          {110, "10"},
+                          {111, "20"},
+                          {114, "Y"},
+                          {126, "20270115-21:00:00.000"},
+                          {528, "P"}}));
+  // Nothing set, nothing sent; an expiry without GTD is not sent either.
+  OrderAttributes none;
+  none.expireTime = kExpiry;
+  EXPECT_TRUE(attributeTags(c, none, TimeInForce::Day).tags.empty());
+  // A FIX 4.2 client's Rule80A reaches a FIX 4.4 venue where the meaning is shared.
+  OrderAttributes r;
+  r.rule80A = 'A';
+  EXPECT_EQ(attributeTags(c, r, TimeInForce::Day).tags, (Tags{{528, "A"}}));
+  r.rule80A = 'K';
+  EXPECT_NE(attributeTags(c, r, TimeInForce::Day).error.find("Rule80A (47) value 'K'"),
+            std::string::npos);
+}
+
+TEST(FixProfile, AttributeTagsCtciFix42UseRule80AAndRefusePostOnly) {
+  FixVenueConfig c = read({{"profile", "ibkr_ctci"}, {"sender_comp_id", "GW"}, {"port", "1"}});
+  EXPECT_EQ(c.capacityTag, 47);
+  EXPECT_FALSE(c.postOnly);
+  OrderAttributes a;
+  a.orderCapacity = 'A';
+  a.positionEffect = 'O';
+  a.locateReqd = false;
+  EXPECT_EQ(attributeTags(c, a, TimeInForce::Day).tags, (Tags{{47, "A"}, {77, "O"}, {114, "N"}}));
+  a.rule80A = 'K';  // the client's own 4.2 field wins
+  EXPECT_EQ(attributeTags(c, a, TimeInForce::Day).tags.front(),
+            (std::pair<int, std::string>{47, "K"}));
+  OrderAttributes g;
+  g.orderCapacity = 'G';
+  EXPECT_NE(attributeTags(c, g, TimeInForce::Day).error.find("OrderCapacity (528) value 'G'"),
+            std::string::npos);
+  OrderAttributes p;
+  p.postOnly = true;
+  auto t = attributeTags(c, p, TimeInForce::Day);
+  EXPECT_NE(t.error.find("ExecInst (18) value 6"), std::string::npos) << t.error;
+  EXPECT_TRUE(t.tags.empty());
+  OrderAttributes gtd;
+  EXPECT_NE(attributeTags(c, gtd, TimeInForce::GoodTillDate).error.find("59=6"), std::string::npos);
+}
+
+TEST(FixProfile, GtdExpiryTagMassStatusAndCapacityTagAreProfileKeys) {
+  FixVenueConfig c = read({{"sender_comp_id", "GW"},
+                           {"target_comp_id", "B"},
+                           {"port", "1"},
+                           {"gtd_expiry_tag", "432"},
+                           {"capacity_tag", "47"},
+                           {"mass_status", "true"},
+                           {"post_only", "false"}});
+  OrderAttributes a;
+  a.expireTime = kExpiry;
+  a.orderCapacity = 'W';
+  EXPECT_EQ(attributeTags(c, a, TimeInForce::GoodTillDate).tags,
+            (Tags{{47, "W"}, {432, "20270115"}}));
+  EXPECT_TRUE(c.massStatus);
+  EXPECT_NE(errorOf({{"sender_comp_id", "GW"},
+                     {"target_comp_id", "B"},
+                     {"port", "1"},
+                     {"begin_string", "FIX.4.2"},
+                     {"mass_status", "true"}})
+                .find("venues[0].params.mass_status"),
+            std::string::npos);
+  EXPECT_NE(errorOf({{"sender_comp_id", "GW"},
+                     {"target_comp_id", "B"},
+                     {"port", "1"},
+                     {"gtd_expiry_tag", "59"}})
+                .find("venues[0].params.gtd_expiry_tag"),
+            std::string::npos);
+  EXPECT_NE(errorOf({{"sender_comp_id", "GW"},
+                     {"target_comp_id", "B"},
+                     {"port", "1"},
+                     {"capacity_tag", "529"}})
+                .find("venues[0].params.capacity_tag"),
+            std::string::npos);
 }
 
 TEST(FixProfile, RegistryFactoryReportsUnknownKeysAndBadValues) {

@@ -3,8 +3,6 @@
 // reports, sequence-gap recovery without double booking, and reconciliation.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
-
-#include <future>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,6 +12,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -21,9 +20,9 @@
 #include <thread>
 #include <vector>
 
-#include "venue_adapters/registry.h"
 #include "venue_adapters/fix/broker_emulator.h"
 #include "venue_adapters/fix/fix_venue.h"
+#include "venue_adapters/registry.h"
 
 namespace fixgw::fixvenue {
 namespace {
@@ -133,7 +132,7 @@ std::string get(const FixFields& f, int tag) {
 struct Pair {
   Pair(venues::VenueParams params, const std::string& venueName, const std::string& beginString,
        const std::string& brokerId, const std::string& clientId, std::string emuStore = "",
-       int port = 0)
+       int port = 0, const std::function<void(BrokerEmulatorConfig&)>& tweak = {})
       : port(port ? port : freePort()), im(instruments()) {
     BrokerEmulatorConfig ec;
     ec.port = this->port;
@@ -141,6 +140,7 @@ struct Pair {
     ec.senderCompId = brokerId;
     ec.targetCompId = clientId;
     ec.storePath = std::move(emuStore);
+    if (tweak) tweak(ec);
     emu = std::make_unique<BrokerEmulator>(ec);
     emu->start();
     params["port"] = std::to_string(this->port);
@@ -639,6 +639,132 @@ void snapshotReturnsOpenOrders(const std::string& beginString) {
 
 TEST(FixVenueSession, SnapshotReturnsOpenOrdersFix44) { snapshotReturnsOpenOrders("FIX.4.4"); }
 TEST(FixVenueSession, SnapshotReturnsOpenOrdersFix42) { snapshotReturnsOpenOrders("FIX.4.2"); }
+
+// ---- order attributes (issue 14) ----
+
+constexpr WallNanos kExpiry = 1800046800LL * 1'000'000'000;  // 2027-01-15 21:00:00 UTC
+
+VenueNewOrder withAttributes(VenueNewOrder o) {
+  o.tif = TimeInForce::GoodTillDate;
+  o.attrs.positionEffect = 'C';
+  o.attrs.locateReqd = true;
+  o.attrs.minQty = Qty::of("10");
+  o.attrs.maxFloor = Qty::of("20");
+  o.attrs.expireTime = kExpiry;
+  return o;
+}
+
+// Generic FIX 4.4: OrderCapacity 528, post-only as 18=6, GTD with ExpireTime;
+// the broker records them on the NewOrderSingle and again on the replace.
+TEST(FixVenueSession, GenericFix44OrderAttributesArriveOnNewOrderAndReplace) {
+  Pair p({{"target_comp_id", "BRKA"}}, "brk", "FIX.4.4", "BRKA", "GWA44");
+  ASSERT_TRUE(p.connect());
+  VenueNewOrder o = withAttributes(order("T1", "AAPL", Side::Sell, "100", "120"));
+  o.attrs.orderCapacity = 'P';
+  o.attrs.postOnly = true;
+  p.venue->submit(o);
+  ASSERT_TRUE(p.log.waitKind(VenueEventKind::Accepted, "T1"));
+  auto d = p.emu->received("D").at(0);
+  EXPECT_EQ(get(d, 528), "P");
+  EXPECT_EQ(get(d, 47), "<absent>");
+  EXPECT_EQ(get(d, 77), "C");
+  EXPECT_EQ(get(d, 114), "Y");
+  EXPECT_EQ(get(d, 110), "10");
+  EXPECT_EQ(get(d, 111), "20");
+  EXPECT_EQ(get(d, 18), "6");
+  EXPECT_EQ(get(d, 59), "6");
+  EXPECT_EQ(get(d, 126), "20270115-21:00:00.000");
+  EXPECT_EQ(get(d, 432), "<absent>");
+
+  VenueReplace r;
+  r.childId = ChildOrderId("T1");
+  r.newQty = Qty::of("90");
+  r.newPrice = Price::of("121");
+  p.venue->replace(r);
+  ASSERT_TRUE(p.log.waitKind(VenueEventKind::Replaced, "T1"));
+  auto g = p.emu->received("G").at(0);
+  for (int tag : {528, 77, 114, 110, 111, 18, 59, 126}) EXPECT_EQ(get(g, tag), get(d, tag)) << tag;
+}
+
+// IBKR CTCI (FIX 4.2): capacity as Rule80A (47), GTD with ExpireTime, and no
+// post-only: that order is refused before it leaves, naming ExecInst.
+TEST(FixVenueSession, CtciFix42OrderAttributesAsRule80AAndPostOnlyRefused) {
+  Pair p({{"profile", "ibkr_ctci"}, {"add_tags", "1=U7"}}, "ibkr", "FIX.4.2", "IB", "FIXGW_IBA");
+  ASSERT_TRUE(p.connect());
+  VenueNewOrder o = withAttributes(order("T2", "AAPL", Side::Buy, "100", "90"));
+  o.attrs.orderCapacity = 'A';
+  p.venue->submit(o);
+  ASSERT_TRUE(p.log.waitKind(VenueEventKind::Accepted, "T2"));
+  auto d = p.emu->received("D").at(0);
+  EXPECT_EQ(get(d, 47), "A");
+  EXPECT_EQ(get(d, 528), "<absent>");
+  EXPECT_EQ(get(d, 77), "C");
+  EXPECT_EQ(get(d, 114), "Y");
+  EXPECT_EQ(get(d, 110), "10");
+  EXPECT_EQ(get(d, 111), "20");
+  EXPECT_EQ(get(d, 59), "6");
+  EXPECT_EQ(get(d, 126), "20270115-21:00:00.000");
+  EXPECT_EQ(get(d, 18), "<absent>");
+
+  VenueNewOrder post = order("T3", "AAPL", Side::Buy, "10", "90");
+  post.attrs.postOnly = true;
+  p.venue->submit(post);
+  auto rej = p.log.waitKind(VenueEventKind::Rejected, "T3");
+  ASSERT_TRUE(rej);
+  EXPECT_NE(rej->text.find("ExecInst (18) value 6"), std::string::npos) << rej->text;
+  EXPECT_EQ(p.emu->received("D").size(), 1u) << "the refused order never left";
+
+  // The broker refuses what it cannot take, with its text: MaxFloor above OrderQty.
+  VenueNewOrder big = order("T4", "AAPL", Side::Buy, "10", "90");
+  big.attrs.maxFloor = Qty::of("50");
+  p.venue->submit(big);
+  auto br = p.log.waitKind(VenueEventKind::Rejected, "T4");
+  ASSERT_TRUE(br);
+  EXPECT_NE(br->text.find("MaxFloor (111)"), std::string::npos) << br->text;
+}
+
+// mass_status: one OrderMassStatusRequest answers the snapshot; a broker
+// without AF (BusinessMessageReject) gets the per-order requests instead.
+void massStatusSnapshot(bool brokerHasAf) {
+  Pair p({{"target_comp_id", "BRKM"}, {"mass_status", "true"}}, "brk", "FIX.4.4", "BRKM",
+         brokerHasAf ? "GWM1" : "GWM2", "", 0,
+         [&](BrokerEmulatorConfig& ec) { ec.massStatus = brokerHasAf; });
+  ASSERT_TRUE(p.connect());
+  p.venue->submit(order("M1", "AAPL", Side::Buy, "100", "90"));
+  p.venue->submit(order("M2", "AAPL", Side::Sell, "50", "110"));
+  p.venue->submit(order("M3", "AAPL", Side::Buy, "10", "100"));  // fills at once
+  ASSERT_TRUE(p.log.waitKind(VenueEventKind::Accepted, "M1"));
+  ASSERT_TRUE(p.log.waitKind(VenueEventKind::Accepted, "M2"));
+  ASSERT_TRUE(p.log.waitCount(VenueEventKind::Fill, "M3", 2));
+  ASSERT_FALSE(p.emu->fill("M1.0", Qty::of("40"), Price::of("90")).empty());
+  ASSERT_TRUE(p.log.waitKind(VenueEventKind::Fill, "M1"));
+
+  SnapshotWaiter w;
+  p.venue->requestSnapshot(0, w.cb());
+  auto s = w.wait();
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(s->ok) << s->error;
+  ASSERT_EQ(s->orders.size(), 2u);
+  const auto* m1 = findState(*s, "M1");
+  ASSERT_TRUE(m1);
+  EXPECT_EQ(m1->cumQty, Qty::of("40"));
+  EXPECT_TRUE(m1->open);
+  ASSERT_TRUE(findState(*s, "M2"));
+  auto af = p.emu->received("AF");
+  ASSERT_EQ(af.size(), 1u);
+  EXPECT_EQ(get(af[0], 585), "7");
+  EXPECT_NE(get(af[0], 584), "<absent>");
+  EXPECT_EQ(p.emu->received("H").size(), brokerHasAf ? 0u : 2u);
+  // Mass status replies are status reports, not fills.
+  EXPECT_EQ(p.log.of(VenueEventKind::Fill).size(), 3u);
+}
+
+TEST(FixVenueSession, SnapshotByOrderMassStatusRequestWhenTheProfileSaysSo) {
+  massStatusSnapshot(true);
+}
+TEST(FixVenueSession, SnapshotFallsBackToPerOrderStatusWhenTheBrokerRefusesMassStatus) {
+  massStatusSnapshot(false);
+}
 
 // Orders are refused at once while the session is down; a snapshot waits for
 // the logon (start-up reconciliation runs while the session still connects)

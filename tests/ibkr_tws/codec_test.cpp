@@ -2,14 +2,17 @@
 // checked field by field against sequences written from the protocol
 // documentation, every incoming message parsed, and garbled input rejected
 // with an error naming the field.
+#include "venue_adapters/ibkr_tws/codec.h"
+
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "venue_adapters/registry.h"
-#include "venue_adapters/ibkr_tws/codec.h"
 #include "venue_adapters/ibkr_tws/config.h"
+#include "venue_adapters/registry.h"
 
 namespace fixgw::tws {
 namespace {
@@ -26,6 +29,7 @@ std::string payloadOf(const Fields& f) {
 }
 
 const std::string kUnset = "1.7976931348623157e+308";
+const std::string kUnsetInt = "2147483647";
 
 OrderRequest aaplLimit() {
   OrderRequest o;
@@ -110,54 +114,177 @@ TEST(TwsEncode, StartApiCarriesVersion2ClientIdAndCapabilities) {
   EXPECT_EQ(splitFields(encodeStartApi(100, 12, "x")), (Fields{"71", "2", "12", "x"}));
 }
 
-// The full placeOrder sequence at server version 176.
+// placeOrder field by field, as (name, exact text) pairs: the sequence and
+// the number format of the official client's EClient.placeOrder for a plain
+// stock limit order. Optional numbers the official client writes "handle
+// empty" are empty when unset; the raw ones carry the unset sentinels
+// (UNSET_DOUBLE kUnset, UNSET_INTEGER kUnsetInt). Doubles are Python floats
+// as text: "0.0", "150.25".
+using Named = std::vector<std::pair<std::string, std::string>>;
+
+Named placeOrderAt176() {
+  return {{"msgId", "3"},
+          {"orderId", "7"},
+          {"conId", "0"},
+          {"symbol", "AAPL"},
+          {"secType", "STK"},
+          {"lastTradeDate", ""},
+          {"strike", "0.0"},
+          {"right", ""},
+          {"multiplier", ""},
+          {"exchange", "SMART"},
+          {"primaryExchange", "NASDAQ"},
+          {"currency", "USD"},
+          {"localSymbol", ""},
+          {"tradingClass", ""},
+          {"secIdType", ""},
+          {"secId", ""},
+          {"action", "BUY"},
+          {"totalQuantity", "100"},
+          {"orderType", "LMT"},
+          {"lmtPrice", "150.25"},
+          {"auxPrice", ""},
+          {"tif", "DAY"},
+          {"ocaGroup", ""},
+          {"account", "DU1"},
+          {"openClose", ""},
+          {"origin", "0"},
+          {"orderRef", "C1"},
+          {"transmit", "1"},
+          {"parentId", "0"},
+          {"blockOrder", "0"},
+          {"sweepToFill", "0"},
+          {"displaySize", "0"},
+          {"triggerMethod", "0"},
+          {"outsideRth", "0"},
+          {"hidden", "0"},
+          {"sharesAllocation", ""},
+          {"discretionaryAmt", "0"},
+          {"goodAfterTime", ""},
+          {"goodTillDate", ""},
+          {"faGroup", ""},
+          {"faMethod", ""},
+          {"faPercentage", ""},
+          {"faProfile", ""},
+          {"modelCode", ""},
+          {"shortSaleSlot", "0"},
+          {"designatedLocation", ""},
+          {"exemptCode", "-1"},
+          {"ocaType", "0"},
+          {"rule80A", ""},
+          {"settlingFirm", ""},
+          {"allOrNone", "0"},
+          {"minQty", ""},
+          {"percentOffset", ""},
+          {"eTradeOnly", "0"},
+          {"firmQuoteOnly", "0"},
+          {"nbboPriceCap", ""},
+          {"auctionStrategy", "0"},
+          {"startingPrice", ""},
+          {"stockRefPrice", ""},
+          {"delta", ""},
+          {"stockRangeLower", ""},
+          {"stockRangeUpper", ""},
+          {"overridePercentageConstraints", "0"},
+          {"volatility", ""},
+          {"volatilityType", ""},
+          {"deltaNeutralOrderType", ""},
+          {"deltaNeutralAuxPrice", ""},
+          {"continuousUpdate", "0"},
+          {"referencePriceType", ""},
+          {"trailStopPrice", ""},
+          {"trailingPercent", ""},
+          {"scaleInitLevelSize", ""},
+          {"scaleSubsLevelSize", ""},
+          {"scalePriceIncrement", ""},
+          {"scaleTable", ""},
+          {"activeStartTime", ""},
+          {"activeStopTime", ""},
+          {"hedgeType", ""},
+          {"optOutSmartRouting", "0"},
+          {"clearingAccount", ""},
+          {"clearingIntent", ""},
+          {"notHeld", "0"},
+          {"deltaNeutralContract", "0"},
+          {"algoStrategy", ""},
+          {"algoId", ""},
+          {"whatIf", "0"},
+          {"orderMiscOptions", ""},
+          {"solicited", "0"},
+          {"randomizeSize", "0"},
+          {"randomizePrice", "0"},
+          {"conditionsCount", "0"},
+          {"adjustedOrderType", ""},
+          {"triggerPrice", kUnset},
+          {"lmtPriceOffset", kUnset},
+          {"adjustedStopPrice", kUnset},
+          {"adjustedStopLimitPrice", kUnset},
+          {"adjustedTrailingAmount", kUnset},
+          {"adjustableTrailingUnit", "0"},
+          {"extOperator", ""},
+          {"softDollarTierName", ""},
+          {"softDollarTierValue", ""},
+          {"cashQty", kUnset},
+          {"mifid2DecisionMaker", ""},
+          {"mifid2DecisionAlgo", ""},
+          {"mifid2ExecutionTrader", ""},
+          {"mifid2ExecutionAlgo", ""},
+          {"dontUseAutoPriceForHedge", "0"},
+          {"isOmsContainer", "0"},
+          {"discretionaryUpToLimitPrice", "0"},
+          {"usePriceMgmtAlgo", ""},
+          {"duration", kUnsetInt},
+          {"postToAts", kUnsetInt},
+          {"autoCancelParent", "0"},
+          {"advancedErrorOverride", ""},
+          {"manualOrderTime", ""}};
+}
+
+// Version 100: the message version (45) after the id, no modelCode (103),
+// and nothing after randomizePrice (the pegged-to-benchmark block is 102).
+Named placeOrderAt100() {
+  Named all = placeOrderAt176();
+  Named out;
+  for (auto& [k, v] : all) {
+    if (k == "modelCode") continue;
+    out.emplace_back(k, v);
+    if (k == "msgId") out.emplace_back("version", "45");
+    if (k == "randomizePrice") break;
+  }
+  return out;
+}
+
+Fields valuesOf(const Named& n) {
+  Fields f;
+  for (auto& [k, v] : n) f.push_back(v);
+  return f;
+}
+
+// Sets a field by name; fails the test when the name is not in the table.
+void set(Named& n, const std::string& name, const std::string& text) {
+  for (auto& [k, v] : n)
+    if (k == name) {
+      v = text;
+      return;
+    }
+  ADD_FAILURE() << "no field " << name;
+}
+
+// Compares field by field so a mismatch names the field.
+void expectFields(const std::string& payload, const Named& expected) {
+  Fields got = splitFields(payload);
+  EXPECT_EQ(got.size(), expected.size());
+  for (size_t i = 0; i < std::min(got.size(), expected.size()); ++i)
+    EXPECT_EQ(got[i], expected[i].second) << "field " << i << " " << expected[i].first;
+}
+
+// The full placeOrder sequence at server version 176: 115 fields.
 TEST(TwsEncode, PlaceOrderLimitAtVersion176) {
   auto r = encodePlaceOrder(176, aaplLimit());
   ASSERT_TRUE(r) << r.error();
-  Fields expected = {
-      "3", "7",
-      // contract: conId symbol secType lastTradeDate strike right multiplier exchange
-      // primaryExchange currency localSymbol tradingClass secIdType secId
-      "0", "AAPL", "STK", "", "0", "", "", "SMART", "NASDAQ", "USD", "", "", "", "",
-      // action totalQuantity orderType lmtPrice auxPrice
-      "BUY", "100", "LMT", "150.25", "",
-      // tif ocaGroup account openClose origin orderRef transmit parentId
-      "DAY", "", "DU1", "", "0", "C1", "1", "0",
-      // blockOrder sweepToFill displaySize triggerMethod outsideRth hidden
-      "0", "0", "0", "0", "0", "0",
-      // sharesAllocation discretionaryAmt goodAfterTime goodTillDate
-      "", "0", "", "",
-      // faGroup faMethod faPercentage faProfile modelCode
-      "", "", "", "", "",
-      // shortSaleSlot designatedLocation exemptCode ocaType rule80A settlingFirm allOrNone
-      "0", "", "-1", "0", "", "", "0",
-      // minQty percentOffset eTradeOnly firmQuoteOnly nbboPriceCap auctionStrategy
-      "", "", "0", "0", "", "0",
-      // startingPrice stockRefPrice delta stockRangeLower stockRangeUpper
-      "", "", "", "", "",
-      // overridePercentageConstraints volatility volatilityType deltaNeutralOrderType
-      // deltaNeutralAuxPrice continuousUpdate referencePriceType trailStopPrice trailingPercent
-      "0", "", "", "", "", "0", "", "", "",
-      // scaleInitLevelSize scaleSubsLevelSize scalePriceIncrement scaleTable activeStart/Stop
-      "", "", "", "", "", "",
-      // hedgeType optOutSmartRouting clearingAccount clearingIntent notHeld
-      "", "0", "", "", "0",
-      // deltaNeutralContract algoStrategy algoId whatIf orderMiscOptions solicited
-      "0", "", "", "0", "", "0",
-      // randomizeSize randomizePrice
-      "0", "0",
-      // conditions adjustedOrderType triggerPrice lmtPriceOffset adjustedStopPrice
-      // adjustedStopLimitPrice adjustedTrailingAmount adjustableTrailingUnit
-      "0", "", kUnset, kUnset, kUnset, kUnset, kUnset, "0",
-      // extOperator softDollarTier(name, value) cashQty
-      "", "", "", "",
-      // mifid2DecisionMaker mifid2DecisionAlgo mifid2ExecutionTrader mifid2ExecutionAlgo
-      "", "", "", "",
-      // dontUseAutoPriceForHedge isOmsContainer discretionaryUpToLimitPrice usePriceMgmtAlgo
-      "0", "0", "0", "",
-      // duration postToAts autoCancelParent advancedErrorOverride manualOrderTime
-      "", "", "0", "", ""};
-  EXPECT_EQ(splitFields(r.value()), expected);
+  EXPECT_EQ(placeOrderAt176().size(), 115u);
+  expectFields(r.value(), placeOrderAt176());
+  EXPECT_EQ(splitFields(r.value()), valuesOf(placeOrderAt176()));
   // And the emulator's server-side decoder reads it back exactly.
   auto back = decodeRequest(176, r.value());
   ASSERT_TRUE(back) << back.error();
@@ -169,27 +296,193 @@ TEST(TwsEncode, PlaceOrderLimitAtVersion176) {
 TEST(TwsEncode, PlaceOrderLimitAtVersion100) {
   auto r = encodePlaceOrder(100, aaplLimit());
   ASSERT_TRUE(r) << r.error();
-  Fields expected = {
-      "3", "45", "7",
-      "0", "AAPL", "STK", "", "0", "", "", "SMART", "NASDAQ", "USD", "", "", "", "",
-      "BUY", "100", "LMT", "150.25", "",
-      "DAY", "", "DU1", "", "0", "C1", "1", "0",
-      "0", "0", "0", "0", "0", "0",
-      "", "0", "", "",
-      // faGroup faMethod faPercentage faProfile (no modelCode below 103)
-      "", "", "", "",
-      "0", "", "-1", "0", "", "", "0",
-      "", "", "0", "0", "", "0",
-      "", "", "", "", "",
-      "0", "", "", "", "", "0", "", "", "",
-      "", "", "", "", "", "",
-      "", "0", "", "", "0",
-      "0", "", "", "0", "", "0",
-      "0", "0"};
-  EXPECT_EQ(splitFields(r.value()), expected);
+  expectFields(r.value(), placeOrderAt100());
+  EXPECT_EQ(splitFields(r.value()), valuesOf(placeOrderAt100()));
   auto back = decodeRequest(100, r.value());
   ASSERT_TRUE(back) << back.error();
   EXPECT_EQ(std::get<PlaceOrderReq>(back.value()).order, aaplLimit());
+}
+
+// Issue 16: the order a new user captured, AAPL BUY 100 LMT 99.5 at server
+// version 176, now matches the official client's bytes in all 115 fields,
+// the four that differed included.
+TEST(TwsEncode, Issue16CapturedOrderMatchesTheOfficialClientInEveryField) {
+  OrderRequest o = aaplLimit();
+  o.lmtPrice = Price::of("99.5");
+  auto r = encodePlaceOrder(176, o);
+  ASSERT_TRUE(r) << r.error();
+  Named want = placeOrderAt176();
+  set(want, "lmtPrice", "99.5");
+  expectFields(r.value(), want);
+  Fields f = splitFields(r.value());
+  ASSERT_EQ(f.size(), 115u);
+  EXPECT_EQ(f[6], "0.0") << "strike";
+  EXPECT_EQ(f[101], kUnset) << "cashQty";
+  EXPECT_EQ(f[110], kUnsetInt) << "duration";
+  EXPECT_EQ(f[111], kUnsetInt) << "postToAts";
+}
+
+OrderRequest aaplWithAttributes() {
+  OrderRequest o = aaplLimit();
+  o.tif = "GTD";
+  o.goodTillDate = "20270115-21:00:00";
+  o.openClose = "C";
+  o.rule80A = "A";
+  o.minQty = 10;
+  o.displaySize = 20;
+  return o;
+}
+
+// The order attributes of issue 14 in their fields, at both versions, and
+// read back by the emulator's decoder.
+TEST(TwsEncode, PlaceOrderAttributesAtBothVersions) {
+  for (int v : {100, 176}) {
+    auto r = encodePlaceOrder(v, aaplWithAttributes());
+    ASSERT_TRUE(r) << r.error();
+    Named want = v == 176 ? placeOrderAt176() : placeOrderAt100();
+    set(want, "tif", "GTD");
+    set(want, "goodTillDate", "20270115-21:00:00");
+    set(want, "openClose", "C");
+    set(want, "rule80A", "A");
+    set(want, "minQty", "10");
+    set(want, "displaySize", "20");
+    expectFields(r.value(), want);
+    auto back = decodeRequest(v, r.value());
+    ASSERT_TRUE(back) << back.error();
+    EXPECT_EQ(std::get<PlaceOrderReq>(back.value()).order, aaplWithAttributes());
+  }
+  OrderRequest gtd = aaplLimit();
+  gtd.tif = "GTD";
+  auto r = encodePlaceOrder(176, gtd);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("goodTillDate"), std::string::npos);
+}
+
+// Every sentinel round trip: unset goes out as the sentinel and comes back
+// unset; a value goes out in the client's format and comes back the same.
+TEST(TwsEncode, SentinelsRoundTripThroughCodecAndEmulatorDecoder) {
+  OrderRequest unset = aaplLimit();
+  auto a = decodeRequest(176, encodePlaceOrder(176, unset).value());
+  ASSERT_TRUE(a) << a.error();
+  const OrderRequest& ua = std::get<PlaceOrderReq>(a.value()).order;
+  EXPECT_FALSE(ua.cashQty);
+  EXPECT_FALSE(ua.duration);
+  EXPECT_FALSE(ua.postToAts);
+  EXPECT_FALSE(ua.minQty);
+  EXPECT_FALSE(ua.contract.strike);
+
+  OrderRequest set = aaplLimit();
+  set.cashQty = Price::of("2500");
+  set.duration = 30;
+  set.postToAts = 1;
+  set.minQty = 100;
+  set.contract.strike = Price::of("0.5");
+  auto enc = encodePlaceOrder(176, set);
+  ASSERT_TRUE(enc) << enc.error();
+  Fields f = splitFields(enc.value());
+  EXPECT_EQ(f[6], "0.5");
+  EXPECT_EQ(f[101], "2500.0");
+  EXPECT_EQ(f[110], "30");
+  EXPECT_EQ(f[111], "1");
+  auto b = decodeRequest(176, enc.value());
+  ASSERT_TRUE(b) << b.error();
+  EXPECT_EQ(std::get<PlaceOrderReq>(b.value()).order, set);
+
+  // Fields that do not exist below their version cannot carry a value there.
+  auto low = encodePlaceOrder(110, set);
+  ASSERT_FALSE(low);
+  EXPECT_NE(low.error().find("cashQty"), std::string::npos);
+
+  // Sentinels in every width read back as unset, never as a number.
+  for (const char* s : {"2147483647", "9223372036854775807"}) {
+    std::string p = std::string(s) + '\0';
+    FieldReader r(p, "test");
+    std::optional<int64_t> out = 5;
+    ASSERT_TRUE(r.integer("duration", out, FieldReader::Empty::kRefused)) << r.error();
+    EXPECT_FALSE(out) << s;
+  }
+  std::string p = kUnset + '\0' + "1.7976931348623157E308" + '\0';
+  FieldReader r(p, "test");
+  std::optional<Price> d = Price::of("1");
+  ASSERT_TRUE(r.dbl("cashQty", d, FieldReader::Empty::kRefused));
+  EXPECT_FALSE(d);
+  d = Price::of("1");
+  ASSERT_TRUE(r.dbl("cashQty", d, FieldReader::Empty::kRefused));
+  EXPECT_FALSE(d) << "Java's spelling of the sentinel";
+}
+
+// The emulator parses as a server would: where the official client sends a
+// sentinel, an empty field (which a server reads as 0, a value) is refused
+// with an error naming the field.
+TEST(TwsEncode, EmulatorRefusesEmptyWhereTheOfficialClientSendsASentinel) {
+  auto good = encodePlaceOrder(176, aaplLimit());
+  ASSERT_TRUE(good);
+  Named base = placeOrderAt176();
+  for (const char* field : {"cashQty", "duration", "postToAts", "triggerPrice",
+                            "adjustedTrailingAmount", "strike", "discretionaryAmt"}) {
+    Named bad = base;
+    set(bad, field, "");
+    auto r = decodeRequest(176, payloadOf(valuesOf(bad)));
+    ASSERT_FALSE(r) << field;
+    EXPECT_NE(r.error().find(std::string("field ") + field + ": empty"), std::string::npos)
+        << r.error();
+  }
+  // "Handle empty" fields are the other way round: empty is how unset travels.
+  Named minQtyEmpty = base;
+  EXPECT_TRUE(decodeRequest(176, payloadOf(valuesOf(minQtyEmpty))));
+  // Booleans are 0 or 1, integers are integers.
+  Named b = base;
+  set(b, "transmit", "");
+  auto rb = decodeRequest(176, payloadOf(valuesOf(b)));
+  ASSERT_FALSE(rb);
+  EXPECT_NE(rb.error().find("transmit"), std::string::npos);
+  Named i = base;
+  set(i, "displaySize", "x");
+  auto ri = decodeRequest(176, payloadOf(valuesOf(i)));
+  ASSERT_FALSE(ri);
+  EXPECT_NE(ri.error().find("displaySize"), std::string::npos);
+}
+
+// Cut anywhere, placeOrder fails naming the first missing field; never a
+// crash, never a partial order.
+TEST(TwsEncode, EmulatorNamesTheMissingFieldOfATruncatedPlaceOrder) {
+  for (int v : {100, 176}) {
+    Named full = v == 176 ? placeOrderAt176() : placeOrderAt100();
+    Fields f = valuesOf(full);
+    for (size_t n = 2; n < f.size(); ++n) {
+      auto r = decodeRequest(v, payloadOf(Fields(f.begin(), f.begin() + static_cast<long>(n))));
+      ASSERT_FALSE(r) << "v" << v << " cut at " << n;
+      EXPECT_NE(r.error().find("missing field"), std::string::npos)
+          << "v" << v << " cut before " << full[n].first << ": " << r.error();
+    }
+  }
+}
+
+TEST(TwsNumbers, DoublesAreWrittenAsThePythonClientPrintsThem) {
+  EXPECT_EQ(formatTwsDouble(Price::of("99.5")), "99.5");
+  EXPECT_EQ(formatTwsDouble(Price::of("100")), "100.0");
+  EXPECT_EQ(formatTwsDouble(Price()), "0.0");
+  EXPECT_EQ(formatTwsDouble(Price::of("150.25")), "150.25");
+  EXPECT_EQ(formatTwsDouble(Price::of("0.1")), "0.1");
+  EXPECT_EQ(formatTwsDouble(Price::of("0.0001")), "0.0001");
+  EXPECT_EQ(formatTwsDouble(Price::of("0.00001")), "1e-05");
+  EXPECT_EQ(formatTwsDouble(Price::of("0.00012345")), "0.00012345");
+  EXPECT_EQ(formatTwsDouble(Price::of("0.00000001")), "1e-08");
+  EXPECT_EQ(formatTwsDouble(Price::of("-2.5")), "-2.5");
+  EXPECT_EQ(formatTwsDouble(Price::of("1.08345")), "1.08345");
+  EXPECT_EQ(formatTwsDouble(Price::of("60000")), "60000.0");
+  EXPECT_EQ(formatTwsDouble(Price::of("12345678901.5")), "12345678901.5");
+}
+
+TEST(TwsNumbers, GoodTillDateFormatFollowsTheServerVersion) {
+  // 2027-01-15 21:00:00 UTC, plus half a second: rounded up, never early.
+  const int64_t t = 1800046800LL * 1'000'000'000 + 500'000'000;
+  EXPECT_EQ(formatGoodTillDate(176, t), "20270115-21:00:01");
+  EXPECT_EQ(formatGoodTillDate(100, t), "20270115 21:00:01 GMT");
+  EXPECT_EQ(parseGoodTillDate("20270115-21:00:01"), 1800046801);
+  EXPECT_EQ(parseGoodTillDate("20270115 21:00:01 GMT"), 1800046801);
+  EXPECT_FALSE(parseGoodTillDate("2027-01-15"));
+  EXPECT_FALSE(parseGoodTillDate("20271315-21:00:01"));
 }
 
 TEST(TwsEncode, PlaceOrderStopLimitFuturesWithConIdOutsideRth) {
@@ -215,10 +508,10 @@ TEST(TwsEncode, PlaceOrderStopLimitFuturesWithConIdOutsideRth) {
     Fields f = splitFields(r.value());
     size_t base = v < 145 ? 3 : 2;  // after msgId [version] orderId
     EXPECT_EQ(Fields(f.begin() + base, f.begin() + base + 14),
-              (Fields{"495512552", "ES", "FUT", "202503", "0", "", "50", "CME", "", "USD", "", "",
+              (Fields{"495512552", "ES", "FUT", "202503", "0.0", "", "50", "CME", "", "USD", "", "",
                       "", ""}));
     EXPECT_EQ(Fields(f.begin() + base + 14, f.begin() + base + 20),
-              (Fields{"SELL", "2", "STP LMT", "4999.75", "5000", "GTC"}));
+              (Fields{"SELL", "2", "STP LMT", "4999.75", "5000.0", "GTC"}));
     EXPECT_EQ(f[base + 31], "1") << "outsideRth";
     auto back = decodeRequest(v, r.value());
     ASSERT_TRUE(back) << back.error();
@@ -240,9 +533,8 @@ TEST(TwsEncode, PlaceOrderOptionCashAndMarketOpg) {
   ASSERT_TRUE(r);
   Fields f = splitFields(r.value());
   EXPECT_EQ(Fields(f.begin() + 2, f.begin() + 9),
-            (Fields{"0", "AAPL", "OPT", "20250117", "150", "C", "100"}));
-  EXPECT_EQ(Fields(f.begin() + 16, f.begin() + 22),
-            (Fields{"BUY", "100", "MKT", "", "", "OPG"}));
+            (Fields{"0", "AAPL", "OPT", "20250117", "150.0", "C", "100"}));
+  EXPECT_EQ(Fields(f.begin() + 16, f.begin() + 22), (Fields{"BUY", "100", "MKT", "", "", "OPG"}));
 
   OrderRequest fx = aaplLimit();
   fx.contract = Contract{};
@@ -337,9 +629,9 @@ TEST(TwsDecode, OrderStatusBeforeAndAfterMarketCapPrice) {
 }
 
 TEST(TwsDecode, OpenOrderLeadingFieldsIncludingOrderRef) {
-  Fields common = {"7",   "265598", "AAPL", "STK", "", "0", "", "", "SMART", "USD", "AAPL",
-                   "NMS", "BUY",    "100",  "LMT", "150.25", "", "DAY", "", "DU1", "", "0",
-                   "C1",  "12",     "555",  "1"};
+  Fields common = {"7",   "265598", "AAPL", "STK", "",    "0",   "",       "", "SMART",
+                   "USD", "AAPL",   "NMS",  "BUY", "100", "LMT", "150.25", "", "DAY",
+                   "",    "DU1",    "",     "0",   "C1",  "12",  "555",    "1"};
   Fields v176 = {"5"};
   v176.insert(v176.end(), common.begin(), common.end());
   v176.push_back("0");  // hidden, and the rest of the message the client skips
@@ -361,9 +653,34 @@ TEST(TwsDecode, OpenOrderLeadingFieldsIncludingOrderRef) {
 }
 
 TEST(TwsDecode, ExecDetailsBeforeAndAfterLastLiquidity) {
-  Fields body = {"1001", "7", "265598", "AAPL", "STK", "", "0", "", "", "NASDAQ", "USD", "AAPL",
-                 "NMS", "0000e0d5.65a1.01.01", "20240105  10:00:01", "DU1", "NASDAQ", "BOT",
-                 "40", "150.1", "555", "12", "0", "40", "150.1", "C1", "", ""};
+  Fields body = {"1001",
+                 "7",
+                 "265598",
+                 "AAPL",
+                 "STK",
+                 "",
+                 "0",
+                 "",
+                 "",
+                 "NASDAQ",
+                 "USD",
+                 "AAPL",
+                 "NMS",
+                 "0000e0d5.65a1.01.01",
+                 "20240105  10:00:01",
+                 "DU1",
+                 "NASDAQ",
+                 "BOT",
+                 "40",
+                 "150.1",
+                 "555",
+                 "12",
+                 "0",
+                 "40",
+                 "150.1",
+                 "C1",
+                 "",
+                 ""};
   Fields v100 = {"11", "10"};
   v100.insert(v100.end(), body.begin(), body.end());
   Fields v176 = {"11"};
@@ -387,12 +704,44 @@ TEST(TwsDecode, ExecDetailsBeforeAndAfterLastLiquidity) {
 }
 
 TEST(TwsDecode, CommissionReportWithUnsetPnl) {
-  auto m = decodeAs<CommissionReportMsg>(
-      176, {"59", "1", "0000e0d5.65a1.01.01", "1.0", "USD", "1.7976931348623157E308",
-            "1.7976931348623157E308", ""});
+  auto m =
+      decodeAs<CommissionReportMsg>(176, {"59", "1", "0000e0d5.65a1.01.01", "1.0", "USD",
+                                          "1.7976931348623157E308", "1.7976931348623157E308", ""});
   EXPECT_EQ(m.execId, "0000e0d5.65a1.01.01");
   EXPECT_EQ(m.commission, Price::of("1"));
   EXPECT_EQ(m.currency, "USD");
+  // The unset double is "no figure", never a huge P&L.
+  EXPECT_FALSE(m.realizedPnl);
+  EXPECT_FALSE(m.yield);
+  EXPECT_FALSE(m.yieldRedemptionDate);
+  auto v = decodeAs<CommissionReportMsg>(
+      176, {"59", "1", "x.01", "1.0", "USD", "-12.5", "1.7976931348623157e+308", "2147483647"});
+  EXPECT_EQ(v.realizedPnl, Price::of("-12.5"));
+  EXPECT_FALSE(v.yield);
+  EXPECT_FALSE(v.yieldRedemptionDate);
+  // And the emulator's encoder writes TWS's own spelling of the sentinel.
+  EXPECT_EQ(splitFields(encodeCommissionReport(m)),
+            (Fields{"59", "1", "0000e0d5.65a1.01.01", "1", "USD", "1.7976931348623157E308",
+                    "1.7976931348623157E308", "0"}));
+}
+
+// A sentinel where the message needs a value is an error naming the field,
+// not a number; where the value is optional it reads as unset.
+TEST(TwsDecode, SentinelsComingBackAreUnsetNeverValues) {
+  auto st = decodeAs<OrderStatusMsg>(
+      176, {"3", "7", "Submitted", "0", "100", "1.7976931348623157E308", "99", "0",
+            "1.7976931348623157E308", "12", "", "1.7976931348623157E308"});
+  EXPECT_FALSE(st.avgFillPrice);
+  EXPECT_FALSE(st.lastFillPrice);
+  EXPECT_FALSE(st.mktCapPrice);
+  auto bad = decodeIncoming(
+      176, payloadOf({"59", "1", "x.01", "1.7976931348623157E308", "USD", "", "", "0"}));
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().find("field commission: unset"), std::string::npos) << bad.error();
+  auto q = decodeIncoming(176, payloadOf({"3", "7", "Submitted", "1.7976931348623157e+308", "100",
+                                          "0", "99", "0", "0", "12", "", ""}));
+  ASSERT_FALSE(q);
+  EXPECT_NE(q.error().find("field filled: unset"), std::string::npos) << q.error();
 }
 
 TEST(TwsDecode, ErrorGainsAdvancedRejectJsonAt166) {
@@ -403,8 +752,10 @@ TEST(TwsDecode, ErrorGainsAdvancedRejectJsonAt166) {
   auto b = decodeAs<ErrorMsg>(176, {"4", "2", "-1", "1100", "Connectivity lost", ""});
   EXPECT_EQ(b.id, -1);
   EXPECT_EQ(b.code, 1100);
-  EXPECT_EQ(splitFields(encodeError(176, b)), (Fields{"4", "2", "-1", "1100", "Connectivity lost", ""}));
-  EXPECT_EQ(splitFields(encodeError(100, b)), (Fields{"4", "2", "-1", "1100", "Connectivity lost"}));
+  EXPECT_EQ(splitFields(encodeError(176, b)),
+            (Fields{"4", "2", "-1", "1100", "Connectivity lost", ""}));
+  EXPECT_EQ(splitFields(encodeError(100, b)),
+            (Fields{"4", "2", "-1", "1100", "Connectivity lost"}));
 }
 
 TEST(TwsDecode, GarbledMessagesFailNamingTheField) {
@@ -467,11 +818,16 @@ TEST(TwsConfigSpec, ContractSpecsForEverySecType) {
 }
 
 TEST(TwsConfigSpec, ParamsAreReadAndBadValuesNamed) {
-  venues::VenueParams p{{"host", "10.0.0.5"},          {"port", "4002"},
-                        {"client_id", "17"},           {"account", "DU9"},
-                        {"pacing_msgs_per_s", "25"},   {"heartbeat_s", "10"},
-                        {"reconnect_min_ms", "100"},   {"reconnect_max_ms", "1000"},
-                        {"connect_timeout_ms", "2000"}, {"order_id_file", "/tmp/x"}};
+  venues::VenueParams p{{"host", "10.0.0.5"},
+                        {"port", "4002"},
+                        {"client_id", "17"},
+                        {"account", "DU9"},
+                        {"pacing_msgs_per_s", "25"},
+                        {"heartbeat_s", "10"},
+                        {"reconnect_min_ms", "100"},
+                        {"reconnect_max_ms", "1000"},
+                        {"connect_timeout_ms", "2000"},
+                        {"order_id_file", "/tmp/x"}};
   venues::ParamReader r(p, "venues[1].params");
   TwsConfig c = readTwsConfig(r, "venues[1].params");
   r.finish();

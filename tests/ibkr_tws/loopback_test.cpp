@@ -3,7 +3,11 @@
 // fills happening while away (each booked exactly once after reconnect), and
 // order ids never reused across an adapter restart. No timing assertions:
 // every wait is on a condition with a generous timeout.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -12,7 +16,10 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <string>
+#include <variant>
 #include <vector>
 
 #include "venue_adapters/ibkr_tws/adapter.h"
@@ -142,7 +149,8 @@ class TwsLoopback : public ::testing::TestWithParam<int> {
 
   int64_t ibIdOf(const std::string& child) {
     std::optional<int64_t> id;
-    EXPECT_TRUE(eventually([&] { return (id = venue->twsOrderId(ChildOrderId(child))).has_value(); }));
+    EXPECT_TRUE(
+        eventually([&] { return (id = venue->twsOrderId(ChildOrderId(child))).has_value(); }));
     return id.value_or(-1);
   }
 
@@ -191,7 +199,8 @@ TEST_P(TwsLoopback, PlaceAckPartialFillThenFillWithCommission) {
   EXPECT_NE(fills[0].venueExecId, fills[1].venueExecId);
   // 60 shares at $0.005 is $0.30, under the $1 minimum.
   std::optional<Commission> c;
-  ASSERT_TRUE(eventually([&] { return (c = venue->commission(fills[1].venueExecId)).has_value(); }));
+  ASSERT_TRUE(
+      eventually([&] { return (c = venue->commission(fills[1].venueExecId)).has_value(); }));
   EXPECT_EQ(c->amount, Price::of("1"));
   EXPECT_EQ(c->currency, "USD");
 }
@@ -286,6 +295,10 @@ TEST_P(TwsLoopback, StopLimitAtTheOpeningGoesOutAsStpLmtOpgAndItsTriggerCanMove)
   ASSERT_TRUE(sink.waitCount(VenueEventKind::Replaced, 1, "C9"));
   EXPECT_EQ(emu->order(id)->auxPrice, Price::of("165"));
   EXPECT_EQ(emu->order(id)->lmtPrice, Price::of("154"));
+  // OPG is not DAY: triggered or not, the order waits for the opening auction.
+  EXPECT_EQ(emu->order(id)->status, "PreSubmitted");
+  EXPECT_TRUE(fillsOf("C9").empty());
+  EXPECT_EQ(emu->openAuction(), 1u);
   ASSERT_TRUE(eventually([&] {
     auto f = fillsOf("C9");
     return !f.empty() && f.back().cumQty == Qty::fromInt(50);
@@ -305,6 +318,260 @@ TEST_P(TwsLoopback, StopLimitAtTheOpeningGoesOutAsStpLmtOpgAndItsTriggerCanMove)
   EXPECT_FALSE(stp->lmtPrice);
   EXPECT_EQ(stp->auxPrice, Price::of("170"));
   EXPECT_TRUE(fillsOf("C10").empty());
+}
+
+// An OPG limit the open does not reach is cancelled at the open, not carried
+// into the day; one placed after the auction waits for the next one.
+TEST_P(TwsLoopback, OpgOrdersTradeOnlyInTheOpeningAuction) {
+  startDefault();
+  VenueNewOrder buy = limit("O1", Side::Buy, 10, "161");  // marketable at 160
+  buy.tif = TimeInForce::AtTheOpening;
+  VenueNewOrder low = limit("O2", Side::Buy, 10, "150");  // not reached by the open
+  low.tif = TimeInForce::AtTheOpening;
+  venue->submit(buy);
+  venue->submit(low);
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Accepted, 1, "O1"));
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Accepted, 1, "O2"));
+  EXPECT_TRUE(fillsOf("O1").empty()) << "a marketable OPG order must not trade before the open";
+  EXPECT_EQ(emu->order(ibIdOf("O1"))->status, "PreSubmitted");
+
+  EXPECT_EQ(emu->openAuction(), 1u);
+  ASSERT_TRUE(eventually([&] { return fillsOf("O1").size() == 1; }));
+  EXPECT_EQ(fillsOf("O1").front().lastQty, Qty::fromInt(10));
+  EXPECT_EQ(fillsOf("O1").front().lastPx, Price::of("160"));
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Expired, 1, "O2"));
+  EXPECT_EQ(sink.count(VenueEventKind::Canceled, "O2"), 0u) << "nobody asked to cancel it";
+  EXPECT_EQ(emu->order(ibIdOf("O2"))->status, "Cancelled");
+
+  VenueNewOrder late = limit("O3", Side::Buy, 5, "170");
+  late.tif = TimeInForce::AtTheOpening;
+  venue->submit(late);
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Accepted, 1, "O3"));
+  EXPECT_TRUE(fillsOf("O3").empty());
+  EXPECT_EQ(emu->openAuction(), 1u);
+  ASSERT_TRUE(eventually([&] { return fillsOf("O3").size() == 1; }));
+}
+
+// Issue 14: the order attributes IB takes arrive in the emulator's parsed
+// placeOrder with the right values, at both server versions.
+TEST_P(TwsLoopback, OrderAttributesArriveInPlaceOrder) {
+  startDefault();
+  VenueNewOrder o = limit("A1", Side::Sell, 100, "170");
+  o.tif = TimeInForce::GoodTillDate;
+  o.attrs.orderCapacity = 'A';
+  o.attrs.positionEffect = 'C';
+  o.attrs.minQty = Qty::fromInt(10);
+  o.attrs.maxFloor = Qty::fromInt(20);
+  o.attrs.locateReqd = true;                          // accepted, not passed on
+  o.attrs.expireTime = 1800046800LL * 1'000'000'000;  // 2027-01-15 21:00:00 UTC
+  venue->submit(o);
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Accepted, 1, "A1"));
+  auto seen = emu->order(ibIdOf("A1"));
+  ASSERT_TRUE(seen);
+  EXPECT_EQ(seen->tif, "GTD");
+  EXPECT_EQ(seen->goodTillDate, GetParam() >= 170 ? "20270115-21:00:00" : "20270115 21:00:00 GMT");
+  EXPECT_EQ(seen->rule80A, "A");
+  EXPECT_EQ(seen->openClose, "C");
+  EXPECT_EQ(seen->minQty, 10);
+  EXPECT_EQ(seen->displaySize, 20);
+  EXPECT_FALSE(seen->cashQty);
+  EXPECT_FALSE(seen->duration);
+  EXPECT_FALSE(seen->postToAts);
+  // The date is the one TWS will hold it to: not before it, at it the order expires.
+  EXPECT_EQ(emu->expireGoodTillDate(1800046800 - 1), 0u);
+  EXPECT_EQ(emu->expireGoodTillDate(1800046800), 1u);
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Expired, 1, "A1"));
+
+  // A FIX 4.2 Rule80A program-trading code goes through as IB's same letter;
+  // a modify sends the attributes again (TWS matches them).
+  VenueNewOrder k = limit("A2", Side::Buy, 5, "150");
+  k.attrs.rule80A = 'K';
+  k.attrs.positionEffect = 'O';
+  venue->submit(k);
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Accepted, 1, "A2"));
+  VenueReplace r;
+  r.childId = ChildOrderId("A2");
+  r.newQty = Qty::fromInt(6);
+  r.newPrice = Price::of("150.5");
+  venue->replace(r);
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Replaced, 1, "A2"));
+  auto k2 = emu->order(ibIdOf("A2"));
+  ASSERT_TRUE(k2);
+  EXPECT_EQ(k2->qty, Qty::fromInt(6));
+  EXPECT_EQ(k2->rule80A, "K");
+  EXPECT_EQ(k2->openClose, "O");
+  EXPECT_EQ(k2->tif, "DAY");
+  EXPECT_EQ(k2->goodTillDate, "");
+}
+
+// What IB cannot express is refused before it leaves, naming the FIX field.
+TEST_P(TwsLoopback, AttributesIbCannotTakeAreRejectedNamingTheField) {
+  startDefault();
+  auto rejectText = [&](const std::string& child, const std::function<void(VenueNewOrder&)>& f) {
+    VenueNewOrder o = limit(child, Side::Buy, 10, "150");
+    f(o);
+    venue->submit(o);
+    EXPECT_TRUE(sink.waitCount(VenueEventKind::Rejected, 1, child));
+    for (auto& e : sink.events())
+      if (e.kind == VenueEventKind::Rejected && e.childId.str() == child) return e.text;
+    return std::string();
+  };
+  std::string post = rejectText("R1", [](VenueNewOrder& o) { o.attrs.postOnly = true; });
+  EXPECT_NE(post.find("ExecInst (18) value 6"), std::string::npos) << post;
+  std::string cap = rejectText("R2", [](VenueNewOrder& o) { o.attrs.orderCapacity = 'P'; });
+  EXPECT_NE(cap.find("OrderCapacity (528) value 'P'"), std::string::npos) << cap;
+  std::string r80 = rejectText("R3", [](VenueNewOrder& o) { o.attrs.rule80A = 'S'; });
+  EXPECT_NE(r80.find("Rule80A (47) value 'S'"), std::string::npos) << r80;
+  std::string pe = rejectText("R4", [](VenueNewOrder& o) { o.attrs.positionEffect = 'R'; });
+  EXPECT_NE(pe.find("PositionEffect (77)"), std::string::npos) << pe;
+  std::string gtd = rejectText("R5", [](VenueNewOrder& o) { o.tif = TimeInForce::GoodTillDate; });
+  EXPECT_NE(gtd.find("59=6"), std::string::npos) << gtd;
+  std::string mq = rejectText("R6", [](VenueNewOrder& o) { o.attrs.minQty = Qty::of("0.5"); });
+  EXPECT_NE(mq.find("MinQty (110)"), std::string::npos) << mq;
+  std::string mf = rejectText("R7", [](VenueNewOrder& o) { o.attrs.maxFloor = Qty::of("2.5"); });
+  EXPECT_NE(mf.find("MaxFloor (111)"), std::string::npos) << mf;
+  EXPECT_TRUE(emu->newOrderIds().empty()) << "nothing refused may reach TWS";
+  // The refusals used no ids' worth of harm: the next order still goes out.
+  venue->submit(limit("R8", Side::Buy, 1, "150"));
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Accepted, 1, "R8"));
+}
+
+// A raw client on the socket, to send the emulator what the adapter never would.
+class RawClient {
+ public:
+  explicit RawClient(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    timeval tv{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ok_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  }
+  ~RawClient() { ::close(fd_); }
+  bool ok() const { return ok_; }
+  void send(const std::string& bytes) {
+    ok_ = ok_ && ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+                     static_cast<ssize_t>(bytes.size());
+  }
+  // The next payload, or nullopt on timeout or close.
+  std::optional<std::string> next() {
+    std::string payload, err;
+    for (;;) {
+      auto st = frames_.next(payload, err);
+      if (st == FrameDecoder::Status::Message) return payload;
+      if (st == FrameDecoder::Status::Error) return std::nullopt;
+      char buf[4096];
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) return std::nullopt;
+      frames_.feed(buf, static_cast<size_t>(n));
+    }
+  }
+
+ private:
+  int fd_ = -1;
+  bool ok_ = false;
+  FrameDecoder frames_;
+};
+
+std::string joinFields(const std::vector<std::string>& f) {
+  std::string out;
+  for (auto& s : f) {
+    out += s;
+    out.push_back('\0');
+  }
+  return out;
+}
+
+// Issue 16: the emulator applies the official client's rule when it parses.
+// The same order with an empty field where the official client sends a
+// sentinel (cashQty's UNSET_DOUBLE at 176; strike's 0.0 at 100) is refused
+// with error 320 naming the field; with the sentinel it is accepted.
+TEST_P(TwsLoopback, EmulatorRefusesAnEmptyFieldWhereTheClientSendsASentinel) {
+  const int v = GetParam();
+  RawClient c(emu->port());
+  ASSERT_TRUE(c.ok());
+  c.send(encodeClientHello(kMinClientVersion, kMaxClientVersion));
+  auto hello = c.next();
+  ASSERT_TRUE(hello);
+  auto h = decodeServerHello(*hello);
+  ASSERT_TRUE(h) << h.error();
+  ASSERT_EQ(h.value().serverVersion, v);
+  c.send(frame(encodeStartApi(v, 99, "")));
+
+  OrderRequest o;
+  o.orderId = 500;
+  o.contract.symbol = "AAPL";
+  o.contract.secType = "STK";
+  o.contract.exchange = "SMART";
+  o.contract.currency = "USD";
+  o.action = "BUY";
+  o.totalQuantity = Qty::fromInt(1);
+  o.orderType = "LMT";
+  o.lmtPrice = Price::of("99.5");
+  o.tif = "DAY";
+  auto good = encodePlaceOrder(v, o);
+  ASSERT_TRUE(good) << good.error();
+  auto fields = splitFields(good.value());
+  const char* name = v >= sv::kCashQty ? "cashQty" : "strike";
+  const size_t at = v >= sv::kCashQty ? 101 : 7;
+  ASSERT_EQ(fields[at], v >= sv::kCashQty ? "1.7976931348623157e+308" : "0.0");
+  auto bad = fields;
+  bad[at] = "";
+  c.send(frame(joinFields(bad)));
+
+  std::optional<ErrorMsg> refused;
+  while (!refused) {
+    auto p = c.next();
+    ASSERT_TRUE(p) << "no error 320 from the emulator";
+    auto m = decodeIncoming(v, *p);
+    ASSERT_TRUE(m) << m.error();
+    if (auto* e = std::get_if<ErrorMsg>(&m.value()); e && e->code == err::kServerReadError)
+      refused = *e;
+  }
+  EXPECT_NE(refused->text.find(std::string("field ") + name + ": empty"), std::string::npos)
+      << refused->text;
+  EXPECT_TRUE(emu->newOrderIds().empty());
+  EXPECT_GE(emu->badRequests(), 1u);
+
+  c.send(frame(good.value()));
+  bool opened = false;
+  while (!opened) {
+    auto p = c.next();
+    ASSERT_TRUE(p) << "no openOrder for the well-formed order";
+    auto m = decodeIncoming(v, *p);
+    ASSERT_TRUE(m) << m.error();
+    if (auto* oo = std::get_if<OpenOrderMsg>(&m.value())) opened = oo->orderId == 500;
+  }
+  EXPECT_EQ(emu->newOrderIds(), (std::vector<int64_t>{500}));
+  // The sentinels arrived as "unset", not as numbers.
+  auto seen = emu->order(500);
+  ASSERT_TRUE(seen);
+  EXPECT_FALSE(seen->cashQty);
+  EXPECT_FALSE(seen->duration);
+  EXPECT_FALSE(seen->postToAts);
+  EXPECT_FALSE(seen->minQty);
+  EXPECT_EQ(seen->lmtPrice, Price::of("99.5"));
+
+  // And values where the version has the field arrive as those values.
+  if (v >= sv::kPostToAts) {
+    OrderRequest withValues = o;
+    withValues.orderId = 501;
+    withValues.cashQty = Price::of("2500");
+    withValues.duration = 30;
+    withValues.postToAts = 1;
+    withValues.minQty = 1;
+    auto enc = encodePlaceOrder(v, withValues);
+    ASSERT_TRUE(enc) << enc.error();
+    c.send(frame(enc.value()));
+    ASSERT_TRUE(eventually([&] { return emu->order(501).has_value(); }));
+    auto w = emu->order(501);
+    EXPECT_EQ(w->cashQty, Price::of("2500"));
+    EXPECT_EQ(w->duration, 30);
+    EXPECT_EQ(w->postToAts, 1);
+    EXPECT_EQ(w->minQty, 1);
+  }
 }
 
 TEST_P(TwsLoopback, RejectWithErrorCodeKeepsTheText) {

@@ -272,6 +272,8 @@ class BrokerEmulator::Impl final : public FIX::Application {
         onReplace(m, out);
       } else if (type == "H") {
         onStatus(m, out);
+      } else if (type == "AF" && !fix42_ && cfg_.massStatus) {
+        onMassStatus(m, out);
       } else {
         throw FIX::UnsupportedMessageType();
       }
@@ -426,6 +428,17 @@ class BrokerEmulator::Impl final : public FIX::Application {
         return rejectNew(in, "StopPx (99) is required for OrdType " + ordType, out);
     }
     if (fix42_ && !in.isSetField(21)) return rejectNew(in, "HandlInst (21) is required", out);
+    if (field(in, 59) == "6" && !in.isSetField(126) && !in.isSetField(432))
+      return rejectNew(in, "TimeInForce 6 (GTD) needs ExpireTime (126) or ExpireDate (432)", out);
+    for (int t : {110, 111}) {
+      if (!in.isSetField(t)) continue;
+      auto q = Qty::parse(in.getField(t));
+      if (!q || !q->isPositive() || *q > *qty)
+        return rejectNew(in,
+                         std::string(t == 110 ? "MinQty (110)" : "MaxFloor (111)") + " '" +
+                             in.getField(t) + "' must be > 0 and not above OrderQty (38)",
+                         out);
+    }
     if (symbol == "REJECT") return rejectNew(in, "symbol REJECT refused by broker emulator", out);
     if (!rejectNext_.empty()) {
       std::string text = std::move(rejectNext_);
@@ -553,6 +566,47 @@ class BrokerEmulator::Impl final : public FIX::Application {
     }
     if (in.isSetField(790)) m.setField(790, in.getField(790));
     out.push_back(std::move(m));
+  }
+
+  // OrderMassStatusRequest (FIX 4.4): one status report (150=I) per order
+  // of the session, open or done, each with MassStatusReqID (584) and
+  // TotNumReports (911), the last with LastRptRequested (912=Y). With no
+  // orders to report: a BusinessMessageReject naming the request.
+  void onMassStatus(const FIX::Message& in, std::vector<FIX::Message>& out) {
+    const std::string reqId = field(in, 584);
+    const std::string reqType = field(in, 585);
+    if (reqId.empty() || reqType != "7") {
+      FIX::Message j;
+      j.getHeader().setField(35, "j");
+      j.setField(45, field(in.getHeader(), 34));
+      j.setField(372, "AF");
+      if (!reqId.empty()) j.setField(379, reqId);
+      j.setField(380, "5");  // conditionally required field missing
+      j.setField(58, reqId.empty() ? "MassStatusReqID (584) is required"
+                                   : "MassStatusReqType (585) '" + reqType +
+                                         "' not supported; 7 (all orders) is");
+      out.push_back(std::move(j));
+      return;
+    }
+    if (orders_.empty()) {
+      FIX::Message j;
+      j.getHeader().setField(35, "j");
+      j.setField(45, field(in.getHeader(), 34));
+      j.setField(372, "AF");
+      j.setField(379, reqId);
+      j.setField(380, "0");
+      j.setField(58, "no orders to report");
+      out.push_back(std::move(j));
+      return;
+    }
+    size_t n = 0;
+    for (const auto& [oid, o] : orders_) {
+      FIX::Message m = report(o, 'I', o.clOrdId, "", Qty{}, Price{}, "");
+      m.setField(584, reqId);
+      m.setField(911, std::to_string(orders_.size()));
+      m.setField(912, ++n == orders_.size() ? "Y" : "N");
+      out.push_back(std::move(m));
+    }
   }
 
   bool send(FIX::Message& m) {

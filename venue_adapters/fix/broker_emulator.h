@@ -3,11 +3,14 @@
 // over real sessions on loopback (tests, demos, the fix_broker_emulator tool).
 //
 // It accepts NewOrderSingle (D), OrderCancelRequest (F),
-// OrderCancelReplaceRequest (G) and OrderStatusRequest (H); acks every valid
+// OrderCancelReplaceRequest (G), OrderStatusRequest (H) and (FIX 4.4)
+// OrderMassStatusRequest (AF); acks every valid
 // order (ExecType New), fills marketable ones at once in two executions
 // (partial, then the rest) against a per-symbol reference price, rests the
 // others, cancels and replaces them, rejects symbol "REJECT" or on demand
-// with a Text, and answers status requests. Fill reports use the version's
+// with a Text, and answers status requests. Order attributes (47/528, 77,
+// 114, 110, 111, 18, 59=6 with 126/432) are recorded with every message
+// (received()) and checked where a broker would refuse them. Fill reports use the version's
 // own vocabulary: FIX 4.2 ExecType 1/2 with ExecTransType 0, FIX 4.4
 // ExecType F. With a store path its sequence numbers survive a restart, and
 // logons can be refused for a while, so a test can fill orders while the
@@ -38,6 +41,9 @@ struct BrokerEmulatorConfig {
   // Prefix of ExecID / OrderID; empty = derived from the start time so ids
   // stay unique across restarts of the emulator.
   std::string idPrefix;
+  // Answer OrderMassStatusRequest (35=AF, FIX 4.4 only); false: AF is an
+  // unsupported message type, as at brokers without it.
+  bool massStatus = true;
 };
 
 // A received application message: tag -> value, header and body together.

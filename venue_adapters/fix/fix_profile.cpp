@@ -1,8 +1,12 @@
 #include "venue_adapters/fix/fix_profile.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cstdio>
+#include <ctime>
 #include <stdexcept>
 
+#include "core/clock.h"
 #include "venue_adapters/registry.h"
 
 namespace fixgw::fixvenue {
@@ -138,6 +142,16 @@ void validateFixVenueConfig(const FixVenueConfig& c, const std::string& path) {
   }
   if (c.beginString == "FIX.4.2" && !hasTag(c.addTags, 21))
     bad(path, "add_tags", "FIX.4.2 requires HandlInst (21); add e.g. 21=1");
+  if (c.capacityTag != 47 && c.capacityTag != 528)
+    bad(path, "capacity_tag",
+        std::to_string(c.capacityTag) + " must be 47 (Rule80A) or 528 (OrderCapacity)");
+  if (c.gtdExpiryTag != 126 && c.gtdExpiryTag != 432)
+    bad(path, "gtd_expiry_tag",
+        std::to_string(c.gtdExpiryTag) + " must be 126 (ExpireTime) or 432 (ExpireDate)");
+  if (c.massStatus && c.beginString != "FIX.4.4")
+    bad(path, "mass_status",
+        "OrderMassStatusRequest (35=AF) is a FIX 4.4 message; " + c.beginString +
+            " sessions ask per order");
 }
 
 FixVenueConfig readFixVenueConfig(venues::ParamReader& p, const std::string& path) {
@@ -179,6 +193,12 @@ FixVenueConfig readFixVenueConfig(venues::ParamReader& p, const std::string& pat
     c.addTags.emplace_back(21, "1");
   }
   c.sendCurrency = p.boolean("send_currency", ctci);
+  c.capacityTag =
+      static_cast<int>(p.integer("capacity_tag", c.beginString == "FIX.4.2" ? 47 : 528));
+  c.gtdExpiryTag = static_cast<int>(p.integer("gtd_expiry_tag", 126));
+  // IBKR has no post-only for stock orders.
+  c.postOnly = p.boolean("post_only", !ctci);
+  c.massStatus = p.boolean("mass_status", false);
 
   auto fills = p.str("fill_exec_types");
   if (fills) {
@@ -190,6 +210,74 @@ FixVenueConfig readFixVenueConfig(venues::ParamReader& p, const std::string& pat
   }
   validateFixVenueConfig(c, path);
   return c;
+}
+
+AttributeTags attributeTags(const FixVenueConfig& c, const OrderAttributes& a, TimeInForce tif) {
+  AttributeTags out;
+  auto refuse = [&](std::string why) {
+    out.tags.clear();
+    out.error = std::move(why);
+    return out;
+  };
+  // Capacity: the client's own field when it is the one this venue takes;
+  // otherwise the other one translated where FIX 4.2 Rule80A and FIX 4.4
+  // OrderCapacity share a meaning (A agency, I individual, P principal, W
+  // agent for other member).
+  auto shared = [](char v) { return v == 'A' || v == 'I' || v == 'P' || v == 'W'; };
+  if (c.capacityTag == 47) {
+    if (a.rule80A) {
+      out.tags.emplace_back(47, std::string(1, *a.rule80A));
+    } else if (a.orderCapacity) {
+      if (!shared(*a.orderCapacity))
+        return refuse(std::string("OrderCapacity (528) value '") + *a.orderCapacity +
+                      "' has no Rule80A (47) equivalent for this venue");
+      out.tags.emplace_back(47, std::string(1, *a.orderCapacity));
+    }
+  } else {
+    if (a.orderCapacity) {
+      out.tags.emplace_back(528, std::string(1, *a.orderCapacity));
+    } else if (a.rule80A) {
+      if (!shared(*a.rule80A))
+        return refuse(std::string("Rule80A (47) value '") + *a.rule80A +
+                      "' has no OrderCapacity (528) equivalent for this venue");
+      out.tags.emplace_back(528, std::string(1, *a.rule80A));
+    }
+  }
+  if (a.positionEffect) out.tags.emplace_back(77, std::string(1, *a.positionEffect));
+  if (a.minQty) {
+    if (!a.minQty->isPositive()) return refuse("MinQty (110) must be > 0, got " + a.minQty->str());
+    out.tags.emplace_back(110, a.minQty->str());
+  }
+  if (a.maxFloor) {
+    if (!a.maxFloor->isPositive())
+      return refuse("MaxFloor (111) must be > 0, got " + a.maxFloor->str());
+    out.tags.emplace_back(111, a.maxFloor->str());
+  }
+  if (a.locateReqd) out.tags.emplace_back(114, *a.locateReqd ? "Y" : "N");
+  if (a.postOnly) {
+    if (!c.postOnly)
+      return refuse(
+          "ExecInst (18) value 6 (participate don't initiate / post-only) is not "
+          "supported by this venue (profile " +
+          c.profile + ")");
+    out.tags.emplace_back(18, "6");
+  }
+  if (tif == TimeInForce::GoodTillDate) {
+    if (a.expireTime <= 0)
+      return refuse("TimeInForce GTD (59=6) without ExpireTime (126) or ExpireDate (432)");
+    if (c.gtdExpiryTag == 432) {
+      std::time_t secs = static_cast<std::time_t>(a.expireTime / 1'000'000'000);
+      std::tm tm{};
+      gmtime_r(&secs, &tm);
+      char buf[40];
+      std::snprintf(buf, sizeof buf, "%04d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+      out.tags.emplace_back(432, buf);
+    } else {
+      out.tags.emplace_back(126, formatFixTimestamp(a.expireTime));
+    }
+  }
+  std::sort(out.tags.begin(), out.tags.end());
+  return out;
 }
 
 ReportKind classifyExecReport(const FixVenueConfig& c, std::string_view execType,

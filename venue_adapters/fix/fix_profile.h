@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "core/ids.h"
+#include "core/order_attrs.h"
+#include "core/types.h"
 
 namespace fixgw::venues {
 class ParamReader;
@@ -47,6 +49,21 @@ struct FixVenueConfig {
   // Send Currency (15) from Instrument::currency (CTCI needs it with 100=SMART).
   bool sendCurrency = false;
   int64_t snapshotTimeoutMs = 10'000;
+  // Order attributes (issue 14), per profile. The capacity goes out as
+  // Rule80A (47, FIX 4.2's field) or OrderCapacity (528, FIX 4.4's); the
+  // default follows begin_string. capacity_tag in config.
+  int capacityTag = 528;
+  // GoodTillDate (59=6): the expiry as ExpireTime (126, UTCTimestamp) or
+  // ExpireDate (432, the UTC date). gtd_expiry_tag in config.
+  int gtdExpiryTag = 126;
+  // Post-only as ExecInst (18) = 6; false (IBKR CTCI, which has no post-only
+  // for stocks): such orders are refused naming ExecInst. post_only in config.
+  bool postOnly = true;
+  // Snapshots ask once with OrderMassStatusRequest (35=AF, FIX 4.4) instead
+  // of one OrderStatusRequest (35=H) per open order; orders the mass answer
+  // does not cover, or a broker rejecting AF, fall back to 35=H.
+  // mass_status in config.
+  bool massStatus = false;
 };
 
 // Reads and validates the venue params. Unknown keys are left for
@@ -65,6 +82,16 @@ std::vector<std::pair<int, std::string>> parseAddTags(std::string_view spec,
 // Formats a ClOrdID; `date` is "YYYYMMDD".
 std::string formatClOrdId(const std::string& fmt, const ChildOrderId& child, int n,
                           const std::string& date);
+
+// The FIX tags a NewOrderSingle / OrderCancelReplaceRequest carries for the
+// order attributes under this profile (47 or 528, 77, 114, 110, 111, 18=6,
+// 126 or 432), in tag order, or the reason the order cannot go to this venue
+// naming the field. tif is the order's; expiry needs tif GoodTillDate.
+struct AttributeTags {
+  std::vector<std::pair<int, std::string>> tags;
+  std::string error;  // non-empty: refuse the order with this text
+};
+AttributeTags attributeTags(const FixVenueConfig& c, const OrderAttributes& a, TimeInForce tif);
 
 // What one ExecutionReport means, before it is matched to an order.
 enum class ReportKind {

@@ -65,6 +65,9 @@ constexpr int RefMsgType = 372;
 constexpr int BusinessRejectRefID = 379;
 constexpr int CxlRejResponseTo = 434;
 constexpr int OrdStatusReqID = 790;
+constexpr int MassStatusReqID = 584;
+constexpr int MassStatusReqType = 585;
+constexpr int LastRptRequested = 912;
 }  // namespace tag
 
 std::string field(const FIX::FieldMap& m, int t) { return m.isSetField(t) ? m.getField(t) : ""; }
@@ -363,7 +366,10 @@ class FixVenue::Impl final : public FIX::Application {
   // timeout supersedes an older one). False if the adapter is not running.
   bool armSnapshotTimeout(uint64_t sid, std::vector<ChildOrderId> toAsk) {
     return postIo([this, sid, toAsk = std::move(toAsk)] {
-      for (const auto& child : toAsk) sendStatusRequest(sid, child);
+      if (cfg_.massStatus && !toAsk.empty())
+        sendMassStatusRequest(sid);
+      else
+        for (const auto& child : toAsk) sendStatusRequest(sid, child);
       uint64_t timer = 0;
       {
         std::lock_guard lk(mu_);
@@ -522,6 +528,8 @@ class FixVenue::Impl final : public FIX::Application {
     bool open = true;
     bool adopted = false;  // from a previous process: live ClOrdID learnt from reports
     int nextN = 1;
+    // The order attributes' tags (attributeTags), sent again on every replace.
+    std::vector<std::pair<int, std::string>> attrTags;
   };
   enum class ReqKind { New, Cancel, Replace, Status };
   struct Request {
@@ -539,7 +547,8 @@ class FixVenue::Impl final : public FIX::Application {
     // while the session is still connecting): the status requests go out at logon.
     bool awaitingLogon = false;
     WallNanos since = 0;
-    uint64_t timer = 0;  // the timeout armed last; an older one firing is ignored
+    uint64_t timer = 0;     // the timeout armed last; an older one firing is ignored
+    std::string massReqId;  // the OrderMassStatusRequest in flight, if any
   };
 
   // ---- helpers (call with mu_ held where they touch state) ----
@@ -672,6 +681,11 @@ class FixVenue::Impl final : public FIX::Application {
       emit({reject(VenueEventKind::Rejected, in.childId, {}, "stop order without a stop price")});
       return;
     }
+    AttributeTags attrs = attributeTags(cfg_, in.attrs, in.tif);
+    if (!attrs.error.empty()) {
+      emit({reject(VenueEventKind::Rejected, in.childId, {}, attrs.error)});
+      return;
+    }
     FIX::Message m = newMessage("D");
     bool duplicate = false;
     {
@@ -709,6 +723,9 @@ class FixVenue::Impl final : public FIX::Application {
       if (o.stopPx) m.setField(tag::StopPx, o.stopPx->str());
       m.setField(tag::TimeInForce, std::string(1, toFixTimeInForce(o.tif)));
       addConfiguredTags(m, o);
+      // After the fixed tags: an order's own capacity etc. wins over a default.
+      o.attrTags = std::move(attrs.tags);
+      for (const auto& [t, v] : o.attrTags) m.setField(t, v);
       orders_.emplace(o.child, std::move(o));
     }
     if (!send(m, "NewOrderSingle")) {
@@ -802,6 +819,7 @@ class FixVenue::Impl final : public FIX::Application {
         if (stop) m.setField(tag::StopPx, stop->str());
         m.setField(tag::TimeInForce, std::string(1, toFixTimeInForce(o.tif)));
         addConfiguredTags(m, o);
+        for (const auto& [t, v] : o.attrTags) m.setField(t, v);
       }
     }
     if (refused) {
@@ -832,6 +850,50 @@ class FixVenue::Impl final : public FIX::Application {
     if (!send(m, "OrderStatusRequest")) {
       spdlog::warn("FIX venue {}: status request for {} not sent; the snapshot will time out",
                    id_.str(), child.str());
+    }
+  }
+
+  // One OrderMassStatusRequest (35=AF, 585=7 all orders) for the snapshot;
+  // the replies are status ExecutionReports carrying MassStatusReqID (584),
+  // the last with LastRptRequested (912=Y).
+  void sendMassStatusRequest(uint64_t sid) {
+    FIX::Message m = newMessage("AF");
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "M%llu-%s", static_cast<unsigned long long>(sid),
+                  utcDate(clock_.wallNow()).c_str());
+    const std::string reqId = buf;
+    {
+      std::lock_guard lk(mu_);
+      auto it = snapshots_.find(sid);
+      if (it == snapshots_.end()) return;
+      it->second.massReqId = reqId;
+    }
+    m.setField(tag::MassStatusReqID, reqId);
+    m.setField(tag::MassStatusReqType, "7");
+    if (!accountTag_.empty()) m.setField(tag::Account, accountTag_);
+    if (!send(m, "OrderMassStatusRequest")) massStatusFallback(reqId, "not sent");
+  }
+
+  // The mass answer is complete (or refused): orders it did not cover are
+  // asked one by one, so a broker that reports only some orders, or rejects
+  // AF, still gets the snapshot answered. reqId "" = every pending mass request.
+  void massStatusFallback(const std::string& reqId, const std::string& why) {
+    std::vector<std::pair<uint64_t, std::vector<ChildOrderId>>> ask;
+    {
+      std::lock_guard lk(mu_);
+      for (auto& [sid, s] : snapshots_) {
+        if (s.massReqId.empty() || (!reqId.empty() && s.massReqId != reqId)) continue;
+        s.massReqId.clear();
+        if (!s.waiting.empty())
+          ask.emplace_back(sid, std::vector<ChildOrderId>(s.waiting.begin(), s.waiting.end()));
+      }
+    }
+    for (auto& [sid, children] : ask) {
+      spdlog::info("FIX venue {}: mass status {}: asking {} order(s) one by one", id_.str(), why,
+                   children.size());
+      postIo([this, sid, children] {
+        for (const auto& child : children) sendStatusRequest(sid, child);
+      });
     }
   }
 
@@ -877,8 +939,9 @@ class FixVenue::Impl final : public FIX::Application {
     if (oid.empty() || ai == adoptedByOrderId_.end() || cl.empty()) return nullptr;
     auto oit = orders_.find(ai->second);
     if (oit == orders_.end()) return nullptr;
-    spdlog::info("FIX venue {}: order {} (OrderID {}) from before the restart is live as ClOrdID {}",
-                 id_.str(), ai->second.str(), oid, cl);
+    spdlog::info(
+        "FIX venue {}: order {} (OrderID {}) from before the restart is live as ClOrdID {}",
+        id_.str(), ai->second.str(), oid, cl);
     oit->second.clOrdId = cl;
     return &requests_.emplace(cl, Request{ReqKind::New, ai->second, {}, {}, {}}).first->second;
   }
@@ -1058,7 +1121,8 @@ class FixVenue::Impl final : public FIX::Application {
   void onStatusReply(const FIX::Message& m, const std::string& cl, const std::string& orig,
                      const std::string& ordStatus) {
     std::vector<std::pair<uint64_t, bool>> complete;
-    {
+    const std::string massId = field(m, tag::MassStatusReqID);
+    [&] {
       std::lock_guard lk(mu_);
       const Request* req = findRequest(m, cl, orig);
       if (!req) {
@@ -1087,8 +1151,10 @@ class FixVenue::Impl final : public FIX::Application {
         if (ordStatus != "8") s.result.orders.push_back(st);
         if (s.waiting.empty()) complete.emplace_back(sid, true);
       }
-    }
+    }();
     for (const auto& [sid, ok] : complete) finishSnapshot(sid);
+    if (!massId.empty() && field(m, tag::LastRptRequested) == "Y")
+      massStatusFallback(massId, "answer complete");
   }
 
   void onCancelReject(const FIX::Message& m) {
@@ -1163,6 +1229,11 @@ class FixVenue::Impl final : public FIX::Application {
   void onBusinessReject(const FIX::Message& m) {
     std::string text = field(m, tag::Text);
     if (text.empty()) text = "business message reject (reason " + field(m, 380) + ")";
+    if (field(m, tag::RefMsgType) == "AF") {
+      // Mass status refused (unsupported, or nothing to report): ask per order.
+      massStatusFallback("", "refused (" + text + ")");
+      return;
+    }
     rejectByRef(field(m, tag::RefSeqNum), field(m, tag::BusinessRejectRefID),
                 "venue " + id_.str() + ": " + text);
   }
@@ -1171,6 +1242,10 @@ class FixVenue::Impl final : public FIX::Application {
     std::string text = field(m, tag::Text);
     if (text.empty()) text = "session-level reject (reason " + field(m, 373) + ")";
     const std::string refType = field(m, tag::RefMsgType);
+    if (refType == "AF") {
+      massStatusFallback("", "rejected (" + text + ")");
+      return;
+    }
     if (!refType.empty() && refType != "D" && refType != "F" && refType != "G") {
       spdlog::warn("FIX venue {}: session reject of {}: {}", id_.str(), refType, text);
       return;
@@ -1229,9 +1304,9 @@ class FixVenue::Impl final : public FIX::Application {
   bool loggedOn_ = false;
   bool wasDisconnected_ = false;
   std::map<ChildOrderId, Order> orders_;
-  std::map<std::string, Request> requests_;  // every ClOrdID we sent
+  std::map<std::string, Request> requests_;               // every ClOrdID we sent
   std::map<std::string, ChildOrderId> adoptedByOrderId_;  // venue OrderID -> adopted order
-  std::map<int, std::string> seqToClOrdId_;  // outbound MsgSeqNum -> ClOrdID
+  std::map<int, std::string> seqToClOrdId_;               // outbound MsgSeqNum -> ClOrdID
   std::set<std::string> seenExecIds_;
   std::vector<VenueFill> fills_;
   std::map<uint64_t, PendingSnapshot> snapshots_;

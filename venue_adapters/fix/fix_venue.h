@@ -23,8 +23,8 @@
 #include "core/clock.h"
 #include "core/instrument.h"
 #include "core/venue.h"
-#include "venue_adapters/registry.h"
 #include "venue_adapters/fix/fix_profile.h"
+#include "venue_adapters/registry.h"
 
 namespace fixgw::fixvenue {
 

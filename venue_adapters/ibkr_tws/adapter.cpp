@@ -1,20 +1,19 @@
 #include "venue_adapters/ibkr_tws/adapter.h"
-#include "venue_adapters/ibkr_tws/pg_order_id_store.h"
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <array>
 #include <atomic>
 #include <boost/asio.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -24,6 +23,8 @@
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+
+#include "venue_adapters/ibkr_tws/pg_order_id_store.h"
 
 namespace fixgw::tws {
 
@@ -58,8 +59,8 @@ void FileOrderIdStore::save(int64_t id) {
   if (!dir.empty()) std::filesystem::create_directories(dir, ec);  // first use in a new folder
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0)
-    throw std::runtime_error("order id file " + tmp + ": cannot open for writing: " +
-                             std::strerror(errno));
+    throw std::runtime_error("order id file " + tmp +
+                             ": cannot open for writing: " + std::strerror(errno));
   std::string text = std::to_string(id) + "\n";
   bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
   ok = ok && ::fsync(fd) == 0;
@@ -121,9 +122,70 @@ std::string filterTime(WallNanos t) {
   struct tm tmv {};
   gmtime_r(&secs, &tmv);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d%02d%02d-%02d:%02d:%02d", tmv.tm_year + 1900,
-                tmv.tm_mon + 1, tmv.tm_mday, tmv.tm_hour, tmv.tm_min, tmv.tm_sec);
+  std::snprintf(buf, sizeof buf, "%04d%02d%02d-%02d:%02d:%02d", tmv.tm_year + 1900, tmv.tm_mon + 1,
+                tmv.tm_mday, tmv.tm_hour, tmv.tm_min, tmv.tm_sec);
   return buf;
+}
+
+// IB's Rule 80A codes (Order.rule80A) are the FIX Rule80A (47) letters for
+// the order origins IB takes: A agency, I individual, W agent for other
+// member, and their program-trading forms J U M (index arbitrage) and
+// K Y N (non-index arbitrage).
+bool isIbRule80A(char c) {
+  static constexpr std::string_view kCodes = "AIWJUMKYN";
+  return kCodes.find(c) != std::string_view::npos;
+}
+
+// The order attributes (issue 14) onto placeOrder. Returns the reason an
+// attribute cannot be sent to IB, naming its FIX tag; empty when all went on.
+std::string applyAttributes(const OrderAttributes& a, TimeInForce tif, int serverVersion,
+                            OrderRequest& req) {
+  if (a.postOnly)
+    return "ExecInst (18) value 6 (participate don't initiate / post-only) is not supported "
+           "by IBKR TWS API stock orders";
+  if (a.rule80A) {
+    if (!isIbRule80A(*a.rule80A))
+      return std::string("Rule80A (47) value '") + *a.rule80A + "' has no IB Rule 80A code";
+    req.rule80A = std::string(1, *a.rule80A);
+  } else if (a.orderCapacity) {
+    // FIX OrderCapacity (528) -> IB Rule 80A: agency, individual and agent for
+    // other member map one to one; IB has no code for principal, proprietary
+    // or riskless principal.
+    switch (*a.orderCapacity) {
+      case 'A':
+      case 'I':
+      case 'W':
+        req.rule80A = std::string(1, *a.orderCapacity);
+        break;
+      default:
+        return std::string("OrderCapacity (528) value '") + *a.orderCapacity +
+               "' has no IB Rule 80A code (IB takes A, I, W)";
+    }
+  }
+  if (a.positionEffect) {
+    if (*a.positionEffect != 'O' && *a.positionEffect != 'C')
+      return std::string("PositionEffect (77) value '") + *a.positionEffect +
+             "' is not supported by IB (O open, C close)";
+    req.openClose = std::string(1, *a.positionEffect);
+  }
+  // LocateReqd (114): the TWS API has no locate field for stock orders; IB
+  // locates shares itself before it takes a short sale. Accepted, not sent.
+  if (a.minQty) {
+    if (!a.minQty->isPositive() || !a.minQty->isMultipleOf(Qty::fromInt(1)))
+      return "MinQty (110) " + a.minQty->str() + " must be a positive whole number of shares";
+    req.minQty = a.minQty->mantissa() / kOne;
+  }
+  if (a.maxFloor) {
+    if (!a.maxFloor->isPositive() || !a.maxFloor->isMultipleOf(Qty::fromInt(1)))
+      return "MaxFloor (111) " + a.maxFloor->str() + " must be a positive whole number of shares";
+    req.displaySize = a.maxFloor->mantissa() / kOne;
+  }
+  if (tif == TimeInForce::GoodTillDate) {
+    if (a.expireTime <= 0)
+      return "TimeInForce GTD (59=6) without ExpireTime (126) or ExpireDate (432)";
+    req.goodTillDate = formatGoodTillDate(serverVersion, a.expireTime);
+  }
+  return {};
 }
 
 bool isInfoCode(int code) {
@@ -153,6 +215,7 @@ struct OrderState {
   std::optional<Price> price;
   std::optional<Price> stopPx;
   Account account;
+  OrderAttributes attrs;  // sent again on every modify: TWS matches them
   bool accepted = false;
   bool terminal = false;
   bool adopted = false;  // learnt from TWS (previous life), not placed by us now
@@ -180,7 +243,10 @@ struct SyncState {
 struct TwsVenue::Impl {
   Impl(VenueId venueId, TwsConfig config, const InstrumentMaster& instruments, const Clock& c,
        std::unique_ptr<OrderIdStore> store)
-      : id(std::move(venueId)), cfg(std::move(config)), clock(c), ids(std::move(store)),
+      : id(std::move(venueId)),
+        cfg(std::move(config)),
+        clock(c),
+        ids(std::move(store)),
         rng(std::random_device{}()) {
     for (const auto& [sym, inst] : instruments.all()) {
       auto r = contractFor(inst, id.str());
@@ -291,15 +357,14 @@ struct TwsVenue::Impl {
         [this, g](const boost::system::error_code& ec, tcp::resolver::results_type res) {
           if (g != gen || closing) return;
           if (ec) return connectionLost("cannot resolve " + cfg.host + ": " + ec.message());
-          asio::async_connect(*sock, res,
-                              [this, g](const boost::system::error_code& ec2, const tcp::endpoint&) {
-                                if (g != gen || closing) return;
-                                if (ec2)
-                                  return connectionLost("cannot connect to " + cfg.host + ":" +
-                                                        std::to_string(cfg.port) + ": " +
-                                                        ec2.message());
-                                onConnected();
-                              });
+          asio::async_connect(
+              *sock, res, [this, g](const boost::system::error_code& ec2, const tcp::endpoint&) {
+                if (g != gen || closing) return;
+                if (ec2)
+                  return connectionLost("cannot connect to " + cfg.host + ":" +
+                                        std::to_string(cfg.port) + ": " + ec2.message());
+                onConnected();
+              });
         });
   }
 
@@ -322,25 +387,26 @@ struct TwsVenue::Impl {
 
   void readMore() {
     uint64_t g = gen;
-    sock->async_read_some(asio::buffer(rbuf), [this, g](const boost::system::error_code& ec,
-                                                        size_t n) {
-      if (g != gen || closing) return;
-      if (ec) {
-        return connectionLost(ec == asio::error::eof ? "TWS closed the connection"
-                                                     : "read failed: " + ec.message());
-      }
-      lastRx = SteadyClock::now();
-      frames.feed(rbuf.data(), n);
-      std::string payload, error;
-      while (true) {
-        auto st = frames.next(payload, error);
-        if (st == FrameDecoder::Status::NeedMore) break;
-        if (st == FrameDecoder::Status::Error) return connectionLost("stream out of sync: " + error);
-        onFrame(payload);
-        if (g != gen || closing) return;  // the frame closed the connection
-      }
-      readMore();
-    });
+    sock->async_read_some(
+        asio::buffer(rbuf), [this, g](const boost::system::error_code& ec, size_t n) {
+          if (g != gen || closing) return;
+          if (ec) {
+            return connectionLost(ec == asio::error::eof ? "TWS closed the connection"
+                                                         : "read failed: " + ec.message());
+          }
+          lastRx = SteadyClock::now();
+          frames.feed(rbuf.data(), n);
+          std::string payload, error;
+          while (true) {
+            auto st = frames.next(payload, error);
+            if (st == FrameDecoder::Status::NeedMore) break;
+            if (st == FrameDecoder::Status::Error)
+              return connectionLost("stream out of sync: " + error);
+            onFrame(payload);
+            if (g != gen || closing) return;  // the frame closed the connection
+          }
+          readMore();
+        });
   }
 
   // Every socket read is bounded: in the handshake by connect_timeout_ms, on a
@@ -451,8 +517,7 @@ struct TwsVenue::Impl {
   }
 
   void pump() {
-    if (writing || outq.empty() || !sock || state == State::Idle ||
-        state == State::Connecting)
+    if (writing || outq.empty() || !sock || state == State::Idle || state == State::Connecting)
       return;
     auto now = SteadyClock::now();
     if (now < nextSendAt) {
@@ -485,10 +550,9 @@ struct TwsVenue::Impl {
       auto h = decodeServerHello(payload);
       if (!h) return connectionLost(h.error());
       if (h.value().serverVersion < cfg.minVersion || h.value().serverVersion > cfg.maxVersion)
-        return connectionLost("TWS chose server version " +
-                              std::to_string(h.value().serverVersion) + ", outside v" +
-                              std::to_string(cfg.minVersion) + ".." +
-                              std::to_string(cfg.maxVersion));
+        return connectionLost(
+            "TWS chose server version " + std::to_string(h.value().serverVersion) + ", outside v" +
+            std::to_string(cfg.minVersion) + ".." + std::to_string(cfg.maxVersion));
       helloSeen = true;
       serverVersion = h.value().serverVersion;
       spdlog::info("[{}] TWS server version {} ({})", id.str(), serverVersion,
@@ -566,12 +630,19 @@ struct TwsVenue::Impl {
                       text.empty() ? "canceled by TWS before acceptance" : text));
       return;
     }
+    // TWS reports the end of an IOC/FOK remainder, an OPG order the open did
+    // not fill and a GTD order past its date as Cancelled; nobody asked for
+    // it, so it is an expiry (ExecType C), as the other venues report it.
+    const bool timeInForceEnd =
+        !o.pendingCancel &&
+        (o.tif == TimeInForce::Ioc || o.tif == TimeInForce::Fok ||
+         o.tif == TimeInForce::AtTheOpening || o.tif == TimeInForce::GoodTillDate);
     o.pendingCancel = false;
     if (o.pendingReplace) {
       o.pendingReplace = false;
       emit(orderEvent(VenueEventKind::ReplaceRejected, o, "order canceled"));
     }
-    emit(orderEvent(VenueEventKind::Canceled, o, text));
+    emit(orderEvent(timeInForceEnd ? VenueEventKind::Expired : VenueEventKind::Canceled, o, text));
   }
 
   std::optional<Symbol> symbolFor(const Contract& c) const {
@@ -615,8 +686,7 @@ struct TwsVenue::Impl {
         pubChildToIb[m.orderRef] = m.orderId;
       }
       orders.emplace(m.orderId, std::move(o));
-      spdlog::info("[{}] adopted open TWS order {} (orderRef {})", id.str(), m.orderId,
-                   m.orderRef);
+      spdlog::info("[{}] adopted open TWS order {} (orderRef {})", id.str(), m.orderId, m.orderRef);
       return;
     }
     OrderState& o = it->second;
@@ -698,8 +768,8 @@ struct TwsVenue::Impl {
   }
 
   void on(const CommissionReportMsg& m) {
-    spdlog::info("[{}] commission {} {} for execution {}", id.str(), m.commission.str(),
-                 m.currency, m.execId);
+    spdlog::info("[{}] commission {} {} for execution {}", id.str(), m.commission.str(), m.currency,
+                 m.execId);
     std::lock_guard lk(pubMu);
     commissions[m.execId] = Commission{m.commission, m.currency};
   }
@@ -708,7 +778,9 @@ struct TwsVenue::Impl {
   void on(const ManagedAccountsMsg& m) {
     spdlog::info("[{}] TWS managed accounts: {}", id.str(), m.accounts);
   }
-  void on(const UnhandledMsg& m) { spdlog::debug("[{}] TWS message {} ignored", id.str(), m.msgId); }
+  void on(const UnhandledMsg& m) {
+    spdlog::debug("[{}] TWS message {} ignored", id.str(), m.msgId);
+  }
 
   void on(const ErrorMsg& m) {
     const std::string text = "TWS error " + std::to_string(m.code) + ": " + m.text;
@@ -875,6 +947,7 @@ struct TwsVenue::Impl {
     o.price = hasLimitPrice(n.ordType) ? n.price : std::nullopt;
     o.stopPx = hasStopPrice(n.ordType) ? n.stopPx : std::nullopt;
     o.account = n.account;
+    o.attrs = n.attrs;
     auto reject = [&](const std::string& why) {
       VenueEvent e;
       e.kind = VenueEventKind::Rejected;
@@ -887,7 +960,8 @@ struct TwsVenue::Impl {
     if (childToIb.count(n.childId.str()))
       return reject("duplicate child order id " + n.childId.str());
     auto c = contracts.find(n.symbol);
-    if (c == contracts.end()) return reject("symbol " + n.symbol.str() + " not in instrument master");
+    if (c == contracts.end())
+      return reject("symbol " + n.symbol.str() + " not in instrument master");
     if (hasLimitPrice(n.ordType) && !n.price) return reject("limit order without price");
     if (hasStopPrice(n.ordType) && !n.stopPx) return reject("stop order without stop price");
     if (!n.qty.isPositive()) return reject("quantity must be positive");
@@ -903,6 +977,8 @@ struct TwsVenue::Impl {
     req.orderRef = n.childId.str();
     req.outsideRth = cfg.outsideRth;
     req.orderId = nextId;
+    if (auto why = applyAttributes(n.attrs, n.tif, serverVersion, req); !why.empty())
+      return reject(why);
     auto payload = encodePlaceOrder(serverVersion, req);
     if (!payload) return reject(payload.error());
     // Ids are reserved in blocks: the mark persisted before an id reaches TWS
@@ -985,7 +1061,8 @@ struct TwsVenue::Impl {
     if (hasStopPrice(o->ordType) && !r.newStopPx && !o->stopPx)
       return refuse("stop order without stop price");
     auto c = contracts.find(o->symbol);
-    if (c == contracts.end()) return refuse("symbol " + o->symbol.str() + " not in instrument master");
+    if (c == contracts.end())
+      return refuse("symbol " + o->symbol.str() + " not in instrument master");
     OrderRequest req;
     req.orderId = o->ibId;
     req.contract = c->second;
@@ -993,11 +1070,14 @@ struct TwsVenue::Impl {
     req.totalQuantity = r.newQty;
     req.orderType = orderTypeToTws(o->ordType);
     req.lmtPrice = hasLimitPrice(o->ordType) ? (r.newPrice ? r.newPrice : o->price) : std::nullopt;
-    req.auxPrice = hasStopPrice(o->ordType) ? (r.newStopPx ? r.newStopPx : o->stopPx) : std::nullopt;
+    req.auxPrice =
+        hasStopPrice(o->ordType) ? (r.newStopPx ? r.newStopPx : o->stopPx) : std::nullopt;
     req.tif = tifToTws(o->tif);
     req.account = !cfg.account.empty() ? cfg.account : o->account.str();
     req.orderRef = o->childId.str();
     req.outsideRth = cfg.outsideRth;
+    if (auto why = applyAttributes(o->attrs, o->tif, serverVersion, req); !why.empty())
+      return refuse(why);
     auto payload = encodePlaceOrder(serverVersion, req);
     if (!payload) return refuse(payload.error());
     o->pendingReplace = true;
@@ -1019,7 +1099,8 @@ struct TwsVenue::Impl {
 TwsVenue::TwsVenue(VenueId id, TwsConfig cfg, const InstrumentMaster& instruments,
                    const Clock& clock, std::unique_ptr<OrderIdStore> ids)
     : impl_(std::make_unique<Impl>(std::move(id), std::move(cfg), instruments, clock,
-                                   ids ? std::move(ids) : std::make_unique<MemoryOrderIdStore>())) {}
+                                   ids ? std::move(ids) : std::make_unique<MemoryOrderIdStore>())) {
+}
 
 TwsVenue::~TwsVenue() { stop(); }
 
@@ -1164,7 +1245,9 @@ std::unique_ptr<VenueAdapter> makeTwsVenue(const venues::VenueContext& ctx,
   std::unique_ptr<OrderIdStore> store;
   std::string kind = cfg.orderIdStore;
   if (kind == "auto")
-    kind = !cfg.orderIdFile.empty() ? "file" : !ctx.databaseConninfo.empty() ? "postgres" : "memory";
+    kind = !cfg.orderIdFile.empty()        ? "file"
+           : !ctx.databaseConninfo.empty() ? "postgres"
+                                           : "memory";
   if (kind == "file") {
     if (cfg.orderIdFile.empty())
       throw std::invalid_argument(ctx.configPath + ".params.order_id_file: required when " +

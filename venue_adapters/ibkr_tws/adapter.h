@@ -25,8 +25,8 @@
 #include "core/clock.h"
 #include "core/instrument.h"
 #include "core/venue.h"
-#include "venue_adapters/registry.h"
 #include "venue_adapters/ibkr_tws/config.h"
+#include "venue_adapters/registry.h"
 
 namespace fixgw::tws {
 
@@ -94,7 +94,7 @@ class TwsVenue final : public VenueAdapter {
   void requestSnapshot(WallNanos since, std::function<void(VenueSnapshot)> cb) override;
 
   // ---- introspection (any thread) ----
-  bool connected() const;  // handshake done and nextValidId received
+  bool connected() const;     // handshake done and nextValidId received
   int serverVersion() const;  // 0 before the first handshake
   std::optional<Commission> commission(const VenueExecId& execId) const;
   // The TWS order id our child order went out with.

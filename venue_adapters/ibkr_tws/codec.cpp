@@ -1,6 +1,8 @@
 #include "venue_adapters/ibkr_tws/codec.h"
 
 #include <charconv>
+#include <cstdio>
+#include <ctime>
 #include <limits>
 
 namespace fixgw::tws {
@@ -98,12 +100,16 @@ bool parseInt(std::string_view s, int64_t& out) {
   return ec == std::errc() && p == s.data() + s.size();
 }
 
-// Order fields are written as unset doubles in the pegged-to-benchmark block;
-// this is DBL_MAX as the official Python client prints it, which reads back
-// exactly as DBL_MAX.
-constexpr std::string_view kUnsetDouble = "1.7976931348623157e+308";
+// DBL_MAX as the official Python client prints it; reads back exactly.
+constexpr std::string_view kUnsetDouble = kUnsetDoubleText;
 
-std::string contractStrike(const std::optional<Price>& p) { return p ? p->str() : "0"; }
+// The official client sends contract.strike with make_field: a float, 0.0
+// when the contract has none.
+std::string contractStrike(const std::optional<Price>& p) {
+  return p ? formatTwsDouble(*p) : std::string("0.0");
+}
+
+bool isUnsetInt(int64_t v) { return v == kUnsetInteger || v == kUnsetLong; }
 
 }  // namespace
 
@@ -119,6 +125,98 @@ std::optional<Qty> parseTwsQty(std::string_view s) {
   int64_t m = 0;
   if (parseScaled(s, m) != NumStatus::Ok) return std::nullopt;
   return Qty::fromMantissa(m);
+}
+
+std::string formatTwsDouble(Price p) {
+  if (p.isZero()) return "0.0";
+  // The double nearest the exact decimal (from_chars rounds correctly), the
+  // same double a Python literal of that decimal gives.
+  const std::string dec = p.str();
+  double d = 0;
+  std::from_chars(dec.data(), dec.data() + dec.size(), d);
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
+  std::string_view sci(buf, static_cast<size_t>(res.ptr - buf));  // "-9.95e+01"
+  std::string out;
+  if (!sci.empty() && sci[0] == '-') {
+    out.push_back('-');
+    sci.remove_prefix(1);
+  }
+  const size_t e = sci.find('e');
+  std::string digits;
+  for (char c : sci.substr(0, e))
+    if (c != '.') digits.push_back(c);
+  int exp10 = 0;
+  std::from_chars(sci.data() + e + 1 + (sci[e + 1] == '+' ? 1 : 0), sci.data() + sci.size(), exp10);
+  const int decpt = exp10 + 1;  // value = 0.digits * 10^decpt
+  const int n = static_cast<int>(digits.size());
+  if (decpt > -4 && decpt <= 16) {  // CPython's repr switches form at these bounds
+    if (decpt <= 0) {
+      out += "0.";
+      out.append(static_cast<size_t>(-decpt), '0');
+      out += digits;
+    } else if (decpt >= n) {
+      out += digits;
+      out.append(static_cast<size_t>(decpt - n), '0');
+      out += ".0";
+    } else {
+      out += digits.substr(0, static_cast<size_t>(decpt));
+      out.push_back('.');
+      out += digits.substr(static_cast<size_t>(decpt));
+    }
+    return out;
+  }
+  out.push_back(digits[0]);
+  if (n > 1) {
+    out.push_back('.');
+    out += digits.substr(1);
+  }
+  const int x = decpt - 1;
+  char eb[16];
+  std::snprintf(eb, sizeof eb, "e%c%02d", x < 0 ? '-' : '+', x < 0 ? -x : x);
+  out += eb;
+  return out;
+}
+
+std::string formatGoodTillDate(int v, int64_t unixNanos) {
+  int64_t secs = unixNanos / 1'000'000'000;
+  if (unixNanos % 1'000'000'000 > 0) ++secs;  // never expire before the instant asked for
+  time_t t = static_cast<time_t>(secs);
+  struct tm tmv {};
+  gmtime_r(&t, &tmv);
+  char buf[64];
+  if (v >= sv::kPegBestPegMidOffsets)
+    std::snprintf(buf, sizeof buf, "%04d%02d%02d-%02d:%02d:%02d", tmv.tm_year + 1900,
+                  tmv.tm_mon + 1, tmv.tm_mday, tmv.tm_hour, tmv.tm_min, tmv.tm_sec);
+  else
+    std::snprintf(buf, sizeof buf, "%04d%02d%02d %02d:%02d:%02d GMT", tmv.tm_year + 1900,
+                  tmv.tm_mon + 1, tmv.tm_mday, tmv.tm_hour, tmv.tm_min, tmv.tm_sec);
+  return buf;
+}
+
+std::optional<int64_t> parseGoodTillDate(std::string_view s) {
+  // yyyymmdd?hh:mm:ss with '-' (UTC) or ' ' followed by " GMT" / " UTC".
+  if (s.size() < 17) return std::nullopt;
+  const bool utcForm = s[8] == '-' && s.size() == 17;
+  const bool zoneForm = s[8] == ' ' && (s.substr(17) == " GMT" || s.substr(17) == " UTC");
+  if (!utcForm && !zoneForm) return std::nullopt;
+  auto num = [&](size_t pos, size_t len, int& out) {
+    auto r = std::from_chars(s.data() + pos, s.data() + pos + len, out);
+    return r.ec == std::errc() && r.ptr == s.data() + pos + len;
+  };
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0;
+  if (!num(0, 4, y) || !num(4, 2, mo) || !num(6, 2, d) || s[11] != ':' || s[14] != ':' ||
+      !num(9, 2, h) || !num(12, 2, mi) || !num(15, 2, se))
+    return std::nullopt;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return std::nullopt;
+  struct tm tmv {};
+  tmv.tm_year = y - 1900;
+  tmv.tm_mon = mo - 1;
+  tmv.tm_mday = d;
+  tmv.tm_hour = h;
+  tmv.tm_min = mi;
+  tmv.tm_sec = se;
+  return static_cast<int64_t>(timegm(&tmv));
 }
 
 // ---- framing ----
@@ -143,7 +241,9 @@ FrameDecoder::Status FrameDecoder::next(std::string& payload, std::string& error
     }
     return Status::NeedMore;
   }
-  auto b = [&](size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(buf_[pos_ + i])); };
+  auto b = [&](size_t i) {
+    return static_cast<uint32_t>(static_cast<unsigned char>(buf_[pos_ + i]));
+  };
   uint32_t n = (b(0) << 24) | (b(1) << 16) | (b(2) << 8) | b(3);
   if (n > kMaxMessageLength) {
     error = "message length " + std::to_string(n) + " exceeds the maximum " +
@@ -174,6 +274,18 @@ FieldWriter& FieldWriter::priceOrEmpty(const std::optional<Price>& p) {
   return p ? str(p->str()) : str("");
 }
 FieldWriter& FieldWriter::price(Price p) { return str(p.str()); }
+FieldWriter& FieldWriter::dblOrEmpty(const std::optional<Price>& p) {
+  return p ? str(formatTwsDouble(*p)) : str("");
+}
+FieldWriter& FieldWriter::dblOrUnset(const std::optional<Price>& p) {
+  return p ? str(formatTwsDouble(*p)) : str(kUnsetDouble);
+}
+FieldWriter& FieldWriter::intOrEmpty(const std::optional<int64_t>& v) {
+  return v ? i64(*v) : str("");
+}
+FieldWriter& FieldWriter::intOrUnset(const std::optional<int64_t>& v) {
+  return v ? i64(*v) : str(kUnsetIntText);
+}
 FieldWriter& FieldWriter::qty(Qty q) { return str(q.str()); }
 
 bool FieldReader::fail(std::string e) {
@@ -249,10 +361,24 @@ bool FieldReader::optPrice(const char* field, std::optional<Price>& out) {
 }
 
 bool FieldReader::price(const char* field, Price& out) {
-  std::optional<Price> p;
-  if (!optPrice(field, p)) return false;
-  out = p.value_or(Price());
-  return true;
+  std::string_view v;
+  if (!raw(field, v)) return false;
+  if (v.empty()) {
+    out = Price();
+    return true;
+  }
+  int64_t m = 0;
+  switch (parseScaled(v, m)) {
+    case NumStatus::Ok:
+      out = Price::fromMantissa(m);
+      return true;
+    case NumStatus::Unset:
+      return fail(std::string("field ") + field + ": unset (" + std::string(v) +
+                  ") where a value is required");
+    case NumStatus::Bad:
+      break;
+  }
+  return fail(std::string("field ") + field + ": expected a number, got '" + std::string(v) + "'");
 }
 
 bool FieldReader::qty(const char* field, Qty& out) {
@@ -267,12 +393,69 @@ bool FieldReader::qty(const char* field, Qty& out) {
     out = Qty::fromMantissa(m);
     return true;
   }
-  if (parseScaled(v, m) == NumStatus::Unset) {
-    out = Qty();
-    return true;
-  }
+  if (parseScaled(v, m) == NumStatus::Unset)
+    return fail(std::string("field ") + field + ": unset (" + std::string(v) +
+                ") where a quantity is required");
   return fail(std::string("field ") + field + ": expected a quantity, got '" + std::string(v) +
               "'");
+}
+
+bool FieldReader::dbl(const char* field, std::optional<Price>& out, Empty empty) {
+  std::string_view v;
+  if (!raw(field, v)) return false;
+  out.reset();
+  if (v.empty()) {
+    if (empty == Empty::kIsUnset) return true;
+    return fail(std::string("field ") + field +
+                ": empty; the official client sends a number or the unset value " +
+                std::string(kUnsetDouble));
+  }
+  int64_t m = 0;
+  switch (parseScaled(v, m)) {
+    case NumStatus::Ok:
+      out = Price::fromMantissa(m);
+      return true;
+    case NumStatus::Unset:
+      return true;
+    case NumStatus::Bad:
+      break;
+  }
+  return fail(std::string("field ") + field + ": expected a number, got '" + std::string(v) + "'");
+}
+
+bool FieldReader::integer(const char* field, std::optional<int64_t>& out, Empty empty) {
+  std::string_view v;
+  if (!raw(field, v)) return false;
+  out.reset();
+  if (v.empty()) {
+    if (empty == Empty::kIsUnset) return true;
+    return fail(std::string("field ") + field +
+                ": empty; the official client sends an integer or the unset value " +
+                std::string(kUnsetIntText));
+  }
+  int64_t x = 0;
+  if (!parseInt(v, x))
+    return fail(std::string("field ") + field + ": expected an integer, got '" + std::string(v) +
+                "'");
+  if (!isUnsetInt(x)) out = x;
+  return true;
+}
+
+bool FieldReader::reqInt(const char* field, int64_t& out) {
+  std::optional<int64_t> v;
+  if (!integer(field, v, Empty::kRefused)) return false;
+  if (!v) return fail(std::string("field ") + field + ": unset where a value is required");
+  out = *v;
+  return true;
+}
+
+bool FieldReader::flag(const char* field, bool& out) {
+  std::string_view v;
+  if (!raw(field, v)) return false;
+  if (v != "0" && v != "1")
+    return fail(std::string("field ") + field + ": expected 0 or 1, got '" + std::string(v) + "'");
+  out = v == "1";
+  return true;
 }
 
 bool FieldReader::skip(const char* field, int n) {
@@ -368,6 +551,20 @@ Result<std::string> encodePlaceOrder(int v, const OrderRequest& o) {
     return R::fail("placeOrder: totalQuantity " + o.totalQuantity.str() +
                    " is fractional; server version " + std::to_string(v) +
                    " needs whole quantities");
+  if (o.minQty && *o.minQty <= 0) return R::fail("placeOrder: minQty must be positive");
+  if (o.displaySize < 0) return R::fail("placeOrder: displaySize must not be negative");
+  if (o.tif == "GTD" && o.goodTillDate.empty())
+    return R::fail("placeOrder: tif GTD needs goodTillDate");
+  if (o.cashQty && v < sv::kCashQty)
+    return R::fail("placeOrder: cashQty needs server version " + std::to_string(sv::kCashQty));
+  if (o.duration && v < sv::kDuration)
+    return R::fail("placeOrder: duration needs server version " + std::to_string(sv::kDuration));
+  if (o.postToAts && v < sv::kPostToAts)
+    return R::fail("placeOrder: postToAts needs server version " + std::to_string(sv::kPostToAts));
+  // Field by field as the official client's EClient.placeOrder writes them
+  // for a non-combo order with no conditions, algo, scale, hedge or delta
+  // neutral parts. "E" below = make_field_handle_empty (unset -> empty),
+  // "raw" = make_field (unset -> the sentinel itself).
   FieldWriter w;
   w.i64(out::kPlaceOrder);
   if (v < sv::kOrderContainer) w.i64(45);  // message version
@@ -383,29 +580,33 @@ Result<std::string> encodePlaceOrder(int v, const OrderRequest& o) {
     w.qty(o.totalQuantity);
   else
     w.i64(o.totalQuantity.mantissa() / kOne);
-  w.str(o.orderType).priceOrEmpty(o.lmtPrice).priceOrEmpty(o.auxPrice);
+  w.str(o.orderType).dblOrEmpty(o.lmtPrice).dblOrEmpty(o.auxPrice);  // E, E
   // extended order fields
-  w.str(o.tif).str("" /*ocaGroup*/).str(o.account).str("" /*openClose*/).i64(0 /*origin*/);
+  w.str(o.tif).str("" /*ocaGroup*/).str(o.account).str(o.openClose).i64(0 /*origin*/);
   w.str(o.orderRef).boolean(o.transmit).i64(0 /*parentId*/);
-  w.boolean(false /*blockOrder*/).boolean(false /*sweepToFill*/).i64(0 /*displaySize*/);
+  w.boolean(false /*blockOrder*/).boolean(false /*sweepToFill*/).i64(o.displaySize);
   w.i64(0 /*triggerMethod*/).boolean(o.outsideRth).boolean(false /*hidden*/);
-  w.str("" /*sharesAllocation (deprecated)*/).str("0" /*discretionaryAmt*/);
-  w.str("" /*goodAfterTime*/).str("" /*goodTillDate*/);
+  w.str("" /*sharesAllocation (deprecated)*/).str("0" /*discretionaryAmt: raw int 0*/);
+  w.str("" /*goodAfterTime*/).str(o.goodTillDate);
   w.str("" /*faGroup*/).str("" /*faMethod*/).str("" /*faPercentage*/);
   if (v < sv::kFaProfileDesupport) w.str("" /*faProfile (deprecated)*/);
   if (v >= sv::kModelsSupport) w.str("" /*modelCode*/);
   w.i64(0 /*shortSaleSlot*/).str("" /*designatedLocation*/).i64(-1 /*exemptCode*/);
-  w.i64(0 /*ocaType*/).str("" /*rule80A*/).str("" /*settlingFirm*/).boolean(false /*allOrNone*/);
-  w.str("" /*minQty*/).str("" /*percentOffset*/);
-  w.boolean(false /*eTradeOnly*/).boolean(false /*firmQuoteOnly*/).str("" /*nbboPriceCap*/);
-  w.i64(0 /*auctionStrategy*/).str("" /*startingPrice*/).str("" /*stockRefPrice*/);
-  w.str("" /*delta*/).str("" /*stockRangeLower*/).str("" /*stockRangeUpper*/);
+  w.i64(0 /*ocaType*/).str(o.rule80A).str("" /*settlingFirm*/).boolean(false /*allOrNone*/);
+  w.intOrEmpty(o.minQty).dblOrEmpty(std::nullopt /*percentOffset E*/);
+  w.boolean(false /*eTradeOnly*/).boolean(false /*firmQuoteOnly*/);
+  w.dblOrEmpty(std::nullopt /*nbboPriceCap E*/).i64(0 /*auctionStrategy*/);
+  w.dblOrEmpty(std::nullopt /*startingPrice E*/).dblOrEmpty(std::nullopt /*stockRefPrice E*/);
+  w.dblOrEmpty(std::nullopt /*delta E*/);
+  w.dblOrEmpty(std::nullopt /*stockRangeLower E*/).dblOrEmpty(std::nullopt /*stockRangeUpper E*/);
   w.boolean(false /*overridePercentageConstraints*/);
-  w.str("" /*volatility*/).str("" /*volatilityType*/);
-  w.str("" /*deltaNeutralOrderType*/).str("" /*deltaNeutralAuxPrice*/);
-  w.boolean(false /*continuousUpdate*/).str("" /*referencePriceType*/);
-  w.str("" /*trailStopPrice*/).str("" /*trailingPercent*/);
-  w.str("" /*scaleInitLevelSize*/).str("" /*scaleSubsLevelSize*/).str("" /*scalePriceIncrement*/);
+  w.dblOrEmpty(std::nullopt /*volatility E*/).intOrEmpty(std::nullopt /*volatilityType E*/);
+  w.str("" /*deltaNeutralOrderType*/).dblOrEmpty(std::nullopt /*deltaNeutralAuxPrice E*/);
+  w.boolean(false /*continuousUpdate*/).intOrEmpty(std::nullopt /*referencePriceType E*/);
+  w.dblOrEmpty(std::nullopt /*trailStopPrice E*/).dblOrEmpty(std::nullopt /*trailingPercent E*/);
+  w.intOrEmpty(std::nullopt /*scaleInitLevelSize E*/);
+  w.intOrEmpty(std::nullopt /*scaleSubsLevelSize E*/);
+  w.dblOrEmpty(std::nullopt /*scalePriceIncrement E*/);
   w.str("" /*scaleTable*/).str("" /*activeStartTime*/).str("" /*activeStopTime*/);
   w.str("" /*hedgeType*/).boolean(false /*optOutSmartRouting*/);
   w.str("" /*clearingAccount*/).str("" /*clearingIntent*/).boolean(false /*notHeld*/);
@@ -414,27 +615,28 @@ Result<std::string> encodePlaceOrder(int v, const OrderRequest& o) {
   w.boolean(false /*randomizeSize*/).boolean(false /*randomizePrice*/);
   if (v >= sv::kPeggedToBenchmark) {
     w.i64(0 /*conditions count*/).str("" /*adjustedOrderType*/);
-    w.str(kUnsetDouble /*triggerPrice*/).str(kUnsetDouble /*lmtPriceOffset*/);
-    w.str(kUnsetDouble /*adjustedStopPrice*/).str(kUnsetDouble /*adjustedStopLimitPrice*/);
-    w.str(kUnsetDouble /*adjustedTrailingAmount*/).i64(0 /*adjustableTrailingUnit*/);
+    w.dblOrUnset(std::nullopt /*triggerPrice raw*/).dblOrUnset(std::nullopt /*lmtPriceOffset*/);
+    w.dblOrUnset(std::nullopt /*adjustedStopPrice*/);
+    w.dblOrUnset(std::nullopt /*adjustedStopLimitPrice*/);
+    w.dblOrUnset(std::nullopt /*adjustedTrailingAmount*/).i64(0 /*adjustableTrailingUnit*/);
   }
   if (v >= sv::kExtOperator) w.str("" /*extOperator*/);
   if (v >= sv::kSoftDollarTier) w.str("" /*softDollarTier name*/).str("" /*value*/);
-  if (v >= sv::kCashQty) w.str("" /*cashQty*/);
+  if (v >= sv::kCashQty) w.dblOrUnset(o.cashQty);  // raw
   if (v >= sv::kDecisionMaker) w.str("" /*mifid2DecisionMaker*/).str("" /*mifid2DecisionAlgo*/);
-  if (v >= sv::kMifidExecution)
-    w.str("" /*mifid2ExecutionTrader*/).str("" /*mifid2ExecutionAlgo*/);
+  if (v >= sv::kMifidExecution) w.str("" /*mifid2ExecutionTrader*/).str("" /*mifid2ExecutionAlgo*/);
   if (v >= sv::kAutoPriceForHedge) w.boolean(false /*dontUseAutoPriceForHedge*/);
   if (v >= sv::kOrderContainer) w.boolean(false /*isOmsContainer*/);
   if (v >= sv::kDPegOrders) w.boolean(false /*discretionaryUpToLimitPrice*/);
-  if (v >= sv::kPriceMgmtAlgo) w.str("" /*usePriceMgmtAlgo*/);
-  if (v >= sv::kDuration) w.str("" /*duration*/);
-  if (v >= sv::kPostToAts) w.str("" /*postToAts*/);
+  if (v >= sv::kPriceMgmtAlgo) w.intOrEmpty(std::nullopt /*usePriceMgmtAlgo E*/);
+  if (v >= sv::kDuration) w.intOrUnset(o.duration);    // raw
+  if (v >= sv::kPostToAts) w.intOrUnset(o.postToAts);  // raw
   if (v >= sv::kAutoCancelParent) w.boolean(false /*autoCancelParent*/);
   if (v >= sv::kAdvancedOrderReject) w.str("" /*advancedErrorOverride*/);
   if (v >= sv::kManualOrderTime) w.str("" /*manualOrderTime*/);
   // kPegBestPegMidOffsets adds fields only for IBKRATS / PEG BEST / PEG MID.
-  if (v >= sv::kPegBestPegMidOffsets && c.exchange == "IBKRATS") w.str("" /*minTradeQty*/);
+  if (v >= sv::kPegBestPegMidOffsets && c.exchange == "IBKRATS")
+    w.intOrEmpty(std::nullopt /*minTradeQty E*/);
   return R::ok(w.take());
 }
 
@@ -462,9 +664,7 @@ std::string encodeReqExecutions(int /*serverVersion*/, int64_t reqId, const Exec
 std::string encodeReqIds(int64_t numIds) {
   return FieldWriter().i64(out::kReqIds).i64(1).i64(numIds).take();
 }
-std::string encodeReqCurrentTime() {
-  return FieldWriter().i64(out::kReqCurrentTime).i64(1).take();
-}
+std::string encodeReqCurrentTime() { return FieldWriter().i64(out::kReqCurrentTime).i64(1).take(); }
 
 // ---- server -> client: decode ----
 
@@ -489,9 +689,9 @@ Result<Incoming> decodeOrderStatus(int v, FieldReader& r) {
   OrderStatusMsg m;
   if (v < sv::kMarketCapPrice && !r.skip("version")) return Result<Incoming>::fail(r.error());
   if (!r.i64("orderId", m.orderId) || !r.str("status", m.status) || !r.qty("filled", m.filled) ||
-      !r.qty("remaining", m.remaining) || !r.price("avgFillPrice", m.avgFillPrice) ||
+      !r.qty("remaining", m.remaining) || !r.optPrice("avgFillPrice", m.avgFillPrice) ||
       !r.i64("permId", m.permId) || !r.i64("parentId", m.parentId) ||
-      !r.price("lastFillPrice", m.lastFillPrice) || !r.i64("clientId", m.clientId) ||
+      !r.optPrice("lastFillPrice", m.lastFillPrice) || !r.i64("clientId", m.clientId) ||
       !r.str("whyHeld", m.whyHeld))
     return Result<Incoming>::fail(r.error());
   if (v >= sv::kMarketCapPrice && !r.optPrice("mktCapPrice", m.mktCapPrice))
@@ -533,11 +733,10 @@ Result<Incoming> decodeExecDetails(int v, FieldReader& r) {
       !readContract(r, m.contract, true, true) || !r.str("execId", e.execId) ||
       !r.str("time", e.time) || !r.str("acctNumber", e.acctNumber) ||
       !r.str("exchange", e.exchange) || !r.str("side", e.side) || !r.qty("shares", e.shares) ||
-      !r.price("price", e.price) || !r.i64("permId", e.permId) ||
-      !r.i64("clientId", e.clientId) || !r.i32("liquidation", e.liquidation) ||
-      !r.qty("cumQty", e.cumQty) || !r.price("avgPrice", e.avgPrice) ||
-      !r.str("orderRef", e.orderRef) || !r.str("evRule", e.evRule) ||
-      !r.str("evMultiplier", e.evMultiplier))
+      !r.price("price", e.price) || !r.i64("permId", e.permId) || !r.i64("clientId", e.clientId) ||
+      !r.i32("liquidation", e.liquidation) || !r.qty("cumQty", e.cumQty) ||
+      !r.price("avgPrice", e.avgPrice) || !r.str("orderRef", e.orderRef) ||
+      !r.str("evRule", e.evRule) || !r.str("evMultiplier", e.evMultiplier))
     return Result<Incoming>::fail(r.error());
   if (v >= sv::kModelsSupport && !r.str("modelCode", e.modelCode))
     return Result<Incoming>::fail(r.error());
@@ -615,8 +814,9 @@ Result<Incoming> decodeIncoming(int v, std::string_view payload) {
       CommissionReportMsg m;
       if (!rr.skip("msgId") || !rr.skip("version") || !rr.str("execId", m.execId) ||
           !rr.price("commission", m.commission) || !rr.str("currency", m.currency) ||
-          !rr.str("realizedPNL", m.realizedPnl) || !rr.str("yield", m.yield) ||
-          !rr.i64("yieldRedemptionDate", m.yieldRedemptionDate))
+          !rr.dbl("realizedPNL", m.realizedPnl, FieldReader::Empty::kIsUnset) ||
+          !rr.dbl("yield", m.yield, FieldReader::Empty::kIsUnset) ||
+          !rr.integer("yieldRedemptionDate", m.yieldRedemptionDate, FieldReader::Empty::kIsUnset))
         return R::fail(rr.error());
       return R::ok(m);
     }
@@ -635,6 +835,11 @@ Result<Incoming> decodeIncoming(int v, std::string_view payload) {
 // ---- server -> client: encode ----
 
 namespace {
+// Server side: a double as TWS writes it, the unset one in Java's spelling.
+std::string javaDouble(const std::optional<Price>& p) {
+  return p ? p->str() : std::string(kUnsetDoubleJavaText);
+}
+
 void writeContract(FieldWriter& w, const Contract& c) {
   w.i64(c.conId).str(c.symbol).str(c.secType).str(c.lastTradeDateOrContractMonth);
   w.str(contractStrike(c.strike)).str(c.right).str(c.multiplier).str(c.exchange).str(c.currency);
@@ -650,8 +855,9 @@ std::string encodeOrderStatus(int v, const OrderStatusMsg& m) {
   FieldWriter w;
   w.i64(in::kOrderStatus);
   if (v < sv::kMarketCapPrice) w.i64(6);
-  w.i64(m.orderId).str(m.status).qty(m.filled).qty(m.remaining).price(m.avgFillPrice);
-  w.i64(m.permId).i64(m.parentId).price(m.lastFillPrice).i64(m.clientId).str(m.whyHeld);
+  w.i64(m.orderId).str(m.status).qty(m.filled).qty(m.remaining).str(javaDouble(m.avgFillPrice));
+  w.i64(m.permId).i64(m.parentId).str(javaDouble(m.lastFillPrice)).i64(m.clientId);
+  w.str(m.whyHeld);
   if (v >= sv::kMarketCapPrice) w.priceOrEmpty(m.mktCapPrice);
   return w.take();
 }
@@ -690,7 +896,8 @@ std::string encodeExecDetailsEnd(int64_t reqId) {
 std::string encodeCommissionReport(const CommissionReportMsg& m) {
   FieldWriter w;
   w.i64(in::kCommissionReport).i64(1).str(m.execId).price(m.commission).str(m.currency);
-  w.str(m.realizedPnl).str(m.yield).i64(m.yieldRedemptionDate);
+  w.str(javaDouble(m.realizedPnl)).str(javaDouble(m.yield));
+  w.i64(m.yieldRedemptionDate.value_or(0));
   return w.take();
 }
 
@@ -713,110 +920,125 @@ std::string encodeManagedAccounts(std::string_view accounts) {
 
 namespace {
 
+// The server side of placeOrder, applying the official client's rules to
+// every field: a "handle empty" number may be empty (unset) or a number; a
+// raw number must be a number or the unset sentinel, never empty (a server
+// would read an empty raw field as 0, a value); booleans are 0 or 1.
 Result<Request> decodePlaceOrder(int v, FieldReader& r) {
   using R = Result<Request>;
+  using E = FieldReader::Empty;
   PlaceOrderReq req;
   OrderRequest& o = req.order;
   Contract& c = o.contract;
+  std::optional<Price> d;    // scratch for numbers the emulator does not keep
+  std::optional<int64_t> n;  // scratch
+  int64_t k = 0;             // scratch
+  bool b = false;            // scratch
+  auto bad = [&] { return R::fail(r.error()); };
+  // Optional numbers that must be unset for the orders this emulator takes.
+  auto unsetDbl = [&](const char* f, E e) {
+    if (!r.dbl(f, d, e)) return false;
+    return !d || r.fail(std::string("field ") + f + " is not supported by this emulator");
+  };
+  auto unsetInt = [&](const char* f, E e) {
+    if (!r.integer(f, n, e)) return false;
+    return !n || r.fail(std::string("field ") + f + " is not supported by this emulator");
+  };
+  if (v < sv::kOrderContainer && !r.reqInt("version", k)) return bad();
   std::optional<Price> strike;
-  if (v < sv::kOrderContainer && !r.skip("version")) return R::fail(r.error());
-  if (!r.i64("orderId", o.orderId) || !r.i64("conId", c.conId) || !r.str("symbol", c.symbol) ||
-      !r.str("secType", c.secType) ||
+  if (!r.reqInt("orderId", o.orderId) || !r.reqInt("conId", c.conId) ||
+      !r.str("symbol", c.symbol) || !r.str("secType", c.secType) ||
       !r.str("lastTradeDateOrContractMonth", c.lastTradeDateOrContractMonth) ||
-      !r.optPrice("strike", strike) || !r.str("right", c.right) ||
+      !r.dbl("strike", strike, E::kRefused) || !r.str("right", c.right) ||
       !r.str("multiplier", c.multiplier) || !r.str("exchange", c.exchange) ||
       !r.str("primaryExchange", c.primaryExchange) || !r.str("currency", c.currency) ||
       !r.str("localSymbol", c.localSymbol) || !r.str("tradingClass", c.tradingClass) ||
       !r.skip("secIdType") || !r.skip("secId") || !r.str("action", o.action))
-    return R::fail(r.error());
+    return bad();
   c.strike = (strike && !strike->isZero()) ? strike : std::nullopt;
   if (c.secType == "BAG") return R::fail("placeOrder: secType BAG is not supported");
   if (!r.qty("totalQuantity", o.totalQuantity) || !r.str("orderType", o.orderType) ||
-      !r.optPrice("lmtPrice", o.lmtPrice) || !r.optPrice("auxPrice", o.auxPrice) ||
+      !r.dbl("lmtPrice", o.lmtPrice, E::kIsUnset) || !r.dbl("auxPrice", o.auxPrice, E::kIsUnset) ||
       !r.str("tif", o.tif) || !r.skip("ocaGroup") || !r.str("account", o.account) ||
-      !r.skip("openClose") || !r.skip("origin") || !r.str("orderRef", o.orderRef) ||
-      !r.boolean("transmit", o.transmit) || !r.skip("parentId") || !r.skip("blockOrder") ||
-      !r.skip("sweepToFill") || !r.skip("displaySize") || !r.skip("triggerMethod") ||
-      !r.boolean("outsideRth", o.outsideRth) || !r.skip("hidden") ||
-      !r.skip("sharesAllocation") || !r.skip("discretionaryAmt") || !r.skip("goodAfterTime") ||
-      !r.skip("goodTillDate") || !r.skip("faGroup") || !r.skip("faMethod") ||
+      !r.str("openClose", o.openClose) || !r.reqInt("origin", k) ||
+      !r.str("orderRef", o.orderRef) || !r.flag("transmit", o.transmit) ||
+      !r.reqInt("parentId", k) || !r.flag("blockOrder", b) || !r.flag("sweepToFill", b) ||
+      !r.reqInt("displaySize", o.displaySize) || !r.reqInt("triggerMethod", k) ||
+      !r.flag("outsideRth", o.outsideRth) || !r.flag("hidden", b) || !r.skip("sharesAllocation") ||
+      !r.dbl("discretionaryAmt", d, E::kRefused) || !r.skip("goodAfterTime") ||
+      !r.str("goodTillDate", o.goodTillDate) || !r.skip("faGroup") || !r.skip("faMethod") ||
       !r.skip("faPercentage"))
-    return R::fail(r.error());
-  if (v < sv::kFaProfileDesupport && !r.skip("faProfile")) return R::fail(r.error());
-  if (v >= sv::kModelsSupport && !r.skip("modelCode")) return R::fail(r.error());
-  if (!r.skip("shortSaleSlot") || !r.skip("designatedLocation") || !r.skip("exemptCode") ||
-      !r.skip("ocaType") || !r.skip("rule80A") || !r.skip("settlingFirm") ||
-      !r.skip("allOrNone") || !r.skip("minQty") || !r.skip("percentOffset") ||
-      !r.skip("eTradeOnly") || !r.skip("firmQuoteOnly") || !r.skip("nbboPriceCap") ||
-      !r.skip("auctionStrategy") || !r.skip("startingPrice") || !r.skip("stockRefPrice") ||
-      !r.skip("delta") || !r.skip("stockRangeLower") || !r.skip("stockRangeUpper") ||
-      !r.skip("overridePercentageConstraints") || !r.skip("volatility") ||
-      !r.skip("volatilityType"))
-    return R::fail(r.error());
+    return bad();
+  if (v < sv::kFaProfileDesupport && !r.skip("faProfile")) return bad();
+  if (v >= sv::kModelsSupport && !r.skip("modelCode")) return bad();
+  if (!r.reqInt("shortSaleSlot", k) || !r.skip("designatedLocation") ||
+      !r.reqInt("exemptCode", k) || !r.reqInt("ocaType", k) || !r.str("rule80A", o.rule80A) ||
+      !r.skip("settlingFirm") || !r.flag("allOrNone", b) ||
+      !r.integer("minQty", o.minQty, E::kIsUnset) || !unsetDbl("percentOffset", E::kIsUnset) ||
+      !r.flag("eTradeOnly", b) || !r.flag("firmQuoteOnly", b) ||
+      !unsetDbl("nbboPriceCap", E::kIsUnset) || !r.reqInt("auctionStrategy", k) ||
+      !unsetDbl("startingPrice", E::kIsUnset) || !unsetDbl("stockRefPrice", E::kIsUnset) ||
+      !unsetDbl("delta", E::kIsUnset) || !unsetDbl("stockRangeLower", E::kIsUnset) ||
+      !unsetDbl("stockRangeUpper", E::kIsUnset) || !r.flag("overridePercentageConstraints", b) ||
+      !unsetDbl("volatility", E::kIsUnset) || !unsetInt("volatilityType", E::kIsUnset))
+    return bad();
   std::string dnType;
-  if (!r.str("deltaNeutralOrderType", dnType) || !r.skip("deltaNeutralAuxPrice"))
-    return R::fail(r.error());
-  if (!dnType.empty() && !r.skip("deltaNeutral conId/firm/account/intent/openClose/short", 8))
-    return R::fail(r.error());
-  std::optional<Price> scaleIncrement;
-  if (!r.skip("continuousUpdate") || !r.skip("referencePriceType") ||
-      !r.skip("trailStopPrice") || !r.skip("trailingPercent") ||
-      !r.skip("scaleInitLevelSize") || !r.skip("scaleSubsLevelSize") ||
-      !r.optPrice("scalePriceIncrement", scaleIncrement))
-    return R::fail(r.error());
-  if (scaleIncrement && scaleIncrement->isPositive() && !r.skip("scale order parameters", 7))
-    return R::fail(r.error());
+  if (!r.str("deltaNeutralOrderType", dnType) || !unsetDbl("deltaNeutralAuxPrice", E::kIsUnset))
+    return bad();
+  if (!dnType.empty()) return R::fail("placeOrder: delta neutral orders are not supported");
+  if (!r.flag("continuousUpdate", b) || !unsetInt("referencePriceType", E::kIsUnset) ||
+      !unsetDbl("trailStopPrice", E::kIsUnset) || !unsetDbl("trailingPercent", E::kIsUnset) ||
+      !unsetInt("scaleInitLevelSize", E::kIsUnset) ||
+      !unsetInt("scaleSubsLevelSize", E::kIsUnset) || !unsetDbl("scalePriceIncrement", E::kIsUnset))
+    return bad();
   std::string hedgeType;
   if (!r.skip("scaleTable") || !r.skip("activeStartTime") || !r.skip("activeStopTime") ||
       !r.str("hedgeType", hedgeType))
-    return R::fail(r.error());
-  if (!hedgeType.empty() && !r.skip("hedgeParam")) return R::fail(r.error());
+    return bad();
+  if (!hedgeType.empty()) return R::fail("placeOrder: hedge orders are not supported");
   bool dnContract = false;
-  if (!r.skip("optOutSmartRouting") || !r.skip("clearingAccount") ||
-      !r.skip("clearingIntent") || !r.skip("notHeld") ||
-      !r.boolean("deltaNeutralContract", dnContract))
-    return R::fail(r.error());
-  if (dnContract && !r.skip("deltaNeutralContract fields", 3)) return R::fail(r.error());
+  if (!r.flag("optOutSmartRouting", b) || !r.skip("clearingAccount") || !r.skip("clearingIntent") ||
+      !r.flag("notHeld", b) || !r.flag("deltaNeutralContract", dnContract))
+    return bad();
+  if (dnContract) return R::fail("placeOrder: delta neutral contracts are not supported");
   std::string algo;
-  if (!r.str("algoStrategy", algo)) return R::fail(r.error());
+  if (!r.str("algoStrategy", algo)) return bad();
   if (!algo.empty()) {
-    int64_t n = 0;
-    if (!r.i64("algoParamsCount", n)) return R::fail(r.error());
-    if (n < 0 || n > 1000) return R::fail("placeOrder: field algoParamsCount out of range");
-    if (n > 0 && !r.skip("algoParams", static_cast<int>(2 * n))) return R::fail(r.error());
+    int64_t count = 0;
+    if (!r.reqInt("algoParamsCount", count)) return bad();
+    if (count < 0 || count > 1000) return R::fail("placeOrder: field algoParamsCount out of range");
+    if (count > 0 && !r.skip("algoParams", static_cast<int>(2 * count))) return bad();
   }
-  if (!r.skip("algoId") || !r.skip("whatIf") || !r.skip("orderMiscOptions") ||
-      !r.skip("solicited") || !r.skip("randomizeSize") || !r.skip("randomizePrice"))
-    return R::fail(r.error());
+  if (!r.skip("algoId") || !r.flag("whatIf", b) || !r.skip("orderMiscOptions") ||
+      !r.flag("solicited", b) || !r.flag("randomizeSize", b) || !r.flag("randomizePrice", b))
+    return bad();
   if (v >= sv::kPeggedToBenchmark) {
-    if (o.orderType == "PEG BENCH" && !r.skip("pegged-to-benchmark fields", 5))
-      return R::fail(r.error());
+    if (o.orderType == "PEG BENCH") return R::fail("placeOrder: PEG BENCH is not supported");
     int64_t conditions = 0;
-    if (!r.i64("conditionsCount", conditions)) return R::fail(r.error());
+    if (!r.reqInt("conditionsCount", conditions)) return bad();
     if (conditions != 0) return R::fail("placeOrder: order conditions are not supported");
-    if (!r.skip("adjustedOrderType") || !r.skip("triggerPrice") || !r.skip("lmtPriceOffset") ||
-        !r.skip("adjustedStopPrice") || !r.skip("adjustedStopLimitPrice") ||
-        !r.skip("adjustedTrailingAmount") || !r.skip("adjustableTrailingUnit"))
-      return R::fail(r.error());
+    if (!r.skip("adjustedOrderType") || !unsetDbl("triggerPrice", E::kRefused) ||
+        !unsetDbl("lmtPriceOffset", E::kRefused) || !unsetDbl("adjustedStopPrice", E::kRefused) ||
+        !unsetDbl("adjustedStopLimitPrice", E::kRefused) ||
+        !unsetDbl("adjustedTrailingAmount", E::kRefused) || !r.reqInt("adjustableTrailingUnit", k))
+      return bad();
   }
-  if (v >= sv::kExtOperator && !r.skip("extOperator")) return R::fail(r.error());
-  if (v >= sv::kSoftDollarTier && !r.skip("softDollarTier", 2)) return R::fail(r.error());
-  if (v >= sv::kCashQty && !r.skip("cashQty")) return R::fail(r.error());
-  if (v >= sv::kDecisionMaker && !r.skip("mifid2Decision", 2)) return R::fail(r.error());
-  if (v >= sv::kMifidExecution && !r.skip("mifid2Execution", 2)) return R::fail(r.error());
-  if (v >= sv::kAutoPriceForHedge && !r.skip("dontUseAutoPriceForHedge"))
-    return R::fail(r.error());
-  if (v >= sv::kOrderContainer && !r.skip("isOmsContainer")) return R::fail(r.error());
-  if (v >= sv::kDPegOrders && !r.skip("discretionaryUpToLimitPrice")) return R::fail(r.error());
-  if (v >= sv::kPriceMgmtAlgo && !r.skip("usePriceMgmtAlgo")) return R::fail(r.error());
-  if (v >= sv::kDuration && !r.skip("duration")) return R::fail(r.error());
-  if (v >= sv::kPostToAts && !r.skip("postToAts")) return R::fail(r.error());
-  if (v >= sv::kAutoCancelParent && !r.skip("autoCancelParent")) return R::fail(r.error());
-  if (v >= sv::kAdvancedOrderReject && !r.skip("advancedErrorOverride"))
-    return R::fail(r.error());
-  if (v >= sv::kManualOrderTime && !r.skip("manualOrderTime")) return R::fail(r.error());
+  if (v >= sv::kExtOperator && !r.skip("extOperator")) return bad();
+  if (v >= sv::kSoftDollarTier && !r.skip("softDollarTier", 2)) return bad();
+  if (v >= sv::kCashQty && !r.dbl("cashQty", o.cashQty, E::kRefused)) return bad();
+  if (v >= sv::kDecisionMaker && !r.skip("mifid2Decision", 2)) return bad();
+  if (v >= sv::kMifidExecution && !r.skip("mifid2Execution", 2)) return bad();
+  if (v >= sv::kAutoPriceForHedge && !r.flag("dontUseAutoPriceForHedge", b)) return bad();
+  if (v >= sv::kOrderContainer && !r.flag("isOmsContainer", b)) return bad();
+  if (v >= sv::kDPegOrders && !r.flag("discretionaryUpToLimitPrice", b)) return bad();
+  if (v >= sv::kPriceMgmtAlgo && !r.integer("usePriceMgmtAlgo", n, E::kIsUnset)) return bad();
+  if (v >= sv::kDuration && !r.integer("duration", o.duration, E::kRefused)) return bad();
+  if (v >= sv::kPostToAts && !r.integer("postToAts", o.postToAts, E::kRefused)) return bad();
+  if (v >= sv::kAutoCancelParent && !r.flag("autoCancelParent", b)) return bad();
+  if (v >= sv::kAdvancedOrderReject && !r.skip("advancedErrorOverride")) return bad();
+  if (v >= sv::kManualOrderTime && !r.skip("manualOrderTime")) return bad();
   if (v >= sv::kPegBestPegMidOffsets) {
-    if (c.exchange == "IBKRATS" && !r.skip("minTradeQty")) return R::fail(r.error());
+    if (c.exchange == "IBKRATS" && !r.integer("minTradeQty", n, E::kIsUnset)) return bad();
     if (o.orderType == "PEG BEST" || o.orderType == "PEG MID")
       return R::fail("placeOrder: PEG BEST / PEG MID are not supported");
   }
@@ -865,9 +1087,8 @@ Result<Request> decodeRequest(int v, std::string_view payload) {
       ExecutionFilter& f = m.filter;
       if (!rr.skip("msgId") || !rr.skip("version") || !rr.i64("reqId", m.reqId) ||
           !rr.i64("clientId", f.clientId) || !rr.str("acctCode", f.acctCode) ||
-          !rr.str("time", f.time) || !rr.str("symbol", f.symbol) ||
-          !rr.str("secType", f.secType) || !rr.str("exchange", f.exchange) ||
-          !rr.str("side", f.side))
+          !rr.str("time", f.time) || !rr.str("symbol", f.symbol) || !rr.str("secType", f.secType) ||
+          !rr.str("exchange", f.exchange) || !rr.str("side", f.side))
         return R::fail(rr.error());
       return R::ok(m);
     }

@@ -80,6 +80,15 @@ class FieldWriter {
   FieldWriter& priceOrEmpty(const std::optional<Price>& p);
   FieldWriter& price(Price p);
   FieldWriter& qty(Qty q);
+  // The official client's two ways of writing an optional number. "Handle
+  // empty" fields (lmtPrice, minQty, ...) carry unset as an empty field; raw
+  // fields (cashQty, duration, postToAts, triggerPrice, ...) carry the unset
+  // sentinel itself. Doubles are in the client's number format
+  // (formatTwsDouble: "99.5", "100.0", "1e-08").
+  FieldWriter& dblOrEmpty(const std::optional<Price>& p);
+  FieldWriter& dblOrUnset(const std::optional<Price>& p);
+  FieldWriter& intOrEmpty(const std::optional<int64_t>& v);
+  FieldWriter& intOrUnset(const std::optional<int64_t>& v);
   const std::string& payload() const { return out_; }
   std::string take() { return std::move(out_); }
 
@@ -101,6 +110,18 @@ class FieldReader {
   bool price(const char* field, Price& out);  // empty reads as 0
   bool qty(const char* field, Qty& out);      // empty reads as 0
   bool skip(const char* field, int n = 1);
+
+  // Strict readers, as a server applies the official client's rules (the
+  // emulator uses them). Empty is an error unless the field is one the
+  // official client writes "handle empty" (kEmptyIsUnset); the unset
+  // sentinels (UNSET_DOUBLE, UNSET_INTEGER, UNSET_LONG) read as nullopt,
+  // never as a value.
+  enum class Empty { kRefused, kIsUnset };
+  bool dbl(const char* field, std::optional<Price>& out, Empty empty);
+  bool integer(const char* field, std::optional<int64_t>& out, Empty empty);
+  // A value is required: empty and the sentinel are both refused.
+  bool reqInt(const char* field, int64_t& out);
+  bool flag(const char* field, bool& out);  // "0" or "1"
   bool atEnd() const { return pos_ >= p_.size(); }
   const std::string& error() const { return err_; }
   bool fail(std::string e);
@@ -123,6 +144,20 @@ std::string describe(std::string_view payload);
 // exponents. Values at or beyond 1e300 (the unset double) read as nullopt.
 std::optional<Price> parseTwsPrice(std::string_view s);
 std::optional<Qty> parseTwsQty(std::string_view s);
+
+// A price as the official Python client writes a float (repr): the shortest
+// text that reads back as the same double, ".0" on whole numbers, exponent
+// form below 1e-4 or from 1e16 ("150.25", "5000.0", "1e-08").
+std::string formatTwsDouble(Price p);
+
+// Order.goodTillDate for an instant (unix nanoseconds, UTC). From server
+// version 170 (TWS 10.19 and later, which take the UTC form introduced in
+// 10.17) "yyyymmdd-hh:mm:ss"; below it the older form with an explicit zone,
+// "yyyymmdd hh:mm:ss GMT".
+std::string formatGoodTillDate(int serverVersion, int64_t unixNanos);
+// Server side: reads either form back to unix seconds; nullopt when the text
+// is neither.
+std::optional<int64_t> parseGoodTillDate(std::string_view s);
 
 // ---- handshake ----
 

@@ -63,8 +63,8 @@ TwsConfig readTwsConfig(venues::ParamReader& p, const std::string& path) {
   c.outsideRth = p.boolean("outside_rth", c.outsideRth);
   int64_t maxV = p.integer("max_server_version", c.maxVersion);
   if (maxV < kMinClientVersion || maxV > kMaxClientVersion)
-    bad("max_server_version", "must be " + std::to_string(kMinClientVersion) + ".." +
-                                  std::to_string(kMaxClientVersion));
+    bad("max_server_version",
+        "must be " + std::to_string(kMinClientVersion) + ".." + std::to_string(kMaxClientVersion));
   c.maxVersion = static_cast<int>(maxV);
   return c;
 }
@@ -97,7 +97,8 @@ Result<Contract> parseContractSpec(std::string_view spec) {
   c.exchange = parts[2].empty() ? "SMART" : parts[2];
   c.primaryExchange = parts[3];
   c.currency = parts[4];
-  if (c.symbol.empty()) return R::fail("contract spec '" + std::string(spec) + "': symbol is empty");
+  if (c.symbol.empty())
+    return R::fail("contract spec '" + std::string(spec) + "': symbol is empty");
   if (c.currency.empty())
     return R::fail("contract spec '" + std::string(spec) + "': currency is empty");
   if (kind == "STK" || kind == "CASH") {
@@ -112,7 +113,8 @@ Result<Contract> parseContractSpec(std::string_view spec) {
                      "': expected FUT:<symbol>:<exchange>:<primary>:<currency>:<yyyymm[dd]>"
                      "[:<multiplier>[:<localSymbol>]]");
     if (!allDigits(parts[5], 6, 8))
-      return R::fail("contract spec '" + std::string(spec) + "': expiry must be yyyymm or yyyymmdd");
+      return R::fail("contract spec '" + std::string(spec) +
+                     "': expiry must be yyyymm or yyyymmdd");
     c.lastTradeDateOrContractMonth = parts[5];
     if (parts.size() > 6) c.multiplier = parts[6];
     if (parts.size() > 7) c.localSymbol = parts[7];

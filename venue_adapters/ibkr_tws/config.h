@@ -17,9 +17,9 @@
 #include <string>
 
 #include "core/instrument.h"
-#include "venue_adapters/registry.h"
 #include "venue_adapters/ibkr_tws/codec.h"
 #include "venue_adapters/ibkr_tws/messages.h"
+#include "venue_adapters/registry.h"
 
 namespace fixgw::tws {
 
@@ -29,7 +29,7 @@ struct TwsConfig {
   int64_t clientId = 0;
   std::string account;  // sent on every order when not empty
   double pacingMsgsPerSec = 50.0;
-  std::string orderIdFile;  // high-water mark of order ids in a file
+  std::string orderIdFile;            // high-water mark of order ids in a file
   std::string orderIdStore = "auto";  // auto (file if named, else postgres), file, postgres, memory
   int64_t reconnectMinMs = 500;
   int64_t reconnectMaxMs = 30'000;

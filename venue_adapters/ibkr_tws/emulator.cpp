@@ -152,36 +152,36 @@ struct TwsEmulator::Impl : std::enable_shared_from_this<TwsEmulator::Impl> {
   }
 
   void readMore(const std::shared_ptr<Session>& s) {
-    s->sock.async_read_some(asio::buffer(s->rbuf), [this, s](const boost::system::error_code& ec,
-                                                             size_t n) {
-      if (!s->open) return;
-      if (ec) return closeSession(s);
-      const char* p = s->rbuf.data();
-      if (!s->prefixDone) {
-        size_t take = std::min<size_t>(n, 4 - s->pre.size());
-        s->pre.append(p, take);
-        p += take;
-        n -= take;
-        if (s->pre.size() < 4) return readMore(s);
-        if (s->pre != std::string("API\0", 4)) {
-          spdlog::warn("tws emulator: client did not send the API prefix");
-          return closeSession(s);
-        }
-        s->prefixDone = true;
-      }
-      s->frames.feed(p, n);
-      std::string payload, error;
-      while (s->open) {
-        auto st = s->frames.next(payload, error);
-        if (st == FrameDecoder::Status::NeedMore) break;
-        if (st == FrameDecoder::Status::Error) {
-          spdlog::warn("tws emulator: {}", error);
-          return closeSession(s);
-        }
-        onFrame(s, payload);
-      }
-      if (s->open) readMore(s);
-    });
+    s->sock.async_read_some(asio::buffer(s->rbuf),
+                            [this, s](const boost::system::error_code& ec, size_t n) {
+                              if (!s->open) return;
+                              if (ec) return closeSession(s);
+                              const char* p = s->rbuf.data();
+                              if (!s->prefixDone) {
+                                size_t take = std::min<size_t>(n, 4 - s->pre.size());
+                                s->pre.append(p, take);
+                                p += take;
+                                n -= take;
+                                if (s->pre.size() < 4) return readMore(s);
+                                if (s->pre != std::string("API\0", 4)) {
+                                  spdlog::warn("tws emulator: client did not send the API prefix");
+                                  return closeSession(s);
+                                }
+                                s->prefixDone = true;
+                              }
+                              s->frames.feed(p, n);
+                              std::string payload, error;
+                              while (s->open) {
+                                auto st = s->frames.next(payload, error);
+                                if (st == FrameDecoder::Status::NeedMore) break;
+                                if (st == FrameDecoder::Status::Error) {
+                                  spdlog::warn("tws emulator: {}", error);
+                                  return closeSession(s);
+                                }
+                                onFrame(s, payload);
+                              }
+                              if (s->open) readMore(s);
+                            });
   }
 
   void send(const std::shared_ptr<Session>& s, std::string payload) {
@@ -233,16 +233,15 @@ struct TwsEmulator::Impl : std::enable_shared_from_this<TwsEmulator::Impl> {
         return closeSession(s);
       }
       s->helloDone = true;
-      send(s, encodeServerHello({cfg.serverVersion, fmtTime(wallNowNanos(),
-                                                             "%04d%02d%02d %02d:%02d:%02d UTC")}));
+      send(s, encodeServerHello(
+                  {cfg.serverVersion, fmtTime(wallNowNanos(), "%04d%02d%02d %02d:%02d:%02d UTC")}));
       return;
     }
     auto r = decodeRequest(cfg.serverVersion, payload);
     if (!r) {
       ++bad;
       spdlog::warn("tws emulator: bad request ({}): {}", r.error(), describe(payload));
-      return sendError(s, -1, err::kServerReadError,
-                       "Error reading request. " + r.error());
+      return sendError(s, -1, err::kServerReadError, "Error reading request. " + r.error());
     }
     std::visit([&](auto& m) { on(s, m); }, r.value());
   }
@@ -289,6 +288,7 @@ struct TwsEmulator::Impl : std::enable_shared_from_this<TwsEmulator::Impl> {
     m.clientId = o.clientId;
     m.permId = o.permId;
     m.outsideRth = o.req.outsideRth;
+    m.openClose = o.req.openClose;
     return m;
   }
 
@@ -298,9 +298,9 @@ struct TwsEmulator::Impl : std::enable_shared_from_this<TwsEmulator::Impl> {
     m.status = o.status;
     m.filled = o.filled;
     m.remaining = o.status == "Cancelled" ? Qty() : o.req.totalQuantity - o.filled;
-    m.avgFillPrice = o.filled.isZero() ? Price() : averageFromRaw(o.notional, o.filled);
+    if (!o.filled.isZero()) m.avgFillPrice = averageFromRaw(o.notional, o.filled);
     m.permId = o.permId;
-    m.lastFillPrice = o.lastFillPx;
+    if (!o.filled.isZero()) m.lastFillPrice = o.lastFillPx;
     m.clientId = o.clientId;
     return m;
   }
@@ -341,6 +341,14 @@ struct TwsEmulator::Impl : std::enable_shared_from_this<TwsEmulator::Impl> {
       send(s, encodeOrderStatus(cfg.serverVersion, statusOf(id, o)));
       return;
     }
+    if (!req.goodTillDate.empty() && !parseGoodTillDate(req.goodTillDate))
+      return sendError(s, id, err::kOrderRejected,
+                       "Order rejected - reason:invalid goodTillDate '" + req.goodTillDate + "'");
+    if (req.tif == "GTD" && req.goodTillDate.empty())
+      return sendError(s, id, err::kOrderRejected,
+                       "Order rejected - reason:GTD order without goodTillDate");
+    // An OPG order waits, PreSubmitted, for the (simulated) opening auction.
+    if (req.tif == "OPG") o.status = "PreSubmitted";
     auto& stored = orders.emplace(id, std::move(o)).first->second;
     send(s, encodeOpenOrder(cfg.serverVersion, openOrderOf(id, stored)));
     send(s, encodeOrderStatus(cfg.serverVersion, statusOf(id, stored)));
@@ -354,8 +362,10 @@ struct TwsEmulator::Impl : std::enable_shared_from_this<TwsEmulator::Impl> {
       return sendError(s, id, err::kCannotModifyFilled, "Can't modify a filled order.");
     if (!o.working())
       return sendError(s, id, err::kCancelNotCancellable,
-                       "OrderId " + std::to_string(id) + " that needs to be modified cannot be "
-                       "modified, state: " + o.status + ".");
+                       "OrderId " + std::to_string(id) +
+                           " that needs to be modified cannot be "
+                           "modified, state: " +
+                           o.status + ".");
     if (req.action != o.req.action || req.contract != o.req.contract ||
         req.orderType != o.req.orderType)
       return sendError(s, id, err::kModifyMismatch,
@@ -379,9 +389,9 @@ struct TwsEmulator::Impl : std::enable_shared_from_this<TwsEmulator::Impl> {
     if (!requireApi(s)) return;
     auto it = orders.find(m.orderId);
     if (it == orders.end() || it->second.clientId != s->clientId)
-      return sendError(s, m.orderId, err::kCancelNotFound,
-                       "OrderId " + std::to_string(m.orderId) +
-                           " that needs to be cancelled is not found.");
+      return sendError(
+          s, m.orderId, err::kCancelNotFound,
+          "OrderId " + std::to_string(m.orderId) + " that needs to be cancelled is not found.");
     Order& o = it->second;
     if (!o.working())
       return sendError(s, m.orderId, err::kCancelNotCancellable,
@@ -422,8 +432,8 @@ struct TwsEmulator::Impl : std::enable_shared_from_this<TwsEmulator::Impl> {
       if (!f.acctCode.empty() && x.acctNumber != f.acctCode) continue;
       if (!f.symbol.empty() && e.msg.contract.symbol != f.symbol) continue;
       if (!f.secType.empty() && e.msg.contract.secType != f.secType) continue;
-      if (!f.side.empty() && !((f.side == "BUY" && x.side == "BOT") ||
-                               (f.side == "SELL" && x.side == "SLD")))
+      if (!f.side.empty() &&
+          !((f.side == "BUY" && x.side == "BOT") || (f.side == "SELL" && x.side == "SLD")))
         continue;
       if (!since.empty() && e.timeKey < since) continue;
       ExecDetailsMsg msg = e.msg;
@@ -474,6 +484,7 @@ struct TwsEmulator::Impl : std::enable_shared_from_this<TwsEmulator::Impl> {
     auto it = orders.find(id);
     if (it == orders.end() || !it->second.working()) return;
     Order& o = it->second;
+    if (o.req.tif == "OPG") return;  // trades only in openAuction()
     auto px = marketablePx(o);
     Qty remaining = o.req.totalQuantity - o.filled;
     if (!px) {
@@ -490,13 +501,47 @@ struct TwsEmulator::Impl : std::enable_shared_from_this<TwsEmulator::Impl> {
     }
   }
 
-  void expire(int64_t id, Order& o) {
+  // The opening auction: every working OPG order that is marketable at its
+  // contract's price trades in full there, one execution; the rest are
+  // cancelled, as TWS cancels an OPG order the open did not fill.
+  size_t openAuction() {
+    size_t traded = 0;
+    for (auto& [id, o] : orders) {
+      if (!o.working() || o.req.tif != "OPG") continue;
+      o.status = "Submitted";
+      auto px = marketablePx(o);
+      if (!px) {
+        expire(id, o);
+        continue;
+      }
+      execute(id, o, o.req.totalQuantity - o.filled, *px);
+      ++traded;
+    }
+    return traded;
+  }
+
+  // GTD orders whose goodTillDate is at or before unixSeconds are cancelled,
+  // as TWS does when the date passes.
+  size_t expireGoodTillDate(int64_t unixSeconds) {
+    size_t n = 0;
+    for (auto& [id, o] : orders) {
+      if (!o.working() || o.req.tif != "GTD") continue;
+      auto t = parseGoodTillDate(o.req.goodTillDate);
+      if (!t || *t > unixSeconds) continue;
+      expire(id, o, "Order Canceled - reason:GTD order expired at " + o.req.goodTillDate);
+      ++n;
+    }
+    return n;
+  }
+
+  void expire(int64_t id, Order& o, std::string text = {}) {
     o.status = "Cancelled";
     toOwner(o.clientId, encodeOrderStatus(cfg.serverVersion, statusOf(id, o)));
     ErrorMsg e;
     e.id = id;
     e.code = err::kOrderCanceled;
-    e.text = "Order Canceled - reason:" + o.req.tif + " order not fully marketable";
+    e.text = !text.empty() ? std::move(text)
+                           : "Order Canceled - reason:" + o.req.tif + " order not fully marketable";
     toOwner(o.clientId, encodeError(cfg.serverVersion, e));
   }
 
@@ -535,8 +580,7 @@ struct TwsEmulator::Impl : std::enable_shared_from_this<TwsEmulator::Impl> {
         static_cast<__int128>(cfg.commissionPerShare.mantissa()) * qty.mantissa() / kOne));
     c.commission = std::max(comm, cfg.minCommission);
     c.currency = o.req.contract.currency.empty() ? "USD" : o.req.contract.currency;
-    c.realizedPnl = "1.7976931348623157E308";
-    c.yield = "1.7976931348623157E308";
+    // realizedPnl, yield: unset (sent as TWS's unset double).
     execs.push_back(e);
     toOwner(o.clientId, encodeOrderStatus(cfg.serverVersion, statusOf(id, o)));
     toOwner(o.clientId, encodeExecDetails(cfg.serverVersion, m));
@@ -698,10 +742,26 @@ std::vector<TwsEmulator::OrderView> TwsEmulator::orders() const {
       v.lmtPrice = o.req.lmtPrice;
       v.auxPrice = o.req.auxPrice;
       v.status = o.status;
+      v.openClose = o.req.openClose;
+      v.rule80A = o.req.rule80A;
+      v.minQty = o.req.minQty;
+      v.displaySize = o.req.displaySize;
+      v.goodTillDate = o.req.goodTillDate;
+      v.cashQty = o.req.cashQty;
+      v.duration = o.req.duration;
+      v.postToAts = o.req.postToAts;
       out.push_back(std::move(v));
     }
     return out;
   });
+}
+
+size_t TwsEmulator::expireGoodTillDate(int64_t unixSeconds) {
+  return impl_->onLoop([&] { return impl_->expireGoodTillDate(unixSeconds); });
+}
+
+size_t TwsEmulator::openAuction() {
+  return impl_->onLoop([&] { return impl_->openAuction(); });
 }
 
 std::optional<TwsEmulator::OrderView> TwsEmulator::order(int64_t orderId) const {

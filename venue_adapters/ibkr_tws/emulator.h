@@ -6,7 +6,8 @@
 // reqExecutions, reqIds and reqCurrentTime, and fills orders against a
 // simple price model: one price per contract; an order is marketable when a
 // market order, a buy limit at or above the price, a sell limit at or below
-// it, or a triggered stop. Marketable orders fill in chunks of at most
+// it, or a triggered stop. OPG orders wait for openAuction(). Marketable
+// orders fill in chunks of at most
 // maxFillQty (partial fills), one chunk per event-loop turn.
 //
 // Orders live independently of connections: after dropConnections() orders
@@ -56,7 +57,17 @@ class TwsEmulator {
     Qty filled;
     std::optional<Price> lmtPrice;
     std::optional<Price> auxPrice;  // STP, STP LMT: the trigger
-    std::string status;  // Submitted, Filled, Cancelled
+    std::string status;  // PreSubmitted (OPG before the open), Submitted, Filled, Cancelled
+    // Order attributes as parsed from placeOrder (version-gated fields are
+    // unset below their server version).
+    std::string openClose;
+    std::string rule80A;
+    std::optional<int64_t> minQty;
+    int64_t displaySize = 0;
+    std::string goodTillDate;
+    std::optional<Price> cashQty;
+    std::optional<int64_t> duration;
+    std::optional<int64_t> postToAts;
   };
 
   explicit TwsEmulator(EmulatorConfig cfg = {});
@@ -80,6 +91,14 @@ class TwsEmulator {
   // Fills qty of a working order at px (default: its limit or the price).
   // Returns false when the order is unknown or not working.
   bool fillOrder(int64_t orderId, Qty qty, std::optional<Price> px = std::nullopt);
+  // The simulated opening auction. OPG orders never trade before it (they
+  // stay PreSubmitted); here each one marketable at its contract's price
+  // fills in full and the others are cancelled. Returns how many traded.
+  size_t openAuction();
+  // Cancels every working GTD order whose goodTillDate is at or before
+  // unixSeconds (the emulator's clock is the caller's: no timers). Returns
+  // how many expired.
+  size_t expireGoodTillDate(int64_t unixSeconds);
 
   // ---- fault injection ----
   // The next new order is answered with error(code, text) and orderStatus

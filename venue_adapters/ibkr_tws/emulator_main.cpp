@@ -3,6 +3,9 @@
 //
 //   tws_emulator [--port N] [--server-version V] [--first-order-id N]
 //                [--max-fill-qty Q] [--no-auto-fill] [--price SYMBOL=PX ...]
+//
+// OPG orders wait for the simulated opening auction: send the process SIGUSR1
+// (kill -USR1 <pid>) to run it.
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -14,7 +17,9 @@
 
 namespace {
 volatile std::sig_atomic_t gStop = 0;
+volatile std::sig_atomic_t gOpen = 0;
 void onSignal(int) { gStop = 1; }
+void onOpen(int) { gOpen = 1; }
 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "tws_emulator: " << why
@@ -78,7 +83,15 @@ int main(int argc, char** argv) {
     std::signal(SIGTERM, onSignal);
     std::cout << "tws_emulator listening on port " << emu.port() << ", server version "
               << emu.serverVersion() << std::endl;
-    while (!gStop) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::signal(SIGUSR1, onOpen);
+    while (!gStop) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      if (gOpen) {
+        gOpen = 0;
+        std::cout << "tws_emulator: opening auction, " << emu.openAuction()
+                  << " OPG order(s) traded" << std::endl;
+      }
+    }
     emu.stop();
   } catch (const std::exception& e) {
     std::cerr << "tws_emulator: " << e.what() << "\n";

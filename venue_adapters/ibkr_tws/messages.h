@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 
 #include "core/fixed.h"
@@ -98,12 +99,22 @@ inline constexpr int kCancelNotFound = 10147;
 inline constexpr int kCancelNotCancellable = 10148;
 }  // namespace err
 
+// The protocol's "unset" values (the official client's UNSET_DOUBLE,
+// UNSET_INTEGER and UNSET_LONG) as they travel on the wire. Doubles are
+// written the way the official Python client prints them (repr of a float).
+inline constexpr std::string_view kUnsetDoubleText = "1.7976931348623157e+308";
+inline constexpr int64_t kUnsetInteger = 2147483647;
+inline constexpr int64_t kUnsetLong = 9223372036854775807;
+inline constexpr std::string_view kUnsetIntText = "2147483647";
+// The same DBL_MAX as TWS itself (Java) prints it in server messages.
+inline constexpr std::string_view kUnsetDoubleJavaText = "1.7976931348623157E308";
+
 struct Contract {
   int64_t conId = 0;
   std::string symbol;
   std::string secType;  // STK, FUT, OPT, CASH
   std::string lastTradeDateOrContractMonth;
-  std::optional<Price> strike;  // sent as 0 when absent
+  std::optional<Price> strike;  // sent as 0.0 when absent
   std::string right;            // C / P for options
   std::string multiplier;
   std::string exchange;
@@ -129,6 +140,17 @@ struct OrderRequest {
   std::string orderRef;  // carries our ChildOrderId
   bool outsideRth = false;
   bool transmit = true;
+  // Order attributes (issue 14). Unset numbers go out the way the official
+  // client sends them: minQty empty ("handle empty"), cashQty, duration and
+  // postToAts as the raw unset sentinels (kUnsetDoubleText / kUnsetIntText).
+  std::string openClose;             // "O" open, "C" close, "" = TWS default
+  std::string rule80A;               // IB Rule 80A code (A, I, W, J, U, M, K, Y, N)
+  std::optional<int64_t> minQty;     // whole shares
+  int64_t displaySize = 0;           // 0 = show the whole order
+  std::string goodTillDate;          // "yyyymmdd-hh:mm:ss" (UTC), with tif GTD
+  std::optional<Price> cashQty;      // from MIN_SERVER_VER_CASH_QTY (111)
+  std::optional<int64_t> duration;   // from MIN_SERVER_VER_DURATION (158)
+  std::optional<int64_t> postToAts;  // from MIN_SERVER_VER_POST_TO_ATS (160)
   bool operator==(const OrderRequest&) const = default;
 };
 
@@ -159,10 +181,10 @@ struct OrderStatusMsg {
   std::string status;  // PendingSubmit, PreSubmitted, Submitted, Cancelled, Filled, Inactive...
   Qty filled;
   Qty remaining;
-  Price avgFillPrice;
+  std::optional<Price> avgFillPrice;  // unset double / empty: nullopt
   int64_t permId = 0;
   int64_t parentId = 0;
-  Price lastFillPrice;
+  std::optional<Price> lastFillPrice;
   int64_t clientId = 0;
   std::string whyHeld;
   std::optional<Price> mktCapPrice;
@@ -225,9 +247,10 @@ struct CommissionReportMsg {
   std::string execId;
   Price commission;
   std::string currency;
-  std::string realizedPnl;  // raw: often the unset double
-  std::string yield;
-  int64_t yieldRedemptionDate = 0;
+  // The unset double (TWS sends it when there is no figure) reads as nullopt.
+  std::optional<Price> realizedPnl;
+  std::optional<Price> yield;
+  std::optional<int64_t> yieldRedemptionDate;
 };
 
 struct ErrorMsg {
@@ -283,8 +306,8 @@ struct UnhandledReq {
   int msgId = 0;
 };
 
-using Request = std::variant<StartApiReq, PlaceOrderReq, CancelOrderReq, ReqOpenOrdersReq,
-                             ReqAllOpenOrdersReq, ReqExecutionsReq, ReqIdsReq, ReqCurrentTimeReq,
-                             UnhandledReq>;
+using Request =
+    std::variant<StartApiReq, PlaceOrderReq, CancelOrderReq, ReqOpenOrdersReq, ReqAllOpenOrdersReq,
+                 ReqExecutionsReq, ReqIdsReq, ReqCurrentTimeReq, UnhandledReq>;
 
 }  // namespace fixgw::tws

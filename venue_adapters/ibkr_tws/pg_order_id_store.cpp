@@ -33,8 +33,8 @@ struct PgOrderIdStore::Impl {
       } catch (const pqxx::broken_connection& e) {
         conn.reset();
         if (attempt == 1)
-          throw std::runtime_error(std::string("order id store (") + venue + "): " + what +
-                                   ": " + redact(e.what()));
+          throw std::runtime_error(std::string("order id store (") + venue + "): " + what + ": " +
+                                   redact(e.what()));
       } catch (const std::exception& e) {
         throw std::runtime_error(std::string("order id store (") + venue + "): " + what + ": " +
                                  redact(e.what()));
@@ -55,8 +55,8 @@ PgOrderIdStore::~PgOrderIdStore() = default;
 int64_t PgOrderIdStore::load() {
   return impl_->withRetry("load", [&](pqxx::connection& c) -> int64_t {
     pqxx::work tx(c);
-    auto r = tx.exec_params("select high_water from venue_order_ids where venue = $1",
-                            impl_->venue);
+    auto r =
+        tx.exec_params("select high_water from venue_order_ids where venue = $1", impl_->venue);
     tx.commit();
     return r.empty() ? 0 : r[0][0].as<int64_t>();
   });
