@@ -691,8 +691,8 @@ class FixAcceptor::Impl final : public FIX::Application {
     if (!r.massStatusReqId.empty()) {
       out.setField(tag::MassStatusReqID, r.massStatusReqId);
       out.setField(tag::TotNumReports, std::to_string(r.totNumReports));
-      if (v == FixVersion::Fix44)
-        out.setField(tag::LastRptRequested, r.lastRptRequested ? "Y" : "N");
+      // 4.2 has no 35=AF: its answer carries the 4.4 tags as the gateway's extension.
+      out.setField(tag::LastRptRequested, r.lastRptRequested ? "Y" : "N");
     }
     send(out, s->id, "ExecutionReport");
   }

@@ -207,8 +207,6 @@ std::optional<FieldError> readExpiry(const FIX::FieldMap& m, const OrderTerms& t
                         "ExpireDate (432) is only allowed with TimeInForce (59) = 6 (GTD)"};
     return std::nullopt;
   }
-  if (et && ed)
-    return FieldError{tag::ExpireDate, "send ExpireTime (126) or ExpireDate (432), not both"};
   if (!et && !ed)
     return FieldError{tag::ExpireTime,
                       "TimeInForce (59) = 6 (GTD) requires ExpireTime (126) or ExpireDate (432)"};
@@ -221,6 +219,14 @@ std::optional<FieldError> readExpiry(const FIX::FieldMap& m, const OrderTerms& t
     at = *p;
     if (at <= t.now)
       return FieldError{tag::ExpireTime, "ExpireTime (126) '" + *et + "' is not in the future"};
+    // Both sent: ExpireTime is the instant, and it must fall on ExpireDate (UTC).
+    if (ed) {
+      auto day = parseFixDate(*ed);
+      if (!day || at < *day || at >= *day + kNanosPerDay)
+        return FieldError{
+            tag::ExpireDate,
+            "ExpireDate (432) '" + *ed + "' is not the day of ExpireTime (126) '" + *et + "'"};
+    }
   } else {
     auto p = parseFixDate(*ed);
     if (!p)
@@ -332,7 +338,7 @@ std::optional<FieldError> checkUnhonourable(const FIX::FieldMap& m) {
           t,
           "tag " + std::to_string(t) +
               " (DiscretionInstructions) is not supported: discretionary prices are not offered"};
-  for (int t : {847, 848, 849})
+  for (int t : {847, 848, 849, 957, 8847, 8849, 8957})
     if (m.isSetField(t))
       return FieldError{t,
                         "tag " + std::to_string(t) +

@@ -610,6 +610,17 @@ void Engine::onReplace(ReplaceOrder& rq) {
   auto reject = [&](int reason, const std::string& text, const std::string& rule) {
     cancelReject(s, p, rq.clOrdId, rq.origClOrdId, true, reason, text, rule, rq.hdr.rawFix);
   };
+  // A replace may name the contract by its Instrument fields, as the order did.
+  if (rq.details && !rq.details->instrument.empty()) {
+    std::string why;
+    if (const Instrument* inst =
+            risk_.instruments().resolve(rq.symbol, rq.details->instrument, why))
+      rq.symbol = inst->symbol;
+    else {
+      reject(99, "UNKNOWN_CONTRACT: " + why, "UNKNOWN_CONTRACT");
+      return;
+    }
+  }
   if (rq.symbol != p->symbol) {
     reject(99,
            fmt::format("Symbol (55) cannot change on replace ('{}' -> '{}')", p->symbol.str(),
@@ -746,7 +757,11 @@ void Engine::onMassStatus(MassStatusRequest& m) {
   std::vector<ParentOrder*> match;
   for (auto& [id, p] : orders_) {
     if (p.session != s || !p.isOpen()) continue;
-    if (m.reqType == 1 && m.symbol && p.symbol != *m.symbol) continue;
+    if (m.reqType == 1 && m.symbol && p.symbol != *m.symbol) {
+      // By symbol also finds the orders on contracts of that underlying.
+      const Instrument* inst = risk_.instruments().find(p.symbol);
+      if (!inst || inst->underlying != m.symbol->str()) continue;
+    }
     if (m.reqType == 9 && m.account && p.account != *m.account) continue;
     if (m.reqType == 8) {
       bool has = false;

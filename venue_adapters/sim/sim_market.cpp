@@ -297,8 +297,11 @@ std::vector<VenueEvent> SimMarket::submit(const VenueNewOrder& in, WallNanos now
   if (hasStopPrice(in.ordType)) o.stopPx = in.stopPx;
   // Order attributes: what the simulator honours, and a reject naming the
   // attribute for what it cannot (never a silent drop).
-  if (in.attrs.maxFloor)
-    return reject("MaxFloor (111) is not supported: the simulator has no display quantity");
+  // A display quantity that shows the whole order hides nothing: honoured as is.
+  if (in.attrs.maxFloor && *in.attrs.maxFloor < in.qty)
+    return reject("MaxFloor (111) " + in.attrs.maxFloor->str() +
+                  " is not supported: the simulator has no display quantity (it would show " +
+                  in.qty.str() + ")");
   if (in.attrs.postOnly) {
     if (in.ordType != OrdType::Limit)
       return reject(
@@ -310,7 +313,8 @@ std::vector<VenueEvent> SimMarket::submit(const VenueNewOrder& in, WallNanos now
           "liquidity at " +
           in.price->str());
   }
-  if (in.attrs.minQty) {
+  // MinQty of one lot or less holds for every execution: nothing to do.
+  if (in.attrs.minQty && *in.attrs.minQty > inst.lotSize) {
     if (in.tif != TimeInForce::Ioc && in.tif != TimeInForce::Fok)
       return reject(
           "MinQty (110) is supported with TimeInForce (59) IOC or FOK only at the "
