@@ -18,6 +18,7 @@
 #include "core/clock.h"
 #include "core/fixed.h"
 #include "core/ids.h"
+#include "core/market_data.h"
 #include "core/order_attrs.h"
 #include "core/types.h"
 
@@ -64,7 +65,7 @@ enum class VenueEventKind : uint8_t {
   Fill,
   Canceled,
   Replaced,
-  Expired,         // e.g. IOC remainder, FOK not fillable
+  Expired,  // e.g. IOC remainder, FOK not fillable
   CancelRejected,
   ReplaceRejected,
   Disconnected,
@@ -76,14 +77,14 @@ struct VenueEvent {
   VenueId venue;
   ChildOrderId childId;
   VenueOrderId venueOrderId;
-  VenueExecId venueExecId;  // fills
-  Qty lastQty;              // fills
-  Price lastPx;             // fills
-  Qty leavesQty;            // venue's view after this event
-  Qty cumQty;               // venue's view after this event
-  Qty newQty;               // Replaced: new total qty
+  VenueExecId venueExecId;        // fills
+  Qty lastQty;                    // fills
+  Price lastPx;                   // fills
+  Qty leavesQty;                  // venue's view after this event
+  Qty cumQty;                     // venue's view after this event
+  Qty newQty;                     // Replaced: new total qty
   std::optional<Price> newPrice;  // Replaced
-  std::string text;         // reason for rejects/expiry, venue's own words
+  std::string text;               // reason for rejects/expiry, venue's own words
   WallNanos venueTime = 0;
 };
 
@@ -126,7 +127,7 @@ struct VenueFill {
 // The venue's answer to a reconciliation request: its open orders (for our
 // child ids it knows) and its fills since the time asked for.
 struct VenueSnapshot {
-  bool ok = false;      // false: the venue could not answer (error says why)
+  bool ok = false;  // false: the venue could not answer (error says why)
   std::string error;
   std::vector<VenueOrderState> orders;  // open orders, and any recently done the venue still lists
   std::vector<VenueFill> fills;
@@ -160,6 +161,26 @@ class VenueAdapter {
     VenueSnapshot s;
     s.error = "venue " + id().str() + " does not support reconciliation";
     cb(std::move(s));
+  }
+  // Market data (core/market_data.h): top of book (with up to depthLevels
+  // levels per side when depthLevels > 0 and the venue has depth) and trades
+  // for one symbol, delivered to sink from the adapter's own thread, as
+  // VenueEventSink is. The first book state follows the subscription. One
+  // sink may subscribe to many symbols, and many sinks to one; sink must stay
+  // alive until unsubscribeMarketData returns, after which it is not called
+  // again for that symbol. Adapters without a feed say so.
+  virtual MarketDataStatus subscribeMarketData(const Symbol& symbol, MarketDataSink& sink,
+                                               size_t depthLevels) {
+    (void)sink;
+    (void)depthLevels;
+    MarketDataStatus s;
+    s.error =
+        "venue " + id().str() + " does not support market data (symbol '" + symbol.str() + "')";
+    return s;
+  }
+  virtual void unsubscribeMarketData(const Symbol& symbol, MarketDataSink& sink) {
+    (void)symbol;
+    (void)sink;
   }
 };
 
