@@ -65,7 +65,7 @@ enum class VenueEventKind : uint8_t {
   Fill,
   Canceled,
   Replaced,
-  Expired,  // e.g. IOC remainder, FOK not fillable
+  Expired,         // e.g. IOC remainder, FOK not fillable
   CancelRejected,
   ReplaceRejected,
   Disconnected,
@@ -77,14 +77,14 @@ struct VenueEvent {
   VenueId venue;
   ChildOrderId childId;
   VenueOrderId venueOrderId;
-  VenueExecId venueExecId;        // fills
-  Qty lastQty;                    // fills
-  Price lastPx;                   // fills
-  Qty leavesQty;                  // venue's view after this event
-  Qty cumQty;                     // venue's view after this event
-  Qty newQty;                     // Replaced: new total qty
+  VenueExecId venueExecId;  // fills
+  Qty lastQty;              // fills
+  Price lastPx;             // fills
+  Qty leavesQty;            // venue's view after this event
+  Qty cumQty;               // venue's view after this event
+  Qty newQty;               // Replaced: new total qty
   std::optional<Price> newPrice;  // Replaced
-  std::string text;               // reason for rejects/expiry, venue's own words
+  std::string text;         // reason for rejects/expiry, venue's own words
   WallNanos venueTime = 0;
 };
 
@@ -127,7 +127,7 @@ struct VenueFill {
 // The venue's answer to a reconciliation request: its open orders (for our
 // child ids it knows) and its fills since the time asked for.
 struct VenueSnapshot {
-  bool ok = false;  // false: the venue could not answer (error says why)
+  bool ok = false;      // false: the venue could not answer (error says why)
   std::string error;
   std::vector<VenueOrderState> orders;  // open orders, and any recently done the venue still lists
   std::vector<VenueFill> fills;
