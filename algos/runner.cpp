@@ -63,7 +63,13 @@ void AlgoRunner::begin() {
 void AlgoRunner::onTimer() {
   armedAt_.reset();
   const WallNanos t = now();
-  if (state_ == State::Waiting && t >= params_.start) begin();
+  if (state_ == State::Waiting && t >= params_.start) {
+    if (params_.end != 0 && t >= params_.end) {
+      state_ = State::Working;  // restored after its end: finish below, send nothing
+    } else {
+      begin();
+    }
+  }
   if (active() && params_.end != 0 && t >= params_.end && !ended_) {
     ended_ = true;
     const Qty leaves = parent_.qty - cum_;

@@ -32,6 +32,7 @@ class ScheduledAlgo : public Algo {
   void onStart() override { decide(); }
   void onTimer() override { decide(); }
   void onChildRejected(const ChildOrderId&, std::string_view) override { decide(); }
+  void onChildCanceled(const ChildOrderId&) override { decide(); }
   void onParentReplace(const AlgoParams&, Qty) override { decide(); }
   void onResume() override { decide(); }
 
