@@ -86,6 +86,9 @@ std::optional<std::vector<ProfileBucket>> parseProfile(std::string_view s) {
   return v;
 }
 
+// Keeps weight x nanoseconds since 1970 well inside 128 bits.
+constexpr int64_t kMaxProfileWeight = 1'000'000'000'000;
+
 // FIX 4.4 StrategyParameterType (959) codes the gateway understands.
 constexpr int kInt = 1;
 constexpr int kFloat = 6;
@@ -346,7 +349,9 @@ std::optional<AlgoError> AlgoParams::validate(Qty orderQty) const {
       if (i > 0 && b.minuteOfDay <= volumeProfile[i - 1].minuteOfDay) {
         return param("Profile", "buckets must be in increasing time order");
       }
-      if (b.weight < 0) return param("Profile", "weights must not be negative");
+      if (b.weight < 0 || b.weight > kMaxProfileWeight) {
+        return param("Profile", "weights must be 0.." + std::to_string(kMaxProfileWeight));
+      }
       sum += b.weight;
     }
     if (sum <= 0) return param("Profile", "at least one weight must be positive");

@@ -174,6 +174,11 @@ SendResult AlgoRunner::sendChild(ChildRequest r) {
   c.avoid = avoid_;
   c.displayQty = r.displayQty;
   c.reason = std::move(r.reason);
+  c.reason += c.venue ? "; venue " + c.venue->str() : std::string("; venue: the router's choice");
+  if (!avoid_.empty()) {
+    c.reason += ", avoiding";
+    for (const auto& v : avoid_) c.reason += " " + v.str();
+  }
   res = host_.sendChild(c);
   if (!res.ok()) return res;
   LiveChild l;

@@ -4,29 +4,34 @@
 
 namespace fixgw::algos {
 
-__int128 profileWeight(const std::vector<ProfileBucket>& profile, WallNanos from, WallNanos to) {
-  if (profile.empty() || to <= from) return 0;
-  __int128 acc = 0;
-  WallNanos t = from;
-  while (t < to) {
-    const WallNanos tod = ((t % kNanosPerDay) + kNanosPerDay) % kNanosPerDay;
-    const WallNanos dayStart = t - tod;
-    // The bucket holding tod, and where it ends.
-    size_t k = profile.size() - 1;
-    WallNanos boundary = kNanosPerDay;
-    if (tod < profile.front().minuteOfDay * kNanosPerMinute) {
-      boundary = profile.front().minuteOfDay * kNanosPerMinute;  // the last bucket wraps
-    } else {
-      for (size_t i = 0; i < profile.size(); ++i) {
-        if (profile[i].minuteOfDay * kNanosPerMinute <= tod) k = i;
-      }
-      if (k + 1 < profile.size()) boundary = profile[k + 1].minuteOfDay * kNanosPerMinute;
-    }
-    const WallNanos segEnd = std::min<WallNanos>(to, dayStart + boundary);
-    acc += static_cast<__int128>(profile[k].weight) * (segEnd - t);
-    t = segEnd;
+namespace {
+
+// Weight from midnight up to tod (nanoseconds into the day).
+__int128 prefixOfDay(const std::vector<ProfileBucket>& p, WallNanos tod) {
+  const WallNanos first = p.front().minuteOfDay * kNanosPerMinute;
+  // Before the first bucket the day still runs on the last one.
+  __int128 acc = static_cast<__int128>(p.back().weight) * std::min(tod, first);
+  for (size_t i = 0; i < p.size(); ++i) {
+    const WallNanos b = p[i].minuteOfDay * kNanosPerMinute;
+    if (tod <= b) break;
+    const WallNanos e = i + 1 < p.size() ? p[i + 1].minuteOfDay * kNanosPerMinute : kNanosPerDay;
+    acc += static_cast<__int128>(p[i].weight) * (std::min(tod, e) - b);
   }
   return acc;
+}
+
+// Weight from the epoch to t: whole days, then the part of t's day.
+__int128 cumulative(const std::vector<ProfileBucket>& p, WallNanos t) {
+  const int64_t day = t >= 0 ? t / kNanosPerDay : -((-t + kNanosPerDay - 1) / kNanosPerDay);
+  return static_cast<__int128>(day) * prefixOfDay(p, kNanosPerDay) +
+         prefixOfDay(p, t - day * kNanosPerDay);
+}
+
+}  // namespace
+
+__int128 profileWeight(const std::vector<ProfileBucket>& profile, WallNanos from, WallNanos to) {
+  if (profile.empty() || to <= from) return 0;
+  return cumulative(profile, to) - cumulative(profile, from);
 }
 
 VolumeProfileLearner::VolumeProfileLearner(int32_t bucketMinutes)

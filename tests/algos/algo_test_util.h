@@ -41,7 +41,9 @@ class FakeHost final : public AlgoHost {
       r.error = refuseWith;
       return r;
     }
-    r.id = ChildOrderId("C" + std::to_string(++nextId));
+    std::string id = "C";  // (not "C" + to_string: GCC 12 warns -Wrestrict on that)
+    id += std::to_string(++nextId);
+    r.id = ChildOrderId(id);
     sent.push_back(SentChild{r.id, c, clock});
     return r;
   }

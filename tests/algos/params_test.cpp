@@ -35,9 +35,8 @@ TEST(AlgoParamsFromFix, AGoodTwapOrderParses) {
   f.price = "100.05";
   f.minQty = "50";
   f.noStrategyParameters = 3;
-  f.strategyParameters = {{"SliceInterval", "1", "300"},
-                          {"RandomizeSize", "11", "0.2"},
-                          {"Venues", "14", "SIM,IBKR"}};
+  f.strategyParameters = {
+      {"SliceInterval", "1", "300"}, {"RandomizeSize", "11", "0.2"}, {"Venues", "14", "SIM,IBKR"}};
   auto r = parseAlgoParams(f, Qty::of("1000"), kNow);
   ASSERT_TRUE(r.params) << r.error.tag << " " << r.error.text;
   EXPECT_EQ(r.params->strategy, Strategy::Twap);
@@ -180,8 +179,7 @@ TEST(AlgoParamsFromFix, AProfileIsReadAsMinutesOfTheDay) {
   f.strategyParameters = {{"Profile", "14", "0930:5,1600:0"}};
   auto r = parseAlgoParams(f, Qty::of("1000"), kNow);
   ASSERT_TRUE(r.params) << r.error.text;
-  EXPECT_EQ(r.params->volumeProfile,
-            (std::vector<ProfileBucket>{{9 * 60 + 30, 5}, {16 * 60, 0}}));
+  EXPECT_EQ(r.params->volumeProfile, (std::vector<ProfileBucket>{{9 * 60 + 30, 5}, {16 * 60, 0}}));
 }
 
 TEST(AlgoParamsFromFix, FixTimestampsAreReadExactly) {

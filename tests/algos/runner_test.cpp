@@ -166,6 +166,13 @@ TEST_F(ChildReject, RetryPolicySendsItToTheNextVenue) {
   EXPECT_EQ(lastSent().order.avoid, (std::vector<VenueId>{VenueId("SIM")}));
 }
 
+TEST_F(ChildReject, TheRetriedChildSaysWhereAndWhy) {
+  run(withPolicy(Policy::RetryElsewhere));
+  rejectChild(host.sent[0].id, "no trading permission");
+  EXPECT_NE(lastSent().order.reason.find("venue IBKR, avoiding SIM"), std::string::npos)
+      << lastSent().order.reason;
+}
+
 TEST_F(ChildReject, RetryPolicyWithNoVenueLeftFinishesWithTheReason) {
   run(withPolicy(Policy::RetryElsewhere));
   rejectChild(host.sent[0].id, "no trading permission");

@@ -264,6 +264,17 @@ TEST(VolumeProfile, TimesBeforeTheFirstBucketBelongToTheLast) {
   EXPECT_EQ(profileWeight(p, day, day + kMinute), static_cast<__int128>(7) * kMinute);
 }
 
+TEST(VolumeProfile, AWindowOverMidnightAddsBothDaysParts) {
+  std::vector<ProfileBucket> p{{0, 2}, {12 * 60, 5}};
+  const WallNanos midnight = at("20261204-00:00:00");
+  // 23:00-01:00: an hour of the afternoon rate, then an hour of the morning's.
+  EXPECT_EQ(profileWeight(p, midnight - 60 * kMinute, midnight + 60 * kMinute),
+            static_cast<__int128>(5 * 60 + 2 * 60) * kMinute);
+  // Three whole days weigh three days.
+  EXPECT_EQ(profileWeight(p, midnight, midnight + 3 * 1440 * kMinute),
+            static_cast<__int128>(3) * (2 * 720 + 5 * 720) * kMinute);
+}
+
 TEST(VolumeProfile, TheLearnerWeighsBucketsByTheVolumeTraded) {
   VolumeProfileLearner learner(60);
   Trade t;
