@@ -3,7 +3,11 @@
 // on a hand-run loop with a manual clock so every update is deterministic.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/clock.h"
@@ -206,6 +210,68 @@ TEST_F(SimVenueMarketData, TheRandomWalkPublishesBooksAsTheMidMoves) {
   EXPECT_GT(md.books.size(), first);
   walking.stop();
   loop.runDue();
+}
+
+// A sink for the simulator's own thread: records under a lock and lets the
+// test wait (generously) for what it expects, never for a fixed time.
+class WaitingMd final : public MarketDataSink {
+ public:
+  void onBook(const TopOfBook& b) override {
+    std::lock_guard lk(mu_);
+    books_.push_back(b);
+    threads_.push_back(std::this_thread::get_id());
+    cv_.notify_all();
+  }
+  void onTrade(const Trade& t) override {
+    std::lock_guard lk(mu_);
+    trades_.push_back(t);
+    threads_.push_back(std::this_thread::get_id());
+    cv_.notify_all();
+  }
+  bool waitForTrades(size_t n) {
+    std::unique_lock lk(mu_);
+    return cv_.wait_for(lk, std::chrono::seconds(20), [&] { return trades_.size() >= n; });
+  }
+  bool waitForBooks(size_t n) {
+    std::unique_lock lk(mu_);
+    return cv_.wait_for(lk, std::chrono::seconds(20), [&] { return books_.size() >= n; });
+  }
+  std::vector<Trade> trades() {
+    std::lock_guard lk(mu_);
+    return trades_;
+  }
+  std::vector<std::thread::id> threads() {
+    std::lock_guard lk(mu_);
+    return threads_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<TopOfBook> books_;
+  std::vector<Trade> trades_;
+  std::vector<std::thread::id> threads_;
+};
+
+TEST(SimVenueMarketDataThreaded, TradesArriveFromTheSimulatorThread) {
+  ManualClock clock{kNow};
+  InstrumentMaster instruments = productInstruments();
+  SimConfig cfg;
+  cfg.stepIntervalNanos = 0;
+  SimVenue venue(VenueId("SIM"), cfg, instruments, clock);
+  NullEvents events;  // touched only on the simulator thread
+  WaitingMd md;
+  venue.start(events);
+  ASSERT_TRUE(venue.subscribeMarketData(kAapl, md, 0).ok);
+  ASSERT_TRUE(md.waitForBooks(1));
+  venue.submit(limit("c1", Side::Buy, "150", "100.02"));
+  ASSERT_TRUE(md.waitForTrades(2));
+  venue.unsubscribeMarketData(kAapl, md);
+  venue.stop();
+  auto trades = md.trades();
+  EXPECT_EQ(trades[0].qty, Qty::of("100"));
+  EXPECT_EQ(trades[1].qty, Qty::of("50"));
+  for (auto id : md.threads()) EXPECT_NE(id, std::this_thread::get_id());
 }
 
 TEST(SimMarketDataDefault, AnAdapterWithoutAFeedSaysSo) {
