@@ -381,6 +381,8 @@ class AlgoRunner final : private AlgoContext {
 
   LiveChild* findLive(const ChildOrderId& id);
   void removeLive(const ChildOrderId& id);
+  // Cancels the newest live children until cum + live fits the parent's qty.
+  void trimToQty();
   std::optional<VenueId> currentVenue() const;
   void begin();
   void armTimer();

@@ -208,6 +208,17 @@ void AlgoRunner::removeLive(const ChildOrderId& id) {
   std::erase_if(live_, [&](const LiveChild& c) { return c.id == id; });
 }
 
+void AlgoRunner::trimToQty() {
+  Qty kept;
+  for (const auto& c : live_)
+    if (!c.cancelPending) kept += c.open();
+  for (auto it = live_.rbegin(); it != live_.rend() && cum_ + kept > parent_.qty; ++it) {
+    if (it->cancelPending) continue;
+    kept -= it->open();
+    cancelChild(it->id);  // only flags it: live_ does not change under the loop
+  }
+}
+
 void AlgoRunner::onBook(const TopOfBook& b) {
   if (b.symbol != parent_.symbol) return;
   book_ = b;
@@ -242,6 +253,9 @@ void AlgoRunner::onChildFill(const ChildOrderId& id, Qty qty, Price px) {
     finish(ParentOutcome::Filled, "filled");
     return;
   }
+  // A child being cancelled after a downward replace can still fill: then
+  // the others must make room.
+  trimToQty();
   if (active()) algo_->onChildFill(id, qty, px);
   checkDone();
 }
@@ -384,14 +398,7 @@ std::optional<AlgoError> AlgoRunner::replace(const AlgoParams& p, Qty newQty) {
       if (!c.limit || throughLimit(parent_.side, *c.limit, *params_.limit)) cancelChild(c.id);
     }
   }
-  Qty kept;
-  for (const auto& c : live_)
-    if (!c.cancelPending) kept += c.open();
-  for (auto it = live_.rbegin(); it != live_.rend() && cum_ + kept > newQty; ++it) {
-    if (it->cancelPending) continue;
-    kept -= it->open();
-    cancelChild(it->id);  // only flags it: live_ does not change under the loop
-  }
+  trimToQty();
   if (cum_ >= newQty) {
     finish(ParentOutcome::Filled, "filled: the replace lowered the quantity to what is filled");
     return std::nullopt;

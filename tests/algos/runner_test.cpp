@@ -79,6 +79,16 @@ TEST_F(ParentReplace, ALowerQuantityCancelsTheNewestChildrenOverIt) {
   EXPECT_EQ(host.cancels, (std::vector<ChildOrderId>{host.sent[4].id, host.sent[3].id}));
 }
 
+TEST_F(ParentReplace, AFillOnAChildBeingCanceledMakesTheOthersRoomForIt) {
+  run(twap("20261203-14:10:00"));
+  advanceTo(at("20261203-14:04:00"));  // C1..C5 resting, 100 each
+  ASSERT_FALSE(runner->replace(twap("20261203-14:10:00"), Qty::of("300")));
+  ASSERT_EQ(host.cancels, (std::vector<ChildOrderId>{host.sent[4].id, host.sent[3].id}));
+  fill(host.sent[4].id, "100");  // C5 filled before its cancel landed
+  // cum 100 + C1..C3 300 would be over 300: the newest of them goes too.
+  EXPECT_EQ(host.cancels.back(), host.sent[2].id);
+}
+
 TEST_F(ParentReplace, AHigherQuantityIsScheduledFromTheNextDecision) {
   run(twap("20261203-14:10:00"));
   fillAllLive();
