@@ -88,6 +88,7 @@ class SimMarket {
   // since the last call, oldest first (the adapter drains after every
   // operation, so the record stays small).
   std::vector<Trade> takeTrades();
+  void clearTrades() { trades_.clear(); }
   // The book of symbol now: best bid/ask with total sizes, and up to
   // depthLevels levels per side. Unknown symbol: empty sides.
   TopOfBook topOfBook(const Symbol& symbol, size_t depthLevels, WallNanos now) const;

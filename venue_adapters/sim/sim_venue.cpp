@@ -77,16 +77,19 @@ struct SimVenue::Impl {
 
   MdBatch collectMarketData() {
     MdBatch md;
-    std::vector<Trade> trades = market.takeTrades();
     std::map<Symbol, size_t> depths;
     {
       std::lock_guard lk(mdMu);
-      if (mdSubs.empty()) return md;
+      if (mdSubs.empty()) {
+        market.clearTrades();  // nobody listens; keeps the record's capacity
+        return md;
+      }
       for (const auto& sub : mdSubs) {
         size_t& d = depths[sub.symbol];
         d = std::max(d, sub.depth);
       }
     }
+    std::vector<Trade> trades = market.takeTrades();
     for (auto& t : trades)
       if (depths.count(t.symbol)) md.trades.push_back(std::move(t));
     const WallNanos now = clock.wallNow();
