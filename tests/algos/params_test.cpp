@@ -204,3 +204,29 @@ TEST(AlgoRunnerCreate, BadParametersCreateNoRunnerAndNameTheTag) {
 
 }  // namespace
 }  // namespace fixgw::algos
+
+namespace fixgw::algos {
+namespace {
+
+TEST(AlgoFactory, StrategyNamesAreReadWithoutRegardToCase) {
+  EXPECT_EQ(strategyFromName("twap"), Strategy::Twap);
+  EXPECT_EQ(strategyFromName("Vwap"), Strategy::Vwap);
+  EXPECT_EQ(strategyFromName("2"), Strategy::Pov) << "847=2 Participate";
+  EXPECT_EQ(strategyFromName("iceberg"), Strategy::Iceberg);
+  EXPECT_FALSE(strategyFromName("TWAP2"));
+}
+
+TEST(AlgoFactory, TheRunnerBuildsTheAlgorithmItsParametersName) {
+  testing::FakeHost host(testing::at("20261203-14:00:00"));
+  ParentOrder parent;
+  parent.qty = Qty::of("100");
+  AlgoParams p;
+  p.strategy = Strategy::Pov;
+  p.participationRate = Ratio::of("0.2");
+  auto r = AlgoRunner::create(parent, p, host, nullptr);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->strategy(), Strategy::Pov);
+}
+
+}  // namespace
+}  // namespace fixgw::algos
