@@ -18,6 +18,7 @@
 #include "core/clock.h"
 #include "core/fixed.h"
 #include "core/ids.h"
+#include "core/market_data.h"
 #include "core/order_attrs.h"
 #include "core/types.h"
 
@@ -160,6 +161,26 @@ class VenueAdapter {
     VenueSnapshot s;
     s.error = "venue " + id().str() + " does not support reconciliation";
     cb(std::move(s));
+  }
+  // Market data (core/market_data.h): top of book (with up to depthLevels
+  // levels per side when depthLevels > 0 and the venue has depth) and trades
+  // for one symbol, delivered to sink from the adapter's own thread, as
+  // VenueEventSink is. The first book state follows the subscription. One
+  // sink may subscribe to many symbols, and many sinks to one; sink must stay
+  // alive until unsubscribeMarketData returns, after which it is not called
+  // again for that symbol. Adapters without a feed say so.
+  virtual MarketDataStatus subscribeMarketData(const Symbol& symbol, MarketDataSink& sink,
+                                               size_t depthLevels) {
+    (void)sink;
+    (void)depthLevels;
+    MarketDataStatus s;
+    s.error =
+        "venue " + id().str() + " does not support market data (symbol '" + symbol.str() + "')";
+    return s;
+  }
+  virtual void unsubscribeMarketData(const Symbol& symbol, MarketDataSink& sink) {
+    (void)symbol;
+    (void)sink;
   }
 };
 

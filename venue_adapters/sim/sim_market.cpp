@@ -170,6 +170,7 @@ void SimMarket::match(Book& b, Order& o, WallNanos now, std::vector<VenueEvent>&
     maker.cum += q;
     if (o.cum == o.qty) o.state = State::Filled;
     if (maker.cum == maker.qty) maker.state = State::Filled;
+    trades_.push_back(Trade{venue_, b.inst.symbol, px, q, now});
     if (!o.mm) out.push_back(fill(o, q, px, now));
     if (!maker.mm) out.push_back(fill(maker, q, px, now));
     if (maker.state == State::Filled) {
@@ -622,6 +623,40 @@ std::vector<VenueOrderState> SimMarket::openOrders() const {
     v.push_back(std::move(s));
   }
   return v;
+}
+
+std::vector<Trade> SimMarket::takeTrades() {
+  std::vector<Trade> out;
+  out.swap(trades_);
+  return out;
+}
+
+TopOfBook SimMarket::topOfBook(const Symbol& symbol, size_t depthLevels, WallNanos now) const {
+  TopOfBook t;
+  t.venue = venue_;
+  t.symbol = symbol;
+  t.time = now;
+  const Book* b = findBook(symbol);
+  if (!b) return t;
+  auto side = [&](const Ladder& l, bool buySide, std::optional<Price>& px, Qty& qty,
+                  std::vector<BookLevel>& levels) {
+    size_t n = 0;
+    for (const auto& [key, fifo] : l) {
+      Qty sum;
+      for (uint64_t k : fifo) sum += orders_.at(k).leaves();
+      const Price p = Price::fromMantissa(buySide ? -key : key);
+      if (n == 0) {
+        px = p;
+        qty = sum;
+      }
+      if (n >= depthLevels) break;
+      levels.push_back(BookLevel{p, sum});
+      ++n;
+    }
+  };
+  side(b->bids, true, t.bidPx, t.bidQty, t.bids);
+  side(b->asks, false, t.askPx, t.askQty, t.asks);
+  return t;
 }
 
 std::vector<Symbol> SimMarket::symbols() const {

@@ -42,6 +42,7 @@
 #include "core/fixed.h"
 #include "core/ids.h"
 #include "core/instrument.h"
+#include "core/market_data.h"
 #include "core/types.h"
 #include "core/venue.h"
 #include "venue_adapters/sim/sim_venue.h"
@@ -82,6 +83,15 @@ class SimMarket {
   // Open client orders, oldest first, for reconciliation and tests.
   std::vector<VenueOrderState> openOrders() const;
   std::vector<Symbol> symbols() const;
+  // Market data. Every trade (a client order with the MM or with another
+  // client order) is recorded as it happens; takeTrades() hands over those
+  // since the last call, oldest first (the adapter drains after every
+  // operation, so the record stays small).
+  std::vector<Trade> takeTrades();
+  void clearTrades() { trades_.clear(); }
+  // The book of symbol now: best bid/ask with total sizes, and up to
+  // depthLevels levels per side. Unknown symbol: empty sides.
+  TopOfBook topOfBook(const Symbol& symbol, size_t depthLevels, WallNanos now) const;
   const SimConfig& config() const { return cfg_; }
 
  private:
@@ -153,6 +163,7 @@ class SimMarket {
   std::unordered_map<uint64_t, Order> orders_;
   std::unordered_map<ChildOrderId, uint64_t> byChild_;
   std::unordered_map<VenueOrderId, uint64_t> byVenueId_;
+  std::vector<Trade> trades_;
   uint64_t nextKey_ = 1;
   uint64_t nextVenueOrderId_ = 1;
   uint64_t nextExecId_ = 1;

@@ -1,5 +1,6 @@
 #include "venue_adapters/sim/sim_venue.h"
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <map>
@@ -26,7 +27,8 @@ struct SimVenue::Impl {
   // Runs on the simulator thread: stamps, publishes mids, and hands events to
   // the sink now or after the outbound latency.
   void deliver(EventLoop& loop, std::vector<VenueEvent> events) {
-    if (events.empty()) return;
+    MdBatch md = collectMarketData();
+    if (events.empty() && md.empty()) return;
     for (const auto& e : events) {
       // A done order needs no side any more: its fills are in fillLog.
       const bool done = e.kind == VenueEventKind::Rejected || e.kind == VenueEventKind::Canceled ||
@@ -54,12 +56,105 @@ struct SimVenue::Impl {
     }
     if (cfg.latencyNanos <= 0) {
       for (auto& e : events) sink->onVenueEvent(std::move(e));
+      dispatch(md);
       return;
     }
-    loop.postAfter(cfg.latencyNanos, [this, evs = std::move(events)]() mutable {
+    loop.postAfter(cfg.latencyNanos, [this, evs = std::move(events), md = std::move(md)]() mutable {
       for (auto& e : evs) sink->onVenueEvent(std::move(e));
+      dispatch(md);
     });
   }
+
+  // Market data: what changed since the last operation, for subscribed
+  // symbols only. Trades as they happened; one book per symbol whose state
+  // (at the deepest depth any subscriber asked for) differs from the last one
+  // published.
+  struct MdBatch {
+    std::vector<Trade> trades;
+    std::vector<TopOfBook> books;
+    bool empty() const { return trades.empty() && books.empty(); }
+  };
+
+  MdBatch collectMarketData() {
+    MdBatch md;
+    std::map<Symbol, size_t> depths;
+    {
+      std::lock_guard lk(mdMu);
+      if (mdSubs.empty()) {
+        market.clearTrades();  // nobody listens; keeps the record's capacity
+        return md;
+      }
+      for (const auto& sub : mdSubs) {
+        size_t& d = depths[sub.symbol];
+        d = std::max(d, sub.depth);
+      }
+    }
+    std::vector<Trade> trades = market.takeTrades();
+    for (auto& t : trades)
+      if (depths.count(t.symbol)) md.trades.push_back(std::move(t));
+    const WallNanos now = clock.wallNow();
+    for (const auto& [symbol, depth] : depths) {
+      TopOfBook b = market.topOfBook(symbol, depth, now);
+      auto last = lastBook.find(symbol);
+      if (last != lastBook.end() && last->second.sameBook(b)) continue;
+      lastBook[symbol] = b;
+      md.books.push_back(std::move(b));
+    }
+    return md;
+  }
+
+  // A book trimmed to what one subscriber asked for.
+  static TopOfBook trimmed(const TopOfBook& b, size_t depth) {
+    TopOfBook t = b;
+    if (t.bids.size() > depth) t.bids.resize(depth);
+    if (t.asks.size() > depth) t.asks.resize(depth);
+    return t;
+  }
+
+  // Calls the subscribers (sim thread). mdMu is held during the calls, so an
+  // unsubscribe from another thread waits for a call in progress, and none
+  // follows it; a sink may (un)subscribe from inside its callback.
+  void dispatch(const MdBatch& md) {
+    if (md.empty()) return;
+    std::lock_guard lk(mdMu);
+    const std::vector<MdSub> subs = mdSubs;  // a callback may change mdSubs
+    auto stillSubscribed = [&](const MdSub& s) {
+      for (const auto& x : mdSubs)
+        if (x.sink == s.sink && x.symbol == s.symbol) return true;
+      return false;
+    };
+    for (const auto& t : md.trades)
+      for (const auto& s : subs)
+        if (s.symbol == t.symbol && stillSubscribed(s)) s.sink->onTrade(t);
+    for (const auto& b : md.books)
+      for (const auto& s : subs)
+        if (s.symbol == b.symbol && stillSubscribed(s)) s.sink->onBook(trimmed(b, s.depth));
+  }
+
+  // On (re)start every subscriber gets the current book again (sim thread).
+  void republish(EventLoop& loop) {
+    lastBook.clear();
+    deliver(loop, {});
+  }
+
+  // The first book for a new subscriber (sim thread).
+  void sendSnapshot(const Symbol& symbol, MarketDataSink* sink) {
+    std::lock_guard lk(mdMu);
+    for (const auto& s : mdSubs) {
+      if (s.sink != sink || s.symbol != symbol) continue;
+      s.sink->onBook(market.topOfBook(symbol, s.depth, clock.wallNow()));
+      return;
+    }
+  }
+
+  struct MdSub {
+    Symbol symbol;
+    MarketDataSink* sink = nullptr;
+    size_t depth = 0;
+  };
+  std::recursive_mutex mdMu;  // guards mdSubs; held while a sink is called
+  std::vector<MdSub> mdSubs;
+  std::map<Symbol, TopOfBook> lastBook;  // sim thread only: the last book published per symbol
 
   // Reconciliation needs each fill's symbol and side (sim thread only).
   // Open orders only: an order's entry goes when it is done, so a long run does not grow it.
@@ -139,8 +234,8 @@ struct SimVenue::Impl {
 
   std::mutex mu;  // guards loop, sink, retired
   std::unique_ptr<EventLoop> loop;
-  std::unique_ptr<EventLoop> retired;  // stopped from its own thread; joined later
-  bool sharedActive = false;           // running on cfg.sharedLoop
+  std::unique_ptr<EventLoop> retired;   // stopped from its own thread; joined later
+  bool sharedActive = false;            // running on cfg.sharedLoop
   std::atomic<uint64_t> generation{0};  // bumped by every stop: stale shared timers end
   VenueEventSink* sink = nullptr;
   std::atomic<std::thread::id> loopThread{};
@@ -180,14 +275,20 @@ void SimVenue::start(VenueEventSink& sink) {
     if (EventLoop* shared = impl_->cfg.sharedLoop) {
       impl_->sharedActive = true;
       Impl* im = impl_.get();
-      shared->post([im] { im->loopThread.store(std::this_thread::get_id()); });
+      shared->post([im, shared] {
+        im->loopThread.store(std::this_thread::get_id());
+        im->republish(*shared);
+      });
       im->armStep(*shared);
       return;
     }
     impl_->loop = std::make_unique<EventLoop>(impl_->clock);
     EventLoop& loop = *impl_->loop;
     Impl* im = impl_.get();
-    loop.post([im] { im->loopThread.store(std::this_thread::get_id()); });
+    loop.post([im, &loop] {
+      im->loopThread.store(std::this_thread::get_id());
+      im->republish(loop);
+    });
     im->armStep(loop);
     loop.start("sim");
   }
@@ -279,6 +380,41 @@ void SimVenue::requestSnapshot(WallNanos since, std::function<void(VenueSnapshot
       if (f.time >= since) s.fills.push_back(f);
     cb(std::move(s));
   });
+}
+
+MarketDataStatus SimVenue::subscribeMarketData(const Symbol& symbol, MarketDataSink& sink,
+                                               size_t depthLevels) {
+  Impl* im = impl_.get();
+  MarketDataStatus st;
+  if (!im->mids.count(symbol)) {
+    st.error = "simulator " + im->id.str() + ": unknown symbol '" + symbol.str() + "'";
+    return st;
+  }
+  {
+    std::lock_guard lk(im->mdMu);
+    bool found = false;
+    for (auto& s : im->mdSubs) {
+      if (s.sink == &sink && s.symbol == symbol) {
+        s.depth = depthLevels;
+        found = true;
+      }
+    }
+    if (!found) im->mdSubs.push_back(Impl::MdSub{symbol, &sink, depthLevels});
+  }
+  st.ok = true;
+  std::lock_guard lk(im->mu);
+  if (EventLoop* l = im->active()) {
+    MarketDataSink* sp = &sink;
+    l->post([im, symbol, sp] { im->sendSnapshot(symbol, sp); });
+  }
+  return st;
+}
+
+void SimVenue::unsubscribeMarketData(const Symbol& symbol, MarketDataSink& sink) {
+  Impl* im = impl_.get();
+  std::lock_guard lk(im->mdMu);
+  std::erase_if(im->mdSubs,
+                [&](const Impl::MdSub& s) { return s.sink == &sink && s.symbol == symbol; });
 }
 
 void SimVenue::setMid(const Symbol& symbol, Price mid) {

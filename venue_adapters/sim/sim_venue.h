@@ -16,10 +16,10 @@
 #include <optional>
 
 #include "core/clock.h"
+#include "core/executor.h"
 #include "core/fixed.h"
 #include "core/ids.h"
 #include "core/instrument.h"
-#include "core/executor.h"
 #include "core/venue.h"
 
 namespace fixgw::sim {
@@ -89,6 +89,17 @@ class SimVenue final : public VenueAdapter {
   // simulator lives in the gateway's process: after a restart it knows no
   // orders, so reconciliation resolves the gateway's open orders as gone.
   void requestSnapshot(WallNanos since, std::function<void(VenueSnapshot)> cb) override;
+  // Market data from the simulated book: after every operation that changed
+  // it (an order, a fill, a random-walk step, setMid) the subscribers of that
+  // symbol get the trades it made (client orders with the market maker or
+  // with each other; every fill is at the resting price) and then the new
+  // book, if it differs from the last one sent. Delivered on the simulator
+  // thread, after the venue events of the same operation and with the same
+  // outbound latency. Works whether or not the simulator runs (updates flow
+  // while it runs); an unknown symbol is refused.
+  MarketDataStatus subscribeMarketData(const Symbol& symbol, MarketDataSink& sink,
+                                       size_t depthLevels) override;
+  void unsubscribeMarketData(const Symbol& symbol, MarketDataSink& sink) override;
 
   // Moves the mid of symbol (rounded to its tick) on the simulator thread and
   // re-quotes, filling resting orders the new quotes cross. For tests and
