@@ -21,16 +21,6 @@ AlgoError err(int tag, std::string text) { return AlgoError{tag, std::move(text)
 
 std::string ts(WallNanos t) { return formatFixTimestamp(t); }
 
-// Days since 1970-01-01 of a civil date (proleptic Gregorian).
-int64_t daysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
 bool digits(std::string_view s, size_t pos, size_t n, int64_t& out) {
   if (pos + n > s.size()) return false;
   int64_t v = 0;
@@ -247,25 +237,7 @@ std::string_view toString(ParentOutcome o) {
   return "?";
 }
 
-std::optional<WallNanos> parseFixUtcTimestamp(std::string_view s) {
-  // YYYYMMDD-HH:MM:SS[.f{1,9}]
-  int64_t y, mo, d, h, mi, se;
-  if (s.size() < 17 || s[8] != '-' || s[11] != ':' || s[14] != ':') return std::nullopt;
-  if (!digits(s, 0, 4, y) || !digits(s, 4, 2, mo) || !digits(s, 6, 2, d) || !digits(s, 9, 2, h) ||
-      !digits(s, 12, 2, mi) || !digits(s, 15, 2, se)) {
-    return std::nullopt;
-  }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return std::nullopt;
-  int64_t frac = 0;
-  if (s.size() > 17) {
-    if (s[17] != '.' || s.size() == 18 || s.size() > 27) return std::nullopt;
-    const size_t n = s.size() - 18;
-    if (!digits(s, 18, n, frac)) return std::nullopt;
-    for (size_t i = n; i < 9; ++i) frac *= 10;
-  }
-  const int64_t days = daysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-  return ((days * 24 + h) * 60 + mi) * 60'000'000'000 + se * 1'000'000'000 + frac;
-}
+std::optional<WallNanos> parseFixUtcTimestamp(std::string_view s) { return parseFixTimestamp(s); }
 
 std::optional<AlgoError> AlgoParams::validate(Qty orderQty) const {
   const std::string name(toString(strategy));

@@ -239,6 +239,8 @@ void queryOrder(pqxx::transaction_base& tx, const Request& req, Report& rep) {
        {"o.venue_order_id", "venue_order_id"},
        {"o.created_at", "created_at", CT::Time},
        {"o.updated_at", "updated_at", CT::Time},
+       // Standard fields acted on (issue 14): ids echoed, parties, instrument, attributes.
+       {"o.details::text", "details"},
        // The order row keeps the creating message; if an older writer left it empty, the
        // RECEIVED event has it.
        {"replace(coalesce(nullif(o.raw_fix, ''), (SELECT e.raw_fix FROM order_events e"

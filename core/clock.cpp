@@ -95,7 +95,7 @@ std::optional<WallNanos> parseFixTimestamp(std::string_view s) {
   int64_t frac = 0;
   if (s.size() > 17) {
     const size_t n = s.size() - 18;
-    if (s[17] != '.' || (n != 3 && n != 6 && n != 9)) return std::nullopt;
+    if (s[17] != '.' || n < 1 || n > 9) return std::nullopt;
     int part = 0;
     if (!digits(s, 18, n, part)) return std::nullopt;
     frac = part;

@@ -51,8 +51,8 @@ class ManualClock final : public Clock {
 std::string formatFixTimestamp(WallNanos t);
 // ISO 8601 with microseconds, "2026-01-02T03:04:05.123456Z".
 std::string formatIsoTimestamp(WallNanos t);
-// FIX UTCTimestamp "YYYYMMDD-HH:MM:SS" with optional .sss, .ssssss or
-// .sssssssss; nullopt when malformed or out of range (month 13, second 61).
+// FIX UTCTimestamp "YYYYMMDD-HH:MM:SS" with an optional fraction of 1 to 9
+// digits; nullopt when malformed or out of range (month 13, Feb 30, second 61).
 std::optional<WallNanos> parseFixTimestamp(std::string_view s);
 // FIX date "YYYYMMDD" (UTCDateOnly, LocalMktDate): midnight UTC of that day.
 std::optional<WallNanos> parseFixDate(std::string_view s);
