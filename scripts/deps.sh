@@ -9,6 +9,7 @@ PACKAGES=(
   libboost-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 postgresql-client-15
+  python3  # tools/fixdict: regenerates the FIX dictionaries in the dictionary checks
 )
 
 missing=()
