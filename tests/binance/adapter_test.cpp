@@ -104,7 +104,9 @@ class BinanceVenueTest : public ::testing::Test {
     return waitFor([&] { return sink.count(child, k) >= n; });
   }
 
-  ManualClock clock{SystemClock::instance().wallNow()};
+  // Starts on a whole minute, so the venue's per-minute weight window does
+  // not turn over in the middle of a test by chance.
+  ManualClock clock{SystemClock::instance().wallNow() / 60'000'000'000LL * 60'000'000'000LL};
   std::unique_ptr<BinanceEmulator> emu;
   InstrumentMaster im;
   BinanceConfig cfg;
@@ -292,6 +294,40 @@ TEST_F(BinanceVenueTest, A429IsHonouredForItsRetryAfter) {
   clock.advance(6'000'000'000LL);
   venue->submit(order("h3", OrdType::Limit, TimeInForce::Gtc, "0.001", "59000"));
   ASSERT_TRUE(has("h3", VenueEventKind::Accepted));
+}
+
+TEST_F(BinanceVenueTest, A418BanStopsSendingForItsDefaultTwoMinutes) {
+  startVenue();
+  emu->failNext(418);  // no Retry-After header: the adapter assumes 120 s
+  venue->submit(order("b1", OrdType::Limit, TimeInForce::Gtc, "0.001", "59000"));
+  ASSERT_TRUE(waitFor([&] { return sink.count("b1", VenueEventKind::Rejected) == 1; }, false));
+  EXPECT_NE(sink.of("b1", VenueEventKind::Rejected)[0].text.find("HTTP 418, retry after 120 s"),
+            std::string::npos)
+      << sink.of("b1", VenueEventKind::Rejected)[0].text;
+  clock.advance(60'000'000'000LL);
+  venue->submit(order("b2", OrdType::Limit, TimeInForce::Gtc, "0.001", "59000"));
+  ASSERT_TRUE(waitFor([&] { return sink.count("b2", VenueEventKind::Rejected) == 1; }, false));
+  EXPECT_EQ(emu->requests("/api/v3/order"), 1) << "nothing sent while banned";
+  clock.advance(61'000'000'000LL);
+  venue->submit(order("b3", OrdType::Limit, TimeInForce::Gtc, "0.001", "59000"));
+  ASSERT_TRUE(has("b3", VenueEventKind::Accepted));
+}
+
+TEST_F(BinanceVenueTest, UsedWeightAtTheConfiguredMaximumStopsSendingUntilTheMinuteTurns) {
+  // Start-up costs exchangeInfo (20) + the listen key (1): the emulator's
+  // X-MBX-USED-WEIGHT-1M then reads 21, the configured maximum.
+  cfg.maxWeight1m = 21;
+  startVenue();
+  venue->submit(order("g1", OrdType::Limit, TimeInForce::Gtc, "0.001", "59000"));
+  ASSERT_TRUE(waitFor([&] { return sink.count("g1", VenueEventKind::Rejected) == 1; }, false));
+  EXPECT_NE(sink.of("g1", VenueEventKind::Rejected)[0].text.find(
+                "has reached max_weight_1m 21: not sending until the minute turns"),
+            std::string::npos)
+      << sink.of("g1", VenueEventKind::Rejected)[0].text;
+  EXPECT_EQ(emu->requests("/api/v3/order"), 0);
+  clock.advance(60'000'000'000LL);
+  venue->submit(order("g2", OrdType::Limit, TimeInForce::Gtc, "0.001", "59000"));
+  ASSERT_TRUE(has("g2", VenueEventKind::Accepted));
 }
 
 TEST_F(BinanceVenueTest, A5xxOrGarbledAnswerIsLookedUpNotGuessed) {

@@ -4,13 +4,13 @@
 // Binance emulator on loopback. Credentials come from the environment, the
 // emulator's run-time certificate from a file named in config.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
-#include <unistd.h>
 
 #include "apps/gateway.h"
 #include "config/config.h"
@@ -36,8 +36,8 @@ std::string F(const FIX::Message& m, int tag) { return FixTestClient::field(m, t
 class BinanceGatewayE2E : public ::testing::Test {
  protected:
   void SetUp() override {
-    emu_ = std::make_unique<fixgw::binance::BinanceEmulator>(
-        fixgw::binance::EmulatorOptions{kKey, kSecret, binanceTestData("exchange_info.json"), nullptr});
+    emu_ = std::make_unique<fixgw::binance::BinanceEmulator>(fixgw::binance::EmulatorOptions{
+        kKey, kSecret, binanceTestData("exchange_info.json"), nullptr});
     emu_->start();
     emu_->setLastPrice("BTCUSDT", fixgw::Price::of("60000"));
     dir_ = std::filesystem::temp_directory_path() /
@@ -63,7 +63,8 @@ class BinanceGatewayE2E : public ::testing::Test {
     btc.venueSymbols["BINANCE"] = "BTCUSDT";
     cfg.instruments.add(btc);
     cfg.venues.clear();
-    cfg.venues.push_back({"BINANCE", "binance",
+    cfg.venues.push_back({"BINANCE",
+                          "binance",
                           {{"rest_host", "127.0.0.1"},
                            {"rest_port", std::to_string(emu_->port())},
                            {"tls_server_name", "localhost"},
@@ -124,8 +125,9 @@ TEST_F(BinanceGatewayE2E, LimitOrderRestsAtBinanceThenFillsFromTheStream) {
   client_->send(client_->newOrder(btcOrder("BN1", "0.001", "59000")));
   FIX::Message ack = er("BN1");
   ASSERT_EQ(F(ack, 150), "0") << FixTestClient::text(ack);
-  EXPECT_NE(emu_->lastOrderParams().find("symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001&"
-                                         "price=59000"),
+  EXPECT_NE(emu_->lastOrderParams().find(
+                "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.001&"
+                "price=59000"),
             std::string::npos)
       << emu_->lastOrderParams();
 
