@@ -163,4 +163,30 @@ TEST_F(BinanceGatewayE2E, CancelThroughFixCancelsAtBinance) {
   EXPECT_EQ(F(pend, 39), "4");
 }
 
+TEST_F(BinanceGatewayE2E, ReplaceThroughFixIsCancelThenNewSizedByWhatFilled) {
+  client_->send(client_->newOrder(btcOrder("BN4", "0.002", "59000")));
+  ASSERT_EQ(F(er("BN4"), 150), "0");
+  // Binance knows the order by our child id (its client order id), not the ClOrdID.
+  const std::string params = emu_->lastOrderParams();
+  const auto at = params.find("newClientOrderId=") + 17;
+  const std::string childId = params.substr(at, params.find('&', at) - at);
+  ASSERT_TRUE(emu_->fill(childId, fixgw::Qty::of("0.0005"), fixgw::Price::of("59000"))) << params;
+  FIX::Message partial = er("BN4");
+  EXPECT_EQ(F(partial, 150), "F") << FixTestClient::text(partial);
+  EXPECT_EQ(F(partial, 39), "1");
+
+  OrderFields r = btcOrder("BN4-R", "0.003", "59100");
+  r.origClOrdId = "BN4";
+  client_->send(client_->replace(r));
+  FIX::Message rep = er("BN4-R");
+  if (F(rep, 150) == "E") rep = er("BN4-R");  // pending replace first
+  EXPECT_EQ(F(rep, 150), "5") << FixTestClient::text(rep);
+  EXPECT_EQ(fixgw::Qty::of(F(rep, 38)), fixgw::Qty::of("0.003"));
+  EXPECT_EQ(fixgw::Qty::of(F(rep, 14)), fixgw::Qty::of("0.0005"));
+  EXPECT_EQ(fixgw::Qty::of(F(rep, 151)), fixgw::Qty::of("0.0025"));
+  // At Binance the new order is for what is left, never the full new total.
+  EXPECT_NE(emu_->lastOrderParams().find("quantity=0.0025&price=59100"), std::string::npos)
+      << emu_->lastOrderParams();
+}
+
 }  // namespace

@@ -178,6 +178,16 @@ TEST_F(BinanceFilters, StopPriceIsCheckedAgainstThePriceFilterToo) {
       std::string::npos);
 }
 
+TEST_F(BinanceFilters, MarketOrdersAreHeldToMarketLotSize) {
+  EXPECT_TRUE(f.hasMarketLotSize);
+  EXPECT_EQ(f.marketMaxQty, Qty::of("120"));
+  EXPECT_EQ(checkFilters(f, std::nullopt, std::nullopt, Qty::of("121"), true),
+            "MARKET_LOT_SIZE: quantity 121 is above maxQty 120");
+  EXPECT_EQ(checkFilters(f, std::nullopt, std::nullopt, Qty::of("121"), false), "")
+      << "a limit order of 121 is within LOT_SIZE";
+  EXPECT_EQ(checkFilters(f, std::nullopt, std::nullopt, Qty::of("0.5"), true), "");
+}
+
 TEST_F(BinanceFilters, ASymbolNotTradingIsRejected) {
   f.status = "HALT";
   EXPECT_EQ(checkFilters(f, Price::of("60000"), std::nullopt, Qty::of("0.001")),

@@ -462,7 +462,8 @@ class BinanceVenue final : public VenueAdapter {
     if (!it->second.orderTypes.empty() && !it->second.supports(m.type))
       return "OrdType: " + m.type + " is not allowed for " + venueSym;
     std::optional<Price> px = m.type == "MARKET" || m.type == "STOP_LOSS" ? std::nullopt : o.price;
-    return checkFilters(it->second, px, o.stopPx, o.qty);
+    return checkFilters(it->second, px, o.stopPx, o.qty,
+                        m.type == "MARKET" || m.type == "STOP_LOSS");
   }
 
   static std::string orderParams(const Child& c, Qty qty) {

@@ -335,7 +335,8 @@ struct BinanceEmulator::Impl : std::enable_shared_from_this<BinanceEmulator::Imp
       e.stop = *sp;
     }
     if (auto err = checkFilters(f, limitLike ? std::optional<Price>(e.price) : std::nullopt,
-                                stopLike ? std::optional<Price>(e.stop) : std::nullopt, e.orig);
+                                stopLike ? std::optional<Price>(e.stop) : std::nullopt, e.orig,
+                                !limitLike);
         !err.empty())
       return apiError(400, -1013, "Filter failure: " + err.substr(0, err.find(':')));
     e.clientId = p["newClientOrderId"];

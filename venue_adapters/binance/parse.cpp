@@ -77,6 +77,11 @@ std::string parseFilters(const Value& sym, SymbolFilters& f) {
       TRY(fixed(flt, "minQty", f.minQty));
       TRY(fixed(flt, "maxQty", f.maxQty));
       TRY(fixed(flt, "stepSize", f.stepSize));
+    } else if (type == "MARKET_LOT_SIZE") {
+      f.hasMarketLotSize = true;
+      TRY(fixed(flt, "minQty", f.marketMinQty));
+      TRY(fixed(flt, "maxQty", f.marketMaxQty));
+      TRY(fixed(flt, "stepSize", f.marketStepSize));
     } else if (type == "MIN_NOTIONAL") {
       Notional n;
       TRY(fixed(flt, "minNotional", n));
@@ -176,7 +181,7 @@ std::string parseExchangeInfo(std::string_view json, ExchangeInfo& out) {
 }
 
 std::string checkFilters(const SymbolFilters& f, std::optional<Price> price,
-                         std::optional<Price> stopPrice, Qty qty) {
+                         std::optional<Price> stopPrice, Qty qty, bool market) {
   if (f.status != "TRADING")
     return "symbol " + f.symbol + " is not trading (status " + f.status + ")";
   auto checkPrice = [&](const char* what, Price p) -> std::string {
@@ -204,6 +209,16 @@ std::string checkFilters(const SymbolFilters& f, std::optional<Price> price,
     if (f.stepSize.isPositive() && !(qty - f.minQty).isMultipleOf(f.stepSize))
       return "LOT_SIZE: quantity " + qty.str() + " is not a multiple of stepSize " +
              f.stepSize.str();
+  }
+  if (market && f.hasMarketLotSize) {
+    // Zero bounds and step mean "not set" (as Binance sends them for BTCUSDT).
+    if (f.marketMinQty.isPositive() && qty < f.marketMinQty)
+      return "MARKET_LOT_SIZE: quantity " + qty.str() + " is below minQty " + f.marketMinQty.str();
+    if (f.marketMaxQty.isPositive() && qty > f.marketMaxQty)
+      return "MARKET_LOT_SIZE: quantity " + qty.str() + " is above maxQty " + f.marketMaxQty.str();
+    if (f.marketStepSize.isPositive() && !(qty - f.marketMinQty).isMultipleOf(f.marketStepSize))
+      return "MARKET_LOT_SIZE: quantity " + qty.str() + " is not a multiple of stepSize " +
+             f.marketStepSize.str();
   }
   if (price) {
     Notional n = notional(*price, qty);

@@ -35,9 +35,11 @@ struct SymbolFilters {
   bool hasPriceFilter = false;
   Price minPrice, maxPrice, tickSize;  // PRICE_FILTER
   bool hasLotSize = false;
-  Qty minQty, maxQty, stepSize;         // LOT_SIZE
-  std::optional<Notional> minNotional;  // MIN_NOTIONAL or NOTIONAL
-  std::optional<Notional> maxNotional;  // NOTIONAL
+  Qty minQty, maxQty, stepSize;  // LOT_SIZE
+  bool hasMarketLotSize = false;
+  Qty marketMinQty, marketMaxQty, marketStepSize;  // MARKET_LOT_SIZE (market orders)
+  std::optional<Notional> minNotional;             // MIN_NOTIONAL or NOTIONAL
+  std::optional<Notional> maxNotional;             // NOTIONAL
   bool supports(std::string_view type) const;
 };
 
@@ -51,9 +53,11 @@ std::string parseExchangeInfo(std::string_view json, ExchangeInfo& out);
 // An order checked against its symbol's filters before it leaves: "" when it
 // passes, else the rule it breaks, named as Binance names it
 // ("PRICE_FILTER: price 100.005 is not a multiple of tickSize 0.01").
-// price is absent for market orders (notional is then not checked here).
+// price is absent for market and stop-market orders (notional is then not
+// checked here: the venue uses its average price); market orders are also
+// held to MARKET_LOT_SIZE.
 std::string checkFilters(const SymbolFilters& f, std::optional<Price> price,
-                         std::optional<Price> stopPrice, Qty qty);
+                         std::optional<Price> stopPrice, Qty qty, bool market = false);
 
 // ------------------------------------------------------- orders and trades
 
