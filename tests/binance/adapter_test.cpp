@@ -352,6 +352,7 @@ TEST_F(BinanceVenueTest, StreamDropFallsBackToRestPollingThenReconnects) {
   emu->refuseStreams(true);
   emu->dropStreams();
   ASSERT_TRUE(waitFor([&] { return emu->openStreams() == 0; }));
+  ASSERT_TRUE(has("", VenueEventKind::Disconnected));
   // A fill while the stream is down reaches us by REST (order + myTrades).
   ASSERT_TRUE(emu->fill("d1", Qty::of("0.001"), Price::of("59000")));
   ASSERT_TRUE(has("d1", VenueEventKind::Fill));
@@ -363,6 +364,8 @@ TEST_F(BinanceVenueTest, StreamDropFallsBackToRestPollingThenReconnects) {
   emu->refuseStreams(false);
   ASSERT_TRUE(waitFor([&] { return emu->openStreams() == 1; }));
   EXPECT_EQ(emu->streamsOpened(), 2);
+  ASSERT_TRUE(has("", VenueEventKind::Reconnected));
+  EXPECT_EQ(sink.count("", VenueEventKind::Disconnected), 1u);
   ASSERT_TRUE(emu->fill("d1", Qty::of("0.001"), Price::of("59000")));
   ASSERT_TRUE(has("d1", VenueEventKind::Fill, 2));
   EXPECT_EQ(sink.of("d1", VenueEventKind::Fill).back().cumQty, Qty::of("0.002"));

@@ -256,13 +256,27 @@ class BinanceVenue final : public VenueAdapter {
     streamUp_ = true;
     streamDown_ = false;
     nextKeepalive_ = mono() + cfg_.listenKeyKeepaliveSec * 1000 * kMs;
-    if (everUp_) spdlog::info("[{}] user data stream reconnected", id_.str());
+    if (everUp_) {
+      spdlog::info("[{}] user data stream reconnected", id_.str());
+      VenueEvent e;
+      e.kind = VenueEventKind::Reconnected;
+      e.text = "user data stream back";
+      emit({std::move(e)});
+    }
     everUp_ = true;
     // Catch up on what happened while it was down (or before it was up).
     pollOrders();
   }
 
   void onStreamDown() {
+    if (streamUp_) {
+      // Informational: orders still flow over REST and fills are polled.
+      VenueEvent e;
+      e.kind = VenueEventKind::Disconnected;
+      e.text = "user data stream down; polling REST every " + std::to_string(cfg_.pollIntervalMs) +
+               " ms";
+      emit({std::move(e)});
+    }
     streamUp_ = false;
     ws_.reset();
     nextPoll_ = mono();  // poll REST at once while the stream is down
