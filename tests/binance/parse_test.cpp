@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "tests/binance/test_data.h"
 #include "venue_adapters/binance/config.h"
 
@@ -275,4 +277,29 @@ TEST(BinanceConfigTest, MissingCredentialNamesTheVariableNotAValue) {
     EXPECT_NE(std::string(e.what()).find("FIXGW_TEST_NO_SUCH_KEY_VAR"), std::string::npos)
         << e.what();
   }
+}
+
+TEST(BinanceConfigTest, UnreadableCaFileNamesTheKey) {
+  venues::VenueParams params{{"ca_file", "/nonexistent/binance-ca.pem"}};
+  venues::ParamReader p(params, "venues[1]");
+  try {
+    readBinanceConfig(p, "venues[1]");
+    FAIL() << "expected an error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("venues[1].params.ca_file"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(BinanceConfigTest, CredentialsFromFilesTakePrecedenceAndAreTrimmed) {
+  const std::string dir = ::testing::TempDir();
+  std::ofstream(dir + "/bn_key") << "file-key\n";
+  std::ofstream(dir + "/bn_secret") << "file-secret\n";
+  BinanceConfig c;
+  c.apiKeyFile = dir + "/bn_key";
+  c.secretFile = dir + "/bn_secret";
+  c.apiKeyEnv = "FIXGW_TEST_NO_SUCH_KEY_VAR";
+  Credentials cr = loadCredentials(c, "venues[0]");
+  EXPECT_EQ(cr.apiKey, "file-key");
+  EXPECT_EQ(cr.secret, "file-secret");
 }

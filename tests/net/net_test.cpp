@@ -136,6 +136,23 @@ TEST_F(NetTls, NoTrustedCaGivenMeansTheSystemStoreWhichDoesNotKnowATestCert) {
   EXPECT_FALSE(r.ok);
 }
 
+TEST_F(NetTls, AnUnreadableCaIsAnErrorOnEveryRequestNeverAnUnverifiedConnection) {
+  auto o = trusted();
+  o.caPem = "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n";
+  HttpsClient c(o);
+  auto r = c.send({"GET", "/", {}, "", ""});
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error.rfind("tls: trusted CA PEM", 0), 0u) << r.error;
+  auto f = trusted();
+  f.caPem.clear();
+  f.caFile = "/nonexistent/ca.pem";
+  HttpsClient c2(f);
+  auto r2 = c2.send({"GET", "/", {}, "", ""});
+  ASSERT_FALSE(r2.ok);
+  EXPECT_NE(r2.error.find("/nonexistent/ca.pem"), std::string::npos) << r2.error;
+  EXPECT_EQ(requests.load(), 0);
+}
+
 TEST_F(NetTls, ReadTimesOutWhenTheServerNeverAnswers) {
   auto o = trusted();
   o.readTimeoutMs = 200;

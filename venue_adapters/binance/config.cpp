@@ -46,6 +46,8 @@ BinanceConfig readBinanceConfig(venues::ParamReader& p, const std::string& path)
   c.maxWeight1m = positive("max_weight_1m", c.maxWeight1m);
   c.dayAsGtc = p.boolean("day_as_gtc", c.dayAsGtc);
   if (c.restHost.empty()) throw std::invalid_argument(at + "rest_host: empty");
+  if (!c.caFile.empty() && !std::ifstream(c.caFile))
+    throw std::invalid_argument(at + "ca_file: cannot read '" + c.caFile + "'");
   if (c.wsHost.empty()) c.wsHost = c.restHost;
   if (c.wsPort == 0) c.wsPort = c.restPort;
   return c;

@@ -36,16 +36,23 @@ std::string what(const char* stage, const error_code& ec) {
   return std::string(stage) + ": " + ec.message();
 }
 
-void configureContext(ssl::context& ctx, const TlsOptions& o) {
+// "" or why the trusted CAs could not be loaded (then every request fails
+// with that error: there is no fallback to an unverified connection).
+std::string configureContext(ssl::context& ctx, const TlsOptions& o) {
   SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
   ctx.set_verify_mode(ssl::verify_peer);
+  error_code ec;
   if (!o.caPem.empty()) {
-    ctx.add_certificate_authority(asio::buffer(o.caPem));
+    ctx.add_certificate_authority(asio::buffer(o.caPem), ec);
+    if (ec) return "tls: trusted CA PEM: " + ec.message();
   } else if (!o.caFile.empty()) {
-    ctx.load_verify_file(o.caFile);
+    ctx.load_verify_file(o.caFile, ec);
+    if (ec) return "tls: CA file '" + o.caFile + "': " + ec.message();
   } else {
-    ctx.set_default_verify_paths();
+    ctx.set_default_verify_paths(ec);
+    if (ec) return "tls: system CA store: " + ec.message();
   }
+  return "";
 }
 
 // Opens TCP, then TLS with SNI and host name verification, within the
@@ -95,7 +102,8 @@ T runOn(asio::io_context& ioc, asio::awaitable<T> aw) {
 // ---------------------------------------------------------------- HttpsClient
 
 struct HttpsClient::Impl {
-  explicit Impl(TlsOptions o) : opts(std::move(o)) { configureContext(ctx, opts); }
+  explicit Impl(TlsOptions o) : opts(std::move(o)) { ctxError = configureContext(ctx, opts); }
+  std::string ctxError;
   TlsOptions opts;
   asio::io_context ioc;
   ssl::context ctx{ssl::context::tls_client};
@@ -164,15 +172,27 @@ HttpsClient::~HttpsClient() = default;
 
 HttpResult HttpsClient::send(const HttpRequest& req) {
   std::lock_guard lk(impl_->mu);
+  if (!impl_->ctxError.empty()) return HttpResult{false, impl_->ctxError, {}};
   bool reused = false;
-  HttpResult r = runOn(impl_->ioc, impl_->exchange(req, reused));
+  HttpResult r;
+  try {
+    r = runOn(impl_->ioc, impl_->exchange(req, reused));
+  } catch (const std::exception& e) {  // e.g. a header Beast refuses
+    impl_->stream.reset();
+    return HttpResult{false, std::string("request: ") + e.what(), {}};
+  }
   // A kept-alive connection the server has since closed fails on first use;
   // retry once on a fresh one, but only when repeating cannot act twice.
   // (DELETE is left out: a cancel that did reach the venue would be answered
   // "unknown order" the second time.)
   const bool idempotent = req.method == "GET" || req.method == "PUT";
   if (!r.ok && reused && idempotent && r.error.rfind("connect", 0) != 0) {
-    r = runOn(impl_->ioc, impl_->exchange(req, reused));
+    try {
+      r = runOn(impl_->ioc, impl_->exchange(req, reused));
+    } catch (const std::exception& e) {
+      impl_->stream.reset();
+      return HttpResult{false, std::string("request: ") + e.what(), {}};
+    }
   }
   return r;
 }
@@ -188,8 +208,9 @@ uint64_t HttpsClient::connectionsOpened() const { return impl_->opened.load(); }
 
 struct WsClient::Impl : std::enable_shared_from_this<WsClient::Impl> {
   Impl(WsOptions o, Callbacks c) : opts(std::move(o)), cb(std::move(c)) {
-    configureContext(ctx, opts.tls);
+    ctxError = configureContext(ctx, opts.tls);
   }
+  std::string ctxError;
   WsOptions opts;
   Callbacks cb;
   asio::io_context ioc;
@@ -274,7 +295,13 @@ WsClient::~WsClient() {
 
 std::string WsClient::connect() {
   if (impl_->thread.joinable()) return "already connected once; make a new WsClient";
-  std::string err = runOn(impl_->ioc, impl_->handshake());
+  if (!impl_->ctxError.empty()) return impl_->ctxError;
+  std::string err;
+  try {
+    err = runOn(impl_->ioc, impl_->handshake());
+  } catch (const std::exception& e) {
+    err = std::string("websocket: ") + e.what();
+  }
   if (!err.empty()) return err;
   impl_->open = true;
   impl_->ioc.restart();
