@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -56,11 +57,7 @@ class BinanceVenue final : public VenueAdapter {
  public:
   BinanceVenue(VenueId id, BinanceConfig cfg, Credentials cred, const InstrumentMaster& im,
                const Clock& clock)
-      : id_(std::move(id)),
-        cfg_(std::move(cfg)),
-        clock_(clock),
-        instruments_(im),
-        rest_(cfg_, cred, clock) {
+      : id_(std::move(id)), cfg_(std::move(cfg)), clock_(clock), rest_(cfg_, cred, clock) {
     for (const auto& [sym, inst] : im.all()) {
       std::string vs = venueSymbolFor(inst, id_.str());
       toVenue_[sym] = vs;
@@ -823,7 +820,6 @@ class BinanceVenue final : public VenueAdapter {
   VenueId id_;
   BinanceConfig cfg_;
   const Clock& clock_;
-  const InstrumentMaster& instruments_;
   BinanceRest rest_;
   VenueEventSink* sink_ = nullptr;
   std::map<Symbol, std::string> toVenue_;
