@@ -138,6 +138,8 @@ TEST_F(BinanceVenueTest, LimitGtcRestsThenFillsFromTheStreamWithFee) {
   EXPECT_EQ(f.feeCurrency, "BTC");
   EXPECT_EQ(f.venueExecId.str().rfind("BTCUSDT:", 0), 0u);
   EXPECT_EQ(emu->signatureFailures(), 0);
+  // exchangeInfo, listen key, order: one kept-alive REST connection, plus the stream's.
+  EXPECT_EQ(emu->connectionsAccepted(), 2u);
 }
 
 TEST_F(BinanceVenueTest, MarketOrderFillsOnceAndADuplicateStreamEventIsIgnored) {

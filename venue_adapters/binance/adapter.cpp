@@ -83,7 +83,7 @@ class BinanceVenue final : public VenueAdapter {
     }
     qcv_.notify_all();
     io_.join();
-    ws_.reset();
+    dropStream();
   }
 
   void submit(const VenueNewOrder& o) override {
@@ -235,10 +235,16 @@ class BinanceVenue final : public VenueAdapter {
     o.tls.readTimeoutMs = cfg_.readTimeoutMs;
     o.pingIdleMs = cfg_.pingIdleMs;
     o.target = "/ws/" + key;
-    ws_.reset();
+    dropStream();
+    // Callbacks of a connection we have since replaced are ignored: a late
+    // close of the old one must not take down the new one.
+    const uint64_t gen = streamGen_.load();
     auto ws = std::make_unique<net::WsClient>(
-        o, net::WsClient::Callbacks{[this](const std::string& t) { onStreamMessage(t); },
-                                    [this](const std::string& why) {
+        o, net::WsClient::Callbacks{[this, gen](const std::string& t) {
+                                      if (gen == streamGen_.load()) onStreamMessage(t);
+                                    },
+                                    [this, gen](const std::string& why) {
+                                      if (gen != streamGen_.load()) return;
                                       spdlog::warn("[{}] user data stream closed: {}", id_.str(),
                                                    why);
                                       streamDown_ = true;
@@ -265,6 +271,12 @@ class BinanceVenue final : public VenueAdapter {
     pollOrders();
   }
 
+  // Ends the current connection (if any); its callbacks go quiet first.
+  void dropStream() {
+    ++streamGen_;
+    ws_.reset();
+  }
+
   void onStreamDown() {
     if (streamUp_) {
       // Informational: orders still flow over REST and fills are polled.
@@ -275,7 +287,7 @@ class BinanceVenue final : public VenueAdapter {
       emit({std::move(e)});
     }
     streamUp_ = false;
-    ws_.reset();
+    dropStream();
     nextPoll_ = mono();  // poll REST at once while the stream is down
     nextReconnect_ = std::min(nextReconnect_, mono() + cfg_.reconnectMs * kMs);
   }
@@ -285,8 +297,6 @@ class BinanceVenue final : public VenueAdapter {
     RestReply r = rest_.apiKeyCall("PUT", "/api/v3/userDataStream", "listenKey=" + listenKey_);
     if (r.kind == RestReply::Kind::Rejected) {
       spdlog::warn("[{}] listen key keep-alive: {}; reconnecting", id_.str(), r.text);
-      if (ws_) ws_->close();
-      streamDown_ = false;
       onStreamDown();
       nextReconnect_ = mono();
     }
@@ -837,6 +847,7 @@ class BinanceVenue final : public VenueAdapter {
   bool streamUp_ = false;
   bool everUp_ = false;
   std::atomic<bool> streamDown_{false};
+  std::atomic<uint64_t> streamGen_{0};
   MonoNanos nextFilters_ = 0, nextReconnect_ = 0, nextKeepalive_ = 0, nextPoll_ = 0;
 
   // Shared between the I/O and stream threads.

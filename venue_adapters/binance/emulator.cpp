@@ -679,6 +679,9 @@ int BinanceEmulator::keepalives() const {
   std::lock_guard lk(impl_->mu);
   return impl_->keepalives;
 }
+uint64_t BinanceEmulator::connectionsAccepted() const {
+  return impl_->server ? impl_->server->connectionsAccepted() : 0;
+}
 std::optional<std::string> BinanceEmulator::orderStatus(const std::string& clientOrderId) const {
   std::lock_guard lk(impl_->mu);
   std::optional<std::string> s;

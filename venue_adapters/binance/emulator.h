@@ -64,6 +64,7 @@ class BinanceEmulator {
   int streamsOpened() const;
   int openStreams() const;
   int keepalives() const;
+  uint64_t connectionsAccepted() const;  // TCP connections, REST and stream
   std::optional<std::string> orderStatus(const std::string& clientOrderId) const;
   std::string lastOrderParams() const;  // the total params of the last POST /api/v3/order
 
