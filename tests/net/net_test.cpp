@@ -44,6 +44,7 @@ struct Fixture : ::testing::Test {
       out.status = 200;
       if (r.target == "/hang") out.neverAnswer = true;
       if (r.target == "/close") out.headers["connection"] = "close";
+      if (r.target == "/idle-close") out.closeSilently = true;
       out.body = "{\"path\":\"" + r.target + "\",\"method\":\"" + r.method + "\",\"body\":\"" +
                  r.body + "\"}";
       return out;
@@ -105,6 +106,30 @@ TEST_F(NetTls, ServerClosingTheConnectionMeansANewOneNextTime) {
   auto r = c.send({"GET", "/again", {}, "", ""});
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(c.connectionsOpened(), 2u);
+}
+
+TEST_F(NetTls, AKeptConnectionTheServerDroppedIsNotReused) {
+  HttpsClient c(trusted());
+  // GET: detected before reuse or, failing that, retried once on a fresh one.
+  ASSERT_TRUE(c.send({"GET", "/idle-close", {}, "", ""}).ok);
+  auto get = c.send({"GET", "/after", {}, "", ""});
+  ASSERT_TRUE(get.ok) << get.error;
+  EXPECT_EQ(c.connectionsOpened(), 2u);
+  // POST: never sent twice. Once the server's close has reached us, the dead
+  // connection is noticed before the POST goes out on it.
+  bool posted = false;
+  for (int i = 0; i < 5 && !posted; ++i) {
+    ASSERT_TRUE(c.send({"GET", "/idle-close", {}, "", ""}).ok);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // let the close arrive
+    const int before = requests.load();
+    auto post = c.send({"POST", "/order", {}, "a=1", "application/x-www-form-urlencoded"});
+    EXPECT_LE(requests.load(), before + 1) << "a POST is never sent twice";
+    if (post.ok) {
+      EXPECT_EQ(requests.load(), before + 1);
+      posted = true;
+    }
+  }
+  EXPECT_TRUE(posted);
 }
 
 TEST_F(NetTls, UntrustedCertificateIsRefused) {

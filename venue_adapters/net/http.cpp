@@ -5,8 +5,10 @@
 #include "venue_adapters/net/http.h"
 
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <deque>
 #include <mutex>
@@ -82,6 +84,19 @@ asio::awaitable<std::string> openTls(TlsStream& s, const TlsOptions& o) {
   co_return std::string();
 }
 
+// Whether a kept-alive connection has been closed by the server while idle
+// (end of stream, an alert or stray bytes waiting): checked before reuse, so
+// a request — above all a POST, which is never retried — does not go out on
+// a connection that is already gone.
+bool keptConnectionIsGone(TlsStream& s) {
+  if (SSL_pending(s.native_handle()) > 0) return true;
+  const int fd = beast::get_lowest_layer(s).socket().native_handle();
+  char byte;
+  const ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n >= 0) return true;  // 0: end of stream; > 0: unexpected data on an idle connection
+  return errno != EAGAIN && errno != EWOULDBLOCK;
+}
+
 // Runs a coroutine to completion on ioc (from the calling thread).
 template <class T>
 T runOn(asio::io_context& ioc, asio::awaitable<T> aw) {
@@ -114,6 +129,7 @@ struct HttpsClient::Impl {
 
   asio::awaitable<HttpResult> exchange(const HttpRequest& req, bool& reused) {
     HttpResult r;
+    if (stream && keptConnectionIsGone(*stream)) stream.reset();
     reused = stream != nullptr;
     if (!stream) {
       stream = std::make_unique<TlsStream>(co_await asio::this_coro::executor, ctx);

@@ -51,6 +51,9 @@ struct HttpResponse {
   // never answer and hold the connection open.
   int64_t delayMs = 0;
   bool neverAnswer = false;
+  // Test servers only: answer as if keeping the connection alive, then close
+  // it (what a server's idle timeout does to a kept connection).
+  bool closeSilently = false;
   // Header value by lower-case name, "" if absent.
   std::string header(const std::string& lowerName) const;
 };

@@ -175,8 +175,9 @@ struct TlsServer::Impl : std::enable_shared_from_this<TlsServer::Impl> {
       http::response<http::string_body> res{static_cast<http::status>(out.status), req.version()};
       res.set(http::field::content_type, "application/json;charset=UTF-8");
       for (const auto& [k, v] : out.headers) res.set(k, v);
-      const bool keep = req.keep_alive() && out.header("connection") != "close";
-      res.keep_alive(keep);
+      const bool keep =
+          req.keep_alive() && out.header("connection") != "close" && !out.closeSilently;
+      res.keep_alive(keep || out.closeSilently);
       res.body() = std::move(out.body);
       res.prepare_payload();
       beast::get_lowest_layer(s).expires_after(std::chrono::seconds(10));
