@@ -377,6 +377,8 @@ TEST_F(BinanceVenueTest, ExpiredListenKeyIsRenewedAndKeptAlive) {
   startVenue();
   emu->expireListenKey();
   ASSERT_TRUE(waitFor([&] { return emu->streamsOpened() == 2 && emu->openStreams() == 1; }));
+  // The adapter's side of the reconnect is complete (keep-alive timer set).
+  ASSERT_TRUE(has("", VenueEventKind::Reconnected));
   EXPECT_EQ(emu->keepalives(), 0);
   clock.advance(31LL * 60 * 1'000'000'000);
   ASSERT_TRUE(waitFor([&] { return emu->keepalives() == 1; }));
