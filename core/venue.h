@@ -86,6 +86,10 @@ struct VenueEvent {
   std::optional<Price> newPrice;  // Replaced
   std::string text;         // reason for rejects/expiry, venue's own words
   WallNanos venueTime = 0;
+  // Fills, where the venue reports it: the fee charged and its currency
+  // (crypto venues charge in either asset of the pair, or their own token).
+  std::optional<Qty> fee;
+  std::string feeCurrency;
 };
 
 const char* toString(VenueEventKind k);

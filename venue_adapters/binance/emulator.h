@@ -1,0 +1,76 @@
+// A Binance spot emulator on loopback: the REST API (HTTPS) and the user data
+// stream (WebSocket over TLS) as Binance documents them — signed endpoints
+// verified with HMAC-SHA256 over the total parameters, timestamp/recvWindow
+// checked, its error codes and its JSON shapes (test_data/ holds the payloads
+// from Binance's documentation the shapes follow).
+//
+// Matching is deliberately simple: each symbol has a last price; a market
+// order fills at it, a limit order that crosses it fills at it, others rest
+// until trade() moves the price through them or the test fills them.
+//
+// Failure injection: HTTP errors (429/418 with Retry-After, 5xx), garbled
+// JSON, a dropped stream, an expired listen key, a refused stream.
+//
+// Thread-safety: every public function is safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/clock.h"
+#include "core/fixed.h"
+
+namespace fixgw::binance {
+
+struct EmulatorOptions {
+  std::string apiKey;
+  std::string secret;
+  std::string exchangeInfoJson;  // served as is from /api/v3/exchangeInfo
+  const Clock* clock = nullptr;  // timestamps and recvWindow checks; null: system clock
+};
+
+class BinanceEmulator {
+ public:
+  explicit BinanceEmulator(EmulatorOptions o);
+  ~BinanceEmulator();
+  uint16_t start(uint16_t port = 0);
+  void stop();
+  uint16_t port() const;
+  // The emulator's certificate (self-signed for "localhost", made at start).
+  const std::string& certPem() const;
+
+  // Market.
+  void setLastPrice(const std::string& symbol, Price p);
+  // A trade at p: resting orders it crosses fill fully at their limit, stops trigger.
+  void trade(const std::string& symbol, Price p);
+  // Fills qty of a resting order (by client order id) at px. False if unknown.
+  bool fill(const std::string& clientOrderId, Qty qty, Price px);
+  // Resends the last executionReport TRADE event (a duplicate delivery).
+  void replayLastTrade();
+
+  // Failure injection: the next `count` REST requests (any endpoint but the
+  // listen key's) answer with status/body; retryAfterSec > 0 adds Retry-After.
+  void failNext(int status, int count = 1, int retryAfterSec = 0, std::string body = "");
+  void garbleNext(int count = 1);
+  void dropStreams();      // cuts every stream connection
+  void expireListenKey();  // sends listenKeyExpired, then closes the streams
+  void refuseStreams(bool refuse);
+
+  // Observations.
+  int requests(const std::string& pathPrefix) const;  // REST requests seen, by path prefix
+  int signatureFailures() const;
+  int streamsOpened() const;
+  int openStreams() const;
+  int keepalives() const;
+  uint64_t connectionsAccepted() const;  // TCP connections, REST and stream
+  std::optional<std::string> orderStatus(const std::string& clientOrderId) const;
+  std::string lastOrderParams() const;  // the total params of the last POST /api/v3/order
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace fixgw::binance

@@ -1,0 +1,61 @@
+// The Binance REST client: signs requests, keeps one kept-alive HTTPS
+// connection, and honours the venue's rate limits so the gateway is never
+// banned — X-MBX-USED-WEIGHT-1M is tracked and sending stops at
+// max_weight_1m until the minute turns; a 429 or 418 stops all sending for
+// its Retry-After (60 s / 120 s when absent).
+//
+// Thread-safety: one thread at a time (the adapter's I/O thread).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/clock.h"
+#include "venue_adapters/binance/config.h"
+#include "venue_adapters/binance/parse.h"
+#include "venue_adapters/net/http.h"
+
+namespace fixgw::binance {
+
+struct RestReply {
+  enum class Kind {
+    Ok,           // 2xx; body is the venue's JSON
+    Rejected,     // 4xx with a Binance error: not executed
+    RateLimited,  // 429/418 from the venue: not executed
+    Refused,      // not sent: our own rate-limit guard
+    Unknown,      // transport error, 5xx or unreadable answer: may have executed
+  };
+  Kind kind = Kind::Unknown;
+  int status = 0;
+  ApiError error;    // Rejected
+  std::string body;  // Ok
+  std::string text;  // human-readable outcome for events and logs
+  bool ok() const { return kind == Kind::Ok; }
+};
+
+class BinanceRest {
+ public:
+  BinanceRest(const BinanceConfig& c, Credentials cred, const Clock& clock);
+  ~BinanceRest();
+  RestReply publicGet(const std::string& path, const std::string& query);
+  // SIGNED endpoint: params get recvWindow, timestamp and signature.
+  RestReply signedCall(const std::string& method, const std::string& path,
+                       const std::string& params);
+  // USER_STREAM endpoint (listen key): API key only.
+  RestReply apiKeyCall(const std::string& method, const std::string& path,
+                       const std::string& params);
+  int64_t usedWeight() const { return usedWeight_; }
+
+ private:
+  RestReply call(const std::string& method, const std::string& target, const std::string& body);
+  BinanceConfig cfg_;
+  Credentials cred_;
+  const Clock& clock_;
+  std::unique_ptr<net::HttpsClient> http_;
+  MonoNanos blockedUntil_ = 0;
+  int blockStatus_ = 0;
+  int64_t usedWeight_ = 0;
+  int64_t weightMinute_ = -1;
+};
+
+}  // namespace fixgw::binance
