@@ -92,6 +92,18 @@ class TwsVenue final : public VenueAdapter {
   // connected): open orders carrying our orderRef and executions since
   // `since` for this client id.
   void requestSnapshot(WallNanos since, std::function<void(VenueSnapshot)> cb) override;
+  // Market data (issue 10): reqMktData per symbol (generic tick 233 for
+  // trades as RTVolume), tickPrice/tickSize into the top of book, RTVolume
+  // ticks into trades; sinks are called from the I/O thread. Top of book
+  // only: depthLevels is accepted but no depth is sent. A symbol outside the
+  // instrument master is refused here; one TWS refuses (error 200, no
+  // security definition) is dropped and marketDataStatus says why. Works
+  // before start() and across reconnects (re-requested when live).
+  MarketDataStatus subscribeMarketData(const Symbol& symbol, MarketDataSink& sink,
+                                       size_t depthLevels) override;
+  void unsubscribeMarketData(const Symbol& symbol, MarketDataSink& sink) override;
+  // The last trade price seen on the feed, if any.
+  std::optional<Price> referencePrice(const Symbol& symbol) const override;
 
   // ---- introspection (any thread) ----
   bool connected() const;     // handshake done and nextValidId received
@@ -103,6 +115,8 @@ class TwsVenue final : public VenueAdapter {
   uint64_t decodeErrors() const;
   // Completed reconciliations (start-up, reconnects, requestSnapshot).
   uint64_t syncsCompleted() const;
+  // ok while symbol is subscribed; else why not (TWS's error when it refused).
+  MarketDataStatus marketDataStatus(const Symbol& symbol) const;
 
  private:
   struct Impl;
