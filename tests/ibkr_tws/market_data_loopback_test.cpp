@@ -268,6 +268,25 @@ TEST_P(TwsMarketData, SubscriptionsAreRequestedAgainAfterAReconnect) {
   venue->unsubscribeMarketData(Symbol("AAPL"), f);
 }
 
+TEST_P(TwsMarketData, ASubscriptionMadeWhileStoppedIsRequestedOnStart) {
+  venue->stop();
+  ASSERT_TRUE(eventually([&] { return emu->connectedClients() == 0; }));
+  Feed f;
+  ASSERT_TRUE(venue->subscribeMarketData(Symbol("AAPL"), f, 0).ok);
+  EXPECT_EQ(emu->requestsReceived(out::kReqMktData), 0u);
+  venue->start(events);
+  ASSERT_TRUE(f.waitBook(quote("159.99", 100, "160.01", 100)));
+  // And again after a stop/start with the subscription kept.
+  venue->stop();
+  ASSERT_TRUE(eventually([&] { return emu->marketDataSubscriptions() == 0; }));
+  venue->start(events);
+  ASSERT_TRUE(eventually([&] { return emu->marketDataSubscriptions() == 1; }));
+  emu->setPrice("AAPL", Price::of("164"));
+  ASSERT_TRUE(f.waitBook(quote("163.99", 100, "164.01", 100)));
+  EXPECT_EQ(emu->requestsReceived(out::kReqMktData), 2u);
+  venue->unsubscribeMarketData(Symbol("AAPL"), f);
+}
+
 TEST_P(TwsMarketData, AGarbledTickIsCountedAndTheFeedGoesOn) {
   Feed f;
   ASSERT_TRUE(venue->subscribeMarketData(Symbol("AAPL"), f, 0).ok);

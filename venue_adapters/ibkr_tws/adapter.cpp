@@ -370,6 +370,8 @@ struct TwsVenue::Impl {
     ++gen;
     state = State::Connecting;
     helloSeen = false;
+    feeds.clear();  // a new connection (also after stop/start) has no subscriptions yet
+    feedByReq.clear();
     frames = FrameDecoder();
     phaseStart = SteadyClock::now();
     sock = std::make_unique<tcp::socket>(*io);
