@@ -4,6 +4,7 @@
 // sentinels included; garbled messages fail naming the field.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -344,6 +345,42 @@ TEST(TwsMarketDataEncode, TicksAsTwsWritesThemAtBothVersions) {
   EXPECT_EQ(back.value().price, rv.price);
   EXPECT_EQ(back.value().size, rv.size);
   EXPECT_EQ(splitFields(encodeMarketDataType(7, 1)), (Fields{"58", "1", "7", "1"}));
+}
+
+// Every prefix and every single-byte corruption of valid tick and request
+// payloads decodes or fails with a message; nothing throws or crashes.
+TEST(TwsMarketDataDecode, CutOrCorruptedPayloadsNeverCrash) {
+  std::vector<std::string> incoming = {
+      payloadOf({"1", "6", "1000000001", "1", "159.99", "100", "1"}),
+      payloadOf({"2", "6", "1000000001", "0", "200"}),
+      payloadOf({"46", "6", "1000000001", "48", "701.28;1;1348075471534;67854;701.46918464;true"}),
+  };
+  std::vector<std::string> requests = {encodeReqMktData(176, aaplQuotes()).value(),
+                                       encodeCancelMktData(1000000001)};
+  const std::string junk = std::string("\0x-.;e9", 8);
+  size_t failures = 0;
+  auto mutations = [&](const std::string& p, const std::function<bool(const std::string&)>& f) {
+    for (size_t n = 0; n < p.size(); ++n) failures += !f(p.substr(0, n));
+    for (size_t i = 0; i < p.size(); ++i)
+      for (char c : junk) {
+        std::string m = p;
+        m[i] = c;
+        failures += !f(m);
+      }
+  };
+  for (const auto& p : incoming)
+    mutations(p, [](const std::string& m) {
+      auto r = decodeIncoming(176, m);
+      if (r && std::holds_alternative<TickStringMsg>(r.value()))
+        (void)parseRtVolume(std::get<TickStringMsg>(r.value()).value);
+      return r.isOk() || !r.error().empty();
+    });
+  for (const auto& p : requests)
+    mutations(p, [](const std::string& m) {
+      auto r = decodeRequest(176, m);
+      return r.isOk() || !r.error().empty();
+    });
+  EXPECT_EQ(failures, 0u);
 }
 
 }  // namespace

@@ -512,7 +512,7 @@ struct TwsEmulator::Impl : std::enable_shared_from_this<TwsEmulator::Impl> {
         // A side with no quote goes out as TWS marks it: price -1, size 0.
         t.price = b.*px ? *(b.*px) : Price::fromInt(-1);
         t.size = b.*px ? b.*qty : Qty();
-        t.attrMask = 1;  // canAutoExecute
+        t.attrMask = b.*px ? 1 : 0;  // canAutoExecute on a real quote
         sendTick(m, encodeTickPrice(cfg.serverVersion, t));
       } else if ((*a).*qty != b.*qty) {
         TickSizeMsg t;
