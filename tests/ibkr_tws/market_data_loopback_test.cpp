@@ -260,6 +260,8 @@ TEST_P(TwsMarketData, SubscriptionsAreRequestedAgainAfterAReconnect) {
   ASSERT_TRUE(venue->subscribeMarketData(Symbol("AAPL"), f, 0).ok);
   ASSERT_TRUE(f.waitBook(quote("159.99", 100, "160.01", 100)));
   emu->dropConnections();
+  // While away the market is unknown: an empty book, not a stale one.
+  ASSERT_TRUE(f.waitBook([](const TopOfBook& b) { return !b.bidPx && !b.askPx; }));
   ASSERT_TRUE(events.waitCount(VenueEventKind::Reconnected, 1));
   ASSERT_TRUE(eventually([&] { return emu->marketDataSubscriptions() == 1; }));
   EXPECT_EQ(emu->requestsReceived(out::kReqMktData), 2u);

@@ -475,9 +475,20 @@ struct TwsVenue::Impl {
     failQueued(why);
     sync.reset();
     // TWS forgets a connection's subscriptions; they are asked for again
-    // when the next session goes live.
+    // when the next session goes live. Until then the market is unknown:
+    // sinks get an empty book rather than keep trading on a stale one.
+    std::vector<std::pair<Symbol, TopOfBook>> blank;
+    for (auto& [sym, f] : feeds) {
+      if (!f.sentAny || (!f.sent.bidPx && !f.sent.askPx)) continue;
+      TopOfBook b;
+      b.venue = id;
+      b.symbol = sym;
+      b.time = clock.wallNow();
+      blank.emplace_back(sym, std::move(b));
+    }
     feeds.clear();
     feedByReq.clear();
+    for (const auto& [sym, b] : blank) deliverBook(sym, b);
     if (!downEmitted) {
       downEmitted = true;
       VenueEvent e;
