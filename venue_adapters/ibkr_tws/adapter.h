@@ -11,10 +11,13 @@
 // reqExecutions) and books fills it has not seen (de-duplicated by execId).
 // Outgoing messages are paced; an idle link is probed with reqCurrentTime and
 // a silent one is dropped and reconnected with exponential backoff + jitter.
+// Market data: reqMktData per subscribed symbol, tickPrice/tickSize into a
+// top of book, RTVolume ticks into trades (docs/ibkr_tws.md).
 //
-// Thread-safety: submit/cancel/replace/requestSnapshot/start/stop and the
-// introspection getters are safe from any thread; all protocol work runs on
-// the adapter's own I/O thread, and events reach the sink from that thread.
+// Thread-safety: submit/cancel/replace/requestSnapshot/start/stop, the market
+// data calls and the introspection getters are safe from any thread; all
+// protocol work runs on the adapter's own I/O thread, and events and market
+// data reach their sinks from that thread.
 #pragma once
 
 #include <cstdint>
