@@ -255,6 +255,34 @@ TEST_P(TwsMarketData, UnknownSymbolsGetAClearError) {
   venue->unsubscribeMarketData(Symbol("AAPL"), f);
 }
 
+// Ticker ids start at 1000000001 (docs/ibkr_tws.md): the first subscription.
+TEST_P(TwsMarketData, ANoticeKeepsTheSubscriptionAnErrorEndsIt) {
+  Feed f;
+  ASSERT_TRUE(venue->subscribeMarketData(Symbol("AAPL"), f, 0).ok);
+  ASSERT_TRUE(f.waitBook(quote("159.99", 100, "160.01", 100)));
+  emu->sendError(1000000001, 10090,
+                 "Part of requested market data is not subscribed. Subscription-independent "
+                 "ticks are still active.");
+  emu->setPrice("AAPL", Price::of("165"));
+  ASSERT_TRUE(f.waitBook(quote("164.99", 100, "165.01", 100)));
+  EXPECT_TRUE(venue->marketDataStatus(Symbol("AAPL")).ok);
+  emu->sendError(1000000001, 354, "Requested market data is not subscribed.");
+  MarketDataStatus st;
+  ASSERT_TRUE(eventually([&] { return !(st = venue->marketDataStatus(Symbol("AAPL"))).ok; }));
+  EXPECT_NE(st.error.find("TWS error 354: Requested market data is not subscribed"),
+            std::string::npos)
+      << st.error;
+  // The emulator still streams, but the adapter no longer calls the sink.
+  const size_t books = f.books().size();
+  emu->setPrice("AAPL", Price::of("166"));
+  Feed probe;  // a fresh subscription sees the new book; f does not
+  ASSERT_TRUE(venue->subscribeMarketData(Symbol("AAPL"), probe, 0).ok);
+  ASSERT_TRUE(probe.waitBook(quote("165.99", 100, "166.01", 100)));
+  EXPECT_EQ(f.books().size(), books);
+  EXPECT_TRUE(venue->marketDataStatus(Symbol("AAPL")).ok);
+  venue->unsubscribeMarketData(Symbol("AAPL"), probe);
+}
+
 TEST_P(TwsMarketData, SubscriptionsAreRequestedAgainAfterAReconnect) {
   Feed f;
   ASSERT_TRUE(venue->subscribeMarketData(Symbol("AAPL"), f, 0).ok);

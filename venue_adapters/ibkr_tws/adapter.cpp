@@ -936,7 +936,7 @@ struct TwsVenue::Impl {
   }
 
   void onFeedError(const Symbol& sym, int code, const std::string& text) {
-    if (code == err::kDelayedMarketData || isInfoCode(code)) {
+    if (code == err::kDelayedMarketData || code == err::kPartlySubscribedData || isInfoCode(code)) {
       spdlog::info("[{}] market data for {}: {}", id.str(), sym.str(), text);
       return;
     }
