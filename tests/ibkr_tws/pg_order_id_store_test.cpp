@@ -1,13 +1,12 @@
 // The TWS adapter's order-id high-water mark in PostgreSQL: survives a new
 // store instance (a restart), never moves down, is per venue, and the
 // factory picks it when the gateway has a database and no file is named.
-#include "venue_adapters/ibkr_tws/pg_order_id_store.h"
-
 #include <gtest/gtest.h>
 
+#include "venue_adapters/registry.h"
 #include "store/migrate.h"
 #include "tests/support/pg_test_env.h"
-#include "venue_adapters/registry.h"
+#include "venue_adapters/ibkr_tws/pg_order_id_store.h"
 
 using namespace fixgw;
 
@@ -34,8 +33,8 @@ TEST_F(PgOrderIdStoreTest, HighWaterSurvivesARestartAndNeverMovesDown) {
 
 TEST_F(PgOrderIdStoreTest, UnreachableDatabaseFailsAtStartWithoutThePassword) {
   try {
-    tws::PgOrderIdStore s(
-        "host=127.0.0.1 port=1 dbname=x user=x password=hunter2 connect_timeout=2", "IBKR");
+    tws::PgOrderIdStore s("host=127.0.0.1 port=1 dbname=x user=x password=hunter2 connect_timeout=2",
+                          "IBKR");
     FAIL() << "expected a failure";
   } catch (const std::exception& e) {
     std::string what = e.what();
