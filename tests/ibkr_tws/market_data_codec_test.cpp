@@ -214,7 +214,7 @@ TEST(TwsMarketDataDecode, TickPriceSentinelsAreUnset) {
       176, {"1", "6", "1000000001", "1", "159.99", "9223372036854775807", "0"});
   EXPECT_EQ(c.price, Price::of("159.99"));
   EXPECT_FALSE(c.size);
-  // -1 is a value on the wire (TWS's "no quote" mark); the adapter reads it.
+  // -1 is a value on the wire (IB's "no data" mark); the adapter reads it.
   auto d = decodeAs<TickPriceMsg>(176, {"1", "6", "1000000001", "1", "-1", "0", "0"});
   EXPECT_EQ(d.price, Price::fromInt(-1));
   EXPECT_EQ(d.size, Qty());

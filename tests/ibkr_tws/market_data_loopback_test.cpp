@@ -186,6 +186,14 @@ TEST_P(TwsMarketData, SubscribeGetsTopOfBookWithSizesFromTheIoThread) {
   // An empty side (TWS sends price -1, size 0) is nullopt, not a price.
   emu->setQuote("AAPL", std::nullopt, Qty(), Price::of("160.02"), Qty::fromInt(200));
   ASSERT_TRUE(feed.waitBook([](const TopOfBook& x) { return !x.bidPx && x.bidQty.isZero(); }));
+  // So is a price of 0 with size 0 (this subscription is ticker 1000000001).
+  std::string zeroAsk;
+  for (const char* f : {"1", "6", "1000000001", "2", "0", "0", "0"}) {
+    zeroAsk += f;
+    zeroAsk.push_back('\0');
+  }
+  emu->sendRaw(zeroAsk);
+  ASSERT_TRUE(feed.waitBook([](const TopOfBook& x) { return !x.bidPx && !x.askPx; }));
   // Every call came from one thread, the adapter's, not this one.
   auto threads = feed.threads();
   EXPECT_EQ(threads.size(), 1u);

@@ -958,9 +958,10 @@ struct TwsVenue::Impl {
   void on(const TickPriceMsg& m) {
     Feed* f = feedOf(m.reqId);
     if (!f) return;
-    // A side without a quote comes as the unset double or, as TWS marks it
-    // on stocks, price -1 (size 0): that side is empty.
-    const bool none = !m.price || *m.price == Price::fromInt(-1);
+    // A side without a quote comes as the unset double or, as IB documents
+    // for tickPrice, a price of -1, or 0 with a size of 0: that side is empty.
+    const bool none = !m.price || *m.price == Price::fromInt(-1) ||
+                      (m.price->isZero() && (!m.size || m.size->isZero()));
     auto side = [&](std::optional<Price>& px, Qty& qty) {
       px = none ? std::nullopt : m.price;
       if (none)

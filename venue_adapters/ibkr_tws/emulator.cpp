@@ -509,7 +509,7 @@ struct TwsEmulator::Impl : std::enable_shared_from_this<TwsEmulator::Impl> {
         TickPriceMsg t;
         t.reqId = m.reqId;
         t.tickType = priceType;
-        // A side with no quote goes out as TWS marks it: price -1, size 0.
+        // A side with no quote goes out as IB documents it: price -1, size 0.
         t.price = b.*px ? *(b.*px) : Price::fromInt(-1);
         t.size = b.*px ? b.*qty : Qty();
         t.attrMask = b.*px ? 1 : 0;  // canAutoExecute on a real quote
