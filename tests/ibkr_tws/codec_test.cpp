@@ -602,7 +602,10 @@ TEST(TwsDecode, NextValidIdCurrentTimeEndsAndAccounts) {
   decodeAs<OpenOrderEndMsg>(176, {"53", "1"});
   EXPECT_EQ(decodeAs<ExecDetailsEndMsg>(100, {"55", "1", "1001"}).reqId, 1001);
   EXPECT_EQ(decodeAs<ManagedAccountsMsg>(176, {"15", "1", "DU1,DU2"}).accounts, "DU1,DU2");
-  EXPECT_EQ(decodeAs<UnhandledMsg>(176, {"1", "6", "1", "1", "1.5"}).msgId, 1);
+  // tickPrice (1) is read now (market data); tickGeneric (45) and
+  // marketDataType (58) are still passed over.
+  EXPECT_EQ(decodeAs<UnhandledMsg>(176, {"45", "6", "1", "49", "0"}).msgId, 45);
+  EXPECT_EQ(decodeAs<UnhandledMsg>(176, {"58", "1", "1000000001", "1"}).msgId, 58);
 }
 
 TEST(TwsDecode, OrderStatusBeforeAndAfterMarketCapPrice) {

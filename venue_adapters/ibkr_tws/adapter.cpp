@@ -314,6 +314,30 @@ struct TwsVenue::Impl {
   int64_t reqSeq = 1000;
   std::vector<std::pair<WallNanos, std::function<void(VenueSnapshot)>>> pendingSnapshots;
 
+  // ---- market data ----
+  // Who wants which symbol (any thread, under mdMu). Deliveries hold mdMu
+  // while they call sinks, so once unsubscribeMarketData has removed a sink
+  // it is never called again; recursive because a sink may unsubscribe from
+  // inside its own callback.
+  std::recursive_mutex mdMu;
+  std::map<Symbol, std::vector<MarketDataSink*>> mdSinks;
+  std::map<std::string, std::string> pubMdErrors;  // symbol -> why TWS refused it (pubMu)
+  std::map<std::string, Price> pubRefPx;           // symbol -> last trade (pubMu)
+
+  // I/O thread: one reqMktData per symbol per connection. Ticker ids live in
+  // their own range so an error's id never reads as an order id.
+  static constexpr int64_t kMdReqBase = 1'000'000'000;
+  struct Feed {
+    int64_t reqId = 0;  // 0: not requested on this connection
+    TopOfBook book;
+    TopOfBook sent;
+    bool sentAny = false;
+    bool dirty = false;
+  };
+  std::map<Symbol, Feed> feeds;
+  std::unordered_map<int64_t, Symbol> feedByReq;
+  int64_t mdReqSeq = kMdReqBase;
+
   // ---------------------------------------------------------------- helpers
 
   void emit(VenueEvent e) {
@@ -346,6 +370,8 @@ struct TwsVenue::Impl {
     ++gen;
     state = State::Connecting;
     helloSeen = false;
+    feeds.clear();  // a new connection (also after stop/start) has no subscriptions yet
+    feedByReq.clear();
     frames = FrameDecoder();
     phaseStart = SteadyClock::now();
     sock = std::make_unique<tcp::socket>(*io);
@@ -405,6 +431,8 @@ struct TwsVenue::Impl {
             onFrame(payload);
             if (g != gen || closing) return;  // the frame closed the connection
           }
+          // Ticks that arrived together (bid and ask) make one book update.
+          flushBooks();
           readMore();
         });
   }
@@ -446,6 +474,21 @@ struct TwsVenue::Impl {
     publishConnected(false);
     failQueued(why);
     sync.reset();
+    // TWS forgets a connection's subscriptions; they are asked for again
+    // when the next session goes live. Until then the market is unknown:
+    // sinks get an empty book rather than keep trading on a stale one.
+    std::vector<std::pair<Symbol, TopOfBook>> blank;
+    for (auto& [sym, f] : feeds) {
+      if (!f.sentAny || (!f.sent.bidPx && !f.sent.askPx)) continue;
+      TopOfBook b;
+      b.venue = id;
+      b.symbol = sym;
+      b.time = clock.wallNow();
+      blank.emplace_back(sym, std::move(b));
+    }
+    feeds.clear();
+    feedByReq.clear();
+    for (const auto& [sym, b] : blank) deliverBook(sym, b);
     if (!downEmitted) {
       downEmitted = true;
       VenueEvent e;
@@ -598,6 +641,7 @@ struct TwsVenue::Impl {
     everLive = true;
     attempts = 0;
     startSync();
+    requestAllFeeds();
   }
 
   void on(const OrderStatusMsg& m) {
@@ -778,12 +822,16 @@ struct TwsVenue::Impl {
   void on(const ManagedAccountsMsg& m) {
     spdlog::info("[{}] TWS managed accounts: {}", id.str(), m.accounts);
   }
-  void on(const UnhandledMsg& m) {
+  void on(const UnhandledMsg& m) {  // marketDataType (58) among others
     spdlog::debug("[{}] TWS message {} ignored", id.str(), m.msgId);
   }
 
   void on(const ErrorMsg& m) {
     const std::string text = "TWS error " + std::to_string(m.code) + ": " + m.text;
+    if (m.id >= kMdReqBase) {
+      auto f = feedByReq.find(m.id);
+      if (f != feedByReq.end()) return onFeedError(f->second, m.code, text);
+    }
     if (m.id > 0) {
       auto it = orders.find(m.id);
       if (it != orders.end()) return onOrderError(it->second, m.code, text);
@@ -820,6 +868,181 @@ struct TwsVenue::Impl {
         else
           spdlog::warn("[{}] {} (id {})", id.str(), text, m.id);
     }
+  }
+
+  // ------------------------------------------------------------ market data
+
+  bool hasSinks(const Symbol& sym) {
+    std::lock_guard lk(mdMu);
+    auto it = mdSinks.find(sym);
+    return it != mdSinks.end() && !it->second.empty();
+  }
+
+  void requestAllFeeds() {
+    std::vector<Symbol> syms;
+    {
+      std::lock_guard lk(mdMu);
+      for (const auto& [sym, sinks] : mdSinks)
+        if (!sinks.empty()) syms.push_back(sym);
+    }
+    for (const auto& sym : syms) ensureFeed(sym, nullptr);
+  }
+
+  // Requests the symbol if this connection has not; a sink joining a feed
+  // that already has a book gets that book now.
+  void ensureFeed(const Symbol& sym, MarketDataSink* joining) {
+    if (state != State::Live || !hasSinks(sym)) return;
+    auto [it, fresh] = feeds.try_emplace(sym);
+    Feed& f = it->second;
+    if (!fresh) {
+      if (joining && f.sentAny) deliverBook(sym, f.sent, joining);
+      return;
+    }
+    f.reqId = ++mdReqSeq;
+    f.book.venue = id;
+    f.book.symbol = sym;
+    MktDataRequest r;
+    r.reqId = f.reqId;
+    r.contract = contracts.at(sym);
+    r.genericTickList = std::string(kRtVolumeGenericTick);  // trades as RTVolume
+    auto payload = encodeReqMktData(serverVersion, r);
+    if (!payload) {
+      feeds.erase(it);
+      return feedFailed(sym, payload.error());
+    }
+    feedByReq[r.reqId] = sym;
+    spdlog::info("[{}] market data for {}: reqMktData ticker {}", id.str(), sym.str(), r.reqId);
+    enqueue(std::move(payload.value()));
+  }
+
+  // The last sink left: cancel at TWS.
+  void dropFeedIfUnused(const Symbol& sym) {
+    if (hasSinks(sym)) return;
+    auto it = feeds.find(sym);
+    if (it == feeds.end()) return;
+    if (state == State::Live) enqueue(encodeCancelMktData(it->second.reqId));
+    feedByReq.erase(it->second.reqId);
+    feeds.erase(it);
+  }
+
+  void feedFailed(const Symbol& sym, const std::string& why) {
+    spdlog::error("[{}] market data for {} refused: {}", id.str(), sym.str(), why);
+    {
+      std::lock_guard lk(pubMu);
+      pubMdErrors[sym.str()] = why;
+    }
+    std::lock_guard lk(mdMu);
+    mdSinks.erase(sym);  // nobody is called for it again
+  }
+
+  void onFeedError(const Symbol& sym, int code, const std::string& text) {
+    if (code == err::kDelayedMarketData || code == err::kPartlySubscribedData || isInfoCode(code)) {
+      spdlog::info("[{}] market data for {}: {}", id.str(), sym.str(), text);
+      return;
+    }
+    auto it = feeds.find(sym);
+    if (it != feeds.end()) {
+      feedByReq.erase(it->second.reqId);
+      feeds.erase(it);
+    }
+    feedFailed(sym, "symbol '" + sym.str() + "': " + text);
+  }
+
+  Feed* feedOf(int64_t reqId) {
+    auto s = feedByReq.find(reqId);
+    if (s == feedByReq.end()) return nullptr;  // a late tick after cancelMktData
+    auto f = feeds.find(s->second);
+    return f == feeds.end() ? nullptr : &f->second;
+  }
+
+  void on(const TickPriceMsg& m) {
+    Feed* f = feedOf(m.reqId);
+    if (!f) return;
+    // A side without a quote comes as the unset double or, as IB documents
+    // for tickPrice, a price of -1, or 0 with a size of 0: that side is empty.
+    const bool none = !m.price || *m.price == Price::fromInt(-1) ||
+                      (m.price->isZero() && (!m.size || m.size->isZero()));
+    auto side = [&](std::optional<Price>& px, Qty& qty) {
+      px = none ? std::nullopt : m.price;
+      if (none)
+        qty = Qty();
+      else if (m.size)
+        qty = *m.size;
+      f->dirty = true;
+    };
+    if (m.tickType == tick::kBid) side(f->book.bidPx, f->book.bidQty);
+    if (m.tickType == tick::kAsk) side(f->book.askPx, f->book.askQty);
+  }
+
+  void on(const TickSizeMsg& m) {
+    Feed* f = feedOf(m.reqId);
+    if (!f || !m.size) return;  // an unset size says nothing new
+    if (m.tickType == tick::kBidSize && f->book.bidPx) {
+      f->book.bidQty = *m.size;
+      f->dirty = true;
+    } else if (m.tickType == tick::kAskSize && f->book.askPx) {
+      f->book.askQty = *m.size;
+      f->dirty = true;
+    }
+  }
+
+  void on(const TickStringMsg& m) {
+    if (m.tickType != tick::kRtVolume) return;
+    Feed* f = feedOf(m.reqId);
+    if (!f) return;
+    auto rv = parseRtVolume(m.value);
+    if (!rv) {
+      decodeErrorCount.fetch_add(1);
+      spdlog::error("[{}] tickString for {}: {}", id.str(), f->book.symbol.str(), rv.error());
+      return;
+    }
+    if (!rv.value().price) return;  // a volume-only update, not a print
+    Trade t;
+    t.venue = id;
+    t.symbol = f->book.symbol;
+    t.price = *rv.value().price;
+    t.qty = rv.value().size;
+    t.time = rv.value().timeMs * 1'000'000;
+    {
+      std::lock_guard lk(pubMu);
+      pubRefPx[t.symbol.str()] = t.price;
+    }
+    std::lock_guard lk(mdMu);
+    auto it = mdSinks.find(t.symbol);
+    if (it == mdSinks.end()) return;
+    const auto sinks = it->second;  // a sink may unsubscribe from inside onTrade
+    for (MarketDataSink* s : sinks)
+      if (stillSubscribed(t.symbol, s)) s->onTrade(t);
+  }
+
+  bool stillSubscribed(const Symbol& sym, MarketDataSink* s) {
+    auto it = mdSinks.find(sym);  // caller holds mdMu
+    return it != mdSinks.end() &&
+           std::find(it->second.begin(), it->second.end(), s) != it->second.end();
+  }
+
+  // To one sink (a late joiner) or to all of the symbol's sinks.
+  void deliverBook(const Symbol& sym, const TopOfBook& b, MarketDataSink* only = nullptr) {
+    std::lock_guard lk(mdMu);
+    auto it = mdSinks.find(sym);
+    if (it == mdSinks.end()) return;
+    const auto sinks = it->second;
+    for (MarketDataSink* s : sinks)
+      if ((!only || s == only) && stillSubscribed(sym, s)) s->onBook(b);
+  }
+
+  void flushBooks() {
+    std::vector<std::pair<Symbol, TopOfBook>> out;
+    for (auto& [sym, f] : feeds) {
+      if (!f.dirty) continue;
+      f.dirty = false;
+      if (f.sentAny && f.book.sameBook(f.sent)) continue;
+      f.book.time = clock.wallNow();
+      f.sent = f.book;
+      f.sentAny = true;
+      out.emplace_back(sym, f.book);
+    }
+    for (const auto& [sym, b] : out) deliverBook(sym, b);
   }
 
   void onOrderError(OrderState& o, int code, const std::string& text) {
@@ -1208,6 +1431,72 @@ void TwsVenue::requestSnapshot(WallNanos since, std::function<void(VenueSnapshot
     s.error = "venue " + d->id.str() + " not running";
     (*shared)(std::move(s));
   }
+}
+
+MarketDataStatus TwsVenue::subscribeMarketData(const Symbol& symbol, MarketDataSink& sink,
+                                               size_t depthLevels) {
+  Impl* d = impl_.get();
+  MarketDataStatus st;
+  if (!d->contracts.count(symbol)) {
+    st.error = "venue " + d->id.str() + ": symbol '" + symbol.str() +
+               "' is not in the instrument master; no TWS contract to request market data for";
+    return st;
+  }
+  if (depthLevels > 0)
+    spdlog::debug("[{}] market data for {}: top of book only (reqMktDepth is not implemented)",
+                  d->id.str(), symbol.str());
+  {
+    std::lock_guard lk(d->mdMu);
+    auto& sinks = d->mdSinks[symbol];
+    if (std::find(sinks.begin(), sinks.end(), &sink) == sinks.end()) sinks.push_back(&sink);
+  }
+  {
+    std::lock_guard lk(d->pubMu);
+    d->pubMdErrors.erase(symbol.str());
+  }
+  // Not running yet: requested when the session goes live.
+  MarketDataSink* sp = &sink;
+  d->post([d, symbol, sp] { d->ensureFeed(symbol, sp); });
+  st.ok = true;
+  return st;
+}
+
+void TwsVenue::unsubscribeMarketData(const Symbol& symbol, MarketDataSink& sink) {
+  Impl* d = impl_.get();
+  {
+    // Waits for a delivery in progress; after this no call reaches sink.
+    std::lock_guard lk(d->mdMu);
+    auto it = d->mdSinks.find(symbol);
+    if (it == d->mdSinks.end()) return;
+    std::erase(it->second, &sink);
+    if (!it->second.empty()) return;
+    d->mdSinks.erase(it);
+  }
+  d->post([d, symbol] { d->dropFeedIfUnused(symbol); });
+}
+
+MarketDataStatus TwsVenue::marketDataStatus(const Symbol& symbol) const {
+  MarketDataStatus st;
+  {
+    std::lock_guard lk(impl_->pubMu);
+    auto e = impl_->pubMdErrors.find(symbol.str());
+    if (e != impl_->pubMdErrors.end()) {
+      st.error = e->second;
+      return st;
+    }
+  }
+  std::lock_guard lk(impl_->mdMu);
+  auto it = impl_->mdSinks.find(symbol);
+  st.ok = it != impl_->mdSinks.end() && !it->second.empty();
+  if (!st.ok) st.error = "symbol '" + symbol.str() + "' is not subscribed";
+  return st;
+}
+
+std::optional<Price> TwsVenue::referencePrice(const Symbol& symbol) const {
+  std::lock_guard lk(impl_->pubMu);
+  auto it = impl_->pubRefPx.find(symbol.str());
+  if (it == impl_->pubRefPx.end()) return std::nullopt;
+  return it->second;
 }
 
 bool TwsVenue::connected() const {

@@ -11,10 +11,13 @@
 // reqExecutions) and books fills it has not seen (de-duplicated by execId).
 // Outgoing messages are paced; an idle link is probed with reqCurrentTime and
 // a silent one is dropped and reconnected with exponential backoff + jitter.
+// Market data: reqMktData per subscribed symbol, tickPrice/tickSize into a
+// top of book, RTVolume ticks into trades (docs/ibkr_tws.md).
 //
-// Thread-safety: submit/cancel/replace/requestSnapshot/start/stop and the
-// introspection getters are safe from any thread; all protocol work runs on
-// the adapter's own I/O thread, and events reach the sink from that thread.
+// Thread-safety: submit/cancel/replace/requestSnapshot/start/stop, the market
+// data calls and the introspection getters are safe from any thread; all
+// protocol work runs on the adapter's own I/O thread, and events and market
+// data reach their sinks from that thread.
 #pragma once
 
 #include <cstdint>
@@ -92,6 +95,18 @@ class TwsVenue final : public VenueAdapter {
   // connected): open orders carrying our orderRef and executions since
   // `since` for this client id.
   void requestSnapshot(WallNanos since, std::function<void(VenueSnapshot)> cb) override;
+  // Market data (issue 10): reqMktData per symbol (generic tick 233 for
+  // trades as RTVolume), tickPrice/tickSize into the top of book, RTVolume
+  // ticks into trades; sinks are called from the I/O thread. Top of book
+  // only: depthLevels is accepted but no depth is sent. A symbol outside the
+  // instrument master is refused here; one TWS refuses (error 200, no
+  // security definition) is dropped and marketDataStatus says why. Works
+  // before start() and across reconnects (re-requested when live).
+  MarketDataStatus subscribeMarketData(const Symbol& symbol, MarketDataSink& sink,
+                                       size_t depthLevels) override;
+  void unsubscribeMarketData(const Symbol& symbol, MarketDataSink& sink) override;
+  // The last trade price seen on the feed, if any.
+  std::optional<Price> referencePrice(const Symbol& symbol) const override;
 
   // ---- introspection (any thread) ----
   bool connected() const;     // handshake done and nextValidId received
@@ -103,6 +118,8 @@ class TwsVenue final : public VenueAdapter {
   uint64_t decodeErrors() const;
   // Completed reconciliations (start-up, reconnects, requestSnapshot).
   uint64_t syncsCompleted() const;
+  // ok while symbol is subscribed; else why not (TWS's error when it refused).
+  MarketDataStatus marketDataStatus(const Symbol& symbol) const;
 
  private:
   struct Impl;

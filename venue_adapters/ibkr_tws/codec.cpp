@@ -666,6 +666,75 @@ std::string encodeReqIds(int64_t numIds) {
 }
 std::string encodeReqCurrentTime() { return FieldWriter().i64(out::kReqCurrentTime).i64(1).take(); }
 
+Result<std::string> encodeReqMktData(int v, const MktDataRequest& r) {
+  using R = Result<std::string>;
+  const Contract& c = r.contract;
+  if (c.secType == "BAG") return R::fail("reqMktData: secType BAG (combos) is not supported");
+  if (r.regulatorySnapshot && v < sv::kReqSmartComponents)
+    return R::fail("reqMktData: regulatorySnapshot needs server version " +
+                   std::to_string(sv::kReqSmartComponents));
+  // As EClient.reqMktData writes it (message version 11). conId (47),
+  // tradingClass (68), the delta-neutral flag (40) and mktDataOptions (70)
+  // are below our range, so always present.
+  FieldWriter w;
+  w.i64(out::kReqMktData).i64(11).i64(r.reqId);
+  w.i64(c.conId).str(c.symbol).str(c.secType).str(c.lastTradeDateOrContractMonth);
+  w.str(contractStrike(c.strike)).str(c.right).str(c.multiplier).str(c.exchange);
+  w.str(c.primaryExchange).str(c.currency).str(c.localSymbol).str(c.tradingClass);
+  w.boolean(false /*deltaNeutralContract present*/);
+  w.str(r.genericTickList).boolean(r.snapshot);
+  if (v >= sv::kReqSmartComponents) w.boolean(r.regulatorySnapshot);
+  w.str("" /*mktDataOptions: internal, always empty*/);
+  return R::ok(w.take());
+}
+
+std::string encodeCancelMktData(int64_t reqId) {
+  return FieldWriter().i64(out::kCancelMktData).i64(2).i64(reqId).take();
+}
+
+Result<RtVolume> parseRtVolume(std::string_view value) {
+  using R = Result<RtVolume>;
+  std::vector<std::string_view> parts;
+  size_t pos = 0;
+  while (true) {
+    size_t semi = value.find(';', pos);
+    parts.push_back(value.substr(pos, semi == std::string_view::npos ? semi : semi - pos));
+    if (semi == std::string_view::npos) break;
+    pos = semi + 1;
+  }
+  if (parts.size() != 6)
+    return R::fail(
+        "RTVolume: expected 6 ';'-separated parts "
+        "(price;size;time;totalVolume;VWAP;singleTrade), got " +
+        std::to_string(parts.size()) + " in '" + std::string(value) + "'");
+  auto bad = [&](const char* part, std::string_view got) {
+    return R::fail(std::string("RTVolume: ") + part + " '" + std::string(got) +
+                   "' is not a number");
+  };
+  RtVolume rv;
+  if (!parts[0].empty()) {
+    rv.price = parseTwsPrice(parts[0]);
+    if (!rv.price) return bad("price", parts[0]);
+  }
+  auto size = parts[1].empty() ? std::optional<Qty>(Qty()) : parseTwsQty(parts[1]);
+  if (!size || size->isNegative()) return bad("size", parts[1]);
+  rv.size = *size;
+  if (!parseInt(parts[2], rv.timeMs) || rv.timeMs < 0) return bad("time", parts[2]);
+  auto vol = parts[3].empty() ? std::optional<Qty>(Qty()) : parseTwsQty(parts[3]);
+  if (!vol) return bad("totalVolume", parts[3]);
+  rv.totalVolume = *vol;
+  if (!parts[4].empty()) {
+    rv.vwap = parseTwsPrice(parts[4]);
+    if (!rv.vwap) return bad("VWAP", parts[4]);
+  }
+  if (parts[5] != "true" && parts[5] != "false")
+    return R::fail("RTVolume: singleTrade '" + std::string(parts[5]) + "' is not true or false");
+  rv.singleTrade = parts[5] == "true";
+  if (rv.price && !rv.size.isPositive())
+    return R::fail("RTVolume: a trade at " + rv.price->str() + " needs a positive size");
+  return R::ok(rv);
+}
+
 // ---- server -> client: decode ----
 
 namespace {
@@ -749,6 +818,62 @@ Result<Incoming> decodeExecDetails(int v, FieldReader& r) {
   return Result<Incoming>::ok(m);
 }
 
+// A tick size as the official decoder reads a Decimal: empty, UNSET_INTEGER,
+// UNSET_LONG and the unset double (either spelling) are unset. Below server
+// version 163 TWS sends whole numbers only.
+bool readTickSize(FieldReader& r, int v, const char* field, std::optional<Qty>& out) {
+  std::string s;
+  if (!r.str(field, s)) return false;
+  out.reset();
+  if (s.empty() || s == kUnsetIntText || s == "9223372036854775807" ||
+      s == "170141183460469231731687303715884105727")
+    return true;
+  int64_t m = 0;
+  switch (parseScaled(s, m)) {
+    case NumStatus::Unset:
+      return true;
+    case NumStatus::Bad:
+      return r.fail(std::string("field ") + field + ": expected a size, got '" + s + "'");
+    case NumStatus::Ok:
+      break;
+  }
+  if (m < 0) return r.fail(std::string("field ") + field + ": negative size '" + s + "'");
+  Qty q = Qty::fromMantissa(m);
+  if (v < sv::kFractionalSizeSupport && !q.isMultipleOf(Qty::fromInt(1)))
+    return r.fail(std::string("field ") + field + ": fractional size '" + s +
+                  "' below server version " + std::to_string(sv::kFractionalSizeSupport));
+  out = q;
+  return true;
+}
+
+Result<Incoming> decodeTickPrice(int v, FieldReader& r) {
+  using R = Result<Incoming>;
+  TickPriceMsg m;
+  int64_t version = 0, type = 0, mask = 0;
+  if (!r.reqInt("version", version) || !r.reqInt("reqId", m.reqId) || !r.reqInt("tickType", type) ||
+      !r.dbl("price", m.price, FieldReader::Empty::kRefused))
+    return R::fail(r.error());
+  if (version >= 2 && !readTickSize(r, v, "size", m.size)) return R::fail(r.error());
+  if (version >= 3 && !r.reqInt("attrMask", mask)) return R::fail(r.error());
+  if (type < 0 || type > 1000) return R::fail("tickPrice: field tickType out of range");
+  if (mask < 0 || mask > 0xFFFF) return R::fail("tickPrice: field attrMask out of range");
+  m.tickType = static_cast<int>(type);
+  m.attrMask = static_cast<int>(mask);
+  return R::ok(m);
+}
+
+Result<Incoming> decodeTickSize(int v, FieldReader& r) {
+  using R = Result<Incoming>;
+  TickSizeMsg m;
+  int64_t type = 0;
+  if (!r.skip("version") || !r.reqInt("reqId", m.reqId) || !r.reqInt("tickType", type) ||
+      !readTickSize(r, v, "size", m.size))
+    return R::fail(r.error());
+  if (type < 0 || type > 1000) return R::fail("tickSize: field tickType out of range");
+  m.tickType = static_cast<int>(type);
+  return R::ok(m);
+}
+
 }  // namespace
 
 Result<Incoming> decodeIncoming(int v, std::string_view payload) {
@@ -781,6 +906,27 @@ Result<Incoming> decodeIncoming(int v, std::string_view payload) {
       if (v >= sv::kAdvancedOrderReject &&
           !rr.str("advancedOrderRejectJson", m.advancedOrderRejectJson))
         return R::fail(rr.error());
+      return R::ok(m);
+    }
+    case in::kTickPrice: {
+      FieldReader rr(payload, "tickPrice");
+      rr.skip("msgId");
+      return decodeTickPrice(v, rr);
+    }
+    case in::kTickSize: {
+      FieldReader rr(payload, "tickSize");
+      rr.skip("msgId");
+      return decodeTickSize(v, rr);
+    }
+    case in::kTickString: {
+      FieldReader rr(payload, "tickString");
+      TickStringMsg m;
+      int64_t type = 0;
+      if (!rr.skip("msgId") || !rr.skip("version") || !rr.reqInt("reqId", m.reqId) ||
+          !rr.reqInt("tickType", type) || !rr.str("value", m.value))
+        return R::fail(rr.error());
+      if (type < 0 || type > 1000) return R::fail("tickString: field tickType out of range");
+      m.tickType = static_cast<int>(type);
       return R::ok(m);
     }
     case in::kNextValidId: {
@@ -914,6 +1060,45 @@ std::string encodeCurrentTime(int64_t t) {
 std::string encodeOpenOrderEnd() { return FieldWriter().i64(in::kOpenOrderEnd).i64(1).take(); }
 std::string encodeManagedAccounts(std::string_view accounts) {
   return FieldWriter().i64(in::kManagedAccounts).i64(1).str(accounts).take();
+}
+
+namespace {
+// A size as TWS writes it: an integer below 163, a decimal from it, empty
+// when unset.
+std::string tickSizeText(int v, const std::optional<Qty>& q) {
+  if (!q) return "";
+  if (v >= sv::kFractionalSizeSupport) return q->str();
+  return std::to_string(q->mantissa() / kOne);
+}
+}  // namespace
+
+std::string encodeTickPrice(int v, const TickPriceMsg& m) {
+  FieldWriter w;
+  w.i64(in::kTickPrice).i64(6).i64(m.reqId).i64(m.tickType).str(javaDouble(m.price));
+  w.str(tickSizeText(v, m.size)).i64(m.attrMask);
+  return w.take();
+}
+
+std::string encodeTickSize(int v, const TickSizeMsg& m) {
+  FieldWriter w;
+  w.i64(in::kTickSize).i64(6).i64(m.reqId).i64(m.tickType).str(tickSizeText(v, m.size));
+  return w.take();
+}
+
+std::string encodeTickString(const TickStringMsg& m) {
+  return FieldWriter().i64(in::kTickString).i64(6).i64(m.reqId).i64(m.tickType).str(m.value).take();
+}
+
+std::string encodeMarketDataType(int64_t reqId, int marketDataType) {
+  return FieldWriter().i64(in::kMarketDataType).i64(1).i64(reqId).i64(marketDataType).take();
+}
+
+std::string formatRtVolume(int v, const RtVolume& r) {
+  std::string out = r.price ? r.price->str() : "";
+  out += ';' + tickSizeText(v, r.size) + ';' + std::to_string(r.timeMs) + ';' +
+         tickSizeText(v, r.totalVolume) + ';' + (r.vwap ? r.vwap->str() : "") + ';' +
+         (r.singleTrade ? "true" : "false");
+  return out;
 }
 
 // ---- client -> server: decode (emulator) ----
@@ -1101,6 +1286,45 @@ Result<Request> decodeRequest(int v, std::string_view payload) {
     }
     case out::kReqCurrentTime:
       return R::ok(ReqCurrentTimeReq{});
+    case out::kReqMktData: {
+      FieldReader rr(payload, "reqMktData");
+      using E = FieldReader::Empty;
+      ReqMktDataReq m;
+      MktDataRequest& q = m.req;
+      Contract& c = q.contract;
+      int64_t version = 0;
+      std::optional<Price> strike;
+      bool deltaNeutral = false;
+      std::string options;
+      if (!rr.skip("msgId") || !rr.reqInt("version", version) || !rr.reqInt("reqId", q.reqId) ||
+          !rr.reqInt("conId", c.conId) || !rr.str("symbol", c.symbol) ||
+          !rr.str("secType", c.secType) ||
+          !rr.str("lastTradeDateOrContractMonth", c.lastTradeDateOrContractMonth) ||
+          !rr.dbl("strike", strike, E::kRefused) || !rr.str("right", c.right) ||
+          !rr.str("multiplier", c.multiplier) || !rr.str("exchange", c.exchange) ||
+          !rr.str("primaryExchange", c.primaryExchange) || !rr.str("currency", c.currency) ||
+          !rr.str("localSymbol", c.localSymbol) || !rr.str("tradingClass", c.tradingClass))
+        return R::fail(rr.error());
+      c.strike = (strike && !strike->isZero()) ? strike : std::nullopt;
+      if (c.secType == "BAG") return R::fail("reqMktData: secType BAG is not supported");
+      if (!rr.flag("deltaNeutralContract", deltaNeutral)) return R::fail(rr.error());
+      if (deltaNeutral) return R::fail("reqMktData: delta neutral contracts are not supported");
+      if (!rr.str("genericTickList", q.genericTickList) || !rr.flag("snapshot", q.snapshot))
+        return R::fail(rr.error());
+      if (v >= sv::kReqSmartComponents && !rr.flag("regulatorySnapshot", q.regulatorySnapshot))
+        return R::fail(rr.error());
+      if (!rr.str("mktDataOptions", options)) return R::fail(rr.error());
+      if (!rr.atEnd())
+        return R::fail("reqMktData: unexpected fields after the last documented field");
+      return R::ok(m);
+    }
+    case out::kCancelMktData: {
+      FieldReader rr(payload, "cancelMktData");
+      CancelMktDataReq m;
+      if (!rr.skip("msgId") || !rr.skip("version") || !rr.reqInt("reqId", m.reqId))
+        return R::fail(rr.error());
+      return R::ok(m);
+    }
     default:
       return R::ok(UnhandledReq{id});
   }

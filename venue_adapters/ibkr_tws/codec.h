@@ -182,6 +182,13 @@ std::string encodeReqAllOpenOrders();
 std::string encodeReqExecutions(int serverVersion, int64_t reqId, const ExecutionFilter& f);
 std::string encodeReqIds(int64_t numIds);
 std::string encodeReqCurrentTime();
+// Market data (issue 10), field by field as the official client's
+// EClient.reqMktData / cancelMktData write them. Fails naming the field for
+// what this codec does not send (BAG combos).
+Result<std::string> encodeReqMktData(int serverVersion, const MktDataRequest& r);
+std::string encodeCancelMktData(int64_t reqId);
+// Reads an RTVolume tick value; fails naming the part that is not a number.
+Result<RtVolume> parseRtVolume(std::string_view value);
 
 // Decodes one server message. Unknown ids decode to UnhandledMsg.
 Result<Incoming> decodeIncoming(int serverVersion, std::string_view payload);
@@ -199,6 +206,14 @@ std::string encodeError(int serverVersion, const ErrorMsg& m);
 std::string encodeCurrentTime(int64_t unixSeconds);
 std::string encodeOpenOrderEnd();
 std::string encodeManagedAccounts(std::string_view accounts);
+// Market data ticks as TWS writes them: doubles in Java's text, the unset
+// double as Java's DBL_MAX, sizes as integers below server version 163 and
+// decimals from it, an unset size as an empty field.
+std::string encodeTickPrice(int serverVersion, const TickPriceMsg& m);
+std::string encodeTickSize(int serverVersion, const TickSizeMsg& m);
+std::string encodeTickString(const TickStringMsg& m);
+std::string encodeMarketDataType(int64_t reqId, int marketDataType);
+std::string formatRtVolume(int serverVersion, const RtVolume& v);
 
 // Decodes one client request as a server at serverVersion would. placeOrder
 // is walked field by field through the whole documented sequence and must end

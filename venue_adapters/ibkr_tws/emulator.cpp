@@ -84,6 +84,26 @@ struct TwsEmulator::Impl : std::enable_shared_from_this<TwsEmulator::Impl> {
     std::string timeKey;  // yyyymmddhhmmss UTC
   };
 
+  struct Quote {
+    std::optional<Price> bid, ask;
+    Qty bidQty, askQty;
+    bool operator==(const Quote&) const = default;
+  };
+
+  struct MdSub {
+    uint64_t session = 0;
+    int64_t reqId = 0;
+    std::string key;
+    bool rtVolume = false;  // generic tick 233 asked for
+  };
+
+  struct Tape {
+    std::optional<Price> last;
+    Qty lastQty;
+    Qty volume;
+    __int128 notional = 0;
+  };
+
   explicit Impl(EmulatorConfig c) : cfg(std::move(c)), nextValidId(cfg.firstOrderId) {}
 
   EmulatorConfig cfg;
@@ -108,6 +128,9 @@ struct TwsEmulator::Impl : std::enable_shared_from_this<TwsEmulator::Impl> {
   std::map<int, uint64_t> reqCounts;
   uint64_t bad = 0;
   uint64_t accepted = 0;
+  std::map<std::string, Quote> quoteOverrides;
+  std::map<std::string, Tape> tapes;
+  std::vector<MdSub> mdSubs;
 
   // Runs f on the I/O thread and waits (or inline when not running).
   template <class F>
@@ -149,6 +172,7 @@ struct TwsEmulator::Impl : std::enable_shared_from_this<TwsEmulator::Impl> {
     s->sock.shutdown(tcp::socket::shutdown_both, ec);
     s->sock.close(ec);
     sessions.erase(s->id);
+    std::erase_if(mdSubs, [&](const MdSub& m) { return m.session == s->id; });
   }
 
   void readMore(const std::shared_ptr<Session>& s) {
@@ -454,6 +478,146 @@ struct TwsEmulator::Impl : std::enable_shared_from_this<TwsEmulator::Impl> {
     send(s, encodeCurrentTime(wallNowNanos() / 1'000'000'000));
   }
 
+  // ---- market data ----
+
+  bool knows(const std::string& key) const {
+    return prices.count(key) > 0 || quoteOverrides.count(key) > 0;
+  }
+
+  Quote quoteOf(const std::string& key) const {
+    if (auto q = quoteOverrides.find(key); q != quoteOverrides.end()) return q->second;
+    Quote q;
+    auto p = prices.find(key);
+    if (p == prices.end()) return q;
+    q.bid = p->second - cfg.quoteHalfSpread;
+    q.ask = p->second + cfg.quoteHalfSpread;
+    q.bidQty = q.askQty = cfg.quoteSize;
+    return q;
+  }
+
+  void sendTick(const MdSub& m, const std::string& payload) {
+    auto it = sessions.find(m.session);
+    if (it != sessions.end()) send(it->second, payload);
+  }
+
+  // The ticks that take a subscriber from quote a to quote b: a tickPrice
+  // (with its size) where a price moved, a tickSize where only a size did.
+  void sendQuoteDiff(const MdSub& m, const std::optional<Quote>& a, const Quote& b) {
+    auto side = [&](int priceType, int sizeType, std::optional<Price> Quote::*px, Qty Quote::*qty) {
+      const bool fresh = !a;
+      if (fresh || (*a).*px != b.*px) {
+        TickPriceMsg t;
+        t.reqId = m.reqId;
+        t.tickType = priceType;
+        // A side with no quote goes out as IB documents it: price -1, size 0.
+        t.price = b.*px ? *(b.*px) : Price::fromInt(-1);
+        t.size = b.*px ? b.*qty : Qty();
+        t.attrMask = b.*px ? 1 : 0;  // canAutoExecute on a real quote
+        sendTick(m, encodeTickPrice(cfg.serverVersion, t));
+      } else if ((*a).*qty != b.*qty) {
+        TickSizeMsg t;
+        t.reqId = m.reqId;
+        t.tickType = sizeType;
+        t.size = b.*qty;
+        sendTick(m, encodeTickSize(cfg.serverVersion, t));
+      }
+    };
+    side(tick::kBid, tick::kBidSize, &Quote::bid, &Quote::bidQty);
+    side(tick::kAsk, tick::kAskSize, &Quote::ask, &Quote::askQty);
+  }
+
+  void publishQuote(const std::string& key, const Quote& before) {
+    Quote now = quoteOf(key);
+    if (now == before) return;
+    for (const MdSub& m : mdSubs)
+      if (m.key == key) sendQuoteDiff(m, before, now);
+  }
+
+  void sendLast(const MdSub& m, const Tape& t) {
+    TickPriceMsg last;
+    last.reqId = m.reqId;
+    last.tickType = tick::kLast;
+    last.price = t.last;
+    last.size = t.lastQty;
+    sendTick(m, encodeTickPrice(cfg.serverVersion, last));
+    TickSizeMsg sz;
+    sz.reqId = m.reqId;
+    sz.tickType = tick::kLastSize;
+    sz.size = t.lastQty;
+    sendTick(m, encodeTickSize(cfg.serverVersion, sz));
+    sz.tickType = tick::kVolume;
+    sz.size = t.volume;
+    sendTick(m, encodeTickSize(cfg.serverVersion, sz));
+  }
+
+  // Every execution is a print on the contract's tape, seen by every
+  // subscriber (our own fills included, as on a real market).
+  void publishTrade(const std::string& key, Price px, Qty qty, int64_t nowNanos) {
+    Tape& t = tapes[key];
+    t.last = px;
+    t.lastQty = qty;
+    t.volume += qty;
+    t.notional += rawProduct(px, qty);
+    for (const MdSub& m : mdSubs) {
+      if (m.key != key) continue;
+      sendLast(m, t);
+      if (!m.rtVolume) continue;
+      RtVolume rv;
+      rv.price = px;
+      rv.size = qty;
+      rv.timeMs = nowNanos / 1'000'000;
+      rv.totalVolume = t.volume;
+      rv.vwap = averageFromRaw(t.notional, t.volume);
+      rv.singleTrade = true;
+      TickStringMsg ts;
+      ts.reqId = m.reqId;
+      ts.tickType = tick::kRtVolume;
+      ts.value = formatRtVolume(cfg.serverVersion, rv);
+      sendTick(m, encodeTickString(ts));
+    }
+  }
+
+  void on(const std::shared_ptr<Session>& s, const ReqMktDataReq& m) {
+    count(out::kReqMktData);
+    if (!requireApi(s)) return;
+    const MktDataRequest& q = m.req;
+    const std::string key = priceKey(q.contract);
+    for (const MdSub& x : mdSubs)
+      if (x.session == s->id && x.reqId == q.reqId)
+        return sendError(s, q.reqId, err::kDuplicateTickerId,
+                         "Error processing request:-'bW' : cause - Duplicate ticker id");
+    if (!knows(key))
+      return sendError(s, q.reqId, err::kNoSecurityDefinition,
+                       "No security definition has been found for the request");
+    if (q.snapshot || q.regulatorySnapshot)
+      return sendError(s, q.reqId, 321,
+                       "Error validating request:-'bW' : cause - snapshots are not emulated");
+    MdSub sub;
+    sub.session = s->id;
+    sub.reqId = q.reqId;
+    sub.key = key;
+    for (size_t pos = 0; pos <= q.genericTickList.size();) {
+      size_t comma = q.genericTickList.find(',', pos);
+      if (comma == std::string::npos) comma = q.genericTickList.size();
+      if (q.genericTickList.substr(pos, comma - pos) == kRtVolumeGenericTick) sub.rtVolume = true;
+      pos = comma + 1;
+    }
+    mdSubs.push_back(sub);
+    send(s, encodeMarketDataType(q.reqId, 1 /*real time*/));
+    sendQuoteDiff(sub, std::nullopt, quoteOf(key));
+    if (auto t = tapes.find(key); t != tapes.end() && t->second.last) sendLast(sub, t->second);
+  }
+
+  void on(const std::shared_ptr<Session>& s, const CancelMktDataReq& m) {
+    count(out::kCancelMktData);
+    if (!requireApi(s)) return;
+    auto n = std::erase_if(
+        mdSubs, [&](const MdSub& x) { return x.session == s->id && x.reqId == m.reqId; });
+    if (n == 0)
+      sendError(s, m.reqId, err::kCantFindTickerId,
+                "Can't find EId with tickerId:" + std::to_string(m.reqId));
+  }
+
   void on(const std::shared_ptr<Session>&, const UnhandledReq& m) {
     count(m.msgId);
     spdlog::info("tws emulator: request {} not emulated", m.msgId);
@@ -585,6 +749,7 @@ struct TwsEmulator::Impl : std::enable_shared_from_this<TwsEmulator::Impl> {
     toOwner(o.clientId, encodeOrderStatus(cfg.serverVersion, statusOf(id, o)));
     toOwner(o.clientId, encodeExecDetails(cfg.serverVersion, m));
     toOwner(o.clientId, encodeCommissionReport(c));
+    publishTrade(priceKey(o.req.contract), px, qty, now);
   }
 };
 
@@ -640,11 +805,24 @@ int TwsEmulator::serverVersion() const { return impl_->cfg.serverVersion; }
 void TwsEmulator::setPrice(const std::string& key, Price px) {
   Impl& d = *impl_;
   d.onLoop([&] {
+    Impl::Quote before = d.quoteOf(key);
     d.prices[key] = px;
+    d.publishQuote(key, before);
     std::vector<int64_t> ids;
     for (auto& [id, o] : d.orders)
       if (o.working() && d.priceKey(o.req.contract) == key) ids.push_back(id);
     for (int64_t id : ids) d.match(id);
+    return 0;
+  });
+}
+
+void TwsEmulator::setQuote(const std::string& key, std::optional<Price> bid, Qty bidQty,
+                           std::optional<Price> ask, Qty askQty) {
+  Impl& d = *impl_;
+  d.onLoop([&] {
+    Impl::Quote before = d.quoteOf(key);
+    d.quoteOverrides[key] = Impl::Quote{bid, ask, bid ? bidQty : Qty(), ask ? askQty : Qty()};
+    d.publishQuote(key, before);
     return 0;
   });
 }
@@ -802,4 +980,10 @@ size_t TwsEmulator::executions() const {
   return impl_->onLoop([&] { return impl_->execs.size(); });
 }
 
+}  // namespace fixgw::tws
+
+namespace fixgw::tws {
+size_t TwsEmulator::marketDataSubscriptions() const {
+  return impl_->onLoop([&] { return impl_->mdSubs.size(); });
+}
 }  // namespace fixgw::tws

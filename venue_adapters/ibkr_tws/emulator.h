@@ -3,7 +3,10 @@
 // nextValidId and managedAccounts after startApi, accepts placeOrder
 // (acknowledged with openOrder + orderStatus Submitted), modify (placeOrder
 // with a known id), cancelOrder, reqOpenOrders/reqAllOpenOrders,
-// reqExecutions, reqIds and reqCurrentTime, and fills orders against a
+// reqExecutions, reqIds, reqCurrentTime and reqMktData / cancelMktData
+// (market data: a book per contract it has a price for, tickPrice/tickSize
+// for bid, ask and last, tickString RTVolume when generic tick 233 is asked
+// for, every execution printed as a trade), and fills orders against a
 // simple price model: one price per contract; an order is marketable when a
 // market order, a buy limit at or above the price, a sell limit at or below
 // it, or a triggered stop. OPG orders wait for openAuction(). Marketable
@@ -41,6 +44,10 @@ struct EmulatorConfig {
   // Commission per share, at least minCommission per execution (USD).
   Price commissionPerShare = Price::of("0.005");
   Price minCommission = Price::of("1");
+  // Market data: a contract with a price P quotes bid P - quoteHalfSpread and
+  // ask P + quoteHalfSpread, quoteSize each, unless setQuote overrides it.
+  Price quoteHalfSpread = Price::of("0.01");
+  Qty quoteSize = Qty::fromInt(100);
 };
 
 class TwsEmulator {
@@ -100,6 +107,11 @@ class TwsEmulator {
   // how many expired.
   size_t expireGoodTillDate(int64_t unixSeconds);
 
+  // Overrides the quote derived from the price (nullopt: that side empty).
+  // Subscribers get the ticks that changed.
+  void setQuote(const std::string& key, std::optional<Price> bid, Qty bidQty,
+                std::optional<Price> ask, Qty askQty);
+
   // ---- fault injection ----
   // The next new order is answered with error(code, text) and orderStatus
   // Cancelled instead of being accepted.
@@ -126,6 +138,8 @@ class TwsEmulator {
   uint64_t requestsReceived(int msgId) const;
   uint64_t badRequests() const;
   size_t executions() const;
+  // Active reqMktData subscriptions over all connections.
+  size_t marketDataSubscriptions() const;
 
  private:
   struct Impl;

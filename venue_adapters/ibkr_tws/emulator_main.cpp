@@ -3,6 +3,7 @@
 //
 //   tws_emulator [--port N] [--server-version V] [--first-order-id N]
 //                [--max-fill-qty Q] [--no-auto-fill] [--price SYMBOL=PX ...]
+// Each --price also gives that symbol a book and a trade tape for reqMktData.
 //
 // OPG orders wait for the simulated opening auction: send the process SIGUSR1
 // (kill -USR1 <pid>) to run it.

@@ -35,8 +35,11 @@ inline constexpr int kPeggedToBenchmark = 102;
 inline constexpr int kModelsSupport = 103;
 inline constexpr int kExtOperator = 105;
 inline constexpr int kSoftDollarTier = 106;
+inline constexpr int kPastLimit = 109;  // tickPrice attrMask gains pastLimit (bit 1)
 inline constexpr int kCashQty = 111;
+inline constexpr int kReqSmartComponents = 114;  // reqMktData gains regulatorySnapshot
 inline constexpr int kMarketCapPrice = 131;
+inline constexpr int kPreOpenBidAsk = 132;  // tickPrice attrMask gains preOpen (bit 2)
 inline constexpr int kLastLiquidity = 136;
 inline constexpr int kDecisionMaker = 138;
 inline constexpr int kMifidExecution = 139;
@@ -47,6 +50,7 @@ inline constexpr int kPriceMgmtAlgo = 151;
 inline constexpr int kDuration = 158;
 inline constexpr int kPostToAts = 160;
 inline constexpr int kAutoCancelParent = 162;
+inline constexpr int kFractionalSizeSupport = 163;  // tick sizes become decimals
 inline constexpr int kAdvancedOrderReject = 166;
 inline constexpr int kManualOrderTime = 169;
 inline constexpr int kPegBestPegMidOffsets = 170;
@@ -55,6 +59,8 @@ inline constexpr int kFaProfileDesupport = 177;
 
 // Client -> server message ids.
 namespace out {
+inline constexpr int kReqMktData = 1;
+inline constexpr int kCancelMktData = 2;
 inline constexpr int kPlaceOrder = 3;
 inline constexpr int kCancelOrder = 4;
 inline constexpr int kReqOpenOrders = 5;
@@ -67,17 +73,35 @@ inline constexpr int kStartApi = 71;
 
 // Server -> client message ids.
 namespace in {
+inline constexpr int kTickPrice = 1;
+inline constexpr int kTickSize = 2;
 inline constexpr int kOrderStatus = 3;
 inline constexpr int kErrMsg = 4;
 inline constexpr int kOpenOrder = 5;
 inline constexpr int kNextValidId = 9;
 inline constexpr int kExecDetails = 11;
 inline constexpr int kManagedAccounts = 15;
+inline constexpr int kTickGeneric = 45;
+inline constexpr int kTickString = 46;
 inline constexpr int kCurrentTime = 49;
 inline constexpr int kOpenOrderEnd = 53;
 inline constexpr int kExecDetailsEnd = 55;
 inline constexpr int kCommissionReport = 59;
+inline constexpr int kMarketDataType = 58;
 }  // namespace in
+
+// Tick type ids (the official client's TickTypeEnum) this adapter reads.
+namespace tick {
+inline constexpr int kBidSize = 0;
+inline constexpr int kBid = 1;
+inline constexpr int kAsk = 2;
+inline constexpr int kAskSize = 3;
+inline constexpr int kLast = 4;
+inline constexpr int kLastSize = 5;
+inline constexpr int kVolume = 8;
+inline constexpr int kRtVolume = 48;  // tickString, asked for with generic tick "233"
+}  // namespace tick
+inline constexpr std::string_view kRtVolumeGenericTick = "233";
 
 // Error codes the adapter maps (the rest are passed on as text).
 namespace err {
@@ -89,7 +113,11 @@ inline constexpr int kNotCancellableState = 161;
 inline constexpr int kNoSecurityDefinition = 200;
 inline constexpr int kOrderRejected = 201;
 inline constexpr int kOrderCanceled = 202;
-inline constexpr int kServerReadError = 320;  // TWS could not read a request
+inline constexpr int kCantFindTickerId = 300;  // cancelMktData for an unknown ticker
+inline constexpr int kServerReadError = 320;   // TWS could not read a request
+inline constexpr int kDuplicateTickerId = 322;
+inline constexpr int kDelayedMarketData = 10167;     // a notice, not a failure
+inline constexpr int kPartlySubscribedData = 10090;  // part of the data flows: a notice
 inline constexpr int kClientIdInUse = 326;
 inline constexpr int kOrderMessageWarning = 399;
 inline constexpr int kConnectivityLost = 1100;
@@ -165,7 +193,53 @@ struct ExecutionFilter {
   bool operator==(const ExecutionFilter&) const = default;
 };
 
+// reqMktData for one contract. mktDataOptions (internal to IB) always goes
+// out empty; combo (BAG) and delta-neutral contracts are not supported.
+struct MktDataRequest {
+  int64_t reqId = 0;
+  Contract contract;
+  std::string genericTickList;  // comma-separated ids, e.g. "233" (RTVolume)
+  bool snapshot = false;
+  bool regulatorySnapshot = false;  // from MIN_SERVER_VER_REQ_SMART_COMPONENTS (114)
+  bool operator==(const MktDataRequest&) const = default;
+};
+
 // ---- server -> client ----
+
+// tickPrice: a price tick, with the size for bid/ask/last ticks. The unset
+// double reads as nullopt; so does an unset size (empty, UNSET_INTEGER,
+// UNSET_LONG or the unset double).
+struct TickPriceMsg {
+  int64_t reqId = 0;
+  int tickType = 0;
+  std::optional<Price> price;
+  std::optional<Qty> size;  // message version 2 and later
+  int attrMask = 0;         // version 3: bit 0 canAutoExecute, 1 pastLimit (109+), 2 preOpen (132+)
+};
+
+struct TickSizeMsg {
+  int64_t reqId = 0;
+  int tickType = 0;
+  std::optional<Qty> size;
+};
+
+struct TickStringMsg {
+  int64_t reqId = 0;
+  int tickType = 0;
+  std::string value;
+};
+
+// The RTVolume tick's value, "price;size;time;totalVolume;VWAP;singleTrade",
+// e.g. "701.28;1;1348075471534;67854;701.46918464;true" (time in ms since
+// the epoch). An empty price is a volume-only update, not a trade.
+struct RtVolume {
+  std::optional<Price> price;
+  Qty size;
+  int64_t timeMs = 0;
+  Qty totalVolume;
+  std::optional<Price> vwap;
+  bool singleTrade = false;
+};
 
 struct ServerHello {
   int serverVersion = 0;
@@ -275,9 +349,10 @@ struct UnhandledMsg {
   int msgId = 0;
 };
 
-using Incoming = std::variant<NextValidIdMsg, OrderStatusMsg, OpenOrderMsg, ExecDetailsMsg,
-                              ExecDetailsEndMsg, CommissionReportMsg, ErrorMsg, CurrentTimeMsg,
-                              OpenOrderEndMsg, ManagedAccountsMsg, UnhandledMsg>;
+using Incoming =
+    std::variant<NextValidIdMsg, OrderStatusMsg, OpenOrderMsg, ExecDetailsMsg, ExecDetailsEndMsg,
+                 CommissionReportMsg, ErrorMsg, CurrentTimeMsg, OpenOrderEndMsg, ManagedAccountsMsg,
+                 TickPriceMsg, TickSizeMsg, TickStringMsg, UnhandledMsg>;
 
 // ---- client -> server, as the emulator decodes them ----
 
@@ -302,12 +377,18 @@ struct ReqIdsReq {
   int64_t numIds = 1;
 };
 struct ReqCurrentTimeReq {};
+struct ReqMktDataReq {
+  MktDataRequest req;
+};
+struct CancelMktDataReq {
+  int64_t reqId = 0;
+};
 struct UnhandledReq {
   int msgId = 0;
 };
 
-using Request =
-    std::variant<StartApiReq, PlaceOrderReq, CancelOrderReq, ReqOpenOrdersReq, ReqAllOpenOrdersReq,
-                 ReqExecutionsReq, ReqIdsReq, ReqCurrentTimeReq, UnhandledReq>;
+using Request = std::variant<StartApiReq, PlaceOrderReq, CancelOrderReq, ReqOpenOrdersReq,
+                             ReqAllOpenOrdersReq, ReqExecutionsReq, ReqIdsReq, ReqCurrentTimeReq,
+                             ReqMktDataReq, CancelMktDataReq, UnhandledReq>;
 
 }  // namespace fixgw::tws
