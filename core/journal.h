@@ -105,6 +105,9 @@ struct ExecutionRec {
   std::optional<VenueId> venue;
   std::optional<VenueExecId> venueExecId;
   WallNanos ts = 0;
+  // Fee or commission the venue charged for this fill, in feeCurrency (issue 10/11).
+  std::optional<Qty> fee;
+  std::string feeCurrency;
 };
 
 // A risk event (append-only, table risk_events): a pre-trade reject or

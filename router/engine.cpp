@@ -326,7 +326,11 @@ void Engine::emit(ParentOrder& p, ExecReport&& r, const char* eventType,
     x.leavesQty = r.leavesQty;
     x.avgPx = r.avgPx;
     if (!p.venue.empty()) x.venue = p.venue;
-    if (!currentVenueExecId_.empty()) x.venueExecId = currentVenueExecId_;
+    if (currentFill_) {
+      if (!currentFill_->venueExecId.empty()) x.venueExecId = currentFill_->venueExecId;
+      x.fee = currentFill_->fee;
+      x.feeCurrency = currentFill_->feeCurrency;
+    }
     x.ts = r.transactTime;
     journal_.append(std::move(x));
   }
@@ -1158,7 +1162,7 @@ void Engine::handleVenueEvent(const VenueEvent& e) {
                      c.venue.str(), e.venueExecId.str(), c.id.str());
         break;
       }
-      currentVenueExecId_ = e.venueExecId;
+      currentFill_ = &e;
       c.cumQty += e.lastQty;
       if (c.cumQty >= c.qty)
         c.status = OrdStatus::Filled;
@@ -1178,7 +1182,7 @@ void Engine::handleVenueEvent(const VenueEvent& e) {
       r.lastPx = e.lastPx;
       r.lastMkt = c.venue;
       emit(p, std::move(r), reconciling_ ? "RECONCILED_FILL" : "FILL", {}, {}, &c);
-      currentVenueExecId_ = VenueExecId();
+      currentFill_ = nullptr;
       break;
     }
     case VenueEventKind::Canceled:

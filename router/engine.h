@@ -173,7 +173,7 @@ class Engine final : public CommandSink, public VenueEventSink {
   AckMode ackMode_ = AckMode::Durable;
   bool reconciling_ = false;
   std::unordered_set<SessionKey> cancelOnDisconnect_;
-  VenueExecId currentVenueExecId_;  // the fill being booked, for its ExecutionRec
+  const VenueEvent* currentFill_ = nullptr;  // the fill being booked, for its ExecutionRec
   std::vector<ClientReport> outbox_;
 };
 

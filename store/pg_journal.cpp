@@ -383,7 +383,7 @@ std::string buildBatchSql(const std::vector<const JournalRecord*>& recs,
     sql +=
         "INSERT INTO executions (exec_id, order_id, child_order_id, session_key, cl_ord_id, "
         "account, symbol, side, last_qty, last_px, cum_qty, leaves_qty, avg_px, venue, "
-        "venue_exec_id, exec_time) VALUES ";
+        "venue_exec_id, exec_time, fee, fee_currency) VALUES ";
     bool firstRow = true;
     for (const ExecutionRec* x : execs) {
       if (!firstRow) sql += ',';
@@ -406,6 +406,8 @@ std::string buildBatchSql(const std::vector<const JournalRecord*>& recs,
       optId(sql, f, x->venue);
       optId(sql, f, x->venueExecId);
       ts(sql, f, x->ts);
+      optNum(sql, f, x->fee);
+      textOrNull(sql, f, x->feeCurrency);
       sql += ')';
     }
     sql += ";\n";
@@ -706,7 +708,8 @@ constexpr char kChunkRecordSep = '\x02';
 constexpr char kChunkFieldSep = '\x03';
 constexpr const char* kCopyExecs =
     "COPY executions (exec_id, order_id, child_order_id, session_key, cl_ord_id, account, symbol, "
-    "side, last_qty, last_px, cum_qty, leaves_qty, avg_px, venue, venue_exec_id, exec_time) "
+    "side, last_qty, last_px, cum_qty, leaves_qty, avg_px, venue, venue_exec_id, exec_time, fee, "
+    "fee_currency) "
     "FROM STDIN";
 // Orders need an upsert, which COPY cannot do: they are copied into a per-connection temporary
 // table (never WAL-logged, gone with the session) and merged from there by one statement, which
@@ -986,6 +989,8 @@ class CopyBatch {
     copyOptId(out, x.venueExecId);
     detail::appendIsoTimestamp(out, x.ts);
     copySep(out);
+    copyOptNum(out, x.fee);
+    copyTextOrNull(out, x.feeCurrency);
     copyEndRow(out);
   }
 

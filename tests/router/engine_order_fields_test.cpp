@@ -327,3 +327,23 @@ TEST_F(EngineOrderFields, HaltingAPartyRefusesItsNewOrdersAndCancelsItsOpenOnes)
   newOrder("H4", "100");
   EXPECT_EQ(venue.submits.size(), 3u) << "orders of other parties still trade";
 }
+
+TEST_F(EngineOrderFields, AFillsFeeAndItsCurrencyAreBookedOnTheExecution) {
+  newOrder("FE1", "100");
+  ack();
+  VenueEvent e = ev(VenueEventKind::Fill);
+  e.venueExecId = VenueExecId("T-1");
+  e.lastQty = Qty::of("100");
+  e.lastPx = Price::of("100.00");
+  e.fee = Qty::of("0.35");
+  e.feeCurrency = "USD";
+  engine.onVenueEvent(e);
+  run();
+  const ExecutionRec* x = nullptr;
+  for (const auto& r : journal.records)
+    if (auto* p = std::get_if<ExecutionRec>(&r)) x = p;
+  ASSERT_NE(x, nullptr);
+  EXPECT_EQ(x->fee, Qty::of("0.35"));
+  EXPECT_EQ(x->feeCurrency, "USD");
+  EXPECT_EQ(x->venueExecId, VenueExecId("T-1"));
+}

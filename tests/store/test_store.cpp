@@ -14,6 +14,7 @@
 
 #include "core/journal.h"
 #include "store/migrate.h"
+#include "store/order_details_json.h"
 #include "store/pg_journal.h"
 #include "store/sql_text.h"
 #include "tests/support/pg_test_env.h"
@@ -362,6 +363,45 @@ TEST_F(StoreTest, EveryRecordTypeReadsBackExactly) {
   EXPECT_EQ(j.stats().failures, 0u);
 }
 
+TEST_F(StoreTest, FillFeesAndOrderDetailsLandExactly) {
+  migrateSchema();
+  PgJournal j(config());
+  j.start();
+  ExecutionRec withFee = fill("E1", "O1", kT0);
+  withFee.fee = Qty::of("0.00012345");
+  withFee.feeCurrency = "BNB";
+  j.append(withFee);
+  j.append(fill("E2", "O1", kT0 + 1'000));  // no fee reported
+  OrderRec o;
+  o.orderId = OrderId("O1");
+  o.session = SessionKey(kSession);
+  o.clOrdId = ClOrdId("CL-O1");
+  o.symbol = Symbol("BTCUSD");
+  o.tif = TimeInForce::GoodTillDate;
+  o.qty = Qty::of("2");
+  o.createdAt = o.updatedAt = kT0;
+  o.created = true;
+  OrderDetails d;
+  d.secondaryClOrdId = "S-1";
+  d.parties = {Party{"DESK \"7\"", 'D', 3}};
+  d.instrument.strike = Price::of("150.5");
+  d.attrs.expireTime = kT0 + 3'600'000'000'000LL;
+  d.attrs.postOnly = true;
+  o.details = std::make_shared<const OrderDetails>(d);
+  j.append(o);
+  j.flush();
+  EXPECT_EQ(db.query("SELECT exec_id, " + dec("fee") +
+                     ", coalesce(fee_currency, '-') FROM "
+                     "executions ORDER BY exec_id"),
+            (Rows{{"E1", "0.00012345", "BNB"}, {"E2", "<null>", "-"}}));
+  // The details column reads back to the same value (recovery's path).
+  auto back = detailsFromJson(one(db, "SELECT details::text FROM orders WHERE order_id = 'O1'"));
+  ASSERT_NE(back, nullptr);
+  EXPECT_EQ(*back, d);
+  EXPECT_EQ(one(db, "SELECT details->'parties'->0->>'id' FROM orders"), "DESK \"7\"");
+  EXPECT_EQ(j.stats().failures, 0u);
+}
+
 TEST_F(StoreTest, TextThatIsNotUtf8IsKeptReadableInsteadOfPoisoningTheBatch) {
   migrateSchema();
   PgJournal j(config());
@@ -398,12 +438,12 @@ TEST_F(StoreTest, TabsNewlinesAndBackslashesInTextReadBackExactly) {
 
 TEST(StoreSqlText, FastIsoTimestampsMatchTheGeneralFormatter) {
   const WallNanos times[] = {0,
-                            1,
-                            kT0,
-                            951'782'400'000'000'000,    // 2000-02-29
-                            4'107'542'399'999'999'999,  // 2100-02-28T23:59:59.999999999
-                            -1,
-                            -86'400'000'000'001};
+                             1,
+                             kT0,
+                             951'782'400'000'000'000,    // 2000-02-29
+                             4'107'542'399'999'999'999,  // 2100-02-28T23:59:59.999999999
+                             -1,
+                             -86'400'000'000'001};
   for (WallNanos t : times) {
     std::string s;
     detail::appendIsoTimestamp(s, t);
@@ -889,7 +929,12 @@ void journalATradingDay(PgJournal& j) {
     m.inbound = in;
     m.msgType = in ? "D" : "8";
     m.msgSeqNum = in ? 2 : 3;
-    m.raw = in ? "8=FIX.4.4\x01" "35=D\x01" "11=C1\x01" : "8=FIX.4.4\x01" "35=8\x01" "11=C1\x01";
+    m.raw = in ? "8=FIX.4.4\x01"
+                 "35=D\x01"
+                 "11=C1\x01"
+               : "8=FIX.4.4\x01"
+                 "35=8\x01"
+                 "11=C1\x01";
     m.ts = t + (in ? 1 : 2) * ms;
     j.append(m);
   }
