@@ -1400,13 +1400,24 @@ namespace {
 // FIX 4.2 sends the strategy fields in user-defined tags (8847, 8849,
 // 8957-8960): an error names the tag the client sent.
 void toFix42Tags(algos::AlgoError& e) {
-  for (int t : {847, 849, 957, 958, 959, 960}) {
-    const std::string from = "(" + std::to_string(t) + ")";
-    const std::string to = "(88" + std::to_string(t).substr(1) + ")";
-    for (size_t pos = e.text.find(from); pos != std::string::npos; pos = e.text.find(from, pos))
-      e.text.replace(pos, from.size(), to), pos += to.size();
-    if (e.tag == t) e.tag = 8000 + t;
+  std::string out;
+  out.reserve(e.text.size() + 16);
+  // "(847)" -> "(8847)", ... : the 4.4 tag numbers in parentheses get 4.2's.
+  for (size_t i = 0; i < e.text.size(); ++i) {
+    out += e.text[i];
+    if (e.text[i] != '(' || i + 4 >= e.text.size() || e.text[i + 4] != ')') continue;
+    const std::string_view num(e.text.data() + i + 1, 3);
+    if (num == "847" || num == "849" || num == "957" || num == "958" || num == "959" ||
+        num == "960")
+      out += "88", out.append(num.substr(1));
+    else
+      out.append(num);
+    out += ')';
+    i += 4;
   }
+  e.text = std::move(out);
+  for (int t : {847, 849, 957, 958, 959, 960})
+    if (e.tag == t) e.tag = 8000 + t;
 }
 
 bool isFix42(const SessionKey& s) { return s.str().rfind("FIX.4.2:", 0) == 0; }
@@ -1646,7 +1657,10 @@ void Engine::algoParentDone(AlgoSlot& s, algos::ParentOutcome outcome, const std
     }
     if (outcome != algos::ParentOutcome::Canceled) r.text = reason;
   } else {
-    r.text = std::string(algos::toString(outcome)) + ": " + reason;
+    r.text = (outcome == algos::ParentOutcome::Expired   ? "Expired: "
+              : outcome == algos::ParentOutcome::Stopped ? "Stopped by the algo: "
+                                                         : "Canceled: ") +
+             reason;
   }
   if (pend && pend->kind == PendingRequest::Kind::Replace)
     cancelReject(p.session, &p, pend->clOrdId, pend->origClOrdId, true, 0,
