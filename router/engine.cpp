@@ -1409,7 +1409,7 @@ void toFix42Tags(algos::AlgoError& e) {
     const std::string_view num(e.text.data() + i + 1, 3);
     if (num == "847" || num == "849" || num == "957" || num == "958" || num == "959" ||
         num == "960")
-      out += "88", out.append(num.substr(1));
+      out += '8', out.append(num);
     else
       out.append(num);
     out += ')';
