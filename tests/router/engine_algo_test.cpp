@@ -281,6 +281,41 @@ TEST_F(EngineAlgoTest, AHaltRefusesTheNextChild) {
   EXPECT_EQ(venue.submits.size(), 1u) << "a halted account gets no new child";
 }
 
+TEST_F(EngineAlgoTest, TheEndTimeCancelsWhatIsLiveAndReportsExpired) {
+  algoOrder("E1", "600", twap(30, 10));
+  ackAndFill(0);
+  advance(10);
+  ack(1);  // child 2 rests, nothing fills any more
+  advance(10);
+  ack(2);
+  advance(10);  // the end: the live children are cancelled
+  EXPECT_TRUE(ers(ExecType::Expired).empty()) << "not before the children are done";
+  ASSERT_GE(venue.cancels.size(), 2u);
+  for (size_t i = 0; i < venue.submits.size(); ++i)
+    if (i > 0) venueSays(VenueEventKind::Canceled, {}, i);
+  auto expired = ers(ExecType::Expired);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0]->ordStatus, OrdStatus::Expired);
+  EXPECT_EQ(expired[0]->cumQty, venue.submits[0].qty);  // only the first child filled
+  EXPECT_NE(expired[0]->text.find("unfilled"), std::string::npos) << expired[0]->text;
+  EXPECT_EQ(engine.openOrders(), 0u);
+}
+
+TEST_F(EngineAlgoTest, ACompleteFillThatRacesTheCancelWins) {
+  algoOrder("F1", "100", twap(10, 10));  // one slice: the whole order
+  ASSERT_EQ(venue.submits.size(), 1u);
+  ack(0);
+  cancel("X1", "F1");
+  ASSERT_EQ(venue.cancels.size(), 1u);
+  fill("100", "100.00", 0);  // the venue filled it before the cancel landed
+  const ParentOrder* p = engine.find(kSess, ClOrdId("F1"));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->baseStatus, OrdStatus::Filled);
+  EXPECT_TRUE(ers(ExecType::Canceled).empty());
+  ASSERT_TRUE(std::holds_alternative<CancelReject>(reports.all.back()));
+  EXPECT_EQ(reports.lastCxlRej().clOrdId, ClOrdId("X1"));
+}
+
 TEST_F(EngineAlgoTest, PovFollowsTheVenuesTradesThroughTheMarketDataRelay) {
   venue.hasMarketData = true;
   AlgoOrderFields a;
