@@ -47,16 +47,42 @@ struct InstrumentSpec {
   bool operator==(const InstrumentSpec&) const = default;
 };
 
+// The execution-algorithm fields of an order (docs/algos.md), as received:
+// strings tag by tag, so the acceptor needs no algo knowledge. The router
+// converts them (algos::parseAlgoParams), which checks every value and names
+// the tag of a bad one. FIX 4.2 sends the same fields in the user-defined tags
+// 8847 / 8849 / 8957 (8958-8960); the acceptor stores them here the same way.
+struct StrategyParam {
+  std::string name;   // 958 (8958)
+  std::string type;   // 959 (8959), FIX 4.4 StrategyParameterType
+  std::string value;  // 960 (8960)
+  bool operator==(const StrategyParam&) const = default;
+};
+struct AlgoOrderFields {
+  std::string targetStrategy;                    // 847 (8847); a StrategyParameter may name it
+  std::optional<std::string> effectiveTime;      // 168: the start
+  std::optional<std::string> expireTime;         // 126: the end
+  std::optional<std::string> participationRate;  // 849 (8849)
+  std::optional<std::string> maxFloor;           // 111
+  std::optional<std::string> price;              // 44
+  std::optional<std::string> minQty;             // 110
+  std::optional<int> noStrategyParameters;       // 957 (8957) as sent
+  std::vector<StrategyParam> strategyParameters;
+  bool operator==(const AlgoOrderFields&) const = default;
+};
+
 struct OrderDetails {
   std::string secondaryClOrdId;  // 526, echoed on every report
   std::string clOrdLinkId;       // 583, echoed on every report
   std::vector<Party> parties;
   InstrumentSpec instrument;
   OrderAttributes attrs;
+  // Set for an algo parent (TargetStrategy 847 / 8847 sent).
+  std::optional<AlgoOrderFields> algo;
 
   bool empty() const {
     return secondaryClOrdId.empty() && clOrdLinkId.empty() && parties.empty() &&
-           instrument.empty() && attrs == OrderAttributes{};
+           instrument.empty() && attrs == OrderAttributes{} && !algo;
   }
   // The first party with this role, or null.
   const Party* party(int role) const {

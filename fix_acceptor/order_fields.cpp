@@ -1,7 +1,10 @@
 #include "fix_acceptor/order_fields.h"
 
+#include <cctype>
 #include <cstdlib>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace fixgw::fix {
 
@@ -38,6 +41,21 @@ constexpr int NoPartyIDs = 453;
 constexpr int SecondaryClOrdID = 526;
 constexpr int OrderCapacity = 528;
 constexpr int ClOrdLinkID = 583;
+constexpr int Price = 44;
+constexpr int TargetStrategy = 847;
+constexpr int TargetStrategyParameters = 848;
+constexpr int ParticipationRate = 849;
+constexpr int NoStrategyParameters = 957;
+constexpr int StrategyParameterName = 958;
+constexpr int StrategyParameterType = 959;
+constexpr int StrategyParameterValue = 960;
+// FIX 4.2: user-defined tags carrying the same fields (fix_acceptor/spec/FIX42.xml).
+constexpr int TargetStrategy42 = 8847;
+constexpr int ParticipationRate42 = 8849;
+constexpr int NoStrategyParameters42 = 8957;
+constexpr int StrategyParameterName42 = 8958;
+constexpr int StrategyParameterType42 = 8959;
+constexpr int StrategyParameterValue42 = 8960;
 }  // namespace tag
 
 constexpr int64_t kNanosPerDay = 86'400LL * 1'000'000'000LL;
@@ -199,7 +217,9 @@ std::optional<FieldError> readExpiry(const FIX::FieldMap& m, const OrderTerms& t
   auto et = opt(m, tag::ExpireTime);
   auto ed = opt(m, tag::ExpireDate);
   if (t.tif != TimeInForce::GoodTillDate) {
-    if (et)
+    // An algo parent's ExpireTime is the end of its schedule (checked with the
+    // other strategy fields by the router), not a GTD expiry.
+    if (et && !t.algo)
       return FieldError{tag::ExpireTime,
                         "ExpireTime (126) is only allowed with TimeInForce (59) = 6 (GTD)"};
     if (ed)
@@ -300,7 +320,7 @@ std::optional<FieldError> readAttributes(const FIX::FieldMap& m, const OrderTerm
     if (!at)
       return FieldError{tag::EffectiveTime,
                         "EffectiveTime (168) '" + *v + "' is not a UTCTimestamp"};
-    if (*at > t.now + kEffectiveTimeSlackNanos)
+    if (*at > t.now + kEffectiveTimeSlackNanos && !t.algo)
       return notSupported(
           "EffectiveTime", tag::EffectiveTime,
           "'" + *v + "' is in the future and a delayed start needs an execution algorithm");
@@ -338,26 +358,123 @@ std::optional<FieldError> checkUnhonourable(const FIX::FieldMap& m) {
           t,
           "tag " + std::to_string(t) +
               " (DiscretionInstructions) is not supported: discretionary prices are not offered"};
-  for (int t : {847, 848, 849, 957, 8847, 8849, 8957})
-    if (m.isSetField(t))
-      return FieldError{t,
-                        "tag " + std::to_string(t) +
-                            " (TargetStrategy / TargetStrategyParameters / ParticipationRate) is "
-                            "not supported: no execution algorithm is enabled on this gateway"};
+  if (m.isSetField(tag::TargetStrategyParameters))
+    return notSupported("TargetStrategyParameters", tag::TargetStrategyParameters,
+                        "send the strategy's parameters in StrategyParameters (957)");
   return std::nullopt;
+}
+
+std::variant<std::optional<AlgoOrderFields>, FieldError> readAlgoFields(const FIX::FieldMap& m,
+                                                                        FixVersion v,
+                                                                        const OrdType ordType) {
+  const bool v44 = v == FixVersion::Fix44;
+  const int tStrategy = v44 ? tag::TargetStrategy : tag::TargetStrategy42;
+  const int tRate = v44 ? tag::ParticipationRate : tag::ParticipationRate42;
+  const int tGroup = v44 ? tag::NoStrategyParameters : tag::NoStrategyParameters42;
+  const int tName = v44 ? tag::StrategyParameterName : tag::StrategyParameterName42;
+  const int tType = v44 ? tag::StrategyParameterType : tag::StrategyParameterType42;
+  const int tValue = v44 ? tag::StrategyParameterValue : tag::StrategyParameterValue42;
+  const char* version = v44 ? "FIX 4.4" : "FIX 4.2";
+  // The other version's tags are a client configured for the wrong dialect.
+  for (auto [other, mine] :
+       v44 ? std::vector<std::pair<int, int>>{{tag::TargetStrategy42, tStrategy},
+                                              {tag::ParticipationRate42, tRate},
+                                              {tag::NoStrategyParameters42, tGroup}}
+           : std::vector<std::pair<int, int>>{{tag::TargetStrategy, tStrategy},
+                                              {tag::ParticipationRate, tRate},
+                                              {tag::NoStrategyParameters, tGroup}})
+    if (m.isSetField(other))
+      return FieldError{other, "tag " + std::to_string(other) + " is not used on " + version +
+                                   ": send tag " + std::to_string(mine) + " instead"};
+  auto strategy = opt(m, tStrategy);
+  if (!strategy) {
+    if (m.isSetField(tRate))
+      return FieldError{tRate, named("ParticipationRate", tRate) + " needs " +
+                                   named("TargetStrategy", tStrategy)};
+    if (m.isSetField(tGroup))
+      return FieldError{tGroup, named("NoStrategyParameters", tGroup) + " needs " +
+                                    named("TargetStrategy", tStrategy)};
+    return std::optional<AlgoOrderFields>{};
+  }
+  AlgoOrderFields a;
+  a.targetStrategy = *strategy;
+  a.effectiveTime = opt(m, tag::EffectiveTime);
+  a.expireTime = opt(m, tag::ExpireTime);
+  a.participationRate = opt(m, tRate);
+  a.maxFloor = opt(m, tag::MaxFloor);
+  a.minQty = opt(m, tag::MinQty);
+  if (hasLimitPrice(ordType)) a.price = opt(m, tag::Price);
+  if (auto n = opt(m, tGroup)) {
+    char* end = nullptr;
+    const long count = std::strtol(n->c_str(), &end, 10);
+    if (n->empty() || *end != '\0' || count < 0)
+      return FieldError{tGroup,
+                        named("NoStrategyParameters", tGroup) + " '" + *n + "' is not a count"};
+    a.noStrategyParameters = static_cast<int>(count);
+  }
+  const size_t groups = m.groupCount(tGroup);
+  std::optional<std::string> named958;  // the "Strategy" parameter (FIX 4.4 847=3)
+  for (size_t i = 1; i <= groups; ++i) {
+    const FIX::FieldMap& g = m.getGroupRef(static_cast<int>(i), tGroup);
+    StrategyParam sp{opt(g, tName).value_or(""), opt(g, tType).value_or(""),
+                     opt(g, tValue).value_or("")};
+    if (sp.name.empty())
+      return FieldError{tName, named("StrategyParameterName", tName) + " is required in " +
+                                   named("NoStrategyParameters", tGroup) + " entry " +
+                                   std::to_string(i)};
+    if (v44 && sp.name == "Strategy") {
+      if (sp.type != "14")
+        return FieldError{tType, "StrategyParameterType (959) for 'Strategy' is '" + sp.type +
+                                     "', expected 14 (String)"};
+      named958 = sp.value;
+      if (a.noStrategyParameters) --*a.noStrategyParameters;  // consumed here
+      continue;
+    }
+    a.strategyParameters.push_back(std::move(sp));
+  }
+  if (v44) {
+    // TargetStrategy (847) is an INT in FIX 4.4: 1 VWAP, 2 Participate (POV),
+    // 3 Minimize market impact, which here means "the strategy the
+    // StrategyParameter 'Strategy' names" (TWAP, VWAP, POV, ICEBERG).
+    auto upper = [](std::string s) {
+      for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      return s;
+    };
+    const std::string std847 = a.targetStrategy == "1"   ? "VWAP"
+                               : a.targetStrategy == "2" ? "POV"
+                                                         : std::string();
+    if (a.targetStrategy == "3") {
+      if (!named958 || named958->empty())
+        return FieldError{tag::TargetStrategy,
+                          "TargetStrategy (847) 3 needs the StrategyParameter 'Strategy' (958, "
+                          "type 14) naming TWAP, VWAP, POV or ICEBERG"};
+      a.targetStrategy = *named958;
+    } else if (named958 && !std847.empty() && upper(*named958) != std847) {
+      return FieldError{tag::StrategyParameterValue, "StrategyParameter 'Strategy' '" + *named958 +
+                                                         "' contradicts TargetStrategy (847) " +
+                                                         a.targetStrategy + " (" + std847 +
+                                                         "); send 847=3 with 'Strategy'"};
+    }
+  }
+  return std::optional<AlgoOrderFields>(std::move(a));
 }
 
 std::variant<OrderDetailsPtr, FieldError> readOrderDetails(const FIX::FieldMap& m, FixVersion v,
                                                            const OrderTerms& t) {
   if (auto e = checkUnhonourable(m)) return *e;
   OrderDetails d;
+  auto algo = readAlgoFields(m, v, t.ordType);
+  if (auto* e = std::get_if<FieldError>(&algo)) return *e;
+  d.algo = std::move(std::get<std::optional<AlgoOrderFields>>(algo));
+  OrderTerms terms = t;
+  terms.algo = d.algo.has_value();
   if (v == FixVersion::Fix44) {
     d.secondaryClOrdId = opt(m, tag::SecondaryClOrdID).value_or("");
     d.clOrdLinkId = opt(m, tag::ClOrdLinkID).value_or("");
   }
   if (auto e = readParties(m, v, d)) return *e;
   if (auto e = readInstrument(m, d.instrument)) return *e;
-  if (auto e = readAttributes(m, t, d)) return *e;
+  if (auto e = readAttributes(m, terms, d)) return *e;
   if (d.empty()) return OrderDetailsPtr{};
   return OrderDetailsPtr(std::make_shared<const OrderDetails>(std::move(d)));
 }

@@ -36,6 +36,9 @@ struct OrderTerms {
   TimeInForce tif = TimeInForce::Day;
   Qty qty;
   WallNanos now = 0;  // ExpireTime must lie after it
+  // An algo parent (TargetStrategy sent): EffectiveTime (168) may lie in the
+  // future (its start) and ExpireTime (126) needs no GTD (its end).
+  bool algo = false;
 };
 
 // Reads every acted-on standard field of a 35=D / 35=G. nullptr when the
@@ -46,6 +49,15 @@ std::variant<OrderDetailsPtr, FieldError> readOrderDetails(const FIX::FieldMap& 
 // Fields of D/G the gateway refuses, whatever their value, or for values it
 // cannot honour (pegging, discretion, cash quantity, a delayed start, ...).
 std::optional<FieldError> checkUnhonourable(const FIX::FieldMap& m);
+
+// The execution-algorithm fields (docs/algos.md) as strings: FIX 4.4's
+// TargetStrategy (847), ParticipationRate (849), StrategyParameters (957:
+// 958/959/960), FIX 4.2's 8847 / 8849 / 8957 (8958/8959/8960), and 168, 126,
+// 111, 110, 44. nullopt when no TargetStrategy is sent; an error for a
+// strategy field without one, or the other version's tags.
+std::variant<std::optional<AlgoOrderFields>, FieldError> readAlgoFields(const FIX::FieldMap& m,
+                                                                        FixVersion v,
+                                                                        OrdType ordType);
 
 // Parties of any message (the AF's party filter): the first PartyID (448) of
 // 453, or 4.2's ClientID (109).

@@ -65,6 +65,42 @@ bool parseRawNotional(const std::string& text, __int128& out) {
   return true;
 }
 
+// The host side of one algo parent's runner (algos/algo.h): the engine's
+// clock and timers, its child orders, its journal.
+struct Engine::AlgoSlot final : algos::AlgoHost {
+  AlgoSlot(Engine& en, OrderId o) : e(en), id(std::move(o)) {}
+  WallNanos now() const override { return e.clock_.wallNow(); }
+  void setTimer(WallNanos at) override { e.algoSetTimer(*this, at); }
+  algos::SendResult sendChild(const algos::ChildOrder& c) override {
+    return e.algoSendChild(*this, c);
+  }
+  void cancelChild(const ChildOrderId& child) override { e.algoCancelChild(*this, child); }
+  void onParentDone(algos::ParentOutcome outcome, const std::string& reason) override {
+    e.algoParentDone(*this, outcome, reason);
+  }
+  void onAlgoPaused(const std::string& reason) override { e.algoPaused(*this, reason, true); }
+  void onAlgoResumed() override { e.algoPaused(*this, {}, false); }
+
+  Engine& e;
+  OrderId id;
+  std::unique_ptr<algos::AlgoRunner> runner;
+  uint64_t timerGen = 0;  // a later setTimer replaces the earlier
+  bool done = false;      // onParentDone came; the slot goes at the next turn of the loop
+};
+
+struct Engine::MarketDataPort final : MarketDataSink {
+  explicit MarketDataPort(Engine& en) : e(en) {}
+  void onBook(const TopOfBook& b) override {
+    e.marketData_->onBook(b);
+    e.loop_.post([en = &e] { en->flushOutbox(); });
+  }
+  void onTrade(const Trade& t) override {
+    e.marketData_->onTrade(t);
+    e.loop_.post([en = &e] { en->flushOutbox(); });
+  }
+  Engine& e;
+};
+
 Engine::Engine(Executor& loop, const Clock& clock, risk::RiskEngine& risk, RoutingTable routing,
                std::map<VenueId, VenueAdapter*> venues, Journal& journal, ReportSink& reports,
                std::string idPrefix)
@@ -80,6 +116,13 @@ Engine::Engine(Executor& loop, const Clock& clock, risk::RiskEngine& risk, Routi
   // of 100k+ entries is a latency spike for whoever is waiting behind it).
   orders_.reserve(1 << 18);
   children_.reserve(1 << 18);
+  marketData_ = std::make_unique<algos::MarketDataRelay>(loop_);
+  marketDataPort_ = std::make_unique<MarketDataPort>(*this);
+}
+
+Engine::~Engine() {
+  for (auto& [id, slot] : algos_)
+    if (slot->runner) marketData_->detach(*slot->runner);
 }
 
 // ---------------------------------------------------------------- ports
@@ -406,6 +449,24 @@ void Engine::onNew(NewOrder& n) {
     po.symbol = inst->symbol;
   }
 
+  const bool isAlgo = po.details && po.details->algo;
+  if (isAlgo && hasStopPrice(po.ordType)) {
+    rejectNew(po, "INVALID_ALGO_PARAMETER", OrdRejReason::Other,
+              "INVALID_ALGO_PARAMETER: a stop order (OrdType (40) " +
+                  std::string(toString(po.ordType)) + ") cannot carry a TargetStrategy");
+    return;
+  }
+  if (isAlgo) {
+    // Checked before risk so a bad parameter is answered naming its tag; the
+    // risk check below then takes the parent's whole quantity and notional.
+    algos::AlgoError err;
+    if (!algoParams(po, *po.details, po.qty, po.createdAt, err)) {
+      rejectNew(po, "INVALID_ALGO_PARAMETER", OrdRejReason::Other,
+                "INVALID_ALGO_PARAMETER: " + err.text);
+      return;
+    }
+  }
+
   risk::OrderIntent intent{po.account, po.symbol, po.side,    po.ordType, po.qty, po.price,
                            po.tif,     s,         po.orderId, po.clOrdId, Qty{},  po.stopPx};
   if (po.details) intent.parties = &po.details->parties;
@@ -434,6 +495,24 @@ void Engine::onNew(NewOrder& n) {
   }
 
   po.venue = *route.venue;
+  if (isAlgo) {
+    // Parameters again, after risk's rounding of qty and price.
+    algos::AlgoError err;
+    auto params = algoParams(po, *po.details, po.qty, po.createdAt, err);
+    if (!params) {
+      rejectNew(po, "INVALID_ALGO_PARAMETER", OrdRejReason::Other,
+                "INVALID_ALGO_PARAMETER: " + err.text);
+      return;
+    }
+    risk_.onOrderOpen(po.orderId, intent);
+    for (const OrderId& rid : d.cancelResting)
+      if (auto it = orders_.find(rid); it != orders_.end())
+        riskCancel(
+            it->second, "SELF_TRADE",
+            "canceled by self-trade prevention: order " + po.orderId.str() + " would cross it");
+    startAlgo(po, std::move(*params));
+    return;
+  }
   ChildOrder c;
   c.id = ids_.nextChildId();
   c.parent = po.orderId;
@@ -473,7 +552,7 @@ void Engine::onNew(NewOrder& n) {
 
 void Engine::armExpiry(const ParentOrder& p) {
   const WallNanos at = p.expireTime();
-  if (at == 0 || !p.isOpen()) return;
+  if (at == 0 || !p.isOpen() || p.algo) return;  // an algo's runner ends it at ExpireTime
   const int64_t delay = std::max<int64_t>(0, at - clock_.wallNow());
   loop_.postAfter(delay, [this, id = p.orderId] {
     expireIfDue(id);
@@ -658,6 +737,31 @@ void Engine::onReplace(ReplaceOrder& rq) {
   }
   if (d.adjustedQty) rq.qty = *d.adjustedQty;
   if (d.adjustedPrice) newPrice = *d.adjustedPrice;
+  std::shared_ptr<const algos::AlgoParams> newAlgo;
+  if (p->algo) {
+    AlgoSlot* slot = algoSlot(p->orderId);
+    if (!slot) {
+      reject(0, "Too late to replace: the algo order is finishing", "TOO_LATE");
+      return;
+    }
+    algos::AlgoParams np = slot->runner->algoParams();
+    if (rq.details && rq.details->algo) {
+      // A replace restates the strategy; a start it omits stays as it was.
+      algos::AlgoError err;
+      auto parsed = algoParams(*p, *rq.details, rq.qty, np.start, err);
+      if (!parsed) {
+        reject(99, "INVALID_ALGO_PARAMETER: " + err.text, "INVALID_ALGO_PARAMETER");
+        return;
+      }
+      np = std::move(*parsed);
+    }
+    np.limit = newPrice;  // Price (44) of the replace is the children's limit from now on
+    newAlgo = std::make_shared<const algos::AlgoParams>(std::move(np));
+  } else if (rq.details && rq.details->algo) {
+    reject(99, "TargetStrategy (847) cannot be added on replace: send a new order",
+           "UNSUPPORTED_CHANGE");
+    return;
+  }
   PendingRequest pr;
   pr.kind = PendingRequest::Kind::Replace;
   pr.clOrdId = rq.clOrdId;
@@ -666,10 +770,15 @@ void Engine::onReplace(ReplaceOrder& rq) {
   pr.newStopPx = newStopPx;
   pr.newDetails = rq.details;
   pr.rawFix = rq.hdr.rawFix;
+  pr.newAlgoParams = std::move(newAlgo);
   startPending(*p, std::move(pr), ExecType::PendingReplace, "REPLACE_REQUESTED");
 }
 
 void Engine::dispatchPending(ParentOrder& p) {
+  if (p.algo) {
+    algoDispatchPending(p);
+    return;
+  }
   if (!p.pending || p.pending->sentToVenue) return;
   ChildOrder* c = openChild(p);
   if (!c) return;
@@ -1106,12 +1215,50 @@ int Engine::cancelAllOf(const SessionKey& s, const std::optional<Symbol>& symbol
 
 // ---------------------------------------------------------------- venue events
 
+void Engine::bookFill(ParentOrder& p, ChildOrder& c, const VenueEvent& e) {
+  currentFill_ = &e;
+  c.cumQty += e.lastQty;
+  if (c.cumQty >= c.qty)
+    c.status = OrdStatus::Filled;
+  else
+    c.status = OrdStatus::PartiallyFilled;
+  journalChild(c, p);
+  if (p.cumQty + e.lastQty > p.qty)
+    spdlog::error("overfill on order {}: cum {} + last {} > qty {} (venue {}); booking it",
+                  p.orderId.str(), p.cumQty.str(), e.lastQty.str(), p.qty.str(), c.venue.str());
+  p.cumQty += e.lastQty;
+  p.rawNotional += rawProduct(e.lastPx, e.lastQty);
+  p.avgPx = averageFromRaw(p.rawNotional, p.cumQty);
+  p.baseStatus = p.cumQty >= p.qty ? OrdStatus::Filled : OrdStatus::PartiallyFilled;
+  risk_.onFill(p.orderId, p.account, p.symbol, p.side, e.lastQty, e.lastPx, clock_.wallNow());
+  ExecReport r = report(p, ExecType::Trade);
+  r.lastQty = e.lastQty;
+  r.lastPx = e.lastPx;
+  r.lastMkt = c.venue;
+  emit(p, std::move(r), reconciling_ ? "RECONCILED_FILL" : "FILL", {}, {}, &c);
+  currentFill_ = nullptr;
+}
+
 void Engine::handleVenueEvent(const VenueEvent& e) {
   ++stats_.venueEvents;
   struct Flush {
     Engine* en;
     ~Flush() { en->flushOutbox(); }
   } flush{this};
+  if (e.kind == VenueEventKind::Disconnected || e.kind == VenueEventKind::Reconnected) {
+    // Every algo parent hears it: its policy decides (pause, retry, finish).
+    std::vector<OrderId> ids;
+    for (const auto& [id, slot] : algos_)
+      if (!slot->done) ids.push_back(id);
+    std::sort(ids.begin(), ids.end());
+    for (const OrderId& id : ids)
+      if (AlgoSlot* slot = algoSlot(id)) {
+        if (e.kind == VenueEventKind::Disconnected)
+          slot->runner->onVenueDisconnected(e.venue);
+        else
+          slot->runner->onVenueReconnected(e.venue);
+      }
+  }
   auto ci = children_.find(e.childId);
   if (ci == children_.end()) {
     ++stats_.unknownVenueEvents;
@@ -1126,6 +1273,10 @@ void Engine::handleVenueEvent(const VenueEvent& e) {
   auto pi = orders_.find(c.parent);
   if (pi == orders_.end()) return;
   ParentOrder& p = pi->second;
+  if (p.algo) {
+    algoChildEvent(p, c, e);
+    return;
+  }
 
   switch (e.kind) {
     case VenueEventKind::Accepted: {
@@ -1162,27 +1313,7 @@ void Engine::handleVenueEvent(const VenueEvent& e) {
                      c.venue.str(), e.venueExecId.str(), c.id.str());
         break;
       }
-      currentFill_ = &e;
-      c.cumQty += e.lastQty;
-      if (c.cumQty >= c.qty)
-        c.status = OrdStatus::Filled;
-      else
-        c.status = OrdStatus::PartiallyFilled;
-      journalChild(c, p);
-      if (p.cumQty + e.lastQty > p.qty)
-        spdlog::error("overfill on order {}: cum {} + last {} > qty {} (venue {}); booking it",
-                      p.orderId.str(), p.cumQty.str(), e.lastQty.str(), p.qty.str(), c.venue.str());
-      p.cumQty += e.lastQty;
-      p.rawNotional += rawProduct(e.lastPx, e.lastQty);
-      p.avgPx = averageFromRaw(p.rawNotional, p.cumQty);
-      p.baseStatus = p.cumQty >= p.qty ? OrdStatus::Filled : OrdStatus::PartiallyFilled;
-      risk_.onFill(p.orderId, p.account, p.symbol, p.side, e.lastQty, e.lastPx, clock_.wallNow());
-      ExecReport r = report(p, ExecType::Trade);
-      r.lastQty = e.lastQty;
-      r.lastPx = e.lastPx;
-      r.lastMkt = c.venue;
-      emit(p, std::move(r), reconciling_ ? "RECONCILED_FILL" : "FILL", {}, {}, &c);
-      currentFill_ = nullptr;
+      bookFill(p, c, e);
       break;
     }
     case VenueEventKind::Canceled:
@@ -1262,6 +1393,367 @@ void Engine::handleVenueEvent(const VenueEvent& e) {
     }
     case VenueEventKind::Disconnected:
     case VenueEventKind::Reconnected:
+      break;
+  }
+}
+
+// ---------------------------------------------------------------- execution algorithms
+
+namespace {
+
+// FIX 4.2 sends the strategy fields in user-defined tags (8847, 8849,
+// 8957-8960): an error names the tag the client sent.
+void toFix42Tags(algos::AlgoError& e) {
+  std::string out;
+  out.reserve(e.text.size() + 16);
+  // "(847)" -> "(8847)", ... : the 4.4 tag numbers in parentheses get 4.2's.
+  for (size_t i = 0; i < e.text.size(); ++i) {
+    out += e.text[i];
+    if (e.text[i] != '(' || i + 4 >= e.text.size() || e.text[i + 4] != ')') continue;
+    const std::string_view num(e.text.data() + i + 1, 3);
+    if (num == "847" || num == "849" || num == "957" || num == "958" || num == "959" ||
+        num == "960")
+      out += '8', out.append(num);
+    else
+      out.append(num);
+    out += ')';
+    i += 4;
+  }
+  e.text = std::move(out);
+  for (int t : {847, 849, 957, 958, 959, 960})
+    if (e.tag == t) e.tag = 8000 + t;
+}
+
+bool isFix42(const SessionKey& s) { return s.str().rfind("FIX.4.2:", 0) == 0; }
+
+}  // namespace
+
+const algos::AlgoRunner* Engine::algoRunner(const OrderId& id) const {
+  auto it = algos_.find(id);
+  return it == algos_.end() || it->second->done ? nullptr : it->second->runner.get();
+}
+
+Engine::AlgoSlot* Engine::algoSlot(const OrderId& id) {
+  auto it = algos_.find(id);
+  return it == algos_.end() || it->second->done ? nullptr : it->second.get();
+}
+
+std::optional<algos::AlgoParams> Engine::algoParams(const ParentOrder& p, const OrderDetails& d,
+                                                    Qty qty, WallNanos defaultStart,
+                                                    algos::AlgoError& error) const {
+  const AlgoOrderFields& a = *d.algo;
+  algos::AlgoFixFields f;
+  f.targetStrategy = a.targetStrategy;
+  f.effectiveTime = a.effectiveTime;
+  f.expireTime = a.expireTime;
+  f.participationRate = a.participationRate;
+  f.maxFloor = a.maxFloor;
+  f.price = a.price;
+  f.minQty = a.minQty;
+  f.noStrategyParameters = a.noStrategyParameters;
+  for (const StrategyParam& sp : a.strategyParameters)
+    f.strategyParameters.push_back({sp.name, sp.type, sp.value});
+  algos::ParsedAlgoParams r = algos::parseAlgoParams(f, qty, defaultStart);
+  const bool v42 = isFix42(p.session);
+  if (!r.params) {
+    error = std::move(r.error);
+    if (v42) toFix42Tags(error);
+    // Named with the strategy it was for, so the client sees which order.
+    error.text = fmt::format("{} (TargetStrategy ({}) '{}')", error.text, v42 ? 8847 : 847,
+                             a.targetStrategy);
+    return std::nullopt;
+  }
+  if (hasLimitPrice(p.ordType) && p.price) r.params->limit = p.price;  // as risk rounded it
+  if (r.params->strategy == algos::Strategy::Vwap && r.params->volumeProfile.empty())
+    r.params->volumeProfile = marketData_->learnedProfile(p.symbol);
+  return r.params;
+}
+
+void Engine::startAlgo(ParentOrder& p, algos::AlgoParams params) {
+  p.algo = true;
+  algos::ParentOrder ap;
+  ap.orderId = p.orderId;
+  ap.symbol = p.symbol;
+  ap.side = p.side;
+  ap.qty = p.qty;
+  if (const Instrument* inst = risk_.instruments().find(p.symbol);
+      inst && inst->lotSize.isPositive())
+    ap.lotSize = inst->lotSize;
+  auto slot = std::make_unique<AlgoSlot>(*this, p.orderId);
+  algos::AlgoError err;
+  std::unique_ptr<algos::AlgoRunner> runner = algos::AlgoRunner::create(ap, params, *slot, &err);
+  if (!runner) {
+    if (isFix42(p.session)) toFix42Tags(err);
+    rejectNew(p, "INVALID_ALGO_PARAMETER", OrdRejReason::Other,
+              "INVALID_ALGO_PARAMETER: " + err.text);
+    return;
+  }
+  slot->runner = std::move(runner);
+  AlgoSlot& s = *algos_.emplace(p.orderId, std::move(slot)).first->second;
+  p.baseStatus = OrdStatus::New;
+  emit(p, report(p, ExecType::New), "NEW", {}, {});
+  const algos::AlgoParams& ps = s.runner->algoParams();
+  std::string what = fmt::format("{} on {}: start {}", algos::toString(ps.strategy), p.venue.str(),
+                                 formatFixTimestamp(ps.start));
+  if (ps.end) what += ", end " + formatFixTimestamp(ps.end);
+  if (ps.participationRate) what += ", rate " + ps.participationRate->str();
+  if (ps.displayQty) what += ", MaxFloor " + ps.displayQty->str();
+  if (ps.limit) what += ", limit " + ps.limit->str();
+  if (ps.strategy == algos::Strategy::Twap || ps.strategy == algos::Strategy::Vwap)
+    what += fmt::format(", slice interval {}s", ps.sliceIntervalNanos / 1'000'000'000);
+  journalEvent(p, "ALGO_STARTED", nullptr, "ALGO", what, {}, nullptr);
+  subscribeMarketData(p.venue, p.symbol, p.orderId);
+  for (const VenueId& v : ps.venues) subscribeMarketData(v, p.symbol, p.orderId);
+  s.runner->start();
+  if (!s.done) marketData_->attach(*s.runner);
+}
+
+void Engine::subscribeMarketData(const VenueId& v, const Symbol& s, const OrderId& parent) {
+  if (!marketDataSubscribed_.emplace(v, s).second) return;
+  auto vi = venues_.find(v);
+  MarketDataStatus st;
+  if (vi == venues_.end())
+    st.error = "venue '" + v.str() + "' is not running";
+  else
+    st = vi->second->subscribeMarketData(s, *marketDataPort_, 1);
+  if (st.ok) return;
+  marketDataSubscribed_.erase({v, s});  // the next algo parent tries again
+  spdlog::warn("algo {}: no market data for {} from {}: {}", parent.str(), s.str(), v.str(),
+               st.error);
+  if (auto it = orders_.find(parent); it != orders_.end())
+    journalEvent(it->second, "MARKET_DATA_UNAVAILABLE", nullptr, "ALGO", st.error, {}, nullptr);
+}
+
+void Engine::algoSetTimer(AlgoSlot& s, WallNanos at) {
+  const uint64_t gen = ++s.timerGen;
+  const int64_t delay = std::max<int64_t>(0, at - clock_.wallNow());
+  loop_.postAfter(delay, [this, id = s.id, gen] {
+    AlgoSlot* slot = algoSlot(id);
+    if (!slot || slot->timerGen != gen) return;  // finished, or the timer was moved
+    slot->runner->onTimer();
+    flushOutbox();
+  });
+}
+
+algos::SendResult Engine::algoSendChild(AlgoSlot& s, const algos::ChildOrder& c) {
+  algos::SendResult res;
+  auto pi = orders_.find(s.id);
+  if (pi == orders_.end()) {
+    res.error = "parent " + s.id.str() + " is unknown";
+    return res;
+  }
+  ParentOrder& p = pi->second;
+  // Risk on every child: the parent's whole quantity and notional passed on
+  // arrival; a halt since then stops the children.
+  if (risk_.effectiveState(p.account, p.session) == risk::TradingState::Halted) {
+    res.error = "HALTED: trading is halted for account " + p.account.str() + " / session " +
+                p.session.str();
+    return res;
+  }
+  auto avoided = [&](const VenueId& v) {
+    return std::find(c.avoid.begin(), c.avoid.end(), v) != c.avoid.end();
+  };
+  const VenueId vid = c.venue ? *c.venue : p.venue;
+  if (!c.venue && avoided(vid)) {
+    res.error =
+        "NO_ROUTE: venue " + vid.str() + " is avoided for this parent and no other is named";
+    return res;
+  }
+  auto vi = venues_.find(vid);
+  if (vi == venues_.end()) {
+    res.error = "NO_ROUTE: venue '" + vid.str() + "' is not running";
+    return res;
+  }
+  ChildOrder ch;
+  ch.id = ids_.nextChildId();
+  ch.parent = p.orderId;
+  ch.venue = vid;
+  ch.qty = c.qty;
+  ch.price = c.limit;
+  p.children.push_back(ch.id);
+  auto [ci, inserted] = children_.emplace(ch.id, std::move(ch));
+  ChildOrder& child = ci->second;
+  journalChild(child, p, /*created=*/inserted);
+  // The algorithm's reason goes with the child: the ROUTED event's text.
+  journalEvent(p, "ROUTED", nullptr, "ALGO", "to " + vid.str() + ": " + c.reason, {}, &child);
+
+  VenueNewOrder vo;
+  vo.childId = child.id;
+  vo.symbol = p.symbol;
+  vo.side = p.side;
+  vo.ordType = child.price ? OrdType::Limit : OrdType::Market;
+  vo.tif = TimeInForce::Day;  // the runner ends the schedule; children rest until then
+  vo.qty = child.qty;
+  vo.price = child.price;
+  vo.account = p.account;
+  if (p.details) vo.attrs = p.details->attrs;
+  // MinQty, MaxFloor and ExpireTime are the algorithm's, not the child's.
+  vo.attrs.minQty.reset();
+  vo.attrs.maxFloor = c.displayQty;
+  vo.attrs.expireTime = 0;
+  vi->second->submit(vo);
+  res.id = child.id;
+  return res;
+}
+
+void Engine::sendChildCancel(const ParentOrder& p, ChildOrder& c) {
+  if (c.cancelSent || isTerminal(c.status)) return;
+  auto vi = venues_.find(c.venue);
+  if (vi == venues_.end()) return;
+  c.cancelSent = true;
+  vi->second->cancel(VenueCancel{c.id, c.venueOrderId, p.symbol, p.side});
+}
+
+void Engine::algoCancelChild(AlgoSlot& s, const ChildOrderId& id) {
+  auto ci = children_.find(id);
+  auto pi = orders_.find(s.id);
+  if (ci == children_.end() || pi == orders_.end()) return;
+  ChildOrder& c = ci->second;
+  if (isTerminal(c.status) || c.cancelWanted) return;
+  c.cancelWanted = true;
+  journalEvent(pi->second, "CHILD_CANCEL_REQUESTED", nullptr, "ALGO", "cancel " + c.id.str(), {},
+               &c);
+  if (c.acked) sendChildCancel(pi->second, c);  // else once the venue acks it
+}
+
+void Engine::algoPaused(AlgoSlot& s, const std::string& reason, bool paused) {
+  auto pi = orders_.find(s.id);
+  if (pi == orders_.end()) return;
+  spdlog::warn("algo {} {}{}", s.id.str(), paused ? "paused: " : "resumed", reason);
+  journalEvent(pi->second, paused ? "ALGO_PAUSED" : "ALGO_RESUMED", nullptr, "ALGO", reason, {},
+               nullptr);
+}
+
+void Engine::algoParentDone(AlgoSlot& s, algos::ParentOutcome outcome, const std::string& reason) {
+  s.done = true;
+  if (s.runner) marketData_->detach(*s.runner);
+  // The runner is still on the stack: it goes at the next turn of the loop.
+  loop_.post([this, id = s.id] { algos_.erase(id); });
+  auto pi = orders_.find(s.id);
+  if (pi == orders_.end()) return;
+  ParentOrder& p = pi->second;
+  journalEvent(p, "ALGO_DONE", nullptr, std::string(algos::toString(outcome)), reason, {}, nullptr);
+  std::optional<PendingRequest> pend = std::move(p.pending);
+  p.pending.reset();
+  const bool clientCancel = pend && pend->kind == PendingRequest::Kind::Cancel && !pend->expiry;
+  if (outcome == algos::ParentOutcome::Filled || !p.isOpen()) {
+    // The last fill reported it Filled; a cancel that raced it is too late.
+    journalOrder(p);
+    if (pend && !pend->massCancel)
+      cancelReject(p.session, &p, pend->clOrdId, pend->origClOrdId,
+                   pend->kind == PendingRequest::Kind::Replace, 0,
+                   fmt::format("Too late to {}: order is {}",
+                               pend->kind == PendingRequest::Kind::Replace ? "replace" : "cancel",
+                               toString(p.baseStatus)),
+                   "TOO_LATE", {});
+    return;
+  }
+  const bool expired =
+      !clientCancel && (outcome == algos::ParentOutcome::Expired || (pend && pend->expiry));
+  p.baseStatus = expired ? OrdStatus::Expired : OrdStatus::Canceled;
+  ExecReport r = report(p, expired ? ExecType::Expired : ExecType::Canceled);
+  if (clientCancel) {
+    r.clOrdId = pend->clOrdId;
+    r.origClOrdId = pend->origClOrdId;
+    if (!pend->massCancel) {
+      p.origClOrdId = pend->origClOrdId;
+      p.clOrdId = pend->clOrdId;
+    }
+    if (outcome != algos::ParentOutcome::Canceled) r.text = reason;
+  } else {
+    r.text = (outcome == algos::ParentOutcome::Expired   ? "Expired: "
+              : outcome == algos::ParentOutcome::Stopped ? "Stopped by the algo: "
+                                                         : "Canceled: ") +
+             reason;
+  }
+  if (pend && pend->kind == PendingRequest::Kind::Replace)
+    cancelReject(p.session, &p, pend->clOrdId, pend->origClOrdId, true, 0,
+                 "Too late to replace: the algo order finished", "TOO_LATE", {});
+  emit(p, std::move(r), expired ? "EXPIRED" : "CANCELED", "ALGO", {});
+}
+
+void Engine::algoDispatchPending(ParentOrder& p) {
+  if (!p.pending || p.pending->sentToVenue) return;
+  AlgoSlot* s = algoSlot(p.orderId);
+  if (!s) return;  // finishing: its outcome answers the request
+  p.pending->sentToVenue = true;
+  if (p.pending->kind == PendingRequest::Kind::Cancel) {
+    s->runner->cancel();  // every live child; onParentDone once none is live
+    return;
+  }
+  std::optional<algos::AlgoError> err;
+  if (!p.pending->newAlgoParams)
+    err = algos::AlgoError{0, "no parameters for the replace"};
+  else
+    err = s->runner->replace(*p.pending->newAlgoParams, p.pending->newQty);
+  PendingRequest pend = std::move(*p.pending);
+  p.pending.reset();
+  if (err) {
+    journalOrder(p);
+    if (isFix42(p.session)) toFix42Tags(*err);
+    cancelReject(p.session, &p, pend.clOrdId, pend.origClOrdId, true, err->tag == 0 ? 0 : 99,
+                 err->tag == 0 ? "Too late to replace: " + err->text
+                               : "INVALID_ALGO_PARAMETER: " + err->text,
+                 err->tag == 0 ? "TOO_LATE" : "INVALID_ALGO_PARAMETER", {});
+    return;
+  }
+  p.origClOrdId = p.clOrdId;
+  p.clOrdId = pend.clOrdId;
+  p.qty = pend.newQty;
+  p.price = pend.newPrice;
+  p.details = std::move(pend.newDetails);  // a replace restates the order
+  risk_.onReplaced(p.orderId, p.qty, p.price);
+  p.baseStatus = p.cumQty >= p.qty       ? OrdStatus::Filled
+                 : p.cumQty.isPositive() ? OrdStatus::PartiallyFilled
+                                         : OrdStatus::New;
+  emit(p, report(p, ExecType::Replaced), "REPLACED", {}, {});
+}
+
+void Engine::algoChildEvent(ParentOrder& p, ChildOrder& c, const VenueEvent& e) {
+  AlgoSlot* s = algoSlot(p.orderId);
+  algos::AlgoRunner* runner = s ? s->runner.get() : nullptr;
+  switch (e.kind) {
+    case VenueEventKind::Accepted:
+      c.acked = true;
+      c.venueOrderId = e.venueOrderId;
+      if (c.status == OrdStatus::PendingNew) c.status = OrdStatus::New;
+      journalChild(c, p);
+      if (runner) runner->onChildAccepted(c.id);
+      if (c.cancelWanted) sendChildCancel(p, c);
+      break;
+    case VenueEventKind::Rejected:
+      c.status = OrdStatus::Rejected;
+      journalChild(c, p);
+      journalEvent(p, "CHILD_REJECTED", nullptr, "VENUE_REJECT",
+                   "child " + c.id.str() + " rejected by " + c.venue.str() + ": " + e.text, {}, &c);
+      if (runner) runner->onChildRejected(c.id, e.text);
+      break;
+    case VenueEventKind::Fill:
+      if (!e.venueExecId.empty() && !bookedFills_[c.id].insert(e.venueExecId).second) {
+        spdlog::warn("venue {} reported fill {} on child {} again; already booked, ignored",
+                     c.venue.str(), e.venueExecId.str(), c.id.str());
+        break;
+      }
+      bookFill(p, c, e);  // the client sees it as a fill of the parent
+      if (runner) runner->onChildFill(c.id, e.lastQty, e.lastPx);
+      break;
+    case VenueEventKind::Canceled:
+    case VenueEventKind::Expired:
+      c.status = e.kind == VenueEventKind::Expired ? OrdStatus::Expired : OrdStatus::Canceled;
+      journalChild(c, p);
+      if (runner) runner->onChildCanceled(c.id);
+      break;
+    case VenueEventKind::CancelRejected:
+    case VenueEventKind::ReplaceRejected:
+      journalEvent(p, "CHILD_CANCEL_REJECT", nullptr, "VENUE_CANCEL_REJECT",
+                   "venue " + c.venue.str() + " refused to cancel " + c.id.str() + ": " + e.text,
+                   {}, &c);
+      break;
+    case VenueEventKind::Replaced:
+    case VenueEventKind::Disconnected:
+    case VenueEventKind::Reconnected:
+      spdlog::warn("venue {} sent {} for algo child {}; ignored", c.venue.str(), toString(e.kind),
+                   c.id.str());
       break;
   }
 }

@@ -16,11 +16,16 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
+#include "algos/algo.h"
+#include "algos/market_data_relay.h"
 #include "core/clock.h"
 #include "core/commands.h"
 #include "core/executor.h"
@@ -69,6 +74,7 @@ class Engine final : public CommandSink, public VenueEventSink {
   Engine(Executor& loop, const Clock& clock, risk::RiskEngine& risk, RoutingTable routing,
          std::map<VenueId, VenueAdapter*> venues, Journal& journal, ReportSink& reports,
          std::string idPrefix);
+  ~Engine() override;
 
   // CommandSink / VenueEventSink: post to the engine thread.
   void submit(Command c) override;
@@ -101,10 +107,38 @@ class Engine final : public CommandSink, public VenueEventSink {
                                     const std::string& why, bool cancelOpenOrders);
   risk::RiskEngine& risk() { return risk_; }
   // Sessions whose open orders are canceled when they log out or drop.
-  void setCancelOnDisconnect(std::unordered_set<SessionKey> s) { cancelOnDisconnect_ = std::move(s); }
+  void setCancelOnDisconnect(std::unordered_set<SessionKey> s) {
+    cancelOnDisconnect_ = std::move(s);
+  }
   AckMode ackMode() const { return ackMode_; }
+  // The runner of a working algo parent (engine thread), or null.
+  const algos::AlgoRunner* algoRunner(const OrderId& id) const;
 
  private:
+  // ---- execution algorithms (docs/algos.md): one AlgoRunner per algo
+  // parent, its AlgoHost backed by this engine.
+  struct AlgoSlot;
+  friend struct AlgoSlot;
+  // Converts the order's strategy fields; nullopt and *error (tag, text)
+  // when one is bad.
+  std::optional<algos::AlgoParams> algoParams(const ParentOrder& p, const OrderDetails& d, Qty qty,
+                                              WallNanos defaultStart,
+                                              algos::AlgoError& error) const;
+  // Creates and starts the runner of an accepted algo parent.
+  void startAlgo(ParentOrder& p, algos::AlgoParams params);
+  void algoSetTimer(AlgoSlot& s, WallNanos at);
+  algos::SendResult algoSendChild(AlgoSlot& s, const algos::ChildOrder& c);
+  void algoCancelChild(AlgoSlot& s, const ChildOrderId& id);
+  void algoParentDone(AlgoSlot& s, algos::ParentOutcome outcome, const std::string& reason);
+  void algoPaused(AlgoSlot& s, const std::string& reason, bool paused);
+  void algoDispatchPending(ParentOrder& p);
+  void algoChildEvent(ParentOrder& p, ChildOrder& c, const VenueEvent& e);
+  void sendChildCancel(const ParentOrder& p, ChildOrder& c);
+  // Books a venue fill of child c into the parent and reports it.
+  void bookFill(ParentOrder& p, ChildOrder& c, const VenueEvent& e);
+  AlgoSlot* algoSlot(const OrderId& id);
+  void subscribeMarketData(const VenueId& v, const Symbol& s, const OrderId& parent);
+
   void onNew(NewOrder& n);
   void onCancel(CancelOrder& c);
   ParentOrder* admitAmend(const CommandHeader& h, const ClOrdId& clOrdId, const ClOrdId& orig,
@@ -121,7 +155,8 @@ class Engine final : public CommandSink, public VenueEventSink {
   // Puts a cancel on every open order of the session that has none pending
   // (optionally one symbol/side); returns how many. eventType names why.
   int cancelAllOf(const SessionKey& s, const std::optional<Symbol>& symbol,
-                  const std::optional<Side>& side, const char* eventType, const std::string& rawFix);
+                  const std::optional<Side>& side, const char* eventType,
+                  const std::string& rawFix);
   void onInvalid(InvalidRequest& r);
   void send(ClientReport r);
   void flushOutbox();
@@ -175,6 +210,15 @@ class Engine final : public CommandSink, public VenueEventSink {
   std::unordered_set<SessionKey> cancelOnDisconnect_;
   const VenueEvent* currentFill_ = nullptr;  // the fill being booked, for its ExecutionRec
   std::vector<ClientReport> outbox_;
+
+  // Declared before algos_: runners go first, then the relay they attach to.
+  std::unique_ptr<algos::MarketDataRelay> marketData_;
+  // What the engine subscribes on venues: hands on to marketData_, then
+  // releases the reports a runner's reaction produced.
+  struct MarketDataPort;
+  std::unique_ptr<MarketDataPort> marketDataPort_;
+  std::set<std::pair<VenueId, Symbol>> marketDataSubscribed_;
+  std::unordered_map<OrderId, std::unique_ptr<AlgoSlot>> algos_;
 };
 
 }  // namespace fixgw::router

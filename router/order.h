@@ -6,10 +6,12 @@
 // Thread-safety: engine thread only.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "algos/algo.h"
 #include "core/clock.h"
 #include "core/fixed.h"
 #include "core/ids.h"
@@ -27,10 +29,12 @@ struct PendingRequest {
   std::optional<Price> newPrice;
   std::optional<Price> newStopPx;
   OrderDetailsPtr newDetails;  // replace: what the order carries once replaced
-  bool sentToVenue = false;  // false while waiting for the venue's ack of the new order
+  bool sentToVenue = false;    // false while waiting for the venue's ack of the new order
   bool massCancel = false;
-  bool expiry = false;       // a GTD order's expiry: reported Expired, not Canceled
+  bool expiry = false;  // a GTD order's expiry: reported Expired, not Canceled
   std::string rawFix;
+  // Replace of an algo parent: the checked parameters it re-plans with.
+  std::shared_ptr<const algos::AlgoParams> newAlgoParams;
 };
 
 struct ChildOrder {
@@ -44,6 +48,9 @@ struct ChildOrder {
   Qty cumQty;
   OrdStatus status = OrdStatus::PendingNew;
   bool acked = false;
+  // An algo child the runner cancelled: sent to the venue once it has acked.
+  bool cancelWanted = false;
+  bool cancelSent = false;
 };
 
 struct ParentOrder {
@@ -69,14 +76,15 @@ struct ParentOrder {
   std::optional<PendingRequest> pending;
   WallNanos createdAt = 0;
   OrderDetailsPtr details;  // 526, 583, parties, instrument, attributes; null: none
+  // An execution-algorithm parent (TargetStrategy): its children are the
+  // AlgoRunner's (Engine::algos_), not one direct child.
+  bool algo = false;
 
   WallNanos expireTime() const {
     return tif == TimeInForce::GoodTillDate && details ? details->attrs.expireTime : 0;
   }
 
-  Qty leavesQty() const {
-    return isTerminal(baseStatus) ? Qty{} : qty - cumQty;
-  }
+  Qty leavesQty() const { return isTerminal(baseStatus) ? Qty{} : qty - cumQty; }
   // What tag 39 says: a pending cancel/replace outranks working states (FIX
   // precedence), but a completed fill or other terminal state is reported as is.
   OrdStatus status() const {

@@ -27,6 +27,18 @@ struct FakeVenue final : VenueAdapter {
   void submit(const VenueNewOrder& o) override { submits.push_back(o); }
   void cancel(const VenueCancel& c) override { cancels.push_back(c); }
   void replace(const VenueReplace& r) override { replaces.push_back(r); }
+  // Market data: the fake has a feed when a test turns it on; the test then
+  // plays the venue through mdSink.
+  bool hasMarketData = false;
+  MarketDataSink* mdSink = nullptr;
+  std::vector<Symbol> mdSymbols;
+  MarketDataStatus subscribeMarketData(const Symbol& s, MarketDataSink& sink,
+                                       size_t depth) override {
+    if (!hasMarketData) return VenueAdapter::subscribeMarketData(s, sink, depth);
+    mdSink = &sink;
+    mdSymbols.push_back(s);
+    return MarketDataStatus{true, {}};
+  }
   std::vector<std::string> calls;  // adopt / snapshot, in order
   std::vector<VenueOrderState> adopted;
   void adoptOpenOrders(const std::vector<VenueOrderState>& o) override {
