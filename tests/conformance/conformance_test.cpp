@@ -44,8 +44,11 @@ constexpr bool kExpectMassStatusReports = true;
 // Standard fields the gateway refuses because it cannot honour them
 // (docs/order-fields.md, "Fields refused"): left out of the every-field
 // message and each sent on its own in RefusedFieldsAreAnsweredNamingTheTag.
-// Pegging, discretion, cash quantity, a second leg, MaxShow, and the strategy
-// tags while no execution algorithm is enabled (957/8957 are their groups).
+// Pegging, discretion, cash quantity, a second leg, MaxShow, TargetStrategy-
+// Parameters (848). The strategy tags (847/849/957 group; 4.2 8847/8849/8957)
+// make the order an algo parent: they are left out of the every-field order
+// (tests/integration/algo_e2e_test.cpp covers them) and, sent alone without
+// their parameters, are refused naming the tag.
 const std::set<int> kRefused = {152, 192, 210, 211, 835, 836, 837, 838, 840,  388,  389, 841,
                                 842, 843, 844, 846, 847, 848, 849, 957, 8847, 8849, 8957};
 

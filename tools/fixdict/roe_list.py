@@ -15,16 +15,24 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fixdict  # noqa: E402
 
-# Tags fix_acceptor.cpp turns into a Command, per MsgType (header: PossResend
-# 97 on D). AF is not handled yet: everything on it is accepted, not acted on.
+# Tags the acceptor turns into a Command, per MsgType (header: PossResend 97
+# on D): the basic terms, and the standard fields of docs/order-fields.md.
+_BASE_D = {11, 54, 40, 59, 38, 44, 99, 55, 1, 100}
+_ORDER_FIELDS = {526, 583, 453, 109, 76, 18, 110, 111, 126, 432, 167, 200, 201, 202, 15, 207,
+                 528, 47, 114, 77, 168, 847, 849, 957, 8847, 8849, 8957}
 ACTED_ON = {
-    "D": {11, 54, 40, 59, 38, 44, 99, 55, 1, 100},
+    "D": _BASE_D | _ORDER_FIELDS,
     "F": {11, 41, 54, 55, 37},
-    "G": {11, 41, 54, 40, 59, 38, 44, 99, 55, 1, 37},
-    "H": {11, 54, 55, 37},
+    "G": _BASE_D | {41, 37} | _ORDER_FIELDS,
+    "H": {11, 54, 55, 37, 790},
     "q": {11, 530, 55, 54},
-    "AF": set(),
+    "AF": {584, 585, 1, 55, 453, 109},
 }
+# Fields inside components that D/G act on (Instrument, Parties, OrderQtyData,
+# StrategyParametersGrp), and the standard fields refused naming the tag
+# (docs/order-fields.md, "Fields refused"): neither is "accepted, not acted on".
+COMPONENT_ACTED = {55, 38, 167, 200, 201, 202, 207, 453, 448, 447, 452, 957, 958, 959, 960}
+REFUSED = {152, 192, 210, 211, 835, 836, 837, 838, 840, 388, 389, 841, 842, 843, 844, 846, 848}
 
 
 def main(src):
@@ -39,12 +47,16 @@ def main(src):
         out = []
         for ch in node.children:
             if ch.kind == "component":
+                if ch.name == "Parties" and 453 in acted:
+                    continue  # acted on as a whole (docs/order-fields.md)
                 used_comps.append(ch.name)
                 out.append(f"[{ch.name}]")
             elif ch.kind == "group":
+                if fields[ch.name][0] in acted:
+                    continue
                 inner = entries(ch, acted, used_comps)
                 out.append(f"{label(ch.name)} ({', '.join(inner)})")
-            elif fields[ch.name][0] not in acted:
+            elif fields[ch.name][0] not in acted and fields[ch.name][0] not in REFUSED:
                 out.append(label(ch.name))
         return out
 
@@ -60,20 +72,20 @@ def main(src):
             if c not in seen:
                 seen.append(c)
     if seen:
-        print("\nComponents: every field in them is accepted, not acted on, except")
-        print("Instrument's Symbol (55), acted on in D, F, G, H and q, and OrderQtyData's")
-        print("OrderQty (38), acted on in D and G.\n")
+        print("\nComponents: every field in them is accepted, not acted on, except the ones")
+        print("docs/order-fields.md lists (Instrument's Symbol and contract terms, Parties,")
+        print("OrderQtyData's OrderQty, StrategyParameters) and the refused ones.\n")
         i = 0
         while i < len(seen):
             c = seen[i]
             i += 1
             used = []
-            items = entries(comps[c], ACTED_ON["D"] if c in ("Instrument", "OrderQtyData") else set(),
-                            used)
+            items = entries(comps[c], COMPONENT_ACTED, used)
             for u in used:
                 if u not in seen:
                     seen.append(u)
-            print(f"* **{c}**: " + ", ".join(items) + ".")
+            if items:
+                print(f"* **{c}**: " + ", ".join(items) + ".")
     print()
 
 
