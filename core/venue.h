@@ -114,6 +114,9 @@ struct VenueOrderState {
   OrdType ordType = OrdType::Limit;
   TimeInForce tif = TimeInForce::Day;
   std::optional<Price> stopPx;
+  // What the order was sent with (adoptOpenOrders): an adapter that resends
+  // attributes on every modify needs them after a restart too.
+  OrderAttributes attrs;
 };
 
 // One execution as the venue reports it, for reconciliation.

@@ -1036,6 +1036,7 @@ void Engine::reconcileAll(WallNanos since) {
       st.stopPx = c.stopPx;
       st.ordType = p.ordType;
       st.tif = p.tif;
+      if (p.details) st.attrs = p.details->attrs;
       open.push_back(std::move(st));
     }
     vi->second->adoptOpenOrders(open);

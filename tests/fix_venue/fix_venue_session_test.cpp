@@ -462,6 +462,7 @@ TEST(FixVenueSession, AdoptedOrdersFromBeforeARestartKeepWorking) {
   st.side = Side::Buy;
   st.qty = Qty::of("100");
   st.price = Price::of("90");
+  st.attrs.positionEffect = 'C';  // sent with the order before the restart
   p.venue->adoptOpenOrders({st});
   p.venue->start(log2);
   // The engine reconciles at once, while the session is still logging on.
@@ -484,16 +485,34 @@ TEST(FixVenueSession, AdoptedOrdersFromBeforeARestartKeepWorking) {
   EXPECT_TRUE(s.orders[0].open);
   EXPECT_EQ(s.orders[0].cumQty, Qty::of("30"));
 
+  // A replace of the adopted order carries the attributes it was sent with.
+  VenueReplace r;
+  r.childId = ChildOrderId("A1");
+  r.venueOrderId = acc->venueOrderId;
+  r.symbol = Symbol("AAPL");
+  r.side = Side::Buy;
+  r.newQty = Qty::of("100");
+  r.newPrice = Price::of("89");
+  p.venue->replace(r);
+  ASSERT_TRUE(log2.waitKind(VenueEventKind::Replaced, "A1"));
+  const FixFields g = p.emu->received("G").back();
+  EXPECT_EQ(get(g, 77), "C");
+  EXPECT_EQ(get(g, 41), "A1.0");  // the live ClOrdID, learnt from the fill
+  const std::string live = get(g, 11);
+
   VenueCancel c;
   c.childId = ChildOrderId("A1");
   c.symbol = Symbol("AAPL");
   p.venue->cancel(c);
   ASSERT_TRUE(log2.waitKind(VenueEventKind::Canceled, "A1"));
   auto f = p.emu->received("F").back();
-  EXPECT_EQ(get(f, 41), "A1.0");  // the live ClOrdID, learnt from the fill
+  EXPECT_EQ(get(f, 41), live);  // the replace's id, now the live one
   EXPECT_EQ(get(f, 37), acc->venueOrderId.str());
+  EXPECT_NE(get(g, 11), "A1.1") << "never re-uses an id the previous process may have sent";
   EXPECT_NE(get(f, 11), "A1.1") << "never re-uses an id the previous process may have sent";
-  EXPECT_FALSE(p.emu->order("A1.0")->open);
+  auto done = p.emu->order(live);
+  ASSERT_TRUE(done);
+  EXPECT_FALSE(done->open);
   p.venue->stop();
   p.emu->stop();
   std::filesystem::remove_all(dir);

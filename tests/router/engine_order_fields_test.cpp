@@ -347,3 +347,34 @@ TEST_F(EngineOrderFields, AFillsFeeAndItsCurrencyAreBookedOnTheExecution) {
   EXPECT_EQ(x->feeCurrency, "USD");
   EXPECT_EQ(x->venueExecId, VenueExecId("T-1"));
 }
+
+TEST_F(EngineOrderFields, AdoptedOrdersCarryTheAttributesTheyWereSentWith) {
+  OrderDetails d;
+  d.attrs.positionEffect = 'C';
+  d.attrs.minQty = Qty::of("10");
+  ParentOrder p;
+  p.orderId = OrderId("t-9");
+  p.session = kSess;
+  p.clOrdId = ClOrdId("AD1");
+  p.symbol = Symbol("AAPL");
+  p.qty = Qty::of("100");
+  p.price = Price::of("100.00");
+  p.baseStatus = OrdStatus::New;
+  p.venue = VenueId("SIM");
+  p.details = std::make_shared<const OrderDetails>(d);
+  ChildOrder c;
+  c.id = ChildOrderId("t-C9");
+  c.parent = p.orderId;
+  c.venue = VenueId("SIM");
+  c.qty = p.qty;
+  c.status = OrdStatus::New;
+  c.acked = true;
+  p.children.push_back(c.id);
+  RecoveredState st;
+  st.parents.push_back(p);
+  st.children.push_back(c);
+  engine.restore(std::move(st));
+  engine.reconcileAll(0);
+  ASSERT_EQ(venue.adopted.size(), 1u);
+  EXPECT_EQ(venue.adopted[0].attrs, d.attrs);
+}

@@ -293,6 +293,9 @@ class FixVenue::Impl final : public FIX::Application {
       o.venueOrderId = st.venueOrderId;
       o.accepted = !st.venueOrderId.empty();
       o.adopted = true;
+      // The attributes it was sent with go out again on every replace, as before the restart
+      // (they were accepted then; an error now would only mean a config change, so none is kept).
+      o.attrTags = attributeTags(cfg_, st.attrs, st.tif).tags;
       o.nextN = firstN;
       // Best guess until a report names the live one: the id of the original order.
       o.clOrdId = formatClOrdId(cfg_.clOrdIdFormat, o.child, 0, utcDate(clock_.wallNow()));
