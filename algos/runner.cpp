@@ -49,6 +49,15 @@ void AlgoRunner::restore(const AlgoRestoreState& st) {
     finish(ParentOutcome::Filled, "filled before the restart");
     return;
   }
+  // A replace just before the crash may have left children through the new
+  // limit or over the new qty whose cancels never got out (or never came
+  // back): they go now, as the replace would have had them go.
+  if (params_.limit) {
+    for (const auto& c : std::vector<LiveChild>(live_)) {
+      if (c.limit && throughLimit(parent_.side, *c.limit, *params_.limit)) cancelChild(c.id);
+    }
+  }
+  trimToQty();
   onTimer();
 }
 

@@ -68,6 +68,14 @@ struct AlgoOrderFields {
   std::optional<std::string> minQty;             // 110
   std::optional<int> noStrategyParameters;       // 957 (8957) as sent
   std::vector<StrategyParam> strategyParameters;
+  // Not from the client: what the router resolved when it started (or last
+  // replaced) the algo, kept in orders.details so a restart rebuilds the same
+  // parameters. The start in ns since the epoch (EffectiveTime, else the
+  // arrival, or the start a replace kept; 0: not resolved yet) and a VWAP's
+  // learned volume profile as the Profile parameter spells it ("HHMM:w,...";
+  // empty when the client sent one or none was learned).
+  int64_t resolvedStartNs = 0;
+  std::string learnedProfile;
   bool operator==(const AlgoOrderFields&) const = default;
 };
 

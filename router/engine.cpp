@@ -987,6 +987,7 @@ void Engine::restore(RecoveredState st) {
     ChildOrderId id = c.id;
     children_[id] = std::move(c);
   }
+  algoNoteRecovered(st.algoPauses);
   for (auto& [s, cl, o] : st.clOrdIds) clOrdIndex_[s].emplace(cl, o);
   for (auto& [c, x] : st.bookedFills) bookedFills_[c].insert(x);
   eventSeq_ = std::max(eventSeq_, st.maxEventSeq);
@@ -1007,7 +1008,7 @@ void Engine::restore(RecoveredState st) {
 }
 
 void Engine::reconcileAll(WallNanos since) {
-  std::set<VenueId> withOpen;
+  std::set<VenueId> withOpen, asked;
   for (const auto& [id, c] : children_)
     if (!isTerminal(c.status)) withOpen.insert(c.venue);
   for (const VenueId& v : withOpen) {
@@ -1041,16 +1042,19 @@ void Engine::reconcileAll(WallNanos since) {
     }
     vi->second->adoptOpenOrders(open);
     spdlog::info("recovery: reconciling {} open order(s) with venue {}", open.size(), v.str());
+    asked.insert(v);
     vi->second->requestSnapshot(since, [this, v](VenueSnapshot snap) {
       loop_.post([this, v, snap = std::move(snap)] { reconcile(v, snap); });
     });
   }
+  algoRestoreAfterReconcile(asked);
 }
 
 void Engine::reconcile(const VenueId& v, const VenueSnapshot& snap) {
   if (!snap.ok) {
     spdlog::error("recovery: venue {} could not reconcile ({}); its open orders stay as journaled",
                   v.str(), snap.error);
+    algoVenueReconciled(v);
     return;
   }
   reconciling_ = true;
@@ -1110,6 +1114,10 @@ void Engine::reconcile(const VenueId& v, const VenueSnapshot& snap) {
     auto pi = orders_.find(c.parent);
     if (pi == orders_.end()) continue;
     ParentOrder& p = pi->second;
+    if (p.algo) {
+      algoChildGoneOnReconcile(p, c, v);
+      continue;
+    }
     journalChild(c, p);
     if (!p.isOpen()) continue;
     p.pending.reset();
@@ -1121,6 +1129,7 @@ void Engine::reconcile(const VenueId& v, const VenueSnapshot& snap) {
     ++resolved;
   }
   reconciling_ = false;
+  algoVenueReconciled(v);
   flushOutbox();
   spdlog::info(
       "recovery: venue {}: {} fills booked, {} orders resolved as canceled, {} unknown "
@@ -1491,6 +1500,7 @@ void Engine::startAlgo(ParentOrder& p, algos::AlgoParams params) {
   }
   slot->runner = std::move(runner);
   AlgoSlot& s = *algos_.emplace(p.orderId, std::move(slot)).first->second;
+  algoRememberParams(p, s.runner->algoParams(), std::nullopt);
   p.baseStatus = OrdStatus::New;
   emit(p, report(p, ExecType::New), "NEW", {}, {});
   const algos::AlgoParams& ps = s.runner->algoParams();
@@ -1702,7 +1712,9 @@ void Engine::algoDispatchPending(ParentOrder& p) {
   p.clOrdId = pend.clOrdId;
   p.qty = pend.newQty;
   p.price = pend.newPrice;
+  std::optional<AlgoOrderFields> earlier = p.details ? p.details->algo : std::nullopt;
   p.details = std::move(pend.newDetails);  // a replace restates the order
+  algoRememberParams(p, s->runner->algoParams(), earlier);
   risk_.onReplaced(p.orderId, p.qty, p.price);
   p.baseStatus = p.cumQty >= p.qty       ? OrdStatus::Filled
                  : p.cumQty.isPositive() ? OrdStatus::PartiallyFilled
@@ -1757,6 +1769,204 @@ void Engine::algoChildEvent(ParentOrder& p, ChildOrder& c, const VenueEvent& e) 
                    c.id.str());
       break;
   }
+}
+
+// ---------------------------------------------------------------- algo parents across a restart
+
+void Engine::algoRememberParams(ParentOrder& p, const algos::AlgoParams& ps,
+                                const std::optional<AlgoOrderFields>& earlier) {
+  auto d =
+      p.details ? std::make_shared<OrderDetails>(*p.details) : std::make_shared<OrderDetails>();
+  if (!d->algo) {
+    if (!earlier) return;
+    d->algo = *earlier;  // a replace that did not restate the strategy keeps it
+  }
+  AlgoOrderFields& a = *d->algo;
+  // The start a replace omits stays (onReplace), so it is kept resolved: the
+  // fields alone would give the arrival time back.
+  a.resolvedStartNs = ps.start;
+  a.learnedProfile.clear();
+  const bool profileSent =
+      std::any_of(a.strategyParameters.begin(), a.strategyParameters.end(),
+                  [](const StrategyParam& sp) { return sp.name == "Profile"; });
+  if (ps.strategy == algos::Strategy::Vwap && !profileSent) {
+    // The relay's learned profile is not in the journal and would be gone
+    // after a restart: the same schedule needs the same weights.
+    for (const algos::ProfileBucket& b : ps.volumeProfile)
+      a.learnedProfile += fmt::format("{}{:02}{:02}:{}", a.learnedProfile.empty() ? "" : ",",
+                                      b.minuteOfDay / 60, b.minuteOfDay % 60, b.weight);
+  }
+  p.details = std::move(d);
+}
+
+void Engine::algoNoteRecovered(const std::vector<std::pair<OrderId, std::string>>& pauses) {
+  size_t n = 0;
+  for (auto& [id, p] : orders_) {
+    if (!p.isOpen() || !p.details || !p.details->algo) continue;
+    // Its children are the runner's: no direct-order handling (GTD expiry,
+    // cancel of the one open child) applies.
+    p.algo = true;
+    ++n;
+  }
+  for (const auto& [id, text] : pauses) algoPausedAtRestart_[id] = text;
+  if (n) spdlog::info("recovery: {} working algo parent(s) to resume", n);
+}
+
+void Engine::algoRestoreAfterReconcile(const std::set<VenueId>& asked) {
+  std::vector<OrderId> now;
+  for (auto& [id, p] : orders_) {
+    if (!p.algo || !p.isOpen() || algos_.count(id)) continue;
+    std::set<VenueId> wait;
+    for (const ChildOrderId& cid : p.children) {
+      auto ci = children_.find(cid);
+      if (ci != children_.end() && !isTerminal(ci->second.status) && asked.count(ci->second.venue))
+        wait.insert(ci->second.venue);
+    }
+    if (wait.empty())
+      now.push_back(id);  // nothing open, or only at venues that cannot reconcile
+    else
+      algoAwaitingReconcile_[id] = std::move(wait);
+  }
+  std::sort(now.begin(), now.end());  // a deterministic order of child ids
+  for (const OrderId& id : now) restoreAlgo(orders_.at(id));
+  if (!algoAwaitingReconcile_.empty()) {
+    // A venue that never answers its snapshot must not hold the parent
+    // forever: its children then stay live as journaled (counting against the
+    // leaves) and the schedule goes on.
+    loop_.postAfter(kAlgoRestoreWaitNanos, [this] {
+      std::vector<OrderId> late;
+      for (const auto& [id, venues] : algoAwaitingReconcile_) late.push_back(id);
+      std::sort(late.begin(), late.end());
+      for (const OrderId& id : late) {
+        spdlog::warn("recovery: algo {}: venue snapshot not in after {} s, resuming anyway",
+                     id.str(), kAlgoRestoreWaitNanos / 1'000'000'000);
+        if (auto it = orders_.find(id); it != orders_.end()) restoreAlgo(it->second);
+      }
+      flushOutbox();
+    });
+  }
+  flushOutbox();
+}
+
+void Engine::algoVenueReconciled(const VenueId& v) {
+  std::vector<OrderId> ready;
+  for (auto& [id, venues] : algoAwaitingReconcile_)
+    if (venues.erase(v) && venues.empty()) ready.push_back(id);
+  std::sort(ready.begin(), ready.end());
+  for (const OrderId& id : ready)
+    if (auto it = orders_.find(id); it != orders_.end()) restoreAlgo(it->second);
+}
+
+void Engine::algoChildGoneOnReconcile(ParentOrder& p, ChildOrder& c, const VenueId& v) {
+  journalChild(c, p);
+  journalEvent(p, "RECONCILE_CHILD_CANCELED", nullptr, "RECONCILE",
+               "child " + c.id.str() + " canceled on recovery: venue " + v.str() +
+                   " no longer has it open (filled " + c.cumQty.str() + " of " + c.qty.str() +
+                   "); the algo goes on",
+               {}, &c);
+  if (AlgoSlot* s = algoSlot(p.orderId)) s->runner->onChildCanceled(c.id);
+}
+
+void Engine::restoreAlgo(ParentOrder& p) {
+  algoAwaitingReconcile_.erase(p.orderId);
+  if (!p.algo || !p.isOpen() || algos_.count(p.orderId) || !p.details || !p.details->algo) return;
+  const AlgoOrderFields& a = *p.details->algo;
+  OrderDetails d = *p.details;
+  if (!a.learnedProfile.empty()) {
+    d.algo->strategyParameters.push_back({"Profile", "14", a.learnedProfile});
+    if (d.algo->noStrategyParameters) ++*d.algo->noStrategyParameters;
+  }
+  // The same conversion as on arrival (limit = the order's price as risk
+  // rounded it, qty = the current one, a replace's fields if it had some).
+  algos::AlgoError err;
+  auto params = algoParams(p, d, p.qty, a.resolvedStartNs ? a.resolvedStartNs : p.createdAt, err);
+  if (!params) {
+    algoRestoreFailed(p, err.text);
+    return;
+  }
+  algos::ParentOrder ap;
+  ap.orderId = p.orderId;
+  ap.symbol = p.symbol;
+  ap.side = p.side;
+  ap.qty = p.qty;
+  if (const Instrument* inst = risk_.instruments().find(p.symbol);
+      inst && inst->lotSize.isPositive())
+    ap.lotSize = inst->lotSize;
+  auto slot = std::make_unique<AlgoSlot>(*this, p.orderId);
+  std::unique_ptr<algos::AlgoRunner> runner =
+      algos::AlgoRunner::create(ap, std::move(*params), *slot, &err);
+  if (!runner) {
+    algoRestoreFailed(p, err.text);
+    return;
+  }
+  slot->runner = std::move(runner);
+  AlgoSlot& s = *algos_.emplace(p.orderId, std::move(slot)).first->second;
+
+  // The journal's cum and average price (reconciliation has booked what the
+  // venues filled during the outage), and the children still open at their
+  // venues: they count against the leaves, so nothing is sent twice.
+  algos::AlgoRestoreState st;
+  st.cumQty = p.cumQty;
+  st.avgPx = p.avgPx;
+  Qty liveOpen;
+  for (const ChildOrderId& cid : p.children) {
+    auto ci = children_.find(cid);
+    if (ci == children_.end() || isTerminal(ci->second.status)) continue;
+    const ChildOrder& c = ci->second;
+    algos::LiveChild l;
+    l.id = c.id;
+    l.qty = c.qty;
+    l.cum = c.cumQty;
+    l.limit = c.price;
+    l.venue = c.venue;
+    l.accepted = c.acked;
+    liveOpen += l.open();
+    st.liveChildren.push_back(std::move(l));
+  }
+  if (auto pi = algoPausedAtRestart_.find(p.orderId); pi != algoPausedAtRestart_.end()) {
+    // A pause for a venue disconnect is over: the restart reconnected the
+    // venues. A pause for a reject waits for a replace or an operator, as before.
+    const std::string& why = pi->second;
+    if (why.find(" disconnected with ") == std::string::npos) {
+      st.paused = true;
+      st.pauseReason = why;
+    }
+    algoPausedAtRestart_.erase(pi);
+  }
+  const algos::AlgoParams& ps = s.runner->algoParams();
+  journalEvent(p, "ALGO_RESTORED", nullptr, "ALGO",
+               fmt::format("{} resumed after a restart: filled {} of {} at {}, {} live child(ren) "
+                           "with {} open{}; start {}{}",
+                           algos::toString(ps.strategy), p.cumQty.str(), p.qty.str(), p.avgPx.str(),
+                           st.liveChildren.size(), liveOpen.str(),
+                           st.paused ? ", paused: " + st.pauseReason : std::string(),
+                           formatFixTimestamp(ps.start),
+                           ps.end ? ", end " + formatFixTimestamp(ps.end) : std::string()),
+               {}, nullptr);
+  subscribeMarketData(p.venue, p.symbol, p.orderId);
+  for (const VenueId& v : ps.venues) subscribeMarketData(v, p.symbol, p.orderId);
+  s.runner->restore(st);
+  if (!s.done) marketData_->attach(*s.runner);
+  // A cancel the client sent while the parent waited for reconciliation.
+  if (p.pending && !s.done) algoDispatchPending(p);
+  flushOutbox();
+}
+
+void Engine::algoRestoreFailed(ParentOrder& p, const std::string& why) {
+  // Cannot happen for parameters that were good on arrival; if it does, the
+  // parent must not sit open with no one working it: its children are
+  // cancelled and the client hears why.
+  spdlog::error("recovery: algo {} cannot be rebuilt: {}", p.orderId.str(), why);
+  journalEvent(p, "ALGO_RESTORE_FAILED", nullptr, "ALGO", why, {}, nullptr);
+  for (const ChildOrderId& cid : p.children)
+    if (auto ci = children_.find(cid); ci != children_.end() && !isTerminal(ci->second.status))
+      sendChildCancel(p, ci->second);
+  p.pending.reset();
+  p.baseStatus = OrdStatus::Canceled;
+  ExecReport r = report(p, ExecType::Canceled);
+  r.text = "Canceled by the gateway on recovery: the algo could not be rebuilt: " + why;
+  emit(p, std::move(r), "CANCELED", "ALGO_RESTORE_FAILED", {});
+  flushOutbox();
 }
 
 }  // namespace fixgw::router

@@ -139,6 +139,27 @@ class Engine final : public CommandSink, public VenueEventSink {
   AlgoSlot* algoSlot(const OrderId& id);
   void subscribeMarketData(const VenueId& v, const Symbol& s, const OrderId& parent);
 
+  // ---- algo parents across a restart (docs/algos.md, "Crash and restart").
+  // Keeps in the order's details what rebuilding its parameters needs: the
+  // strategy fields (those of `earlier` when a replace did not restate them),
+  // the resolved start and a learned VWAP profile.
+  void algoRememberParams(ParentOrder& p, const algos::AlgoParams& ps,
+                          const std::optional<AlgoOrderFields>& earlier);
+  // restore(): flags the open parents with strategy fields as algo parents
+  // and keeps the pauses the journal had for them.
+  void algoNoteRecovered(const std::vector<std::pair<OrderId, std::string>>& pauses);
+  // reconcileAll(): each recovered algo parent gets its runner back once the
+  // venues of its open children (`asked` for a snapshot) have reconciled, or
+  // after kAlgoRestoreWaitNanos if one never answers.
+  void algoRestoreAfterReconcile(const std::set<VenueId>& asked);
+  void algoVenueReconciled(const VenueId& v);
+  void restoreAlgo(ParentOrder& p);
+  void algoRestoreFailed(ParentOrder& p, const std::string& why);
+  // reconcile(): a child of an algo parent the venue no longer has is done
+  // (canceled); the parent goes on and its algorithm re-sends what it lost.
+  void algoChildGoneOnReconcile(ParentOrder& p, ChildOrder& c, const VenueId& v);
+  static constexpr int64_t kAlgoRestoreWaitNanos = 15'000'000'000;
+
   void onNew(NewOrder& n);
   void onCancel(CancelOrder& c);
   ParentOrder* admitAmend(const CommandHeader& h, const ClOrdId& clOrdId, const ClOrdId& orig,
@@ -219,6 +240,9 @@ class Engine final : public CommandSink, public VenueEventSink {
   std::unique_ptr<MarketDataPort> marketDataPort_;
   std::set<std::pair<VenueId, Symbol>> marketDataSubscribed_;
   std::unordered_map<OrderId, std::unique_ptr<AlgoSlot>> algos_;
+  // Recovered algo parents waiting for their venues' reconciliation.
+  std::unordered_map<OrderId, std::set<VenueId>> algoAwaitingReconcile_;
+  std::unordered_map<OrderId, std::string> algoPausedAtRestart_;
 };
 
 }  // namespace fixgw::router

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "risk/risk.h"
@@ -29,6 +30,10 @@ struct RecoveredState {
   // the last trading state journaled per scope.
   std::vector<risk::RestoredFill> riskFills;
   std::vector<risk::RestoredState> tradingStates;
+  // Algo parents whose last ALGO_PAUSED / ALGO_RESUMED event is a pause, with
+  // its text: a restored runner stays paused (docs/algos.md, "Crash and
+  // restart"). The parents themselves are those with details->algo.
+  std::vector<std::pair<OrderId, std::string>> algoPauses;
 };
 
 // Parses "12.5" (as PostgreSQL prints a numeric) into a 1e-16-scaled integer,

@@ -5,6 +5,7 @@
 #include <rapidjson/writer.h>
 
 #include <stdexcept>
+#include <utility>
 
 #include "core/clock.h"
 
@@ -21,6 +22,53 @@ void str(Writer& w, const char* key, const std::string& v) {
 }
 void chr(Writer& w, const char* key, const std::optional<char>& v) {
   if (v) str(w, key, std::string(1, *v));
+}
+
+void optStr(Writer& w, const char* key, const std::optional<std::string>& v) {
+  if (!v) return;  // an empty string the client sent stays an empty string
+  w.Key(key);
+  w.String(v->c_str(), static_cast<rapidjson::SizeType>(v->size()));
+}
+
+// The strategy fields as received (strings, so nothing is lost or rounded),
+// plus what the router resolved (the start, a learned profile).
+void writeAlgo(Writer& w, const AlgoOrderFields& a) {
+  w.Key("algo");
+  w.StartObject();
+  w.Key("target_strategy");
+  w.String(a.targetStrategy.c_str(), static_cast<rapidjson::SizeType>(a.targetStrategy.size()));
+  optStr(w, "effective_time", a.effectiveTime);
+  optStr(w, "expire_time", a.expireTime);
+  optStr(w, "participation_rate", a.participationRate);
+  optStr(w, "max_floor", a.maxFloor);
+  optStr(w, "price", a.price);
+  optStr(w, "min_qty", a.minQty);
+  if (a.noStrategyParameters) {
+    w.Key("no_strategy_parameters");
+    w.Int(*a.noStrategyParameters);
+  }
+  if (!a.strategyParameters.empty()) {
+    w.Key("strategy_parameters");
+    w.StartArray();
+    for (const StrategyParam& p : a.strategyParameters) {
+      w.StartObject();
+      w.Key("name");
+      w.String(p.name.c_str(), static_cast<rapidjson::SizeType>(p.name.size()));
+      w.Key("type");
+      w.String(p.type.c_str(), static_cast<rapidjson::SizeType>(p.type.size()));
+      w.Key("value");
+      w.String(p.value.c_str(), static_cast<rapidjson::SizeType>(p.value.size()));
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  if (a.resolvedStartNs != 0) {
+    str(w, "resolved_start", formatIsoTimestamp(a.resolvedStartNs));
+    w.Key("resolved_start_ns");
+    w.Int64(a.resolvedStartNs);
+  }
+  str(w, "learned_profile", a.learnedProfile);
+  w.EndObject();
 }
 
 std::string getStr(const rapidjson::Value& o, const char* key) {
@@ -44,6 +92,60 @@ std::optional<T> getFixed(const rapidjson::Value& o, const char* key) {
   auto v = T::parse(s);
   if (!v) throw std::runtime_error(std::string("details.") + key + " '" + s + "' is not a decimal");
   return v;
+}
+
+std::optional<std::string> getOptStr(const rapidjson::Value& o, const char* key) {
+  if (!o.HasMember(key)) return std::nullopt;
+  return getStr(o, key);
+}
+
+AlgoOrderFields readAlgo(const rapidjson::Value& o) {
+  if (!o.IsObject()) throw std::runtime_error("details.algo is not an object");
+  AlgoOrderFields a;
+  if (!o.HasMember("target_strategy"))
+    throw std::runtime_error("details.algo.target_strategy is missing");
+  try {
+    a.targetStrategy = getStr(o, "target_strategy");
+    a.effectiveTime = getOptStr(o, "effective_time");
+    a.expireTime = getOptStr(o, "expire_time");
+    a.participationRate = getOptStr(o, "participation_rate");
+    a.maxFloor = getOptStr(o, "max_floor");
+    a.price = getOptStr(o, "price");
+    a.minQty = getOptStr(o, "min_qty");
+    a.learnedProfile = getStr(o, "learned_profile");
+  } catch (const std::runtime_error& e) {
+    // "details.x" -> "details.algo.x": name the key where it is.
+    throw std::runtime_error(std::string("details.algo.") + (e.what() + 8));
+  }
+  if (auto it = o.FindMember("no_strategy_parameters"); it != o.MemberEnd()) {
+    if (!it->value.IsInt())
+      throw std::runtime_error("details.algo.no_strategy_parameters is not an integer");
+    a.noStrategyParameters = it->value.GetInt();
+  }
+  if (auto it = o.FindMember("strategy_parameters"); it != o.MemberEnd()) {
+    if (!it->value.IsArray())
+      throw std::runtime_error("details.algo.strategy_parameters is not an array");
+    for (const auto& e : it->value.GetArray()) {
+      if (!e.IsObject())
+        throw std::runtime_error("details.algo.strategy_parameters[] is not an object");
+      StrategyParam p;
+      for (auto [key, field] :
+           {std::pair{"name", &p.name}, std::pair{"type", &p.type}, std::pair{"value", &p.value}}) {
+        auto m = e.FindMember(key);
+        if (m == e.MemberEnd() || !m->value.IsString())
+          throw std::runtime_error(std::string("details.algo.strategy_parameters[].") + key +
+                                   " is not a string");
+        field->assign(m->value.GetString(), m->value.GetStringLength());
+      }
+      a.strategyParameters.push_back(std::move(p));
+    }
+  }
+  if (auto it = o.FindMember("resolved_start_ns"); it != o.MemberEnd()) {
+    if (!it->value.IsInt64())
+      throw std::runtime_error("details.algo.resolved_start_ns is not an integer");
+    a.resolvedStartNs = it->value.GetInt64();
+  }
+  return a;
 }
 
 }  // namespace
@@ -99,6 +201,7 @@ std::string detailsToJson(const OrderDetails* d) {
     w.Key("expire_time_ns");
     w.Int64(a.expireTime);
   }
+  if (d->algo) writeAlgo(w, *d->algo);
   w.EndObject();
   return {buf.GetString(), buf.GetSize()};
 }
@@ -154,6 +257,7 @@ OrderDetailsPtr detailsFromJson(std::string_view json) {
     if (!it->value.IsInt64()) throw std::runtime_error("details.expire_time_ns is not an integer");
     a.expireTime = it->value.GetInt64();
   }
+  if (auto it = doc.FindMember("algo"); it != doc.MemberEnd()) d.algo = readAlgo(it->value);
   return std::make_shared<const OrderDetails>(std::move(d));
 }
 

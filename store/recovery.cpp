@@ -163,6 +163,18 @@ router::RecoveredState loadRecoveredState(const std::string& conninfo) {
     }
   }
 
+  // Algo parents paused when the gateway stopped (the last pause/resume event
+  // of each open parent).
+  for (const auto& r : tx.exec(
+           "select order_id, event_type, coalesce(text, '') from ("
+           "  select distinct on (e.order_id) e.order_id, e.event_type, e.text from order_events e"
+           "  join orders o on o.order_id = e.order_id and o.parent_order_id is null"
+           "  where e.event_type in ('ALGO_PAUSED', 'ALGO_RESUMED')"
+           "  and o.status not in ('FILLED','CANCELED','REJECTED','EXPIRED')"
+           "  order by e.order_id, e.seq desc) last")) {
+    if (str(r[1]) == "ALGO_PAUSED") st.algoPauses.emplace_back(OrderId(str(r[0])), str(r[2]));
+  }
+
   auto hw = tx.exec(
       "select coalesce(max(seq), 0), "
       "coalesce((extract(epoch from max(event_time)) * 1000000)::bigint, 0) from order_events");

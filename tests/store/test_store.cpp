@@ -16,6 +16,7 @@
 #include "store/migrate.h"
 #include "store/order_details_json.h"
 #include "store/pg_journal.h"
+#include "store/recovery.h"
 #include "store/sql_text.h"
 #include "tests/support/pg_test_env.h"
 
@@ -1000,6 +1001,113 @@ TEST_F(StoreTest, AuditQueriesInDocsRunAgainstAJournaledDay) {
   EXPECT_EQ(results[11][0][1], "IN");
   EXPECT_EQ(results[11][0][4], "8=FIX.4.4|35=D|11=C1|");
   EXPECT_EQ(results[11][1][1], "OUT");
+}
+
+// An algo parent's strategy fields (as the client sent them, after a replace)
+// and what the router resolved ride in orders.details; recovery reads back
+// the parent with them, its open child and its last pause (docs/algos.md,
+// "Crash and restart").
+TEST_F(StoreTest, AlgoParentParametersSurviveTheJournalAndRecovery) {
+  migrateSchema();
+  PgJournal j(config());
+  j.start();
+  AlgoOrderFields a;
+  a.targetStrategy = "VWAP";
+  a.effectiveTime = "20231114-22:13:20.123";
+  a.expireTime = "20231114-23:13:20";  // a replace moved the end
+  a.participationRate = "0.25";
+  a.maxFloor = "";  // sent empty: stays empty, not absent
+  a.price = "101.25";
+  a.minQty = "5";
+  a.noStrategyParameters = 2;
+  a.strategyParameters = {{"SliceInterval", "1", "30"}, {"Venues", "14", "SIM,\"B\""}};
+  a.resolvedStartNs = kT0 + 1;
+  a.learnedProfile = "0930:5,1000:3";
+  OrderDetails d;
+  d.secondaryClOrdId = "S-1";
+  d.algo = a;
+  OrderRec o;
+  o.orderId = OrderId("P1");
+  o.session = SessionKey(kSession);
+  o.clOrdId = ClOrdId("CL-P1-R");
+  o.origClOrdId = ClOrdId("CL-P1");
+  o.account = Account("ACC1");
+  o.symbol = Symbol("AAPL");
+  o.qty = Qty::of("800");  // the replaced qty and limit are the row's own columns
+  o.price = Price::of("101.25");
+  o.status = OrdStatus::PartiallyFilled;
+  o.cumQty = Qty::of("300");
+  o.leavesQty = Qty::of("500");
+  o.avgPx = Price::of("100.5");
+  o.venue = VenueId("SIM");
+  o.createdAt = o.updatedAt = kT0;
+  o.created = true;
+  o.details = std::make_shared<const OrderDetails>(d);
+  j.append(o);
+  OrderRec c = o;
+  c.orderId = OrderId("P1-C3");
+  c.parentOrderId = OrderId("P1");
+  c.clOrdId = ClOrdId("P1-C3");
+  c.origClOrdId.reset();
+  c.qty = Qty::of("100");
+  c.cumQty = Qty::of("40");
+  c.leavesQty = Qty::of("60");
+  c.venueOrderId = VenueOrderId("V-3");
+  c.details = nullptr;
+  j.append(c);
+  OrderEventRec paused = event(1, "P1", "ALGO_PAUSED", kT0 + 2);
+  paused.text = "child P1-C2 rejected by SIM: no; paused by policy";
+  j.append(paused);
+  j.flush();
+
+  auto back = detailsFromJson(one(db, "SELECT details::text FROM orders WHERE order_id = 'P1'"));
+  ASSERT_NE(back, nullptr);
+  EXPECT_EQ(*back, d);
+  EXPECT_EQ(one(db, "SELECT details->'algo'->>'expire_time' FROM orders WHERE order_id = 'P1'"),
+            "20231114-23:13:20");
+  EXPECT_EQ(one(db, "SELECT details->'algo'->>'resolved_start' FROM orders WHERE order_id = 'P1'"),
+            formatIsoTimestamp(kT0 + 1));
+
+  router::RecoveredState st = loadRecoveredState(db.conninfo());
+  ASSERT_EQ(st.parents.size(), 1u);
+  const router::ParentOrder& p = st.parents[0];
+  ASSERT_TRUE(p.details && p.details->algo);
+  EXPECT_EQ(*p.details->algo, a);
+  EXPECT_EQ(p.qty, Qty::of("800"));
+  EXPECT_EQ(p.price, Price::of("101.25"));
+  EXPECT_EQ(p.cumQty, Qty::of("300"));
+  ASSERT_EQ(st.children.size(), 1u);
+  EXPECT_EQ(st.children[0].id, ChildOrderId("P1-C3"));
+  EXPECT_EQ(st.children[0].cumQty, Qty::of("40"));
+  EXPECT_TRUE(st.children[0].acked);
+  ASSERT_EQ(st.algoPauses.size(), 1u);
+  EXPECT_EQ(st.algoPauses[0].first, OrderId("P1"));
+  EXPECT_EQ(st.algoPauses[0].second, paused.text);
+
+  // Resumed since: no pause comes back.
+  j.append(event(2, "P1", "ALGO_RESUMED", kT0 + 3));
+  j.flush();
+  EXPECT_TRUE(loadRecoveredState(db.conninfo()).algoPauses.empty());
+  EXPECT_EQ(j.stats().failures, 0u);
+}
+
+TEST_F(StoreTest, MalformedAlgoDetailsNameTheKey) {
+  auto err = [](const std::string& json) {
+    try {
+      detailsFromJson(json);
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(err(R"({"algo": 3})"), "details.algo is not an object");
+  EXPECT_EQ(err(R"({"algo": {}})"), "details.algo.target_strategy is missing");
+  EXPECT_EQ(err(R"({"algo": {"target_strategy": "TWAP", "expire_time": 5}})"),
+            "details.algo.expire_time is not a string");
+  EXPECT_EQ(err(R"({"algo": {"target_strategy": "TWAP", "strategy_parameters": [{"name": "x"}]}})"),
+            "details.algo.strategy_parameters[].type is not a string");
+  EXPECT_EQ(err(R"({"algo": {"target_strategy": "TWAP", "resolved_start_ns": "1"}})"),
+            "details.algo.resolved_start_ns is not an integer");
 }
 
 }  // namespace
