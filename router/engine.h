@@ -113,6 +113,9 @@ class Engine final : public CommandSink, public VenueEventSink {
   AckMode ackMode() const { return ackMode_; }
   // The runner of a working algo parent (engine thread), or null.
   const algos::AlgoRunner* algoRunner(const OrderId& id) const;
+  // After a restart, how long a recovered algo parent waits for the venues
+  // of its open children to reconcile before it resumes anyway.
+  static constexpr int64_t kAlgoRestoreWaitNanos = 15'000'000'000;
 
  private:
   // ---- execution algorithms (docs/algos.md): one AlgoRunner per algo
@@ -158,7 +161,6 @@ class Engine final : public CommandSink, public VenueEventSink {
   // reconcile(): a child of an algo parent the venue no longer has is done
   // (canceled); the parent goes on and its algorithm re-sends what it lost.
   void algoChildGoneOnReconcile(ParentOrder& p, ChildOrder& c, const VenueId& v);
-  static constexpr int64_t kAlgoRestoreWaitNanos = 15'000'000'000;
 
   void onNew(NewOrder& n);
   void onCancel(CancelOrder& c);
