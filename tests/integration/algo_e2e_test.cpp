@@ -73,14 +73,17 @@ class AlgoE2E : public ::testing::TestWithParam<std::string> {
   // sends TargetStrategy (847) 3 and names the algorithm in the
   // StrategyParameter "Strategy" (847 is an INT of 1-3 there); 4.2 sends the
   // name in 8847.
+  // rate: ParticipationRate (849; 8849 on 4.2).
   FIX::Message algoOrder(const std::string& clOrdId, const std::string& qty, const std::string& px,
-                         const std::string& strategy, int windowSec, std::vector<Param> params) {
+                         const std::string& strategy, int windowSec, std::vector<Param> params,
+                         const std::string& rate = {}) {
     OrderFields o;
     o.clOrdId = clOrdId;
     o.qty = qty;
     o.price = px;
     FIX::Message m = client_->newOrder(o);
     m.setField(126, inSeconds(windowSec));
+    if (!rate.empty()) m.setField(is44() ? 849 : 8849, rate);
     const int group = is44() ? 957 : 8957, name = is44() ? 958 : 8958, type = is44() ? 959 : 8959,
               value = is44() ? 960 : 8960;
     if (is44()) {
@@ -126,6 +129,8 @@ class AlgoE2E : public ::testing::TestWithParam<std::string> {
     gw_->quiesce();
     return db_.query(sql);
   }
+  void expectFilledWithChildrenInDb(const std::string& clOrdId, const std::string& qty,
+                                    const std::string& reason);
   void noSessionReject() {
     auto rej = client_->waitFor(FixTestClient::isType("3"), std::chrono::milliseconds(1));
     EXPECT_FALSE(rej) << "session Reject: " << (rej ? FixTestClient::text(*rej) : "");
@@ -199,6 +204,122 @@ TEST_P(AlgoE2E, TwapParentFillsCompletelyAndEveryChildIsStoredUnderItWithItsReas
                 "' and event_type = 'ALGO_DONE'");
   ASSERT_EQ(done.size(), 1u);
   EXPECT_EQ(done[0][0], "FILLED");
+  noSessionReject();
+}
+
+// What every completely filled algo parent must show in PostgreSQL: the
+// parent FILLED at `qty`, more than one child, every child under it FILLED at
+// SIM with its own qty, their fills adding up to the parent's (never more),
+// and each child's ROUTED event carrying the algorithm's reason (`reason`).
+void AlgoE2E::expectFilledWithChildrenInDb(const std::string& clOrdId, const std::string& qty,
+                                           const std::string& reason) {
+  Rows parent = q("select order_id, status, cum_qty from orders where cl_ord_id = '" + clOrdId +
+                  "' and parent_order_id is null");
+  ASSERT_EQ(parent.size(), 1u);
+  const std::string orderId = parent[0][0];
+  EXPECT_EQ(parent[0][1], "FILLED");
+  EXPECT_EQ(fixgw::Qty::of(parent[0][2]), fixgw::Qty::of(qty));
+  Rows children =
+      q("select order_id, status, qty, cum_qty, venue from orders where "
+        "parent_order_id = '" +
+        orderId + "' order by order_id");
+  ASSERT_GE(children.size(), 2u) << clOrdId << " should have been worked in several children";
+  fixgw::Qty childSum;
+  for (const auto& c : children) {
+    EXPECT_EQ(c[1], "FILLED") << c[0];
+    EXPECT_EQ(c[2], c[3]) << c[0];
+    EXPECT_EQ(c[4], "SIM") << c[0];
+    childSum += fixgw::Qty::of(c[3]);
+  }
+  EXPECT_EQ(childSum, fixgw::Qty::of(qty));
+  Rows routed = q("select child_order_id, text from order_events where order_id = '" + orderId +
+                  "' and event_type = 'ROUTED' order by seq");
+  ASSERT_EQ(routed.size(), children.size());
+  for (const auto& r : routed) {
+    EXPECT_EQ(r[1].rfind("to SIM: " + reason, 0), 0u) << r[0] << ": " << r[1];
+    bool known = false;
+    for (const auto& c : children) known = known || c[0] == r[0];
+    EXPECT_TRUE(known) << "ROUTED names child " << r[0] << " which is not under the parent";
+  }
+  Rows fills =
+      q("select coalesce(sum(last_qty), 0) from executions where order_id = '" + orderId + "'");
+  EXPECT_EQ(fixgw::Qty::of(fills[0][0]), fixgw::Qty::of(qty));
+  Rows done = q("select reason_code from order_events where order_id = '" + orderId +
+                "' and event_type = 'ALGO_DONE'");
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0][0], "FILLED");
+}
+
+// The minute-long TWAP (about 60 s of wall time per FIX version; the
+// name carries "Long60s" so a quick run can leave it out with
+// `ctest -E Long60s`, and `ctest -j` runs the versions side by side: each
+// test has its own gateway, port and schema).
+TEST_P(AlgoE2E, Long60sTwapParentSlicesOverAMinuteAndFillsCompletely) {
+  client_->send(algoOrder("TL1", "120", "105.00", "TWAP", 60, {{"SliceInterval", "1", "10"}}));
+  std::vector<FIX::Message> ers = until("TL1", {"2", "4", "8", "C"}, std::chrono::seconds(90));
+  ASSERT_FALSE(ers.empty());
+  ASSERT_EQ(F(ers.back(), 39), "2") << FixTestClient::text(ers.back());
+  EXPECT_EQ(fixgw::Qty::of(F(ers.back(), 14)), fixgw::Qty::of("120"));
+  expectFilledWithChildrenInDb("TL1", "120", "TWAP slice ");
+  // Six slices of 20, one every 10 s: the last is due 50 s after the start,
+  // so it went out well over 45 s after the first (a lower bound on the
+  // schedule, not a speed: a loaded machine only makes the span longer,
+  // unless the first slice itself came late, hence the slack).
+  Rows span =
+      q("select count(*), extract(epoch from max(event_time) - min(event_time)) from order_events "
+        "where event_type = 'ROUTED' and order_id = (select order_id from orders where cl_ord_id = "
+        "'TL1' and parent_order_id is null)");
+  ASSERT_EQ(span.size(), 1u);
+  EXPECT_EQ(span[0][0], "6");
+  EXPECT_GE(std::stod(span[0][1]), 45.0) << "slices were sent ahead of the schedule";
+  noSessionReject();
+}
+
+TEST_P(AlgoE2E, PovParentFollowsTheMarketsPrintsAndFillsCompletely) {
+  // POV 100 at half the market's volume. The market is another order on
+  // the same simulator: its prints (and the parent's own) are the volume.
+  client_->send(algoOrder("PV1", "100", "105.00", "POV", 60, {}, "0.5"));
+  auto ack = er("PV1");
+  ASSERT_TRUE(ack);
+  ASSERT_EQ(F(*ack, 39), "0") << FixTestClient::text(*ack);
+  auto market = [&](const std::string& id) {
+    OrderFields o;
+    o.clOrdId = id;
+    o.qty = "100";
+    o.price = "105.00";
+    client_->send(client_->newOrder(o));
+    auto r = until(id, {"2", "4", "8"});
+    ASSERT_FALSE(r.empty());
+    ASSERT_EQ(F(r.back(), 39), "2") << FixTestClient::text(r.back());
+  };
+  // 100 prints: the parent works toward half of all volume, its own prints
+  // included (50, then 25 more, ...), and stalls just short of 100.
+  market("MKT1");
+  // 100 more: the target is over the order; the parent completes.
+  market("MKT2");
+  std::vector<FIX::Message> ers = until("PV1", {"2", "4", "8", "C"});
+  ASSERT_FALSE(ers.empty());
+  ASSERT_EQ(F(ers.back(), 39), "2") << FixTestClient::text(ers.back());
+  EXPECT_EQ(fixgw::Qty::of(F(ers.back(), 14)), fixgw::Qty::of("100"));
+  expectFilledWithChildrenInDb("PV1", "100", "POV 0.5 of volume: ");
+  noSessionReject();
+}
+
+TEST_P(AlgoE2E, IcebergParentShowsMaxFloorAtATimeAndFillsCompletely) {
+  // 250 shown 100 at a time (MaxFloor 111): 100, 100, then the last 50.
+  FIX::Message m = algoOrder("IB1", "250", "105.00", "ICEBERG", 60, {});
+  m.setField(111, "100");
+  client_->send(m);
+  std::vector<FIX::Message> ers = until("IB1", {"2", "4", "8", "C"});
+  ASSERT_FALSE(ers.empty());
+  ASSERT_EQ(F(ers.back(), 39), "2") << FixTestClient::text(ers.back());
+  EXPECT_EQ(fixgw::Qty::of(F(ers.back(), 14)), fixgw::Qty::of("250"));
+  expectFilledWithChildrenInDb("IB1", "250", "ICEBERG: show ");
+  Rows sizes =
+      q("select qty from orders where parent_order_id = (select order_id from orders "
+        "where cl_ord_id = 'IB1' and parent_order_id is null) order by order_id");
+  for (const auto& r : sizes)
+    EXPECT_LE(fixgw::Qty::of(r[0]), fixgw::Qty::of("100")) << "no child shows more than MaxFloor";
   noSessionReject();
 }
 
