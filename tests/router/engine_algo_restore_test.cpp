@@ -498,6 +498,44 @@ TEST_F(AlgoRestoreTest, APauseForARejectSurvivesTheRestart) {
   EXPECT_TRUE(g->venue.submits.empty());
 }
 
+TEST_F(AlgoRestoreTest, AVwapKeepsTheProfileItLearnedAcrossTheRestart) {
+  // A first algo parent subscribes the symbol; the market then trades 300 at
+  // 09:40 UTC and 100 at 14:10 UTC of some day: the relay learns a profile.
+  venue.hasMarketData = true;
+  AlgoOrderFields pov;
+  pov.targetStrategy = "POV";
+  pov.participationRate = "0.1";
+  algoOrder("P0", "10", pov);
+  ASSERT_TRUE(venue.mdSink);
+  const WallNanos day = clock.wallNow() / (86'400 * kSec) * (86'400 * kSec);
+  venue.mdSink->onTrade(Trade{kSim, Symbol("AAPL"), Price::of("100.00"), Qty::of("300"),
+                              day + (9 * 60 + 40) * 60 * kSec});
+  venue.mdSink->onTrade(Trade{kSim, Symbol("AAPL"), Price::of("100.00"), Qty::of("100"),
+                              day + (14 * 60 + 10) * 60 * kSec});
+  run();
+  AlgoOrderFields vwap = twap(600, 60);
+  vwap.targetStrategy = "VWAP";  // no Profile: the learned one
+  algoOrder("V1", "500", vwap);
+  const OrderId pid = engine.find(kSess, ClOrdId("V1"))->orderId;
+  const std::vector<algos::ProfileBucket> learned =
+      engine.algoRunner(pid)->algoParams().volumeProfile;
+  ASSERT_FALSE(learned.empty());
+  const ParentOrder* p = engine.find(pid);
+  ASSERT_TRUE(p->details && p->details->algo);
+  EXPECT_NE(p->details->algo->learnedProfile.find("0930:750000"), std::string::npos)
+      << p->details->algo->learnedProfile;
+
+  clock.advance(5 * kSec);
+  auto g = restart(/*marketData=*/true);  // its relay has learned nothing
+  VenueSnapshot snap;
+  snap.ok = true;
+  g->engine.reconcile(kSim, snap);
+  g->run();
+  const algos::AlgoRunner* r = g->engine.algoRunner(pid);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->algoParams().volumeProfile, learned);
+}
+
 TEST_F(AlgoRestoreTest, AVenueThatNeverAnswersItsSnapshotDoesNotHoldTheParentForever) {
   algoOrder("W1", "600", twap(60, 10));
   const OrderId pid = engine.find(kSess, ClOrdId("W1"))->orderId;
