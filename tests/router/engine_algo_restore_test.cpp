@@ -498,6 +498,48 @@ TEST_F(AlgoRestoreTest, APauseForARejectSurvivesTheRestart) {
   EXPECT_TRUE(g->venue.submits.empty());
 }
 
+TEST_F(AlgoRestoreTest, AChildOverAReplacedQtyWhoseCancelTheCrashCutShortIsCancelledAgain) {
+  algoOrder("D1", "600", twap(60, 10));
+  const OrderId pid = engine.find(kSess, ClOrdId("D1"))->orderId;
+  ack1(0);  // 100 live at the venue
+  // Down to 50: the child of 100 no longer fits and is being cancelled when
+  // the gateway dies; the venue never confirmed.
+  ReplaceOrder rq;
+  rq.hdr.session = kSess;
+  rq.clOrdId = ClOrdId("D2");
+  rq.origClOrdId = ClOrdId("D1");
+  rq.symbol = Symbol("AAPL");
+  rq.side = Side::Buy;
+  rq.ordType = OrdType::Limit;
+  rq.qty = Qty::of("50");
+  rq.price = Price::of("100.00");
+  engine.submit(rq);
+  run();
+  ASSERT_EQ(venue.cancels.size(), 1u);
+  const ChildOrderId c0 = venue.submits[0].childId;
+
+  clock.advance(15 * kSec);
+  auto g = restart();
+  VenueSnapshot snap;
+  snap.ok = true;
+  snap.orders = {openAtVenue(c0, "100", "0")};
+  g->engine.reconcile(kSim, snap);
+  g->run();
+  const algos::AlgoRunner* r = g->engine.algoRunner(pid);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->parentOrder().qty, Qty::of("50"));
+  ASSERT_EQ(g->venue.cancels.size(), 1u) << "the restored runner cancels it again";
+  EXPECT_EQ(g->venue.cancels[0].childId, c0);
+  EXPECT_TRUE(g->venue.submits.empty()) << "nothing new while it may still fill";
+
+  // Confirmed: the schedule of 50 goes on, within the new qty.
+  g->engine.onVenueEvent(venueEvent(VenueEventKind::Canceled, c0));
+  g->run();
+  ASSERT_FALSE(g->venue.submits.empty());
+  EXPECT_LE(submitted(g->venue), Qty::of("50"));
+  expectWithinLeaves(g->engine, pid);
+}
+
 TEST_F(AlgoRestoreTest, AVwapKeepsTheProfileItLearnedAcrossTheRestart) {
   // A first algo parent subscribes the symbol; the market then trades 300 at
   // 09:40 UTC and 100 at 14:10 UTC of some day: the relay learns a profile.
