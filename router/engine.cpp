@@ -987,7 +987,7 @@ void Engine::restore(RecoveredState st) {
     ChildOrderId id = c.id;
     children_[id] = std::move(c);
   }
-  algoNoteRecovered(st.algoPauses);
+  algoNoteRecovered(st.algoPauses, st.pendingCancels);
   for (auto& [s, cl, o] : st.clOrdIds) clOrdIndex_[s].emplace(cl, o);
   for (auto& [c, x] : st.bookedFills) bookedFills_[c].insert(x);
   eventSeq_ = std::max(eventSeq_, st.maxEventSeq);
@@ -1799,7 +1799,8 @@ void Engine::algoRememberParams(ParentOrder& p, const algos::AlgoParams& ps,
   p.details = std::move(d);
 }
 
-void Engine::algoNoteRecovered(const std::vector<std::pair<OrderId, std::string>>& pauses) {
+void Engine::algoNoteRecovered(const std::vector<std::pair<OrderId, std::string>>& pauses,
+                               const std::vector<RecoveredState::PendingCancel>& cancels) {
   size_t n = 0;
   for (auto& [id, p] : orders_) {
     if (!p.isOpen() || !p.details || !p.details->algo) continue;
@@ -1809,6 +1810,7 @@ void Engine::algoNoteRecovered(const std::vector<std::pair<OrderId, std::string>
     ++n;
   }
   for (const auto& [id, text] : pauses) algoPausedAtRestart_[id] = text;
+  for (const auto& c : cancels) algoCancelAtRestart_[c.orderId] = c;
   if (n) spdlog::info("recovery: {} working algo parent(s) to resume", n);
 }
 
@@ -1933,6 +1935,12 @@ void Engine::restoreAlgo(ParentOrder& p) {
     }
     algoPausedAtRestart_.erase(pi);
   }
+  const auto cancelAtStop = algoCancelAtRestart_.find(p.orderId);
+  if (cancelAtStop != algoCancelAtRestart_.end() && !p.pending) {
+    // It is about to be cancelled (below): it must not send a child first.
+    st.paused = true;
+    st.pauseReason = "cancel " + cancelAtStop->second.clOrdId.str() + " pending at the stop";
+  }
   const algos::AlgoParams& ps = s.runner->algoParams();
   journalEvent(p, "ALGO_RESTORED", nullptr, "ALGO",
                fmt::format("{} resumed after a restart: filled {} of {} at {}, {} live child(ren) "
@@ -1947,7 +1955,26 @@ void Engine::restoreAlgo(ParentOrder& p) {
   for (const VenueId& v : ps.venues) subscribeMarketData(v, p.symbol, p.orderId);
   s.runner->restore(st);
   if (!s.done) marketData_->attach(*s.runner);
-  // A cancel the client sent while the parent waited for reconciliation.
+  if (auto ci = cancelAtStop; ci != algoCancelAtRestart_.end()) {
+    // The client (or a mass, risk or disconnect cancel) asked to cancel and
+    // was told PendingCancel before the stop: it is carried out now, not
+    // forgotten, and Canceled answers that request.
+    if (!p.pending && !s.done) {
+      PendingRequest pr;
+      pr.kind = PendingRequest::Kind::Cancel;
+      pr.clOrdId = ci->second.clOrdId;
+      pr.origClOrdId = ci->second.origClOrdId.empty() ? p.clOrdId : ci->second.origClOrdId;
+      pr.massCancel = !ci->second.clientRequest;
+      p.pending = std::move(pr);
+      journalEvent(p, "ALGO_CANCEL_RESUMED", nullptr, "ALGO",
+                   "the cancel " + ci->second.clOrdId.str() +
+                       " pending at the stop is carried out after the restart",
+                   {}, nullptr);
+    }
+    algoCancelAtRestart_.erase(ci);
+  }
+  // A cancel pending at the stop, or one the client sent while the parent
+  // waited for reconciliation.
   if (p.pending && !s.done) algoDispatchPending(p);
   flushOutbox();
 }

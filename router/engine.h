@@ -150,7 +150,8 @@ class Engine final : public CommandSink, public VenueEventSink {
                           const std::optional<AlgoOrderFields>& earlier);
   // restore(): flags the open parents with strategy fields as algo parents
   // and keeps the pauses the journal had for them.
-  void algoNoteRecovered(const std::vector<std::pair<OrderId, std::string>>& pauses);
+  void algoNoteRecovered(const std::vector<std::pair<OrderId, std::string>>& pauses,
+                         const std::vector<RecoveredState::PendingCancel>& cancels);
   // reconcileAll(): each recovered algo parent gets its runner back once the
   // venues of its open children (`asked` for a snapshot) have reconciled, or
   // after kAlgoRestoreWaitNanos if one never answers.
@@ -245,6 +246,7 @@ class Engine final : public CommandSink, public VenueEventSink {
   // Recovered algo parents waiting for their venues' reconciliation.
   std::unordered_map<OrderId, std::set<VenueId>> algoAwaitingReconcile_;
   std::unordered_map<OrderId, std::string> algoPausedAtRestart_;
+  std::unordered_map<OrderId, RecoveredState::PendingCancel> algoCancelAtRestart_;
 };
 
 }  // namespace fixgw::router

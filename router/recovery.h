@@ -34,6 +34,18 @@ struct RecoveredState {
   // its text: a restored runner stays paused (docs/algos.md, "Crash and
   // restart"). The parents themselves are those with details->algo.
   std::vector<std::pair<OrderId, std::string>> algoPauses;
+  // Open parents whose cancel was pending when the gateway stopped, as the
+  // last *CANCEL_REQUESTED event journaled it: the request's ClOrdID, the
+  // ClOrdID it named, and whether the client sent it (35=F) or it was a mass,
+  // risk or disconnect cancel. A recovered algo parent is cancelled again
+  // rather than left working (a direct order is settled by reconciliation).
+  struct PendingCancel {
+    OrderId orderId;
+    ClOrdId clOrdId;
+    ClOrdId origClOrdId;
+    bool clientRequest = true;
+  };
+  std::vector<PendingCancel> pendingCancels;
 };
 
 // Parses "12.5" (as PostgreSQL prints a numeric) into a 1e-16-scaled integer,

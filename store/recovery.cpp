@@ -175,6 +175,23 @@ router::RecoveredState loadRecoveredState(const std::string& conninfo) {
     if (str(r[1]) == "ALGO_PAUSED") st.algoPauses.emplace_back(OrderId(str(r[0])), str(r[2]));
   }
 
+  // Parents whose cancel was pending at the stop, with the request.
+  for (const auto& r :
+       tx.exec("select o.order_id, e.cl_ord_id, coalesce(e.orig_cl_ord_id, ''), e.event_type "
+               "from orders o join lateral ("
+               "  select x.cl_ord_id, x.orig_cl_ord_id, x.event_type from order_events x"
+               "  where x.order_id = o.order_id and x.event_type in ('CANCEL_REQUESTED',"
+               "  'MASS_CANCEL_REQUESTED', 'RISK_CANCEL_REQUESTED', 'DISCONNECT_CANCEL_REQUESTED')"
+               "  order by x.seq desc limit 1) e on true "
+               "where o.parent_order_id is null and o.status = 'PENDING_CANCEL'")) {
+    router::RecoveredState::PendingCancel pc;
+    pc.orderId = OrderId(str(r[0]));
+    pc.clOrdId = ClOrdId(str(r[1]));
+    pc.origClOrdId = ClOrdId(str(r[2]));
+    pc.clientRequest = str(r[3]) == "CANCEL_REQUESTED";
+    st.pendingCancels.push_back(std::move(pc));
+  }
+
   auto hw = tx.exec(
       "select coalesce(max(seq), 0), "
       "coalesce((extract(epoch from max(event_time)) * 1000000)::bigint, 0) from order_events");

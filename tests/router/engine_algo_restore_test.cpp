@@ -74,6 +74,7 @@ RecoveredState recoveredFrom(const MemoryJournal& j) {
     st.children.push_back(std::move(c));
   }
   std::map<std::string, std::string> lastPause;
+  std::map<std::string, const OrderEventRec*> lastCancel;
   for (const auto& r : j.records) {
     if (auto* x = std::get_if<ExecutionRec>(&r)) {
       if (x->childOrderId && x->venueExecId)
@@ -84,11 +85,18 @@ RecoveredState recoveredFrom(const MemoryJournal& j) {
       st.maxEventSeq = std::max(st.maxEventSeq, e->seq);
       if (e->eventType == "ALGO_PAUSED") lastPause[e->orderId.str()] = e->text;
       if (e->eventType == "ALGO_RESUMED") lastPause.erase(e->orderId.str());
+      if (e->eventType == "CANCEL_REQUESTED" || e->eventType == "MASS_CANCEL_REQUESTED" ||
+          e->eventType == "RISK_CANCEL_REQUESTED" || e->eventType == "DISCONNECT_CANCEL_REQUESTED")
+        lastCancel[e->orderId.str()] = e;
       if (e->orderId.str() != "NONE") st.clOrdIds.emplace_back(e->session, e->clOrdId, e->orderId);
     }
   }
   for (auto& p : st.parents)
     if (p.rawNotional != 0) p.avgPx = averageFromRaw(p.rawNotional, p.cumQty);
+  for (const auto& [id, e] : lastCancel)
+    if (last[id].status == OrdStatus::PendingCancel)
+      st.pendingCancels.push_back({e->orderId, e->clOrdId, e->origClOrdId.value_or(ClOrdId()),
+                                   e->eventType == "CANCEL_REQUESTED"});
   for (const auto& [id, text] : lastPause)
     if (st.parents[parentAt.at(id)].isOpen()) st.algoPauses.emplace_back(OrderId(id), text);
   return st;
@@ -538,6 +546,38 @@ TEST_F(AlgoRestoreTest, AChildOverAReplacedQtyWhoseCancelTheCrashCutShortIsCance
   ASSERT_FALSE(g->venue.submits.empty());
   EXPECT_LE(submitted(g->venue), Qty::of("50"));
   expectWithinLeaves(g->engine, pid);
+}
+
+TEST_F(AlgoRestoreTest, ACancelPendingAtTheCrashIsCarriedOutNotForgotten) {
+  algoOrder("K1", "600", twap(60, 10));
+  const OrderId pid = engine.find(kSess, ClOrdId("K1"))->orderId;
+  ack1(0);
+  fill1(0, "40", "F0");
+  cancel("K2", "K1");  // PendingCancel; the child's cancel is out, never confirmed
+  ASSERT_EQ(reports.lastEr().ordStatus, OrdStatus::PendingCancel);
+  ASSERT_EQ(venue.cancels.size(), 1u);
+  const ChildOrderId c0 = venue.submits[0].childId;
+
+  clock.advance(25 * kSec);  // slice 3 would be due: nothing may be sent
+  auto g = restart();
+  VenueSnapshot snap;
+  snap.ok = true;
+  snap.orders = {openAtVenue(c0, "100", "40")};
+  g->engine.reconcile(kSim, snap);
+  g->run();
+  EXPECT_TRUE(g->venue.submits.empty()) << "a parent being cancelled sends nothing";
+  ASSERT_EQ(g->venue.cancels.size(), 1u);
+  EXPECT_EQ(g->venue.cancels[0].childId, c0);
+  EXPECT_EQ(eventsOf(g->journal, "ALGO_CANCEL_RESUMED").size(), 1u);
+  g->engine.onVenueEvent(venueEvent(VenueEventKind::Canceled, c0));
+  g->run();
+  const ParentOrder* p = g->engine.find(pid);
+  EXPECT_EQ(p->status(), OrdStatus::Canceled);
+  const ExecReport& last = g->reports.lastEr();
+  EXPECT_EQ(last.execType, ExecType::Canceled);
+  EXPECT_EQ(last.clOrdId, ClOrdId("K2")) << "Canceled answers the client's cancel";
+  EXPECT_EQ(last.origClOrdId, ClOrdId("K1"));
+  EXPECT_EQ(last.cumQty, Qty::of("40"));
 }
 
 TEST_F(AlgoRestoreTest, AVwapKeepsTheProfileItLearnedAcrossTheRestart) {

@@ -1088,6 +1088,25 @@ TEST_F(StoreTest, AlgoParentParametersSurviveTheJournalAndRecovery) {
   j.append(event(2, "P1", "ALGO_RESUMED", kT0 + 3));
   j.flush();
   EXPECT_TRUE(loadRecoveredState(db.conninfo()).algoPauses.empty());
+  EXPECT_TRUE(loadRecoveredState(db.conninfo()).pendingCancels.empty());
+
+  // A client cancel pending at the stop comes back with its ClOrdIDs.
+  OrderEventRec cx = event(3, "P1", "CANCEL_REQUESTED", kT0 + 4);
+  cx.clOrdId = ClOrdId("CL-P1-X");
+  cx.origClOrdId = ClOrdId("CL-P1-R");
+  j.append(cx);
+  j.append(event(4, "P1", "CHILD_CANCEL_REQUESTED", kT0 + 5));  // not the client's
+  o.status = OrdStatus::PendingCancel;
+  o.created = false;
+  j.append(o);
+  j.flush();
+  router::RecoveredState st2 = loadRecoveredState(db.conninfo());
+  ASSERT_EQ(st2.pendingCancels.size(), 1u);
+  EXPECT_EQ(st2.pendingCancels[0].orderId, OrderId("P1"));
+  EXPECT_EQ(st2.pendingCancels[0].clOrdId, ClOrdId("CL-P1-X"));
+  EXPECT_EQ(st2.pendingCancels[0].origClOrdId, ClOrdId("CL-P1-R"));
+  EXPECT_TRUE(st2.pendingCancels[0].clientRequest);
+  EXPECT_EQ(st2.parents.at(0).status(), OrdStatus::PartiallyFilled) << "settled, as before";
   EXPECT_EQ(j.stats().failures, 0u);
 }
 
