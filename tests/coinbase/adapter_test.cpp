@@ -270,22 +270,53 @@ TEST_F(CoinbaseVenueTest, EditIsNativeAndSizedAsATotalThenCancel) {
   EXPECT_EQ(emu->orderStatus("e1"), "CANCELLED");
 }
 
-TEST_F(CoinbaseVenueTest, AStopLimitCannotBeEditedAndSaysWhy) {
+TEST_F(CoinbaseVenueTest, AStopLimitIsReplacedByCancelThenNewSizedByWhatFilled) {
   startVenue();
-  venue->submit(order("s1", OrdType::StopLimit, TimeInForce::Gtc, "0.001", "61100", "61000"));
+  venue->submit(order("s1", OrdType::StopLimit, TimeInForce::Gtc, "0.002", "61100", "61000"));
   ASSERT_TRUE(has("s1", VenueEventKind::Accepted));
   EXPECT_NE(emu->lastOrderBody().find(
                 R"("stop_price":"61000","stop_direction":"STOP_DIRECTION_STOP_UP")"),
             std::string::npos);
+  ASSERT_TRUE(emu->fill("s1", Qty::of("0.0005"), Price::of("61100")));
+  ASSERT_TRUE(has("s1", VenueEventKind::Fill));
   VenueReplace r;
   r.childId = ChildOrderId("s1");
+  r.newQty = Qty::of("0.003");
+  r.newPrice = Price::of("61200");
+  venue->replace(r);
+  ASSERT_TRUE(has("s1", VenueEventKind::Replaced));
+  auto rep = sink.of("s1", VenueEventKind::Replaced)[0];
+  EXPECT_EQ(rep.newQty, Qty::of("0.003"));
+  EXPECT_EQ(rep.cumQty, Qty::of("0.0005"));
+  EXPECT_EQ(rep.leavesQty, Qty::of("0.0025"));
+  EXPECT_EQ(emu->orderStatus("s1"), "CANCELLED");
+  EXPECT_EQ(emu->orderStatus("s1:r1"), "OPEN");
+  // The new order is for what is left, never the full new total.
+  EXPECT_NE(emu->lastOrderBody().find(R"("client_order_id":"s1:r1")"), std::string::npos);
+  EXPECT_NE(emu->lastOrderBody().find(R"("base_size":"0.0025","limit_price":"61200")"),
+            std::string::npos)
+      << emu->lastOrderBody();
+  emu->trade("BTC-USD", Price::of("61050"));  // triggers the new stop, fills at its limit
+  ASSERT_TRUE(has("s1", VenueEventKind::Fill, 2));
+  auto fills = sink.of("s1", VenueEventKind::Fill);
+  EXPECT_EQ(fills.back().lastQty, Qty::of("0.0025"));
+  EXPECT_EQ(fills.back().cumQty, Qty::of("0.003"));
+  EXPECT_EQ(fills.back().leavesQty, Qty());
+  EXPECT_EQ(sink.count("s1", VenueEventKind::Canceled), 0u)
+      << "the old order's cancel does not end the child";
+}
+
+TEST_F(CoinbaseVenueTest, AnImmediateOrderCannotBeReplaced) {
+  startVenue();
+  emu->setLastPrice("BTC-USD", Price::of("65000"));
+  venue->submit(order("i1", OrdType::Limit, TimeInForce::Fok, "0.001", "60000"));
+  ASSERT_TRUE(has("i1", VenueEventKind::Expired)) << "a FOK that cannot fill expires";
+  VenueReplace r;
+  r.childId = ChildOrderId("i1");
   r.newQty = Qty::of("0.002");
   venue->replace(r);
-  ASSERT_TRUE(has("s1", VenueEventKind::ReplaceRejected));
-  EXPECT_NE(sink.of("s1", VenueEventKind::ReplaceRejected)[0].text.find("limit GTC orders only"),
-            std::string::npos);
-  emu->trade("BTC-USD", Price::of("61050"));  // triggers, then fills at its limit
-  ASSERT_TRUE(has("s1", VenueEventKind::Fill));
+  ASSERT_TRUE(has("i1", VenueEventKind::ReplaceRejected));
+  EXPECT_EQ(sink.of("i1", VenueEventKind::ReplaceRejected)[0].text, "order is already done");
 }
 
 TEST_F(CoinbaseVenueTest, WrongKeyExpiredTokenAndWrongUriGetCoinbasesUnauthorized) {

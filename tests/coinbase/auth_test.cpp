@@ -38,9 +38,9 @@ TEST(CoinbaseAuth, HeaderAndClaimsJsonAreExactlyTheDocumentedShape) {
       jwtHeaderJson(kKeyName, "abc123"),
       R"({"alg":"ES256","kid":"organizations/org-1/apiKeys/key-1","nonce":"abc123","typ":"JWT"})");
   EXPECT_EQ(jwtClaimsJson(kKeyName, 1700000000, 1700000120,
-                          "POST api.coinbase.com/api/v3/brokerage/orders"),
+                          "POST api.venue.example/api/v3/brokerage/orders"),
             R"({"sub":"organizations/org-1/apiKeys/key-1","iss":"cdp","nbf":1700000000,)"
-            R"("exp":1700000120,"uri":"POST api.coinbase.com/api/v3/brokerage/orders"})");
+            R"("exp":1700000120,"uri":"POST api.venue.example/api/v3/brokerage/orders"})");
   // WebSocket JWTs carry no uri claim.
   EXPECT_EQ(jwtClaimsJson(kKeyName, 1700000000, 1700000120, ""),
             R"({"sub":"organizations/org-1/apiKeys/key-1","iss":"cdp","nbf":1700000000,)"
@@ -48,11 +48,11 @@ TEST(CoinbaseAuth, HeaderAndClaimsJsonAreExactlyTheDocumentedShape) {
 }
 
 TEST(CoinbaseAuth, UriIsMethodHostAndPathWithoutTheQuery) {
-  EXPECT_EQ(jwtUri("GET", "api.coinbase.com", "/api/v3/brokerage/accounts"),
-            "GET api.coinbase.com/api/v3/brokerage/accounts");
-  EXPECT_EQ(jwtUri("GET", "api.coinbase.com",
+  EXPECT_EQ(jwtUri("GET", "api.venue.example", "/api/v3/brokerage/accounts"),
+            "GET api.venue.example/api/v3/brokerage/accounts");
+  EXPECT_EQ(jwtUri("GET", "api.venue.example",
                    "/api/v3/brokerage/orders/historical/fills?order_ids=1&limit=100"),
-            "GET api.coinbase.com/api/v3/brokerage/orders/historical/fills");
+            "GET api.venue.example/api/v3/brokerage/orders/historical/fills");
 }
 
 TEST(CoinbaseAuth, NonceIs64HexCharactersAndFresh) {
@@ -66,7 +66,7 @@ TEST(CoinbaseAuth, TokenEncodesHeaderAndClaimsAndItsSignatureVerifies) {
   std::string err;
   auto signer = Es256Signer::fromPem(generateEcPrivateKeyPem(), err);
   ASSERT_TRUE(signer) << err;
-  const std::string uri = "POST api.coinbase.com/api/v3/brokerage/orders";
+  const std::string uri = "POST api.venue.example/api/v3/brokerage/orders";
   std::string jwt = makeJwt(*signer, kKeyName, 1700000000, 120, uri, "nonce-1");
   auto d1 = jwt.find('.'), d2 = jwt.rfind('.');
   ASSERT_NE(d1, d2);
@@ -88,14 +88,14 @@ TEST(CoinbaseAuth, ServerSideChecksNameWhatIsWrong) {
   auto signer = Es256Signer::fromPem(generateEcPrivateKeyPem(), err);
   auto other = Es256Signer::fromPem(generateEcPrivateKeyPem(), err);
   ASSERT_TRUE(signer && other);
-  const std::string uri = "POST api.coinbase.com/api/v3/brokerage/orders";
+  const std::string uri = "POST api.venue.example/api/v3/brokerage/orders";
   std::string jwt = makeJwt(*signer, kKeyName, 1700000000, 120, uri, "n");
   JwtExpectation x{kKeyName, uri, 1700000060};
   EXPECT_EQ(verifyJwt(jwt, other->publicKeyPem(), x), "invalid signature");
   x.nowSec = 1700000120;
   EXPECT_EQ(verifyJwt(jwt, signer->publicKeyPem(), x), "token expired");
   x.nowSec = 1700000060;
-  x.uri = "GET api.coinbase.com/api/v3/brokerage/orders";
+  x.uri = "GET api.venue.example/api/v3/brokerage/orders";
   EXPECT_NE(verifyJwt(jwt, signer->publicKeyPem(), x).find("uri mismatch"), std::string::npos);
   x.uri = "";
   EXPECT_EQ(verifyJwt(jwt, signer->publicKeyPem(), x), "uri claim on a WebSocket token");

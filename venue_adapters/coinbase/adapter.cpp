@@ -68,7 +68,12 @@ struct Child {
   std::optional<Price> price, stopPx;
   WallNanos expireTime = 0;
   std::string venueOrderId;
+  // Coinbase's client_order_id of the live order: the child id, then
+  // "<child>:r<n>" for the n-th cancel-then-new replacement (ids are unique).
+  std::string clientId;
+  int replaces = 0;
   Qty cum;               // fills booked
+  Qty cumPrior;          // filled on Coinbase orders replaced away (part of cum)
   Qty adoptedUnmatched;  // fills journaled before a restart, not yet matched to trade ids
   bool accepted = false;
   bool done = false;
@@ -76,6 +81,15 @@ struct Child {
   MonoNanos sentMono = 0;
   WallNanos sentWall = 0;
 };
+
+// The child id behind a Coinbase client_order_id ("<child>:r<n>" -> "<child>").
+std::string childIdOf(const std::string& clientId) {
+  auto at = clientId.rfind(":r");
+  if (at == std::string::npos || at + 2 >= clientId.size()) return clientId;
+  for (size_t i = at + 2; i < clientId.size(); ++i)
+    if (!std::isdigit(static_cast<unsigned char>(clientId[i]))) return clientId;
+  return clientId.substr(0, at);
+}
 
 struct Book {
   std::map<Price, Qty, std::greater<>> bids;
@@ -162,6 +176,7 @@ class CoinbaseVenue final : public VenueAdapter {
         n.attrs = o.attrs;
         mapOrderType(n, true, c.cfg);
         c.venueOrderId = o.venueOrderId.str();
+        c.clientId = c.id.str();
         c.cum = o.cumQty;
         c.adoptedUnmatched = o.cumQty;
         c.accepted = !o.venueOrderId.empty();
@@ -278,7 +293,10 @@ class CoinbaseVenue final : public VenueAdapter {
   void loadFilters() {
     nextFilters_ = mono() + cfg_.filtersRefreshSec * 1000 * kMs;
     std::string q;
-    for (const auto& [sym, p] : toVenue_) q += (q.empty() ? "?" : "&") + ("product_ids=" + p);
+    for (const auto& [sym, p] : toVenue_) {
+      q.push_back(q.empty() ? '?' : '&');
+      q.append("product_ids=").append(urlEncode(p));
+    }
     RestReply r = rest_.publicGet("/api/v3/brokerage/market/products" + q);
     std::map<std::string, Product> ps;
     std::string err = r.ok() ? parseProducts(r.body, ps) : r.text;
@@ -415,6 +433,8 @@ class CoinbaseVenue final : public VenueAdapter {
       Child* c = childFor(so.clientOrderId, so.orderId);
       if (!c || c->done) continue;
       noteVenueOrder(*c, so.orderId);
+      // News of an order replaced away (its cancel): the replace booked its fills.
+      if (so.orderId != c->venueOrderId) continue;
       syncOrder(*c, so.cumulativeQuantity, so.status,
                 so.status == "FAILED" ? so.rejectReason : so.cancelReason, out);
       emit(std::move(out));
@@ -423,7 +443,7 @@ class CoinbaseVenue final : public VenueAdapter {
 
   // ------------------------------------------------------------ order logic
   Child* childFor(const std::string& clientId, const std::string& venueOrderId) {
-    auto it = children_.find(clientId);
+    auto it = children_.find(childIdOf(clientId));
     if (it != children_.end()) return &it->second;
     auto v = byVenueOrder_.find(venueOrderId);
     if (v != byVenueOrder_.end()) {
@@ -531,8 +551,10 @@ class CoinbaseVenue final : public VenueAdapter {
   void syncOrder(Child& c, Qty venueFilled, const std::string& status, const std::string& reason,
                  Events& out) {
     c.unknown = false;
-    if (venueFilled > c.cum + c.adoptedUnmatched) {
-      if (!fetchFills(c, out) || c.cum + c.adoptedUnmatched < venueFilled) {
+    // venueFilled is the current Coinbase order's; cum also holds what filled
+    // on orders replaced away (cumPrior).
+    if (venueFilled > c.cum - c.cumPrior + c.adoptedUnmatched) {
+      if (!fetchFills(c, out) || c.cum - c.cumPrior + c.adoptedUnmatched < venueFilled) {
         c.unknown = true;  // fills owed: the poll books them before any end state
         return;
       }
@@ -575,7 +597,7 @@ class CoinbaseVenue final : public VenueAdapter {
         return;
       }
       for (const auto& o : os) {
-        if (o.clientOrderId != c.id.str()) continue;
+        if (o.clientOrderId != c.clientId) continue;
         noteVenueOrder(c, o.orderId);
         syncOrder(c, o.filledSize, o.status, o.rejectReason, out);
         return;
@@ -586,7 +608,7 @@ class CoinbaseVenue final : public VenueAdapter {
     // Not listed. Only conclude once a late arrival is no longer plausible.
     if (mono() - c.sentMono >= cfg_.readTimeoutMs * kMs) {
       terminal(c, VenueEventKind::Rejected,
-               "order not placed (Coinbase does not list client_order_id " + c.id.str() + ")", out);
+               "order not placed (Coinbase does not list client_order_id " + c.clientId + ")", out);
     } else {
       c.unknown = true;
     }
@@ -640,6 +662,7 @@ class CoinbaseVenue final : public VenueAdapter {
     c.price = o.price;
     c.stopPx = o.stopPx;
     c.expireTime = o.attrs.expireTime;
+    c.clientId = c.id.str();
     c.unknown = true;
     const std::string id = c.id.str();
     children_[id] = std::move(c);
@@ -656,7 +679,8 @@ class CoinbaseVenue final : public VenueAdapter {
     c.sentWall = clock_.wallNow();
     RestReply r = rest_.privateCall(
         "POST", kOrders,
-        orderBody(id, c.product, c.side, c.cfg, c.qty, c.price, c.stopPx, c.expireTime), false);
+        orderBody(c.clientId, c.product, c.side, c.cfg, c.qty, c.price, c.stopPx, c.expireTime),
+        false);
     if (r.kind == RestReply::Kind::Throttled) {
       held_.push_front([this, id] { sendNew(id); });
       return;
@@ -752,8 +776,9 @@ class CoinbaseVenue final : public VenueAdapter {
     }
     Child& c = it->second;
     if (c.cfg.key != "limit_limit_gtc") {
-      replaceReject("Coinbase edits limit GTC orders only; " + c.cfg.key +
-                    " cannot be replaced (cancel and send a new order)");
+      if (c.cfg.key == "stop_limit_stop_limit_gtc" || c.cfg.key == "limit_limit_gtd")
+        return cancelThenNew(c, x);
+      replaceReject(c.cfg.key + " orders end at once at Coinbase and cannot be replaced");
       return emit(std::move(out));
     }
     const std::optional<Price> newPrice = x.newPrice ? x.newPrice : c.price;
@@ -810,6 +835,123 @@ class CoinbaseVenue final : public VenueAdapter {
     }
     c.qty = x.newQty;
     c.price = newPrice;
+    VenueEvent e;
+    e.kind = VenueEventKind::Replaced;
+    e.childId = c.id;
+    e.venueOrderId = VenueOrderId(c.venueOrderId);
+    e.newQty = x.newQty;
+    e.newPrice = newPrice;
+    e.cumQty = c.cum;
+    e.leavesQty = x.newQty - c.cum;
+    out.push_back(std::move(e));
+    emit(std::move(out));
+  }
+
+  // Replace of an order Coinbase cannot edit: cancel it, read back what it
+  // filled (final once canceled), book those fills, and send a new order for
+  // the new total less that — a fill between the two is booked, never
+  // over-sent. The new order has its own client_order_id ("<child>:r<n>").
+  void cancelThenNew(Child& c, const VenueReplace& x) {
+    Events out;
+    auto replaceReject = [&](std::string text) {
+      VenueEvent e;
+      e.kind = VenueEventKind::ReplaceRejected;
+      e.childId = x.childId;
+      e.venueOrderId = x.venueOrderId;
+      e.text = std::move(text);
+      out.push_back(std::move(e));
+    };
+    const std::optional<Price> newPrice = x.newPrice ? x.newPrice : c.price;
+    const std::optional<Price> newStop = x.newStopPx ? x.newStopPx : c.stopPx;
+    auto pit = products_.find(c.product);
+    if (pit != products_.end()) {
+      if (auto e = checkFilters(pit->second, newPrice, newStop, x.newQty); !e.empty()) {
+        replaceReject(e);
+        return emit(std::move(out));
+      }
+    }
+    if (x.newQty <= c.cum) {
+      replaceReject("new quantity " + x.newQty.str() + " does not exceed filled " + c.cum.str());
+      return emit(std::move(out));
+    }
+    if (!rest_.canSendPrivate()) {
+      held_.push_back([this, x] { doReplace(x); });
+      return;
+    }
+    RestReply r = rest_.privateCall("POST", std::string(kOrders) + "/batch_cancel",
+                                    R"({"order_ids":[)" + jsonString(c.venueOrderId) + "]}", true);
+    std::vector<CancelResult> rs;
+    if (!r.ok() || !parseBatchCancel(r.body, rs).empty() || rs.empty() || !rs[0].success) {
+      replaceReject("replace: cancel of the old order failed: " +
+                    (r.ok() && !rs.empty() ? rs[0].failureReason : r.text));
+      pollSoon_ = true;
+      return emit(std::move(out));
+    }
+    CbOrder old;
+    bool final = false;
+    for (int i = 0; i < 3 && !final; ++i) {
+      RestReply q =
+          rest_.privateCall("GET", std::string(kHistorical) + urlEncode(c.venueOrderId), "", true);
+      final = q.ok() && parseOrder(q.body, old).empty() && isTerminalStatus(old.status);
+      if (!final) std::this_thread::sleep_for(std::chrono::milliseconds(cfg_.backoffBaseMs));
+    }
+    if (!final) {
+      // The cancel is still pending at Coinbase: the stream or the poll ends the child.
+      c.unknown = true;
+      replaceReject("replace: the old order's cancel is still pending; replace abandoned");
+      return emit(std::move(out));
+    }
+    if (old.filledSize > c.cum - c.cumPrior) fetchFills(c, out);
+    if (c.cum - c.cumPrior < old.filledSize) {
+      // Its fills are not all listed yet: the poll books them and ends the child.
+      c.unknown = true;
+      replaceReject(
+          "replace: the canceled order's fills are not all listed yet; replace abandoned");
+      return emit(std::move(out));
+    }
+    // Every fill of the canceled order is booked: its final filled size decides.
+    const Qty filled = c.cum;
+    if (c.done || x.newQty <= filled) {
+      terminal(c, VenueEventKind::Canceled,
+               "replace: filled " + filled.str() + " reaches the new quantity " + x.newQty.str() +
+                   "; remainder canceled",
+               out);
+      return emit(std::move(out));
+    }
+    const std::string clientId = c.id.str() + ":r" + std::to_string(++c.replaces);
+    c.clientId = clientId;
+    c.cumPrior = filled;
+    c.sentMono = mono();
+    c.sentWall = clock_.wallNow();
+    RestReply n = rest_.privateCall("POST", kOrders,
+                                    orderBody(clientId, c.product, c.side, c.cfg, x.newQty - filled,
+                                              newPrice, newStop, c.expireTime),
+                                    false);
+    const std::string oldId = c.venueOrderId;
+    CreateResult cr;
+    if (n.ok() && parseCreateOrder(n.body, cr).empty() && cr.success) {
+      c.venueOrderId = cr.orderId;
+    } else if (n.kind == RestReply::Kind::Unknown || n.ok()) {
+      c.venueOrderId.clear();
+      resolveByClientId(c, out);  // asked by client id, never resent
+    }
+    if (c.venueOrderId.empty() && !c.done) {
+      replaceReject("replace: old order canceled, the new order's outcome is unknown (" + n.text +
+                    "); it is looked up by client_order_id " + clientId);
+      return emit(std::move(out));
+    }
+    if (c.venueOrderId.empty() || c.venueOrderId == oldId) {
+      terminal(c, VenueEventKind::Canceled,
+               "replace: old order canceled, new order not placed: " +
+                   (n.ok() && !cr.success ? "coinbase: " + cr.text() : n.text),
+               out);
+      return emit(std::move(out));
+    }
+    byVenueOrder_[c.venueOrderId] = c.id.str();
+    c.qty = x.newQty;
+    c.price = newPrice;
+    c.stopPx = newStop;
+    c.unknown = false;
     VenueEvent e;
     e.kind = VenueEventKind::Replaced;
     e.childId = c.id;
@@ -881,9 +1023,9 @@ class CoinbaseVenue final : public VenueAdapter {
         return s;
       }
       for (const auto& o : open) {
-        clientByOrder[o.orderId] = o.clientOrderId;
+        clientByOrder[o.orderId] = childIdOf(o.clientOrderId);
         VenueOrderState st;
-        st.childId = ChildOrderId(o.clientOrderId);
+        st.childId = ChildOrderId(childIdOf(o.clientOrderId));
         st.venueOrderId = VenueOrderId(o.orderId);
         st.symbol = fromVenue_.count(o.productId) ? fromVenue_[o.productId] : Symbol(o.productId);
         st.side = o.side == "SELL" ? Side::Sell : Side::Buy;
@@ -920,7 +1062,7 @@ class CoinbaseVenue final : public VenueAdapter {
               rest_.privateCall("GET", std::string(kHistorical) + urlEncode(f.orderId), "", true);
           CbOrder o;
           if (!q.ok() || !parseOrder(q.body, o).empty()) continue;  // not ours to name
-          co = clientByOrder.emplace(f.orderId, o.clientOrderId).first;
+          co = clientByOrder.emplace(f.orderId, childIdOf(o.clientOrderId)).first;
         }
         VenueFill vf;
         vf.childId = ChildOrderId(co->second);

@@ -31,7 +31,7 @@ std::string jwtHeaderJson(std::string_view keyName, std::string_view nonce);
 // uri empty: the claim is left out (WebSocket JWTs).
 std::string jwtClaimsJson(std::string_view keyName, int64_t nbfSec, int64_t expSec,
                           std::string_view uri);
-// "POST api.coinbase.com/api/v3/brokerage/orders": method, host and the
+// "POST api.venue.example/api/v3/brokerage/orders": method, host and the
 // path without its query string, as Coinbase's SDKs form it.
 std::string jwtUri(std::string_view method, std::string_view host, std::string_view target);
 
