@@ -5,6 +5,7 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <chrono>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -170,6 +171,7 @@ struct CoinbaseEmulator::Impl : std::enable_shared_from_this<CoinbaseEmulator::I
   int garble = 0;
   std::map<std::string, int> reqCount;
   int authFailures = 0, rateLimited = 0, userSubs = 0, creates = 0;
+  int64_t lastCreateNs = 0;
   std::string lastAuthFailure, lastUpdate, lastOrderBody, lastEditBody;
   std::deque<MonoNanos> window;
 
@@ -657,7 +659,12 @@ struct CoinbaseEmulator::Impl : std::enable_shared_from_this<CoinbaseEmulator::I
     const std::string path = r.target.substr(0, r.target.find('?'));
     const std::string query = r.target.size() > path.size() ? r.target.substr(path.size() + 1) : "";
     ++reqCount[path];
-    if (path == "/api/v3/brokerage/orders" && r.method == "POST") ++creates;
+    if (path == "/api/v3/brokerage/orders" && r.method == "POST") {
+      ++creates;
+      lastCreateNs = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::steady_clock::now().time_since_epoch())
+                         .count();
+    }
     const Params p = parseQuery(query);
     if (path.rfind("/api/v3/brokerage/market/products", 0) == 0 && r.method == "GET")
       return json(200, o.productsJson);
@@ -938,6 +945,10 @@ int CoinbaseEmulator::requests(const std::string& prefix) const {
 int CoinbaseEmulator::createRequests() const {
   std::lock_guard lk(impl_->mu);
   return impl_->creates;
+}
+int64_t CoinbaseEmulator::lastCreateSteadyNs() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->lastCreateNs;
 }
 int CoinbaseEmulator::authFailures() const {
   std::lock_guard lk(impl_->mu);

@@ -84,6 +84,8 @@ class CoinbaseEmulator {
   // Observations.
   int requests(const std::string& pathPrefix) const;  // REST requests seen, by path prefix
   int createRequests() const;  // POST /api/v3/brokerage/orders seen (any answer)
+  // std::chrono::steady_clock time (ns) the last create request arrived (benchmarks).
+  int64_t lastCreateSteadyNs() const;
   int authFailures() const;
   std::string lastAuthFailure() const;
   int rateLimited() const;  // 429s answered by the rate limit itself
