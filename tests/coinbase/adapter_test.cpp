@@ -429,6 +429,35 @@ TEST_F(CoinbaseVenueTest, ALostSubmitAnswerIsResolvedByClientOrderIdNeverResent)
   EXPECT_GE(emu->requests("/api/v3/brokerage/orders/historical/batch"), 1);
 }
 
+TEST_F(CoinbaseVenueTest, OnlyIdempotentCallsAreRetriedAnUnknownSubmitIsLookedUp) {
+  cfg.readTimeoutMs = 300;
+  startVenue();
+  // A 503 on a create: not retried; the lookup finds no such order, so it was not placed.
+  emu->failNext(503, 1);
+  venue->submit(order("u1", OrdType::Limit, TimeInForce::Gtc, "0.001", "59000"));
+  ASSERT_TRUE(has("u1", VenueEventKind::Rejected));
+  EXPECT_EQ(emu->createRequests(), 1) << "a create is never retried";
+  EXPECT_EQ(sink.of("u1", VenueEventKind::Rejected)[0].text,
+            "order not placed (Coinbase does not list client_order_id u1)");
+  // A garbled answer (the emulator garbles before executing): looked up, not
+  // found, so not placed — and never sent twice.
+  emu->garbleNext(1);
+  venue->submit(order("u2", OrdType::Limit, TimeInForce::Gtc, "0.001", "59000"));
+  ASSERT_TRUE(has("u2", VenueEventKind::Rejected));
+  EXPECT_EQ(emu->createRequests(), 2);
+  EXPECT_EQ(emu->ordersWithClientId("u2"), 0);
+  // A 503 on a cancel (idempotent): retried with backoff, then canceled.
+  venue->submit(order("u3", OrdType::Limit, TimeInForce::Gtc, "0.001", "59000"));
+  ASSERT_TRUE(has("u3", VenueEventKind::Accepted));
+  const int cancels = emu->requests("/api/v3/brokerage/orders/batch_cancel");
+  emu->failNext(503, 1);
+  VenueCancel c;
+  c.childId = ChildOrderId("u3");
+  venue->cancel(c);
+  ASSERT_TRUE(has("u3", VenueEventKind::Canceled));
+  EXPECT_EQ(emu->requests("/api/v3/brokerage/orders/batch_cancel"), cancels + 2);
+}
+
 TEST_F(CoinbaseVenueTest, SnapshotListsOpenOrdersAndFillsSince) {
   startVenue();
   const WallNanos since = clock.wallNow();
