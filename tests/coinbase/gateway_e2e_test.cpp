@@ -88,6 +88,7 @@ class CoinbaseGatewayE2E : public ::testing::Test {
                            {"reconnect_ms", "100"}}});
     cfg.routing.rules.clear();
     cfg.routing.defaultVenue = fixgw::VenueId("COINBASE");
+    cfg_ = std::make_unique<decltype(cfg)>(cfg);
     gw_ = std::make_unique<fixgw::Gateway>(cfg);
     gw_->start();
     client_ = std::make_unique<FixTestClient>("FIX.4.4", "CLIENT1", "FIXGW", port_,
@@ -147,6 +148,7 @@ class CoinbaseGatewayE2E : public ::testing::Test {
   }
 
   fixgw::testing::PgTestSchema db_;
+  std::unique_ptr<decltype(fixgw::config::loadConfig(""))> cfg_;
   std::unique_ptr<fixgw::coinbase::CoinbaseEmulator> emu_;
   std::filesystem::path dir_;
   int port_ = 0;
@@ -260,6 +262,33 @@ TEST_F(CoinbaseGatewayE2E, A429IsBackPressureNotABan) {
   client_->send(client_->newOrder(btcOrder("CB7", "0.001", "59000")));
   FIX::Message ack = er("CB7");
   EXPECT_EQ(F(ack, 150), "0") << FixTestClient::text(ack);
+}
+
+TEST_F(CoinbaseGatewayE2E, AfterARestartFillsMadeWhileDownAreReconciledOnce) {
+  client_->send(client_->newOrder(btcOrder("CB8", "0.002", "59000")));
+  ASSERT_EQ(F(er("CB8"), 150), "0");
+  const std::string child = lastChildId();
+  ASSERT_TRUE(emu_->fill(child, fixgw::Qty::of("0.0005"), fixgw::Price::of("59000")));
+  FIX::Message f1 = er("CB8");
+  ASSERT_EQ(F(f1, 150), "F") << FixTestClient::text(f1);
+  ASSERT_EQ(waitForDb("SELECT count(*) FROM executions", "1"), "1");
+
+  // The gateway goes away with the order open; the rest fills meanwhile.
+  client_->logout();
+  client_.reset();
+  gw_->stop();
+  gw_.reset();
+  ASSERT_TRUE(emu_->fill(child, fixgw::Qty::of("0.0015"), fixgw::Price::of("59000")));
+
+  // Restart on the same journal: adoption + snapshot book the missed fill once.
+  gw_ = std::make_unique<fixgw::Gateway>(*cfg_);
+  gw_->start();
+  EXPECT_EQ(waitForDb("SELECT count(*) FROM executions", "2"), "2");
+  EXPECT_EQ(waitForDb("SELECT sum(last_qty)::numeric(38,8)::text FROM executions", "0.00200000"),
+            "0.00200000");
+  // A few poll rounds later, still booked exactly once.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(db_.query("SELECT count(*) FROM executions")[0][0], "2");
 }
 
 }  // namespace
