@@ -428,6 +428,12 @@ class CoinbaseVenue final : public VenueAdapter {
       return;
     }
     if (m.kind != StreamMessage::Kind::User) return;
+    if (m.snapshot) {
+      // The subscription is live from here: an order that ended between the
+      // connect and now is in no snapshot (it lists open orders), so poll once more.
+      pollSoon_ = true;
+      nextPoll_ = mono();
+    }
     for (const auto& so : m.orders) {
       Events out;
       Child* c = childFor(so.clientOrderId, so.orderId);
