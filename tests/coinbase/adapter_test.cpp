@@ -319,7 +319,8 @@ TEST_F(CoinbaseVenueTest, AnImmediateOrderCannotBeReplaced) {
   EXPECT_EQ(sink.of("i1", VenueEventKind::ReplaceRejected)[0].text, "order is already done");
 }
 
-TEST_F(CoinbaseVenueTest, WrongKeyExpiredTokenAndWrongUriGetCoinbasesUnauthorized) {
+TEST_F(CoinbaseVenueTest,
+       WrongKeyExpiredTokenAndWrongUriGetCoinbasesUnauthorizedClockSyncFixesSkew) {
   // A key Coinbase does not know: every private call gets 401 "Unauthorized".
   const std::string realPem = pem;
   pem = generateEcPrivateKeyPem();
@@ -356,10 +357,20 @@ TEST_F(CoinbaseVenueTest, WrongKeyExpiredTokenAndWrongUriGetCoinbasesUnauthorize
   cfg.uriHost = "localhost";
   cfg.restPort = cfg.wsPort = cfg.mdWsPort = lateEmu.port();
   cfg.caPem = lateEmu.certPem();
+  cfg.clockSync = false;
   startVenue(false);
   venue->submit(order("a3", OrdType::Limit, TimeInForce::Gtc, "0.001", "59000"));
   ASSERT_TRUE(has("a3", VenueEventKind::Rejected));
   EXPECT_EQ(lateEmu.lastAuthFailure(), "token expired");
+  venue->stop();
+  venue.reset();
+  // With clock_sync (the default) JWTs are dated by Coinbase's clock: accepted.
+  cfg.clockSync = true;
+  const int failures = lateEmu.authFailures();
+  startVenue(false);
+  venue->submit(order("a4", OrdType::Limit, TimeInForce::Gtc, "0.001", "59000"));
+  ASSERT_TRUE(has("a4", VenueEventKind::Accepted)) << lateEmu.lastAuthFailure();
+  EXPECT_EQ(lateEmu.authFailures(), failures);
   venue->stop();
   venue.reset();
   lateEmu.stop();

@@ -117,6 +117,17 @@ TEST(CoinbaseParse, OrdersAndFills) {
   EXPECT_EQ(cursor, "789100");
 }
 
+TEST(CoinbaseParse, ServerTime) {
+  int64_t ms = 0;
+  ASSERT_EQ(parseServerTime(R"({"iso":"2023-05-31T16:11:24.123Z","epochSeconds":"1685549484",)"
+                            R"("epochMillis":"1685549484123"})",
+                            ms),
+            "");
+  EXPECT_EQ(ms, 1685549484123);
+  EXPECT_EQ(parseServerTime(R"({"epochMillis":"soon"})", ms),
+            "field 'epochMillis': 'soon' is not an integer");
+}
+
 TEST(CoinbaseParse, ApiErrorBody) {
   ApiError e;
   ASSERT_TRUE(parseApiError(coinbaseTestData("error.json"), e));

@@ -250,6 +250,8 @@ class CoinbaseVenue final : public VenueAdapter {
   MonoNanos mono() const { return clock_.monoNow(); }
 
   void run() {
+    if (cfg_.clockSync)
+      if (auto e = rest_.syncClock(); !e.empty()) spdlog::warn("[{}] {}", id_.str(), e);
     loadFilters();
     for (;;) {
       std::function<void()> task;

@@ -54,6 +54,7 @@ CoinbaseConfig readCoinbaseConfig(venues::ParamReader& p, const std::string& pat
                                 std::to_string(c.maxRetries));
   c.backoffBaseMs = positive("backoff_base_ms", c.backoffBaseMs);
   c.dayAsGtc = p.boolean("day_as_gtc", c.dayAsGtc);
+  c.clockSync = p.boolean("clock_sync", c.clockSync);
   if (c.restHost.empty()) throw std::invalid_argument(at + "rest_host: empty");
   if (!c.caFile.empty() && !std::ifstream(c.caFile))
     throw std::invalid_argument(at + "ca_file: cannot read '" + c.caFile + "'");

@@ -54,6 +54,9 @@ struct CoinbaseConfig {
   int64_t maxRetries = 3;
   int64_t backoffBaseMs = 50;
   bool dayAsGtc = false;  // spot has no DAY: refuse it unless told to send GTC
+  // Measure Coinbase's clock (GET /api/v3/brokerage/time) at start and after a
+  // 401, and date JWTs by it: a JWT lives 120 s, so local clock skew breaks auth.
+  bool clockSync = true;
 };
 
 // Throws std::invalid_argument naming "<path>.params.<key>" on a bad value.

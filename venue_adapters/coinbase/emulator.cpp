@@ -668,6 +668,11 @@ struct CoinbaseEmulator::Impl : std::enable_shared_from_this<CoinbaseEmulator::I
     const Params p = parseQuery(query);
     if (path.rfind("/api/v3/brokerage/market/products", 0) == 0 && r.method == "GET")
       return json(200, o.productsJson);
+    if (path == "/api/v3/brokerage/time" && r.method == "GET") {
+      const int64_t ms = clock.wallNow() / 1'000'000;
+      return json(200, R"({"iso":")" + now() + R"(","epochSeconds":")" + std::to_string(ms / 1000) +
+                           R"(","epochMillis":")" + std::to_string(ms) + R"("})");
+    }
     if (path.rfind("/api/v3/brokerage/", 0) != 0) return apiError(404, "NOT_FOUND", 5, "Not Found");
 
     // Private from here on: the JWT exactly as Coinbase checks it.

@@ -331,6 +331,17 @@ std::string parseFills(std::string_view json, std::vector<CbFill>& out, std::str
   return "";
 }
 
+std::string parseServerTime(std::string_view json, int64_t& epochMs) {
+  rapidjson::Document d;
+  TRY(parseDoc(json, d));
+  std::string ms;
+  TRY(text(d, "epochMillis", ms));
+  auto [p, ec] = std::from_chars(ms.data(), ms.data() + ms.size(), epochMs);
+  if (ec != std::errc() || p != ms.data() + ms.size())
+    return "field 'epochMillis': '" + ms + "' is not an integer";
+  return "";
+}
+
 bool parseApiError(std::string_view json, ApiError& out) {
   rapidjson::Document d;
   if (!parseDoc(json, d).empty()) return false;

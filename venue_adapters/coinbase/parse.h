@@ -111,6 +111,9 @@ struct CbFill {
 // {"fills":[...],"cursor":".."}
 std::string parseFills(std::string_view json, std::vector<CbFill>& out, std::string& cursor);
 
+// GET /api/v3/brokerage/time: {"iso":..,"epochSeconds":"..","epochMillis":".."}.
+std::string parseServerTime(std::string_view json, int64_t& epochMs);
+
 // The default error body: {"error":"...","code":N,"message":"...","details":[...]}
 // (or Coinbase's {"error":..,"error_details":..,"message":..}). false if json is none.
 struct ApiError {

@@ -37,8 +37,23 @@ CoinbaseRest::CoinbaseRest(const CoinbaseConfig& c, Credentials cred, const Cloc
 CoinbaseRest::~CoinbaseRest() = default;
 
 std::string CoinbaseRest::wsJwt() {
-  return makeJwt(*signer_, cred_.keyName, clock_.wallNow() / kSec, cfg_.jwtExpirySec, "",
-                 randomNonceHex());
+  return makeJwt(*signer_, cred_.keyName, nowSec(), cfg_.jwtExpirySec, "", randomNonceHex());
+}
+
+std::string CoinbaseRest::syncClock() {
+  lastSync_ = clock_.monoNow();
+  const int64_t before = clock_.wallNow() / 1'000'000;
+  RestReply r = publicGet("/api/v3/brokerage/time");
+  const int64_t after = clock_.wallNow() / 1'000'000;
+  if (!r.ok()) return "server time: " + r.text;
+  int64_t serverMs = 0;
+  if (auto e = parseServerTime(r.body, serverMs); !e.empty()) return "server time: " + e;
+  // The server read its clock about halfway through the round trip.
+  offsetMs_ = serverMs - (before + after) / 2;
+  if (offsetMs_ > 1000 || offsetMs_ < -1000)
+    spdlog::warn("coinbase: local clock is {} ms off Coinbase's; JWTs are dated by Coinbase's",
+                 -offsetMs_);
+  return "";
 }
 
 bool CoinbaseRest::windowFull(std::deque<MonoNanos>& w, int64_t limit, MonoNanos now) {
@@ -102,7 +117,7 @@ RestReply CoinbaseRest::once(const std::string& method, const std::string& targe
   if (isPrivate)
     req.headers.emplace_back(
         "Authorization",
-        "Bearer " + makeJwt(*signer_, cred_.keyName, clock_.wallNow() / kSec, cfg_.jwtExpirySec,
+        "Bearer " + makeJwt(*signer_, cred_.keyName, nowSec(), cfg_.jwtExpirySec,
                             jwtUri(method, cfg_.uriHost, target), randomNonceHex()));
   if (!body.empty()) {
     req.body = body;
@@ -134,6 +149,11 @@ RestReply CoinbaseRest::once(const std::string& method, const std::string& targe
     r.kind = RestReply::Kind::Unknown;
     r.text = "HTTP " + std::to_string(resp.status) + " (execution status unknown)";
     return r;
+  }
+  if (resp.status == 401 && isPrivate && cfg_.clockSync &&
+      (lastSync_ < 0 || now - lastSync_ >= 10 * kSec)) {
+    // A JWT refused may be a clock gone astray: measure again for the next ones.
+    if (auto e = syncClock(); !e.empty()) spdlog::warn("coinbase: {}", e);
   }
   if (resp.status >= 400) {
     r.kind = RestReply::Kind::Rejected;

@@ -55,6 +55,10 @@ class CoinbaseRest {
   bool canSendPrivate();
   // A JWT for the WebSocket user channel (no uri claim).
   std::string wsJwt();
+  // Measures Coinbase's clock (GET /api/v3/brokerage/time, public) and dates
+  // JWTs by it from then on. "" on success, else why not (the offset is kept).
+  std::string syncClock();
+  int64_t clockOffsetMs() const { return offsetMs_; }
   int64_t rateLimitedCount() const { return rateLimited_; }
 
  private:
@@ -69,7 +73,10 @@ class CoinbaseRest {
   const Clock& clock_;
   std::unique_ptr<net::HttpsClient> http_;
   std::deque<MonoNanos> privateSent_, publicSent_;
+  int64_t nowSec() const { return (clock_.wallNow() / 1'000'000 + offsetMs_) / 1000; }
   MonoNanos blockedUntil_ = 0;
+  int64_t offsetMs_ = 0;     // Coinbase's clock minus ours
+  MonoNanos lastSync_ = -1;  // a 401 resyncs at most once per 10 s
   int64_t rateLimited_ = 0;
   std::mt19937_64 rng_{std::random_device{}()};
 };
