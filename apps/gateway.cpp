@@ -24,6 +24,7 @@
 #include "store/pg_journal.h"
 #include "store/recovery.h"
 #include "venue_adapters/binance/adapter.h"
+#include "venue_adapters/kraken/adapter.h"
 #include "venue_adapters/fix/fix_venue.h"
 #include "venue_adapters/ibkr_tws/adapter.h"
 #include "venue_adapters/sim/sim_venue.h"
@@ -59,6 +60,7 @@ void registerBuiltinVenues(venues::VenueRegistry& reg) {
   reg.registerType("ibkr_tws", tws::makeTwsVenue);
   reg.registerType("fix", fixvenue::makeFixVenue);
   reg.registerType("binance", binance::makeBinanceVenueFromConfig);
+  reg.registerType("kraken", kraken::makeKrakenVenueFromConfig);
 }
 
 namespace {
