@@ -24,9 +24,9 @@
 #include "store/pg_journal.h"
 #include "store/recovery.h"
 #include "venue_adapters/binance/adapter.h"
-#include "venue_adapters/kraken/adapter.h"
 #include "venue_adapters/fix/fix_venue.h"
 #include "venue_adapters/ibkr_tws/adapter.h"
+#include "venue_adapters/kraken/adapter.h"
 #include "venue_adapters/sim/sim_venue.h"
 
 namespace fixgw {

@@ -192,6 +192,27 @@ TEST_F(KrakenVenueTest, MarketOrderFillsInPartsOnceEachAndADuplicateDeliveryIsIg
   EXPECT_EQ(sink.count("m1", VenueEventKind::Fill), 3u) << "booked once per trade id";
 }
 
+TEST_F(KrakenVenueTest, MalformedStreamMessagesAreSkippedTheStreamStaysUpNothingIsBookedTwice) {
+  startVenue();
+  venue->submit(order("j1", OrdType::Limit, TimeInForce::Gtc, "0.02", "29000"));
+  ASSERT_TRUE(has("j1", VenueEventKind::Accepted));
+  ASSERT_TRUE(emu->fill("j1", Qty::of("0.01"), Price::of("29000")));
+  ASSERT_TRUE(has("j1", VenueEventKind::Fill));
+  const int opened = emu->streamsOpened();
+  emu->sendOnExecutionStreams(R"({"channel":"executions","type":"update","data":[{"order_id":)");
+  emu->sendOnExecutionStreams(
+      R"({"channel":"executions","type":"update","data":[{"order_id":"X","exec_type":"trade","exec_id":"T9","last_qty":"lots","last_price":1}]})");
+  emu->sendOnExecutionStreams("not json at all");
+  emu->replayLastTrade();  // and the same fill once more
+  ASSERT_TRUE(emu->fill("j1", Qty::of("0.01"), Price::of("29000")));
+  ASSERT_TRUE(has("j1", VenueEventKind::Fill, 2));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(sink.count("j1", VenueEventKind::Fill), 2u);
+  EXPECT_EQ(sink.of("j1", VenueEventKind::Fill)[1].cumQty, Qty::of("0.02"));
+  EXPECT_EQ(emu->streamsOpened(), opened) << "the stream was kept, not reconnected";
+  EXPECT_EQ(sink.countKind(VenueEventKind::Disconnected), 0u);
+}
+
 TEST_F(KrakenVenueTest, KrakensRejectReachesTheEventWithItsErrorString) {
   startVenue();
   emu->failNext("EOrder:Insufficient funds");

@@ -938,6 +938,11 @@ void KrakenEmulator::dropStreams() {
   std::lock_guard lk(impl_->mu);
   for (auto& p : impl_->peers) p.ws->drop();
 }
+void KrakenEmulator::sendOnExecutionStreams(const std::string& text) {
+  std::lock_guard lk(impl_->mu);
+  for (auto& p : impl_->peers)
+    if (p.executions) p.ws->send(text);
+}
 void KrakenEmulator::refuseStreams(bool refuse) {
   std::lock_guard lk(impl_->mu);
   impl_->refuse = refuse;

@@ -72,6 +72,8 @@ class KrakenEmulator {
   void garbleNext(int count = 1);
   void delayNext(int64_t ms, int count = 1);  // slow answers (a read timeout)
   void dropStreams();                         // cuts every WebSocket connection
+  // Sends text as is to every executions subscriber (malformed, truncated).
+  void sendOnExecutionStreams(const std::string& text);
   void refuseStreams(bool refuse);
 
   // Observations.
