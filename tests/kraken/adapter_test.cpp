@@ -256,6 +256,21 @@ TEST_F(KrakenVenueTest, PostOnlyAndStopOrdersGoOutAsKrakenTakesThem) {
   EXPECT_EQ(sink.of("s1", VenueEventKind::Fill)[0].lastPx, Price::of("28000"));
 }
 
+TEST_F(KrakenVenueTest, AnIocRemainderAndATakingPostOnlyOrderExpire) {
+  startVenue();
+  venue->submit(order("i1", OrdType::Limit, TimeInForce::Ioc, "0.01", "29000"));  // below 30000
+  ASSERT_TRUE(has("i1", VenueEventKind::Expired));
+  EXPECT_NE(sink.of("i1", VenueEventKind::Expired)[0].text.find("Immediate or cancel"),
+            std::string::npos);
+  auto po = order("i2", OrdType::Limit, TimeInForce::Gtc, "0.01", "30100");  // would take
+  po.attrs.postOnly = true;
+  venue->submit(po);
+  ASSERT_TRUE(has("i2", VenueEventKind::Expired));
+  EXPECT_NE(sink.of("i2", VenueEventKind::Expired)[0].text.find("Post only order"),
+            std::string::npos);
+  EXPECT_EQ(sink.count("i2", VenueEventKind::Fill), 0u);
+}
+
 TEST_F(KrakenVenueTest, CancelIsReportedAfterAnyFillThatRacedIt) {
   startVenue();
   venue->submit(order("x1", OrdType::Limit, TimeInForce::Gtc, "0.02", "29000"));

@@ -63,6 +63,7 @@ struct Child {
   bool accepted = false;
   bool done = false;
   bool unknown = false;  // sent, answer not known yet
+  bool cancelRequested = false;
   int notFound = 0;
 };
 
@@ -145,6 +146,15 @@ class KrakenVenue final : public VenueAdapter {
       c.adoptedUnmatched = o.cumQty;
       c.accepted = !c.txid.empty();
       c.unknown = c.txid.empty();
+      // The Kraken terms it was sent with, for amends (DAY never reached
+      // Kraken, so it maps as GTC here).
+      VenueNewOrder terms;
+      terms.ordType = o.ordType;
+      terms.tif = o.tif;
+      terms.price = o.price;
+      terms.stopPx = o.stopPx;
+      terms.attrs = o.attrs;
+      if (!mapOrderType(terms, true, c.mapping).empty()) c.mapping.orderType = "limit";
       if (!c.txid.empty()) byTxid_[c.txid] = c.id.str();
       byClOrd_[c.clOrdId] = c.id.str();
       children_[c.id.str()] = std::move(c);
@@ -452,6 +462,24 @@ class KrakenVenue final : public VenueAdapter {
     out.push_back(std::move(e));
   }
 
+  // Kraken reports an IOC or market remainder (and a post-only order that
+  // would have taken) as canceled; to us that is the order expiring, unless
+  // we asked for the cancel.
+  static VenueEventKind venueCancelKind(const Child& c) {
+    if (c.cancelRequested) return VenueEventKind::Canceled;
+    return c.mapping.orderType == "market" || c.mapping.timeInForce == "IOC" ||
+                   c.mapping.oflags == "post"
+               ? VenueEventKind::Expired
+               : VenueEventKind::Canceled;
+  }
+
+  // The pair key of a child (adopted children learn it once pairs are loaded).
+  const std::string& pairKeyOf(Child& c) {
+    if (c.pairKey.empty())
+      if (const PairInfo* p = pairs_.find(c.venueSymbol)) c.pairKey = p->key;
+    return c.pairKey;
+  }
+
   void onExec(const ExecReport& r, Events& out) {
     Child* c = childFor(r.clOrdId, r.orderId);
     if (!c) return;
@@ -475,7 +503,7 @@ class KrakenVenue final : public VenueAdapter {
         return;
       }
       ensureAccepted(*c, out);
-      terminal(*c, VenueEventKind::Canceled,
+      terminal(*c, venueCancelKind(*c),
                "kraken: canceled" + (r.reason.empty() ? "" : " (" + r.reason + ")"), out);
     } else if (r.execType == "expired") {
       if (r.cumQty > c->cum + c->adoptedUnmatched) {
@@ -514,7 +542,7 @@ class KrakenVenue final : public VenueAdapter {
       return;
     }
     if (o.status == "canceled")
-      terminal(c, VenueEventKind::Canceled,
+      terminal(c, venueCancelKind(c),
                "kraken: canceled" + (o.reason.empty() ? "" : " (" + o.reason + ")"), out);
     else if (o.status == "expired")
       terminal(c, VenueEventKind::Expired, "kraken: expired", out);
@@ -526,7 +554,7 @@ class KrakenVenue final : public VenueAdapter {
     if (ids.empty()) return;
     std::string list;
     for (const auto& t : ids) list += (list.empty() ? "" : ",") + t;
-    std::string pairKey = c.pairKey;
+    std::string pairKey = pairKeyOf(c);
     mu_.unlock();
     RestReply r = rest_.privatePost("QueryTrades", "txid=" + urlEncode(list));
     mu_.lock();
@@ -672,7 +700,8 @@ class KrakenVenue final : public VenueAdapter {
     }
     Child& c = it->second;
     const std::string ref = c.txid.empty() ? "cl_ord_id=" + urlEncode(c.clOrdId) : "txid=" + c.txid;
-    const std::string pairKey = c.pairKey;
+    const std::string pairKey = pairKeyOf(c);
+    c.cancelRequested = true;
     lk.unlock();
     RestReply r = rest_.privatePost("CancelOrder", ref, pairKey);
     lk.lock();
@@ -717,7 +746,7 @@ class KrakenVenue final : public VenueAdapter {
     Child& c = it->second;
     const std::optional<Price> newPrice = x.newPrice ? x.newPrice : c.price;
     const std::optional<Price> newStop = x.newStopPx ? x.newStopPx : c.stopPx;
-    if (const PairInfo* p = pairs_.find(c.pairKey)) {
+    if (const PairInfo* p = pairs_.find(pairKeyOf(c))) {
       const bool priced = c.mapping.orderType == "limit";
       if (auto e = checkFilters(*p, priced ? newPrice : std::nullopt, newStop, x.newQty, false);
           !e.empty()) {
@@ -745,7 +774,7 @@ class KrakenVenue final : public VenueAdapter {
     }
     if (c.mapping.orderType == "stop-loss" && newStop && newStop != c.stopPx)
       params += "&trigger_price=" + decimal(newStop->mantissa());
-    const std::string pairKey = c.pairKey;
+    const std::string pairKey = pairKeyOf(c);
     lk.unlock();
     RestReply r = rest_.privatePost("AmendOrder", params, pairKey);
     lk.lock();
