@@ -27,6 +27,7 @@
 #include "venue_adapters/coinbase/adapter.h"
 #include "venue_adapters/fix/fix_venue.h"
 #include "venue_adapters/ibkr_tws/adapter.h"
+#include "venue_adapters/kraken/adapter.h"
 #include "venue_adapters/sim/sim_venue.h"
 
 namespace fixgw {
@@ -61,6 +62,7 @@ void registerBuiltinVenues(venues::VenueRegistry& reg) {
   reg.registerType("fix", fixvenue::makeFixVenue);
   reg.registerType("binance", binance::makeBinanceVenueFromConfig);
   reg.registerType("coinbase", coinbase::makeCoinbaseVenueFromConfig);
+  reg.registerType("kraken", kraken::makeKrakenVenueFromConfig);
 }
 
 namespace {

@@ -6,6 +6,10 @@
 #
 #   bench/run_venue_bench.sh [BUILD_DIR] [options]     (--help lists them)
 #
+# KRAKEN (--venues KRAKEN, not in the default set): the Kraken spot adapter ->
+# kraken_emulator over HTTPS + WebSocket v2 on loopback (AAPL stands in for
+# its XBTUSD at 100); fill latency is the executions stream's fill to FIX-out.
+#
 # For every pass (an ack mode x a TWS pacing) it starts both emulators (auto
 # fill on, AAPL at 100) and the gateway with bench/fixgw-venues-bench.json on
 # free ports and a fresh PostgreSQL schema (scripts/pg.sh), waits until one
@@ -24,7 +28,8 @@ usage: bench/run_venue_bench.sh [BUILD_DIR] [options]
   BUILD_DIR              build folder with apps/fixgw, bench/fix_loadgen,
                          venue_adapters/ibkr_tws/tws_emulator,
                          venue_adapters/fix/fix_broker_emulator (default: build)
-  --venues "SIM IBKR IBFIX"  venues to measure (default: all three)
+  --venues "SIM IBKR IBFIX"  venues to measure (default: all three; KRAKEN also
+                         available: needs venue_adapters/kraken/kraken_emulator)
   --orders N             measured orders per venue (default 1000)
   --warmup K             warm-up orders per venue, not measured (default 100)
   --window W             orders in flight (default 1)
@@ -97,8 +102,8 @@ for m in $ACK_MODES; do
     { echo "run_venue_bench: --ack-modes: '$m' is not durable or async" >&2; exit 2; }
 done
 for v in $VENUES; do
-  [[ "$v" == SIM || "$v" == IBKR || "$v" == IBFIX ]] ||
-    { echo "run_venue_bench: --venues: '$v' is not SIM, IBKR or IBFIX" >&2; exit 2; }
+  [[ "$v" == SIM || "$v" == IBKR || "$v" == IBFIX || "$v" == KRAKEN ]] ||
+    { echo "run_venue_bench: --venues: '$v' is not SIM, IBKR, IBFIX or KRAKEN" >&2; exit 2; }
 done
 if [[ "$VERSION" == 4.4 ]]; then SENDER=LOAD44; elif [[ "$VERSION" == 4.2 ]]; then SENDER=LOAD42;
 else echo "run_venue_bench: --version must be 4.4 or 4.2" >&2; exit 2; fi
@@ -109,6 +114,17 @@ LOADGEN="$BUILD/bench/fix_loadgen"
 TWS_EMU="$BUILD/venue_adapters/ibkr_tws/tws_emulator"
 FIX_EMU="$BUILD/venue_adapters/fix/fix_broker_emulator"
 FLOOR_BIN="$BUILD/bench/fix_floor"
+KRAKEN_EMU="$BUILD/venue_adapters/kraken/kraken_emulator"
+if [[ " $VENUES " == *" KRAKEN "* && ! -x "$KRAKEN_EMU" ]]; then
+  echo "run_venue_bench: $KRAKEN_EMU not found; build it first:" >&2
+  echo "  cmake --build $BUILD --target kraken_emulator -j2" >&2
+  exit 2
+fi
+# The KRAKEN venue is always configured: it needs credentials even when not
+# measured (made up per run; the emulator is given the same).
+FIXGW_BENCH_KRAKEN_KEY="bench-$RANDOM$RANDOM"
+FIXGW_BENCH_KRAKEN_SECRET="$(head -c 32 /dev/urandom | base64)"
+export FIXGW_BENCH_KRAKEN_KEY FIXGW_BENCH_KRAKEN_SECRET
 for b in "$FIXGW" "$LOADGEN" "$TWS_EMU" "$FIX_EMU"; do
   if [[ ! -x "$b" ]]; then
     echo "run_venue_bench: $b not found; build it first:" >&2
@@ -316,12 +332,23 @@ run_pass() {  # run_pass ACK_MODE PACING[:nodelay] VENUES...
   local fix_pid=$LAST_PID
   wait_listening "$tws_pid" "$tws_port" 10 tws_emulator || { stop_all; return 1; }
   wait_listening "$fix_pid" "$fix_port" 10 fix_broker_emulator || { stop_all; return 1; }
+  local kraken_port="" kraken_ca=""
+  if [[ " ${venues[*]} " == *" KRAKEN "* ]]; then
+    kraken_port=$(free_port) || { echo "run_venue_bench: no free port" >&2; return 1; }
+    kraken_ca="$var/kraken-ca.pem"
+    KRAKEN_EMULATOR_KEY="$FIXGW_BENCH_KRAKEN_KEY" KRAKEN_EMULATOR_SECRET="$FIXGW_BENCH_KRAKEN_SECRET" \
+      start kraken_emulator "$KRAKEN_EMU" --port "$kraken_port" --ca-out "$kraken_ca" \
+      --pairs "$ROOT/venue_adapters/kraken/test_data/asset_pairs.json" --price XBTUSD=100 \
+      --counter-max 1000000 --trading-max 1000000
+    wait_listening "$LAST_PID" "$kraken_port" 10 kraken_emulator || { stop_all; return 1; }
+  fi
 
   # The gateway resolves ../schema and ../fix_acceptor/spec from bench/.
   FIXGW_DB="$BASE options='-c search_path=$schema'" FIXGW_BENCH_PORT=$gw_port \
   FIXGW_BENCH_ACK=$ack FIXGW_BENCH_TWS_PACING=$pacing FIXGW_BENCH_VAR="$var" \
   FIXGW_BENCH_STORE=memory FIXGW_BENCH_STORE_PATH="$var/fixstore" \
   FIXGW_TWS_PORT=$tws_port FIXGW_IBFIX_PORT=$fix_port \
+  FIXGW_KRAKEN_PORT=${kraken_port:-443} FIXGW_KRAKEN_CA=$kraken_ca \
     start fixgw "$FIXGW" run --config "$ROOT/bench/fixgw-venues-bench.json"
   local gw_pid=$LAST_PID
   if ! wait_listening "$gw_pid" "$gw_port" "$START_S" fixgw; then
