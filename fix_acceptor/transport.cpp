@@ -320,6 +320,8 @@ class Connection final : public FIX::Responder, public std::enable_shared_from_t
     return true;
   }
   void disconnect() override {
+    // Nothing more is read or handed to the session once it let go.
+    disconnecting_ = true;
     asio::post(strand_,
                [self = shared_from_this()] { self->closeAfterFlush("session disconnect"); });
   }
@@ -336,14 +338,18 @@ class Connection final : public FIX::Responder, public std::enable_shared_from_t
     armLogonTimer();
     armTick();
     if (tls_) {
-      tls_->async_handshake(ssl::stream_base::server, [self = shared_from_this()](
-                                                          const boost::system::error_code& ec) {
-        if (ec) {
-          self->server_->report("", self->peer_, "TLS_HANDSHAKE_FAILED", ec.message());
-          return self->finish("TLS handshake failed: " + ec.message(), true);
-        }
-        self->readMore();
-      });
+      // On the strand: the timers may close the socket meanwhile.
+      tls_->async_handshake(
+          ssl::stream_base::server,
+          asio::bind_executor(
+              strand_, [self = shared_from_this()](const boost::system::error_code& ec) {
+                if (self->finished_) return;
+                if (ec) {
+                  self->server_->report("", self->peer_, "TLS_HANDSHAKE_FAILED", ec.message());
+                  return self->finish("TLS handshake failed: " + ec.message(), true);
+                }
+                self->readMore();
+              }));
     } else {
       readMore();
     }
@@ -391,7 +397,7 @@ class Connection final : public FIX::Responder, public std::enable_shared_from_t
   }
 
   void readMore() {
-    if (finished_ || waitingForSession_) return;
+    if (finished_ || waitingForSession_ || disconnecting_) return;
     auto handler = asio::bind_executor(
         strand_, [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
           self->onRead(ec, n);
@@ -416,7 +422,7 @@ class Connection final : public FIX::Responder, public std::enable_shared_from_t
   void processFrames() {
     std::string msg, error;
     bool progressed = false;
-    while (!finished_ && !waitingForSession_) {
+    while (!finished_ && !waitingForSession_ && !disconnecting_) {
       const auto r = framer_.next(msg, error);
       if (r == FixFramer::Result::NeedMore) break;
       if (r == FixFramer::Result::Error) {
@@ -624,7 +630,8 @@ class Connection final : public FIX::Responder, public std::enable_shared_from_t
   std::vector<char> readBuf_;
   std::string pending_;  // the Logon held while waiting for the session
   bool waitingForSession_ = false;
-  bool finished_ = false;  // strand only
+  bool finished_ = false;                   // strand only
+  std::atomic<bool> disconnecting_{false};  // the session called disconnect()
 
   std::mutex outMu_;  // guards the fields below; never held while calling QuickFIX
   std::string outQ_, writeBuf_;
