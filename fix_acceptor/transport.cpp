@@ -9,6 +9,7 @@
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -806,12 +807,16 @@ void FixTransport::stop(int logoutWaitMs) {
          std::any_of(out.begin(), out.end(), [](FIX::Session* s) { return s->isLoggedOn(); }))
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   m.stopping = true;
-  asio::post(m.io, [impl = impl_] {
+  // Stop listening on the I/O threads, where the accept operations run.
+  auto listening = std::make_shared<std::promise<void>>();
+  asio::post(m.io, [impl = impl_, listening] {
     for (auto& a : impl->acceptors) {
       boost::system::error_code ec;
       a->close(ec);
     }
+    listening->set_value();
   });
+  listening->get_future().wait_for(std::chrono::seconds(5));
   {
     std::lock_guard lock(m.connMu);
     for (auto& w : m.conns)
@@ -824,6 +829,12 @@ void FixTransport::stop(int logoutWaitMs) {
   m.io.stop();
   for (auto& t : m.threads) t.join();
   m.threads.clear();
+  // Run what is left (aborted accepts and timers, closes) on this thread:
+  // those handlers hold the connections and this Impl, and the port must be
+  // free when stop() returns (a restart binds it again).
+  m.acceptors.clear();
+  m.io.restart();
+  m.io.poll();
   // Sessions disabled for the shutdown are enabled again, as QuickFIX's
   // acceptors leave them.
   for (FIX::Session* s : out) s->logon();

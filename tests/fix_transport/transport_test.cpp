@@ -449,6 +449,25 @@ TEST(FixTransport, OversizedAndUnfinishedMessagesAreCutOffOthersKeepWorking) {
   EXPECT_TRUE(user.isLoggedOn());
 }
 
+TEST(FixTransport, StopFreesThePortForARestart) {
+  Sink sink;
+  auto cfg = baseConfig();
+  {
+    FixAcceptor first(cfg, sink);
+    first.start();
+    RawFixClient idle("127.0.0.1", cfg.port);  // a connection open across stop()
+    FixTestClient c("FIX.4.4", "CLIENT1", "FIXGW", cfg.port, FIXGW_SPEC_DIR);
+    ASSERT_TRUE(c.logon());
+    first.stop();
+    EXPECT_TRUE(idle.waitClosed(kWait));
+  }
+  FixAcceptor second(cfg, sink);
+  ASSERT_NO_THROW(second.start());
+  RawFixClient again("127.0.0.1", cfg.port);
+  again.send(fixLogon("FIX.4.4", "CLIENT1", "FIXGW"));
+  EXPECT_TRUE(again.readType("A", kWait));
+}
+
 TEST(FixTransport, FirstMessageMustBeALogonForAKnownSession) {
   Sink sink;
   Events events;
