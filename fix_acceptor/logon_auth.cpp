@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 
@@ -173,6 +174,13 @@ bool LogonThrottle::blocked(const std::string& key, Clock::time_point now) {
 
 void LogonThrottle::failure(const std::string& key, Clock::time_point now) {
   std::lock_guard lock(mu_);
+  // Many addresses failing once each must not grow the map without bound.
+  if (failures_.size() > 10'000) {
+    for (auto it = failures_.begin(); it != failures_.end();) {
+      prune(it->second, now);
+      it = it->second.empty() ? failures_.erase(it) : std::next(it);
+    }
+  }
   auto& v = failures_[key];
   prune(v, now);
   v.push_back(now);
