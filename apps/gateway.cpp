@@ -96,6 +96,38 @@ class FixMessageJournal final : public fix::FixMessageSink {
   const Clock& clock_;
 };
 
+// fix.transport, hosts, limits, tls, auth and the sessions' allow_from /
+// logon authentication (docs/fix-transport.md). Refused connections and
+// logons are journaled as session events ("LOGON_REJECTED", "ADDRESS_REFUSED",
+// ... with the address and reason); called from the FIX I/O threads, and the
+// journal queue is thread-safe.
+void applyFixTransportConfig(const config::FixCfg& f, fix::FixAcceptorConfig& fc, Journal* journal,
+                             const Clock& clock) {
+  fc.transport = f.transport;
+  fc.hosts = f.hosts;
+  fc.limits.maxConnections = static_cast<size_t>(f.maxConnections);
+  fc.limits.logonTimeoutMs = static_cast<int>(f.logonTimeoutMs);
+  fc.limits.maxMessageBytes = static_cast<size_t>(f.maxMessageBytes);
+  fc.limits.messageTimeoutMs = static_cast<int>(f.messageTimeoutMs);
+  fc.ioThreads = static_cast<int>(f.ioThreads);
+  fc.tls = {f.tls.certFile, f.tls.keyFile, f.tls.caFile, f.tls.verifyClient};
+  fc.credentialsFile = f.credentialsFile;
+  fc.maxLogonFailures = static_cast<int>(f.maxLogonFailures);
+  fc.logonFailureWindowMs = static_cast<int>(f.logonFailureWindowMs);
+  for (size_t i = 0; i < f.sessions.size() && i < fc.sessions.size(); ++i) {
+    fc.sessions[i].allowFrom = f.sessions[i].allowFrom;
+    fc.sessions[i].requireLogonAuth = f.sessions[i].requireLogonAuth;
+    fc.sessions[i].username = f.sessions[i].username;
+  }
+  if (!journal) return;
+  fc.securitySink = [journal, &clock](const fix::SecurityEvent& e) {
+    journal->append(SessionEventRec{SessionKey(e.session.empty() ? "-" : e.session),
+                                    e.event + " from " + (e.address.empty() ? "?" : e.address) +
+                                        ": " + e.detail,
+                                    clock.wallNow()});
+  };
+}
+
 // The engine needs a ReportSink at construction and the acceptor needs the
 // engine as its CommandSink: this relay breaks the cycle.
 class ReportRelay final : public ReportSink {
@@ -224,6 +256,7 @@ void Gateway::start() {
   fc.logPath = cfg.fix.logPath;
   fc.heartBtInt = cfg.fix.heartBtInt;
   fc.resetOnLogon = cfg.fix.resetOnLogon;
+  applyFixTransportConfig(cfg.fix, fc, m.journal.get(), clock);
   m.acceptor = std::make_unique<fix::FixAcceptor>(fc, *m.engine);
   m.relay.target = m.acceptor.get();
   m.acceptor->start();

@@ -349,6 +349,63 @@ std::string redactConninfo(const std::string& conninfo) {
   return std::regex_replace(s, uriPw, "$1***@");
 }
 
+// fix.transport, fix.hosts, limits, fix.tls and fix.auth (docs/fix-transport.md).
+static void parseFixTransport(Obj& o, FixCfg& f, const std::string& baseDir) {
+  f.transport = o.str("transport", f.transport);
+  if (f.transport != "asio" && f.transport != "quickfix")
+    throw ConfigError("fix.transport: '" + f.transport + "' is not one of asio, quickfix");
+  auto positive = [&](const char* k, int64_t& v) {
+    v = o.integer(k, v);
+    if (v <= 0) throw ConfigError(o.key(k) + ": must be positive");
+  };
+  positive("max_connections", f.maxConnections);
+  positive("logon_timeout_ms", f.logonTimeoutMs);
+  positive("max_message_bytes", f.maxMessageBytes);
+  if (f.maxMessageBytes < 256) throw ConfigError("fix.max_message_bytes: must be >= 256");
+  positive("message_timeout_ms", f.messageTimeoutMs);
+  positive("io_threads", f.ioThreads);
+  if (const Value* t = o.get("tls")) {
+    Obj tls(*t, "fix.tls", o.env());
+    f.tls.certFile = resolvePath(tls.str("cert_file", ""), baseDir);
+    f.tls.keyFile = resolvePath(tls.str("key_file", ""), baseDir);
+    f.tls.caFile = resolvePath(tls.str("ca_file", ""), baseDir);
+    f.tls.verifyClient = tls.boolean("verify_client", false);
+    if (!f.tls.certFile.empty() && f.tls.keyFile.empty())
+      throw ConfigError("fix.tls.key_file: required with cert_file");
+    if (f.tls.verifyClient && f.tls.caFile.empty())
+      throw ConfigError("fix.tls.ca_file: required with verify_client");
+    if (f.tls.verifyClient && f.tls.certFile.empty())
+      throw ConfigError("fix.tls.cert_file: required with verify_client");
+  }
+  if (const Value* a = o.get("auth")) {
+    Obj auth(*a, "fix.auth", o.env());
+    f.credentialsFile = resolvePath(auth.str("credentials_file", ""), baseDir);
+    f.maxLogonFailures = auth.integer("max_failures", f.maxLogonFailures);
+    if (f.maxLogonFailures <= 0) throw ConfigError("fix.auth.max_failures: must be positive");
+    f.logonFailureWindowMs = auth.integer("failure_window_ms", f.logonFailureWindowMs);
+    if (f.logonFailureWindowMs <= 0)
+      throw ConfigError("fix.auth.failure_window_ms: must be positive");
+  }
+  if (f.transport == "quickfix" && (!f.tls.certFile.empty() || f.hosts.size() > 1))
+    throw ConfigError("fix.transport: 'quickfix' supports neither tls nor several hosts");
+}
+
+// fix.sessions[i].allow_from, require_logon_auth, username.
+static void parseFixSessionSecurity(Obj& s, const std::string& path, FixSessionCfg& sc) {
+  sc.allowFrom = stringList(s, "allow_from");
+  for (size_t i = 0; i < sc.allowFrom.size(); ++i) {
+    const std::string& e = sc.allowFrom[i];
+    const std::string addr = e.substr(0, e.find('/'));
+    const bool looksIp =
+        !addr.empty() && addr.find_first_not_of("0123456789abcdefABCDEF.:") == std::string::npos;
+    if (!looksIp)
+      throw ConfigError(path + ".allow_from[" + std::to_string(i) + "]: '" + e +
+                        "' is not an IP address or CIDR block");
+  }
+  sc.requireLogonAuth = s.boolean("require_logon_auth", false);
+  sc.username = s.str("username", "");
+}
+
 GatewayConfig parseConfig(const std::string& json, const std::string& baseDir, EnvLookup env) {
   if (!env) env = realEnv;
   rapidjson::Document doc;
@@ -373,7 +430,14 @@ GatewayConfig parseConfig(const std::string& json, const std::string& baseDir, E
   {
     Obj o(root.need("fix"), "fix", env);
     FixCfg& f = cfg.fix;
-    f.host = o.str("host", f.host);
+    if (const Value* h = o.get("host"); h && h->IsArray()) {
+      f.hosts = stringList(o, "host");
+      if (f.hosts.empty()) throw ConfigError("fix.host: the list is empty");
+      f.host = f.hosts.front();
+    } else {
+      f.host = o.str("host", f.host);
+    }
+    parseFixTransport(o, f, baseDir);
     f.port = static_cast<int>(o.integer("port", f.port));
     if (f.port <= 0 || f.port > 65535) throw ConfigError("fix.port: must be 1..65535");
     f.senderCompId = o.str("sender_comp_id", f.senderCompId);
@@ -406,6 +470,7 @@ GatewayConfig parseConfig(const std::string& json, const std::string& baseDir, E
       sc.targetCompId = s.reqStr("target_comp_id");
       if (sc.targetCompId.empty()) throw ConfigError(path + ".target_comp_id: must not be empty");
       sc.cancelOnDisconnect = s.boolean("cancel_on_disconnect", false);
+      parseFixSessionSecurity(s, path, sc);
       if (!seen.insert(sc.beginString + ":" + sc.targetCompId).second)
         throw ConfigError(path + ": duplicate session " + sc.beginString + " " + sc.targetCompId);
       f.sessions.push_back(sc);
@@ -433,6 +498,13 @@ GatewayConfig parseConfig(const std::string& json, const std::string& baseDir, E
   }
   if (auto db = env("FIXGW_DB"); db && !db->empty()) cfg.database.conninfo = *db;
   if (cfg.fix.storeConninfo.empty()) cfg.fix.storeConninfo = cfg.database.conninfo;
+  if (auto cred = env("FIXGW_FIX_CREDENTIALS"); cred && !cred->empty())
+    cfg.fix.credentialsFile = resolvePath(*cred, baseDir);
+  for (const auto& sc : cfg.fix.sessions)
+    if (sc.requireLogonAuth && cfg.fix.credentialsFile.empty())
+      throw ConfigError("fix.auth.credentials_file: required because session " + sc.beginString +
+                        " " + sc.targetCompId +
+                        " has require_logon_auth (or set FIXGW_FIX_CREDENTIALS)");
 
   {
     const Value* ins = arrayAt(root, "instruments");

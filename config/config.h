@@ -27,21 +27,45 @@ class ConfigError : public std::runtime_error {
 };
 
 struct FixSessionCfg {
-  std::string beginString;   // "FIX.4.4" or "FIX.4.2"
-  std::string targetCompId;  // the client's SenderCompID
+  std::string beginString;          // "FIX.4.4" or "FIX.4.2"
+  std::string targetCompId;         // the client's SenderCompID
   bool cancelOnDisconnect = false;  // cancel its open orders when it logs out or drops
+  // Own transport only (docs/fix-transport.md): addresses / CIDR blocks that
+  // may log on to this session (empty: any), and Logon authentication.
+  std::vector<std::string> allowFrom{};
+  bool requireLogonAuth = false;
+  std::string username{};  // expected Username (553); empty: targetCompId
+};
+
+// TLS for FIX sessions (docs/fix-transport.md); certFile empty: plain TCP.
+struct FixTlsCfg {
+  std::string certFile, keyFile, caFile;
+  bool verifyClient = false;
 };
 
 struct FixCfg {
   std::string host = "127.0.0.1";
+  std::vector<std::string> hosts;  // "host": [..] lists several addresses
+  std::string transport = "asio";  // "asio" (own socket layer) or "quickfix"
+  int64_t maxConnections = 256;
+  int64_t logonTimeoutMs = 10'000;
+  int64_t maxMessageBytes = 1 << 20;
+  int64_t messageTimeoutMs = 30'000;
+  int64_t ioThreads = 2;
+  FixTlsCfg tls;
+  // Logon authentication: the credentials file (FIXGW_FIX_CREDENTIALS
+  // overrides) and the failure throttle.
+  std::string credentialsFile;
+  int64_t maxLogonFailures = 5;
+  int64_t logonFailureWindowMs = 60'000;
   int port = 9878;
   std::string senderCompId = "FIXGW";
   std::vector<FixSessionCfg> sessions;
-  std::string specDir;  // FIX42.xml / FIX44.xml
+  std::string specDir;             // FIX42.xml / FIX44.xml
   std::string storeType = "file";  // append, file, memory, postgres
   std::string storePath;           // append/file store folder
   std::string storeConninfo;       // postgres store; defaults to database.conninfo
-  std::string logPath;  // empty: no FIX message log files
+  std::string logPath;             // empty: no FIX message log files
   // "database": every message in and out goes to fix_message_chunks (audit);
   // "none": only what the order journal keeps (inbound orders' raw FIX).
   std::string messageLog = "database";

@@ -15,8 +15,10 @@
 
 #include "core/clock.h"
 #include "fix_acceptor/append_store.h"
+#include "fix_acceptor/logon_auth.h"
 #include "fix_acceptor/order_fields.h"
 #include "fix_acceptor/pg_message_store.h"
+#include "fix_acceptor/transport.h"
 #include "fix_common/codes.h"
 
 // QuickFIX last: its headers define macros and a lot of names.
@@ -26,6 +28,7 @@
 #include <quickfix/Log.h>
 #include <quickfix/Message.h>
 #include <quickfix/Session.h>
+#include <quickfix/SessionFactory.h>
 #include <quickfix/SessionSettings.h>
 #include <quickfix/ThreadedSocketAcceptor.h>
 
@@ -403,18 +406,22 @@ class SpdLog final : public FIX::Log {
   }
   void onIncoming(const std::string& s) override {
     tlsLastIncoming.assign(s);
+    // A Logon's Password (554) never reaches a log, a file or the database.
+    const std::string masked = maskSecrets(s);
     if (spdlog::should_log(spdlog::level::debug))
-      spdlog::debug("FIX {} IN  {}", name_, sohToPipe(s));
-    if (file_) file_->onIncoming(s);
-    if (sink_) sink_->onFixMessage(key_, true, s);
+      spdlog::debug("FIX {} IN  {}", name_, sohToPipe(masked));
+    if (file_) file_->onIncoming(masked);
+    if (sink_) sink_->onFixMessage(key_, true, masked);
   }
-  void onOutgoing(const std::string& s) override {
+  void onOutgoing(const std::string& s0) override {
+    const std::string s = maskSecrets(s0);
     if (spdlog::should_log(spdlog::level::debug))
       spdlog::debug("FIX {} OUT {}", name_, sohToPipe(s));
     if (file_) file_->onOutgoing(s);
     if (sink_) sink_->onFixMessage(key_, false, s);
   }
-  void onEvent(const std::string& s) override {
+  void onEvent(const std::string& s0) override {
+    const std::string s = maskSecrets(s0);
     spdlog::info("FIX {}: {}", name_, sohToPipe(s));
     if (file_) file_->onEvent(s);
   }
@@ -460,11 +467,16 @@ class FixAcceptor::Impl final : public FIX::Application {
     }
   }
 
-  ~Impl() override { stop(); }
+  ~Impl() override {
+    stop();
+    // The sessions go before the store and log factories they were made with.
+    transport_.reset();
+    destroyOwnSessions();
+  }
 
   void start() {
     std::lock_guard lock(lifecycleMu_);
-    if (acceptor_) throw std::runtime_error("FIX acceptor: start() called twice");
+    if (acceptor_ || transport_) throw std::runtime_error("FIX acceptor: start() called twice");
     validateConfig();
     try {
       buildSettings();
@@ -484,6 +496,8 @@ class FixAcceptor::Impl final : public FIX::Application {
         fileLogFactory_ = std::make_unique<FIX::FileLogFactory>(*settings_);
       }
       logFactory_ = std::make_unique<SpdLogFactory>(fileLogFactory_.get(), cfg_.messageSink);
+      loadCredentials();
+      if (cfg_.transport == "asio") return startOwnTransport();
       // The constructor creates the sessions and loads the dictionaries.
       acceptor_ = std::make_unique<FIX::ThreadedSocketAcceptor>(*this, *storeFactory_, *settings_,
                                                                 *logFactory_);
@@ -508,6 +522,11 @@ class FixAcceptor::Impl final : public FIX::Application {
 
   void stop() {
     std::lock_guard lock(lifecycleMu_);
+    if (transport_ && !stopped_) {
+      stopped_ = true;
+      stopOwnTransport();
+      return;
+    }
     if (!acceptor_ || stopped_) return;
     stopped_ = true;
     try {
@@ -531,7 +550,9 @@ class FixAcceptor::Impl final : public FIX::Application {
   }
   void toAdmin(FIX::Message&, const FIX::SessionID&) override {}
   void toApp(FIX::Message&, const FIX::SessionID&) override {}
-  void fromAdmin(const FIX::Message&, const FIX::SessionID&) override {}
+  void fromAdmin(const FIX::Message& m, const FIX::SessionID& id) override {
+    if (m.getHeader().getField(tag::MsgType) == "A") checkLogon(m, id);
+  }
 
   void fromApp(const FIX::Message& m, const FIX::SessionID& id) override {
     const std::string& type = m.getHeader().getField(tag::MsgType);
@@ -764,6 +785,140 @@ class FixAcceptor::Impl final : public FIX::Application {
     }
   }
 
+  // ---- the gateway's own transport (transport.h) ----
+
+  void validateTransportConfig() const {
+    auto bad = [](const std::string& msg) {
+      throw std::runtime_error("FIX acceptor: bad settings: " + msg);
+    };
+    if (cfg_.transport != "asio" && cfg_.transport != "quickfix")
+      bad("transport '" + cfg_.transport + "' must be 'asio' or 'quickfix'");
+    for (const auto& s : cfg_.sessions) {
+      try {
+        (void)IpAllowList::parse(s.allowFrom);
+      } catch (const std::invalid_argument& e) {
+        bad("session " + s.beginString + ":" + s.targetCompId + " allow_from: " + e.what());
+      }
+      if (!s.allowFrom.empty() && cfg_.transport != "asio")
+        bad("session " + s.beginString + ":" + s.targetCompId +
+            " allow_from needs transport 'asio' (QuickFIX's acceptor cannot check addresses)");
+      if (s.requireLogonAuth && cfg_.credentialsFile.empty())
+        bad("session " + s.beginString + ":" + s.targetCompId +
+            " requires logon authentication but no credentials file is configured");
+    }
+    if (cfg_.transport == "quickfix" && (cfg_.tls.enabled() || !cfg_.hosts.empty()))
+      bad("tls and hosts need transport 'asio'");
+    if (cfg_.limits.maxConnections == 0) bad("max_connections must be > 0");
+    if (cfg_.limits.logonTimeoutMs <= 0) bad("logon_timeout_ms must be > 0");
+    if (cfg_.limits.messageTimeoutMs <= 0) bad("message_timeout_ms must be > 0");
+    if (cfg_.limits.maxMessageBytes < 256) bad("max_message_bytes must be >= 256");
+    if (cfg_.maxLogonFailures <= 0) bad("max_logon_failures must be > 0");
+  }
+
+  // Creates the sessions as QuickFIX's Acceptor::initialize does, then hands
+  // them to the transport. Called from start() with the factories built.
+  void startOwnTransport() {
+    FIX::SessionFactory factory(*this, *storeFactory_, logFactory_.get());
+    for (const auto& [key, info] : sessions_)
+      ownSessions_.push_back(factory.create(info.id, settings_->get(info.id)));
+    TransportConfig tc;
+    tc.hosts = cfg_.hosts.empty() ? std::vector<std::string>{cfg_.host} : cfg_.hosts;
+    tc.port = cfg_.port;
+    tc.limits = cfg_.limits;
+    tc.tls = cfg_.tls;
+    tc.ioThreads = cfg_.ioThreads;
+    std::vector<TransportSession> ts;
+    for (const auto& s : cfg_.sessions)
+      ts.push_back({s.beginString, cfg_.senderCompId, s.targetCompId,
+                    IpAllowList::parse(s.allowFrom)});
+    transport_ = std::make_unique<FixTransport>(std::move(tc), std::move(ts), cfg_.securitySink);
+    try {
+      transport_->start();
+    } catch (const std::exception& e) {
+      reset();
+      throw std::runtime_error(std::string("FIX acceptor: ") + e.what());
+    }
+  }
+
+  void stopOwnTransport() {
+    try {
+      transport_->stop();
+    } catch (const std::exception& e) {
+      spdlog::error("FIX acceptor: error while stopping: {}", e.what());
+    }
+  }
+
+  void destroyOwnSessions() {
+    for (FIX::Session* s : ownSessions_) delete s;
+    ownSessions_.clear();
+  }
+
+  // ---- logon authentication (logon_auth.h) ----
+
+  void loadCredentials() {
+    bool needed = false;
+    for (const auto& s : cfg_.sessions) {
+      if (!s.requireLogonAuth) continue;
+      needed = true;
+      FIX::SessionID id(s.beginString, cfg_.senderCompId, s.targetCompId);
+      authUsers_[id.toString()] = s.username.empty() ? s.targetCompId : s.username;
+    }
+    if (!needed) return;
+    try {
+      credentials_ = CredentialStore::load(cfg_.credentialsFile);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(std::string("FIX acceptor: ") + e.what());
+    }
+    for (const auto& [session, user] : authUsers_)
+      if (!credentials_->hasUser(user))
+        spdlog::warn("FIX acceptor: session {} expects Username '{}', which is not in {}", session,
+                     user, cfg_.credentialsFile);
+    throttle_ = std::make_unique<LogonThrottle>(
+        cfg_.maxLogonFailures, std::chrono::milliseconds(cfg_.logonFailureWindowMs));
+  }
+
+  // Called by QuickFIX for an inbound Logon before it is accepted; throwing
+  // RejectLogon makes QuickFIX answer with a Logout carrying the reason in
+  // Text (58) and disconnect.
+  void checkLogon(const FIX::Message& m, const FIX::SessionID& id) {
+    auto it = authUsers_.find(id.toString());
+    if (it == authUsers_.end()) return;
+    const std::string* peerPtr = FixTransport::currentPeer();
+    const std::string peer = peerPtr ? *peerPtr : std::string();
+    const std::string compKey = "comp:" + id.toString();
+    const std::string addrKey = "addr:" + peer;
+    if (throttle_->blocked(compKey) || (!peer.empty() && throttle_->blocked(addrKey))) {
+      // No hash is computed: a blocked client cannot make the gateway burn CPU.
+      refuseLogon(id, peer, "too many failed logons; try again later", false);
+    }
+    const std::string user = m.isSetField(553) ? m.getField(553) : std::string();
+    const bool hasPassword = m.isSetField(554);
+    if (user.empty() || !hasPassword)
+      refuseLogon(id, peer, "Username (553) and Password (554) are required", true);
+    const bool ok = user == it->second && credentials_->verify(user, m.getField(554));
+    if (!ok) refuseLogon(id, peer, "logon refused: bad Username (553) or Password (554)", true);
+    throttle_->success(compKey);
+    if (!peer.empty()) throttle_->success(addrKey);
+  }
+
+  [[noreturn]] void refuseLogon(const FIX::SessionID& id, const std::string& peer,
+                                const std::string& reason, bool countFailure) {
+    if (countFailure) {
+      throttle_->failure("comp:" + id.toString());
+      if (!peer.empty()) throttle_->failure("addr:" + peer);
+    }
+    spdlog::warn("FIX {}: logon from {} refused: {}", id.toString(),
+                 peer.empty() ? "?" : peer, reason);
+    if (cfg_.securitySink) {
+      try {
+        cfg_.securitySink(SecurityEvent{id.toString(), peer, "LOGON_REJECTED", reason});
+      } catch (const std::exception& e) {
+        spdlog::error("FIX acceptor: security event sink failed: {}", e.what());
+      }
+    }
+    throw FIX::RejectLogon(reason);
+  }
+
   // ---- settings ----
 
   void validateConfig() const {
@@ -798,7 +953,8 @@ class FixAcceptor::Impl final : public FIX::Application {
         bad("data dictionary '" + dict + "' not found (check specDir)");
       }
     }
-    if (cfg_.host != "0.0.0.0") {
+    validateTransportConfig();
+    if (cfg_.transport == "quickfix" && cfg_.host != "0.0.0.0") {
       // QuickFIX 1.15 (Debian 12) binds its acceptor to INADDR_ANY whatever the settings say,
       // and hides the accepted socket from the application, so the gateway cannot refuse other
       // interfaces itself. Say so rather than let "127.0.0.1" look like loopback only.
@@ -843,6 +999,8 @@ class FixAcceptor::Impl final : public FIX::Application {
   }
 
   void reset() {
+    transport_.reset();
+    destroyOwnSessions();
     acceptor_.reset();
     logFactory_.reset();
     fileLogFactory_.reset();
@@ -862,6 +1020,14 @@ class FixAcceptor::Impl final : public FIX::Application {
   std::unique_ptr<FIX::LogFactory> fileLogFactory_;
   std::unique_ptr<FIX::LogFactory> logFactory_;
   std::unique_ptr<FIX::ThreadedSocketAcceptor> acceptor_;
+  // The gateway's own transport (cfg_.transport "asio") and the sessions it
+  // drives; the sessions outlive the transport.
+  std::vector<FIX::Session*> ownSessions_;
+  std::unique_ptr<FixTransport> transport_;
+  // Logon authentication; immutable after start().
+  std::optional<CredentialStore> credentials_;
+  std::map<std::string, std::string> authUsers_;  // SessionID text -> expected 553
+  std::unique_ptr<LogonThrottle> throttle_;
 };
 
 FixAcceptor::FixAcceptor(FixAcceptorConfig cfg, CommandSink& sink)

@@ -22,12 +22,20 @@
 
 #include "core/commands.h"
 #include "core/reports.h"
+#include "fix_acceptor/transport.h"
 
 namespace fixgw::fix {
 
 struct FixSessionConfig {
   std::string beginString;   // "FIX.4.2" or "FIX.4.4"
   std::string targetCompId;  // the client's SenderCompID
+  // Peer addresses / CIDR blocks allowed to log on to this session; empty:
+  // any (only with the gateway's own transport).
+  std::vector<std::string> allowFrom{};
+  // Logon must carry Username (553) and Password (554) matching the
+  // credentials file (FixAcceptorConfig::credentialsFile).
+  bool requireLogonAuth = false;
+  std::string username{};  // the Username (553) expected; empty: targetCompId
 };
 
 // Receives every FIX message in and out of every session, raw (SOH kept), so
@@ -40,9 +48,23 @@ class FixMessageSink {
 };
 
 struct FixAcceptorConfig {
-  // QuickFIX 1.15.1 has no SocketAcceptHost setting and listens on all
-  // interfaces; host is checked for sanity but cannot narrow the bind.
+  // "asio": the gateway's own socket layer (transport.h): binds host/hosts
+  // only, allow-lists, limits, TLS. "quickfix": QuickFIX's
+  // ThreadedSocketAcceptor, which listens on all interfaces (QuickFIX 1.15
+  // has no SocketAcceptHost) and supports none of those.
+  std::string transport = "asio";
   std::string host = "127.0.0.1";
+  std::vector<std::string> hosts;  // several listen addresses; empty: {host}
+  TransportLimits limits;
+  TransportTls tls;
+  int ioThreads = 2;
+  // Logon authentication (sessions with requireLogonAuth): the credentials
+  // file (logon_auth.h format), and the failure throttle.
+  std::string credentialsFile;
+  int maxLogonFailures = 5;
+  int logonFailureWindowMs = 60'000;
+  // Refused connections and logons, for the audit journal; may be empty.
+  SecuritySink securitySink;
   int port = 9878;
   std::string senderCompId = "FIXGW";
   std::vector<FixSessionConfig> sessions;
