@@ -44,6 +44,9 @@ void DropCopyPump::stop() {
 }
 
 void DropCopyPump::poke() {
+  // Called for every report the gateway sends: only the first poke since the pump last woke
+  // takes the lock.
+  if (pokePending_.exchange(true, std::memory_order_acq_rel)) return;
   {
     std::lock_guard lk(mu_);
     poked_ = true;
@@ -79,6 +82,7 @@ void DropCopyPump::run() {
     cv_.wait_for(lk, std::chrono::milliseconds(cfg_.pollMs), [this] { return stop_ || poked_; });
     if (stop_) break;
     poked_ = false;
+    pokePending_.store(false, std::memory_order_release);
     lk.unlock();
     for (auto& [key, s] : sessions_) {
       if (!s->loggedOn) continue;
@@ -99,10 +103,10 @@ void DropCopyPump::drain(Session& s) {
   const SessionKey& key = s.cfg.session;
   if (!s.markLoaded) {
     DropCopyMark m = source_.loadMark(key);
-    // Only the first load of this process life can find a crash window; a reload after a
-    // database error must not flag reports this process sent once already as resends.
-    if (s.deliveredId.load() == 0 && s.possResendUpto == 0 && m.sendingUpto > m.delivered)
-      s.possResendUpto = m.sendingUpto;
+    // Only the first load of this process life can find a previous life's crash window; what
+    // this life sent and failed to record is flagged through sentUpto instead.
+    if (!s.everLoaded && m.sendingUpto > m.delivered) s.possResendUpto = m.sendingUpto;
+    s.everLoaded = true;
     s.deliveredId = std::max(s.deliveredId.load(), m.delivered);
     s.sendingUpto = std::max(m.sendingUpto, m.delivered);
     s.markLoaded = true;
@@ -119,9 +123,12 @@ void DropCopyPump::drain(Session& s) {
     }
     int64_t sent = s.deliveredId.load();
     for (auto& jr : batch) {
-      jr.report.possResend = jr.eventId <= s.possResendUpto;
+      // Possibly received already: sent by a previous life that died before recording it, or
+      // by this one when recording it failed (the client dedups on ExecID).
+      jr.report.possResend = jr.eventId <= s.possResendUpto || jr.eventId <= s.sentUpto;
       if (!sender_->sendCopy(key, jr.report, jr.source)) break;
       sent = jr.eventId;
+      s.sentUpto = std::max(s.sentUpto, sent);
     }
     if (sent > s.deliveredId.load()) {
       source_.markDelivered(key, sent);

@@ -127,7 +127,9 @@ class DropCopyPump final : public DropCopyListener {
     std::atomic<bool> loggedOn{false};
     bool markLoaded = false;     // pump thread only
     int64_t sendingUpto = 0;     // pump thread only
+    bool everLoaded = false;     // pump thread only: the first load can find a crash window
     int64_t possResendUpto = 0;  // from the mark found at start: a crash's window
+    int64_t sentUpto = 0;        // highest event sent in this life: sending it again is a resend
     std::atomic<int64_t> deliveredId{0};
   };
   void run();
@@ -141,6 +143,7 @@ class DropCopyPump final : public DropCopyListener {
   std::mutex mu_;
   std::condition_variable cv_;
   bool poked_ = false;
+  std::atomic<bool> pokePending_{false};
   bool stop_ = false;
   std::thread thread_;
 };
