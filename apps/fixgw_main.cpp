@@ -14,8 +14,6 @@
 // The config defaults to $FIXGW_CONFIG, else config/fixgw.json.
 #include <signal.h>
 #include <spdlog/async.h>
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -47,20 +45,6 @@ void usage() {
                "       fixgw audit order|activity|fills|rejects|messages ... (fixgw audit --help)\n"
                "  FIXGW_CONFIG  default config file (else config/fixgw.json)\n"
                "  FIXGW_DB      libpq connection string, overrides database.conninfo\n";
-}
-
-void setupLogging(const fixgw::config::LoggingCfg& l) {
-  spdlog::init_thread_pool(8192, 1);
-  std::vector<spdlog::sink_ptr> sinks;
-  sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
-  if (!l.file.empty())
-    sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(l.file));
-  auto logger = std::make_shared<spdlog::async_logger>("fixgw", sinks.begin(), sinks.end(),
-                                                       spdlog::thread_pool(),
-                                                       spdlog::async_overflow_policy::block);
-  logger->set_level(spdlog::level::from_str(l.level));
-  logger->flush_on(spdlog::level::warn);
-  spdlog::set_default_logger(logger);
 }
 
 std::string jsonString(const std::string& s) {
@@ -214,7 +198,13 @@ int main(int argc, char** argv) {
     std::cout << "config OK: " << configPath << "\n";
     return 0;
   }
-  setupLogging(cfg.logging);
+  try {
+    fixgw::installLogging(cfg.logging);
+  } catch (const std::exception& e) {
+    std::cerr << "fixgw: logging.file: cannot open '" << cfg.logging.file << "': " << e.what()
+              << "\n";
+    return 2;
+  }
   spdlog::info("fixgw starting with {} (database {})", configPath,
                fixgw::config::redactConninfo(cfg.database.conninfo));
 

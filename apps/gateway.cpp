@@ -12,9 +12,12 @@
 #include <set>
 #include <thread>
 #include <unordered_set>
+#include <variant>
 
 #include "apps/admin.h"
 #include "core/executor.h"
+#include "core/log.h"
+#include "fix_acceptor/drop_copy.h"
 #include "fix_acceptor/fix_acceptor.h"
 #include "risk/risk.h"
 #include "router/engine.h"
@@ -22,6 +25,7 @@
 #include "store/migrate.h"
 #include "store/session_lease.h"
 #include "store/pg_journal.h"
+#include "store/drop_copy_store.h"
 #include "store/recovery.h"
 #include "venue_adapters/binance/adapter.h"
 #include "venue_adapters/coinbase/adapter.h"
@@ -31,6 +35,16 @@
 #include "venue_adapters/sim/sim_venue.h"
 
 namespace fixgw {
+
+void installLogging(const config::LoggingCfg& l) {
+  log::LogSetup s;
+  s.level = l.level;
+  s.file = l.file;
+  s.json = l.format == "json";
+  s.maxSizeBytes = static_cast<size_t>(l.maxSizeMb) * 1024 * 1024;
+  s.maxFiles = static_cast<size_t>(l.maxFiles);
+  log::install(s);
+}
 
 void registerBuiltinVenues(venues::VenueRegistry& reg) {
   reg.registerType("sim", [](const venues::VenueContext& ctx, venues::ParamReader& p) {
@@ -134,8 +148,12 @@ class ReportRelay final : public ReportSink {
  public:
   void deliver(const ClientReport& r) override {
     if (ReportSink* t = target.load()) t->deliver(r);
+    // Drop copies come from the journal; a report sent means a new row to read.
+    if (fix::DropCopyPump* p = dropCopy.load(); p && std::holds_alternative<ExecReport>(r))
+      p->poke();
   }
   std::atomic<ReportSink*> target{nullptr};
+  std::atomic<fix::DropCopyPump*> dropCopy{nullptr};
 };
 }  // namespace
 
@@ -156,6 +174,8 @@ struct Gateway::Impl {
   ReportRelay relay;
   std::unique_ptr<FixMessageJournal> messageLog;
   std::unique_ptr<fix::FixAcceptor> acceptor;
+  std::unique_ptr<store::PgDropCopySource> dropCopySource;
+  std::unique_ptr<fix::DropCopyPump> dropCopy;
   admin::Backend adminBackend;
   std::unique_ptr<admin::AdminServer> admin;
   bool started = false;
@@ -244,7 +264,14 @@ void Gateway::start() {
   fc.host = cfg.fix.host;
   fc.port = cfg.fix.port;
   fc.senderCompId = cfg.fix.senderCompId;
-  for (const auto& s : cfg.fix.sessions) fc.sessions.push_back({s.beginString, s.targetCompId});
+  for (const auto& s : cfg.fix.sessions) {
+    fix::FixSessionConfig sc;
+    sc.beginString = s.beginString;
+    sc.targetCompId = s.targetCompId;
+    sc.dropCopy = s.dropCopy;
+    sc.resetOnLogon = s.resetOnLogon;
+    fc.sessions.push_back(std::move(sc));  // transport fields: applyFixTransportConfig
+  }
   fc.specDir = cfg.fix.specDir;
   fc.storeType = cfg.fix.storeType;
   fc.storePath = cfg.fix.storePath;
@@ -257,8 +284,10 @@ void Gateway::start() {
   fc.heartBtInt = cfg.fix.heartBtInt;
   fc.resetOnLogon = cfg.fix.resetOnLogon;
   applyFixTransportConfig(cfg.fix, fc, m.journal.get(), clock);
+  createDropCopy(fc);
   m.acceptor = std::make_unique<fix::FixAcceptor>(fc, *m.engine);
   m.relay.target = m.acceptor.get();
+  startDropCopy();
   m.acceptor->start();
   m.started = true;
   startLeaseWatch();
@@ -297,6 +326,39 @@ void Gateway::startLeaseWatch() {
       lk.lock();
     }
   });
+}
+
+// Drop-copy sessions (docs/drop-copy.md): a pump that feeds them from the journal. Created
+// before the acceptor (which tells it about logons), started once the acceptor exists.
+void Gateway::createDropCopy(fix::FixAcceptorConfig& fc) {
+  Impl& m = *impl_;
+  fix::DropCopyConfig dc;
+  for (const auto& s : m.cfg.fix.sessions) {
+    if (!s.dropCopy) continue;
+    fix::DropCopySessionConfig sc;
+    sc.session = SessionKey(s.beginString + ":" + m.cfg.fix.senderCompId + "->" + s.targetCompId);
+    for (const auto& a : s.dropCopyAccounts) {
+      if (a == "*")
+        sc.selection.allAccounts = true;
+      else
+        sc.selection.accounts.emplace_back(a);
+    }
+    for (const auto& k : s.dropCopySources) sc.selection.sessions.emplace_back(k);
+    dc.sessions.push_back(std::move(sc));
+  }
+  if (dc.sessions.empty()) return;
+  m.dropCopySource = std::make_unique<store::PgDropCopySource>(m.cfg.database.conninfo);
+  m.dropCopy = std::make_unique<fix::DropCopyPump>(std::move(dc), *m.dropCopySource);
+  fc.dropCopyListener = m.dropCopy.get();
+}
+
+void Gateway::startDropCopy() {
+  Impl& m = *impl_;
+  if (!m.dropCopy) return;
+  m.dropCopy->setSender(m.acceptor.get());
+  m.dropCopy->start();
+  m.relay.dropCopy = m.dropCopy.get();
+  spdlog::info("drop copy: feeding its sessions from the journal");
 }
 
 int Gateway::leaseBackendPid() const { return impl_->lease ? impl_->lease->backendPid() : 0; }
@@ -346,6 +408,8 @@ void Gateway::stop() {
   m.leaseCv.notify_all();
   if (m.leaseWatch.joinable()) m.leaseWatch.join();
   spdlog::info("fixgw stopping: closing FIX sessions");
+  m.relay.dropCopy = nullptr;
+  if (m.dropCopy) m.dropCopy->stop();
   m.acceptor->stop();
   for (auto& [id, v] : m.venues) v->stop();
   m.loop.sync([] {});

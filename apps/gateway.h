@@ -11,10 +11,17 @@
 
 namespace fixgw {
 class Journal;
+namespace fix {
+struct FixAcceptorConfig;
+}  // namespace fix
 namespace router {
 class Engine;
 class VenueRegistry;
 }  // namespace router
+
+// Installs the process's logger from logging.* (format text/json, size-based rotation;
+// core/log.h). Throws when the log file cannot be opened.
+void installLogging(const config::LoggingCfg& l);
 
 // Registers every venue type this build knows ("sim", ...).
 void registerBuiltinVenues(venues::VenueRegistry& reg);
@@ -39,7 +46,9 @@ class Gateway {
 
  private:
   void startLeaseWatch();
-  void startAdmin();  // the kill-switch socket (apps/admin.h), when a token is configured
+  void startAdmin();
+  void createDropCopy(fix::FixAcceptorConfig& fc);  // drop-copy sessions (docs/drop-copy.md)
+  void startDropCopy();  // the kill-switch socket (apps/admin.h), when a token is configured
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -342,6 +342,65 @@ std::string substituteEnv(const std::string& s, const std::string& keyPath, EnvL
   return out;
 }
 
+// "role", "accounts", "source_sessions", "reset_on_logon" of one fix.sessions entry
+// (docs/drop-copy.md). Source sessions are resolved once all sessions are read.
+static void parseDropCopySession(Obj& s, const std::string& path, FixSessionCfg& sc) {
+  const std::string role = s.str("role", "order_entry");
+  if (role != "order_entry" && role != "drop_copy")
+    throw ConfigError(path + ".role: '" + role + "' is not one of order_entry, drop_copy");
+  sc.dropCopy = role == "drop_copy";
+  if (s.get("reset_on_logon")) sc.resetOnLogon = s.boolean("reset_on_logon", false);
+  std::vector<std::string> accounts = stringList(s, "accounts");
+  std::vector<std::string> sources = stringList(s, "source_sessions");
+  if (!sc.dropCopy) {
+    if (!accounts.empty() || !sources.empty())
+      throw ConfigError(path + (accounts.empty() ? ".source_sessions" : ".accounts") +
+                        ": only a session with \"role\": \"drop_copy\" selects what it copies");
+    return;
+  }
+  if (accounts.empty() && sources.empty())
+    throw ConfigError(path +
+                      ".accounts: a drop_copy session needs accounts (\"*\" for all) "
+                      "and/or source_sessions");
+  for (size_t i = 0; i < accounts.size(); ++i)
+    if (accounts[i].empty())
+      throw ConfigError(path + ".accounts[" + std::to_string(i) + "]: must not be empty");
+  if (sc.cancelOnDisconnect)
+    throw ConfigError(path + ".cancel_on_disconnect: a drop_copy session has no orders to cancel");
+  // A drop copy keeps its sequence numbers so a reconnecting client gets a normal resend.
+  if (!sc.resetOnLogon) sc.resetOnLogon = false;
+  sc.dropCopyAccounts = std::move(accounts);
+  sc.dropCopySources = std::move(sources);
+}
+
+// source_sessions entries name order-entry sessions: "CLIENT1" (every version configured for
+// it), "FIX.4.4:CLIENT1", or the full key "FIX.4.4:FIXGW->CLIENT1". Replaced by full keys.
+static void resolveDropCopySources(FixCfg& f) {
+  for (size_t i = 0; i < f.sessions.size(); ++i) {
+    FixSessionCfg& dc = f.sessions[i];
+    if (!dc.dropCopy) continue;
+    std::vector<std::string> keys;
+    for (size_t j = 0; j < dc.dropCopySources.size(); ++j) {
+      const std::string& want = dc.dropCopySources[j];
+      const std::string path =
+          "fix.sessions[" + std::to_string(i) + "].source_sessions[" + std::to_string(j) + "]";
+      size_t matched = 0;
+      for (const auto& s : f.sessions) {
+        const std::string full = s.beginString + ":" + f.senderCompId + "->" + s.targetCompId;
+        if (want != s.targetCompId && want != s.beginString + ":" + s.targetCompId && want != full)
+          continue;
+        if (s.dropCopy)
+          throw ConfigError(path + ": '" + want + "' is a drop_copy session, not an order session");
+        keys.push_back(full);
+        ++matched;
+      }
+      if (matched == 0)
+        throw ConfigError(path + ": '" + want + "' names no session in fix.sessions");
+    }
+    dc.dropCopySources = std::move(keys);
+  }
+}
+
 std::string redactConninfo(const std::string& conninfo) {
   static const std::regex pw(R"((password\s*=\s*)('[^']*'|\S+))", std::regex::icase);
   static const std::regex uriPw(R"((://[^:/@]+:)[^@]+@)");
@@ -425,6 +484,15 @@ GatewayConfig parseConfig(const std::string& json, const std::string& baseDir, E
       throw ConfigError("logging.level: '" + cfg.logging.level +
                         "' is not one of trace, debug, info, warn, error, off");
     cfg.logging.file = resolvePath(o.str("file", ""), baseDir);
+    cfg.logging.format = o.str("format", cfg.logging.format);
+    if (cfg.logging.format != "text" && cfg.logging.format != "json")
+      throw ConfigError("logging.format: '" + cfg.logging.format + "' is not one of text, json");
+    cfg.logging.maxSizeMb = o.integer("max_size_mb", cfg.logging.maxSizeMb);
+    if (cfg.logging.maxSizeMb <= 0 || cfg.logging.maxSizeMb > 1'000'000)
+      throw ConfigError("logging.max_size_mb: must be 1..1000000");
+    cfg.logging.maxFiles = o.integer("max_files", cfg.logging.maxFiles);
+    if (cfg.logging.maxFiles < 1 || cfg.logging.maxFiles > 1000)
+      throw ConfigError("logging.max_files: must be 1..1000");
   }
 
   {
@@ -473,8 +541,10 @@ GatewayConfig parseConfig(const std::string& json, const std::string& baseDir, E
       parseFixSessionSecurity(s, path, sc);
       if (!seen.insert(sc.beginString + ":" + sc.targetCompId).second)
         throw ConfigError(path + ": duplicate session " + sc.beginString + " " + sc.targetCompId);
+      parseDropCopySession(s, path, sc);
       f.sessions.push_back(sc);
     }
+    resolveDropCopySources(f);
   }
 
   {

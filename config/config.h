@@ -30,6 +30,13 @@ struct FixSessionCfg {
   std::string beginString;          // "FIX.4.4" or "FIX.4.2"
   std::string targetCompId;         // the client's SenderCompID
   bool cancelOnDisconnect = false;  // cancel its open orders when it logs out or drops
+  // "role": "drop_copy" (docs/drop-copy.md): a read-only session that gets a copy of every
+  // ExecutionReport for the selected accounts ("accounts", "*" for all) and/or source sessions
+  // ("source_sessions": a target_comp_id, "FIX.4.4:CLIENT1", or a full session key).
+  bool dropCopy = false;
+  std::vector<std::string> dropCopyAccounts;  // "*" = every account
+  std::vector<std::string> dropCopySources;   // resolved to full session keys
+  std::optional<bool> resetOnLogon;           // "reset_on_logon" per session; drop copy: false
   // Own transport only (docs/fix-transport.md): addresses / CIDR blocks that
   // may log on to this session (empty: any), and Logon authentication.
   std::vector<std::string> allowFrom{};
@@ -95,6 +102,9 @@ struct VenueCfg {
 struct LoggingCfg {
   std::string level = "info";
   std::string file;  // empty: stderr only
+  std::string format = "text";  // "text" or "json" (one object per line; core/log.h)
+  int64_t maxSizeMb = 100;      // the file rotates at this size
+  int64_t maxFiles = 5;         // rotated files kept
 };
 
 struct GatewayConfig {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -14,6 +15,7 @@
 #include <variant>
 
 #include "core/clock.h"
+#include "core/log.h"
 #include "fix_acceptor/append_store.h"
 #include "fix_acceptor/logon_auth.h"
 #include "fix_acceptor/order_fields.h"
@@ -68,6 +70,7 @@ constexpr int PossResend = 97;
 constexpr int ExDestination = 100;
 constexpr int CxlRejReason = 102;
 constexpr int OrdRejReason = 103;
+constexpr int OnBehalfOfCompID = 115;
 constexpr int ExecType = 150;
 constexpr int LeavesQty = 151;
 constexpr int RefMsgType = 372;
@@ -390,6 +393,27 @@ Converted<MassCancel> convertMassCancel(const FIX::Message& m, const FIX::Sessio
 
 // ---- QuickFIX log -> spdlog -----------------------------------------------
 
+// A Logon's credentials (Password 554, NewPassword 925, RawData 96, the encrypted
+// forms 1402/1404) never reach a log: the copy every log gets has their values
+// replaced by "***" (BodyLength/CheckSum then no longer match; it is a log copy,
+// not a message). Only Logons carry them, so other messages pass untouched.
+// Returns s itself (no copy on the per-message path) or the masked copy made in out.
+const std::string& withoutCredentials(const std::string& s, std::string& out) {
+  const size_t head = std::min<size_t>(s.size(), 40);
+  // Octal escapes: "\001" is SOH and cannot run into the digits after it, as \x01 would.
+  if (std::string_view(s.data(), head).find("\00135=A\001") == std::string_view::npos) return s;
+  out = s;
+  for (const char* t : {"\001554=", "\001925=", "\00196=", "\0011402=", "\0011404="}) {
+    const size_t tl = std::strlen(t);
+    for (size_t p = out.find(t); p != std::string::npos; p = out.find(t, p + tl)) {
+      const size_t v = p + tl;
+      const size_t e = out.find('\x01', v);
+      out.replace(v, (e == std::string::npos ? out.size() : e) - v, "***");
+    }
+  }
+  return out;
+}
+
 // Session events (logon, rejects, disconnects) go to spdlog so operators see
 // them without message log files; raw traffic only at debug level. When a
 // log path is configured, QuickFIX's FileLog also gets everything.
@@ -404,23 +428,25 @@ class SpdLog final : public FIX::Log {
   void backup() override {
     if (file_) file_->backup();
   }
-  void onIncoming(const std::string& s) override {
+  void onIncoming(const std::string& raw) override {
+    std::string buf;
+    const std::string& s = withoutCredentials(raw, buf);
     tlsLastIncoming.assign(s);
-    // A Logon's Password (554) never reaches a log, a file or the database.
-    const std::string masked = maskSecrets(s);
     if (spdlog::should_log(spdlog::level::debug))
-      spdlog::debug("FIX {} IN  {}", name_, sohToPipe(masked));
-    if (file_) file_->onIncoming(masked);
-    if (sink_) sink_->onFixMessage(key_, true, masked);
+      spdlog::debug("FIX {} IN  {}", name_, sohToPipe(s));
+    if (file_) file_->onIncoming(s);
+    if (sink_) sink_->onFixMessage(key_, true, s);
   }
-  void onOutgoing(const std::string& s0) override {
-    const std::string s = maskSecrets(s0);
+  void onOutgoing(const std::string& raw) override {
+    std::string buf;
+    const std::string& s = withoutCredentials(raw, buf);
     if (spdlog::should_log(spdlog::level::debug))
       spdlog::debug("FIX {} OUT {}", name_, sohToPipe(s));
     if (file_) file_->onOutgoing(s);
     if (sink_) sink_->onFixMessage(key_, false, s);
   }
   void onEvent(const std::string& s0) override {
+    // Event texts (rejects, errors) may quote a field: mask 554/925 there too.
     const std::string s = maskSecrets(s0);
     spdlog::info("FIX {}: {}", name_, sohToPipe(s));
     if (file_) file_->onEvent(s);
@@ -463,7 +489,7 @@ class FixAcceptor::Impl final : public FIX::Application {
       auto v = versionFromBeginString(s.beginString);
       if (!v) continue;  // start() reports it
       FIX::SessionID id(s.beginString, cfg_.senderCompId, s.targetCompId);
-      sessions_.emplace(id.toString(), SessionInfo{id, *v});
+      sessions_.emplace(id.toString(), SessionInfo{id, *v, s.dropCopy, s.resetOnLogon});
     }
   }
 
@@ -544,9 +570,11 @@ class FixAcceptor::Impl final : public FIX::Application {
   void onCreate(const FIX::SessionID&) override {}
   void onLogon(const FIX::SessionID& id) override {
     sink_.sessionLoggedOn(SessionKey(id.toString()));
+    dropCopyStateChanged(id, true);
   }
   void onLogout(const FIX::SessionID& id) override {
     sink_.sessionLoggedOut(SessionKey(id.toString()));
+    dropCopyStateChanged(id, false);
   }
   void toAdmin(FIX::Message&, const FIX::SessionID&) override {}
   void toApp(FIX::Message&, const FIX::SessionID&) override {}
@@ -556,6 +584,7 @@ class FixAcceptor::Impl final : public FIX::Application {
 
   void fromApp(const FIX::Message& m, const FIX::SessionID& id) override {
     const std::string& type = m.getHeader().getField(tag::MsgType);
+    if (isDropCopy(id)) return refuseOnDropCopy(m, id, type);
     if (type == "D") {
       onNewOrder(m, id);
     } else if (type == "F") {
@@ -579,7 +608,68 @@ class FixAcceptor::Impl final : public FIX::Application {
   struct SessionInfo {
     FIX::SessionID id;
     FixVersion version;
+    bool dropCopy = false;
+    std::optional<bool> resetOnLogon;
   };
+
+  // ---- drop copy (fix_acceptor/drop_copy.h) ----
+
+ public:
+  bool sendCopy(const SessionKey& dc, const ExecReport& r, const SessionKey& source) {
+    auto it = sessions_.find(dc.str());
+    if (it == sessions_.end() || !it->second.dropCopy) {
+      spdlog::error("FIX acceptor: '{}' is not a drop-copy session", dc.str());
+      return false;
+    }
+    // Only while logged on: a copy QuickFIX would merely store (or drop, with a reset logon)
+    // is sent from the journal on the next logon instead.
+    FIX::Session* session = FIX::Session::lookupSession(it->second.id);
+    if (!session || !session->isLoggedOn()) return false;
+    ExecReport copy = r;
+    copy.session = dc;
+    // The client the original went to: its SenderCompID, from "FIX.4.4:FIXGW->CLIENT1".
+    const std::string& src = source.str();
+    const size_t arrow = src.rfind("->");
+    return deliverOne(copy, arrow == std::string::npos ? src : src.substr(arrow + 2));
+  }
+
+ private:
+  bool isDropCopy(const FIX::SessionID& id) const {
+    auto it = sessions_.find(id.toString());
+    return it != sessions_.end() && it->second.dropCopy;
+  }
+
+  void dropCopyStateChanged(const FIX::SessionID& id, bool loggedOn) {
+    if (!cfg_.dropCopyListener || !isDropCopy(id)) return;
+    const SessionKey key(id.toString());
+    if (loggedOn) {
+      cfg_.dropCopyListener->dropCopyLoggedOn(key);
+    } else {
+      cfg_.dropCopyListener->dropCopyLoggedOut(key);
+    }
+  }
+
+  // A drop-copy session is read-only: anything but session-level messages is answered with
+  // a BusinessMessageReject, here on the session thread; nothing reaches the engine.
+  // NotAuthorized (6) exists from FIX 4.3 on; FIX 4.2 says Other (0) and the Text says why.
+  void refuseOnDropCopy(const FIX::Message& m, const FIX::SessionID& id, const std::string& type) {
+    const std::string text = "session " + id.toString() +
+                             " is a read-only drop-copy session: MsgType (35) '" + type +
+                             "' is not accepted on it";
+    spdlog::warn(
+        "{}FIX {}: refusing 35={} ClOrdID={}: {}",
+        log::orderFields(id.toString(), fieldOr(m, tag::ClOrdID), fieldOr(m, tag::OrderID)),
+        id.toString(), type, fieldOr(m, tag::ClOrdID), text);
+    FIX::Message out;
+    out.getHeader().setField(tag::MsgType, "j");
+    out.setField(tag::RefSeqNum, fieldOr(m.getHeader(), tag::MsgSeqNum, "0"));
+    out.setField(tag::RefMsgType, type);
+    if (auto ref = optField(m, tag::ClOrdID); ref && !ref->empty())
+      out.setField(tag::BusinessRejectRefID, *ref);
+    out.setField(tag::BusinessRejectReason, versionOf(id) == FixVersion::Fix42 ? "0" : "6");
+    out.setField(tag::Text, text);
+    send(out, id, "BusinessMessageReject");
+  }
 
   // ---- inbound handlers: one per message type, any FIX version ----
 
@@ -633,8 +723,10 @@ class FixAcceptor::Impl final : public FIX::Application {
   void invalid(const FIX::Message& m, const FIX::SessionID& id, const FieldError& e,
                int businessRejectReason, const std::string& refId = {}) {
     const std::string type = m.getHeader().getField(tag::MsgType);
-    spdlog::warn("FIX {}: refusing 35={} ClOrdID={}: {}", id.toString(), type,
-                 fieldOr(m, tag::ClOrdID), e.text);
+    spdlog::warn(
+        "{}FIX {}: refusing 35={} ClOrdID={}: {}",
+        log::orderFields(id.toString(), fieldOr(m, tag::ClOrdID), fieldOr(m, tag::OrderID)),
+        id.toString(), type, fieldOr(m, tag::ClOrdID), e.text);
     InvalidRequest iv;
     iv.hdr = readHeader(m, id);
     iv.msgType = type;
@@ -670,12 +762,24 @@ class FixAcceptor::Impl final : public FIX::Application {
     return formatFixTimestamp(t != 0 ? t : SystemClock::instance().wallNow());
   }
 
-  void deliverOne(const ExecReport& r) {
+  // Operators look for rejects by ClOrdID: one structured order line per reject sent (not
+  // per report: the happy path stays off the log).
+  static void logRejectSent(const ExecReport& r, const std::string& onBehalfOf) {
+    if (r.execType != ExecType::Rejected || !onBehalfOf.empty()) return;
+    spdlog::info("{}ExecutionReport Rejected to {}: {}",
+                 log::orderFields(r.session.str(), r.clOrdId.str(), r.orderId.str()),
+                 r.session.str(), r.text);
+  }
+
+  // onBehalfOf: drop copies name the client the original went to (OnBehalfOfCompID 115).
+  bool deliverOne(const ExecReport& r, const std::string& onBehalfOf = {}) {
     const SessionInfo* s = lookup(r.session, "ExecutionReport");
-    if (!s) return;
+    if (!s) return false;
     const FixVersion v = s->version;
     FIX::Message out;
     out.getHeader().setField(tag::MsgType, "8");
+    if (!onBehalfOf.empty()) out.getHeader().setField(tag::OnBehalfOfCompID, onBehalfOf);
+    logRejectSent(r, onBehalfOf);
     if (r.possResend) out.getHeader().setField(tag::PossResend, "Y");
     out.setField(tag::OrderID, r.orderId.empty() ? "NONE" : r.orderId.str());
     out.setField(tag::ExecID, r.execId.str());
@@ -715,12 +819,16 @@ class FixAcceptor::Impl final : public FIX::Application {
       // 4.2 has no 35=AF: its answer carries the 4.4 tags as the gateway's extension.
       out.setField(tag::LastRptRequested, r.lastRptRequested ? "Y" : "N");
     }
-    send(out, s->id, "ExecutionReport");
+    return send(out, s->id, "ExecutionReport");
   }
 
   void deliverOne(const CancelReject& r) {
     const SessionInfo* s = lookup(r.session, "OrderCancelReject");
     if (!s) return;
+    spdlog::info("{}OrderCancelReject to {}: {}",
+                 log::orderFields(r.session.str(), r.clOrdId.str(),
+                                  r.orderId ? r.orderId->str() : std::string()),
+                 r.session.str(), r.text);
     FIX::Message out;
     out.getHeader().setField(tag::MsgType, "9");
     out.setField(tag::OrderID, r.orderId && !r.orderId->empty() ? r.orderId->str() : "NONE");
@@ -769,13 +877,15 @@ class FixAcceptor::Impl final : public FIX::Application {
   }
 
   // Never throws into the caller (the engine thread or a session thread).
-  void send(FIX::Message& m, const FIX::SessionID& id, const char* what) {
+  bool send(FIX::Message& m, const FIX::SessionID& id, const char* what) {
     try {
       if (!FIX::Session::sendToTarget(m, id)) {
         spdlog::warn(
             "FIX {}: {} not sent now (session not logged on); QuickFIX keeps it for resend: {}",
             id.toString(), what, sohToPipe(m.toString()));
+        return false;
       }
+      return true;
     } catch (const FIX::SessionNotFound& e) {
       spdlog::error("FIX {}: cannot send {}: session not found ({}): {}", id.toString(), what,
                     e.what(), sohToPipe(m.toString()));
@@ -783,6 +893,7 @@ class FixAcceptor::Impl final : public FIX::Application {
       spdlog::error("FIX {}: sending {} failed: {}: {}", id.toString(), what, e.what(),
                     sohToPipe(m.toString()));
     }
+    return false;
   }
 
   // ---- the gateway's own transport (transport.h) ----
@@ -994,6 +1105,7 @@ class FixAcceptor::Impl final : public FIX::Application {
     for (const auto& [key, info] : sessions_) {
       FIX::Dictionary d;
       d.setString(FIX::DATA_DICTIONARY, dictionaryPath(info.version));
+      if (info.resetOnLogon) d.setBool(FIX::RESET_ON_LOGON, *info.resetOnLogon);
       settings_->set(info.id, d);
     }
   }
@@ -1037,6 +1149,16 @@ FixAcceptor::~FixAcceptor() = default;
 
 void FixAcceptor::start() { impl_->start(); }
 void FixAcceptor::stop() { impl_->stop(); }
+bool FixAcceptor::sendCopy(const SessionKey& dropCopy, const ExecReport& r,
+                           const SessionKey& source) {
+  try {
+    return impl_->sendCopy(dropCopy, r, source);
+  } catch (const std::exception& e) {
+    spdlog::error("FIX acceptor: drop copy to {} failed: {}", dropCopy.str(), e.what());
+    return false;
+  }
+}
+
 void FixAcceptor::deliver(const ClientReport& r) {
   try {
     impl_->deliver(r);

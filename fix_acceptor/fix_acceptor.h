@@ -17,12 +17,14 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/commands.h"
 #include "core/reports.h"
 #include "fix_acceptor/transport.h"
+#include "fix_acceptor/drop_copy.h"
 
 namespace fixgw::fix {
 
@@ -36,6 +38,10 @@ struct FixSessionConfig {
   // credentials file (FixAcceptorConfig::credentialsFile).
   bool requireLogonAuth = false;
   std::string username{};  // the Username (553) expected; empty: targetCompId
+  // A read-only drop-copy session (fix_acceptor/drop_copy.h): orders on it are
+  // refused with a BusinessMessageReject; its copies come from DropCopyPump.
+  bool dropCopy = false;
+  std::optional<bool> resetOnLogon;  // overrides FixAcceptorConfig::resetOnLogon for this session
 };
 
 // Receives every FIX message in and out of every session, raw (SOH kept), so
@@ -80,9 +86,11 @@ struct FixAcceptorConfig {
   FixMessageSink* messageSink = nullptr;  // not owned; outlives the acceptor
   int heartBtInt = 30;
   bool resetOnLogon = true;
+  // Told when a drop-copy session logs on or out (not owned; outlives the acceptor).
+  DropCopyListener* dropCopyListener = nullptr;
 };
 
-class FixAcceptor final : public ReportSink {
+class FixAcceptor final : public ReportSink, public DropCopySender {
  public:
   FixAcceptor(FixAcceptorConfig cfg, CommandSink& sink);
   ~FixAcceptor() override;
@@ -101,6 +109,10 @@ class FixAcceptor final : public ReportSink {
   // session that is not logged on (the message is stored for resend) or a
   // send failure is logged.
   void deliver(const ClientReport& r) override;
+  // Sends a copy of r on the drop-copy session dropCopy, with OnBehalfOfCompID
+  // (115) naming the client of the source session. True only when the session
+  // is logged on and QuickFIX took the message. Never throws.
+  bool sendCopy(const SessionKey& dropCopy, const ExecReport& r, const SessionKey& source) override;
 
  private:
   class Impl;

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <stdexcept>
 
 namespace fixgw::testing {
@@ -43,7 +44,15 @@ class FixTestClient::App final : public FIX::Application {
     loggedOn_ = false;
     cv_.notify_all();
   }
-  void toAdmin(FIX::Message&, const FIX::SessionID&) override {}
+  void toAdmin(FIX::Message& m, const FIX::SessionID&) override {
+    std::lock_guard lock(mu_);
+    if (logonFields_.empty() || m.getHeader().getField(35) != "A") return;
+    for (const auto& [tag, value] : logonFields_) m.setField(tag, value);
+  }
+  void setLogonField(int tag, std::string value) {
+    std::lock_guard lock(mu_);
+    logonFields_[tag] = std::move(value);
+  }
   void toApp(FIX::Message&, const FIX::SessionID&) override {}
   void fromAdmin(const FIX::Message& m, const FIX::SessionID&) override { record(m); }
   void fromApp(const FIX::Message& m, const FIX::SessionID&) override { record(m); }
@@ -74,6 +83,7 @@ class FixTestClient::App final : public FIX::Application {
   }
 
   mutable std::mutex mu_;
+  std::map<int, std::string> logonFields_;  // Username (553), Password (554), ...
   std::condition_variable cv_;
   std::deque<FIX::Message> msgs_;
   bool loggedOn_ = false;
@@ -178,6 +188,10 @@ FIX::Message base(const char* type) {
   return m;
 }
 }  // namespace
+
+void FixTestClient::setLogonField(int tag, std::string value) {
+  app_->setLogonField(tag, std::move(value));
+}
 
 FIX::Message FixTestClient::newOrder(const OrderFields& f) const {
   FIX::Message m = base("D");

@@ -70,6 +70,8 @@ class FixTestClient {
   FixTestClient(const FixTestClient&) = delete;
   FixTestClient& operator=(const FixTestClient&) = delete;
 
+  // A field this client puts on every Logon it sends (e.g. Username 553, Password 554).
+  void setLogonField(int tag, std::string value);
   // Starts the initiator (once) and waits for the Logon exchange.
   bool logon(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // Logs out and stops the initiator; safe to call twice.
