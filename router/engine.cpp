@@ -1796,7 +1796,8 @@ void Engine::tcaStart(const ParentOrder& p) {
     // No book known at receipt: the venue's reference price (last trade or
     // its own mid), recorded as a reference so nobody reads it as a mid.
     src = ArrivalSource::Reference;
-    if (auto vi = venues_.find(p.venue); vi != venues_.end()) px = vi->second->referencePrice(p.symbol);
+    if (auto vi = venues_.find(p.venue); vi != venues_.end())
+      px = vi->second->referencePrice(p.symbol);
   }
   tca_.start(p.orderId, p.symbol, p.side, p.createdAt, px, src);
   const bool algo = p.details && p.details->algo;

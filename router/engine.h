@@ -241,7 +241,7 @@ class Engine final : public CommandSink, public VenueEventSink {
   void tcaSubscribe(const VenueId& v, const Symbol& s);
   TcaTracker tca_;
   bool tcaMarketData_ = true;
-  int64_t tcaPrintGrace_ = 1'000'000'000;  // 1 s
+  int64_t tcaPrintGrace_ = 1'000'000'000;           // 1 s
   std::set<std::pair<VenueId, Symbol>> tcaNoFeed_;  // venues that refused: not asked again
 };
 

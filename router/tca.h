@@ -156,8 +156,8 @@ class TcaTracker {
   };
   struct SymbolPrints {
     TradeTotals total;
-    TradeTotals base;           // before recent.front()
-    std::deque<Point> recent;   // time ascending (a late print takes the latest time)
+    TradeTotals base;          // before recent.front()
+    std::deque<Point> recent;  // time ascending (a late print takes the latest time)
   };
   std::unordered_map<Symbol, std::unordered_map<VenueId, Price>> mids_;
   std::unordered_map<Symbol, SymbolPrints> prints_;

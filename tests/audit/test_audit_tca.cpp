@@ -147,8 +147,8 @@ class AuditTca : public ::testing::Test {
         ->onFill(VenueId("SIMB"), Qty::of("150"), Price::of("100.15"), Qty::of("0.75"), "USD");
     j.append(exec(p1, "X1", "P1.A", "100", "100.05", "0.5", "USD", kT + kS));
     j.append(exec(p1, "X2", "P1.B", "150", "100.15", "0.75", "USD", kT + 2 * kS));
-    j.append(rec(p1, *tca.finish(p1.orderId, p1.symbol, p1.qty, kT + 60 * kS), kT + 60 * kS,
-                 "TWAP"));
+    j.append(
+        rec(p1, *tca.finish(p1.orderId, p1.symbol, p1.qty, kT + 60 * kS), kT + 60 * kS, "TWAP"));
 
     OrderRec p2 = order("P2", "ACC2", "MSFT", Side::Sell, "10", kNextDay);
     j.append(p2);

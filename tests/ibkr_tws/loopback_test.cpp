@@ -248,8 +248,8 @@ TEST_P(TwsLoopback, AFillWithoutCommissionIsBookedAfterTheWaitAndKeepsItsOrder) 
   ASSERT_TRUE(sink.waitCount(VenueEventKind::Accepted, 1, "N1"));
   const int64_t id = ibIdOf("N1");
   ASSERT_TRUE(emu->fillOrder(id, Qty::fromInt(10), Price::of("149.5")));
-  venue->cancel(VenueCancel{ChildOrderId("N1"), VenueOrderId(std::to_string(id)), Symbol("AAPL"),
-                            Side::Buy});
+  venue->cancel(
+      VenueCancel{ChildOrderId("N1"), VenueOrderId(std::to_string(id)), Symbol("AAPL"), Side::Buy});
   ASSERT_TRUE(sink.waitCount(VenueEventKind::Canceled, 1, "N1"));
   ASSERT_EQ(sink.count(VenueEventKind::Fill, "N1"), 1u);
   size_t fillAt = 0, cancelAt = 0;
