@@ -73,6 +73,15 @@ struct LoggingCfg {
   std::string file;  // empty: stderr only
 };
 
+// Transaction cost analysis (router/tca.h, docs/audit.md section 10).
+struct TcaCfg {
+  // Direct orders subscribe their venue's market data (once per venue and
+  // symbol) for an arrival mid; off: only books the algos subscribed (a venue
+  // that charges per market-data line, e.g. IB, may want that).
+  bool subscribeMarketData = true;
+  int64_t printGraceMs = 1'000;  // figures taken this long after completion
+};
+
 struct GatewayConfig {
   std::string path;  // the file it came from
   FixCfg fix;
@@ -82,6 +91,7 @@ struct GatewayConfig {
   router::RoutingConfig routing;
   std::vector<VenueCfg> venues;
   LoggingCfg logging;
+  TcaCfg tca;
 };
 
 // Throws ConfigError naming the file and key.
