@@ -1,5 +1,5 @@
 // `fixgw audit`: the read-only compliance/operations query tool over the journal in PostgreSQL
-// (schema/, docs/audit.md). Five subcommands, each a fixed set of parameterised queries:
+// (schema/, docs/audit.md). Six subcommands, each a fixed set of parameterised queries:
 //
 //   order     --clordid X [--session KEY] | --order-id X   the order as received, its current
 //             state, every event in engine order, every fill, and its child orders
@@ -7,6 +7,9 @@
 //   fills     [--symbol S] [--day YYYY-MM-DD]   fills of a symbol with VWAP / qty / count per day
 //   rejects   [--from TS] [--to TS]   rejects grouped by reason code, with a sample text
 //   messages  --session KEY [--from TS] [--to TS] [--limit N]   raw FIX in and out of a session
+//   tca       [--order-id X] [--account A] [--symbol S] [--from TS] [--to TS] [--limit N]
+//             transaction cost analysis per parent (arrival in [from, to)), its fees by
+//             currency and each venue's share of its fills (table tca, views v_tca_*)
 //
 // Common flags: --json (one JSON document instead of text tables), --db CONNINFO, --config FILE.
 // The connection is --db, else $FIXGW_DB, else database.conninfo of --config (default
@@ -41,7 +44,7 @@ class QueryError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class Command { Order, Activity, Fills, Rejects, Messages };
+enum class Command { Order, Activity, Fills, Rejects, Messages, Tca };
 
 struct Request {
   Command command = Command::Order;
@@ -49,15 +52,15 @@ struct Request {
   std::optional<std::string> db;          // --db
   std::optional<std::string> configPath;  // --config
   std::optional<std::string> clOrdId;     // order
-  std::optional<std::string> orderId;     // order
+  std::optional<std::string> orderId;     // order, tca
   std::optional<std::string> session;     // order, activity, messages
-  std::optional<std::string> account;     // activity
-  std::optional<std::string> symbol;      // fills
+  std::optional<std::string> account;     // activity, tca
+  std::optional<std::string> symbol;      // fills, tca
   std::optional<std::string> day;         // fills: YYYY-MM-DD (validated)
   // --from / --to, normalised to UTC "YYYY-MM-DDTHH:MM:SS.ffffffZ"; the range is [from, to).
   std::optional<std::string> from;
   std::optional<std::string> to;
-  int64_t limit = 1000;  // messages: most rows returned (the output says when it cut)
+  int64_t limit = 1000;  // messages, tca: most rows returned (the output says when it cut)
 };
 
 // Parses what follows "audit" on the command line (args[0] is the subcommand).

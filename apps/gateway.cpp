@@ -253,6 +253,8 @@ void Gateway::start() {
     if (sc.cancelOnDisconnect)
       cod.insert(SessionKey(sc.beginString + ":" + cfg.fix.senderCompId + "->" + sc.targetCompId));
   m.engine->setCancelOnDisconnect(std::move(cod));
+  m.engine->setTcaMarketData(cfg.tca.subscribeMarketData);
+  m.engine->setTcaPrintGrace(cfg.tca.printGraceMs * 1'000'000);
   m.loop.start("engine");
   for (auto& [id, v] : m.venues) {
     v->start(*m.engine);

@@ -692,6 +692,14 @@ GatewayConfig parseConfig(const std::string& json, const std::string& baseDir, E
   }
 
   if (const Value* v = root.get("risk")) parseRiskSection(*v, baseDir, env, cfg.risk);
+  if (const Value* v = root.get("tca")) {
+    Obj o(*v, "tca", env);
+    cfg.tca.subscribeMarketData = o.boolean("subscribe_market_data", cfg.tca.subscribeMarketData);
+    cfg.tca.printGraceMs = o.integer("print_grace_ms", cfg.tca.printGraceMs);
+    if (cfg.tca.printGraceMs < 0 || cfg.tca.printGraceMs > 30'000)
+      throw ConfigError("tca.print_grace_ms: must be 0..30000, got " +
+                        std::to_string(cfg.tca.printGraceMs));
+  }
   return cfg;
 }
 

@@ -107,6 +107,15 @@ struct LoggingCfg {
   int64_t maxFiles = 5;         // rotated files kept
 };
 
+// Transaction cost analysis (router/tca.h, docs/audit.md section 10).
+struct TcaCfg {
+  // Direct orders subscribe their venue's market data (once per venue and
+  // symbol) for an arrival mid; off: only books the algos subscribed (a venue
+  // that charges per market-data line, e.g. IB, may want that).
+  bool subscribeMarketData = true;
+  int64_t printGraceMs = 1'000;  // figures taken this long after completion
+};
+
 struct GatewayConfig {
   std::string path;  // the file it came from
   FixCfg fix;
@@ -116,6 +125,7 @@ struct GatewayConfig {
   router::RoutingConfig routing;
   std::vector<VenueCfg> venues;
   LoggingCfg logging;
+  TcaCfg tca;
 };
 
 // Throws ConfigError naming the file and key.

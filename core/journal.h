@@ -142,8 +142,43 @@ struct FixMessageRec {
   WallNanos ts = 0;
 };
 
+// Transaction cost analysis of one parent order, written once when it
+// completes (router/tca.h computes it; table tca, migration 0011). Fees and
+// per-venue fill share are not here: view v_tca derives them from executions.
+// Sign convention: slippage is positive when it cost the client (bought above
+// / sold below the benchmark), for both sides.
+struct BpsTag {};
+struct RatioTag {};
+using Bps = Fixed<BpsTag>;      // basis points, 8 decimals
+using Ratio = Fixed<RatioTag>;  // a fraction (0.25 = 25%), 8 decimals
+
+struct TcaRec {
+  OrderId orderId;
+  SessionKey session;
+  Account account;
+  Symbol symbol;
+  Side side = Side::Buy;
+  std::optional<VenueId> venue;  // where the parent was routed
+  std::string strategy;          // the algo (TWAP, POV ...); empty for a direct order
+  OrdStatus finalStatus = OrdStatus::Filled;
+  WallNanos arrivalTime = 0;  // receipt of the order
+  WallNanos completedAt = 0;  // when it reached its final status
+  std::optional<Price> arrivalPx;
+  std::string arrivalSource;  // MID (book at receipt), REFERENCE (venue reference price), NONE
+  Qty orderQty;
+  Qty filledQty;
+  std::optional<Price> avgPx;
+  Qty marketVolume;  // market trades seen between arrival and completion (our fills included)
+  int64_t marketTrades = 0;
+  std::optional<Price> intervalVwap;
+  std::optional<Bps> slippageArrivalBps;
+  std::optional<Bps> slippageVwapBps;
+  std::optional<Ratio> participation;  // filledQty / marketVolume
+  Ratio fillRate;                      // filledQty / orderQty
+};
+
 using JournalRecord = std::variant<SessionEventRec, OrderRec, OrderEventRec, ExecutionRec,
-                                   RiskEventRec, FixMessageRec>;
+                                   RiskEventRec, FixMessageRec, TcaRec>;
 
 class Journal {
  public:

@@ -92,11 +92,18 @@ struct Engine::MarketDataPort final : MarketDataSink {
   explicit MarketDataPort(Engine& en) : e(en) {}
   void onBook(const TopOfBook& b) override {
     e.marketData_->onBook(b);
-    e.loop_.post([en = &e] { en->flushOutbox(); });
+    // TCA's arrival mids, per venue: only the top goes along, not the depth.
+    e.loop_.post([en = &e, v = b.venue, s = b.symbol, bid = b.bidPx, ask = b.askPx] {
+      en->tca_.onQuote(v, s, bid, ask);
+      en->flushOutbox();
+    });
   }
   void onTrade(const Trade& t) override {
     e.marketData_->onTrade(t);
-    e.loop_.post([en = &e] { en->flushOutbox(); });
+    e.loop_.post([en = &e, t] {
+      en->tca_.onTrade(t, en->clock_.wallNow());  // TCA's interval volume and VWAP
+      en->flushOutbox();
+    });
   }
   Engine& e;
 };
@@ -377,7 +384,10 @@ void Engine::emit(ParentOrder& p, ExecReport&& r, const char* eventType,
     x.ts = r.transactTime;
     journal_.append(std::move(x));
   }
-  if (!p.isOpen()) risk_.onOrderClosed(p.orderId);  // open-order limits stop counting it
+  if (!p.isOpen()) {
+    risk_.onOrderClosed(p.orderId);  // open-order limits stop counting it
+    tcaFinish(p);
+  }
   send(r);
 }
 
@@ -495,6 +505,7 @@ void Engine::onNew(NewOrder& n) {
   }
 
   po.venue = *route.venue;
+  tcaStart(po);
   if (isAlgo) {
     // Parameters again, after risk's rounding of qty and price.
     algos::AlgoError err;
@@ -1245,6 +1256,7 @@ void Engine::bookFill(ParentOrder& p, ChildOrder& c, const VenueEvent& e) {
   r.lastQty = e.lastQty;
   r.lastPx = e.lastPx;
   r.lastMkt = c.venue;
+  tcaFill(p, c, e);  // before emit: a completing fill closes the TCA there
   emit(p, std::move(r), reconciling_ ? "RECONCILED_FILL" : "FILL", {}, {}, &c);
   currentFill_ = nullptr;
 }
@@ -1994,6 +2006,82 @@ void Engine::algoRestoreFailed(ParentOrder& p, const std::string& why) {
   r.text = "Canceled by the gateway on recovery: the algo could not be rebuilt: " + why;
   emit(p, std::move(r), "CANCELED", "ALGO_RESTORE_FAILED", {});
   flushOutbox();
+// ---------------------------------------------------------------- TCA (router/tca.h)
+
+void Engine::tcaSubscribe(const VenueId& v, const Symbol& s) {
+  // One subscription per venue and symbol, shared with the algos: a direct
+  // order on a symbol already subscribed pays two set lookups.
+  if (marketDataSubscribed_.count({v, s}) || tcaNoFeed_.count({v, s})) return;
+  auto vi = venues_.find(v);
+  if (vi == venues_.end()) return;
+  MarketDataStatus st = vi->second->subscribeMarketData(s, *marketDataPort_, 1);
+  if (st.ok) {
+    marketDataSubscribed_.emplace(v, s);
+    return;
+  }
+  tcaNoFeed_.emplace(v, s);
+  spdlog::info("tca: no market data for {} from {} ({}); arrival falls back to its reference price",
+               s.str(), v.str(), st.error);
+}
+
+void Engine::tcaStart(const ParentOrder& p) {
+  std::optional<Price> px = tca_.mid(p.venue, p.symbol);
+  ArrivalSource src = ArrivalSource::Mid;
+  if (!px) {
+    // No book known at receipt: the venue's reference price (last trade or
+    // its own mid), recorded as a reference so nobody reads it as a mid.
+    src = ArrivalSource::Reference;
+    if (auto vi = venues_.find(p.venue); vi != venues_.end())
+      px = vi->second->referencePrice(p.symbol);
+  }
+  tca_.start(p.orderId, p.symbol, p.side, p.createdAt, px, src);
+  const bool algo = p.details && p.details->algo;
+  if (tcaMarketData_ && !algo) tcaSubscribe(p.venue, p.symbol);  // an algo subscribes its own
+}
+
+void Engine::tcaFill(const ParentOrder& p, const ChildOrder& c, const VenueEvent& e) {
+  if (TcaAccumulator* a = tca_.find(p.orderId))
+    a->onFill(c.venue, e.lastQty, e.lastPx, e.fee, e.feeCurrency);
+}
+
+void Engine::tcaFinish(const ParentOrder& p) {
+  const WallNanos now = clock_.wallNow();
+  if (!tca_.complete(p.orderId, p.qty, now)) return;  // rejected before routing, or restored
+  TcaRec t;
+  t.orderId = p.orderId;
+  t.session = p.session;
+  t.account = p.account;
+  t.symbol = p.symbol;
+  t.side = p.side;
+  if (!p.venue.empty()) t.venue = p.venue;
+  if (auto it = algos_.find(p.orderId); it != algos_.end() && it->second->runner)
+    t.strategy = algos::toString(it->second->runner->algoParams().strategy);
+  else if (p.algo && p.details && p.details->algo)
+    t.strategy = p.details->algo->targetStrategy;
+  t.finalStatus = p.baseStatus;
+  t.arrivalTime = p.createdAt;
+  t.completedAt = now;
+  if (tcaPrintGrace_ <= 0) return tcaJournal(std::move(t));
+  // The prints of the last fills are still on their way: figures after the grace.
+  loop_.postAfter(tcaPrintGrace_, [this, t = std::move(t)]() mutable { tcaJournal(std::move(t)); });
+}
+
+void Engine::tcaJournal(TcaRec t) {
+  std::optional<TcaResult> r = tca_.finish(t.orderId, t.symbol);
+  if (!r) return;
+  t.arrivalPx = r->arrivalPx;
+  t.arrivalSource = toString(r->arrivalSource);
+  t.orderQty = r->orderQty;
+  t.filledQty = r->filledQty;
+  t.avgPx = r->avgPx;
+  t.marketVolume = r->marketVolume;
+  t.marketTrades = r->marketTrades;
+  t.intervalVwap = r->intervalVwap;
+  t.slippageArrivalBps = r->slippageArrivalBps;
+  t.slippageVwapBps = r->slippageVwapBps;
+  t.participation = r->participation;
+  t.fillRate = r->fillRate;
+  journal_.append(std::move(t));
 }
 
 }  // namespace fixgw::router

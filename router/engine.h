@@ -36,6 +36,7 @@
 #include "router/order.h"
 #include "router/recovery.h"
 #include "router/routing.h"
+#include "router/tca.h"
 
 namespace fixgw::router {
 
@@ -116,6 +117,17 @@ class Engine final : public CommandSink, public VenueEventSink {
   // After a restart, how long a recovered algo parent waits for the venues
   // of its open children to reconcile before it resumes anyway.
   static constexpr int64_t kAlgoRestoreWaitNanos = 15'000'000'000;
+  // TCA (router/tca.h). A direct order subscribes its venue's market data
+  // for its symbol once (not per order) so later orders have an arrival mid;
+  // off: direct orders use only books an algo subscribed, else the reference price.
+  void setTcaMarketData(bool subscribeForDirectOrders) {
+    tcaMarketData_ = subscribeForDirectOrders;
+  }
+  const TcaTracker& tca() const { return tca_; }
+  // How long after a parent completes its TCA figures are taken (and
+  // journaled): the prints of its last fills reach the engine after the
+  // fills. 0: at completion.
+  void setTcaPrintGrace(int64_t nanos) { tcaPrintGrace_ = nanos; }
 
  private:
   // ---- execution algorithms (docs/algos.md): one AlgoRunner per algo
@@ -247,6 +259,18 @@ class Engine final : public CommandSink, public VenueEventSink {
   std::unordered_map<OrderId, std::set<VenueId>> algoAwaitingReconcile_;
   std::unordered_map<OrderId, std::string> algoPausedAtRestart_;
   std::unordered_map<OrderId, RecoveredState::PendingCancel> algoCancelAtRestart_;
+
+  // ---- TCA (router/tca.h): started when a parent is accepted, fed by the
+  // market-data port and bookFill, journaled (TcaRec) when it completes.
+  void tcaStart(const ParentOrder& p);
+  void tcaFill(const ParentOrder& p, const ChildOrder& c, const VenueEvent& e);
+  void tcaFinish(const ParentOrder& p);
+  void tcaJournal(TcaRec t);
+  void tcaSubscribe(const VenueId& v, const Symbol& s);
+  TcaTracker tca_;
+  bool tcaMarketData_ = true;
+  int64_t tcaPrintGrace_ = 1'000'000'000;           // 1 s
+  std::set<std::pair<VenueId, Symbol>> tcaNoFeed_;  // venues that refused: not asked again
 };
 
 }  // namespace fixgw::router

@@ -131,9 +131,12 @@ std::string buildBatchSql(const std::vector<const JournalRecord*>& recs,
   std::vector<const ExecutionRec*> execs;
   std::vector<const RiskEventRec*> riskEvents;
   std::vector<const FixMessageRec*> messages;
+  std::vector<const TcaRec*> tcas;
   for (const JournalRecord* r : recs) {
     if (auto* m = std::get_if<FixMessageRec>(r)) {
       messages.push_back(m);
+    } else if (auto* t = std::get_if<TcaRec>(r)) {
+      tcas.push_back(t);
     } else if (auto* k = std::get_if<RiskEventRec>(r)) {
       riskEvents.push_back(k);
     } else if (auto* s = std::get_if<SessionEventRec>(r)) {
@@ -412,6 +415,47 @@ std::string buildBatchSql(const std::vector<const JournalRecord*>& recs,
     }
     sql += ";\n";
   }
+
+  if (!tcas.empty()) {
+    // One row per completed parent (router/tca.h). A record written again (the salvage path)
+    // keeps the first.
+    sql +=
+        "INSERT INTO tca (order_id, session_key, account, symbol, side, venue, strategy, "
+        "final_status, arrival_time, completed_at, arrival_px, arrival_source, order_qty, "
+        "filled_qty, avg_px, market_volume, market_trades, interval_vwap, slippage_arrival_bps, "
+        "slippage_vwap_bps, participation, fill_rate) VALUES ";
+    bool firstRow = true;
+    for (const TcaRec* t : tcas) {
+      if (!firstRow) sql += ',';
+      firstRow = false;
+      bool f = true;
+      sql += '(';
+      text(sql, f, t->orderId.str());
+      text(sql, f, t->session.str());
+      text(sql, f, t->account.str());
+      text(sql, f, t->symbol.str());
+      text(sql, f, toString(t->side));
+      optId(sql, f, t->venue);
+      textOrNull(sql, f, t->strategy);
+      text(sql, f, toString(t->finalStatus));
+      ts(sql, f, t->arrivalTime);
+      ts(sql, f, t->completedAt);
+      optNum(sql, f, t->arrivalPx);
+      text(sql, f, t->arrivalSource);
+      num(sql, f, t->orderQty);
+      num(sql, f, t->filledQty);
+      optNum(sql, f, t->avgPx);
+      num(sql, f, t->marketVolume);
+      int64(sql, f, t->marketTrades);
+      optNum(sql, f, t->intervalVwap);
+      optNum(sql, f, t->slippageArrivalBps);
+      optNum(sql, f, t->slippageVwapBps);
+      optNum(sql, f, t->participation);
+      num(sql, f, t->fillRate);
+      sql += ')';
+    }
+    sql += " ON CONFLICT (order_id) DO NOTHING;\n";
+  }
   return sql;
 }
 
@@ -455,6 +499,14 @@ std::string describe(const JournalRecord& r) {
         " side=" + std::string(toString(x->side)) + " last_qty=" + x->lastQty.str() +
         " last_px=" + x->lastPx.str() + " cum_qty=" + x->cumQty.str() +
         " venue_exec_id=" + opt(x->venueExecId) + " ts=" + formatIsoTimestamp(x->ts);
+  } else if (auto* t = std::get_if<TcaRec>(&r)) {
+    auto optPx = [](const auto& v) { return v ? v->str() : std::string("<none>"); };
+    s = "tca order_id=" + t->orderId.str() + " account=" + t->account.str() +
+        " symbol=" + t->symbol.str() + " side=" + std::string(toString(t->side)) +
+        " arrival_px=" + optPx(t->arrivalPx) + " arrival_source=" + t->arrivalSource +
+        " filled_qty=" + t->filledQty.str() + " avg_px=" + optPx(t->avgPx) +
+        " market_volume=" + t->marketVolume.str() + " interval_vwap=" + optPx(t->intervalVwap) +
+        " completed_at=" + formatIsoTimestamp(t->completedAt);
   }
   return s;
 }
@@ -473,6 +525,8 @@ const char* recordType(const JournalRecord& r) {
       return "RiskEventRec";
     case 5:
       return "FixMessageRec";
+    case 6:
+      return "TcaRec";
   }
   return "?";
 }
@@ -783,7 +837,8 @@ class CopyBatch {
         appendMessage(*m);
         continue;
       }
-      if (std::holds_alternative<SessionEventRec>(*r) || std::holds_alternative<RiskEventRec>(*r)) {
+      if (std::holds_alternative<SessionEventRec>(*r) || std::holds_alternative<RiskEventRec>(*r) ||
+          std::holds_alternative<TcaRec>(*r)) {
         // Few and small: written as SQL text ahead of the COPYs (buildBatchSql).
         sessions_.push_back(r);
       } else if (auto* o = std::get_if<OrderRec>(r)) {

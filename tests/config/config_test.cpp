@@ -155,3 +155,23 @@ TEST(Config, MissingFileIsAClearError) {
     EXPECT_NE(std::string(e.what()).find("cannot open config file"), std::string::npos);
   }
 }
+
+// TCA (router/tca.h): defaults, the two keys, and a bad value named.
+TEST(Config, TcaSectionIsOptionalAndItsKeysAreChecked) {
+  GatewayConfig d = parseConfig(kMinimal, "/base", fakeEnv);
+  EXPECT_TRUE(d.tca.subscribeMarketData);
+  EXPECT_EQ(d.tca.printGraceMs, 1000);
+  const std::string venues = "\"venues\": [ { \"name\": \"SIM\", \"type\": \"sim\" } ]";
+  GatewayConfig c = parseConfig(
+      withReplaced(kMinimal, venues,
+                   venues + ", \"tca\": { \"subscribe_market_data\": false, \"print_grace_ms\": 0 }"),
+      "/base", fakeEnv);
+  EXPECT_FALSE(c.tca.subscribeMarketData);
+  EXPECT_EQ(c.tca.printGraceMs, 0);
+  EXPECT_NE(errorOf(withReplaced(kMinimal, venues, venues + ", \"tca\": { \"print_grace_ms\": -1 }"))
+                .find("tca.print_grace_ms"),
+            std::string::npos);
+  EXPECT_NE(errorOf(withReplaced(kMinimal, venues, venues + ", \"tca\": { \"subscribe\": true }"))
+                .find("tca.subscribe: unknown key"),
+            std::string::npos);
+}

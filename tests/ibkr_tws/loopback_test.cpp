@@ -205,6 +205,65 @@ TEST_P(TwsLoopback, PlaceAckPartialFillThenFillWithCommission) {
   EXPECT_EQ(c->currency, "USD");
 }
 
+// Each fill is booked with its commission (fee + currency from commissionReport,
+// which TWS sends after execDetails): 40 shares at $0.005 is $0.20, so the $1
+// minimum; 300 shares is $1.50.
+TEST_P(TwsLoopback, FillsAreBookedWithTheirCommission) {
+  emu->setAutoFill(false);
+  startDefault();
+  venue->submit(limit("F1", Side::Buy, 340, "150"));
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Accepted, 1, "F1"));
+  const int64_t id = ibIdOf("F1");
+  ASSERT_TRUE(emu->fillOrder(id, Qty::fromInt(40), Price::of("149.5")));
+  ASSERT_TRUE(emu->fillOrder(id, Qty::fromInt(300), Price::of("149.75")));
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Fill, 2, "F1"));
+  auto fills = fillsOf("F1");
+  ASSERT_EQ(fills.size(), 2u);
+  EXPECT_EQ(fills[0].lastQty, Qty::fromInt(40));
+  EXPECT_EQ(fills[0].fee, Qty::of("1"));
+  EXPECT_EQ(fills[0].feeCurrency, "USD");
+  EXPECT_EQ(fills[1].lastQty, Qty::fromInt(300));
+  EXPECT_EQ(fills[1].fee, Qty::of("1.5"));
+  EXPECT_EQ(fills[1].feeCurrency, "USD");
+}
+
+// A TWS that never sends the commissionReport: the fill is booked without a
+// fee once commission_wait_ms has passed, and the order's later events (a
+// cancel sent meanwhile) come after it, never before.
+TEST_P(TwsLoopback, AFillWithoutCommissionIsBookedAfterTheWaitAndKeepsItsOrder) {
+  emu->stop();
+  EmulatorConfig ec;
+  ec.serverVersion = GetParam();
+  ec.autoFill = false;
+  ec.sendCommissionReports = false;
+  emu = std::make_unique<TwsEmulator>(ec);
+  emu->start();
+  emu->setPrice("AAPL", Price::of("160"));
+  TwsConfig c = config();
+  c.commissionWaitMs = 300;
+  venue = makeVenue(c, sink);
+  ASSERT_TRUE(eventually([&] { return venue->connected(); }));
+  ASSERT_TRUE(eventually([&] { return venue->syncsCompleted() >= 1; }));
+  venue->submit(limit("N1", Side::Buy, 100, "150"));
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Accepted, 1, "N1"));
+  const int64_t id = ibIdOf("N1");
+  ASSERT_TRUE(emu->fillOrder(id, Qty::fromInt(10), Price::of("149.5")));
+  venue->cancel(
+      VenueCancel{ChildOrderId("N1"), VenueOrderId(std::to_string(id)), Symbol("AAPL"), Side::Buy});
+  ASSERT_TRUE(sink.waitCount(VenueEventKind::Canceled, 1, "N1"));
+  ASSERT_EQ(sink.count(VenueEventKind::Fill, "N1"), 1u);
+  size_t fillAt = 0, cancelAt = 0;
+  auto evs = sink.events();
+  for (size_t i = 0; i < evs.size(); ++i) {
+    if (evs[i].childId.str() != "N1") continue;
+    if (evs[i].kind == VenueEventKind::Fill) fillAt = i;
+    if (evs[i].kind == VenueEventKind::Canceled) cancelAt = i;
+  }
+  EXPECT_LT(fillAt, cancelAt);
+  EXPECT_FALSE(evs[fillAt].fee);
+  EXPECT_EQ(evs[fillAt].lastQty, Qty::fromInt(10));
+}
+
 TEST_P(TwsLoopback, MarketableOrderFillsInPartialChunksFromThePriceModel) {
   emu->setMaxFillQty(Qty::fromInt(30));
   startDefault();

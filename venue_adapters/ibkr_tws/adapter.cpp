@@ -307,6 +307,14 @@ struct TwsVenue::Impl {
   std::unordered_map<int64_t, OrderState> orders;  // by TWS order id
   std::unordered_map<std::string, int64_t> childToIb;
   std::unordered_set<std::string> seenExecs;
+  // Fills waiting for their commissionReport, and the events behind them, per child order.
+  struct HeldEvent {
+    VenueEvent event;
+    bool waiting = false;  // a fill still without its commission
+    SteadyClock::time_point deadline;
+  };
+  std::unordered_map<std::string, std::deque<HeldEvent>> heldFills;
+  std::unordered_map<std::string, std::string> heldExecs;  // execId -> child id
   WallNanos lastExecWall = 0;
   bool firstSyncDone = false;
   std::optional<SyncState> sync;
@@ -343,7 +351,70 @@ struct TwsVenue::Impl {
   void emit(VenueEvent e) {
     e.venue = id;
     e.venueTime = clock.wallNow();
+    // An order's events stay in order: behind a fill waiting for its commission.
+    if (!e.childId.empty()) {
+      if (auto it = heldFills.find(e.childId.str()); it != heldFills.end()) {
+        it->second.push_back(HeldEvent{std::move(e), false, {}});
+        return;
+      }
+    }
+    deliver(std::move(e));
+  }
+
+  void deliver(VenueEvent e) {
     if (sink) sink->onVenueEvent(std::move(e));
+  }
+
+  // ---- fees: a fill waits for its commissionReport (docs/ibkr_tws.md "Commissions")
+
+  // A fill from execDetails: booked with its commission, which TWS sends
+  // right after it; held until then, or until commissionWaitMs has passed
+  // (then booked without a fee). Later events of the same order queue behind
+  // it, so the engine never sees a cancel before the fill that preceded it.
+  void emitFill(VenueEvent e) {
+    const std::string execId = e.venueExecId.str();
+    {
+      std::lock_guard lk(pubMu);
+      if (auto c = commissions.find(execId); c != commissions.end()) {
+        // Already known (a commission can come first on a resend): booked at once.
+        e.fee = Qty::fromMantissa(c->second.amount.mantissa());
+        e.feeCurrency = c->second.currency;
+      }
+    }
+    if (e.fee || cfg.commissionWaitMs <= 0) return emit(std::move(e));
+    e.venue = id;
+    e.venueTime = clock.wallNow();
+    const std::string child = e.childId.str();
+    heldFills[child].push_back(HeldEvent{
+        std::move(e), true, SteadyClock::now() + std::chrono::milliseconds(cfg.commissionWaitMs)});
+    heldExecs[execId] = child;
+  }
+
+  // Delivers the front of a child's queue while it is not a fill still waiting.
+  void releaseHeld(const std::string& child, bool force, const char* why) {
+    auto it = heldFills.find(child);
+    if (it == heldFills.end()) return;
+    auto& q = it->second;
+    const auto now = SteadyClock::now();
+    while (!q.empty() && (!q.front().waiting || force || q.front().deadline <= now)) {
+      HeldEvent h = std::move(q.front());
+      q.pop_front();
+      if (h.waiting) {
+        heldExecs.erase(h.event.venueExecId.str());
+        spdlog::warn("[{}] no commissionReport for execution {} ({}): fill booked without a fee",
+                     id.str(), h.event.venueExecId.str(), why);
+      }
+      deliver(std::move(h.event));
+    }
+    if (q.empty()) heldFills.erase(it);
+  }
+
+  // Watchdog tick and connection loss: fills whose wait is over go without a fee.
+  void releaseDueFills(bool force, const char* why) {
+    if (heldFills.empty()) return;
+    std::vector<std::string> children;
+    for (const auto& [child, q] : heldFills) children.push_back(child);
+    for (const auto& c : children) releaseHeld(c, force, why);
   }
 
   VenueEvent orderEvent(VenueEventKind k, const OrderState& o, std::string text = {}) {
@@ -445,6 +516,7 @@ struct TwsVenue::Impl {
     watchdog->expires_after(std::chrono::milliseconds(100));
     watchdog->async_wait([this, g](const boost::system::error_code& ec) {
       if (ec || g != gen || closing) return;
+      releaseDueFills(false, "commission_wait_ms passed");
       auto now = SteadyClock::now();
       auto hb = std::chrono::seconds(cfg.heartbeatSec);
       if (state != State::Live) {
@@ -472,6 +544,7 @@ struct TwsVenue::Impl {
     state = State::Idle;
     closeSocket();
     publishConnected(false);
+    releaseDueFills(true, "connection lost");  // fills before the Disconnected they preceded
     failQueued(why);
     sync.reset();
     // TWS forgets a connection's subscriptions; they are asked for again
@@ -794,7 +867,7 @@ struct TwsVenue::Impl {
     e.venueExecId = VenueExecId(x.execId);
     e.lastQty = x.shares;
     e.lastPx = x.price;
-    emit(std::move(e));
+    emitFill(std::move(e));
   }
 
   void on(const ExecDetailsEndMsg& m) {
@@ -814,8 +887,22 @@ struct TwsVenue::Impl {
   void on(const CommissionReportMsg& m) {
     spdlog::info("[{}] commission {} {} for execution {}", id.str(), m.commission.str(), m.currency,
                  m.execId);
-    std::lock_guard lk(pubMu);
-    commissions[m.execId] = Commission{m.commission, m.currency};
+    {
+      std::lock_guard lk(pubMu);
+      commissions[m.execId] = Commission{m.commission, m.currency};
+    }
+    auto h = heldExecs.find(m.execId);
+    if (h == heldExecs.end()) return;  // booked already (or not ours): kept for commission()
+    const std::string child = h->second;
+    heldExecs.erase(h);
+    if (auto q = heldFills.find(child); q != heldFills.end())
+      for (HeldEvent& ev : q->second)
+        if (ev.waiting && ev.event.venueExecId.str() == m.execId) {
+          ev.event.fee = Qty::fromMantissa(m.commission.mantissa());
+          ev.event.feeCurrency = m.currency;
+          ev.waiting = false;
+        }
+    releaseHeld(child, false, "");
   }
 
   void on(const CurrentTimeMsg&) {}
@@ -1353,6 +1440,7 @@ void TwsVenue::stop() {
     std::lock_guard lk(d->lifeMu);
     if (!d->io) return;
     asio::post(*d->io, [d] {
+      d->releaseDueFills(true, "venue stopping");  // booked without a fee rather than lost
       d->closing = true;
       ++d->gen;
       d->closeSocket();

@@ -61,6 +61,9 @@ TwsConfig readTwsConfig(venues::ParamReader& p, const std::string& path) {
   c.connectTimeoutMs = p.integer("connect_timeout_ms", c.connectTimeoutMs);
   if (c.connectTimeoutMs <= 0) bad("connect_timeout_ms", "must be positive");
   c.outsideRth = p.boolean("outside_rth", c.outsideRth);
+  c.commissionWaitMs = p.integer("commission_wait_ms", c.commissionWaitMs);
+  if (c.commissionWaitMs < 0 || c.commissionWaitMs > 60'000)
+    bad("commission_wait_ms", "must be 0..60000");
   int64_t maxV = p.integer("max_server_version", c.maxVersion);
   if (maxV < kMinClientVersion || maxV > kMaxClientVersion)
     bad("max_server_version",

@@ -36,6 +36,10 @@ struct TwsConfig {
   int64_t heartbeatSec = 30;  // idle time before reqCurrentTime; read timeout is twice this
   int64_t connectTimeoutMs = 5'000;
   bool outsideRth = false;
+  // A fill is held until its commissionReport (which TWS sends right after
+  // execDetails) so it is booked with its fee; after this long it is booked
+  // without one. 0: never wait (fills go at once, commissions only logged).
+  int64_t commissionWaitMs = 1'000;
   // Version range advertised at the handshake (within the codec's range).
   int minVersion = kMinClientVersion;
   int maxVersion = kMaxClientVersion;

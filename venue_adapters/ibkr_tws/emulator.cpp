@@ -463,7 +463,7 @@ struct TwsEmulator::Impl : std::enable_shared_from_this<TwsEmulator::Impl> {
       ExecDetailsMsg msg = e.msg;
       msg.reqId = m.reqId;
       send(s, encodeExecDetails(cfg.serverVersion, msg));
-      send(s, encodeCommissionReport(e.commission));
+      if (cfg.sendCommissionReports) send(s, encodeCommissionReport(e.commission));
     }
     send(s, encodeExecDetailsEnd(m.reqId));
   }
@@ -748,7 +748,7 @@ struct TwsEmulator::Impl : std::enable_shared_from_this<TwsEmulator::Impl> {
     execs.push_back(e);
     toOwner(o.clientId, encodeOrderStatus(cfg.serverVersion, statusOf(id, o)));
     toOwner(o.clientId, encodeExecDetails(cfg.serverVersion, m));
-    toOwner(o.clientId, encodeCommissionReport(c));
+    if (cfg.sendCommissionReports) toOwner(o.clientId, encodeCommissionReport(c));
     publishTrade(priceKey(o.req.contract), px, qty, now);
   }
 };

@@ -44,6 +44,9 @@ struct EmulatorConfig {
   // Commission per share, at least minCommission per execution (USD).
   Price commissionPerShare = Price::of("0.005");
   Price minCommission = Price::of("1");
+  // false: no commissionReport follows an execution (to test a client that
+  // must not wait for it forever).
+  bool sendCommissionReports = true;
   // Market data: a contract with a price P quotes bid P - quoteHalfSpread and
   // ask P + quoteHalfSpread, quoteSize each, unless setQuote overrides it.
   Price quoteHalfSpread = Price::of("0.01");
