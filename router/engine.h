@@ -36,6 +36,7 @@
 #include "router/order.h"
 #include "router/recovery.h"
 #include "router/routing.h"
+#include "router/sor.h"
 
 namespace fixgw::router {
 
@@ -113,6 +114,10 @@ class Engine final : public CommandSink, public VenueEventSink {
   AckMode ackMode() const { return ackMode_; }
   // The runner of a working algo parent (engine thread), or null.
   const algos::AlgoRunner* algoRunner(const OrderId& id) const;
+  // Smart order routing (router/sor.h, docs/sor.md): before the engine
+  // thread starts. Without it a route to "SOR" is refused (NO_ROUTE).
+  void configureSor(SorConfig cfg);
+  const SorRouter* sor() const { return sor_.get(); }
 
  private:
   // ---- execution algorithms (docs/algos.md): one AlgoRunner per algo
@@ -219,6 +224,23 @@ class Engine final : public CommandSink, public VenueEventSink {
   std::unique_ptr<MarketDataPort> marketDataPort_;
   std::set<std::pair<VenueId, Symbol>> marketDataSubscribed_;
   std::unordered_map<OrderId, std::unique_ptr<AlgoSlot>> algos_;
+
+  // ---- smart order routing (router/sor.h): kept apart from the rest.
+  // A new order routed to "SOR": a plain order becomes an SOR parent, an
+  // algo order's slices go through the SOR. Returns after answering.
+  void sorNewOrder(ParentOrder& po, const risk::OrderIntent& intent, const risk::RiskDecision& d,
+                   bool isAlgo);
+  // Subscribes the SOR venues' books for the parent's symbol.
+  // algoSlices: an algo's slices go through the SOR, so the algorithm's
+  // market data (the relay) comes from every SOR venue too.
+  void sorStart(const ParentOrder& p, bool algoSlices);
+  std::vector<algos::SorVenue> sorVenues(const Symbol& s) const;
+  // The venue for one slice of an algo parent routed to "SOR"; empty VenueId
+  // and *why when none is usable. *why gets the SOR's reason either way.
+  VenueId sorSliceVenue(const ParentOrder& p, const algos::ChildOrder& c, std::string& why);
+  void sorOnBook(const TopOfBook& b);
+  void sorOnChildEvent(const ChildOrder& c, const VenueEvent& e);
+  std::unique_ptr<SorRouter> sor_;
 };
 
 }  // namespace fixgw::router
