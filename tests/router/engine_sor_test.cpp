@@ -10,12 +10,33 @@
 
 namespace {
 
+// The fixture's recording venue, but with every market-data subscriber kept:
+// an algo routed through the SOR has two on each venue (the SOR's books and
+// the algorithm's relay).
+struct SorFakeVenue final : VenueAdapter {
+  VenueId vid;
+  std::vector<VenueNewOrder> submits;
+  std::vector<VenueCancel> cancels;
+  std::vector<MarketDataSink*> sinks;
+  MarketDataSink* mdSink = nullptr;  // the first (the SOR's)
+  const VenueId& id() const override { return vid; }
+  void start(VenueEventSink&) override {}
+  void stop() override {}
+  void submit(const VenueNewOrder& o) override { submits.push_back(o); }
+  void cancel(const VenueCancel& c) override { cancels.push_back(c); }
+  void replace(const VenueReplace&) override {}
+  MarketDataStatus subscribeMarketData(const Symbol&, MarketDataSink& sink, size_t) override {
+    sinks.push_back(&sink);
+    if (!mdSink) mdSink = &sink;
+    return MarketDataStatus{true, {}};
+  }
+};
+
 class SorEngineTest : public ::testing::Test {
  protected:
   SorEngineTest() {
     venueA.vid = VenueId("SIMA");
     venueB.vid = VenueId("SIMB");
-    venueA.hasMarketData = venueB.hasMarketData = true;
     SorConfig cfg;
     // SIMA: 3 bps taker, -0.2 maker (a rebate); SIMB: 0.5 taker, 0.1 maker.
     cfg.venues = {{VenueId("SIMA"), {algos::Bps::of("3"), algos::Bps::of("-0.2")}},
@@ -28,7 +49,7 @@ class SorEngineTest : public ::testing::Test {
   EventLoop loop{clock};
   InstrumentMaster instruments = master();
   risk::RiskEngine risk{riskCfg(), instruments};
-  FakeVenue venueA, venueB;
+  SorFakeVenue venueA, venueB;
   MemoryJournal journal;
   Reports reports;
   Engine engine{loop,
@@ -42,7 +63,7 @@ class SorEngineTest : public ::testing::Test {
 
   void run() { loop.runDue(); }
   WallNanos bookSeq = 0;
-  FakeVenue& v(const char* name) { return std::string(name) == "SIMA" ? venueA : venueB; }
+  SorFakeVenue& v(const char* name) { return std::string(name) == "SIMA" ? venueA : venueB; }
 
   void newOrder(const char* id, const char* qty, std::optional<const char*> px,
                 TimeInForce tif = TimeInForce::Day) {
@@ -61,7 +82,7 @@ class SorEngineTest : public ::testing::Test {
   }
   // The venue's book (asks only: the tests buy), through the SOR's sink.
   void asks(const char* venue, std::vector<std::pair<const char*, const char*>> levels) {
-    FakeVenue& f = v(venue);
+    SorFakeVenue& f = v(venue);
     ASSERT_NE(f.mdSink, nullptr) << venue << " was not subscribed";
     TopOfBook b;
     b.venue = f.vid;
@@ -72,12 +93,12 @@ class SorEngineTest : public ::testing::Test {
     b.bidPx = Price::of("99.90");
     b.bidQty = Qty::of("100");
     b.bids.push_back({*b.bidPx, b.bidQty});
-    f.mdSink->onBook(b);
+    for (MarketDataSink* s : f.sinks) s->onBook(b);
     run();
   }
   void say(const char* venue, size_t child, VenueEventKind k, const char* qty = nullptr,
            const char* px = nullptr, std::string text = {}) {
-    FakeVenue& f = v(venue);
+    SorFakeVenue& f = v(venue);
     VenueEvent e;
     e.kind = k;
     e.venue = f.vid;
@@ -263,6 +284,59 @@ TEST_F(SorEngineTest, RoutesOnTheBooksItHasAfterTheWait) {
   ASSERT_EQ(venueA.submits.size(), 1u);
   EXPECT_EQ(venueA.submits[0].qty, Qty::of("100"));
   EXPECT_NE(routedTexts().back().find("SIMB: no book yet"), std::string::npos);
+}
+
+// A TWAP parent routed to SOR keeps its schedule; each slice goes, whole, to
+// the venue the SOR picks for it: the one that fills most of it now. Slice 1
+// of 100 at the limit 100.00: SIMB 99.99 x 30 (all-in 99.994999...) and SIMA
+// 99.98 x 300 (100.009994): SIMB 30 + SIMA 70 -> SIMA fills most.
+TEST_F(SorEngineTest, AlgoSlicesGoThroughTheSor) {
+  newOrder("S0", "1", "90.00");  // subscribes the SOR's books on both venues
+  asks("SIMA", {{"99.98", "300"}});
+  asks("SIMB", {{"99.99", "30"}});
+  const size_t a0 = venueA.submits.size(), b0 = venueB.submits.size();
+  NewOrder n;
+  n.hdr.session = kSess;
+  n.clOrdId = ClOrdId("T1");
+  n.account = Account("ACC1");
+  n.symbol = Symbol("AAPL");
+  n.side = Side::Buy;
+  n.ordType = OrdType::Limit;
+  n.qty = Qty::of("200");
+  n.price = Price::of("100.00");
+  auto d = std::make_shared<OrderDetails>();
+  AlgoOrderFields a;
+  a.targetStrategy = "TWAP";
+  a.price = "100.00";
+  a.expireTime = formatFixTimestamp(clock.wallNow() + 20'000'000'000LL);
+  a.strategyParameters.push_back({"SliceInterval", "1", "10"});
+  d->algo = std::move(a);
+  n.details = d;
+  engine.submit(n);
+  run();
+  ASSERT_EQ(venueA.submits.size(), a0 + 1);
+  EXPECT_EQ(venueB.submits.size(), b0);
+  EXPECT_EQ(venueA.submits.back().qty, Qty::of("100"));
+  EXPECT_EQ(venueA.submits.back().price, Price::of("100.00"));
+  EXPECT_EQ(venueA.submits.back().tif, TimeInForce::Day);  // a slice rests until the schedule ends
+  const std::string why = routedTexts().back();
+  EXPECT_NE(why.find("TWAP slice"), std::string::npos) << why;
+  EXPECT_NE(why.find("SOR picked SIMA (SOR buy 100 limit 100: 30 SIMB up to 99.99, 70 SIMA up "
+                     "to 99.98)"),
+            std::string::npos)
+      << why;
+  // The algorithm's market data comes from every SOR venue (the relay).
+  EXPECT_EQ(venueA.sinks.size(), 2u);
+  EXPECT_EQ(venueB.sinks.size(), 2u);
+  // Slice 2, after SIMA's book changed: SIMB now fills most of it.
+  asks("SIMA", {{"100.05", "300"}});
+  asks("SIMB", {{"99.99", "500"}});
+  clock.advance(10'000'000'000LL);
+  run();
+  ASSERT_EQ(venueB.submits.size(), b0 + 1);
+  EXPECT_EQ(venueB.submits.back().qty, Qty::of("100"));
+  EXPECT_NE(routedTexts().back().find("SOR picked SIMB"), std::string::npos)
+      << routedTexts().back();
 }
 
 // Without an SOR configuration a route to SOR is refused, naming it.
