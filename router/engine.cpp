@@ -370,7 +370,12 @@ void Engine::emit(ParentOrder& p, ExecReport&& r, const char* eventType,
     x.cumQty = r.cumQty;
     x.leavesQty = r.leavesQty;
     x.avgPx = r.avgPx;
-    if (!p.venue.empty()) x.venue = p.venue;
+    // The venue that filled: the child's (an SOR or algo parent's children
+    // are on several venues; the parent's may be the pseudo-venue "SOR").
+    if (child && !child->venue.empty())
+      x.venue = child->venue;
+    else if (!p.venue.empty())
+      x.venue = p.venue;
     if (currentFill_) {
       if (!currentFill_->venueExecId.empty()) x.venueExecId = currentFill_->venueExecId;
       x.fee = currentFill_->fee;

@@ -130,8 +130,8 @@ TEST_P(SorE2E, SplitAcrossTwoSimulatorVenuesAllInPostgres) {
   client_->send(sorBuy("SR1", "300", "100.02"));
   std::vector<FIX::Message> ers = until("SR1", {"2", "4", "8", "C"});
   ASSERT_FALSE(ers.empty()) << "no ExecutionReport for SR1";
-  ASSERT_EQ(F(ers.back(), 39), "2") << "the parent did not fill: "
-                                    << FixTestClient::text(ers.back());
+  ASSERT_EQ(F(ers.back(), 39), "2")
+      << "the parent did not fill: " << FixTestClient::text(ers.back());
   EXPECT_EQ(F(ers.front(), 39), "0");
   const std::string orderId = F(ers.front(), 37);
   std::set<std::string> lastMkts;
@@ -152,8 +152,9 @@ TEST_P(SorE2E, SplitAcrossTwoSimulatorVenuesAllInPostgres) {
   EXPECT_EQ(parent[0][0], "FILLED");
   EXPECT_EQ(fixgw::Qty::of(parent[0][1]), fixgw::Qty::of("300"));
   EXPECT_EQ(parent[0][2], "SOR");
-  Rows children = q("select venue, status, qty, cum_qty, price from orders where parent_order_id = '" +
-                    orderId + "' order by venue");
+  Rows children =
+      q("select venue, status, qty, cum_qty, price from orders where parent_order_id = '" +
+        orderId + "' order by venue");
   ASSERT_EQ(children.size(), 2u);
   EXPECT_EQ(children[0][0], "SIMA");
   EXPECT_EQ(children[0][1], "FILLED");
@@ -177,9 +178,10 @@ TEST_P(SorE2E, SplitAcrossTwoSimulatorVenuesAllInPostgres) {
       << routed[1][0];
 
   // Every fill with the fee the venue charged, in the instrument's currency.
-  Rows fees = q("select venue, sum(last_qty), sum(fee), min(fee_currency) from executions where "
-                "order_id = '" +
-                orderId + "' group by venue order by venue");
+  Rows fees =
+      q("select venue, sum(last_qty), sum(fee), min(fee_currency) from executions where "
+        "order_id = '" +
+        orderId + "' group by venue order by venue");
   ASSERT_EQ(fees.size(), 2u);
   EXPECT_EQ(fees[0][0], "SIMA");
   EXPECT_EQ(fixgw::Qty::of(fees[0][1]), fixgw::Qty::of("100"));

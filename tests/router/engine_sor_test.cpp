@@ -164,6 +164,12 @@ TEST_F(SorEngineTest, SplitsAcrossTwoVenuesAtTheBestAllInPrice) {
   EXPECT_EQ(last.avgPx, Price::of("100.032"));
   EXPECT_EQ(last.lastMkt, VenueId("SIMA"));
   EXPECT_EQ(parent("S1")->children.size(), 2u);
+  // Each execution is booked with the venue that filled it (not "SOR").
+  std::vector<std::string> execVenues;
+  for (const auto& r : journal.records)
+    if (auto* x = std::get_if<ExecutionRec>(&r))
+      execVenues.push_back(x->venue ? x->venue->str() : "");
+  EXPECT_EQ(execVenues, (std::vector<std::string>{"SIMB", "SIMB", "SIMA"}));
 }
 
 // The IOC on SIMA fills 100 of 300 (the book moved); SIMA now offers 100.04 x
