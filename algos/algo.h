@@ -37,6 +37,7 @@
 #include <string_view>
 #include <vector>
 
+#include "algos/sor.h"
 #include "core/clock.h"
 #include "core/fixed.h"
 #include "core/ids.h"
@@ -49,8 +50,10 @@ namespace fixgw::algos {
 // ParticipationRate (849) arrives as a FIX Percentage, 0.1 meaning 10%.
 using Ratio = Fixed<struct RatioTag>;
 
-enum class Strategy : uint8_t { Twap, Vwap, Pov, Iceberg };
-std::string_view toString(Strategy s);  // "TWAP", "VWAP", "POV", "ICEBERG"
+// Sor: smart order routing (algos/sor.h) — where, not when: the parent is
+// split across venues at the best all-in price at once.
+enum class Strategy : uint8_t { Twap, Vwap, Pov, Iceberg, Sor };
+std::string_view toString(Strategy s);  // "TWAP", "VWAP", "POV", "ICEBERG", "SOR"
 // Case-insensitive: "twap", "TWAP", ...; nullopt for anything else.
 std::optional<Strategy> strategyFromName(std::string_view name);
 
@@ -104,6 +107,13 @@ struct AlgoParams {
   std::vector<VenueId> venues;      // "Venues" "SIM,IBKR": first preferred; empty = router picks
   Policy onReject = Policy::Pause;  // "OnReject": pause|retry|finish
   Policy onDisconnect = Policy::Pause;  // "OnDisconnect": pause|retry|finish
+  // SOR (set by the router from its config and the parent's TimeInForce):
+  SorRemainder sorRemainder = SorRemainder::Rest;  // what the books cannot fill now
+  int sorMaxSweeps = 3;                            // sweeps before the remainder policy applies
+  int sorMaxRecentRejects = 3;  // a venue with this many recent rejects is left out
+  // How long the first decision waits for every connected venue's book
+  // (subscribing takes a moment); then it routes on the books it has.
+  int64_t sorBookWaitNanos = 1'000'000'000;
 
   // Checks the parameters against each other and the order quantity (38).
   // nullopt when good; else the first problem, naming its tag.
@@ -156,6 +166,7 @@ struct ChildRequest {
   std::optional<VenueId> venue;   // hint; nullopt: the runner's current venue
   std::optional<Qty> displayQty;  // venue-native iceberg (only where the venue has it)
   std::string reason;             // why this size, this venue, now: stored with the child
+  bool ioc = false;               // Immediate-or-cancel (an SOR sweep); else Day
 };
 
 // What the runner hands the router: a checked request with everything resolved.
@@ -169,6 +180,7 @@ struct ChildOrder {
   std::vector<VenueId> avoid;    // venues that rejected or dropped this parent's children
   std::optional<Qty> displayQty;
   std::string reason;
+  bool ioc = false;  // Immediate-or-cancel (an SOR sweep); else Day
 };
 
 // A child the runner counts as live: sent and not known to be done.
@@ -227,6 +239,14 @@ class AlgoContext {
   virtual void cancelChild(const ChildOrderId& id) = 0;
   // Whether the venue a child would go to now shows a display size itself.
   virtual bool venueHasNativeDisplay() const = 0;
+  // SOR: every routable venue's book, fees and health for the parent's symbol.
+  virtual std::vector<SorVenue> sorVenues() const { return {}; }
+  // Ends the parent with its leaves unfilled (the SOR's remainder policy):
+  // live children are cancelled, onParentDone(outcome) once none is live.
+  virtual void finishParent(ParentOutcome outcome, std::string reason) {
+    (void)outcome;
+    (void)reason;
+  }
 
   static constexpr size_t kRecentTrades = 64;
 };
@@ -305,6 +325,12 @@ class AlgoHost {
   // operators' information.
   virtual void onAlgoPaused(const std::string& reason) { (void)reason; }
   virtual void onAlgoResumed() {}
+  // SOR: the venues that trade symbol, with their books, fees and health
+  // (algos/sor.h); empty when the router has no SOR configured.
+  virtual std::vector<SorVenue> sorVenues(const Symbol& symbol) const {
+    (void)symbol;
+    return {};
+  }
 };
 
 // What the journal knows of a working algo parent after a restart.
@@ -378,6 +404,10 @@ class AlgoRunner final : private AlgoContext {
   SendResult sendChild(ChildRequest r) override;
   void cancelChild(const ChildOrderId& id) override;
   bool venueHasNativeDisplay() const override;
+  std::vector<SorVenue> sorVenues() const override { return host_.sorVenues(parent_.symbol); }
+  void finishParent(ParentOutcome outcome, std::string reason) override {
+    if (active()) finish(outcome, std::move(reason));
+  }
 
   LiveChild* findLive(const ChildOrderId& id);
   void removeLive(const ChildOrderId& id);

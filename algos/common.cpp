@@ -53,6 +53,8 @@ std::unique_ptr<Algo> makeAlgo(Strategy s, AlgoContext& ctx) {
       return std::make_unique<detail::Pov>(ctx);
     case Strategy::Iceberg:
       return std::make_unique<detail::Iceberg>(ctx);
+    case Strategy::Sor:
+      return detail::makeSorAlgo(ctx);
   }
   return nullptr;
 }

@@ -198,6 +198,8 @@ std::string_view toString(Strategy s) {
       return "POV";
     case Strategy::Iceberg:
       return "ICEBERG";
+    case Strategy::Sor:
+      return "SOR";
   }
   return "?";
 }
@@ -208,6 +210,7 @@ std::optional<Strategy> strategyFromName(std::string_view name) {
   if (u == "VWAP" || u == "1") return Strategy::Vwap;  // 847=1 VWAP
   if (u == "POV" || u == "2") return Strategy::Pov;    // 847=2 Participate
   if (u == "ICEBERG") return Strategy::Iceberg;
+  if (u == "SOR") return Strategy::Sor;
   return std::nullopt;
 }
 

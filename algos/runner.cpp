@@ -182,6 +182,7 @@ SendResult AlgoRunner::sendChild(ChildRequest r) {
   c.venue = r.venue ? r.venue : currentVenue();
   c.avoid = avoid_;
   c.displayQty = r.displayQty;
+  c.ioc = r.ioc;
   c.reason = std::move(r.reason);
   c.reason += c.venue ? "; venue " + c.venue->str() : std::string("; venue: the router's choice");
   if (!avoid_.empty()) {

@@ -101,4 +101,7 @@ class Iceberg final : public Algo {
   void decide();
 };
 
+// Smart order routing (algos/sor.cpp).
+std::unique_ptr<Algo> makeSorAlgo(AlgoContext& ctx);
+
 }  // namespace fixgw::algos::detail

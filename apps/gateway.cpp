@@ -56,6 +56,18 @@ void registerBuiltinVenues(venues::VenueRegistry& reg) {
     c.depthLevels = static_cast<int>(p.integer("depth_levels", c.depthLevels));
     c.levelQtyLots = p.integer("level_qty_lots", c.levelQtyLots);
     c.spreadTicks = static_cast<int>(p.integer("spread_ticks", c.spreadTicks));
+    c.midOffsetTicks = p.integer("mid_offset_ticks", c.midOffsetTicks);
+    // Fees as exact decimals ("0.3"): a bad one is named, never guessed.
+    for (auto [key, out] :
+         {std::pair{"taker_fee_bps", &c.takerFeeBps}, std::pair{"maker_fee_bps", &c.makerFeeBps}}) {
+      if (auto f = p.str(key)) {
+        auto v = sim::FeeBps::parse(*f);
+        if (!v || *v > sim::FeeBps::fromInt(1000) || *v < sim::FeeBps::fromInt(-1000))
+          throw std::invalid_argument(ctx.configPath + ".params." + key + ": '" + *f +
+                                      "' is not a fee in bps (-1000..1000, at most 8 decimals)");
+        *out = *v;
+      }
+    }
     // "engine": run on the engine's loop (no thread hop per order); "own": a
     // thread of its own, like a remote venue.
     const std::string thread = p.str("thread").value_or("own");
@@ -241,6 +253,7 @@ void Gateway::start() {
   m.engine = std::make_unique<router::Engine>(
       m.loop, clock, *m.risk, std::move(routing), venuePtrs, *m.journal, m.relay,
       router::IdGenerator::prefixFromTime(clock.wallNow()));
+  if (cfg.sor.enabled()) m.engine->configureSor(cfg.sor);
   // Recovery: everything the journal knows comes back before any traffic.
   router::RecoveredState recovered = store::loadRecoveredState(cfg.database.conninfo);
   const WallNanos reconcileSince = recovered.lastEventTime ? recovered.lastEventTime - 60'000'000'000 : 0;

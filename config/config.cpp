@@ -465,6 +465,57 @@ static void parseFixSessionSecurity(Obj& s, const std::string& path, FixSessionC
   sc.username = s.str("username", "");
 }
 
+// "sor": { "venues": [ { "venue": "SIMA", "taker_bps": "0.3", "maker_bps": "-0.2" }, ... ],
+//          "depth_levels": 5, "remainder": "rest|reroute|cancel", "max_sweeps": 3,
+//          "max_recent_rejects": 3, "reject_window_ms": 60000 }
+static void parseSorSection(const Value& v, const std::set<VenueId>& venueNames, EnvLookup env,
+                            router::SorConfig& out) {
+  Obj o(v, "sor", env);
+  if (const Value* vs = arrayAt(o, "venues")) {
+    for (rapidjson::SizeType i = 0; i < vs->Size(); ++i) {
+      Obj e((*vs)[i], "sor.venues[" + std::to_string(i) + "]", env);
+      router::SorVenueConfig vc;
+      vc.venue = VenueId(e.reqStr("venue"));
+      if (!venueNames.count(vc.venue))
+        throw ConfigError(e.key("venue") + ": '" + vc.venue.str() + "' is not a configured venue");
+      for (const auto& other : out.venues)
+        if (other.venue == vc.venue)
+          throw ConfigError(e.key("venue") + ": '" + vc.venue.str() + "' is listed twice");
+      vc.fees.taker = e.optDecimal<algos::Bps>("taker_bps").value_or(algos::Bps());
+      vc.fees.maker = e.optDecimal<algos::Bps>("maker_bps").value_or(algos::Bps());
+      if (vc.fees.taker < algos::Bps() || vc.fees.taker > algos::Bps::fromInt(1000))
+        throw ConfigError(e.key("taker_bps") + ": must be 0..1000 bps, got " + vc.fees.taker.str());
+      if (vc.fees.maker < algos::Bps::fromInt(-1000) || vc.fees.maker > algos::Bps::fromInt(1000))
+        throw ConfigError(e.key("maker_bps") + ": must be -1000..1000 bps, got " +
+                          vc.fees.maker.str());
+      out.venues.push_back(std::move(vc));
+    }
+  }
+  const int64_t depth = o.integer("depth_levels", static_cast<int64_t>(out.depthLevels));
+  if (depth < 1 || depth > 100) throw ConfigError(o.key("depth_levels") + ": must be 1..100");
+  out.depthLevels = static_cast<size_t>(depth);
+  if (auto r = o.optStr("remainder")) {
+    auto p = algos::sorRemainderFromName(*r);
+    if (!p)
+      throw ConfigError(o.key("remainder") + ": '" + *r + "' is not one of rest, reroute, cancel");
+    out.remainder = *p;
+  }
+  const int64_t sweeps = o.integer("max_sweeps", out.maxSweeps);
+  if (sweeps < 1 || sweeps > 100) throw ConfigError(o.key("max_sweeps") + ": must be 1..100");
+  out.maxSweeps = static_cast<int>(sweeps);
+  const int64_t rejects = o.integer("max_recent_rejects", out.maxRecentRejects);
+  if (rejects < 0 || rejects > 1'000'000)
+    throw ConfigError(o.key("max_recent_rejects") + ": must be 0 (no limit) or more");
+  out.maxRecentRejects = static_cast<int>(rejects);
+  const int64_t windowMs = o.integer("reject_window_ms", out.rejectWindowNanos / 1'000'000);
+  if (windowMs <= 0) throw ConfigError(o.key("reject_window_ms") + ": must be positive");
+  out.rejectWindowNanos = windowMs * 1'000'000;
+  const int64_t waitMs = o.integer("book_wait_ms", out.bookWaitNanos / 1'000'000);
+  if (waitMs < 0 || waitMs > 60'000)
+    throw ConfigError(o.key("book_wait_ms") + ": must be 0..60000");
+  out.bookWaitNanos = waitMs * 1'000'000;
+}
+
 GatewayConfig parseConfig(const std::string& json, const std::string& baseDir, EnvLookup env) {
   if (!env) env = realEnv;
   rapidjson::Document doc;
@@ -661,7 +712,7 @@ GatewayConfig parseConfig(const std::string& json, const std::string& baseDir, E
   if (const Value* v = root.get("routing")) {
     Obj o(*v, "routing", env);
     if (auto d = o.optStr("default_venue")) {
-      if (!venueNames.count(VenueId(*d)))
+      if (!venueNames.count(VenueId(*d)) && !router::isSorRoute(VenueId(*d)))
         throw ConfigError("routing.default_venue: '" + *d + "' is not a configured venue");
       cfg.routing.defaultVenue = VenueId(*d);
     }
@@ -682,7 +733,7 @@ GatewayConfig parseConfig(const std::string& json, const std::string& baseDir, E
           rule.partyRole = static_cast<int>(role);
         }
         rule.venue = VenueId(r.reqStr("venue"));
-        if (!venueNames.count(rule.venue))
+        if (!venueNames.count(rule.venue) && !router::isSorRoute(rule.venue))
           throw ConfigError(path + ".venue: '" + rule.venue.str() + "' is not a configured venue");
         cfg.routing.rules.push_back(std::move(rule));
       }
@@ -690,6 +741,8 @@ GatewayConfig parseConfig(const std::string& json, const std::string& baseDir, E
   } else if (cfg.venues.size() == 1) {
     cfg.routing.defaultVenue = VenueId(cfg.venues[0].name);
   }
+
+  if (const Value* v = root.get("sor")) parseSorSection(*v, venueNames, env, cfg.sor);
 
   if (const Value* v = root.get("risk")) parseRiskSection(*v, baseDir, env, cfg.risk);
   if (const Value* v = root.get("tca")) {

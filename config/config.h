@@ -17,6 +17,7 @@
 #include "core/instrument.h"
 #include "risk/risk.h"
 #include "router/routing.h"
+#include "router/sor.h"
 #include "venue_adapters/registry.h"
 
 namespace fixgw::config {
@@ -123,6 +124,7 @@ struct GatewayConfig {
   InstrumentMaster instruments;
   risk::RiskConfig risk;
   router::RoutingConfig routing;
+  router::SorConfig sor;  // "sor": smart order routing (docs/sor.md); empty = off
   std::vector<VenueCfg> venues;
   LoggingCfg logging;
   TcaCfg tca;

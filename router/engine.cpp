@@ -80,6 +80,7 @@ struct Engine::AlgoSlot final : algos::AlgoHost {
   }
   void onAlgoPaused(const std::string& reason) override { e.algoPaused(*this, reason, true); }
   void onAlgoResumed() override { e.algoPaused(*this, {}, false); }
+  std::vector<algos::SorVenue> sorVenues(const Symbol& s) const override { return e.sorVenues(s); }
 
   Engine& e;
   OrderId id;
@@ -130,6 +131,7 @@ Engine::Engine(Executor& loop, const Clock& clock, risk::RiskEngine& risk, Routi
 Engine::~Engine() {
   for (auto& [id, slot] : algos_)
     if (slot->runner) marketData_->detach(*slot->runner);
+  if (sor_) sor_->unsubscribeAll(venues_);
 }
 
 // ---------------------------------------------------------------- ports
@@ -375,7 +377,12 @@ void Engine::emit(ParentOrder& p, ExecReport&& r, const char* eventType,
     x.cumQty = r.cumQty;
     x.leavesQty = r.leavesQty;
     x.avgPx = r.avgPx;
-    if (!p.venue.empty()) x.venue = p.venue;
+    // The venue that filled: the child's (an SOR or algo parent's children
+    // are on several venues; the parent's may be the pseudo-venue "SOR").
+    if (child && !child->venue.empty())
+      x.venue = child->venue;
+    else if (!p.venue.empty())
+      x.venue = p.venue;
     if (currentFill_) {
       if (!currentFill_->venueExecId.empty()) x.venueExecId = currentFill_->venueExecId;
       x.fee = currentFill_->fee;
@@ -498,6 +505,10 @@ void Engine::onNew(NewOrder& n) {
       venue = vi->second;
     else
       route.error = "routing names venue '" + route.venue->str() + "' which is not running";
+  }
+  if (route.venue && isSorRoute(*route.venue)) {
+    sorNewOrder(po, intent, d, isAlgo);
+    return;
   }
   if (!venue) {
     rejectNew(po, "NO_ROUTE", OrdRejReason::BrokerOption, "NO_ROUTE: " + route.error);
@@ -1267,6 +1278,8 @@ void Engine::handleVenueEvent(const VenueEvent& e) {
     Engine* en;
     ~Flush() { en->flushOutbox(); }
   } flush{this};
+  if (sor_ && (e.kind == VenueEventKind::Disconnected || e.kind == VenueEventKind::Reconnected))
+    sor_->onConnection(e.venue, e.kind == VenueEventKind::Reconnected);
   if (e.kind == VenueEventKind::Disconnected || e.kind == VenueEventKind::Reconnected) {
     // Every algo parent hears it: its policy decides (pause, retry, finish).
     std::vector<OrderId> ids;
@@ -1525,7 +1538,9 @@ void Engine::startAlgo(ParentOrder& p, algos::AlgoParams params) {
   if (ps.strategy == algos::Strategy::Twap || ps.strategy == algos::Strategy::Vwap)
     what += fmt::format(", slice interval {}s", ps.sliceIntervalNanos / 1'000'000'000);
   journalEvent(p, "ALGO_STARTED", nullptr, "ALGO", what, {}, nullptr);
-  subscribeMarketData(p.venue, p.symbol, p.orderId);
+  if (isSorRoute(p.venue) || ps.strategy == algos::Strategy::Sor)
+    sorStart(p, ps.strategy != algos::Strategy::Sor);  // the SOR's books, with depth
+  if (!isSorRoute(p.venue)) subscribeMarketData(p.venue, p.symbol, p.orderId);
   for (const VenueId& v : ps.venues) subscribeMarketData(v, p.symbol, p.orderId);
   s.runner->start();
   if (!s.done) marketData_->attach(*s.runner);
@@ -1576,7 +1591,14 @@ algos::SendResult Engine::algoSendChild(AlgoSlot& s, const algos::ChildOrder& c)
   auto avoided = [&](const VenueId& v) {
     return std::find(c.avoid.begin(), c.avoid.end(), v) != c.avoid.end();
   };
-  const VenueId vid = c.venue ? *c.venue : p.venue;
+  std::string sorWhy;  // an algo slice routed by the SOR: its reason
+  const VenueId vid = c.venue               ? *c.venue
+                      : isSorRoute(p.venue) ? sorSliceVenue(p, c, sorWhy)
+                                            : p.venue;
+  if (vid.empty()) {
+    res.error = "NO_ROUTE: " + sorWhy;
+    return res;
+  }
   if (!c.venue && avoided(vid)) {
     res.error =
         "NO_ROUTE: venue " + vid.str() + " is avoided for this parent and no other is named";
@@ -1598,14 +1620,17 @@ algos::SendResult Engine::algoSendChild(AlgoSlot& s, const algos::ChildOrder& c)
   ChildOrder& child = ci->second;
   journalChild(child, p, /*created=*/inserted);
   // The algorithm's reason goes with the child: the ROUTED event's text.
-  journalEvent(p, "ROUTED", nullptr, "ALGO", "to " + vid.str() + ": " + c.reason, {}, &child);
+  journalEvent(p, "ROUTED", nullptr, "ALGO", "to " + vid.str() + ": " + c.reason + sorWhy, {},
+               &child);
 
   VenueNewOrder vo;
   vo.childId = child.id;
   vo.symbol = p.symbol;
   vo.side = p.side;
   vo.ordType = child.price ? OrdType::Limit : OrdType::Market;
-  vo.tif = TimeInForce::Day;  // the runner ends the schedule; children rest until then
+  // The runner ends the schedule, so children rest until then; an SOR
+  // sweep takes what is there now and no more.
+  vo.tif = c.ioc ? TimeInForce::Ioc : TimeInForce::Day;
   vo.qty = child.qty;
   vo.price = child.price;
   vo.account = p.account;
@@ -1614,6 +1639,7 @@ algos::SendResult Engine::algoSendChild(AlgoSlot& s, const algos::ChildOrder& c)
   vo.attrs.minQty.reset();
   vo.attrs.maxFloor = c.displayQty;
   vo.attrs.expireTime = 0;
+  if (sor_) sor_->onChildSent(child.id, vid);
   vi->second->submit(vo);
   res.id = child.id;
   return res;
@@ -1735,6 +1761,7 @@ void Engine::algoDispatchPending(ParentOrder& p) {
 }
 
 void Engine::algoChildEvent(ParentOrder& p, ChildOrder& c, const VenueEvent& e) {
+  sorOnChildEvent(c, e);
   AlgoSlot* s = algoSlot(p.orderId);
   algos::AlgoRunner* runner = s ? s->runner.get() : nullptr;
   switch (e.kind) {
@@ -2082,6 +2109,143 @@ void Engine::tcaJournal(TcaRec t) {
   t.participation = r->participation;
   t.fillRate = r->fillRate;
   journal_.append(std::move(t));
+}
+
+// ---------------------------------------------------------------- smart order routing
+
+void Engine::configureSor(SorConfig cfg) {
+  sor_ = std::make_unique<SorRouter>(loop_, clock_, std::move(cfg),
+                                     [this](const TopOfBook& b) { sorOnBook(b); });
+}
+
+void Engine::sorNewOrder(ParentOrder& po, const risk::OrderIntent& intent,
+                         const risk::RiskDecision& d, bool isAlgo) {
+  if (!sor_ || !sor_->config().enabled()) {
+    rejectNew(po, "NO_ROUTE", OrdRejReason::BrokerOption,
+              "NO_ROUTE: the route is SOR but no SOR venues are configured (sor.venues)");
+    return;
+  }
+  const SorConfig& cfg = sor_->config();
+  algos::AlgoParams params;
+  if (isAlgo) {
+    // An algo order: its own schedule, each slice routed by the SOR.
+    algos::AlgoError err;
+    auto ap = algoParams(po, *po.details, po.qty, po.createdAt, err);
+    if (!ap) {
+      rejectNew(po, "INVALID_ALGO_PARAMETER", OrdRejReason::Other,
+                "INVALID_ALGO_PARAMETER: " + err.text);
+      return;
+    }
+    params = std::move(*ap);
+  } else {
+    // A plain order: the SOR splits it across the venues.
+    if (po.ordType != OrdType::Limit && po.ordType != OrdType::Market) {
+      rejectNew(po, "UNSUPPORTED_BY_SOR", OrdRejReason::Other,
+                "UNSUPPORTED_BY_SOR: OrdType (40) " + std::string(toString(po.ordType)) +
+                    " cannot be routed by the SOR (Market or Limit only)");
+      return;
+    }
+    if (po.tif == TimeInForce::Fok || po.tif == TimeInForce::AtTheOpening) {
+      // FOK across venues cannot be all-or-none; OPG is one venue's auction.
+      rejectNew(po, "UNSUPPORTED_BY_SOR", OrdRejReason::Other,
+                "UNSUPPORTED_BY_SOR: TimeInForce (59) " + std::string(toString(po.tif)) +
+                    " cannot be split across venues by the SOR");
+      return;
+    }
+    params.strategy = algos::Strategy::Sor;
+    params.start = po.createdAt;
+    if (po.ordType == OrdType::Limit && po.price) params.limit = po.price;
+    params.end = po.expireTime();  // GTD: the runner expires the parent then
+    // The SOR picks among venues itself: a reject or a drop moves the rest
+    // to the others (the venue is avoided for this parent) instead of pausing.
+    params.onReject = algos::Policy::RetryElsewhere;
+    params.onDisconnect = algos::Policy::RetryElsewhere;
+  }
+  params.sorRemainder = po.tif == TimeInForce::Ioc ? algos::SorRemainder::Cancel : cfg.remainder;
+  params.sorMaxSweeps = cfg.maxSweeps;
+  params.sorMaxRecentRejects = cfg.maxRecentRejects;
+  params.sorBookWaitNanos = cfg.bookWaitNanos;
+  po.venue = kSorRoute;
+  risk_.onOrderOpen(po.orderId, intent);
+  for (const OrderId& rid : d.cancelResting)
+    if (auto it = orders_.find(rid); it != orders_.end())
+      riskCancel(
+          it->second, "SELF_TRADE",
+          "canceled by self-trade prevention: order " + po.orderId.str() + " would cross it");
+  startAlgo(po, std::move(params));
+}
+
+void Engine::sorStart(const ParentOrder& p, bool algoSlices) {
+  if (!sor_) return;
+  for (const std::string& err : sor_->subscribe(p.symbol, venues_)) {
+    spdlog::warn("SOR {}: no book for {}: {}", p.orderId.str(), p.symbol.str(), err);
+    if (auto it = orders_.find(p.orderId); it != orders_.end())
+      journalEvent(it->second, "MARKET_DATA_UNAVAILABLE", nullptr, "SOR", err, {}, nullptr);
+  }
+  // An algo routed through the SOR follows the whole market: the relay hears
+  // every SOR venue's trades and books.
+  if (algoSlices)
+    for (const SorVenueConfig& vc : sor_->config().venues)
+      subscribeMarketData(vc.venue, p.symbol, p.orderId);
+}
+
+std::vector<algos::SorVenue> Engine::sorVenues(const Symbol& s) const {
+  if (!sor_) return {};
+  Qty lot = Qty::fromMantissa(1);
+  if (const Instrument* inst = risk_.instruments().find(s); inst && inst->lotSize.isPositive())
+    lot = inst->lotSize;
+  return sor_->view(s, venues_, lot);
+}
+
+VenueId Engine::sorSliceVenue(const ParentOrder& p, const algos::ChildOrder& c, std::string& why) {
+  if (!sor_) {
+    why = "the route is SOR but no SOR venues are configured (sor.venues)";
+    return VenueId();
+  }
+  std::vector<algos::SorVenue> view = sorVenues(p.symbol);
+  algos::SorRequest req;
+  req.side = p.side;
+  req.qty = c.qty;
+  req.limit = c.limit;
+  req.lotSize = view.empty() ? Qty::fromMantissa(1) : view.front().lotSize;
+  req.avoid = c.avoid;
+  algos::SorPolicyConfig pc;
+  pc.maxRecentRejects = sor_->config().maxRecentRejects;
+  const algos::SorDecision d = algos::decideSor(req, view, pc);
+  // One child per slice: the venue that fills most of it now (ties: the
+  // better all-in price, which comes first).
+  const algos::SorAllocation* best = nullptr;
+  for (const auto& a : d.allocations)
+    if (!best || a.qty > best->qty) best = &a;
+  if (best) {
+    why = "; SOR picked " + best->venue.str() + " (" + d.summary + ")";
+    return best->venue;
+  }
+  if (d.restVenue) {
+    why = "; SOR: nothing marketable, the slice rests on " + d.restVenue->str() + " (" +
+          d.restReason + "; " + d.summary + ")";
+    return *d.restVenue;
+  }
+  why = "no SOR venue is usable for the slice (" + d.summary + ")";
+  return VenueId();
+}
+
+void Engine::sorOnBook(const TopOfBook& b) {
+  std::vector<OrderId> ids;
+  for (const auto& [id, slot] : algos_)
+    if (!slot->done && slot->runner && slot->runner->strategy() == algos::Strategy::Sor &&
+        slot->runner->parentOrder().symbol == b.symbol)
+      ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  for (const OrderId& id : ids)
+    if (AlgoSlot* slot = algoSlot(id)) slot->runner->onBook(b);
+  flushOutbox();
+}
+
+void Engine::sorOnChildEvent(const ChildOrder& c, const VenueEvent& e) {
+  if (!sor_) return;
+  if (e.kind == VenueEventKind::Accepted) sor_->onChildAcked(c.id);
+  if (e.kind == VenueEventKind::Rejected) sor_->onChildRejected(c.id, c.venue);
 }
 
 }  // namespace fixgw::router

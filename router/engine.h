@@ -37,6 +37,7 @@
 #include "router/recovery.h"
 #include "router/routing.h"
 #include "router/tca.h"
+#include "router/sor.h"
 
 namespace fixgw::router {
 
@@ -128,6 +129,10 @@ class Engine final : public CommandSink, public VenueEventSink {
   // journaled): the prints of its last fills reach the engine after the
   // fills. 0: at completion.
   void setTcaPrintGrace(int64_t nanos) { tcaPrintGrace_ = nanos; }
+  // Smart order routing (router/sor.h, docs/sor.md): before the engine
+  // thread starts. Without it a route to "SOR" is refused (NO_ROUTE).
+  void configureSor(SorConfig cfg);
+  const SorRouter* sor() const { return sor_.get(); }
 
  private:
   // ---- execution algorithms (docs/algos.md): one AlgoRunner per algo
@@ -271,6 +276,23 @@ class Engine final : public CommandSink, public VenueEventSink {
   bool tcaMarketData_ = true;
   int64_t tcaPrintGrace_ = 1'000'000'000;           // 1 s
   std::set<std::pair<VenueId, Symbol>> tcaNoFeed_;  // venues that refused: not asked again
+
+  // ---- smart order routing (router/sor.h): kept apart from the rest.
+  // A new order routed to "SOR": a plain order becomes an SOR parent, an
+  // algo order's slices go through the SOR. Returns after answering.
+  void sorNewOrder(ParentOrder& po, const risk::OrderIntent& intent, const risk::RiskDecision& d,
+                   bool isAlgo);
+  // Subscribes the SOR venues' books for the parent's symbol.
+  // algoSlices: an algo's slices go through the SOR, so the algorithm's
+  // market data (the relay) comes from every SOR venue too.
+  void sorStart(const ParentOrder& p, bool algoSlices);
+  std::vector<algos::SorVenue> sorVenues(const Symbol& s) const;
+  // The venue for one slice of an algo parent routed to "SOR"; empty VenueId
+  // and *why when none is usable. *why gets the SOR's reason either way.
+  VenueId sorSliceVenue(const ParentOrder& p, const algos::ChildOrder& c, std::string& why);
+  void sorOnBook(const TopOfBook& b);
+  void sorOnChildEvent(const ChildOrder& c, const VenueEvent& e);
+  std::unique_ptr<SorRouter> sor_;
 };
 
 }  // namespace fixgw::router

@@ -26,7 +26,7 @@ RouteResult RoutingTable::route(const Symbol& s, const Account& a,
     return {r.venue, {}};
   }
   if (exDest) {
-    if (known_.count(*exDest)) return {*exDest, {}};
+    if (known_.count(*exDest) || isSorRoute(*exDest)) return {*exDest, {}};
     return {std::nullopt, "ExDestination (100) '" + exDest->str() + "' is not a configured venue"};
   }
   if (cfg_.defaultVenue) return {cfg_.defaultVenue, {}};

@@ -1,7 +1,9 @@
 // Static routing rules: which venue a new order goes to. Rules are tried in
 // config order; the first whose every given field matches wins. Then an
 // ExDestination (tag 100) naming a configured venue is honoured; then the
-// default venue.
+// default venue. A rule, the default or the ExDestination may name the
+// pseudo-venue "SOR" (kSorRoute): the smart order router then splits the
+// order across its venues (router/sor.h, docs/sor.md).
 //
 // Thread-safety: immutable after construction.
 #pragma once
@@ -15,6 +17,10 @@
 #include "core/order_details.h"
 
 namespace fixgw::router {
+
+// The pseudo-venue that sends an order through the smart order router.
+inline const VenueId kSorRoute{"SOR"};
+inline bool isSorRoute(const VenueId& v) { return v == kSorRoute; }
 
 struct RoutingRule {
   std::optional<Symbol> symbol;

@@ -52,6 +52,7 @@ SimMarket::SimMarket(VenueId venue, SimConfig cfg, const InstrumentMaster& instr
     if (b.inst.lotSize.mantissa() <= 0) b.inst.lotSize = Qty::fromMantissa(1);
     b.levelQty = computeLevelQty(cfg_, b.inst);
     int64_t ref = roundToStep(inst.referencePrice.mantissa(), b.inst.tickSize.mantissa());
+    if (ref > 0) ref += cfg_.midOffsetTicks * b.inst.tickSize.mantissa();
     b.mid = ref > 0 ? clampMid(b, ref) : 0;
     auto [it, _] = books_.emplace(sym, std::move(b));
     std::vector<VenueEvent> none;  // no client orders yet: quoting cannot fill anyone
@@ -129,11 +130,21 @@ VenueEvent SimMarket::event(const Order& o, VenueEventKind kind, WallNanos now) 
   return e;
 }
 
-VenueEvent SimMarket::fill(const Order& o, Qty lastQty, Price lastPx, WallNanos now) {
+VenueEvent SimMarket::fill(const Order& o, Qty lastQty, Price lastPx, WallNanos now, bool taker,
+                           const std::string& currency) {
   VenueEvent e = event(o, VenueEventKind::Fill, now);
   e.venueExecId = VenueExecId("SIMX-" + std::to_string(nextExecId_++));
   e.lastQty = lastQty;
   e.lastPx = lastPx;
+  if (cfg_.takerFeeBps.mantissa() != 0 || cfg_.makerFeeBps.mantissa() != 0) {
+    // notional x bps / 10^4, rounded half away from zero to 8 decimals.
+    const FeeBps rate = taker ? cfg_.takerFeeBps : cfg_.makerFeeBps;
+    const __int128 den = static_cast<__int128>(10'000) * kOne;
+    const __int128 num = notional128(lastPx, lastQty) * rate.mantissa();
+    const __int128 fee = num >= 0 ? (num + den / 2) / den : (num - den / 2) / den;
+    e.fee = Qty::fromMantissa(static_cast<int64_t>(fee));
+    e.feeCurrency = currency;
+  }
   return e;
 }
 
@@ -171,8 +182,9 @@ void SimMarket::match(Book& b, Order& o, WallNanos now, std::vector<VenueEvent>&
     if (o.cum == o.qty) o.state = State::Filled;
     if (maker.cum == maker.qty) maker.state = State::Filled;
     trades_.push_back(Trade{venue_, b.inst.symbol, px, q, now});
-    if (!o.mm) out.push_back(fill(o, q, px, now));
-    if (!maker.mm) out.push_back(fill(maker, q, px, now));
+    // The incoming order takes liquidity; the resting one made it.
+    if (!o.mm) out.push_back(fill(o, q, px, now, /*taker=*/true, b.inst.currency));
+    if (!maker.mm) out.push_back(fill(maker, q, px, now, /*taker=*/false, b.inst.currency));
     if (maker.state == State::Filled) {
       const uint64_t makerKey = maker.key;
       const bool makerIsMm = maker.mm;

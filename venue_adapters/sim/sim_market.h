@@ -154,7 +154,8 @@ class SimMarket {
   double nextNormal();
 
   VenueEvent event(const Order& o, VenueEventKind kind, WallNanos now) const;
-  VenueEvent fill(const Order& o, Qty lastQty, Price lastPx, WallNanos now);
+  VenueEvent fill(const Order& o, Qty lastQty, Price lastPx, WallNanos now, bool taker,
+                  const std::string& currency);
 
   VenueId venue_;
   SimConfig cfg_;

@@ -24,6 +24,9 @@
 
 namespace fixgw::sim {
 
+// A fee rate in basis points ("0.3" = 0.003%); negative = a rebate.
+using FeeBps = Fixed<struct SimFeeBpsTag>;
+
 struct SimConfig {
   uint64_t seed = 42;
   // When set, the simulator runs on this loop (the engine's) instead of a
@@ -56,6 +59,14 @@ struct SimConfig {
   // bid is mid - spreadTicks/2 ticks (integer division); best ask is
   // spreadTicks above it.
   int spreadTicks = 2;
+  // Moves every instrument's starting mid this many ticks from its reference
+  // price, so several simulator venues quote different books.
+  int64_t midOffsetTicks = 0;
+  // Fees charged on client fills: the aggressor pays takerFeeBps, the
+  // resting order makerFeeBps, of the fill's notional, in the instrument's
+  // currency (VenueEvent::fee/feeCurrency). Both 0: no fee is reported.
+  FeeBps takerFeeBps;
+  FeeBps makerFeeBps;
 };
 
 // Creates the simulator venue. instruments is copied; clock must outlive the
