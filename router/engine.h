@@ -113,8 +113,20 @@ class Engine final : public CommandSink, public VenueEventSink {
   AckMode ackMode() const { return ackMode_; }
   // The runner of a working algo parent (engine thread), or null.
   const algos::AlgoRunner* algoRunner(const OrderId& id) const;
+  // Read access for the admin API (engine thread): every parent order this
+  // process knows (restored and new), and a child by id (null when unknown).
+  const std::unordered_map<OrderId, ParentOrder>& parents() const { return orders_; }
+  const ChildOrder* child(const ChildOrderId& id) const {
+    auto it = children_.find(id);
+    return it == children_.end() ? nullptr : &it->second;
+  }
 
  private:
+  // ---- metrics (core/metrics.h), recorded where the events happen.
+  void metricsReject(const std::string& rule);
+  void metricsRiskCheck(int64_t nanos);
+  void metricsVenueEvent(const VenueEvent& e, ChildOrder* c);
+
   // ---- execution algorithms (docs/algos.md): one AlgoRunner per algo
   // parent, its AlgoHost backed by this engine.
   struct AlgoSlot;
