@@ -239,7 +239,7 @@ struct Gateway::Impl {
   std::unique_ptr<fix::FixAcceptor> acceptor;
   admin::Backend adminBackend;
   std::unique_ptr<admin::AdminServer> admin;
-  bool started = false;
+  std::atomic<bool> started{false};  // read by the admin HTTP thread (readiness)
 };
 
 Gateway::Gateway(config::GatewayConfig cfg) : impl_(std::make_unique<Impl>()) {
