@@ -103,7 +103,7 @@ class FixMessageTap final : public fix::FixMessageSink {
   explicit FixMessageTap(fix::FixMessageSink* next) : next_(next) {}
   void onFixMessage(const SessionKey& session, bool inbound, const std::string& raw) override {
     metrics::FixSessionMetrics& m = metrics::gateway().sessions.get(session.str());
-    const WallNanos now = SystemClock::instance().wallNow();
+    const WallNanos now = metrics::coarseWallNanos();
     if (inbound) {
       m.messagesIn.inc();
       m.lastInWallNanos.set(now);

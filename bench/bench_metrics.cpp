@@ -30,7 +30,7 @@ void recordOneOrder(m::GatewayMetrics& g, const SystemClock& clock) {
   {
     auto& s = g.sessions.get(kSession);
     s.messagesIn.inc();
-    s.lastInWallNanos.set(clock.wallNow());
+    s.lastInWallNanos.set(m::coarseWallNanos());
   }
   const auto received = clock.wallNow();  // the acceptor stamps it anyway; counted here
   // Engine: risk check timed, child sent.
@@ -40,7 +40,7 @@ void recordOneOrder(m::GatewayMetrics& g, const SystemClock& clock) {
   // Engine: venue ack (metricsVenueEvent).
   {
     auto& v = g.venues.get(kVenue);
-    v.lastEventWallNanos.set(clock.wallNow());
+    v.lastEventWallNanos.set(m::coarseWallNanos());
     const auto rtt = clock.monoNow() - sentAt;
     v.roundTrip.observe(rtt);
     v.lastRoundTripNanos.set(rtt);
@@ -54,16 +54,16 @@ void recordOneOrder(m::GatewayMetrics& g, const SystemClock& clock) {
   {
     auto& s = g.sessions.get(kSession);
     s.messagesOut.inc();
-    s.lastOutWallNanos.set(clock.wallNow());
+    s.lastOutWallNanos.set(m::coarseWallNanos());
   }
   // Engine: the fill (metricsVenueEvent, no round trip).
-  g.venues.get(kVenue).lastEventWallNanos.set(clock.wallNow());
+  g.venues.get(kVenue).lastEventWallNanos.set(m::coarseWallNanos());
   // ReportRelay: filled; FixMessageTap: 35=8 Trade out.
   filled.inc();
   {
     auto& s = g.sessions.get(kSession);
     s.messagesOut.inc();
-    s.lastOutWallNanos.set(clock.wallNow());
+    s.lastOutWallNanos.set(m::coarseWallNanos());
   }
 }
 

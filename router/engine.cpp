@@ -1780,7 +1780,7 @@ void Engine::metricsRiskCheck(int64_t nanos) { metrics::gateway().riskCheck.obse
 
 void Engine::metricsVenueEvent(const VenueEvent& e, ChildOrder* c) {
   metrics::VenueMetrics& v = metrics::gateway().venues.get(e.venue.str());
-  v.lastEventWallNanos.set(clock_.wallNow());
+  v.lastEventWallNanos.set(metrics::coarseWallNanos());
   switch (e.kind) {
     case VenueEventKind::Accepted:
     case VenueEventKind::Rejected:
