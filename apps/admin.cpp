@@ -10,12 +10,19 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
+#include <pqxx/pqxx>
 #include <stdexcept>
 
+#include "apps/admin_fix.h"
+#include "config/config.h"
+#include "core/metrics.h"
 #include "router/engine.h"
 
 namespace fixgw::admin {
@@ -197,139 +204,743 @@ std::string request(const std::string& socketPath, const std::string& requestJso
   return resp;
 }
 
-// ---------------------------------------------------------------- the gateway's handler
+// ---------------------------------------------------------------- the handler layer
 
 namespace {
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
-void str(Writer& w, const char* k, const std::string& v) {
+void str(Writer& w, const char* k, std::string_view v) {
   w.Key(k);
-  w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
+  w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
 }
 
-std::string field(const rapidjson::Document& d, const char* k, const std::string& dflt = {}) {
+// A bad request parameter: answered 400 naming it.
+struct BadParam : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+struct Forbidden : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+struct NotFound : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::string field(const rapidjson::Value& d, const char* k, const std::string& dflt = {}) {
   auto it = d.FindMember(k);
-  if (it == d.MemberEnd()) return dflt;
-  if (!it->value.IsString())
-    throw std::runtime_error(std::string("field '") + k + "' must be a string");
+  if (it == d.MemberEnd() || it->value.IsNull()) return dflt;
+  if (!it->value.IsString()) throw BadParam(std::string("field '") + k + "' must be a string");
   return std::string(it->value.GetString(), it->value.GetStringLength());
 }
 
+bool flag(const rapidjson::Value& d, const char* k, bool dflt) {
+  auto it = d.FindMember(k);
+  if (it == d.MemberEnd()) return dflt;
+  if (it->value.IsBool()) return it->value.GetBool();
+  if (it->value.IsString()) {
+    std::string v = it->value.GetString();
+    if (v == "true" || v == "1") return true;
+    if (v == "false" || v == "0") return false;
+  }
+  throw BadParam(std::string(k) + " must be true or false");
+}
+
+int64_t integer(const rapidjson::Value& d, const char* k, int64_t dflt, int64_t lo, int64_t hi) {
+  auto it = d.FindMember(k);
+  if (it == d.MemberEnd()) return dflt;
+  int64_t v = 0;
+  if (it->value.IsInt64()) {
+    v = it->value.GetInt64();
+  } else if (it->value.IsString()) {
+    std::string t = it->value.GetString();
+    size_t n = 0;
+    try {
+      v = std::stoll(t, &n);
+    } catch (const std::exception&) {
+      n = 0;
+    }
+    if (t.empty() || n != t.size())
+      throw BadParam(std::string(k) + ": '" + t + "' is not an integer");
+  } else {
+    throw BadParam(std::string(k) + " must be an integer");
+  }
+  if (v < lo || v > hi)
+    throw BadParam(std::string(k) + " must be between " + std::to_string(lo) + " and " +
+                   std::to_string(hi));
+  return v;
+}
+
+void requireOperator(const Caller& c, const std::string& cmd) {
+  if (!c.isOperator)
+    throw Forbidden("'" + cmd + "' needs an operator token; token '" + c.name + "' is read-only");
+}
+
+std::string isoTime(WallNanos t) {
+  if (t <= 0) return {};
+  time_t secs = static_cast<time_t>(t / 1'000'000'000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[64];
+  std::snprintf(out, sizeof out, "%s.%06lldZ", buf,
+                static_cast<long long>((t % 1'000'000'000) / 1000));
+  return out;
+}
+
+void parentJson(Writer& w, const router::ParentOrder& p) {
+  w.StartObject();
+  str(w, "order_id", p.orderId.str());
+  str(w, "session", p.session.str());
+  str(w, "cl_ord_id", p.clOrdId.str());
+  str(w, "account", p.account.str());
+  str(w, "symbol", p.symbol.str());
+  str(w, "side", toString(p.side));
+  str(w, "ord_type", toString(p.ordType));
+  str(w, "tif", toString(p.tif));
+  str(w, "qty", p.qty.str());
+  str(w, "price", p.price ? p.price->str() : std::string());
+  str(w, "status", toString(p.status()));
+  str(w, "cum_qty", p.cumQty.str());
+  str(w, "leaves_qty", p.leavesQty().str());
+  str(w, "avg_px", p.avgPx.str());
+  str(w, "venue", p.venue.str());
+  str(w, "created_at", isoTime(p.createdAt));
+  w.Key("algo");
+  w.Bool(p.algo);
+  w.EndObject();
+}
+
+// Every column as a string (numerics cast to text in SQL stay exact), null as null.
+void rowsJson(Writer& w, const pqxx::result& r) {
+  w.StartArray();
+  for (const auto& row : r) {
+    w.StartObject();
+    for (const auto& f : row) {
+      w.Key(f.name());
+      if (f.is_null())
+        w.Null();
+      else
+        w.String(f.c_str(), static_cast<rapidjson::SizeType>(f.size()));
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+const char* kOrderCols =
+    "order_id, parent_order_id, session_key AS session, cl_ord_id, orig_cl_ord_id, account, "
+    "symbol, side, ord_type, tif, qty::text AS qty, price::text AS price, status, "
+    "cum_qty::text AS cum_qty, leaves_qty::text AS leaves_qty, avg_px::text AS avg_px, venue, "
+    "venue_order_id, to_char(created_at AT TIME ZONE 'UTC', "
+    "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS created_at, to_char(updated_at AT TIME ZONE 'UTC', "
+    "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS updated_at";
+
+// "2026-12-07T10:00:00Z" or anything PostgreSQL reads as timestamptz; 400 otherwise.
+std::optional<std::string> checkedTime(pqxx::work& tx, const rapidjson::Value& p, const char* k) {
+  std::string v = field(p, k);
+  if (v.empty()) return std::nullopt;
+  try {
+    pqxx::subtransaction sub(tx, "ts");
+    sub.exec_params("SELECT $1::timestamptz", v);
+    sub.commit();
+  } catch (const std::exception&) {
+    throw BadParam(std::string(k) + ": '" + v + "' is not a timestamp (e.g. 2026-12-07T10:00:00Z)");
+  }
+  return v;
+}
+
+std::optional<OrdStatus> statusFilter(const std::string& st, bool& openOnly, bool& closedOnly) {
+  openOnly = closedOnly = false;
+  if (st.empty()) return std::nullopt;
+  std::string up;
+  for (char c : st) up += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (up == "OPEN") {
+    openOnly = true;
+    return std::nullopt;
+  }
+  if (up == "CLOSED") {
+    closedOnly = true;
+    return std::nullopt;
+  }
+  if (auto s = ordStatusFromString(up)) return s;
+  throw BadParam("state: '" + st +
+                 "' is not open, closed or an OrdStatus (NEW, PARTIALLY_FILLED, FILLED, CANCELED, "
+                 "REJECTED, EXPIRED, PENDING_NEW, PENDING_CANCEL, PENDING_REPLACE)");
+}
+
+Result cmdOrders(const rapidjson::Value& p, Backend& b) {
+  const std::string account = field(p, "account"), symbol = field(p, "symbol");
+  bool openOnly = false, closedOnly = false;
+  auto st = statusFilter(field(p, "state"), openOnly, closedOnly);
+  const int64_t limit = integer(p, "limit", 200, 1, 5000);
+  std::string source = field(p, "source", openOnly ? "live" : "db");
+  if (source != "live" && source != "db") throw BadParam("source must be live or db");
+  if (source == "db" && b.conninfo.empty()) source = "live";
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  w.Key("ok");
+  w.Bool(true);
+  str(w, "source", source);
+  w.Key("orders");
+  if (source == "live") {
+    if (!field(p, "from").empty() || !field(p, "to").empty())
+      throw BadParam("from/to filter the history: use source=db");
+    std::vector<const router::ParentOrder*> hits;
+    b.onEngine([&] {
+      for (const auto& [id, o] : b.engine->parents()) {
+        if (!account.empty() && o.account.str() != account) continue;
+        if (!symbol.empty() && o.symbol.str() != symbol) continue;
+        if (openOnly && !o.isOpen()) continue;
+        if (closedOnly && o.isOpen()) continue;
+        if (st && o.status() != *st) continue;
+        hits.push_back(&o);
+      }
+      std::sort(hits.begin(), hits.end(), [](auto* a, auto* c) {
+        return a->createdAt != c->createdAt ? a->createdAt > c->createdAt
+                                            : a->orderId.str() > c->orderId.str();
+      });
+      if (hits.size() > static_cast<size_t>(limit)) hits.resize(static_cast<size_t>(limit));
+      // Serialised on the engine thread: the orders may change right after.
+      w.StartArray();
+      for (auto* o : hits) parentJson(w, *o);
+      w.EndArray();
+    });
+  } else {
+    pqxx::connection c(b.conninfo);
+    pqxx::work tx(c);
+    auto from = checkedTime(tx, p, "from");
+    auto to = checkedTime(tx, p, "to");
+    std::string sql = std::string("SELECT ") + kOrderCols +
+                      " FROM orders WHERE parent_order_id IS NULL"
+                      " AND ($1 = '' OR account = $1) AND ($2 = '' OR symbol = $2)"
+                      " AND ($3 = '' OR status = $3)"
+                      " AND ($4 = '' OR created_at >= NULLIF($4, '')::timestamptz)"
+                      " AND ($5 = '' OR created_at < NULLIF($5, '')::timestamptz)";
+    if (openOnly) sql += " AND status NOT IN ('FILLED','CANCELED','REJECTED','EXPIRED')";
+    if (closedOnly) sql += " AND status IN ('FILLED','CANCELED','REJECTED','EXPIRED')";
+    sql += " ORDER BY created_at DESC, order_id DESC LIMIT $6";
+    auto r = tx.exec_params(sql, account, symbol, st ? std::string(toString(*st)) : std::string(),
+                            from.value_or(""), to.value_or(""), limit);
+    rowsJson(w, r);
+  }
+  w.EndObject();
+  return {200, sb.GetString()};
+}
+
+Result cmdOrder(const rapidjson::Value& p, Backend& b) {
+  const std::string id = field(p, "order_id");
+  if (id.empty()) throw BadParam("order_id is required");
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  w.Key("ok");
+  w.Bool(true);
+  bool live = false;
+  b.onEngine([&] {
+    const router::ParentOrder* o = b.engine->find(OrderId(id));
+    if (!o) return;
+    live = true;
+    w.Key("order");
+    parentJson(w, *o);
+    w.Key("children");
+    w.StartArray();
+    for (const auto& cid : o->children) {
+      const router::ChildOrder* c = b.engine->child(cid);
+      if (!c) continue;
+      w.StartObject();
+      str(w, "child_order_id", c->id.str());
+      str(w, "venue", c->venue.str());
+      str(w, "venue_order_id", c->venueOrderId.str());
+      str(w, "qty", c->qty.str());
+      str(w, "price", c->price ? c->price->str() : std::string());
+      str(w, "cum_qty", c->cumQty.str());
+      str(w, "status", toString(c->status));
+      w.EndObject();
+    }
+    w.EndArray();
+  });
+  str(w, "source", live ? "live" : "db");
+  if (!b.conninfo.empty()) {
+    pqxx::connection c(b.conninfo);
+    pqxx::work tx(c);
+    if (!live) {
+      auto r = tx.exec_params(std::string("SELECT ") + kOrderCols +
+                                  " FROM orders WHERE order_id = $1 AND parent_order_id IS NULL",
+                              id);
+      if (r.empty()) throw NotFound("no order '" + id + "'");
+      w.Key("order");
+      pqxx::result one = r;
+      // The single row as an object.
+      w.StartObject();
+      for (const auto& f : one[0]) {
+        w.Key(f.name());
+        if (f.is_null())
+          w.Null();
+        else
+          w.String(f.c_str(), static_cast<rapidjson::SizeType>(f.size()));
+      }
+      w.EndObject();
+      w.Key("children");
+      rowsJson(w, tx.exec_params(std::string("SELECT ") + kOrderCols +
+                                     " FROM orders WHERE parent_order_id = $1 ORDER BY created_at",
+                                 id));
+    }
+    w.Key("events");
+    rowsJson(w, tx.exec_params(
+                    "SELECT seq::text AS seq, child_order_id, event_type, exec_type, exec_id, "
+                    "status, cum_qty::text AS cum_qty, leaves_qty::text AS leaves_qty, "
+                    "last_qty::text AS last_qty, last_px::text AS last_px, reason_code, text, "
+                    "to_char(event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
+                    "AS event_time FROM order_events WHERE order_id = $1 ORDER BY event_id",
+                    id));
+    w.Key("executions");
+    rowsJson(w, tx.exec_params(
+                    "SELECT exec_id, child_order_id, last_qty::text AS last_qty, "
+                    "last_px::text AS last_px, cum_qty::text AS cum_qty, venue, venue_exec_id, "
+                    "to_char(exec_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
+                    "AS exec_time FROM executions WHERE order_id = $1 ORDER BY exec_time",
+                    id));
+  } else if (!live) {
+    throw NotFound("no order '" + id + "'");
+  }
+  w.EndObject();
+  return {200, sb.GetString()};
+}
+
+Result cmdSessions(Backend& b) {
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  w.Key("ok");
+  w.Bool(true);
+  w.Key("sessions");
+  w.StartArray();
+  auto& reg = metrics::gateway();
+  for (const auto& key : b.sessionKeys) {
+    auto v = fixSessionView(key);
+    w.StartObject();
+    str(w, "session", key);
+    w.Key("state");
+    w.String(!v || !v->known ? "UNKNOWN"
+             : v->loggedOn   ? "LOGGED_ON"
+             : v->enabled    ? "DISCONNECTED"
+                             : "DISABLED");
+    w.Key("enabled");
+    w.Bool(v && v->enabled);
+    w.Key("next_sender_seq");
+    w.Int(v ? v->nextSenderSeq : 0);
+    w.Key("next_target_seq");
+    w.Int(v ? v->nextTargetSeq : 0);
+    const metrics::FixSessionMetrics* m = reg.sessions.find(key);
+    w.Key("messages_in");
+    w.Uint64(m ? m->messagesIn.value() : 0);
+    w.Key("messages_out");
+    w.Uint64(m ? m->messagesOut.value() : 0);
+    str(w, "last_message_in", m ? isoTime(m->lastInWallNanos.value()) : std::string());
+    str(w, "last_message_out", m ? isoTime(m->lastOutWallNanos.value()) : std::string());
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return {200, sb.GetString()};
+}
+
+Result cmdSession(const rapidjson::Value& p, const Caller& caller, Backend& b) {
+  const std::string key = field(p, "session"), action = field(p, "action");
+  if (key.empty()) throw BadParam("session is required");
+  if (std::find(b.sessionKeys.begin(), b.sessionKeys.end(), key) == b.sessionKeys.end())
+    throw NotFound("no configured FIX session '" + key + "'");
+  const int sender = static_cast<int>(integer(p, "next_sender_seq", 0, 0, 2'000'000'000));
+  const int target = static_cast<int>(integer(p, "next_target_seq", 0, 0, 2'000'000'000));
+  const std::string reason = field(p, "reason", "admin " + action);
+  std::string err = fixSessionAction(key, action, sender, target, reason);
+  if (!err.empty()) throw BadParam(err);
+  if (b.journal) {
+    RiskEventRec e;
+    e.eventType = "ADMIN_ACTION";
+    e.rule = "FIX_SESSION_" + std::string(action == "sequence" ? "SET_SEQUENCE" : action);
+    for (auto& ch : e.rule) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    e.scope = "SESSION";
+    e.scopeKey = key;
+    e.session = SessionKey(key);
+    e.who = caller.name;
+    e.reason = reason;
+    if (action == "sequence")
+      e.text = "next sender " + std::to_string(sender) + ", next target " + std::to_string(target);
+    e.ts = SystemClock::instance().wallNow();
+    b.journal(std::move(e));
+  }
+  spdlog::warn("admin: FIX session {} {} by {}", key, action, caller.name);
+  auto v = fixSessionView(key);
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  w.Key("ok");
+  w.Bool(true);
+  str(w, "session", key);
+  str(w, "action", action);
+  w.Key("next_sender_seq");
+  w.Int(v ? v->nextSenderSeq : 0);
+  w.Key("next_target_seq");
+  w.Int(v ? v->nextTargetSeq : 0);
+  w.EndObject();
+  return {200, sb.GetString()};
+}
+
+Result cmdVenues(Backend& b) {
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  w.Key("ok");
+  w.Bool(true);
+  w.Key("venues");
+  w.StartArray();
+  auto& reg = metrics::gateway();
+  for (const auto& [name, type] : b.venues) {
+    const metrics::VenueMetrics* m = reg.venues.find(name);
+    w.StartObject();
+    str(w, "venue", name);
+    str(w, "type", type);
+    w.Key("connected");
+    if (!m || m->connected.value() < 0)
+      w.Null();
+    else
+      w.Bool(m->connected.value() > 0);
+    str(w, "last_error", m ? m->getLastError() : std::string());
+    str(w, "last_event", m ? isoTime(m->lastEventWallNanos.value()) : std::string());
+    if (m) {
+      auto h = m->roundTrip.snapshot();
+      w.Key("round_trips");
+      w.Uint64(h.count);
+      w.Key("round_trip_mean_us");
+      if (h.count)
+        w.Uint64(h.sumNanos / h.count / 1000);
+      else
+        w.Null();
+      w.Key("round_trip_last_us");
+      if (m->lastRoundTripNanos.value() > 0)
+        w.Int64(m->lastRoundTripNanos.value() / 1000);
+      else
+        w.Null();
+      w.Key("rejects");
+      w.Uint64(m->rejects.value());
+    }
+    // No adapter reports its rate-limit budget through the venue interface yet.
+    w.Key("rate_limit_headroom");
+    w.Null();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return {200, sb.GetString()};
+}
+
+Result cmdRisk(Backend& b) {
+  std::vector<risk::AccountView> accts;
+  risk::TradingState global = risk::TradingState::Active;
+  b.onEngine([&] {
+    accts = b.engine->risk().accounts();
+    global = b.engine->risk().tradingState(risk::ScopeKind::Global, {});
+  });
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  w.Key("ok");
+  w.Bool(true);
+  str(w, "global_state", risk::toString(global));
+  w.Key("accounts");
+  w.StartArray();
+  for (const auto& a : accts) {
+    w.StartObject();
+    str(w, "account", a.account.str());
+    str(w, "state", risk::toString(a.state));
+    w.Key("open_orders");
+    w.Uint(a.openOrders);
+    str(w, "daily_pnl", a.dailyPnl.str());
+    str(w, "gross_exposure", a.grossExposure.str());
+    str(w, "net_exposure", a.netExposure.str());
+    str(w, "credit_used", a.creditUsed.str());
+    w.EndObject();
+  }
+  w.EndArray();
+  // Every scope's last state change (sessions and parties too) with who and why.
+  w.Key("states");
+  if (!b.conninfo.empty()) {
+    pqxx::connection c(b.conninfo);
+    pqxx::work tx(c);
+    rowsJson(w, tx.exec("SELECT scope, scope_key, state, who, reason, "
+                        "to_char(event_time AT TIME ZONE 'UTC', "
+                        "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS event_time "
+                        "FROM v_trading_states ORDER BY scope, scope_key"));
+  } else {
+    w.StartArray();
+    w.EndArray();
+  }
+  w.EndObject();
+  return {200, sb.GetString()};
+}
+
+Result cmdState(const rapidjson::Value& d, const Caller& caller, Backend& b, bool cancelAll) {
+  auto scope = risk::scopeKindFromString(field(d, "scope", "global"));
+  if (!scope) throw BadParam("scope must be global, account, session or party");
+  const std::string key = field(d, "key");
+  if (*scope != risk::ScopeKind::Global && key.empty())
+    throw BadParam("key (the account, session or PartyID) is required for scope " +
+                   std::string(risk::toString(*scope)));
+  auto st = cancelAll ? std::optional(risk::TradingState::Halted)
+                      : risk::tradingStateFromString(field(d, "state", "HALTED"));
+  if (!st) throw BadParam("state must be ACTIVE, REDUCING or HALTED");
+  const std::string who = caller.name;
+  if (who.empty()) throw BadParam("who is required: every state change records who made it");
+  const std::string reason = field(d, "reason", cancelAll ? "admin cancel-all" : "admin request");
+  const bool cancel = cancelAll || flag(d, "cancel", false);
+  risk::StateChange c;
+  b.onEngine([&] { c = b.engine->setTradingState(*scope, key, *st, who, reason, cancel); });
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  w.Key("ok");
+  w.Bool(true);
+  str(w, "scope", risk::toString(c.scope));
+  str(w, "key", c.key);
+  str(w, "from", risk::toString(c.from));
+  str(w, "to", risk::toString(c.to));
+  str(w, "who", who);
+  w.Key("cancel_open_orders");
+  w.Bool(c.cancelOpenOrders);
+  w.EndObject();
+  std::string out = sb.GetString();
+  if (b.publish) b.publish("risk", out);
+  return {200, out};
+}
+
+Result cmdPositions(const rapidjson::Value& d, Backend& b) {
+  std::optional<Account> acct;
+  if (auto a = field(d, "account"); !a.empty()) acct = Account(a);
+  std::vector<risk::PositionView> views;
+  std::vector<risk::AccountView> accts;
+  b.onEngine([&] {
+    views = b.engine->risk().positions(acct);
+    accts = b.engine->risk().accounts();
+  });
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  w.Key("ok");
+  w.Bool(true);
+  w.Key("positions");
+  w.StartArray();
+  for (const auto& v : views) {
+    w.StartObject();
+    str(w, "account", v.account.str());
+    str(w, "symbol", v.symbol.str());
+    str(w, "qty", v.qty.str());
+    str(w, "avg_cost", v.avgCost.str());
+    str(w, "realised_pnl", v.realised.str());
+    str(w, "unrealised_pnl", v.unrealised.str());
+    str(w, "reference_px", v.reference ? v.reference->str() : std::string());
+    str(w, "bought", v.bought.str());
+    str(w, "sold", v.sold.str());
+    str(w, "open_buy_qty", v.openBuyQty.str());
+    str(w, "open_sell_qty", v.openSellQty.str());
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("pnl");
+  w.StartArray();
+  for (const auto& a : accts) {
+    if (acct && a.account != *acct) continue;
+    w.StartObject();
+    str(w, "account", a.account.str());
+    str(w, "daily_pnl", a.dailyPnl.str());
+    str(w, "gross_exposure", a.grossExposure.str());
+    str(w, "net_exposure", a.netExposure.str());
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return {200, sb.GetString()};
+}
+
+Result dispatchUnchecked(const std::string& cmd, const rapidjson::Value& d, const Caller& caller,
+                         Backend& b) {
+  if (cmd == "health") return {200, "{\"ok\":true,\"status\":\"up\"}"};
+  if (cmd == "ready") {
+    const bool r = !b.ready || b.ready();
+    return {r ? 200 : 503, r ? "{\"ok\":true,\"ready\":true}"
+                             : "{\"ok\":false,\"ready\":false,\"error\":\"gateway not ready\"}"};
+  }
+  if (cmd == "state" || cmd == "cancel_all") {
+    requireOperator(caller, cmd);
+    return cmdState(d, caller, b, cmd == "cancel_all");
+  }
+  if (cmd == "positions") return cmdPositions(d, b);
+  if (cmd == "status" || cmd == "risk") return cmdRisk(b);
+  if (cmd == "sessions") return cmdSessions(b);
+  if (cmd == "session") {
+    requireOperator(caller, cmd);
+    return cmdSession(d, caller, b);
+  }
+  if (cmd == "venues") return cmdVenues(b);
+  if (cmd == "orders") return cmdOrders(d, b);
+  if (cmd == "order") return cmdOrder(d, b);
+  if (cmd == "reload") {
+    requireOperator(caller, cmd);
+    if (!b.loadRiskConfig) throw BadParam("reload is not available");
+    risk::RiskConfig cfg = b.loadRiskConfig();  // a config error answers here, nothing changes
+    const std::string who = caller.name.empty() ? "?" : caller.name;
+    b.onEngine([&] { b.engine->risk().reload(std::move(cfg), who); });
+    return {200,
+            "{\"ok\":true,\"reloaded\":[\"risk\"],\"not_reloadable\":[\"fix\",\"database\","
+            "\"instruments\",\"venues\",\"routing\",\"admin\",\"logging\"],\"note\":\"risk limits, "
+            "throttles and restricted symbols apply at once; everything else needs a restart\"}"};
+  }
+  return {404, errorJson("unknown cmd '" + cmd +
+                         "' (health, ready, status, risk, positions, sessions, session, venues, "
+                         "orders, order, state, cancel_all, reload)")};
+}
+
 }  // namespace
+
+Result dispatch(const std::string& cmd, const rapidjson::Value& params, const Caller& caller,
+                Backend& b) {
+  if (!params.IsObject()) return {400, errorJson("parameters must be a JSON object")};
+  try {
+    return dispatchUnchecked(cmd, params, caller, b);
+  } catch (const BadParam& e) {
+    return {400, errorJson(e.what())};
+  } catch (const Forbidden& e) {
+    return {403, errorJson(e.what())};
+  } catch (const NotFound& e) {
+    return {404, errorJson(e.what())};
+  } catch (const config::ConfigError& e) {
+    return {400, errorJson(e.what())};
+  } catch (const pqxx::broken_connection&) {
+    return {503, errorJson("PostgreSQL is not reachable for history queries")};
+  } catch (const std::exception& e) {
+    spdlog::error("admin: '{}' failed: {}", cmd, e.what());
+    return {500, errorJson(std::string("internal error: ") + e.what())};
+  }
+}
 
 std::string handle(const std::string& requestJson, Backend& b) {
   rapidjson::Document d;
   d.Parse(requestJson.c_str(), requestJson.size());
   if (d.HasParseError() || !d.IsObject()) return errorJson("request is not a JSON object");
-  const std::string cmd = field(d, "cmd");
-  rapidjson::StringBuffer sb;
-  Writer w(sb);
+  std::string cmd, who;
+  try {
+    cmd = field(d, "cmd");
+    who = field(d, "who");
+  } catch (const std::exception& e) {
+    return errorJson(e.what());
+  }
+  // The socket's token is the operator's; "who" names the person, as before.
+  Caller caller{who, true};
+  if (cmd == "reload" && who.empty()) caller.name = "?";
+  return dispatch(cmd, d, caller, b).json;
+}
 
-  if (cmd == "state") {
-    auto scope = risk::scopeKindFromString(field(d, "scope", "global"));
-    if (!scope) return errorJson("scope must be global, account, session or party");
-    const std::string key = field(d, "key");
-    if (*scope != risk::ScopeKind::Global && key.empty())
-      return errorJson("key (the account, session or PartyID) is required for scope " +
-                       std::string(risk::toString(*scope)));
-    auto st = risk::tradingStateFromString(field(d, "state", "HALTED"));
-    if (!st) return errorJson("state must be ACTIVE, REDUCING or HALTED");
-    const std::string who = field(d, "who");
-    if (who.empty()) return errorJson("who is required: every state change records who made it");
-    const std::string reason = field(d, "reason", "admin request");
-    bool cancel = false;
-    if (auto it = d.FindMember("cancel"); it != d.MemberEnd()) {
-      if (!it->value.IsBool()) return errorJson("cancel must be true or false");
-      cancel = it->value.GetBool();
+// ---------------------------------------------------------------- HTTP routes
+
+namespace {
+
+std::vector<std::string> splitPath(const std::string& path) {
+  std::vector<std::string> out;
+  size_t i = 1;
+  while (i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) {
+      auto seg = percentDecode(std::string_view(path).substr(i, j - i));
+      if (!seg) throw BadParam("malformed path (bad % escape)");
+      out.push_back(*seg);
     }
-    risk::StateChange c;
-    b.onEngine([&] { c = b.engine->setTradingState(*scope, key, *st, who, reason, cancel); });
-    w.StartObject();
-    w.Key("ok");
-    w.Bool(true);
-    str(w, "scope", std::string(risk::toString(c.scope)));
-    str(w, "key", c.key);
-    str(w, "from", std::string(risk::toString(c.from)));
-    str(w, "to", std::string(risk::toString(c.to)));
-    w.Key("cancel_open_orders");
-    w.Bool(c.cancelOpenOrders);
-    w.EndObject();
-    return sb.GetString();
+    i = j + 1;
   }
+  return out;
+}
 
-  if (cmd == "positions") {
-    std::optional<Account> acct;
-    if (auto a = field(d, "account"); !a.empty()) acct = Account(a);
-    std::vector<risk::PositionView> views;
-    b.onEngine([&] { views = b.engine->risk().positions(acct); });
-    w.StartObject();
-    w.Key("ok");
-    w.Bool(true);
-    w.Key("positions");
-    w.StartArray();
-    for (const auto& v : views) {
-      w.StartObject();
-      str(w, "account", v.account.str());
-      str(w, "symbol", v.symbol.str());
-      str(w, "qty", v.qty.str());
-      str(w, "avg_cost", v.avgCost.str());
-      str(w, "realised_pnl", v.realised.str());
-      str(w, "unrealised_pnl", v.unrealised.str());
-      str(w, "reference_px", v.reference ? v.reference->str() : std::string());
-      str(w, "bought", v.bought.str());
-      str(w, "sold", v.sold.str());
-      str(w, "open_buy_qty", v.openBuyQty.str());
-      str(w, "open_sell_qty", v.openSellQty.str());
-      w.EndObject();
+HttpResponse toHttp(const Result& r) { return {r.status, "application/json", r.json}; }
+
+}  // namespace
+
+HttpResponse route(const HttpRequest& req, Backend& b) {
+  Caller caller;
+  if (req.principal) {
+    caller.name = req.principal->name;
+    caller.isOperator = req.principal->role == Role::Operator;
+  }
+  // Parameters: the query string, then (POST) the JSON body's members.
+  rapidjson::Document params;
+  params.SetObject();
+  auto& alloc = params.GetAllocator();
+  for (const auto& [k, v] : req.query)
+    params.AddMember(rapidjson::Value(k.c_str(), alloc), rapidjson::Value(v.c_str(), alloc), alloc);
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  const bool post = req.method == "POST";
+  if (post && !req.body.empty()) {
+    rapidjson::Document body;
+    body.Parse(req.body.c_str(), req.body.size());
+    if (body.HasParseError() || !body.IsObject())
+      return {400, "application/json", errorJson("request body is not a JSON object")};
+    for (auto it = body.MemberBegin(); it != body.MemberEnd(); ++it) {
+      params.RemoveMember(it->name);
+      params.AddMember(rapidjson::Value(it->name, alloc), rapidjson::Value(it->value, alloc),
+                       alloc);
     }
-    w.EndArray();
-    w.EndObject();
-    return sb.GetString();
   }
+  auto set = [&](const char* k, const std::string& v) {
+    params.RemoveMember(k);
+    params.AddMember(rapidjson::Value(k, alloc), rapidjson::Value(v.c_str(), alloc), alloc);
+  };
+  std::vector<std::string> seg;
+  try {
+    seg = splitPath(req.path);
+  } catch (const BadParam& e) {
+    return {400, "application/json", errorJson(e.what())};
+  }
+  auto methodNotAllowed = [&]() -> HttpResponse {
+    return {405, "application/json",
+            errorJson("method " + req.method + " is not allowed on " + req.path)};
+  };
+  auto run = [&](const char* cmd) { return toHttp(dispatch(cmd, params, caller, b)); };
 
-  if (cmd == "status") {
-    std::vector<risk::AccountView> accts;
-    risk::TradingState global = risk::TradingState::Active;
-    b.onEngine([&] {
-      accts = b.engine->risk().accounts();
-      global = b.engine->risk().tradingState(risk::ScopeKind::Global, {});
-    });
-    w.StartObject();
-    w.Key("ok");
-    w.Bool(true);
-    str(w, "global_state", std::string(risk::toString(global)));
-    w.Key("accounts");
-    w.StartArray();
-    for (const auto& a : accts) {
-      w.StartObject();
-      str(w, "account", a.account.str());
-      str(w, "state", std::string(risk::toString(a.state)));
-      w.Key("open_orders");
-      w.Uint(a.openOrders);
-      str(w, "daily_pnl", a.dailyPnl.str());
-      str(w, "gross_exposure", a.grossExposure.str());
-      str(w, "net_exposure", a.netExposure.str());
-      str(w, "credit_used", a.creditUsed.str());
-      w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-    return sb.GetString();
+  if (seg.size() == 1 && (seg[0] == "health" || seg[0] == "ready"))
+    return get ? run(seg[0] == "health" ? "health" : "ready") : methodNotAllowed();
+  if (seg.size() == 1 && seg[0] == "metrics") {
+    if (!get) return methodNotAllowed();
+    return {200, "text/plain; version=0.0.4; charset=utf-8", metrics::gateway().render()};
   }
-
-  if (cmd == "reload") {
-    if (!b.loadRiskConfig) return errorJson("reload is not available");
-    risk::RiskConfig cfg = b.loadRiskConfig();  // a config error answers here, nothing changes
-    const std::string who = field(d, "who", "?");
-    b.onEngine([&] { b.engine->risk().reload(std::move(cfg), who); });
-    w.StartObject();
-    w.Key("ok");
-    w.Bool(true);
-    w.EndObject();
-    return sb.GetString();
+  if (seg.empty() || seg[0] != "api")
+    return {404, "application/json", errorJson("no route for " + req.method + " " + req.path)};
+  seg.erase(seg.begin());
+  const size_t n = seg.size();
+  if (n == 1 && seg[0] == "status") return get ? run("status") : methodNotAllowed();
+  if (n == 1 && seg[0] == "positions") return get ? run("positions") : methodNotAllowed();
+  if (n == 1 && seg[0] == "sessions") return get ? run("sessions") : methodNotAllowed();
+  if (n == 3 && seg[0] == "sessions") {
+    if (!post) return methodNotAllowed();
+    set("session", seg[1]);
+    set("action", seg[2]);
+    return run("session");
   }
-  return errorJson("unknown cmd '" + cmd + "' (state, positions, status, reload)");
+  if (n == 1 && seg[0] == "venues") return get ? run("venues") : methodNotAllowed();
+  if (n == 1 && seg[0] == "orders") return get ? run("orders") : methodNotAllowed();
+  if (n == 2 && seg[0] == "orders") {
+    if (!get) return methodNotAllowed();
+    set("order_id", seg[1]);
+    return run("order");
+  }
+  if (n == 1 && seg[0] == "risk") return get ? run("risk") : methodNotAllowed();
+  if (n == 2 && seg[0] == "risk" && seg[1] == "state")
+    return post ? run("state") : methodNotAllowed();
+  if (n == 2 && seg[0] == "risk" && seg[1] == "cancel-all")
+    return post ? run("cancel_all") : methodNotAllowed();
+  if (n == 2 && seg[0] == "config" && seg[1] == "reload")
+    return post ? run("reload") : methodNotAllowed();
+  return {404, "application/json", errorJson("no route for " + req.method + " " + req.path)};
 }
 
 }  // namespace fixgw::admin

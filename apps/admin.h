@@ -1,6 +1,8 @@
-// The admin channel: a local unix-domain socket (mode 0600) where operators
-// drive the kill switch, reload risk limits and read positions, with
-// `fixgw admin ...` and `fixgw positions`. One JSON object per line each way.
+// The admin channel's handler layer and its unix-domain socket transport
+// (mode 0600) where operators drive the kill switch, reload risk limits and
+// read positions, with `fixgw admin ...` and `fixgw positions`. One JSON
+// object per line each way. The HTTP transport (apps/admin_http.h) routes
+// onto the same dispatch().
 // Every request carries the admin token; the token comes from the
 // environment (FIXGW_ADMIN_TOKEN) or a file named in config (never from the
 // repo) and is never logged. Without a token the listener does not start.
@@ -13,12 +15,19 @@
 // from it, one request at a time; start()/stop() from the owning thread.
 #pragma once
 
+#include <rapidjson/document.h>
+
 #include <atomic>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
+#include "apps/admin_http.h"
+#include "core/journal.h"
 #include "risk/risk.h"
 
 namespace fixgw::router {
@@ -68,12 +77,50 @@ struct Backend {
   router::Engine* engine = nullptr;
   // Re-reads the config file's risk section (for "reload"); throws on errors.
   std::function<risk::RiskConfig()> loadRiskConfig;
+  // PostgreSQL for order history (libpq conninfo); empty: live state only.
+  std::string conninfo;
+  // The configured FIX sessions ("FIX.4.4:FIXGW->CLIENT1") and venues (name, type).
+  std::vector<std::string> sessionKeys;
+  std::vector<std::pair<std::string, std::string>> venues;
+  // Journals an operator action that risk does not journal itself (FIX
+  // session actions); may be empty in tests.
+  std::function<void(RiskEventRec)> journal;
+  // Ready to take orders (engine running, journal connected, leases held).
+  std::function<bool()> ready;
+  // Live events for the blotter (kill-switch changes); may be null.
+  std::function<void(std::string_view event, std::string_view json)> publish;
 };
 
-// Commands: "state" (scope global|account|session, key, state ACTIVE|REDUCING|
-// HALTED, cancel, who, reason), "positions" (account optional), "status"
-// (trading states and account exposure), "reload". Returns the response line.
+// Who is asking. Over HTTP: the bearer token's name and role; over the unix
+// socket (whose token is the operator's): the request's "who".
+struct Caller {
+  std::string name;
+  bool isOperator = false;
+};
+
+// An answer of the handler layer: an HTTP status (the socket ignores it) and
+// a JSON body ({"ok":true,...} or {"ok":false,"error":"..."}).
+struct Result {
+  int status = 200;
+  std::string json;
+};
+
+// The one handler layer behind both transports. Commands:
+//   read:     health, ready, status, positions, sessions, venues, orders,
+//             order, risk
+//   operator: state (kill switch), cancel_all, reload, session (logon,
+//             logout, reset, sequence)
+// params is a JSON object. A read-only caller asking for an operator command
+// gets 403; a bad parameter 400 naming it; an unknown order 404.
+Result dispatch(const std::string& cmd, const rapidjson::Value& params, const Caller& caller,
+                Backend& b);
+
+// The unix socket's entry: {"cmd":...,...} -> the response line. The socket's
+// token is the operator's; "who" names the person (required for "state").
 std::string handle(const std::string& requestJson, Backend& b);
+
+// The HTTP transport's routes (docs/admin.md) onto dispatch(), and /metrics.
+HttpResponse route(const HttpRequest& req, Backend& b);
 
 // Client side (the CLI): sends one request line and returns the response
 // line. Throws std::runtime_error when the gateway cannot be reached.

@@ -6,6 +6,7 @@
 //   fixgw admin kill|reduce|resume [--global|--account A|--session KEY|--party ID] [--cancel]
 //                    [--reason TEXT] [--who NAME]    kill switch (HALTED/REDUCING/ACTIVE)
 //   fixgw admin status | reload                    trading states and exposure; reload limits
+//   fixgw admin sessions | venues | risk           FIX sessions, venues, risk states (as JSON)
 //   fixgw positions [--account A]                  live positions and P&L
 // Admin commands talk to the running gateway over its admin socket
 // (risk.admin.socket_path, or FIXGW_ADMIN_SOCKET) with the token from
@@ -40,7 +41,7 @@ void usage() {
   std::cerr << "usage: fixgw [run|migrate|check-config] [--config FILE]\n"
                "       fixgw admin kill|reduce|resume [--global|--account A|--session KEY|--party ID]\n"
                "                   [--cancel] [--reason TEXT] [--who NAME] [--config FILE]\n"
-               "       fixgw admin status|reload [--config FILE]\n"
+               "       fixgw admin status|reload|sessions|venues|risk [--config FILE]\n"
                "       fixgw positions [--account A] [--config FILE]\n"
                "       fixgw audit order|activity|fills|rejects|messages ... (fixgw audit --help)\n"
                "  FIXGW_CONFIG  default config file (else config/fixgw.json)\n"
@@ -118,7 +119,8 @@ int adminMain(int argc, char** argv) {
            ",\"state\":\"" + state + "\",\"cancel\":" + (cancel ? "true" : "false") +
            ",\"who\":" + jsonString(who) + ",\"reason\":" +
            jsonString(reason.empty() ? "fixgw admin " + sub : reason) + "}";
-  } else if (sub == "status" || sub == "reload") {
+  } else if (sub == "status" || sub == "reload" || sub == "sessions" || sub == "venues" ||
+             sub == "risk") {
     req += ",\"cmd\":\"" + sub + "\",\"who\":" + jsonString(who) + "}";
   } else if (sub == "positions") {
     req += ",\"cmd\":\"positions\",\"account\":" + jsonString(account) + "}";

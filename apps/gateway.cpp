@@ -15,6 +15,9 @@
 #include <variant>
 
 #include "apps/admin.h"
+#include "apps/admin_fix.h"
+#include "apps/admin_http.h"
+#include "core/metrics.h"
 #include "core/executor.h"
 #include "core/log.h"
 #include "fix_acceptor/drop_copy.h"
@@ -153,12 +156,37 @@ void applyFixTransportConfig(const config::FixCfg& f, fix::FixAcceptorConfig& fc
                                     clock.wallNow()});
   };
 }
+// Counts every FIX message per session and direction for the admin API and
+// /metrics (last message time, messages in/out), then hands it on to the
+// message journal when there is one. Same threads as FixMessageSink.
+class FixMessageTap final : public fix::FixMessageSink {
+ public:
+  explicit FixMessageTap(fix::FixMessageSink* next) : next_(next) {}
+  void onFixMessage(const SessionKey& session, bool inbound, const std::string& raw) override {
+    metrics::FixSessionMetrics& m = metrics::gateway().sessions.get(session.str());
+    const WallNanos now = metrics::coarseWallNanos();
+    if (inbound) {
+      m.messagesIn.inc();
+      m.lastInWallNanos.set(now);
+    } else {
+      m.messagesOut.inc();
+      m.lastOutWallNanos.set(now);
+    }
+    if (next_) next_->onFixMessage(session, inbound, raw);
+  }
+
+ private:
+  fix::FixMessageSink* next_;
+};
 
 // The engine needs a ReportSink at construction and the acceptor needs the
-// engine as its CommandSink: this relay breaks the cycle.
+// engine as its CommandSink: this relay breaks the cycle. It is also where a
+// report leaves for the client, so order outcomes and the ack latency are
+// recorded here, and the blotter's live feed is fed from here.
 class ReportRelay final : public ReportSink {
  public:
   void deliver(const ClientReport& r) override {
+    if (const auto* er = std::get_if<ExecReport>(&r)) record(*er);
     if (ReportSink* t = target.load()) t->deliver(r);
     // Drop copies come from the journal; a report sent means a new row to read.
     if (fix::DropCopyPump* p = dropCopy.load(); p && std::holds_alternative<ExecReport>(r))
@@ -166,6 +194,90 @@ class ReportRelay final : public ReportSink {
   }
   std::atomic<ReportSink*> target{nullptr};
   std::atomic<fix::DropCopyPump*> dropCopy{nullptr};
+  admin::EventHub* hub = nullptr;
+
+ private:
+  void record(const ExecReport& r) {
+    auto& g = metrics::gateway();
+    switch (r.execType) {
+      case ExecType::New:
+      case ExecType::Rejected:
+        // The order's first answer: FIX in -> ExecutionReport out.
+        if (r.receivedAt > 0 && !r.possResend)
+          g.ackLatency.observe(SystemClock::instance().wallNow() - r.receivedAt);
+        outcome(r.execType == ExecType::New ? "accepted" : "rejected").inc();
+        break;
+      case ExecType::Trade:
+        if (r.ordStatus == OrdStatus::Filled) outcome("filled").inc();
+        break;
+      case ExecType::Canceled:
+        outcome("canceled").inc();
+        break;
+      case ExecType::Expired:
+        outcome("expired").inc();
+        break;
+      default:
+        break;
+    }
+    if (hub && hub->hasSubscribers()) hub->publish("report", reportJson(r));
+  }
+  // The five outcomes resolved once: no label scan on the order path.
+  metrics::Counter& outcome(const char* o) {
+    auto& f = metrics::gateway().ordersByOutcome;
+    switch (o[0]) {
+      case 'a':
+        return accepted_ ? *accepted_ : *(accepted_ = &f.get(o));
+      case 'r':
+        return rejected_ ? *rejected_ : *(rejected_ = &f.get(o));
+      case 'f':
+        return filled_ ? *filled_ : *(filled_ = &f.get(o));
+      case 'c':
+        return canceled_ ? *canceled_ : *(canceled_ = &f.get(o));
+      default:
+        return expired_ ? *expired_ : *(expired_ = &f.get(o));
+    }
+  }
+  static std::string reportJson(const ExecReport& r) {
+    auto q = [](std::string_view s) {
+      std::string o = "\"";
+      for (char c : s) {
+        if (c == '"' || c == '\\') o += '\\';
+        if (static_cast<unsigned char>(c) >= 0x20) o += c;
+      }
+      return o + "\"";
+    };
+    std::string j = "{";
+    auto kv = [&](const char* k, std::string_view v, bool last = false) {
+      j += '"';
+      j += k;
+      j += "\":";
+      j += q(v);
+      if (!last) j += ',';
+    };
+    kv("order_id", r.orderId.str());
+    kv("cl_ord_id", r.clOrdId.str());
+    kv("session", r.session.str());
+    kv("account", r.account.str());
+    kv("symbol", r.symbol.str());
+    kv("side", toString(r.side));
+    kv("exec_type", toString(r.execType));
+    kv("status", toString(r.ordStatus));
+    kv("qty", r.orderQty.str());
+    kv("price", r.price ? r.price->str() : std::string());
+    kv("cum_qty", r.cumQty.str());
+    kv("leaves_qty", r.leavesQty.str());
+    kv("avg_px", r.avgPx.str());
+    kv("last_qty", r.lastQty.str());
+    kv("last_px", r.lastPx.str());
+    kv("venue", r.lastMkt ? r.lastMkt->str() : std::string());
+    kv("text", r.text);
+    kv("transact_time_ns", std::to_string(r.transactTime), true);
+    return j + "}";
+  }
+  // Written and read on the reporting thread only (the journal's callback
+  // thread or the engine thread, one at a time per gateway).
+  metrics::Counter *accepted_ = nullptr, *rejected_ = nullptr, *filled_ = nullptr,
+                   *canceled_ = nullptr, *expired_ = nullptr;
 };
 }  // namespace
 
@@ -185,12 +297,16 @@ struct Gateway::Impl {
   std::unique_ptr<router::Engine> engine;
   ReportRelay relay;
   std::unique_ptr<FixMessageJournal> messageLog;
+  std::unique_ptr<FixMessageTap> messageTap;
+  admin::EventHub hub;
+  std::unique_ptr<admin::HttpServer> http;
+  int metricsCollector = 0;
   std::unique_ptr<fix::FixAcceptor> acceptor;
   std::unique_ptr<store::PgDropCopySource> dropCopySource;
   std::unique_ptr<fix::DropCopyPump> dropCopy;
   admin::Backend adminBackend;
   std::unique_ptr<admin::AdminServer> admin;
-  bool started = false;
+  std::atomic<bool> started{false};  // read by the admin HTTP thread (readiness)
 };
 
 Gateway::Gateway(config::GatewayConfig cfg) : impl_(std::make_unique<Impl>()) {
@@ -271,6 +387,7 @@ void Gateway::start() {
   m.loop.start("engine");
   for (auto& [id, v] : m.venues) {
     v->start(*m.engine);
+    metrics::gateway().venues.get(id.str()).connected.set(1);  // then its own events say
     spdlog::info("venue {} started", id.str());
   }
   m.loop.sync([&] { m.engine->reconcileAll(reconcileSince); });
@@ -295,6 +412,8 @@ void Gateway::start() {
     m.messageLog = std::make_unique<FixMessageJournal>(*m.journal, clock);
     fc.messageSink = m.messageLog.get();
   }
+  m.messageTap = std::make_unique<FixMessageTap>(fc.messageSink);
+  fc.messageSink = m.messageTap.get();
   fc.logPath = cfg.fix.logPath;
   fc.heartBtInt = cfg.fix.heartBtInt;
   fc.resetOnLogon = cfg.fix.resetOnLogon;
@@ -303,10 +422,13 @@ void Gateway::start() {
   m.acceptor = std::make_unique<fix::FixAcceptor>(fc, *m.engine);
   m.relay.target = m.acceptor.get();
   startDropCopy();
+  m.relay.hub = &m.hub;
   m.acceptor->start();
   m.started = true;
   startLeaseWatch();
+  fillAdminBackend();
   startAdmin();
+  startAdminHttp();
   spdlog::info("fixgw listening for FIX on {}:{} as {} ({} sessions)", fc.host, fc.port,
                fc.senderCompId, fc.sessions.size());
 }
@@ -393,16 +515,77 @@ void Gateway::startAdmin() {
                  "socket stays closed");
     return;
   }
-  m.adminBackend.engine = m.engine.get();
-  m.adminBackend.onEngine = [&m](std::function<void()> f) { m.loop.sync(std::move(f)); };
-  m.adminBackend.loadRiskConfig = [&m] {
-    if (m.cfg.path.empty()) throw std::runtime_error("the gateway was not started from a file");
-    return config::loadConfig(m.cfg.path).risk;
-  };
   m.admin = std::make_unique<admin::AdminServer>(
       path, *token, [&m](const std::string& req) { return admin::handle(req, m.adminBackend); });
   m.admin->start();
 }
+
+// The one handler layer's view of this gateway, shared by the socket and HTTP.
+void Gateway::fillAdminBackend() {
+  Impl& m = *impl_;
+  admin::Backend& b = m.adminBackend;
+  b.engine = m.engine.get();
+  b.onEngine = [&m](std::function<void()> f) { m.loop.sync(std::move(f)); };
+  b.loadRiskConfig = [&m] {
+    if (m.cfg.path.empty()) throw std::runtime_error("the gateway was not started from a file");
+    return config::loadConfig(m.cfg.path).risk;
+  };
+  b.conninfo = m.cfg.database.conninfo;
+  b.sessionKeys.clear();
+  for (const auto& s : m.cfg.fix.sessions)
+    b.sessionKeys.push_back(s.beginString + ":" + m.cfg.fix.senderCompId + "->" + s.targetCompId);
+  b.venues.clear();
+  for (const auto& v : m.cfg.venues) b.venues.emplace_back(v.name, v.type);
+  b.journal = [&m](RiskEventRec e) {
+    m.loop.post([&m, e = std::move(e)]() mutable { m.journal->append(std::move(e)); });
+  };
+  b.ready = [&m] { return m.started && m.lease && m.lease->held() > 0; };
+  b.publish = [&m](std::string_view ev, std::string_view json) { m.hub.publish(ev, json); };
+}
+
+void Gateway::startAdminHttp() {
+  Impl& m = *impl_;
+  const auto& hc = m.cfg.adminHttp;
+  if (!hc.enabled) return;
+  std::optional<admin::TokenStore> tokens = admin::TokenStore::load(hc.tokensFile);
+  if (!tokens) {
+    spdlog::warn(
+        "admin http: no tokens (FIXGW_ADMIN_HTTP_TOKENS or admin.http.tokens_file): "
+        "the admin HTTP server stays closed");
+    return;
+  }
+  m.metricsCollector = metrics::gateway().addCollector([&m](std::string& out) {
+    out +=
+        "# HELP fixgw_journal_queue_depth Records appended to the journal, not yet committed.\n"
+        "# TYPE fixgw_journal_queue_depth gauge\nfixgw_journal_queue_depth ";
+    out += std::to_string(m.journal ? m.journal->queueDepth() : 0);
+    out +=
+        "\n# HELP fixgw_fix_sessions_up FIX sessions logged on.\n"
+        "# TYPE fixgw_fix_sessions_up gauge\nfixgw_fix_sessions_up ";
+    int up = 0;
+    for (const auto& k : m.adminBackend.sessionKeys)
+      if (auto v = admin::fixSessionView(k); v && v->loggedOn) ++up;
+    out += std::to_string(up);
+    out +=
+        "\n# HELP fixgw_fix_sessions_configured FIX sessions in the config.\n"
+        "# TYPE fixgw_fix_sessions_configured gauge\nfixgw_fix_sessions_configured ";
+    out += std::to_string(m.adminBackend.sessionKeys.size());
+    out += "\n";
+  });
+  admin::HttpServerConfig sc;
+  sc.host = hc.host;
+  sc.port = hc.port;
+  sc.maxBodyBytes = hc.maxBodyBytes;
+  sc.headerTimeoutMs = hc.requestTimeoutMs;
+  sc.maxConnections = static_cast<size_t>(hc.maxConnections);
+  sc.webRoot = hc.webRoot;
+  m.http = std::make_unique<admin::HttpServer>(
+      sc, std::move(*tokens),
+      [&m](const admin::HttpRequest& r) { return admin::route(r, m.adminBackend); }, &m.hub);
+  m.http->start();
+}
+
+int Gateway::adminHttpPort() const { return impl_->http ? impl_->http->port() : 0; }
 
 void Gateway::quiesce() {
   Impl& m = *impl_;
@@ -415,6 +598,10 @@ void Gateway::stop() {
   Impl& m = *impl_;
   if (!m.started) return;
   m.started = false;
+  if (m.http) m.http->stop();
+  m.http.reset();
+  if (m.metricsCollector) metrics::gateway().removeCollector(m.metricsCollector);
+  m.metricsCollector = 0;
   if (m.admin) m.admin->stop();
   {
     std::lock_guard lk(m.leaseMu);

@@ -43,12 +43,16 @@ class Gateway {
   void quiesce();
   // The PostgreSQL backend holding this gateway's session leases (0 when none).
   int leaseBackendPid() const;
+  // The admin HTTP server's port (0 when it is not running).
+  int adminHttpPort() const;
 
  private:
   void startLeaseWatch();
-  void startAdmin();
+  void startAdmin();  // the kill-switch socket (apps/admin.h), when a token is configured
   void createDropCopy(fix::FixAcceptorConfig& fc);  // drop-copy sessions (docs/drop-copy.md)
-  void startDropCopy();  // the kill-switch socket (apps/admin.h), when a token is configured
+  void startDropCopy();
+  void fillAdminBackend();
+  void startAdminHttp();  // apps/admin_http.h, when admin.http and a token are configured
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

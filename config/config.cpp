@@ -753,6 +753,32 @@ GatewayConfig parseConfig(const std::string& json, const std::string& baseDir, E
       throw ConfigError("tca.print_grace_ms: must be 0..30000, got " +
                         std::to_string(cfg.tca.printGraceMs));
   }
+
+
+  if (const Value* v = root.get("admin")) {
+    Obj o(*v, "admin", env);
+    if (const Value* h = o.get("http")) {
+      Obj ho(*h, "admin.http", env);
+      AdminHttpCfg& a = cfg.adminHttp;
+      a.enabled = true;
+      a.host = ho.str("host", a.host);
+      a.port = static_cast<int>(ho.integer("port", a.port));
+      if (a.port < 0 || a.port > 65535) throw ConfigError("admin.http.port: must be 0..65535");
+      a.tokensFile = resolvePath(ho.str("tokens_file", ""), baseDir);
+      a.webRoot = resolvePath(ho.str("web_root", ""), baseDir);
+      const int64_t body = ho.integer("max_body_bytes", static_cast<int64_t>(a.maxBodyBytes));
+      if (body < 1024 || body > 16 * 1024 * 1024)
+        throw ConfigError("admin.http.max_body_bytes: must be 1024..16777216");
+      a.maxBodyBytes = static_cast<size_t>(body);
+      const int64_t to = ho.integer("request_timeout_ms", a.requestTimeoutMs);
+      if (to < 100 || to > 600'000)
+        throw ConfigError("admin.http.request_timeout_ms: must be 100..600000");
+      a.requestTimeoutMs = static_cast<int>(to);
+      const int64_t mc = ho.integer("max_connections", a.maxConnections);
+      if (mc < 1 || mc > 10'000) throw ConfigError("admin.http.max_connections: must be 1..10000");
+      a.maxConnections = static_cast<int>(mc);
+    }
+  }
   return cfg;
 }
 

@@ -117,6 +117,21 @@ struct TcaCfg {
   int64_t printGraceMs = 1'000;  // figures taken this long after completion
 };
 
+// The admin HTTP server (apps/admin_http.h): API, /metrics, the blotter.
+// It starts only when `admin.http` is in the config and a token exists
+// (FIXGW_ADMIN_HTTP_TOKENS or tokens_file: lines "<name> <read|operator>
+// <secret or sha256:hex>").
+struct AdminHttpCfg {
+  bool enabled = false;  // the admin.http section is present
+  std::string host = "127.0.0.1";
+  int port = 9880;  // 0: any free port
+  std::string tokensFile;
+  std::string webRoot;  // the blotter's static files; default <source>/web/blotter
+  size_t maxBodyBytes = 64 * 1024;
+  int requestTimeoutMs = 10'000;  // whole request (slowloris cut-off)
+  int maxConnections = 64;
+};
+
 struct GatewayConfig {
   std::string path;  // the file it came from
   FixCfg fix;
@@ -128,6 +143,7 @@ struct GatewayConfig {
   std::vector<VenueCfg> venues;
   LoggingCfg logging;
   TcaCfg tca;
+  AdminHttpCfg adminHttp;
 };
 
 // Throws ConfigError naming the file and key.

@@ -62,6 +62,9 @@ struct ExecReport {
   std::string massStatusReqId;
   int totNumReports = 0;
   bool lastRptRequested = false;
+  // When the client's message behind the order arrived (the order's
+  // creation), for the ack-latency metric; 0 when unknown.
+  WallNanos receivedAt = 0;
 };
 
 // 35=9

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <set>
 
+#include "core/metrics.h"
+
 namespace fixgw::router {
 
 namespace {
@@ -258,6 +260,7 @@ ExecReport Engine::report(const ParentOrder& p, ExecType et) {
   r.clOrdId = p.clOrdId;
   r.origClOrdId = p.origClOrdId;
   r.execType = et;
+  r.receivedAt = p.createdAt;  // metrics: ack latency
   r.ordStatus = p.status();
   r.account = p.account;
   r.symbol = p.symbol;
@@ -407,6 +410,7 @@ void Engine::rejectNew(ParentOrder& p, const std::string& rule, OrdRejReason rea
   r.ordRejReason = reason;
   r.text = text;
   ++stats_.riskRejects;
+  metricsReject(rule);
   emit(p, std::move(r), "REJECTED", rule, {});
 }
 
@@ -487,7 +491,9 @@ void Engine::onNew(NewOrder& n) {
   risk::OrderIntent intent{po.account, po.symbol, po.side,    po.ordType, po.qty, po.price,
                            po.tif,     s,         po.orderId, po.clOrdId, Qty{},  po.stopPx};
   if (po.details) intent.parties = &po.details->parties;
+  const MonoNanos riskT0 = clock_.monoNow();
   risk::RiskDecision d = risk_.checkNew(intent);
+  metricsRiskCheck(clock_.monoNow() - riskT0);
   if (!d.accepted) {
     rejectNew(po, d.rule, d.reason, d.text);
     return;
@@ -566,6 +572,7 @@ void Engine::onNew(NewOrder& n) {
       riskCancel(
           it->second, "SELF_TRADE",
           "canceled by self-trade prevention: order " + po.orderId.str() + " would cross it");
+  child.sentAt = clock_.monoNow();  // metrics: venue round trip
   venue->submit(vo);
   armExpiry(po);
 }
@@ -1296,6 +1303,7 @@ void Engine::handleVenueEvent(const VenueEvent& e) {
   }
   auto ci = children_.find(e.childId);
   if (ci == children_.end()) {
+    metricsVenueEvent(e, nullptr);
     ++stats_.unknownVenueEvents;
     if (e.kind != VenueEventKind::Disconnected && e.kind != VenueEventKind::Reconnected)
       spdlog::warn("venue {} sent {} for unknown child order '{}'", e.venue.str(), toString(e.kind),
@@ -1305,6 +1313,7 @@ void Engine::handleVenueEvent(const VenueEvent& e) {
     return;
   }
   ChildOrder& c = ci->second;
+  metricsVenueEvent(e, &c);
   auto pi = orders_.find(c.parent);
   if (pi == orders_.end()) return;
   ParentOrder& p = pi->second;
@@ -1640,6 +1649,7 @@ algos::SendResult Engine::algoSendChild(AlgoSlot& s, const algos::ChildOrder& c)
   vo.attrs.maxFloor = c.displayQty;
   vo.attrs.expireTime = 0;
   if (sor_) sor_->onChildSent(child.id, vid);
+  child.sentAt = clock_.monoNow();  // metrics: venue round trip
   vi->second->submit(vo);
   res.id = child.id;
   return res;
@@ -2246,6 +2256,45 @@ void Engine::sorOnChildEvent(const ChildOrder& c, const VenueEvent& e) {
   if (!sor_) return;
   if (e.kind == VenueEventKind::Accepted) sor_->onChildAcked(c.id);
   if (e.kind == VenueEventKind::Rejected) sor_->onChildRejected(c.id, c.venue);
+}
+
+// ---------------------------------------------------------------- metrics (core/metrics.h)
+// Kept here, apart from the order logic: relaxed atomic adds only.
+
+void Engine::metricsReject(const std::string& rule) {
+  metrics::gateway().rejectsByReason.get(rule.empty() ? std::string_view("OTHER") : rule).inc();
+}
+
+void Engine::metricsRiskCheck(int64_t nanos) { metrics::gateway().riskCheck.observe(nanos); }
+
+void Engine::metricsVenueEvent(const VenueEvent& e, ChildOrder* c) {
+  metrics::VenueMetrics& v = metrics::gateway().venues.get(e.venue.str());
+  v.lastEventWallNanos.set(metrics::coarseWallNanos());
+  switch (e.kind) {
+    case VenueEventKind::Accepted:
+    case VenueEventKind::Rejected:
+      // The venue's first answer to the order: its round trip.
+      if (c && c->sentAt && c->status == OrdStatus::PendingNew) {
+        const int64_t rtt = clock_.monoNow() - c->sentAt;
+        v.roundTrip.observe(rtt);
+        v.lastRoundTripNanos.set(rtt);
+        c->sentAt = 0;
+      }
+      if (e.kind == VenueEventKind::Rejected) {
+        v.rejects.inc();
+        v.setLastError("reject: " + e.text);
+      }
+      break;
+    case VenueEventKind::Disconnected:
+      v.connected.set(0);
+      v.setLastError("disconnected: " + e.text);
+      break;
+    case VenueEventKind::Reconnected:
+      v.connected.set(1);
+      break;
+    default:
+      break;
+  }
 }
 
 }  // namespace fixgw::router

@@ -133,8 +133,20 @@ class Engine final : public CommandSink, public VenueEventSink {
   // thread starts. Without it a route to "SOR" is refused (NO_ROUTE).
   void configureSor(SorConfig cfg);
   const SorRouter* sor() const { return sor_.get(); }
+  // Read access for the admin API (engine thread): every parent order this
+  // process knows (restored and new), and a child by id (null when unknown).
+  const std::unordered_map<OrderId, ParentOrder>& parents() const { return orders_; }
+  const ChildOrder* child(const ChildOrderId& id) const {
+    auto it = children_.find(id);
+    return it == children_.end() ? nullptr : &it->second;
+  }
 
  private:
+  // ---- metrics (core/metrics.h), recorded where the events happen.
+  void metricsReject(const std::string& rule);
+  void metricsRiskCheck(int64_t nanos);
+  void metricsVenueEvent(const VenueEvent& e, ChildOrder* c);
+
   // ---- execution algorithms (docs/algos.md): one AlgoRunner per algo
   // parent, its AlgoHost backed by this engine.
   struct AlgoSlot;

@@ -51,6 +51,8 @@ struct ChildOrder {
   // An algo child the runner cancelled: sent to the venue once it has acked.
   bool cancelWanted = false;
   bool cancelSent = false;
+  // Monotonic time the order went to the venue (venue round-trip metric); 0: not this process.
+  MonoNanos sentAt = 0;
 };
 
 struct ParentOrder {

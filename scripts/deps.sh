@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 postgresql-client-15
   python3  # tools/fixdict: regenerates the FIX dictionaries in the dictionary checks
+  chromium nodejs  # tests/blotter: the web blotter end to end in headless Chromium (playwright-core)
 )
 
 missing=()

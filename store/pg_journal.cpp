@@ -21,6 +21,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "core/metrics.h"
 #include "store/order_details_json.h"
 #include "store/sql_text.h"
 
@@ -1218,6 +1219,7 @@ struct PgJournal::Impl {
     conn->exec("COMMIT");
     const uint64_t took = nanosSince(t0);
     statCommitNanos += took;
+    metrics::gateway().journalCommit.observe(static_cast<int64_t>(took));
     statCommitWaitNanos += took;
   }
 
@@ -1499,6 +1501,7 @@ struct PgJournal::Impl {
     }
     statCommitWaitNanos += nanosSince(t0);
     statCommitNanos += nanosSince(f.sentAt);
+    metrics::gateway().journalCommit.observe(static_cast<int64_t>(nanosSince(f.sentAt)));
     if (!error) {
       if (!spare) spare = std::move(f.conn);
       completed(f.batch, ready);
@@ -1720,6 +1723,12 @@ void PgJournal::flush() {
   if (!m.running) throw std::logic_error("PgJournal::flush: records pending but not started");
   m.workCv.notify_one();
   m.doneCv.wait(lk, [&] { return m.committed >= target; });
+}
+
+uint64_t PgJournal::queueDepth() const {
+  Impl& m = *impl_;
+  std::lock_guard lk(m.mu);
+  return m.appended - m.committed;
 }
 
 PgJournal::Stats PgJournal::stats() const {

@@ -84,6 +84,8 @@ class PgJournal final : public Journal {
     uint64_t pipelined = 0;  // batches written while the previous batch's COMMIT was in flight
   };
   Stats stats() const;
+  // Records appended but not yet committed (the admin API's /metrics).
+  uint64_t queueDepth() const;
 
  private:
   struct Impl;
