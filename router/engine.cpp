@@ -2043,6 +2043,8 @@ void Engine::algoRestoreFailed(ParentOrder& p, const std::string& why) {
   r.text = "Canceled by the gateway on recovery: the algo could not be rebuilt: " + why;
   emit(p, std::move(r), "CANCELED", "ALGO_RESTORE_FAILED", {});
   flushOutbox();
+}
+
 // ---------------------------------------------------------------- TCA (router/tca.h)
 
 void Engine::tcaSubscribe(const VenueId& v, const Symbol& s) {
