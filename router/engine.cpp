@@ -1878,7 +1878,7 @@ void Engine::algoRestoreAfterReconcile(const std::set<VenueId>& asked) {
     else
       algoAwaitingReconcile_[id] = std::move(wait);
   }
-  std::sort(now.begin(), now.end());  // a deterministic order of child ids
+  std::sort(now.begin(), now.end());  // a fixed order: the new child ids are reproducible
   for (const OrderId& id : now) restoreAlgo(orders_.at(id));
   if (!algoAwaitingReconcile_.empty()) {
     // A venue that never answers its snapshot must not hold the parent
