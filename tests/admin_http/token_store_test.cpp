@@ -2,6 +2,7 @@
 // never the secret), hashed secrets, and authentication.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <stdexcept>
 
 #include "apps/admin_http.h"
@@ -75,4 +76,50 @@ TEST(PercentDecode, DecodesAndRejectsBadEscapes) {
   EXPECT_EQ(fixgw::admin::percentDecode("a+b"), "a b");
   EXPECT_FALSE(fixgw::admin::percentDecode("%4"));
   EXPECT_FALSE(fixgw::admin::percentDecode("%zz"));
+}
+
+// admin.http in the config: defaults, and errors that name the key.
+#include <fstream>
+#include <sstream>
+
+#include "config/config.h"
+
+namespace {
+std::string shippedConfig() {
+  const char* d = std::getenv("FIXGW_SOURCE_DIR");
+  std::ifstream in(std::string(d ? d : FIXGW_SOURCE_DIR_DEFAULT) + "/config/fixgw.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+std::string withHttp(const std::string& http) {
+  std::string s = shippedConfig();
+  auto p = s.find("\"http\": {");
+  auto e = s.find('}', p);
+  return s.substr(0, p) + "\"http\": " + http + s.substr(e + 1);
+}
+std::string configError(const std::string& json) {
+  try {
+    fixgw::config::parseConfig(json, "/tmp");
+  } catch (const fixgw::config::ConfigError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+}  // namespace
+
+TEST(AdminHttpConfig, ShippedConfigBindsLoopbackAndBadValuesNameTheirKey) {
+  auto c = fixgw::config::parseConfig(shippedConfig(), "/tmp");
+  EXPECT_TRUE(c.adminHttp.enabled);
+  EXPECT_EQ(c.adminHttp.host, "127.0.0.1");
+  EXPECT_EQ(c.adminHttp.port, 9880);
+  EXPECT_NE(configError(withHttp(R"({"port": 70000})")).find("admin.http.port: must be 0..65535"),
+            std::string::npos);
+  EXPECT_NE(configError(withHttp(R"({"max_body_bytes": 10})")).find("admin.http.max_body_bytes"),
+            std::string::npos);
+  EXPECT_NE(configError(withHttp(R"({"token": "x"})")).find("admin.http.token: unknown key"),
+            std::string::npos);
+  EXPECT_NE(configError(withHttp(R"({"request_timeout_ms": "soon"})"))
+                .find("admin.http.request_timeout_ms: expected an integer"),
+            std::string::npos);
 }
