@@ -13,6 +13,7 @@
 #include <chrono>
 #include <filesystem>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "tests/kraken/test_data.h"
@@ -460,6 +461,30 @@ TEST_F(KrakenVenueTest, SnapshotListsOpenOrdersAndFillsSince) {
   ASSERT_EQ(snap->fills.size(), 1u);
   EXPECT_EQ(snap->fills[0].childId.str(), "s1");
   EXPECT_EQ(snap->fills[0].venueExecId, sink.of("s1", VenueEventKind::Fill)[0].venueExecId);
+}
+
+TEST_F(KrakenVenueTest, SnapshotPagesThroughTradesHistory) {
+  startVenue();
+  venue->submit(order("pg1", OrdType::Limit, TimeInForce::Gtc, "0.01", "29000"));
+  ASSERT_TRUE(has("pg1", VenueEventKind::Accepted));
+  for (int i = 0; i < 60; ++i)  // more than Kraken's 50 a page
+    ASSERT_TRUE(emu->fill("pg1", Qty::of("0.0001"), Price::of("29000")));
+  ASSERT_TRUE(has("pg1", VenueEventKind::Fill, 60));
+  std::mutex m;
+  std::optional<VenueSnapshot> snap;
+  venue->requestSnapshot(clock.wallNow() - 60'000'000'000LL, [&](VenueSnapshot s) {
+    std::lock_guard lk(m);
+    snap = std::move(s);
+  });
+  ASSERT_TRUE(waitFor([&] {
+    std::lock_guard lk(m);
+    return snap.has_value();
+  }));
+  ASSERT_TRUE(snap->ok) << snap->error;
+  EXPECT_EQ(snap->fills.size(), 60u);
+  std::set<std::string> ids;
+  for (const auto& f : snap->fills) ids.insert(f.venueExecId.str());
+  EXPECT_EQ(ids.size(), 60u);
 }
 
 TEST_F(KrakenVenueTest, AdoptedOrdersAfterARestartAreTrackedWithoutDoubleBooking) {

@@ -91,8 +91,10 @@ TEST(KrakenParse, QueryAndOpenOrders) {
 
 TEST(KrakenParse, TradesHistory) {
   std::vector<KrakenTrade> ts;
-  ASSERT_EQ(parseTrades(krakenTestData("trades_history.json"), true, ts), "");
+  int64_t total = 0;
+  ASSERT_EQ(parseTrades(krakenTestData("trades_history.json"), true, ts, &total), "");
   ASSERT_EQ(ts.size(), 2u);
+  EXPECT_EQ(total, 2);
   EXPECT_EQ(ts[0].tradeId, "THVRQM-33VKH-UCI7BS");
   EXPECT_EQ(ts[0].orderTxid, "OQCLML-BW3P3-BUCMWZ");
   EXPECT_EQ(ts[0].vol, Qty::of("0.02"));

@@ -885,11 +885,19 @@ class KrakenVenue final : public VenueAdapter {
     }
     const std::string start = std::to_string(since / 1'000'000'000) + "." +
                               std::to_string(1'000'000'000 + since % 1'000'000'000).substr(1);
-    RestReply t = rest_.privatePost("TradesHistory", "start=" + start);
+    // Kraken answers 50 trades a page; `count` is how many match in all.
     std::vector<KrakenTrade> trades;
-    if (!t.ok() || !parseTrades(t.body, true, trades).empty()) {
-      s.error = "TradesHistory: " + (t.ok() ? std::string("unreadable") : t.text);
-      return s;
+    for (;;) {
+      RestReply t = rest_.privatePost("TradesHistory",
+                                      "start=" + start + "&ofs=" + std::to_string(trades.size()));
+      std::vector<KrakenTrade> page;
+      int64_t total = 0;
+      if (!t.ok() || !parseTrades(t.body, true, page, &total).empty()) {
+        s.error = "TradesHistory: " + (t.ok() ? std::string("unreadable") : t.text);
+        return s;
+      }
+      trades.insert(trades.end(), page.begin(), page.end());
+      if (page.empty() || static_cast<int64_t>(trades.size()) >= total) break;
     }
     std::vector<std::string> unknownOrders;
     for (const auto& tr : trades)

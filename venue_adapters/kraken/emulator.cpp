@@ -595,12 +595,15 @@ struct KrakenEmulator::Impl : std::enable_shared_from_this<KrakenEmulator::Impl>
       if (!ns) return err("EGeneral:Invalid arguments:start");
       start = *ns;
     }
+    int64_t ofs = 0;
+    if (!p["ofs"].empty()) ofs = std::stoll(p["ofs"]);
     std::string out = "{\"trades\":{";
-    int n = 0;
-    // Newest first, as Kraken lists them.
+    int n = 0, listed = 0;
+    // Newest first, 50 a page from ofs, as Kraken lists them; count is all matching.
     for (auto it = trades.rbegin(); it != trades.rend(); ++it) {
       if (it->time < start) continue;
-      out += (n++ ? ",\"" : "\"") + it->id + "\":" + tradeJson(*it);
+      if (n++ < ofs || listed >= 50) continue;
+      out += (listed++ ? ",\"" : "\"") + it->id + "\":" + tradeJson(*it);
     }
     return ok(out + "},\"count\":" + std::to_string(n) + "}");
   }

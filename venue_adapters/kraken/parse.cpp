@@ -468,12 +468,14 @@ std::string parseOrders(std::string_view json, const char* which, std::vector<Kr
   return "";
 }
 
-std::string parseTrades(std::string_view json, bool history, std::vector<KrakenTrade>& out) {
+std::string parseTrades(std::string_view json, bool history, std::vector<KrakenTrade>& out,
+                        int64_t* total) {
   out.clear();
   rapidjson::Document d;
   TRY(parseDoc(json, d));
   const Value* r = nullptr;
   TRY(result(d, r));
+  if (history && total) TRY(integer(*r, "count", *total));
   if (history) {
     auto m = r->FindMember("trades");
     if (m == r->MemberEnd() || !m->value.IsObject()) return "missing object 'result.trades'";

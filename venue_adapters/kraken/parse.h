@@ -111,8 +111,10 @@ std::string parseAddOrder(std::string_view json, std::string& txid);
 // QueryOrders (result is the map), OpenOrders (result.open), ClosedOrders
 // (result.closed): which = "", "open" or "closed".
 std::string parseOrders(std::string_view json, const char* which, std::vector<KrakenOrder>& out);
-// TradesHistory (result.trades) or QueryTrades (result is the map).
-std::string parseTrades(std::string_view json, bool history, std::vector<KrakenTrade>& out);
+// TradesHistory (result.trades; total = result.count, the trades matching
+// across all pages) or QueryTrades (result is the map).
+std::string parseTrades(std::string_view json, bool history, std::vector<KrakenTrade>& out,
+                        int64_t* total = nullptr);
 std::string parseToken(std::string_view json, std::string& token);
 // CancelOrder: how many were canceled.
 std::string parseCancel(std::string_view json, int64_t& count);
