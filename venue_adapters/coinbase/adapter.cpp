@@ -1132,6 +1132,8 @@ class CoinbaseVenue final : public VenueAdapter {
     }
     for (const char* ch : {"level2", "market_trades", "ticker"})
       ws->send(subscribeMsg(ch, products, ""));
+    // Coinbase closes quiet subscriptions; heartbeats keep the connection's open.
+    ws->send(subscribeMsg("heartbeats", {}, ""));
     md_ = std::move(ws);
     mdDown_ = false;
   }
