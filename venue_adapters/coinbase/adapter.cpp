@@ -561,8 +561,9 @@ class CoinbaseVenue final : public VenueAdapter {
     c.unknown = false;
     // venueFilled is the current Coinbase order's; cum also holds what filled
     // on orders replaced away (cumPrior).
-    if (venueFilled > c.cum - c.cumPrior + c.adoptedUnmatched) {
-      if (!fetchFills(c, out) || c.cum - c.cumPrior + c.adoptedUnmatched < venueFilled) {
+    // (Fills journaled before a restart are already in cum.)
+    if (venueFilled > c.cum - c.cumPrior) {
+      if (!fetchFills(c, out) || c.cum - c.cumPrior < venueFilled) {
         c.unknown = true;  // fills owed: the poll books them before any end state
         return;
       }
