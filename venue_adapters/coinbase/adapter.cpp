@@ -276,8 +276,9 @@ class CoinbaseVenue final : public VenueAdapter {
     if (streamDown_.exchange(false)) onStreamDown();
     if (!streamUp_ && now >= nextReconnect_) connectStream();
     if (mdDown_.load() && now >= nextMdReconnect_) connectMd();
-    // Writes held by our own per-second limit go out, in order, as it allows.
-    while (!held_.empty() && rest_.canSendPrivate()) {
+    // Writes held by our own per-second limit go out, in order, as it allows;
+    // after a 429 they are refused with its reason rather than sent late.
+    while (!held_.empty() && (rest_.canSendPrivate() || rest_.blocked())) {
       auto f = std::move(held_.front());
       held_.pop_front();
       f();
@@ -561,8 +562,9 @@ class CoinbaseVenue final : public VenueAdapter {
     c.unknown = false;
     // venueFilled is the current Coinbase order's; cum also holds what filled
     // on orders replaced away (cumPrior).
-    if (venueFilled > c.cum - c.cumPrior + c.adoptedUnmatched) {
-      if (!fetchFills(c, out) || c.cum - c.cumPrior + c.adoptedUnmatched < venueFilled) {
+    // (Fills journaled before a restart are already in cum.)
+    if (venueFilled > c.cum - c.cumPrior) {
+      if (!fetchFills(c, out) || c.cum - c.cumPrior < venueFilled) {
         c.unknown = true;  // fills owed: the poll books them before any end state
         return;
       }
@@ -882,6 +884,10 @@ class CoinbaseVenue final : public VenueAdapter {
       replaceReject("new quantity " + x.newQty.str() + " does not exceed filled " + c.cum.str());
       return emit(std::move(out));
     }
+    if (rest_.blocked()) {
+      replaceReject("rate limited by Coinbase (HTTP 429): not sending until its Retry-After");
+      return emit(std::move(out));
+    }
     if (!rest_.canSendPrivate()) {
       held_.push_back([this, x] { doReplace(x); });
       return;
@@ -931,10 +937,15 @@ class CoinbaseVenue final : public VenueAdapter {
     c.cumPrior = filled;
     c.sentMono = mono();
     c.sentWall = clock_.wallNow();
-    RestReply n = rest_.privateCall("POST", kOrders,
-                                    orderBody(clientId, c.product, c.side, c.cfg, x.newQty - filled,
-                                              newPrice, newStop, c.expireTime),
-                                    false);
+    const std::string body = orderBody(clientId, c.product, c.side, c.cfg, x.newQty - filled,
+                                       newPrice, newStop, c.expireTime);
+    RestReply n = rest_.privateCall("POST", kOrders, body, false);
+    // The old order is gone: the new one waits for our own window rather than
+    // being dropped (at most ~1.5 s; Throttled means it was not sent).
+    for (int i = 0; i < 150 && n.kind == RestReply::Kind::Throttled; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      n = rest_.privateCall("POST", kOrders, body, false);
+    }
     const std::string oldId = c.venueOrderId;
     CreateResult cr;
     if (n.ok() && parseCreateOrder(n.body, cr).empty() && cr.success) {
@@ -1132,6 +1143,8 @@ class CoinbaseVenue final : public VenueAdapter {
     }
     for (const char* ch : {"level2", "market_trades", "ticker"})
       ws->send(subscribeMsg(ch, products, ""));
+    // Coinbase closes quiet subscriptions; heartbeats keep the connection's open.
+    ws->send(subscribeMsg("heartbeats", {}, ""));
     md_ = std::move(ws);
     mdDown_ = false;
   }

@@ -53,6 +53,8 @@ class CoinbaseRest {
                         const std::string& body, bool idempotent);
   // A private call would be sent now (inside the per-second limit, no 429 stop).
   bool canSendPrivate();
+  // Stopped by a 429 until its Retry-After.
+  bool blocked() const { return clock_.monoNow() < blockedUntil_; }
   // A JWT for the WebSocket user channel (no uri claim).
   std::string wsJwt();
   // Measures Coinbase's clock (GET /api/v3/brokerage/time, public) and dates
