@@ -313,6 +313,7 @@ void Gateway::stop() {
   spdlog::info("fixgw stopping: closing FIX sessions");
   m.acceptor->stop();
   for (auto& [id, v] : m.venues) v->stop();
+  m.loop.sync([&m] { m.engine->flushTca(); });  // TCA rows still in their print grace
   m.loop.sync([] {});
   m.loop.stop();
   m.relay.target = nullptr;

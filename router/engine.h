@@ -125,6 +125,8 @@ class Engine final : public CommandSink, public VenueEventSink {
   // journaled): the prints of its last fills reach the engine after the
   // fills. 0: at completion.
   void setTcaPrintGrace(int64_t nanos) { tcaPrintGrace_ = nanos; }
+  // Journals at once the TCA of parents still in their print grace (shutdown).
+  void flushTca();
 
  private:
   // ---- execution algorithms (docs/algos.md): one AlgoRunner per algo
@@ -243,6 +245,7 @@ class Engine final : public CommandSink, public VenueEventSink {
   bool tcaMarketData_ = true;
   int64_t tcaPrintGrace_ = 1'000'000'000;           // 1 s
   std::set<std::pair<VenueId, Symbol>> tcaNoFeed_;  // venues that refused: not asked again
+  std::unordered_map<OrderId, TcaRec> tcaPending_;  // completed, in their print grace
 };
 
 }  // namespace fixgw::router
