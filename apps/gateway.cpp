@@ -614,6 +614,7 @@ void Gateway::stop() {
   if (m.dropCopy) m.dropCopy->stop();
   m.acceptor->stop();
   for (auto& [id, v] : m.venues) v->stop();
+  m.loop.sync([&m] { m.engine->flushTca(); });  // TCA rows still in their print grace
   m.loop.sync([] {});
   m.loop.stop();
   m.relay.target = nullptr;

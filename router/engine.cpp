@@ -2102,7 +2102,19 @@ void Engine::tcaFinish(const ParentOrder& p) {
   t.completedAt = now;
   if (tcaPrintGrace_ <= 0) return tcaJournal(std::move(t));
   // The prints of the last fills are still on their way: figures after the grace.
-  loop_.postAfter(tcaPrintGrace_, [this, t = std::move(t)]() mutable { tcaJournal(std::move(t)); });
+  tcaPending_.insert_or_assign(p.orderId, std::move(t));
+  loop_.postAfter(tcaPrintGrace_, [this, id = p.orderId] {
+    auto it = tcaPending_.find(id);
+    if (it == tcaPending_.end()) return;  // flushed already (shutdown)
+    TcaRec rec = std::move(it->second);
+    tcaPending_.erase(it);
+    tcaJournal(std::move(rec));
+  });
+}
+
+void Engine::flushTca() {
+  for (auto& [id, t] : tcaPending_) tcaJournal(std::move(t));
+  tcaPending_.clear();
 }
 
 void Engine::tcaJournal(TcaRec t) {

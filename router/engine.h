@@ -140,6 +140,8 @@ class Engine final : public CommandSink, public VenueEventSink {
     auto it = children_.find(id);
     return it == children_.end() ? nullptr : &it->second;
   }
+  // Journals at once the TCA of parents still in their print grace (shutdown).
+  void flushTca();
 
  private:
   // ---- metrics (core/metrics.h), recorded where the events happen.
@@ -305,6 +307,7 @@ class Engine final : public CommandSink, public VenueEventSink {
   void sorOnBook(const TopOfBook& b);
   void sorOnChildEvent(const ChildOrder& c, const VenueEvent& e);
   std::unique_ptr<SorRouter> sor_;
+  std::unordered_map<OrderId, TcaRec> tcaPending_;  // completed, in their print grace
 };
 
 }  // namespace fixgw::router

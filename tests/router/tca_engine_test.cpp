@@ -257,6 +257,19 @@ TEST_F(TcaEngine, TwapParentAgainstArrivalAndItsInterval) {
   EXPECT_EQ(t->completedAt - t->arrivalTime, 10'000'000'000);
 }
 
+// At shutdown the parents still in their print grace are journaled at once
+// (the gateway calls flushTca on the engine thread before it stops), once.
+TEST_F(TcaEngine, FlushJournalsParentsStillInTheirGrace) {
+  send("F1", "ACC1", Side::Buy, "1", "90");
+  cancel("F1-X", "F1");
+  EXPECT_EQ(tcaOf("F1"), nullptr);
+  engine->flushTca();
+  ASSERT_NE(tcaOf("F1"), nullptr);
+  EXPECT_EQ(tcaOf("F1")->finalStatus, OrdStatus::Canceled);
+  afterGrace();  // the grace timer finds nothing left to write
+  EXPECT_EQ(tcas().size(), 1u);
+}
+
 // A direct order on a symbol already subscribed pays no second subscription:
 // the book of the first order serves the next ones.
 TEST_F(TcaEngine, OneSubscriptionPerVenueAndSymbol) {
