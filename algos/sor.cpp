@@ -263,6 +263,12 @@ class Sor final : public Algo {
   void onChildCanceled(const ChildOrderId&) override { decide(); }
   void onParentReplace(const AlgoParams&, Qty) override {
     sweeps_ = 0;
+    // A resting remainder was sized and priced for the old order: pull it
+    // back; its cancel re-plans with the new quantity and limit.
+    if (restChild_) {
+      for (const LiveChild& c : ctx_.liveChildren())
+        if (c.id == *restChild_ && !c.cancelPending) ctx_.cancelChild(c.id);
+    }
     decide();
   }
   void onResume() override { decide(); }
@@ -279,8 +285,9 @@ class Sor final : public Algo {
   // own fills left, so it does not chase liquidity it already took.
   std::map<VenueId, WallNanos> sweptBooks_;
   WallNanos refreshDeadline_ = 0;
-  std::vector<VenueId> avoid_;              // venues that rejected a child of this parent
+  std::vector<VenueId> avoid_;  // venues that rejected a child of this parent
   std::map<ChildOrderId, VenueId> childVenue_;
+  std::optional<ChildOrderId> restChild_;  // the resting remainder, if any
 };
 
 void Sor::send(const VenueId& v, Qty q, std::optional<Price> limit, bool ioc, std::string reason) {
@@ -291,13 +298,16 @@ void Sor::send(const VenueId& v, Qty q, std::optional<Price> limit, bool ioc, st
   r.ioc = ioc;
   r.reason = std::move(reason);
   SendResult res = ctx_.sendChild(std::move(r));
-  if (res.ok()) childVenue_[res.id] = v;
+  if (!res.ok()) return;
+  childVenue_[res.id] = v;
+  if (!ioc) restChild_ = res.id;
 }
 
 void Sor::decide() {
   // One step at a time: a sweep (or a resting remainder) in flight decides
   // again when it is done.
   if (!ctx_.liveChildren().empty()) return;
+  restChild_.reset();
   const AlgoParams& p = ctx_.params();
   const ParentOrder& parent = ctx_.parent();
   const Qty avail = ctx_.available();

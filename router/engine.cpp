@@ -1508,6 +1508,8 @@ std::optional<algos::AlgoParams> Engine::algoParams(const ParentOrder& p, const 
     return std::nullopt;
   }
   if (hasLimitPrice(p.ordType) && p.price) r.params->limit = p.price;  // as risk rounded it
+  // TargetStrategy SOR: the configured SOR policy (docs/sor.md).
+  if (r.params->strategy == algos::Strategy::Sor) sorApplyConfig(*r.params, p.tif);
   if (r.params->strategy == algos::Strategy::Vwap && r.params->volumeProfile.empty())
     r.params->volumeProfile = marketData_->learnedProfile(p.symbol);
   return r.params;
@@ -2149,7 +2151,6 @@ void Engine::sorNewOrder(ParentOrder& po, const risk::OrderIntent& intent,
               "NO_ROUTE: the route is SOR but no SOR venues are configured (sor.venues)");
     return;
   }
-  const SorConfig& cfg = sor_->config();
   algos::AlgoParams params;
   if (isAlgo) {
     // An algo order: its own schedule, each slice routed by the SOR.
@@ -2185,10 +2186,7 @@ void Engine::sorNewOrder(ParentOrder& po, const risk::OrderIntent& intent,
     params.onReject = algos::Policy::RetryElsewhere;
     params.onDisconnect = algos::Policy::RetryElsewhere;
   }
-  params.sorRemainder = po.tif == TimeInForce::Ioc ? algos::SorRemainder::Cancel : cfg.remainder;
-  params.sorMaxSweeps = cfg.maxSweeps;
-  params.sorMaxRecentRejects = cfg.maxRecentRejects;
-  params.sorBookWaitNanos = cfg.bookWaitNanos;
+  sorApplyConfig(params, po.tif);
   po.venue = kSorRoute;
   risk_.onOrderOpen(po.orderId, intent);
   for (const OrderId& rid : d.cancelResting)
@@ -2197,6 +2195,15 @@ void Engine::sorNewOrder(ParentOrder& po, const risk::OrderIntent& intent,
           it->second, "SELF_TRADE",
           "canceled by self-trade prevention: order " + po.orderId.str() + " would cross it");
   startAlgo(po, std::move(params));
+}
+
+void Engine::sorApplyConfig(algos::AlgoParams& params, TimeInForce tif) const {
+  if (!sor_) return;
+  const SorConfig& cfg = sor_->config();
+  params.sorRemainder = tif == TimeInForce::Ioc ? algos::SorRemainder::Cancel : cfg.remainder;
+  params.sorMaxSweeps = cfg.maxSweeps;
+  params.sorMaxRecentRejects = cfg.maxRecentRejects;
+  params.sorBookWaitNanos = cfg.bookWaitNanos;
 }
 
 void Engine::sorStart(const ParentOrder& p, bool algoSlices) {

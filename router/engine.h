@@ -301,6 +301,9 @@ class Engine final : public CommandSink, public VenueEventSink {
   // market data (the relay) comes from every SOR venue too.
   void sorStart(const ParentOrder& p, bool algoSlices);
   std::vector<algos::SorVenue> sorVenues(const Symbol& s) const;
+  // The SOR config's remainder policy (IOC: cancel), sweeps, reject limit and
+  // book wait into an SOR parent's parameters.
+  void sorApplyConfig(algos::AlgoParams& params, TimeInForce tif) const;
   // The venue for one slice of an algo parent routed to "SOR"; empty VenueId
   // and *why when none is usable. *why gets the SOR's reason either way.
   VenueId sorSliceVenue(const ParentOrder& p, const algos::ChildOrder& c, std::string& why);

@@ -222,6 +222,50 @@ TEST_F(SorEngineTest, LimitRemainderRestsAtTheCheapestVenueForResting) {
   EXPECT_EQ(parent("S3")->cumQty, Qty::of("200"));
 }
 
+// A replace of a resting SOR parent (qty up, limit up) pulls the rest back and
+// re-plans: SIMB's 100.06 x 900 is now within the limit 100.10 -> one IOC on
+// SIMB for all 900 left. Then a client cancel cancels the live child and the
+// parent is Canceled once the venue confirms.
+TEST_F(SorEngineTest, ReplaceAndCancelOfARestingParent) {
+  newOrder("R1", "400", "100.05");
+  asks("SIMA", {{"100.20", "300"}});
+  asks("SIMB", {{"100.06", "900"}});
+  ASSERT_EQ(venueA.submits.size(), 1u);  // nothing marketable: rests on SIMA (maker -0.2)
+  EXPECT_EQ(venueA.submits[0].tif, TimeInForce::Day);
+  say("SIMA", 0, VenueEventKind::Accepted);
+  ReplaceOrder r;
+  r.hdr.session = kSess;
+  r.clOrdId = ClOrdId("R2");
+  r.origClOrdId = ClOrdId("R1");
+  r.symbol = Symbol("AAPL");
+  r.side = Side::Buy;
+  r.ordType = OrdType::Limit;
+  r.qty = Qty::of("900");
+  r.price = Price::of("100.10");
+  engine.submit(r);
+  run();
+  ASSERT_EQ(venueA.cancels.size(), 1u);  // the rest is pulled back
+  EXPECT_EQ(reports.lastEr().execType, ExecType::Replaced);
+  say("SIMA", 0, VenueEventKind::Canceled);
+  ASSERT_EQ(venueB.submits.size(), 1u);
+  EXPECT_EQ(venueB.submits[0].qty, Qty::of("900"));
+  EXPECT_EQ(venueB.submits[0].price, Price::of("100.06"));
+  EXPECT_EQ(venueB.submits[0].tif, TimeInForce::Ioc);
+  say("SIMB", 0, VenueEventKind::Accepted);
+  CancelOrder c;
+  c.hdr.session = kSess;
+  c.clOrdId = ClOrdId("R3");
+  c.origClOrdId = ClOrdId("R2");
+  c.symbol = Symbol("AAPL");
+  engine.submit(c);
+  run();
+  ASSERT_EQ(venueB.cancels.size(), 1u);
+  EXPECT_NE(reports.lastEr().ordStatus, OrdStatus::Canceled);  // not before the venue confirms
+  say("SIMB", 0, VenueEventKind::Canceled);
+  EXPECT_EQ(reports.lastEr().ordStatus, OrdStatus::Canceled);
+  EXPECT_EQ(reports.lastEr().clOrdId, ClOrdId("R3"));
+}
+
 // IOC parent: what the sweep does not fill is cancelled, and the client hears
 // Canceled with the reason.
 TEST_F(SorEngineTest, IocParentCancelsTheRemainder) {
