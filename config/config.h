@@ -59,7 +59,7 @@ struct FixCfg {
   int64_t logonTimeoutMs = 10'000;
   int64_t maxMessageBytes = 1 << 20;
   int64_t messageTimeoutMs = 30'000;
-  int64_t ioThreads = 2;
+  int64_t ioThreads = 1;  // see FixAcceptorConfig::ioThreads
   FixTlsCfg tls;
   // Logon authentication: the credentials file (FIXGW_FIX_CREDENTIALS
   // overrides) and the failure throttle.

@@ -63,7 +63,10 @@ struct FixAcceptorConfig {
   std::vector<std::string> hosts;  // several listen addresses; empty: {host}
   TransportLimits limits;
   TransportTls tls;
-  int ioThreads = 2;
+  // One reactor thread is the fastest on a small box (no hand-off between
+  // threads on the ack path); raise it when sessions block in their store
+  // (storeType "postgres") so one slow session does not delay the others.
+  int ioThreads = 1;
   // Logon authentication (sessions with requireLogonAuth): the credentials
   // file (logon_auth.h format), and the failure throttle.
   std::string credentialsFile;

@@ -1,16 +1,18 @@
 #include "fix_acceptor/transport.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
-#include <future>
 #include <cstring>
+#include <future>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -288,6 +290,7 @@ class Connection final : public FIX::Responder, public std::enable_shared_from_t
       tls_.emplace(std::move(sock), *server_->tls);
     } else {
       plain_.emplace(std::move(sock));
+      plainFd_ = plain_->native_handle();
     }
   }
 
@@ -312,6 +315,26 @@ class Connection final : public FIX::Responder, public std::enable_shared_from_t
         });
       }
       return false;
+    }
+    if (!writing_ && outQ_.empty() && plainFd_ >= 0) {
+      // Nothing queued, plain TCP: write now from the caller's thread (the
+      // engine's, for reports), as QuickFIX's own connections do, instead of
+      // paying a hop to the I/O thread. A short write queues the rest.
+      // outMu_ orders this against doWrite() and against finish(), which
+      // marks closed_ under it before closing the descriptor.
+      const ssize_t n = ::send(plainFd_, msg.data(), msg.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n == static_cast<ssize_t>(msg.size())) return true;
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+        const int err = errno;
+        asio::post(strand_, [self = shared_from_this(), err] {
+          self->finish(std::string("write failed: ") + std::strerror(err), false);
+        });
+        return false;
+      }
+      outQ_.append(msg, n > 0 ? static_cast<size_t>(n) : 0, std::string::npos);
+      writing_ = true;
+      asio::post(strand_, [self = shared_from_this()] { self->doWrite(); });
+      return true;
     }
     outQ_.append(msg);
     if (!writing_) {
@@ -621,6 +644,7 @@ class Connection final : public FIX::Responder, public std::enable_shared_from_t
   asio::strand<asio::io_context::executor_type> strand_;
   std::optional<tcp::socket> plain_;
   std::optional<ssl::stream<tcp::socket>> tls_;
+  int plainFd_ = -1;  // plain_'s descriptor, for send()'s direct write
   std::string peer_;
   std::string name_;
   FIX::SessionID id_;

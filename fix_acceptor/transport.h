@@ -102,7 +102,10 @@ struct TransportConfig {
   int port = 9878;                              // 0: any free port (tests)
   TransportLimits limits;
   TransportTls tls;
-  int ioThreads = 2;
+  // One reactor thread is the fastest on a small box (no hand-off between
+  // threads on the ack path); raise it when sessions block in their store
+  // (storeType "postgres") so one slow session does not delay the others.
+  int ioThreads = 1;
 };
 
 // A security-relevant event the transport saw (refused address, bad frame,

@@ -468,6 +468,28 @@ TEST(FixTransport, StopFreesThePortForARestart) {
   EXPECT_TRUE(again.readType("A", kWait));
 }
 
+TEST(FixTransport, QuickFixAcceptorStaysSelectable) {
+  Sink sink;
+  auto cfg = baseConfig();
+  cfg.transport = "quickfix";
+  {
+    FixAcceptor acceptor(cfg, sink);
+    acceptor.start();
+    FixTestClient c("FIX.4.4", "CLIENT1", "FIXGW", cfg.port, FIXGW_SPEC_DIR);
+    EXPECT_TRUE(c.logon());
+  }
+  // What it cannot do is refused at start, naming the setting.
+  cfg.sessions[0].allowFrom = {"127.0.0.1"};
+  FixAcceptor refused(cfg, sink);
+  try {
+    refused.start();
+    FAIL() << "allow_from accepted with QuickFIX's acceptor";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("allow_from needs transport 'asio'"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(FixTransport, FirstMessageMustBeALogonForAKnownSession) {
   Sink sink;
   Events events;
