@@ -2066,6 +2066,7 @@ void Engine::tcaSubscribe(const VenueId& v, const Symbol& s) {
 }
 
 void Engine::tcaStart(const ParentOrder& p) {
+  if (isSorRoute(p.venue)) return tcaStartSor(p);
   std::optional<Price> px = tca_.mid(p.venue, p.symbol);
   ArrivalSource src = ArrivalSource::Mid;
   if (!px) {
@@ -2078,6 +2079,25 @@ void Engine::tcaStart(const ParentOrder& p) {
   tca_.start(p.orderId, p.symbol, p.side, p.createdAt, px, src);
   const bool algo = p.details && p.details->algo;
   if (tcaMarketData_ && !algo) tcaSubscribe(p.venue, p.symbol);  // an algo subscribes its own
+}
+
+void Engine::tcaStartSor(const ParentOrder& p) {
+  // An SOR parent trades on several venues: its arrival is the mid of the
+  // consolidated book (best bid and best ask over the SOR venues), and the
+  // market volume counts every SOR venue's prints.
+  std::optional<Price> bid, ask, reference;
+  for (const algos::SorVenue& v : sorVenues(p.symbol)) {
+    if (v.book && v.book->bidPx && (!bid || *v.book->bidPx > *bid)) bid = v.book->bidPx;
+    if (v.book && v.book->askPx && (!ask || *v.book->askPx < *ask)) ask = v.book->askPx;
+    if (!reference)
+      if (auto vi = venues_.find(v.venue); vi != venues_.end())
+        reference = vi->second->referencePrice(p.symbol);
+    if (tcaMarketData_) tcaSubscribe(v.venue, p.symbol);
+  }
+  if (bid && ask && *bid <= *ask)
+    tca_.start(p.orderId, p.symbol, p.side, p.createdAt, midOf(*bid, *ask), ArrivalSource::Mid);
+  else
+    tca_.start(p.orderId, p.symbol, p.side, p.createdAt, reference, ArrivalSource::Reference);
 }
 
 void Engine::tcaFill(const ParentOrder& p, const ChildOrder& c, const VenueEvent& e) {
@@ -2188,6 +2208,7 @@ void Engine::sorNewOrder(ParentOrder& po, const risk::OrderIntent& intent,
   }
   sorApplyConfig(params, po.tif);
   po.venue = kSorRoute;
+  tcaStart(po);
   risk_.onOrderOpen(po.orderId, intent);
   for (const OrderId& rid : d.cancelResting)
     if (auto it = orders_.find(rid); it != orders_.end())

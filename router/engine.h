@@ -282,6 +282,7 @@ class Engine final : public CommandSink, public VenueEventSink {
   // ---- TCA (router/tca.h): started when a parent is accepted, fed by the
   // market-data port and bookFill, journaled (TcaRec) when it completes.
   void tcaStart(const ParentOrder& p);
+  void tcaStartSor(const ParentOrder& p);  // arrival on the consolidated book
   void tcaFill(const ParentOrder& p, const ChildOrder& c, const VenueEvent& e);
   void tcaFinish(const ParentOrder& p);
   void tcaJournal(TcaRec t);

@@ -19,6 +19,10 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
+# Debian's nodejs ships npm as a package of its own; some nodejs builds bundle it.
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
+fi
 if ((${#missing[@]} == 0)); then
   echo "deps: all ${#PACKAGES[@]} packages present"
   exit 0

@@ -4,6 +4,7 @@
 // a child reject moves the rest elsewhere, and an algo's slices go through the
 // SOR. The venues are the fixture's recording fakes (the test's edge) playing
 // books through their market-data sink.
+#include <map>
 #include <gtest/gtest.h>
 
 #include "tests/router/engine_fixture.h"
@@ -170,6 +171,41 @@ TEST_F(SorEngineTest, SplitsAcrossTwoVenuesAtTheBestAllInPrice) {
     if (auto* x = std::get_if<ExecutionRec>(&r))
       execVenues.push_back(x->venue ? x->venue->str() : "");
   EXPECT_EQ(execVenues, (std::vector<std::string>{"SIMB", "SIMB", "SIMA"}));
+}
+
+// TCA of an SOR parent: its arrival is the mid of the consolidated book (the
+// best bid and the best ask over the SOR venues) when the books are known at
+// receipt; the first parent, received before any book, has none.
+TEST_F(SorEngineTest, TcaArrivalIsTheConsolidatedMidOfTheSorVenues) {
+  engine.setTcaPrintGrace(0);
+  newOrder("T0", "100", "100.05");  // subscribes both books
+  asks("SIMA", {{"100.02", "300"}});
+  asks("SIMB", {{"100.03", "200"}});
+  ASSERT_EQ(venueB.submits.size(), 1u);  // SIMB: all-in 100.035 beats SIMA's 100.050006
+  say("SIMB", 0, VenueEventKind::Accepted);
+  say("SIMB", 0, VenueEventKind::Fill, "100", "100.03");
+  ASSERT_EQ(parent("T0")->baseStatus, OrdStatus::Filled);
+
+  // Bids 99.90 on both, asks 100.02 (SIMA) and 100.03 (SIMB): mid (99.90 + 100.02) / 2.
+  newOrder("T1", "100", "100.05");
+  ASSERT_EQ(venueB.submits.size(), 2u);
+  say("SIMB", 1, VenueEventKind::Accepted);
+  say("SIMB", 1, VenueEventKind::Fill, "100", "100.03");
+  ASSERT_EQ(parent("T1")->baseStatus, OrdStatus::Filled);
+
+  std::map<std::string, const TcaRec*> tca;
+  for (const auto& r : journal.records)
+    if (auto* t = std::get_if<TcaRec>(&r)) tca[t->orderId.str()] = t;
+  ASSERT_EQ(tca.size(), 2u);
+  const TcaRec* t0 = tca.at(parent("T0")->orderId.str());
+  const TcaRec* t1 = tca.at(parent("T1")->orderId.str());
+  EXPECT_EQ(t0->arrivalSource, "NONE");
+  EXPECT_FALSE(t0->arrivalPx);
+  EXPECT_EQ(t1->arrivalSource, "MID");
+  ASSERT_TRUE(t1->arrivalPx);
+  EXPECT_EQ(*t1->arrivalPx, Price::of("99.96"));
+  EXPECT_EQ(t1->filledQty, Qty::of("100"));
+  EXPECT_EQ(t1->avgPx, Price::of("100.03"));
 }
 
 // The IOC on SIMA fills 100 of 300 (the book moved); SIMA now offers 100.04 x
