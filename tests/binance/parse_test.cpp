@@ -213,6 +213,15 @@ std::string mapped(const VenueNewOrder& o, bool dayAsGtc = false) {
   std::string e = mapOrderType(o, dayAsGtc, m);
   return e.empty() ? m.type + "/" + m.timeInForce : "error: " + e;
 }
+TEST(BinanceParseTest, ServerTime) {
+  // GET /api/v3/time, as in Binance's spot API documentation.
+  int64_t ms = 0;
+  EXPECT_EQ(parseServerTime(R"({"serverTime": 1499827319559})", ms), "");
+  EXPECT_EQ(ms, 1499827319559);
+  EXPECT_NE(parseServerTime(R"({"serverTime": "soon"})", ms).find("serverTime"), std::string::npos);
+  EXPECT_NE(parseServerTime(R"({"server)", ms).find("malformed"), std::string::npos);
+}
+
 }  // namespace
 
 TEST(BinanceMapping, OrderTypesAndTimeInForce) {

@@ -156,6 +156,10 @@ class BinanceVenue final : public VenueAdapter {
   MonoNanos mono() const { return clock_.monoNow(); }
 
   void run() {
+    // Date signed requests by Binance's clock from the first one on; a
+    // failure here is not fatal (a -1021 later resyncs).
+    if (auto e = rest_.syncClock(); !e.empty())
+      spdlog::warn("[{}] clock sync at start-up: {}", id_.str(), e);
     loadFilters();
     for (;;) {
       std::function<void()> task;

@@ -132,6 +132,7 @@ struct BinanceEmulator::Impl : std::enable_shared_from_this<BinanceEmulator::Imp
   std::vector<std::shared_ptr<net::WsPeer>> peers;
   std::deque<Fail> fails;
   int garble = 0;
+  int tsRejects = 0;  // -1021 injection; -1 = persistent
   std::map<std::string, int> reqCount;
   int sigFailures = 0, streamsOpened = 0, keepalives = 0;
   std::string lastTradeEvent, lastOrderParams;
@@ -507,6 +508,10 @@ struct BinanceEmulator::Impl : std::enable_shared_from_this<BinanceEmulator::Imp
           "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed.");
     }
     const int64_t now = nowMs();
+    if (tsRejects != 0) {
+      if (tsRejects > 0) --tsRejects;
+      return apiError(400, -1021, "Timestamp for this request is outside of the recvWindow.");
+    }
     if (ts > now + 1000 || now - ts > window)
       return apiError(400, -1021, "Timestamp for this request is outside of the recvWindow.");
 
@@ -654,6 +659,11 @@ void BinanceEmulator::expireListenKey() {
 void BinanceEmulator::refuseStreams(bool refuse) {
   std::lock_guard lk(impl_->mu);
   impl_->refuse = refuse;
+}
+
+void BinanceEmulator::rejectTimestamps(int count) {
+  std::lock_guard lk(impl_->mu);
+  impl_->tsRejects = count;
 }
 
 int BinanceEmulator::requests(const std::string& prefix) const {

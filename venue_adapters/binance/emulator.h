@@ -57,6 +57,9 @@ class BinanceEmulator {
   void dropStreams();      // cuts every stream connection
   void expireListenKey();  // sends listenKeyExpired, then closes the streams
   void refuseStreams(bool refuse);
+  // The next `count` signed requests (valid signature) answer -1021, as
+  // Binance does when the timestamp is outside recvWindow; -1 = all of them.
+  void rejectTimestamps(int count);
 
   // Observations.
   int requests(const std::string& pathPrefix) const;  // REST requests seen, by path prefix

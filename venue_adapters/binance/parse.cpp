@@ -282,6 +282,13 @@ std::string parseListenKey(std::string_view json, std::string& out) {
   return text(d, "listenKey", out);
 }
 
+std::string parseServerTime(std::string_view json, int64_t& serverMs) {
+  rapidjson::Document d;
+  TRY(parseDoc(json, d));
+  if (!d.IsObject()) return "serverTime: not an object";
+  return integer(d, "serverTime", serverMs);
+}
+
 std::string parseStreamEvent(std::string_view json, StreamEvent& out) {
   rapidjson::Document d;
   TRY(parseDoc(json, d));

@@ -102,6 +102,8 @@ std::string parseTrades(std::string_view json, std::vector<BinanceTrade>& out);
 // false if json is not a Binance error object.
 bool parseApiError(std::string_view json, ApiError& out);
 std::string parseListenKey(std::string_view json, std::string& out);
+// GET /api/v3/time: {"serverTime":1499827319559} (ms since the epoch).
+std::string parseServerTime(std::string_view json, int64_t& serverMs);
 
 // ------------------------------------------------------ user data stream
 
