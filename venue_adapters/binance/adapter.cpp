@@ -211,8 +211,7 @@ class BinanceVenue final : public VenueAdapter {
   void run() {
     // Date signed requests by Binance's clock from the first one on; a
     // failure here is not fatal (a -1021 later resyncs).
-    if (auto e = rest_.syncClock(); !e.empty())
-      spdlog::warn("[{}] clock sync at start-up: {}", id_.str(), e);
+    syncClock();
     loadFilters();
     for (;;) {
       std::function<void()> task;
@@ -231,8 +230,16 @@ class BinanceVenue final : public VenueAdapter {
     }
   }
 
+  // Re-measured with the filters' refresh too, so slow drift is corrected
+  // before Binance has to refuse a request for it.
+  void syncClock() {
+    nextClockSync_ = mono() + cfg_.filtersRefreshSec * 1000 * kMs;
+    if (auto e = rest_.syncClock(); !e.empty()) spdlog::warn("[{}] clock sync: {}", id_.str(), e);
+  }
+
   void housekeeping() {
     const MonoNanos now = mono();
+    if (now >= nextClockSync_) syncClock();
     if (now >= nextFilters_) loadFilters();
     if (streamDown_.exchange(false)) onStreamDown();
     if (!streamUp_ && now >= nextReconnect_) connectStream();
@@ -1120,6 +1127,7 @@ class BinanceVenue final : public VenueAdapter {
   std::atomic<bool> streamDown_{false};
   std::atomic<uint64_t> streamGen_{0};
   MonoNanos nextFilters_ = 0, nextReconnect_ = 0, nextKeepalive_ = 0, nextPoll_ = 0;
+  MonoNanos nextClockSync_ = 0;
 
   // Shared between the I/O and stream threads.
   mutable std::mutex mu_;
