@@ -316,14 +316,15 @@ TEST_F(BinanceVenueTest, A418BanStopsSendingForItsDefaultTwoMinutes) {
 }
 
 TEST_F(BinanceVenueTest, UsedWeightAtTheConfiguredMaximumStopsSendingUntilTheMinuteTurns) {
-  // Start-up costs exchangeInfo (20) + the listen key (1): the emulator's
-  // X-MBX-USED-WEIGHT-1M then reads 21, the configured maximum.
-  cfg.maxWeight1m = 21;
+  // Start-up costs the server time (1) + exchangeInfo (20) + the listen key
+  // (1): the emulator's X-MBX-USED-WEIGHT-1M then reads 22, the configured
+  // maximum.
+  cfg.maxWeight1m = 22;
   startVenue();
   venue->submit(order("g1", OrdType::Limit, TimeInForce::Gtc, "0.001", "59000"));
   ASSERT_TRUE(waitFor([&] { return sink.count("g1", VenueEventKind::Rejected) == 1; }, false));
   EXPECT_NE(sink.of("g1", VenueEventKind::Rejected)[0].text.find(
-                "has reached max_weight_1m 21: not sending until the minute turns"),
+                "has reached max_weight_1m 22: not sending until the minute turns"),
             std::string::npos)
       << sink.of("g1", VenueEventKind::Rejected)[0].text;
   EXPECT_EQ(emu->requests("/api/v3/order"), 0);
@@ -452,6 +453,63 @@ TEST_F(BinanceVenueTest, AWrongSecretIsRefusedByTheVenuesSignatureCheck) {
   EXPECT_EQ(sink.of("w1", VenueEventKind::Rejected)[0].text,
             "binance -1022: Signature for this request is not valid.");
   EXPECT_GT(emu->signatureFailures(), 0);
+}
+
+// ------------------------------------------------------------ clock skew
+// The gateway runs on a clock of its own here (gw), the emulator on `clock`,
+// so the two can disagree the way a drifting host and Binance do.
+
+TEST_F(BinanceVenueTest, AGatewayClockBehindBinanceIsMeasuredAtStartUp) {
+  // 20 s behind: without the measured offset every signed request would be
+  // outside the 5 s recvWindow.
+  ManualClock gw{clock.wallNow() - 20'000'000'000LL};
+  venue = makeBinanceVenue(VenueId("binance"), cfg, Credentials{kKey, kSecret}, im, gw);
+  venue->start(sink);
+  ASSERT_TRUE(waitFor([&] { return emu->openStreams() == 1; }, false));
+  EXPECT_EQ(emu->requests("/api/v3/time"), 1);
+  venue->submit(order("k0", OrdType::Limit, TimeInForce::Gtc, "0.001", "59000"));
+  ASSERT_TRUE(waitFor([&] { return sink.count("k0", VenueEventKind::Accepted) >= 1; }, false));
+  EXPECT_EQ(sink.count("k0", VenueEventKind::Rejected), 0u);
+  EXPECT_EQ(emu->requests("/api/v3/order"), 1) << "accepted at the first try";
+  EXPECT_EQ(emu->orderStatus("k0"), "NEW");
+}
+
+TEST_F(BinanceVenueTest, MinusTenTwentyOneResyncsTheClockAndTheOrderIsAcceptedOnce) {
+  ManualClock gw{clock.wallNow()};
+  venue = makeBinanceVenue(VenueId("binance"), cfg, Credentials{kKey, kSecret}, im, gw);
+  venue->start(sink);
+  ASSERT_TRUE(waitFor([&] { return emu->openStreams() == 1; }, false));
+  ASSERT_EQ(emu->requests("/api/v3/time"), 1);
+  // The gateway's clock falls 20 s behind after start-up (Binance's moves on).
+  clock.advance(20'000'000'000LL);
+  venue->submit(order("k1", OrdType::Limit, TimeInForce::Gtc, "0.001", "59000"));
+  ASSERT_TRUE(waitFor([&] { return sink.count("k1", VenueEventKind::Accepted) >= 1; }, false));
+  EXPECT_EQ(sink.count("k1", VenueEventKind::Rejected), 0u);
+  EXPECT_EQ(emu->requests("/api/v3/time"), 2) << "resynced on -1021";
+  EXPECT_EQ(emu->requests("/api/v3/order"), 2) << "the refused POST and one retry";
+  EXPECT_EQ(emu->orderStatus("k1"), "NEW");
+  // The new offset holds: the next order goes through at the first try.
+  venue->submit(order("k2", OrdType::Limit, TimeInForce::Gtc, "0.001", "59000"));
+  ASSERT_TRUE(waitFor([&] { return sink.count("k2", VenueEventKind::Accepted) >= 1; }, false));
+  EXPECT_EQ(emu->requests("/api/v3/order"), 3);
+  EXPECT_EQ(emu->requests("/api/v3/time"), 2);
+}
+
+TEST_F(BinanceVenueTest, APersistentMinusTenTwentyOneIsAClearRejectNamingTheCause) {
+  startVenue();
+  emu->rejectTimestamps(-1);
+  venue->submit(order("k3", OrdType::Limit, TimeInForce::Gtc, "0.001", "59000"));
+  ASSERT_TRUE(has("k3", VenueEventKind::Rejected));
+  const std::string text = sink.of("k3", VenueEventKind::Rejected)[0].text;
+  EXPECT_NE(text.find("clock skew"), std::string::npos) << text;
+  EXPECT_NE(text.find("-1021"), std::string::npos) << text;
+  EXPECT_NE(text.find("Timestamp for this request is outside of the recvWindow."),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(emu->requests("/api/v3/time"), 2) << "one resync, then no retry loop";
+  EXPECT_EQ(emu->requests("/api/v3/order"), 2) << "sent once, retried once";
+  EXPECT_FALSE(emu->orderStatus("k3").has_value());
+  EXPECT_EQ(sink.count("k3", VenueEventKind::Accepted), 0u);
 }
 
 }  // namespace

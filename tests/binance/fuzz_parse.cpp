@@ -1,5 +1,6 @@
 // libFuzzer target for the Binance JSON parsers (stream events, orders,
-// trades, exchangeInfo, errors). Built only with Clang (FIXGW_FUZZ=ON):
+// trades, exchangeInfo, errors, server time, public market streams). Built only with Clang
+// (FIXGW_FUZZ=ON):
 //   clang++ -std=c++20 -fsanitize=fuzzer,address -I. tests/binance/fuzz_parse.cpp \
 //     venue_adapters/binance/parse.cpp core/fixed.cpp core/types.cpp -o fuzz_binance_parse
 //   ./fuzz_binance_parse -max_total_time=60 venue_adapters/binance/test_data
@@ -30,5 +31,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)parseApiError(in, e);
   std::string key;
   (void)parseListenKey(in, key);
+  MarketStreamMessage m;
+  (void)parseMarketStream(in, m);
+  int64_t serverMs = 0;
+  (void)parseServerTime(in, serverMs);
   return 0;
 }

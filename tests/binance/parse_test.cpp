@@ -213,6 +213,15 @@ std::string mapped(const VenueNewOrder& o, bool dayAsGtc = false) {
   std::string e = mapOrderType(o, dayAsGtc, m);
   return e.empty() ? m.type + "/" + m.timeInForce : "error: " + e;
 }
+TEST(BinanceParseTest, ServerTime) {
+  // GET /api/v3/time, as in Binance's spot API documentation.
+  int64_t ms = 0;
+  EXPECT_EQ(parseServerTime(R"({"serverTime": 1499827319559})", ms), "");
+  EXPECT_EQ(ms, 1499827319559);
+  EXPECT_NE(parseServerTime(R"({"serverTime": "soon"})", ms).find("serverTime"), std::string::npos);
+  EXPECT_NE(parseServerTime(R"({"server)", ms).find("malformed"), std::string::npos);
+}
+
 }  // namespace
 
 TEST(BinanceMapping, OrderTypesAndTimeInForce) {
@@ -302,4 +311,67 @@ TEST(BinanceConfigTest, CredentialsFromFilesTakePrecedenceAndAreTrimmed) {
   Credentials cr = loadCredentials(c, "venues[0]");
   EXPECT_EQ(cr.apiKey, "file-key");
   EXPECT_EQ(cr.secret, "file-secret");
+}
+
+TEST(BinanceParseTest, MarketStreamPayloadsFromTheDocumentation) {
+  MarketStreamMessage m;
+  ASSERT_EQ(parseMarketStream(binanceTestData("book_ticker.json"), m), "");
+  EXPECT_EQ(m.kind, MarketStreamMessage::Kind::BookTicker);
+  EXPECT_EQ(m.symbol, "BNBUSDT");
+  EXPECT_EQ(m.updateId, 400900217);
+  EXPECT_EQ(m.bidPx, Price::of("25.3519"));
+  EXPECT_EQ(m.bidQty, Qty::of("31.21"));
+  EXPECT_EQ(m.askPx, Price::of("25.3652"));
+  EXPECT_EQ(m.askQty, Qty::of("40.66"));
+
+  ASSERT_EQ(parseMarketStream(binanceTestData("trade_stream.json"), m), "");
+  EXPECT_EQ(m.kind, MarketStreamMessage::Kind::Trade);
+  EXPECT_EQ(m.symbol, "BNBBTC");
+  EXPECT_EQ(m.tradeId, "12345");
+  EXPECT_EQ(m.price, Price::of("0.001"));
+  EXPECT_EQ(m.qty, Qty::of("100"));
+  EXPECT_EQ(m.tradeTimeMs, 1672515782136);
+
+  ASSERT_EQ(parseMarketStream(binanceTestData("depth_partial.json"), m), "");
+  EXPECT_EQ(m.kind, MarketStreamMessage::Kind::Depth);
+  EXPECT_EQ(m.symbol, "BNBBTC");  // from the stream name
+  ASSERT_EQ(m.bids.size(), 1u);
+  EXPECT_EQ(m.bids[0].first, Price::of("0.0024"));
+  EXPECT_EQ(m.bids[0].second, Qty::of("10"));
+  ASSERT_EQ(m.asks.size(), 1u);
+  EXPECT_EQ(m.asks[0].second, Qty::of("100"));
+
+  ASSERT_EQ(parseMarketStream(R"({"result":null,"id":3})", m), "");
+  EXPECT_EQ(m.kind, MarketStreamMessage::Kind::Result);
+  EXPECT_EQ(m.requestId, 3);
+  EXPECT_EQ(m.error, "");
+  ASSERT_EQ(parseMarketStream(R"({"error":{"code":2,"msg":"Invalid request"},"id":4})", m), "");
+  EXPECT_EQ(m.error, "error 2: Invalid request");
+}
+
+TEST(BinanceParseTest, MalformedMarketStreamPayloadsNameTheProblem) {
+  MarketStreamMessage m;
+  const std::string full = binanceTestData("book_ticker.json");
+  // Every truncation is an error, never a crash or a half-read book.
+  for (size_t n = 0; n + 2 < full.size(); ++n)
+    EXPECT_NE(parseMarketStream(full.substr(0, n), m), "") << n;
+  EXPECT_NE(
+      parseMarketStream(
+          R"({"stream":"x@bookTicker","data":{"u":1,"s":"X","b":"1.123456789","B":"1","a":"2","A":"1"}})",
+          m)
+          .find("field 'b'"),
+      std::string::npos);
+  EXPECT_NE(parseMarketStream(
+                R"({"stream":"x@trade","data":{"e":"trade","s":"X","t":1,"p":"1","T":1}})", m)
+                .find("missing field 'q'"),
+            std::string::npos);
+  EXPECT_NE(parseMarketStream(
+                R"({"stream":"x@depth5","data":{"lastUpdateId":1,"bids":[["1"]],"asks":[]}})", m)
+                .find("'bids': a level is not [price, quantity]"),
+            std::string::npos);
+  EXPECT_NE(parseMarketStream(R"({"data":{"lastUpdateId":1,"bids":[],"asks":[]}})", m)
+                .find("without a stream name"),
+            std::string::npos);
+  EXPECT_NE(parseMarketStream(R"({"stream":"x@trade"})", m).find("missing object 'data'"),
+            std::string::npos);
 }

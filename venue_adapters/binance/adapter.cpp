@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <condition_variable>
 #include <deque>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <set>
@@ -53,6 +55,22 @@ struct Child {
   bool unknown = false;  // sent, answer not known yet
 };
 
+struct MdSub {
+  MarketDataSink* sink;
+  size_t depth;
+  bool primed = false;  // has had the cached book (or will get the next one)
+};
+
+// What the public streams last said about one symbol.
+struct MdState {
+  int64_t lastTickerId = 0;
+  bool haveTop = false;
+  std::optional<Price> bidPx, askPx;
+  Qty bidQty, askQty;
+  bool haveDepth = false;
+  std::vector<BookLevel> bids, asks;
+};
+
 class BinanceVenue final : public VenueAdapter {
  public:
   BinanceVenue(VenueId id, BinanceConfig cfg, Credentials cred, const InstrumentMaster& im,
@@ -84,6 +102,8 @@ class BinanceVenue final : public VenueAdapter {
     qcv_.notify_all();
     io_.join();
     dropStream();
+    ++mdGen_;  // the market stream's late callbacks go quiet
+    md_.reset();
   }
 
   void submit(const VenueNewOrder& o) override {
@@ -133,6 +153,39 @@ class BinanceVenue final : public VenueAdapter {
     post([this, since, cb = std::move(cb)] { cb(snapshot(since)); });
   }
 
+  // Public market data from Binance's combined market streams:
+  // <symbol>@bookTicker (top of book), <symbol>@trade, and
+  // <symbol>@depth<5|10|20>@100ms when depthLevels > 0 (more than 20 levels
+  // are not published: capped at 20).
+  MarketDataStatus subscribeMarketData(const Symbol& symbol, MarketDataSink& sink,
+                                       size_t depthLevels) override {
+    MarketDataStatus st;
+    if (!toVenue_.count(symbol)) {
+      st.error = "Symbol " + symbol.str() + ": not in the instrument master";
+      return st;
+    }
+    {
+      std::lock_guard lk(mdMu_);
+      auto& subs = mdSubs_[symbol];
+      std::erase_if(subs, [&](const MdSub& s) { return s.sink == &sink; });
+      subs.push_back({&sink, std::min<size_t>(depthLevels, 20)});
+    }
+    post([this] { mdSync(); });
+    st.ok = true;
+    return st;
+  }
+
+  void unsubscribeMarketData(const Symbol& symbol, MarketDataSink& sink) override {
+    {
+      std::lock_guard lk(mdMu_);
+      auto it = mdSubs_.find(symbol);
+      if (it == mdSubs_.end()) return;
+      std::erase_if(it->second, [&](const MdSub& s) { return s.sink == &sink; });
+      if (it->second.empty()) mdSubs_.erase(it);
+    }
+    post([this] { mdSync(); });  // unsubscribes the streams no one reads any more
+  }
+
  private:
   using Events = std::vector<VenueEvent>;
 
@@ -156,6 +209,9 @@ class BinanceVenue final : public VenueAdapter {
   MonoNanos mono() const { return clock_.monoNow(); }
 
   void run() {
+    // Date signed requests by Binance's clock from the first one on; a
+    // failure here is not fatal (a -1021 later resyncs).
+    syncClock();
     loadFilters();
     for (;;) {
       std::function<void()> task;
@@ -174,12 +230,22 @@ class BinanceVenue final : public VenueAdapter {
     }
   }
 
+  // Re-measured with the filters' refresh too, so slow drift is corrected
+  // before Binance has to refuse a request for it.
+  void syncClock() {
+    nextClockSync_ = mono() + cfg_.filtersRefreshSec * 1000 * kMs;
+    if (auto e = rest_.syncClock(); !e.empty()) spdlog::warn("[{}] clock sync: {}", id_.str(), e);
+  }
+
   void housekeeping() {
     const MonoNanos now = mono();
+    if (now >= nextClockSync_) syncClock();
     if (now >= nextFilters_) loadFilters();
     if (streamDown_.exchange(false)) onStreamDown();
     if (!streamUp_ && now >= nextReconnect_) connectStream();
     if (streamUp_ && now >= nextKeepalive_) keepalive();
+    if (mdDown_.exchange(false)) mdOnDown();
+    if (!md_ && now >= nextMdReconnect_) mdSync();
     bool anyUnknown = false;
     {
       std::lock_guard lk(mu_);
@@ -827,6 +893,218 @@ class BinanceVenue final : public VenueAdapter {
     return s;
   }
 
+  // ------------------------------------------------------------ market data
+  static std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  }
+
+  // The streams the subscriptions need (under mdMu_).
+  std::set<std::string> mdWantedLocked() const {
+    std::set<std::string> want;
+    for (const auto& [sym, subs] : mdSubs_) {
+      if (subs.empty()) continue;
+      const std::string vs = lower(toVenue_.at(sym));
+      want.insert(vs + "@bookTicker");
+      want.insert(vs + "@trade");
+      size_t depth = 0;
+      for (const auto& s : subs) depth = std::max(depth, s.depth);
+      // Binance publishes partial books of 5, 10 or 20 levels.
+      if (depth > 0)
+        want.insert(vs + "@depth" + (depth <= 5 ? "5" : depth <= 10 ? "10" : "20") + "@100ms");
+    }
+    return want;
+  }
+
+  net::WsOptions wsOptions(const std::string& target) const {
+    net::WsOptions o;
+    o.tls.host = cfg_.wsHost;
+    o.tls.port = static_cast<uint16_t>(cfg_.wsPort);
+    o.tls.serverName = cfg_.serverName;
+    o.tls.caFile = cfg_.caFile;
+    o.tls.caPem = cfg_.caPem;
+    o.tls.connectTimeoutMs = cfg_.connectTimeoutMs;
+    o.tls.readTimeoutMs = cfg_.readTimeoutMs;
+    o.pingIdleMs = cfg_.pingIdleMs;
+    o.target = target;
+    return o;
+  }
+
+  // I/O thread: brings the market-stream connection and its subscriptions in
+  // line with mdSubs_, and hands new subscribers the book we already have.
+  void mdSync() {
+    std::set<std::string> want;
+    {
+      std::lock_guard lk(mdMu_);
+      want = mdWantedLocked();
+      for (auto it = mdBooks_.begin(); it != mdBooks_.end();) {
+        auto subs = mdSubs_.find(it->first);
+        if (subs == mdSubs_.end()) {
+          it = mdBooks_.erase(it);  // no one reads it: its stream is going
+          continue;
+        }
+        for (auto& s : subs->second)
+          if (!s.primed && (it->second.haveTop || it->second.haveDepth))
+            s.sink->onBook(mdBook(it->first, it->second, s.depth));
+        ++it;
+      }
+      for (auto& [sym, subs] : mdSubs_)
+        for (auto& s : subs) s.primed = true;
+    }
+    if (!md_) {
+      if (want.empty() || mono() < nextMdReconnect_) return;
+      std::string target = "/stream?streams=";
+      for (const auto& st : want) target += (target.back() == '=' ? "" : "/") + st;
+      const uint64_t gen = ++mdGen_;
+      auto ws = std::make_unique<net::WsClient>(
+          wsOptions(target),
+          net::WsClient::Callbacks{[this, gen](const std::string& t) { onMd(gen, t); },
+                                   [this, gen](const std::string& why) {
+                                     if (gen != mdGen_.load()) return;
+                                     spdlog::warn("[{}] market stream closed: {}", id_.str(), why);
+                                     mdDown_ = true;
+                                     qcv_.notify_one();
+                                   }});
+      if (auto err = ws->connect(); !err.empty()) {
+        spdlog::warn("[{}] market stream: {}", id_.str(), err);
+        nextMdReconnect_ = mono() + cfg_.reconnectMs * kMs;
+        return;
+      }
+      md_ = std::move(ws);
+      mdActive_ = want;
+      return;
+    }
+    std::vector<std::string> add, remove;
+    std::set_difference(want.begin(), want.end(), mdActive_.begin(), mdActive_.end(),
+                        std::back_inserter(add));
+    std::set_difference(mdActive_.begin(), mdActive_.end(), want.begin(), want.end(),
+                        std::back_inserter(remove));
+    auto request = [&](const char* method, const std::vector<std::string>& streams) {
+      if (streams.empty()) return;
+      std::string m = std::string(R"({"method":")") + method + R"(","params":[)";
+      for (const auto& st : streams) m += (m.back() == '[' ? "\"" : ",\"") + st + "\"";
+      m += "],\"id\":" + std::to_string(++mdRequestId_) + "}";
+      md_->send(std::move(m));
+    };
+    request("UNSUBSCRIBE", remove);
+    request("SUBSCRIBE", add);
+    mdActive_ = want;
+  }
+
+  // I/O thread: the market stream dropped. Every subscriber's book goes
+  // blank (no stale prices for the SOR or an algo) until the new
+  // connection's data arrive.
+  void mdOnDown() {
+    ++mdGen_;  // the old connection's late messages are ignored from here on
+    auto old = std::move(md_);
+    mdActive_.clear();
+    nextMdReconnect_ = mono() + cfg_.reconnectMs * kMs;
+    {
+      std::lock_guard lk(mdMu_);
+      for (const auto& [sym, st] : mdBooks_) {
+        auto subs = mdSubs_.find(sym);
+        if (subs == mdSubs_.end()) continue;
+        TopOfBook blank;
+        blank.venue = id_;
+        blank.symbol = sym;
+        blank.time = clock_.wallNow();
+        for (const auto& s : subs->second) s.sink->onBook(blank);
+      }
+      mdBooks_.clear();
+    }
+    old.reset();  // outside mdMu_: its reader thread may be waiting for it
+  }
+
+  TopOfBook mdBook(const Symbol& sym, const MdState& st, size_t depth) const {
+    TopOfBook b;
+    b.venue = id_;
+    b.symbol = sym;
+    b.time = clock_.wallNow();
+    if (st.haveTop) {
+      b.bidPx = st.bidPx;
+      b.bidQty = st.bidQty;
+      b.askPx = st.askPx;
+      b.askQty = st.askQty;
+    } else {
+      // Only the partial book so far: its best levels are the top.
+      if (!st.bids.empty()) b.bidPx = st.bids[0].price, b.bidQty = st.bids[0].qty;
+      if (!st.asks.empty()) b.askPx = st.asks[0].price, b.askQty = st.asks[0].qty;
+    }
+    if (depth > 0) {
+      b.bids.assign(st.bids.begin(), st.bids.begin() + std::min(depth, st.bids.size()));
+      b.asks.assign(st.asks.begin(), st.asks.begin() + std::min(depth, st.asks.size()));
+    }
+    return b;
+  }
+
+  // A market-stream message (the stream's reader thread). Unreadable ones
+  // are reported and skipped: the stream stays up.
+  void onMd(uint64_t gen, const std::string& text) {
+    MarketStreamMessage m;
+    if (auto err = parseMarketStream(text, m); !err.empty()) {
+      ++mdErrors_;
+      spdlog::warn("[{}] market stream: unreadable message ({}); ignored, stream kept", id_.str(),
+                   err);
+      return;
+    }
+    if (m.kind == MarketStreamMessage::Kind::Result) {
+      if (!m.error.empty())
+        spdlog::warn("[{}] market stream request {} refused: {}", id_.str(), m.requestId, m.error);
+      return;
+    }
+    if (m.kind == MarketStreamMessage::Kind::Other) return;
+    auto fv = fromVenue_.find(m.symbol);
+    if (fv == fromVenue_.end()) return;
+    const Symbol& sym = fv->second;
+    if (m.kind == MarketStreamMessage::Kind::Trade) {
+      std::lock_guard lk(mu_);
+      lastPx_[sym] = m.price;
+    }
+    std::lock_guard lk(mdMu_);
+    if (gen != mdGen_.load()) return;
+    auto subs = mdSubs_.find(sym);
+    if (subs == mdSubs_.end() || subs->second.empty()) return;
+    if (m.kind == MarketStreamMessage::Kind::Trade) {
+      Trade t;
+      t.venue = id_;
+      t.symbol = sym;
+      t.price = m.price;
+      t.qty = m.qty;
+      t.time = m.tradeTimeMs * kMs;
+      for (const auto& s : subs->second) s.sink->onTrade(t);
+      return;
+    }
+    MdState& st = mdBooks_[sym];
+    if (m.kind == MarketStreamMessage::Kind::BookTicker) {
+      if (m.updateId <= st.lastTickerId) return;  // older than what we have
+      st.lastTickerId = m.updateId;
+      st.haveTop = true;
+      // A side Binance reports as zero quantity is empty.
+      st.bidPx = m.bidQty.isZero() ? std::nullopt : std::optional<Price>(m.bidPx);
+      st.bidQty = m.bidQty;
+      st.askPx = m.askQty.isZero() ? std::nullopt : std::optional<Price>(m.askPx);
+      st.askQty = m.askQty;
+      for (auto& s : subs->second) {
+        s.primed = true;
+        s.sink->onBook(mdBook(sym, st, s.depth));
+      }
+      return;
+    }
+    // Depth: the partial book replaces the levels we had.
+    st.haveDepth = true;
+    st.bids.clear();
+    st.asks.clear();
+    for (const auto& [px, q] : m.bids)
+      if (!q.isZero()) st.bids.push_back({px, q});
+    for (const auto& [px, q] : m.asks)
+      if (!q.isZero()) st.asks.push_back({px, q});
+    for (auto& s : subs->second) {
+      if (s.depth == 0) continue;
+      s.primed = true;
+      s.sink->onBook(mdBook(sym, st, s.depth));
+    }
+  }
+
   VenueId id_;
   BinanceConfig cfg_;
   const Clock& clock_;
@@ -849,6 +1127,7 @@ class BinanceVenue final : public VenueAdapter {
   std::atomic<bool> streamDown_{false};
   std::atomic<uint64_t> streamGen_{0};
   MonoNanos nextFilters_ = 0, nextReconnect_ = 0, nextKeepalive_ = 0, nextPoll_ = 0;
+  MonoNanos nextClockSync_ = 0;
 
   // Shared between the I/O and stream threads.
   mutable std::mutex mu_;
@@ -858,6 +1137,21 @@ class BinanceVenue final : public VenueAdapter {
   std::map<std::string, std::string> byVenueOrder_;
   std::set<std::string> seenTrades_;
   std::map<Symbol, Price> lastPx_;
+
+  // Market data. md_, mdActive_ and the timers are the I/O thread's; the
+  // subscriptions and books are shared with the market stream's reader
+  // thread under mdMu_, which is held while sinks are called (so a sink is
+  // never called after unsubscribeMarketData returns).
+  std::unique_ptr<net::WsClient> md_;
+  std::set<std::string> mdActive_;
+  MonoNanos nextMdReconnect_ = 0;
+  int64_t mdRequestId_ = 0;
+  std::atomic<uint64_t> mdGen_{0};
+  std::atomic<bool> mdDown_{false};
+  std::atomic<uint64_t> mdErrors_{0};
+  mutable std::mutex mdMu_;
+  std::map<Symbol, std::vector<MdSub>> mdSubs_;
+  std::map<Symbol, MdState> mdBooks_;
 };
 
 }  // namespace

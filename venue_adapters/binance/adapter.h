@@ -10,8 +10,19 @@
 // Symbol filters (exchangeInfo) load at start and refresh; an order that
 // breaks one is rejected before it leaves, naming the filter.
 //
+// Signed requests are dated by Binance's clock: the offset is measured from
+// GET /api/v3/time at start-up and again on a -1021 answer (see rest.h).
+//
+// Public market data (subscribeMarketData) comes from one combined market
+// stream connection (/stream?streams=...): <symbol>@bookTicker, @trade and
+// @depth<N>@100ms, (un)subscribed live; a drop blanks every book until the
+// reconnected stream's data arrive; unreadable messages are logged and
+// skipped, the stream kept.
+//
 // Thread-safety: the VenueAdapter calls return at once (work goes to the
-// adapter's I/O thread); events come from that thread and the stream's.
+// adapter's I/O thread); events come from that thread and the stream's;
+// market data from the I/O thread and the market stream's, one call at a
+// time.
 #pragma once
 
 #include <memory>

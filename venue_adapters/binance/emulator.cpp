@@ -1,13 +1,16 @@
 #include "venue_adapters/binance/emulator.h"
 
+#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <cctype>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <vector>
 
@@ -132,11 +135,175 @@ struct BinanceEmulator::Impl : std::enable_shared_from_this<BinanceEmulator::Imp
   std::vector<std::shared_ptr<net::WsPeer>> peers;
   std::deque<Fail> fails;
   int garble = 0;
+  int tsRejects = 0;  // -1021 injection; -1 = persistent
   std::map<std::string, int> reqCount;
   int sigFailures = 0, streamsOpened = 0, keepalives = 0;
   std::string lastTradeEvent, lastOrderParams;
   int64_t weightMinute = -1, weightUsed = 0;
   std::mt19937_64 rng{42};
+
+  // Public market streams.
+  struct MdPeer {
+    std::shared_ptr<net::WsPeer> peer;
+    std::set<std::string> streams;
+  };
+  std::vector<MdPeer> mdPeers;
+  std::map<std::string,
+           std::pair<std::vector<std::pair<Price, Qty>>, std::vector<std::pair<Price, Qty>>>>
+      extBook;
+  int64_t bookUpdateId = 400900217;
+  int mdOpened = 0;
+
+  static bool isMdTarget(const std::string& t) { return t.rfind("/stream", 0) == 0; }
+  static std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  }
+
+  // The book of a symbol: others' levels plus our open limit orders' remainder.
+  void bookOf(const std::string& sym, std::map<Price, Qty, std::greater<>>& bids,
+              std::map<Price, Qty>& asks) const {
+    if (auto it = extBook.find(sym); it != extBook.end()) {
+      for (const auto& [px, q] : it->second.first) bids[px] += q;
+      for (const auto& [px, q] : it->second.second) asks[px] += q;
+    }
+    for (const auto& [id, e] : orders) {
+      if (e.symbol != sym || !e.open() || (e.type != "LIMIT" && e.type != "LIMIT_MAKER")) continue;
+      if (e.buy())
+        bids[e.price] += e.orig - e.executed;
+      else
+        asks[e.price] += e.orig - e.executed;
+    }
+  }
+
+  // The payload of one book stream for sym, in Binance's shape; "" if the
+  // stream is not a book stream of sym.
+  std::string bookPayload(const std::string& sym, const std::string& stream) {
+    const std::string base = lower(sym) + "@";
+    if (stream.rfind(base, 0) != 0) return "";
+    const std::string kind = stream.substr(base.size());
+    std::map<Price, Qty, std::greater<>> bids;
+    std::map<Price, Qty> asks;
+    bookOf(sym, bids, asks);
+    rapidjson::StringBuffer sb;
+    W w(sb);
+    w.StartObject();
+    kv(w, "stream", stream);
+    w.Key("data");
+    w.StartObject();
+    if (kind == "bookTicker") {
+      kv(w, "u", ++bookUpdateId);
+      kv(w, "s", sym);
+      // An empty side reads as zeros.
+      kv(w, "b", decimal8(bids.empty() ? 0 : bids.begin()->first.mantissa()));
+      kv(w, "B", decimal8(bids.empty() ? 0 : bids.begin()->second.mantissa()));
+      kv(w, "a", decimal8(asks.empty() ? 0 : asks.begin()->first.mantissa()));
+      kv(w, "A", decimal8(asks.empty() ? 0 : asks.begin()->second.mantissa()));
+    } else if (kind.rfind("depth", 0) == 0) {
+      size_t n = 0;
+      for (size_t i = 5; i < kind.size() && std::isdigit(static_cast<unsigned char>(kind[i])); ++i)
+        n = n * 10 + static_cast<size_t>(kind[i] - '0');
+      if (n == 0) n = 10;
+      kv(w, "lastUpdateId", ++bookUpdateId);
+      auto side = [&](const char* key, const auto& m) {
+        w.Key(key);
+        w.StartArray();
+        size_t k = 0;
+        for (auto it = m.begin(); it != m.end() && k < n; ++it, ++k) {
+          w.StartArray();
+          w.String(decimal8(it->first.mantissa()).c_str());
+          w.String(decimal8(it->second.mantissa()).c_str());
+          w.EndArray();
+        }
+        w.EndArray();
+      };
+      side("bids", bids);
+      side("asks", asks);
+    } else {
+      return "";
+    }
+    w.EndObject();
+    w.EndObject();
+    return sb.GetString();
+  }
+
+  void publishBook(const std::string& sym) {
+    for (auto& m : mdPeers)
+      for (const auto& st : m.streams)
+        if (auto msg = bookPayload(sym, st); !msg.empty()) m.peer->send(msg);
+  }
+
+  void publishTrade(const std::string& sym, int64_t tradeId, Price px, Qty qty, bool buyerMaker) {
+    const std::string stream = lower(sym) + "@trade";
+    rapidjson::StringBuffer sb;
+    W w(sb);
+    w.StartObject();
+    kv(w, "stream", stream);
+    w.Key("data");
+    w.StartObject();
+    kv(w, "e", std::string("trade"));
+    kv(w, "E", nowMs());
+    kv(w, "s", sym);
+    kv(w, "t", tradeId);
+    kv(w, "p", decimal8(px.mantissa()));
+    kv(w, "q", decimal8(qty.mantissa()));
+    kv(w, "T", nowMs());
+    kv(w, "m", buyerMaker);
+    kv(w, "M", true);
+    w.EndObject();
+    w.EndObject();
+    const std::string msg = sb.GetString();
+    for (auto& m : mdPeers)
+      if (m.streams.count(stream)) m.peer->send(msg);
+  }
+
+  // A SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS request on a market stream.
+  void onMdRequest(MdPeer& m, const std::string& text) {
+    rapidjson::Document d;
+    d.Parse(text.c_str(), text.size());
+    auto reply = [&](const std::string& body) { m.peer->send(body); };
+    if (d.HasParseError() || !d.IsObject())
+      return reply(R"({"error":{"code":3,"msg":"Invalid JSON: malformed request"}})");
+    std::string id = "null";
+    if (auto it = d.FindMember("id"); it != d.MemberEnd() && it->value.IsInt64())
+      id = std::to_string(it->value.GetInt64());
+    auto mt = d.FindMember("method");
+    if (mt == d.MemberEnd() || !mt->value.IsString())
+      return reply(R"({"error":{"code":2,"msg":"Invalid request: unknown variant method"},"id":)" +
+                   id + "}");
+    const std::string method = mt->value.GetString();
+    std::vector<std::string> params;
+    if (auto pa = d.FindMember("params"); pa != d.MemberEnd() && pa->value.IsArray())
+      for (const auto& v : pa->value.GetArray())
+        if (v.IsString()) params.emplace_back(v.GetString());
+    if (method == "LIST_SUBSCRIPTIONS") {
+      std::string out = R"({"result":[)";
+      for (const auto& st : m.streams) out += (out.back() == '[' ? "\"" : ",\"") + st + "\"";
+      return reply(out + R"(],"id":)" + id + "}");
+    }
+    if (method != "SUBSCRIBE" && method != "UNSUBSCRIBE")
+      return reply(R"({"error":{"code":2,"msg":"Invalid request: unknown variant )" + method +
+                   R"("},"id":)" + id + "}");
+    for (const auto& st : params) {
+      if (method == "SUBSCRIBE")
+        m.streams.insert(st);
+      else
+        m.streams.erase(st);
+    }
+    reply(R"({"result":null,"id":)" + id + "}");
+    if (method == "SUBSCRIBE") sendSnapshots(m, params);
+  }
+
+  // The current book on newly subscribed book streams (the real feed sends
+  // one as soon as the book moves; the emulator's book may not move).
+  void sendSnapshots(MdPeer& m, const std::vector<std::string>& streams) {
+    for (const auto& st : streams) {
+      const std::string sym = st.substr(0, st.find('@'));
+      for (const auto& [name, f] : info.symbols)
+        if (lower(name) == sym)
+          if (auto msg = bookPayload(name, st); !msg.empty()) m.peer->send(msg);
+    }
+  }
 
   int64_t nowMs() const { return clock.wallNow() / 1'000'000; }
 
@@ -285,6 +452,8 @@ struct BinanceEmulator::Impl : std::enable_shared_from_this<BinanceEmulator::Imp
     e.status = e.executed >= e.orig ? "FILLED" : "PARTIALLY_FILLED";
     trades.push_back(t);
     report(e, "TRADE", &trades.back());
+    publishTrade(e.symbol, t.id, px, qty, e.buy() == maker);
+    publishBook(e.symbol);
     return trades.back();
   }
 
@@ -507,11 +676,18 @@ struct BinanceEmulator::Impl : std::enable_shared_from_this<BinanceEmulator::Imp
           "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed.");
     }
     const int64_t now = nowMs();
+    if (tsRejects != 0) {
+      if (tsRejects > 0) --tsRejects;
+      return apiError(400, -1021, "Timestamp for this request is outside of the recvWindow.");
+    }
     if (ts > now + 1000 || now - ts > window)
       return apiError(400, -1021, "Timestamp for this request is outside of the recvWindow.");
 
-    if (path == "/api/v3/order" && r.method == "POST") return withWeight(newOrder(p, total));
-    if (path == "/api/v3/order" && r.method == "DELETE") return withWeight(cancel(p));
+    if (path == "/api/v3/order" && (r.method == "POST" || r.method == "DELETE")) {
+      auto res = r.method == "POST" ? newOrder(p, total) : cancel(p);
+      if (res.status == 200) publishBook(p["symbol"]);
+      return withWeight(res);
+    }
     if (path == "/api/v3/order" && r.method == "GET") {
       EmOrder* e = findOrder(p);
       if (!e) return apiError(400, -2013, "Order does not exist.");
@@ -559,20 +735,53 @@ uint16_t BinanceEmulator::start(uint16_t port) {
     auto im = weak.lock();
     if (!im) return false;
     std::lock_guard lk(im->mu);
-    return !im->refuse && im->keyValid && target == "/ws/" + im->listenKey;
+    if (im->refuse) return false;
+    if (Impl::isMdTarget(target)) return true;
+    return im->keyValid && target == "/ws/" + im->listenKey;
   };
   h.onWsOpen = [weak](std::shared_ptr<net::WsPeer> p) {
     auto im = weak.lock();
     if (!im) return;
     std::lock_guard lk(im->mu);
+    if (Impl::isMdTarget(p->target())) {
+      ++im->mdOpened;
+      Impl::MdPeer m{p, {}};
+      // /stream?streams=btcusdt@trade/btcusdt@bookTicker
+      const std::string& t = p->target();
+      std::vector<std::string> initial;
+      if (auto q = t.find("streams="); q != std::string::npos) {
+        std::string list = t.substr(q + 8);
+        list = list.substr(0, list.find('&'));
+        size_t start = 0;
+        while (start <= list.size()) {
+          size_t slash = list.find('/', start);
+          std::string st = list.substr(start, slash == std::string::npos ? slash : slash - start);
+          if (!st.empty()) initial.push_back(st);
+          if (slash == std::string::npos) break;
+          start = slash + 1;
+        }
+      }
+      m.streams.insert(initial.begin(), initial.end());
+      im->mdPeers.push_back(std::move(m));
+      im->sendSnapshots(im->mdPeers.back(), initial);
+      return;
+    }
     ++im->streamsOpened;
     im->peers.push_back(std::move(p));
+  };
+  h.onWsMessage = [weak](net::WsPeer& p, const std::string& text) {
+    auto im = weak.lock();
+    if (!im) return;
+    std::lock_guard lk(im->mu);
+    for (auto& m : im->mdPeers)
+      if (m.peer.get() == &p) return im->onMdRequest(m, text);
   };
   h.onWsClose = [weak](net::WsPeer& p) {
     auto im = weak.lock();
     if (!im) return;
     std::lock_guard lk(im->mu);
     std::erase_if(im->peers, [&](const auto& x) { return x.get() == &p; });
+    std::erase_if(im->mdPeers, [&](const auto& x) { return x.peer.get() == &p; });
   };
   impl_->server = std::make_unique<net::TlsServer>(impl_->cert.certPem, impl_->cert.keyPem, h);
   return impl_->server->start(port);
@@ -582,6 +791,7 @@ void BinanceEmulator::stop() {
   if (impl_->server) impl_->server->stop();
   std::lock_guard lk(impl_->mu);
   impl_->peers.clear();
+  impl_->mdPeers.clear();
 }
 
 uint16_t BinanceEmulator::port() const { return impl_->server ? impl_->server->port() : 0; }
@@ -607,6 +817,21 @@ void BinanceEmulator::trade(const std::string& symbol, Price p) {
       im.fillOrder(e, e.orig - e.executed, e.price, true);
     }
   }
+}
+
+void BinanceEmulator::trade(const std::string& symbol, Price p, Qty qty) {
+  {
+    std::lock_guard lk(impl_->mu);
+    impl_->publishTrade(symbol, impl_->nextTradeId++, p, qty, false);
+  }
+  trade(symbol, p);
+}
+
+void BinanceEmulator::setBook(const std::string& symbol, std::vector<std::pair<Price, Qty>> bids,
+                              std::vector<std::pair<Price, Qty>> asks) {
+  std::lock_guard lk(impl_->mu);
+  impl_->extBook[symbol] = {std::move(bids), std::move(asks)};
+  impl_->publishBook(symbol);
 }
 
 bool BinanceEmulator::fill(const std::string& clientOrderId, Qty qty, Price px) {
@@ -651,9 +876,39 @@ void BinanceEmulator::expireListenKey() {
   }
 }
 
+void BinanceEmulator::dropMarketStreams() {
+  std::lock_guard lk(impl_->mu);
+  for (auto& m : impl_->mdPeers) m.peer->drop();
+}
+
+void BinanceEmulator::sendMarketRaw(const std::string& text) {
+  std::lock_guard lk(impl_->mu);
+  for (auto& m : impl_->mdPeers) m.peer->send(text);
+}
+
+int BinanceEmulator::marketStreamsOpened() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->mdOpened;
+}
+int BinanceEmulator::openMarketStreams() const {
+  std::lock_guard lk(impl_->mu);
+  return static_cast<int>(impl_->mdPeers.size());
+}
+std::vector<std::string> BinanceEmulator::marketSubscriptions() const {
+  std::lock_guard lk(impl_->mu);
+  std::vector<std::string> out;
+  for (const auto& m : impl_->mdPeers) out.insert(out.end(), m.streams.begin(), m.streams.end());
+  return out;
+}
+
 void BinanceEmulator::refuseStreams(bool refuse) {
   std::lock_guard lk(impl_->mu);
   impl_->refuse = refuse;
+}
+
+void BinanceEmulator::rejectTimestamps(int count) {
+  std::lock_guard lk(impl_->mu);
+  impl_->tsRejects = count;
 }
 
 int BinanceEmulator::requests(const std::string& prefix) const {

@@ -8,6 +8,12 @@
 // order fills at it, a limit order that crosses it fills at it, others rest
 // until trade() moves the price through them or the test fills them.
 //
+// Public market streams: /stream?streams=a/b (combined streams) with
+// SUBSCRIBE/UNSUBSCRIBE/LIST_SUBSCRIPTIONS requests, serving
+// <symbol>@bookTicker and <symbol>@depth<N>[@100ms] from the book (setBook's
+// levels plus our resting limit orders) whenever it changes and on
+// subscription, and <symbol>@trade for every print (fills and trade()).
+//
 // Failure injection: HTTP errors (429/418 with Retry-After, 5xx), garbled
 // JSON, a dropped stream, an expired listen key, a refused stream.
 //
@@ -18,6 +24,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/fixed.h"
@@ -45,6 +53,12 @@ class BinanceEmulator {
   void setLastPrice(const std::string& symbol, Price p);
   // A trade at p: resting orders it crosses fill fully at their limit, stops trigger.
   void trade(const std::string& symbol, Price p);
+  // A print of qty at p by others: published on <symbol>@trade, then as trade(symbol, p).
+  void trade(const std::string& symbol, Price p, Qty qty);
+  // Liquidity of others in the book (besides our resting limit orders), best
+  // first; published on <symbol>@bookTicker and <symbol>@depth<N>.
+  void setBook(const std::string& symbol, std::vector<std::pair<Price, Qty>> bids,
+               std::vector<std::pair<Price, Qty>> asks);
   // Fills qty of a resting order (by client order id) at px. False if unknown.
   bool fill(const std::string& clientOrderId, Qty qty, Price px);
   // Resends the last executionReport TRADE event (a duplicate delivery).
@@ -57,6 +71,12 @@ class BinanceEmulator {
   void dropStreams();      // cuts every stream connection
   void expireListenKey();  // sends listenKeyExpired, then closes the streams
   void refuseStreams(bool refuse);
+  void dropMarketStreams();  // cuts the public market-stream connections only
+  // Sends text as is on every market-stream connection (malformed payloads).
+  void sendMarketRaw(const std::string& text);
+  // The next `count` signed requests (valid signature) answer -1021, as
+  // Binance does when the timestamp is outside recvWindow; -1 = all of them.
+  void rejectTimestamps(int count);
 
   // Observations.
   int requests(const std::string& pathPrefix) const;  // REST requests seen, by path prefix
@@ -64,6 +84,10 @@ class BinanceEmulator {
   int streamsOpened() const;
   int openStreams() const;
   int keepalives() const;
+  int marketStreamsOpened() const;
+  int openMarketStreams() const;
+  // Streams subscribed over all market-stream connections ("btcusdt@trade", ...).
+  std::vector<std::string> marketSubscriptions() const;
   uint64_t connectionsAccepted() const;  // TCP connections, REST and stream
   std::optional<std::string> orderStatus(const std::string& clientOrderId) const;
   std::string lastOrderParams() const;  // the total params of the last POST /api/v3/order

@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 namespace fixgw::binance {
@@ -280,6 +281,102 @@ std::string parseListenKey(std::string_view json, std::string& out) {
   TRY(parseDoc(json, d));
   if (!d.IsObject()) return "listenKey: not an object";
   return text(d, "listenKey", out);
+}
+
+std::string parseServerTime(std::string_view json, int64_t& serverMs) {
+  rapidjson::Document d;
+  TRY(parseDoc(json, d));
+  if (!d.IsObject()) return "serverTime: not an object";
+  return integer(d, "serverTime", serverMs);
+}
+
+namespace {
+std::string levels(const Value& o, const char* key, std::vector<std::pair<Price, Qty>>& out) {
+  auto it = o.FindMember(key);
+  if (it == o.MemberEnd() || !it->value.IsArray())
+    return std::string("missing array '") + key + "'";
+  out.clear();
+  for (const auto& l : it->value.GetArray()) {
+    if (!l.IsArray() || l.Size() < 2 || !l[0].IsString() || !l[1].IsString())
+      return std::string("'") + key + "': a level is not [price, quantity]";
+    auto px = Price::parse(std::string_view(l[0].GetString(), l[0].GetStringLength()));
+    auto q = Qty::parse(std::string_view(l[1].GetString(), l[1].GetStringLength()));
+    if (!px || !q)
+      return std::string("'") + key + "': level '" + l[0].GetString() + "', '" + l[1].GetString() +
+             "' is not an exact decimal with at most 8 places";
+    out.emplace_back(*px, *q);
+  }
+  return "";
+}
+}  // namespace
+
+std::string parseMarketStream(std::string_view json, MarketStreamMessage& out) {
+  rapidjson::Document d;
+  TRY(parseDoc(json, d));
+  if (!d.IsObject()) return "market stream: not an object";
+  out = MarketStreamMessage{};
+  if (d.HasMember("id") && (d.HasMember("result") || d.HasMember("error"))) {
+    out.kind = MarketStreamMessage::Kind::Result;
+    TRY(integer(d, "id", out.requestId, false));
+    if (auto e = d.FindMember("error"); e != d.MemberEnd() && e->value.IsObject()) {
+      std::string code, msg;
+      text(e->value, "code", code, false);
+      text(e->value, "msg", msg, false);
+      out.error = "error " + code + ": " + msg;
+    }
+    return "";
+  }
+  const Value* data = &d;
+  const auto sit = d.FindMember("stream");
+  if (sit != d.MemberEnd() || d.HasMember("data")) {
+    if (sit != d.MemberEnd()) {
+      if (!sit->value.IsString()) return "market stream: field 'stream' is not a string";
+      out.stream.assign(sit->value.GetString(), sit->value.GetStringLength());
+    }
+    auto dt = d.FindMember("data");
+    if (dt == d.MemberEnd() || !dt->value.IsObject())
+      return "market stream " + out.stream + ": missing object 'data'";
+    data = &dt->value;
+  }
+  const Value& o = *data;
+  const std::string where = "market stream" + (out.stream.empty() ? "" : " " + out.stream) + ": ";
+  auto at = [&](const std::string& e) { return e.empty() ? e : where + e; };
+  std::string ev;
+  text(o, "e", ev, false);
+  if (ev == "trade") {
+    out.kind = MarketStreamMessage::Kind::Trade;
+    TRY(at(text(o, "s", out.symbol)));
+    TRY(at(text(o, "t", out.tradeId)));
+    TRY(at(fixed(o, "p", out.price)));
+    TRY(at(fixed(o, "q", out.qty)));
+    TRY(at(integer(o, "T", out.tradeTimeMs)));
+    return "";
+  }
+  if (!ev.empty()) return "";  // another event type: not ours to read
+  if (o.HasMember("lastUpdateId")) {
+    out.kind = MarketStreamMessage::Kind::Depth;
+    // Partial depth carries no symbol: the combined stream's name says it.
+    const size_t atSign = out.stream.find('@');
+    if (atSign == std::string::npos || atSign == 0)
+      return where + "partial depth without a stream name to take the symbol from";
+    for (char c : out.stream.substr(0, atSign))
+      out.symbol.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    TRY(at(integer(o, "lastUpdateId", out.updateId)));
+    TRY(at(levels(o, "bids", out.bids)));
+    TRY(at(levels(o, "asks", out.asks)));
+    return "";
+  }
+  if (o.HasMember("u") && o.HasMember("b")) {
+    out.kind = MarketStreamMessage::Kind::BookTicker;
+    TRY(at(integer(o, "u", out.updateId)));
+    TRY(at(text(o, "s", out.symbol)));
+    TRY(at(fixed(o, "b", out.bidPx)));
+    TRY(at(fixed(o, "B", out.bidQty)));
+    TRY(at(fixed(o, "a", out.askPx)));
+    TRY(at(fixed(o, "A", out.askQty)));
+    return "";
+  }
+  return "";
 }
 
 std::string parseStreamEvent(std::string_view json, StreamEvent& out) {

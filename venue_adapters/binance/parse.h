@@ -102,6 +102,8 @@ std::string parseTrades(std::string_view json, std::vector<BinanceTrade>& out);
 // false if json is not a Binance error object.
 bool parseApiError(std::string_view json, ApiError& out);
 std::string parseListenKey(std::string_view json, std::string& out);
+// GET /api/v3/time: {"serverTime":1499827319559} (ms since the epoch).
+std::string parseServerTime(std::string_view json, int64_t& serverMs);
 
 // ------------------------------------------------------ user data stream
 
@@ -138,6 +140,34 @@ struct StreamEvent {
 // Accepts the plain event, the combined-stream wrapper {"stream","data"} and
 // the WebSocket API wrapper {"subscriptionId","event"}.
 std::string parseStreamEvent(std::string_view json, StreamEvent& out);
+
+// ------------------------------------------------------ public market streams
+
+// One message of a combined market stream (/stream?streams=a/b):
+// {"stream":"btcusdt@bookTicker","data":{...}}, or a bare payload, or the
+// answer to a SUBSCRIBE/UNSUBSCRIBE request ({"result":null,"id":1} /
+// {"error":{"code":2,"msg":"..."},"id":1}).
+struct MarketStreamMessage {
+  enum class Kind { BookTicker, Trade, Depth, Result, Other } kind = Kind::Other;
+  std::string stream;  // "btcusdt@bookTicker" (combined streams); "" when bare
+  std::string symbol;  // Binance's symbol, upper case (Depth: from the stream name)
+  // BookTicker: best bid/ask; a zero quantity means that side is empty.
+  int64_t updateId = 0;  // u / lastUpdateId
+  Price bidPx, askPx;
+  Qty bidQty, askQty;
+  // Trade.
+  std::string tradeId;  // t
+  Price price;          // p
+  Qty qty;              // q
+  int64_t tradeTimeMs = 0;
+  // Depth (partial book), best first.
+  std::vector<std::pair<Price, Qty>> bids, asks;
+  // Result.
+  int64_t requestId = 0;
+  std::string error;  // the venue's error for a request, "" when it succeeded
+};
+// "" on success, else what is wrong, naming the stream and the field.
+std::string parseMarketStream(std::string_view json, MarketStreamMessage& out);
 
 // ---------------------------------------------------------------- mapping
 

@@ -36,10 +36,45 @@ RestReply BinanceRest::publicGet(const std::string& path, const std::string& que
   return call("GET", query.empty() ? path : path + "?" + query, "");
 }
 
+std::string BinanceRest::syncClock() {
+  const int64_t before = clock_.wallNow() / 1'000'000;
+  RestReply r = publicGet("/api/v3/time", "");
+  const int64_t after = clock_.wallNow() / 1'000'000;
+  if (!r.ok()) return "server time: " + r.text;
+  int64_t serverMs = 0;
+  if (auto e = parseServerTime(r.body, serverMs); !e.empty()) return "server time: " + e;
+  // The server read its clock about halfway through the round trip.
+  offsetMs_ = serverMs - (before + after) / 2;
+  if (offsetMs_ > 1000 || offsetMs_ < -1000)
+    spdlog::warn("binance: local clock is {} ms off Binance's; requests are dated by Binance's",
+                 -offsetMs_);
+  return "";
+}
+
 RestReply BinanceRest::signedCall(const std::string& method, const std::string& path,
                                   const std::string& params) {
-  std::string signedParams =
-      signParams(params, cred_.secret, clock_.wallNow() / 1'000'000, cfg_.recvWindowMs);
+  RestReply r = signedOnce(method, path, params);
+  if (r.kind != RestReply::Kind::Rejected || r.error.code != -1021) return r;
+  // -1021 is checked before Binance does anything with the request (it is
+  // refused, not executed), so resending it once after a resync is safe —
+  // even for an order POST: it cannot create a second order.
+  const std::string syncErr = syncClock();
+  spdlog::warn(
+      "binance: {} {}: -1021 (timestamp outside recvWindow); clock resync {}, retrying "
+      "once",
+      method, path, syncErr.empty() ? "ok" : "failed: " + syncErr);
+  r = signedOnce(method, path, params);
+  if (r.kind == RestReply::Kind::Rejected && r.error.code == -1021)
+    r.text = "clock skew: Binance refused the request's timestamp (-1021, outside recvWindow " +
+             std::to_string(cfg_.recvWindowMs) + " ms) even after a clock resync (offset " +
+             std::to_string(offsetMs_) + " ms" + (syncErr.empty() ? "" : "; " + syncErr) +
+             "): " + r.error.msg;
+  return r;
+}
+
+RestReply BinanceRest::signedOnce(const std::string& method, const std::string& path,
+                                  const std::string& params) {
+  std::string signedParams = signParams(params, cred_.secret, nowMs(), cfg_.recvWindowMs);
   // POST/PUT carry the parameters as a form body; GET/DELETE in the query.
   if (method == "POST" || method == "PUT") return call(method, path, signedParams);
   return call(method, path + "?" + signedParams, "");

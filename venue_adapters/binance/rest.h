@@ -4,6 +4,11 @@
 // max_weight_1m until the minute turns; a 429 or 418 stops all sending for
 // its Retry-After (60 s / 120 s when absent).
 //
+// Clock skew: signed requests carry `timestamp` = our wall clock plus an
+// offset measured from GET /api/v3/time (syncClock, called at start-up); a
+// -1021 answer (timestamp outside recvWindow) resyncs the offset and retries
+// the refused request once.
+//
 // Thread-safety: one thread at a time (the adapter's I/O thread).
 #pragma once
 
@@ -45,9 +50,17 @@ class BinanceRest {
   RestReply apiKeyCall(const std::string& method, const std::string& path,
                        const std::string& params);
   int64_t usedWeight() const { return usedWeight_; }
+  // Measures Binance's clock against ours (GET /api/v3/time) and dates
+  // signed requests by Binance's from then on. "" on success, else why not
+  // (the previous offset is kept).
+  std::string syncClock();
+  int64_t clockOffsetMs() const { return offsetMs_; }
 
  private:
   RestReply call(const std::string& method, const std::string& target, const std::string& body);
+  RestReply signedOnce(const std::string& method, const std::string& path,
+                       const std::string& params);
+  int64_t nowMs() const { return clock_.wallNow() / 1'000'000 + offsetMs_; }
   BinanceConfig cfg_;
   Credentials cred_;
   const Clock& clock_;
@@ -56,6 +69,7 @@ class BinanceRest {
   int blockStatus_ = 0;
   int64_t usedWeight_ = 0;
   int64_t weightMinute_ = -1;
+  int64_t offsetMs_ = 0;  // Binance's clock minus ours
 };
 
 }  // namespace fixgw::binance
