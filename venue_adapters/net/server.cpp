@@ -28,7 +28,9 @@ class Peer final : public WsPeer, public std::enable_shared_from_this<Peer> {
       self->outbox_.push_back(std::move(t));
       if (!self->writing_ && !self->closed_) {
         self->writing_ = true;
-        asio::co_spawn(self->ws_.get_executor(), self->writeLoop(), asio::detached);
+        // The coroutine's frame takes its own reference at creation: the
+        // connection may end (and drop its reference) before it first runs.
+        asio::co_spawn(self->ws_.get_executor(), self->writeLoop(self), asio::detached);
       }
     });
   }
@@ -72,8 +74,7 @@ class Peer final : public WsPeer, public std::enable_shared_from_this<Peer> {
   }
 
  private:
-  asio::awaitable<void> writeLoop() {
-    auto self = shared_from_this();
+  asio::awaitable<void> writeLoop(std::shared_ptr<Peer> self) {
     while (!outbox_.empty() && !closed_) {
       std::string msg = std::move(outbox_.front());
       outbox_.pop_front();
