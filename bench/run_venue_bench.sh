@@ -11,9 +11,11 @@
 # its XBTUSD at 100); fill latency is the executions stream's fill to FIX-out.
 # COINBASE (--venues COINBASE, not in the default set either): the Coinbase
 # Advanced Trade adapter -> coinbase_emulator over HTTPS + the user WebSocket
-# channel (AAPL stands in for its BTC-USD at 100), at Coinbase's published 30
-# private requests/s on both sides (each filled order costs two: the create and
-# the fills listing), so past ~15 orders/s the adapter's local queue is measured.
+# channel (AAPL stands in for its BTC-USD at 100). The emulator enforces
+# Coinbase's published 30 private requests/s, the adapter is held to 25
+# (max_private_per_sec in the bench config): each filled order costs more than
+# one private request (the create, the fills listing), so a burst at W=1 is
+# paced by the adapter's local queue, and that wait is part of the latency.
 #
 # For every pass (an ack mode x a TWS pacing) it starts both emulators (auto
 # fill on, AAPL at 100) and the gateway with bench/fixgw-venues-bench.json on
