@@ -16,6 +16,9 @@
 # (max_private_per_sec in the bench config): each filled order costs more than
 # one private request (the create, the fills listing), so a burst at W=1 is
 # paced by the adapter's local queue, and that wait is part of the latency.
+# A fills listing held by that queue waits for the adapter's next poll (2 s),
+# so COINBASE runs at ~6 orders/s at W=1: give 1000 + 100 orders
+# --timeout-ms 400000 (the default 120000 ends the run after ~700).
 #
 # For every pass (an ack mode x a TWS pacing) it starts both emulators (auto
 # fill on, AAPL at 100) and the gateway with bench/fixgw-venues-bench.json on
