@@ -9,6 +9,16 @@
 # KRAKEN (--venues KRAKEN, not in the default set): the Kraken spot adapter ->
 # kraken_emulator over HTTPS + WebSocket v2 on loopback (AAPL stands in for
 # its XBTUSD at 100); fill latency is the executions stream's fill to FIX-out.
+# COINBASE (--venues COINBASE, not in the default set either): the Coinbase
+# Advanced Trade adapter -> coinbase_emulator over HTTPS + the user WebSocket
+# channel (AAPL stands in for its BTC-USD at 100). The emulator enforces
+# Coinbase's published 30 private requests/s, the adapter is held to 25
+# (max_private_per_sec in the bench config): each filled order costs more than
+# one private request (the create, the fills listing), so a burst at W=1 is
+# paced by the adapter's local queue, and that wait is part of the latency.
+# A fills listing held by that queue waits for the adapter's next poll (2 s),
+# so COINBASE runs at ~6 orders/s at W=1: give 1000 + 100 orders
+# --timeout-ms 400000 (the default 120000 ends the run after ~700).
 #
 # For every pass (an ack mode x a TWS pacing) it starts both emulators (auto
 # fill on, AAPL at 100) and the gateway with bench/fixgw-venues-bench.json on
@@ -29,7 +39,8 @@ usage: bench/run_venue_bench.sh [BUILD_DIR] [options]
                          venue_adapters/ibkr_tws/tws_emulator,
                          venue_adapters/fix/fix_broker_emulator (default: build)
   --venues "SIM IBKR IBFIX"  venues to measure (default: all three; KRAKEN also
-                         available: needs venue_adapters/kraken/kraken_emulator)
+                         available: needs venue_adapters/kraken/kraken_emulator;
+                         COINBASE too: needs venue_adapters/coinbase/coinbase_emulator)
   --orders N             measured orders per venue (default 1000)
   --warmup K             warm-up orders per venue, not measured (default 100)
   --window W             orders in flight (default 1)
@@ -102,8 +113,9 @@ for m in $ACK_MODES; do
     { echo "run_venue_bench: --ack-modes: '$m' is not durable or async" >&2; exit 2; }
 done
 for v in $VENUES; do
-  [[ "$v" == SIM || "$v" == IBKR || "$v" == IBFIX || "$v" == KRAKEN ]] ||
-    { echo "run_venue_bench: --venues: '$v' is not SIM, IBKR, IBFIX or KRAKEN" >&2; exit 2; }
+  [[ "$v" == SIM || "$v" == IBKR || "$v" == IBFIX || "$v" == KRAKEN || "$v" == COINBASE ]] ||
+    { echo "run_venue_bench: --venues: '$v' is not SIM, IBKR, IBFIX, KRAKEN or COINBASE" >&2
+      exit 2; }
 done
 if [[ "$VERSION" == 4.4 ]]; then SENDER=LOAD44; elif [[ "$VERSION" == 4.2 ]]; then SENDER=LOAD42;
 else echo "run_venue_bench: --version must be 4.4 or 4.2" >&2; exit 2; fi
@@ -125,6 +137,21 @@ fi
 FIXGW_BENCH_KRAKEN_KEY="bench-$RANDOM$RANDOM"
 FIXGW_BENCH_KRAKEN_SECRET="$(head -c 32 /dev/urandom | base64)"
 export FIXGW_BENCH_KRAKEN_KEY FIXGW_BENCH_KRAKEN_SECRET
+COINBASE_EMU="$BUILD/venue_adapters/coinbase/coinbase_emulator"
+if [[ " $VENUES " == *" COINBASE "* && ! -x "$COINBASE_EMU" ]]; then
+  echo "run_venue_bench: $COINBASE_EMU not found; build it first:" >&2
+  echo "  cmake --build $BUILD --target coinbase_emulator -j2" >&2
+  exit 2
+fi
+# The COINBASE venue is always configured too, so it always needs an API key
+# name and an EC P-256 private key: a throwaway key made here for the passes
+# that do not measure it; a measured pass uses the key coinbase_emulator makes
+# at its start (its fixed demo key name). Neither is ever written to the repo.
+FIXGW_BENCH_COINBASE_KEY_NAME="organizations/emulator/apiKeys/demo"
+FIXGW_BENCH_COINBASE_PRIVATE_KEY="$(openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null)" ||
+  { echo "run_venue_bench: openssl cannot make a throwaway EC key for the COINBASE venue" >&2
+    exit 2; }
+export FIXGW_BENCH_COINBASE_KEY_NAME FIXGW_BENCH_COINBASE_PRIVATE_KEY
 for b in "$FIXGW" "$LOADGEN" "$TWS_EMU" "$FIX_EMU"; do
   if [[ ! -x "$b" ]]; then
     echo "run_venue_bench: $b not found; build it first:" >&2
@@ -343,12 +370,32 @@ run_pass() {  # run_pass ACK_MODE PACING[:nodelay] VENUES...
     wait_listening "$LAST_PID" "$kraken_port" 10 kraken_emulator || { stop_all; return 1; }
   fi
 
+  local coinbase_port="" coinbase_ca="" coinbase_key="$FIXGW_BENCH_COINBASE_PRIVATE_KEY"
+  if [[ " ${venues[*]} " == *" COINBASE "* ]]; then
+    coinbase_port=$(free_port) || { echo "run_venue_bench: no free port" >&2; return 1; }
+    mkdir -p "$var/coinbase"
+    start coinbase_emulator "$COINBASE_EMU" --port "$coinbase_port" --dir "$var/coinbase" \
+      --products "$ROOT/venue_adapters/coinbase/test_data/products.json" --price BTC-USD=100
+    local cb_pid=$LAST_PID
+    wait_listening "$cb_pid" "$coinbase_port" 10 coinbase_emulator || { stop_all; return 1; }
+    # Its key and certificate are written before it prints "listening".
+    for _ in $(seq 1 100); do
+      grep -q listening "$WORK/coinbase_emulator.log" && break
+      sleep 0.1
+    done
+    coinbase_ca="$var/coinbase/emulator-ca.pem"
+    coinbase_key="$(cat "$var/coinbase/cdp-key.pem")" ||
+      { echo "run_venue_bench: coinbase_emulator wrote no key" >&2; stop_all; return 1; }
+  fi
+
   # The gateway resolves ../schema and ../fix_acceptor/spec from bench/.
   FIXGW_DB="$BASE options='-c search_path=$schema'" FIXGW_BENCH_PORT=$gw_port \
   FIXGW_BENCH_ACK=$ack FIXGW_BENCH_TWS_PACING=$pacing FIXGW_BENCH_VAR="$var" \
   FIXGW_BENCH_STORE=memory FIXGW_BENCH_STORE_PATH="$var/fixstore" \
   FIXGW_TWS_PORT=$tws_port FIXGW_IBFIX_PORT=$fix_port \
   FIXGW_KRAKEN_PORT=${kraken_port:-443} FIXGW_KRAKEN_CA=$kraken_ca \
+  FIXGW_COINBASE_PORT=${coinbase_port:-443} FIXGW_COINBASE_CA=$coinbase_ca \
+  FIXGW_BENCH_COINBASE_PRIVATE_KEY="$coinbase_key" \
     start fixgw "$FIXGW" run --config "$ROOT/bench/fixgw-venues-bench.json"
   local gw_pid=$LAST_PID
   if ! wait_listening "$gw_pid" "$gw_port" "$START_S" fixgw; then
