@@ -670,6 +670,14 @@ GatewayConfig parseConfig(const std::string& json, const std::string& baseDir, E
       if (in.strike && !in.strike->isPositive())
         throw ConfigError(path + ".strike: must be positive");
       in.exchange = o.str("exchange", "");
+      in.contractSize = o.optDecimal<Qty>("contract_size").value_or(in.contractSize);
+      if (!in.contractSize.isPositive())
+        throw ConfigError(path + ".contract_size: must be positive");
+      in.marginMode = o.str("margin_mode", in.marginMode);
+      if (in.marginMode != "cash" && in.marginMode != "isolated" && in.marginMode != "cross")
+        throw ConfigError(path + ".margin_mode: expected \"cash\", \"isolated\" or \"cross\", got '" +
+                          in.marginMode + "'");
+      in.settleCurrency = o.str("settle_currency", "");
       if (!in.maturityMonthYear.empty() &&
           (in.maturityMonthYear.size() != 6 && in.maturityMonthYear.size() != 8))
         throw ConfigError(path + ".maturity_month_year: expected YYYYMM or YYYYMMDD, got '" +

@@ -30,6 +30,18 @@ struct Instrument {
   std::optional<char> putOrCall;  // 201: '0' put, '1' call
   std::optional<Price> strike;    // 202
   std::string exchange;           // 207
+  // Derivatives (perpetual swaps, futures): how much of the underlying one
+  // unit of order quantity is, so notional, positions and P&L are
+  // qty * contractSize * price. 1 for cash instruments and for venues that
+  // quote linear contracts in the base asset (Bybit linear); OKX swaps have
+  // ctVal (e.g. 0.01 BTC per BTC-USDT-SWAP contract).
+  Qty contractSize = Qty::fromInt(1);
+  // "cash" (spot / equities: no margin), "isolated" or "cross". Sent to
+  // venues that take it per order (OKX tdMode) and shown with positions.
+  std::string marginMode = "cash";
+  // Currency P&L settles in (linear USDT contracts: USDT); empty = currency.
+  std::string settleCurrency;
+  bool isDerivative() const { return marginMode != "cash" || contractSize != Qty::fromInt(1); }
 };
 
 class InstrumentMaster {

@@ -140,6 +140,20 @@ struct VenueSnapshot {
   std::vector<VenueFill> fills;
 };
 
+// One rate limit a venue enforces on us, as the adapter last knew it: what the
+// venue (or the adapter's own local limiter, when the venue reports nothing)
+// allows per window, and how much of it is used now. Shown by the admin API
+// (/api/venues "rate_limits") and `fixgw admin venues`.
+struct VenueRateLimit {
+  std::string name;         // e.g. "request_weight_1m", "orders_10s", "private_rest_1s"
+  int64_t limit = 0;        // allowed per window (or the counter's maximum)
+  int64_t used = 0;         // used in the current window (or the counter's value)
+  int64_t windowMs = 0;     // the window; 0 = a decaying counter (Kraken)
+  std::string source;       // "venue" (from its headers/replies) or "local" (our limiter)
+  WallNanos updatedAt = 0;  // when `used` was last learned
+  int64_t headroom() const { return limit > used ? limit - used : 0; }
+};
+
 class VenueAdapter {
  public:
   virtual ~VenueAdapter() = default;
@@ -189,6 +203,9 @@ class VenueAdapter {
     (void)symbol;
     (void)sink;
   }
+  // The venue's rate limits as last known (empty: the venue has none the
+  // adapter tracks). Safe from any thread (the admin API calls it).
+  virtual std::vector<VenueRateLimit> rateLimits() const { return {}; }
 };
 
 }  // namespace fixgw
