@@ -61,8 +61,9 @@ class OkxVenueTest : public ::testing::Test {
     emu->stop();
   }
 
-  void makeEmulator(const Clock* emuClock) {
+  void makeEmulator(const Clock* emuClock, bool demo = false) {
     EmulatorOptions eo;
+    eo.demo = demo;
     eo.apiKey = kKey;
     eo.secret = kSecret;
     eo.passphrase = kPass;
@@ -316,6 +317,22 @@ TEST_F(OkxVenueTest, StaleClockIsResyncedFromPublicTimeAndTheOrderGoes) {
   EXPECT_GE(emu->authFailures(), 1) << "the first try was refused 50102";
   ASSERT_TRUE(waitFor([&] { return emu->ordersSubscribers() == 1; }))
       << "the WebSocket login uses the learned offset";
+}
+
+TEST_F(OkxVenueTest, DemoTradingSendsTheSimulatedTradingHeader) {
+  emu->stop();
+  makeEmulator(&clock, true);  // a demo-trading key: OKX wants the header
+  cfg.demo = false;
+  startVenue(kSecret, false);
+  venue->submit(order("D1", "0.01", "29000"));
+  ASSERT_TRUE(waitFor([&] { return sink.count("D1", VenueEventKind::Rejected) == 1; }));
+  EXPECT_NE(sink.of("D1", VenueEventKind::Rejected)[0].text.find("50101"), std::string::npos);
+  venue->stop();
+  venue.reset();
+  cfg.demo = true;
+  startVenue(kSecret, false);
+  venue->submit(order("D2", "0.01", "29000"));
+  ASSERT_TRUE(waitFor([&] { return sink.count("D2", VenueEventKind::Accepted) == 1; }));
 }
 
 TEST_F(OkxVenueTest, StreamDropFillsArePolledOnceThenStreamResumes) {
