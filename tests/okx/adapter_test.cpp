@@ -53,6 +53,29 @@ class Sink : public VenueEventSink {
   std::vector<VenueEvent> events_;
 };
 
+class MdSink : public MarketDataSink {
+ public:
+  void onBook(const TopOfBook& b) override {
+    std::lock_guard lk(mu);
+    books.push_back(b);
+  }
+  void onTrade(const Trade& t) override {
+    std::lock_guard lk(mu);
+    trades.push_back(t);
+  }
+  size_t nBooks() {
+    std::lock_guard lk(mu);
+    return books.size();
+  }
+  size_t nTrades() {
+    std::lock_guard lk(mu);
+    return trades.size();
+  }
+  std::mutex mu;
+  std::vector<TopOfBook> books;
+  std::vector<Trade> trades;
+};
+
 class OkxVenueTest : public ::testing::Test {
  protected:
   void SetUp() override { makeEmulator(&clock); }
@@ -447,6 +470,37 @@ TEST_F(OkxVenueTest, TextPingKeepsThePrivateStreamAlive) {
   startVenue();
   ASSERT_TRUE(waitFor([&] { return emu->pingsReceived() >= 3; }));
   EXPECT_EQ(sink.countKind(VenueEventKind::Disconnected), 0u) << "every ping was answered";
+}
+
+TEST_F(OkxVenueTest, MarketDataFromBooks5AndTradesWithDepth) {
+  startVenue();
+  MdSink md;
+  ASSERT_TRUE(venue->subscribeMarketData(Symbol("BTC-PERP"), md, 3).ok);
+  EXPECT_FALSE(venue->subscribeMarketData(Symbol("NOPE"), md, 0).ok);
+  ASSERT_TRUE(waitFor([&] { return md.nBooks() >= 1; })) << "the first book follows";
+  {
+    std::lock_guard lk(md.mu);
+    const TopOfBook& b = md.books[0];
+    EXPECT_EQ(b.symbol.str(), "BTC-PERP");
+    EXPECT_EQ(b.bidPx, Price::of("29999.9"));
+    EXPECT_EQ(b.askPx, Price::of("30000.1"));
+    EXPECT_EQ(b.bids.size(), 3u);
+    EXPECT_EQ(b.asks[2].price, Price::of("30000.3"));
+  }
+  emu->trade("BTC-USDT-SWAP", Price::of("30100"));
+  ASSERT_TRUE(waitFor([&] { return md.nTrades() == 1 && md.nBooks() >= 2; }));
+  {
+    std::lock_guard lk(md.mu);
+    EXPECT_EQ(md.trades[0].price, Price::of("30100"));
+    EXPECT_EQ(md.trades[0].symbol.str(), "BTC-PERP");
+    EXPECT_EQ(md.books.back().bidPx, Price::of("30099.9"));
+  }
+  EXPECT_EQ(venue->referencePrice(Symbol("BTC-PERP")), Price::of("30100"));
+  venue->unsubscribeMarketData(Symbol("BTC-PERP"), md);
+  const size_t before = md.nTrades();
+  emu->trade("BTC-USDT-SWAP", Price::of("30200"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(md.nTrades(), before) << "no calls after unsubscribe";
 }
 
 TEST_F(OkxVenueTest, ChildIdsOkxCannotTakeTravelAsAStableDerivedClOrdId) {

@@ -243,3 +243,20 @@ TEST(OkxParse, InstIdFromVenueSymbolsElseDashed) {
   EXPECT_EQ(instIdFor(spot(), "OKX"), "BTC-USDT");
   EXPECT_EQ(instIdFor(swap(), "OKX"), "BTC-USDT-SWAP");
 }
+
+TEST(OkxParse, PublicBooks5AndTrades) {
+  WsMessage b, t;
+  ASSERT_EQ(parseWsMessage(okxTestData("ws_books5.json"), b), "");
+  ASSERT_EQ(b.kind, WsMessage::Kind::Book);
+  EXPECT_EQ(b.instId, "BCH-USDT");
+  ASSERT_EQ(b.asks.size(), 5u);
+  EXPECT_EQ(b.asks[0].price, Price::of("111.06"));
+  EXPECT_EQ(b.asks[0].qty, Qty::of("55.154"));
+  EXPECT_EQ(b.bids[0].price, Price::of("111.05"));
+  ASSERT_EQ(parseWsMessage(okxTestData("ws_trades.json"), t), "");
+  ASSERT_EQ(t.kind, WsMessage::Kind::Trades);
+  ASSERT_EQ(t.trades.size(), 1u);
+  EXPECT_EQ(t.trades[0].price, Price::of("42219.9"));
+  EXPECT_EQ(t.trades[0].qty, Qty::of("0.12060306"));
+  EXPECT_EQ(t.trades[0].time, 1630048897897LL * 1'000'000);
+}

@@ -36,6 +36,11 @@ std::string q(const std::string& s) {
   return out + "\"";
 }
 
+struct MdSub {
+  MarketDataSink* sink;
+  size_t depth;
+};
+
 struct Child {
   ChildOrderId id;
   std::string clOrdId;  // OKX's clOrdId for it
@@ -91,6 +96,9 @@ class OkxVenue final : public VenueAdapter {
     qcv_.notify_all();
     io_.join();
     dropStream();
+    std::lock_guard lk(mdMu_);
+    ++mdGen_;
+    md_.reset();
   }
 
   void submit(const VenueNewOrder& o) override {
@@ -111,6 +119,29 @@ class OkxVenue final : public VenueAdapter {
   }
 
   std::vector<VenueRateLimit> rateLimits() const override { return rest_.limits(); }
+
+  MarketDataStatus subscribeMarketData(const Symbol& symbol, MarketDataSink& sink,
+                                       size_t depthLevels) override {
+    MarketDataStatus st;
+    if (!toVenue_.count(symbol)) {
+      st.error = "Symbol " + symbol.str() + ": not in the instrument master";
+      return st;
+    }
+    {
+      std::lock_guard lk(mdMu_);
+      mdSubs_[symbol].push_back({&sink, depthLevels});
+    }
+    post([this, symbol] { mdSubscribe(symbol); });
+    st.ok = true;
+    return st;
+  }
+
+  void unsubscribeMarketData(const Symbol& symbol, MarketDataSink& sink) override {
+    std::lock_guard lk(mdMu_);
+    auto it = mdSubs_.find(symbol);
+    if (it == mdSubs_.end()) return;
+    std::erase_if(it->second, [&](const MdSub& s) { return s.sink == &sink; });
+  }
 
   void adoptOpenOrders(const std::vector<VenueOrderState>& orders) override {
     std::lock_guard lk(mu_);
@@ -199,6 +230,19 @@ class OkxVenue final : public VenueAdapter {
         ws_->send("ping");
       }
     }
+    if (mdDown_.exchange(false)) {
+      std::lock_guard lk(mdMu_);
+      ++mdGen_;
+      md_.reset();
+      mdSubscribed_.clear();
+    }
+    if (!mdWanted_.empty() && now >= nextMdPing_) {
+      nextMdPing_ = now + cfg_.pingIntervalMs * kMs;
+      std::lock_guard lk(mdMu_);
+      if (md_ && md_->isOpen()) md_->send("ping");  // OKX drops a public stream idle 30 s
+    }
+    if (!mdWanted_.empty() && !mdUp() && now >= nextMdReconnect_)
+      for (const auto& s : std::set<Symbol>(mdWanted_)) mdSubscribe(s);
     bool anyUnknown = false;
     {
       std::lock_guard lk(mu_);
@@ -721,6 +765,97 @@ class OkxVenue final : public VenueAdapter {
     }
   }
 
+  // ------------------------------------------------------------ market data
+  bool mdUp() {
+    std::lock_guard lk(mdMu_);
+    return md_ && md_->isOpen();
+  }
+
+  net::WsOptions wsOptions(const std::string& target) const {
+    net::WsOptions o;
+    o.tls.host = cfg_.wsHost;
+    o.tls.port = static_cast<uint16_t>(cfg_.wsPort);
+    o.tls.serverName = cfg_.serverName;
+    o.tls.caFile = cfg_.caFile;
+    o.tls.caPem = cfg_.caPem;
+    o.tls.connectTimeoutMs = cfg_.connectTimeoutMs;
+    o.tls.readTimeoutMs = cfg_.readTimeoutMs;
+    o.pingIdleMs = cfg_.pingIntervalMs;
+    o.target = target;
+    return o;
+  }
+
+  // On the I/O thread: (re)connects the public stream and subscribes the
+  // symbol's books5 and trades channels.
+  void mdSubscribe(const Symbol& symbol) {
+    mdWanted_.insert(symbol);
+    const std::string instId = toVenue_.at(symbol);
+    std::lock_guard lk(mdMu_);
+    mdSymbols_[instId] = symbol;
+    if (!md_ || !md_->isOpen()) {
+      ++mdGen_;
+      md_.reset();
+      mdSubscribed_.clear();
+      const uint64_t gen = mdGen_;
+      auto ws = std::make_unique<net::WsClient>(
+          wsOptions(cfg_.wsPublicTarget),
+          net::WsClient::Callbacks{[this, gen](const std::string& t) { onMd(gen, t); },
+                                   [this, gen](const std::string& why) {
+                                     if (gen != mdGen_.load()) return;
+                                     spdlog::warn("[{}] market data stream closed: {}", id_.str(),
+                                                  why);
+                                     mdDown_ = true;
+                                   }});
+      if (auto err = ws->connect(); !err.empty()) {
+        spdlog::warn("[{}] market data stream: {}", id_.str(), err);
+        nextMdReconnect_ = mono() + cfg_.reconnectMs * kMs;
+        return;
+      }
+      md_ = std::move(ws);
+    }
+    if (!mdSubscribed_.insert(instId).second) return;
+    md_->send(R"({"op":"subscribe","args":[{"channel":"books5","instId":)" + q(instId) +
+              R"(},{"channel":"trades","instId":)" + q(instId) + "}]}");
+  }
+
+  void onMd(uint64_t gen, const std::string& text) {
+    WsMessage m;
+    if (auto err = parseWsMessage(text, m); !err.empty()) {
+      spdlog::warn("[{}] market data: unreadable message ({}); ignored", id_.str(), err);
+      return;
+    }
+    if (m.kind != WsMessage::Kind::Book && m.kind != WsMessage::Kind::Trades) return;
+    std::lock_guard lk(mdMu_);
+    if (gen != mdGen_.load()) return;
+    auto sym = mdSymbols_.find(m.instId);
+    if (sym == mdSymbols_.end()) return;
+    if (m.kind == WsMessage::Kind::Trades && !m.trades.empty()) {
+      std::lock_guard plk(mu_);
+      lastPx_[sym->second] = m.trades.back().price;
+    }
+    auto subs = mdSubs_.find(sym->second);
+    if (subs == mdSubs_.end()) return;
+    if (m.kind == WsMessage::Kind::Trades) {
+      for (auto t : m.trades) {
+        t.venue = id_;
+        t.symbol = sym->second;
+        for (const auto& s : subs->second) s.sink->onTrade(t);
+      }
+      return;
+    }
+    for (const auto& s : subs->second) {
+      TopOfBook tob;
+      tob.venue = id_;
+      tob.symbol = sym->second;
+      tob.time = m.tsMs > 0 ? m.tsMs * kMs : clock_.wallNow();
+      if (!m.bids.empty()) tob.bidPx = m.bids[0].price, tob.bidQty = m.bids[0].qty;
+      if (!m.asks.empty()) tob.askPx = m.asks[0].price, tob.askQty = m.asks[0].qty;
+      for (size_t i = 0; i < m.bids.size() && i < s.depth; ++i) tob.bids.push_back(m.bids[i]);
+      for (size_t i = 0; i < m.asks.size() && i < s.depth; ++i) tob.asks.push_back(m.asks[i]);
+      s.sink->onBook(tob);
+    }
+  }
+
   // ------------------------------------------------------------ snapshot
   VenueSnapshot snapshot(WallNanos since) {
     VenueSnapshot s;
@@ -830,6 +965,18 @@ class OkxVenue final : public VenueAdapter {
   std::map<std::string, std::string> byClOrd_;  // clOrdId -> child id
   std::set<std::string> seenTrades_;            // instId:tradeId
   std::map<Symbol, Price> lastPx_;
+
+  // Market data (public stream thread and callers of (un)subscribe); the
+  // I/O thread owns mdWanted_ and the timers.
+  std::mutex mdMu_;
+  std::unique_ptr<net::WsClient> md_;
+  std::atomic<uint64_t> mdGen_{0};
+  std::atomic<bool> mdDown_{false};
+  std::set<std::string> mdSubscribed_;       // instIds
+  std::map<std::string, Symbol> mdSymbols_;  // instId -> our symbol
+  std::map<Symbol, std::vector<MdSub>> mdSubs_;
+  std::set<Symbol> mdWanted_;
+  MonoNanos nextMdReconnect_ = 0, nextMdPing_ = 0;
 };
 
 }  // namespace

@@ -13,11 +13,15 @@
 // refresh; an order breaking one is rejected before it leaves, naming it. A
 // swap's order quantity is in contracts: the instrument's contract_size must
 // equal OKX's ctVal, else the venue refuses its orders naming the mismatch.
-// tdMode is cash for spot, the instrument's margin_mode for swaps.
+// tdMode is cash for spot, the instrument's margin_mode for swaps. Market
+// data (best bid/ask with up to 5 levels, trades) comes from the public
+// WebSocket's `books5` and `trades` channels.
 //
 // Thread-safety: the VenueAdapter calls return at once (work goes to the
 // adapter's I/O thread); events come from that thread and the stream's.
-// rateLimits() is safe from any thread.
+// rateLimits() is safe from any thread. MarketDataSink callbacks run with
+// the adapter's market-data lock held: a sink must not call
+// (un)subscribeMarketData from inside one.
 #pragma once
 
 #include <memory>

@@ -26,6 +26,7 @@ OkxConfig readOkxConfig(venues::ParamReader& p, const std::string& path) {
   c.wsHost = p.str("ws_host").value_or(c.wsHost);
   c.wsPort = port("ws_port", c.wsPort);
   c.wsPrivateTarget = p.str("ws_private_target").value_or(c.wsPrivateTarget);
+  c.wsPublicTarget = p.str("ws_public_target").value_or(c.wsPublicTarget);
   c.serverName = p.str("tls_server_name").value_or(c.serverName);
   c.caFile = p.str("ca_file").value_or(c.caFile);
   c.demo = p.boolean("demo", c.demo);

@@ -22,6 +22,7 @@ struct OkxConfig {
   std::string wsHost;  // "" = restHost
   int wsPort = 0;      // 0 = restPort
   std::string wsPrivateTarget = "/ws/v5/private";
+  std::string wsPublicTarget = "/ws/v5/public";  // market data (books5, trades)
   std::string serverName;  // TLS name to verify and send as SNI; "" = the host
   std::string caFile;      // trusted CAs (PEM); "" = the system store
   std::string caPem;       // in-process only (tests, demos): trusted CA as PEM text

@@ -9,6 +9,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <vector>
 
@@ -78,6 +79,8 @@ struct Peer {
   std::shared_ptr<net::WsPeer> ws;
   bool loggedIn = false;
   bool orders = false;
+  bool isPublic = false;
+  std::map<std::string, std::set<std::string>> channels;  // books5/trades -> instIds
 };
 
 }  // namespace
@@ -117,6 +120,7 @@ struct OkxEmulator::Impl {
   int lose = 0, garble = 0, parts = 1;
   std::map<std::string, int> reqCount;
   int authFails = 0, rateErrors = 0, logins = 0, pings = 0;
+  mutable int64_t seq = 0;  // books5 seqId
   std::string lastPush, lastOrder, lastAmend;
   std::map<std::string, std::deque<MonoNanos>> windows;  // "place:instId"
 
@@ -168,6 +172,57 @@ struct OkxEmulator::Impl {
     if (f) lastPush = m;
     for (auto& p : peers)
       if (p.orders) p.ws->send(m);
+  }
+
+  // ------------------------------------------------------------ public
+  // books5 around the last price: one tick either side, then 4 more levels.
+  std::string bookMsg(const std::string& instId) const {
+    const Price lp = last.at(instId);
+    const Price tick = insts.at(instId).tickSz;
+    std::string bids, asks;
+    for (int i = 1; i <= 5; ++i) {
+      const std::string sz = std::to_string(i);
+      bids += std::string(i == 1 ? "" : ",") + "[\"" +
+              Price::fromMantissa(lp.mantissa() - i * tick.mantissa()).str() + "\",\"" + sz +
+              "\",\"0\",\"1\"]";
+      asks += std::string(i == 1 ? "" : ",") + "[\"" +
+              Price::fromMantissa(lp.mantissa() + i * tick.mantissa()).str() + "\",\"" + sz +
+              "\",\"0\",\"1\"]";
+    }
+    return "{\"arg\":{\"channel\":\"books5\",\"instId\":\"" + instId + "\"},\"data\":[{\"asks\":[" +
+           asks + "],\"bids\":[" + bids + "],\"instId\":\"" + instId + "\",\"ts\":\"" +
+           std::to_string(nowMs()) + "\",\"seqId\":" + std::to_string(++seq) + "}]}";
+  }
+
+  void publishTrade(const std::string& instId, Price p, Qty sz) {
+    const std::string t = "{\"arg\":{\"channel\":\"trades\",\"instId\":\"" + instId +
+                          "\"},\"data\":[{\"instId\":\"" + instId + "\",\"tradeId\":\"" +
+                          std::to_string(++nextTrade) + "\",\"px\":\"" + p.str() + "\",\"sz\":\"" +
+                          sz.str() + "\",\"side\":\"buy\",\"ts\":\"" + std::to_string(nowMs()) +
+                          "\",\"count\":\"1\"}]}";
+    const std::string b = bookMsg(instId);
+    for (auto& pr : peers) {
+      if (pr.channels["trades"].count(instId)) pr.ws->send(t);
+      if (pr.channels["books5"].count(instId)) pr.ws->send(b);
+    }
+  }
+
+  void onPublic(Peer& peer, const rapidjson::Document& d) {
+    auto args = d.FindMember("args");
+    if (field(d, "op") != "subscribe" || args == d.MemberEnd() || !args->value.IsArray())
+      return peer.ws->send(R"({"event":"error","code":"60012","msg":"Invalid request"})");
+    for (const auto& a : args->value.GetArray()) {
+      if (!a.IsObject()) continue;
+      const std::string ch = field(a, "channel"), instId = field(a, "instId");
+      if ((ch != "books5" && ch != "trades") || !insts.count(instId)) {
+        peer.ws->send(R"({"event":"error","code":"60018","msg":"Wrong URL or channel"})");
+        continue;
+      }
+      peer.channels[ch].insert(instId);
+      peer.ws->send("{\"event\":\"subscribe\",\"arg\":{\"channel\":\"" + ch + "\",\"instId\":\"" +
+                    instId + "\"},\"connId\":\"b5e3c1aa\"}");
+      if (ch == "books5" && last.count(instId)) peer.ws->send(bookMsg(instId));
+    }
   }
 
   // ------------------------------------------------------------ matching
@@ -517,6 +572,7 @@ struct OkxEmulator::Impl {
     d.Parse(text.c_str());
     if (d.HasParseError() || !d.IsObject())
       return ws.send(R"({"event":"error","code":"60012","msg":"Invalid request"})");
+    if (peer->isPublic) return onPublic(*peer, d);
     const std::string op = field(d, "op");
     auto args = d.FindMember("args");
     if (args == d.MemberEnd() || !args->value.IsArray() || args->value.Empty() ||
@@ -566,13 +622,14 @@ uint16_t OkxEmulator::start(uint16_t port) {
     auto im = weak.lock();
     if (!im) return false;
     std::lock_guard lk(im->mu);
-    return !im->refuse && target == "/ws/v5/private";
+    return !im->refuse && (target == "/ws/v5/private" || target == "/ws/v5/public");
   };
   h.onWsOpen = [weak](std::shared_ptr<net::WsPeer> p) {
     auto im = weak.lock();
     if (!im) return;
     std::lock_guard lk(im->mu);
-    im->peers.push_back(Peer{std::move(p), false, false});
+    const bool pub = p->target() == "/ws/v5/public";
+    im->peers.push_back(Peer{std::move(p), false, false, pub, {}});
   };
   h.onWsMessage = [weak](net::WsPeer& p, const std::string& text) {
     auto im = weak.lock();
@@ -612,6 +669,7 @@ void OkxEmulator::trade(const std::string& instId, Price p) {
   for (auto& [id, e] : impl_->orders)
     if (e.instId == instId && e.open() && e.ordType != "market" && impl_->crosses(e, p))
       impl_->execute(e, e.sz - e.acc, e.px, true);
+  impl_->publishTrade(instId, p, Qty::of("1"));
 }
 
 bool OkxEmulator::fill(const std::string& clOrdId, Qty sz, Price px) {
@@ -662,6 +720,13 @@ void OkxEmulator::sendOnStreams(const std::string& text) {
   std::lock_guard lk(impl_->mu);
   for (auto& p : impl_->peers)
     if (p.orders) p.ws->send(text);
+}
+int OkxEmulator::publicSubscriptions() const {
+  std::lock_guard lk(impl_->mu);
+  int n = 0;
+  for (auto& p : impl_->peers)
+    for (const auto& [ch, ids] : p.channels) n += static_cast<int>(ids.size());
+  return n;
 }
 
 int OkxEmulator::requests(const std::string& prefix) const {

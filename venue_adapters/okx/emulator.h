@@ -5,7 +5,7 @@
 // header when configured), answered with OKX's own codes and shapes
 // (test_data/); per-instrument place/cancel/amend limits answered 50011 with
 // HTTP 429; the WebSocket login (signed unix seconds), the `orders` channel
-// and text ping/pong.
+// and text ping/pong; the public WebSocket's `books5` and `trades`.
 //
 // Matching is deliberately simple: each instrument has a last price; a
 // market order fills at it, a limit order that crosses it fills at it (in N
@@ -54,7 +54,8 @@ class OkxEmulator {
 
   // Market. instId: "BTC-USDT", "BTC-USDT-SWAP".
   void setLastPrice(const std::string& instId, Price p);
-  // A trade at p: resting limit orders it crosses fill fully at their price.
+  // A trade at p: resting limit orders it crosses fill fully at their price;
+  // the public `trades` and `books5` channels push it.
   void trade(const std::string& instId, Price p);
   // Fills sz of an open order (by clOrdId) at px. False if unknown or done.
   bool fill(const std::string& clOrdId, Qty sz, Price px);
@@ -82,6 +83,7 @@ class OkxEmulator {
   int loginsOk() const;
   int ordersSubscribers() const;
   int pingsReceived() const;
+  int publicSubscriptions() const;  // books5/trades (channel, instId) pairs
   std::optional<std::string> orderState(const std::string& clOrdId) const;
   std::string lastOrderBody() const;  // the body of the last place-order
   std::string lastAmendBody() const;

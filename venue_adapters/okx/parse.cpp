@@ -111,6 +111,44 @@ bool readOrder(const Value& v, OkxOrder& o, std::string& err) {
   return true;
 }
 
+// books5: data[0] = {asks:[[px,sz,"0",n],...], bids:[...], ts}; trades:
+// data = [{instId, tradeId, px, sz, side, ts}].
+std::string readPublic(const rapidjson::Document& d, const std::string& channel, WsMessage& out) {
+  std::string err;
+  out.instId = str(d["arg"], "instId");
+  const Value* data = dataArray(d, err);
+  if (!data) return err;
+  if (channel == "trades") {
+    out.kind = WsMessage::Kind::Trades;
+    for (const auto& v : data->GetArray()) {
+      if (!v.IsObject()) return "trade: not an object";
+      Trade t;
+      if (!dec(v, "px", t.price, err, "trade") || !dec(v, "sz", t.qty, err, "trade")) return err;
+      t.time = ms(v, "ts") * 1'000'000;
+      out.trades.push_back(t);
+    }
+    return "";
+  }
+  out.kind = WsMessage::Kind::Book;
+  if (data->Empty() || !(*data)[0].IsObject()) return "books5: empty data";
+  const Value& b = (*data)[0];
+  out.tsMs = ms(b, "ts");
+  for (const char* side : {"bids", "asks"}) {
+    auto it = b.FindMember(side);
+    if (it == b.MemberEnd() || !it->value.IsArray())
+      return std::string("books5.") + side + ": missing";
+    for (const auto& l : it->value.GetArray()) {
+      if (!l.IsArray() || l.Size() < 2 || !l[0].IsString() || !l[1].IsString())
+        return std::string("books5.") + side + ": level is not [px, sz, ...]";
+      auto px = Price::parse(l[0].GetString());
+      auto sz = Qty::parse(l[1].GetString());
+      if (!px || !sz) return std::string("books5.") + side + ": not an exact decimal";
+      (side[0] == 'b' ? out.bids : out.asks).push_back({*px, *sz});
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 ErrorClass classifyCode(std::string_view c) {
@@ -279,7 +317,9 @@ std::string parseWsMessage(std::string_view text, WsMessage& out) {
   }
   auto arg = d.FindMember("arg");
   if (arg == d.MemberEnd() || !arg->value.IsObject()) return "";  // Other
-  if (str(arg->value, "channel") != "orders") return "";
+  const std::string channel = str(arg->value, "channel");
+  if (channel == "books5" || channel == "trades") return readPublic(d, channel, out);
+  if (channel != "orders") return "";
   out.kind = WsMessage::Kind::Orders;
   const Value* data = dataArray(d, err);
   if (!data) return err;

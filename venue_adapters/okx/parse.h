@@ -104,11 +104,16 @@ std::string parseTime(std::string_view json, int64_t& tsMs);
 // ------------------------------------------------------ private WebSocket
 
 struct WsMessage {
-  enum class Kind { Pong, Event, Orders, Other };
+  enum class Kind { Pong, Event, Orders, Book, Trades, Other };
   Kind kind = Kind::Other;
   std::string event;  // login, subscribe, error, channel-conn-count
   std::string code, msg;
   std::vector<OkxOrder> orders;
+  // Public channels: books5 (a whole 5-level book per push) and trades.
+  std::string instId;
+  std::vector<BookLevel> bids, asks;
+  std::vector<Trade> trades;  // venue/symbol left for the adapter
+  int64_t tsMs = 0;
 };
 std::string parseWsMessage(std::string_view text, WsMessage& out);
 
