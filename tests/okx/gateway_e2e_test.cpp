@@ -228,7 +228,7 @@ TEST_F(OkxGatewayE2E, AnOrderBreakingAnOkxFilterIsRejectedNamingIt) {
   FIX::Message rej = er("OK5");
   EXPECT_EQ(F(rej, 39), "8") << FixTestClient::text(rej);
   EXPECT_NE(F(rej, 58).find("tickSz"), std::string::npos) << F(rej, 58);
-  EXPECT_EQ(emu_->requests("/api/v5/trade/order"), 0) << "rejected before it left";
+  EXPECT_EQ(emu_->placeRequests(), 0) << "rejected before it left";
 }
 
 TEST_F(OkxGatewayE2E, FillsDuringAStreamDropAreRecoveredOnce) {

@@ -374,6 +374,10 @@ class OkxVenue final : public VenueAdapter {
       if (m.event == "login" && m.code == "0") {
         loginOk_ = true;  // the I/O thread subscribes (it owns ws_)
         qcv_.notify_one();
+      } else if (m.event == "subscribe") {
+        // Pushes flow from here on: one more poll closes the gap between the
+        // catch-up poll at connect and this point.
+        needPoll_ = true;
       } else if (m.event == "error") {
         spdlog::warn("[{}] private stream refused: {} {}", id_.str(), m.code, m.msg);
         streamDown_ = true;

@@ -120,7 +120,8 @@ struct OkxEmulator::Impl {
   int lose = 0, garble = 0, parts = 1;
   std::map<std::string, int> reqCount;
   int authFails = 0, rateErrors = 0, logins = 0, pings = 0;
-  mutable int64_t seq = 0;  // books5 seqId
+  mutable int64_t seq = 0;
+  int places = 0;  // books5 seqId
   std::string lastPush, lastOrder, lastAmend;
   std::map<std::string, std::deque<MonoNanos>> windows;  // "place:instId"
 
@@ -380,7 +381,7 @@ struct OkxEmulator::Impl {
                         field(d, "clOrdId") + "\",\"ordId\":\"\",\"sCode\":\"" + sc +
                         "\",\"sMsg\":\"" + sm + "\"}]}");
       }
-      if (orderCall) lastOrder = r.body;
+      if (orderCall) lastOrder = r.body, ++places;
       if (amendCall) lastAmend = r.body;
       res = orderCall ? place(d) : cancelCall ? cancelOrder(d) : amend(d);
       if (lose > 0) {
@@ -735,6 +736,10 @@ int OkxEmulator::requests(const std::string& prefix) const {
   for (const auto& [p, c] : impl_->reqCount)
     if (p.rfind(prefix, 0) == 0) n += c;
   return n;
+}
+int OkxEmulator::placeRequests() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->places;
 }
 int OkxEmulator::authFailures() const {
   std::lock_guard lk(impl_->mu);

@@ -78,6 +78,7 @@ class OkxEmulator {
 
   // Observations.
   int requests(const std::string& pathPrefix) const;
+  int placeRequests() const;    // POST /api/v5/trade/order (GETs share the path)
   int authFailures() const;     // 5010x/5011x answered
   int rateLimitErrors() const;  // 50011 answered
   int loginsOk() const;
