@@ -413,6 +413,16 @@ TEST_F(OkxVenueTest, ReplaceUsesNativeAmendKeepingTheOrderId) {
   r.newQty = Qty::of("0.005");  // not above what filled
   venue->replace(r);
   ASSERT_TRUE(waitFor([&] { return sink.count("C13", VenueEventKind::ReplaceRejected) == 1; }));
+  venue->replace(r = VenueReplace{ChildOrderId("C13"),
+                                  {},
+                                  Symbol("BTC/USDT"),
+                                  Side::Buy,
+                                  Qty::of("0.03"),
+                                  Price::of("29100"),
+                                  std::nullopt});
+  ASSERT_TRUE(waitFor([&] { return sink.count("C13", VenueEventKind::ReplaceRejected) == 2; }));
+  EXPECT_NE(sink.of("C13", VenueEventKind::ReplaceRejected)[1].text.find("nothing to amend"),
+            std::string::npos);
 }
 
 TEST_F(OkxVenueTest, CancelOfAFilledOrderIsRejectedWithOkxsCode) {

@@ -723,6 +723,11 @@ class OkxVenue final : public VenueAdapter {
     // amend-order changes the order in place (same ordId); newSz is the new
     // total including what has filled, and OKX refuses one at or below it,
     // so a racing fill is never over-sent.
+    if (x.newQty == c.qty && newPrice == c.price) {
+      replaceReject("nothing to amend: size and price are unchanged");
+      lk.unlock();
+      return emit(std::move(out));
+    }
     std::string body = "{\"instId\":" + q(c.instId) + ",\"ordId\":" + q(c.ordId);
     if (x.newQty != c.qty) body += ",\"newSz\":" + q(x.newQty.str());
     if (newPrice && newPrice != c.price) body += ",\"newPx\":" + q(newPrice->str());
