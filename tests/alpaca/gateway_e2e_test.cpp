@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
 #include "apps/gateway.h"
@@ -18,6 +19,7 @@
 #include "tests/support/fix_test_client.h"
 #include "tests/support/pg_test_env.h"
 #include "venue_adapters/alpaca/emulator.h"
+#include "venue_adapters/registry.h"
 
 using fixgw::testing::FixTestClient;
 using fixgw::testing::OrderFields;
@@ -243,6 +245,57 @@ TEST_F(AlpacaGatewayE2E, RestartReconcilesAFillMadeWhileDown) {
     if (!done) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_TRUE(done) << "the adopted order's next fill is booked once";
+}
+
+// config/fixgw-alpaca.example.json, as shipped, builds an Alpaca venue
+// through the registry that trades against the emulator (host, port and CA
+// from the environment variables the example reads).
+TEST_F(AlpacaGatewayE2E, TheExampleConfigTradesAgainstTheEmulator) {
+  ::setenv("FIXGW_ALPACA_PORT", std::to_string(emu_->port()).c_str(), 1);
+  ::setenv("FIXGW_ALPACA_CA_FILE", (dir_ / "emulator-ca.pem").c_str(), 1);
+  ::setenv("APCA_API_KEY_ID", kKey, 1);
+  ::setenv("APCA_API_SECRET_KEY", kSecret, 1);
+  auto cfg = fixgw::config::loadConfig(sourceDir() + "/config/fixgw-alpaca.example.json");
+  const fixgw::config::VenueCfg* vc = nullptr;
+  for (const auto& v : cfg.venues)
+    if (v.type == "alpaca") vc = &v;
+  ASSERT_NE(vc, nullptr);
+  EXPECT_EQ(vc->params.at("environment"), "paper");
+  fixgw::venues::VenueRegistry reg;
+  fixgw::registerBuiltinVenues(reg);
+  fixgw::venues::VenueContext ctx{fixgw::VenueId(vc->name),
+                                  cfg.instruments,
+                                  fixgw::SystemClock::instance(),
+                                  "venues[1]",
+                                  "",
+                                  nullptr};
+  auto venue = reg.create(vc->type, ctx, vc->params);
+  struct Sink : fixgw::VenueEventSink {
+    std::mutex mu;
+    std::vector<fixgw::VenueEvent> evs;
+    void onVenueEvent(fixgw::VenueEvent e) override {
+      std::lock_guard lk(mu);
+      evs.push_back(std::move(e));
+    }
+  } sink;
+  venue->start(sink);
+  fixgw::VenueNewOrder o;
+  o.childId = fixgw::ChildOrderId("EX1");
+  o.symbol = fixgw::Symbol("AAPL");
+  o.qty = fixgw::Qty::of("1");
+  o.price = fixgw::Price::of("149");
+  venue->submit(o);
+  bool acked = false;
+  for (int i = 0; i < 500 && !acked; ++i) {
+    {
+      std::lock_guard lk(sink.mu);
+      for (const auto& e : sink.evs) acked |= e.kind == fixgw::VenueEventKind::Accepted;
+    }
+    if (!acked) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  venue->stop();
+  EXPECT_TRUE(acked);
+  EXPECT_EQ(emu_->orderStatus("EX1"), "new");
 }
 
 }  // namespace
