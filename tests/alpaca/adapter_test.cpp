@@ -72,10 +72,11 @@ class AlpacaVenueTest : public ::testing::Test {
     emu->start();
     emu->setLastPrice("AAPL", Price::of("150"));
     emu->setLastPrice("WHOLE", Price::of("20"));
-    for (const char* s : {"AAPL", "WHOLE"}) {
+    for (const char* s : {"AAPL", "WHOLE", "FUT"}) {
       Instrument i;
       i.symbol = Symbol(s);
       i.currency = "USD";
+      if (std::string(s) == "FUT") i.contractSize = Qty::of("100");
       im.add(i);
     }
     cfg.host = "127.0.0.1";
@@ -181,7 +182,11 @@ TEST_F(AlpacaVenueTest, PreChecksRefuseBeforeTheOrderLeaves) {
   venue->submit(order("F3", OrdType::Limit, TimeInForce::Day, "1", "149.001"));
   auto gtd = order("F4", OrdType::Limit, TimeInForce::GoodTillDate, "1", "149");
   venue->submit(gtd);
-  for (const char* id : {"F1", "F2", "F3", "F4"}) ASSERT_TRUE(has(id, VenueEventKind::Rejected));
+  venue->submit(order("F6", OrdType::Limit, TimeInForce::Day, "1", "149", "FUT"));
+  for (const char* id : {"F1", "F2", "F3", "F4", "F6"})
+    ASSERT_TRUE(has(id, VenueEventKind::Rejected));
+  EXPECT_NE(sink.of("F6", VenueEventKind::Rejected)[0].text.find("contract_size 100"),
+            std::string::npos);
   EXPECT_NE(sink.of("F1", VenueEventKind::Rejected)[0].text.find("not fractionable"),
             std::string::npos);
   EXPECT_NE(sink.of("F2", VenueEventKind::Rejected)[0].text.find("market DAY"), std::string::npos);

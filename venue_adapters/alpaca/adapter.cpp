@@ -85,6 +85,7 @@ class AlpacaVenue final : public VenueAdapter {
       auto it = inst.venueSymbols.find(id_.str());
       toVenue_[sym] = it != inst.venueSymbols.end() ? it->second : sym.str();
       fromVenue_[toVenue_[sym]] = sym;
+      if (inst.contractSize != Qty::fromInt(1)) contractSize_[sym] = inst.contractSize;
     }
     spdlog::info("[{}] alpaca {} at {}:{} key {}", id_.str(), cfg_.live ? "LIVE" : "paper",
                  cfg_.host, cfg_.port, mask(cred_.keyId));
@@ -494,6 +495,9 @@ class AlpacaVenue final : public VenueAdapter {
     auto vs = toVenue_.find(o.symbol);
     if (err.empty() && vs == toVenue_.end())
       err = "Symbol " + o.symbol.str() + ": not in the instrument master";
+    if (auto cs = contractSize_.find(o.symbol); err.empty() && cs != contractSize_.end())
+      err = "Symbol " + o.symbol.str() + ": contract_size " + cs->second.str() +
+            " — Alpaca trades equities in shares (contract_size 1)";
     {
       std::lock_guard lk(mu_);
       if (err.empty() && children_.count(o.childId.str()))
@@ -682,7 +686,8 @@ class AlpacaVenue final : public VenueAdapter {
     const Qty remaining = x.newQty - c.cum;
     t.fractional = remaining.mantissa() % kOne != 0;
     {
-      auto a = assets_.find(toVenue_[c.symbol]);
+      auto vs = toVenue_.find(c.symbol);
+      auto a = vs == toVenue_.end() ? assets_.end() : assets_.find(vs->second);
       if (a != assets_.end())
         if (auto e = checkAsset(
                 a->second.asset, t, remaining, priced ? newPrice : std::nullopt,
@@ -928,6 +933,7 @@ class AlpacaVenue final : public VenueAdapter {
   VenueEventSink* sink_ = nullptr;
   std::map<Symbol, std::string> toVenue_;
   std::map<std::string, Symbol> fromVenue_;
+  std::map<Symbol, Qty> contractSize_;  // instruments that are not plain shares
 
   std::mutex qmu_;
   std::condition_variable qcv_;
