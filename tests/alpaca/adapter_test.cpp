@@ -410,6 +410,46 @@ TEST_F(AlpacaVenueTest, SnapshotAndAdoptAfterARestart) {
     EXPECT_NE(f.lastQty, Qty::of("3")) << "the fill journaled before the restart is not rebooked";
 }
 
+TEST_F(AlpacaVenueTest, AnOrderReplacedBeforeARestartIsFollowedToItsNewestOrder) {
+  startVenue();
+  venue->submit(order("B1", OrdType::Limit, TimeInForce::Gtc, "10", "149"));
+  ASSERT_TRUE(has("B1", VenueEventKind::Accepted));
+  const auto firstId = sink.of("B1", VenueEventKind::Accepted)[0].venueOrderId;
+  VenueReplace r;
+  r.childId = ChildOrderId("B1");
+  r.venueOrderId = firstId;
+  r.newQty = Qty::of("7");
+  venue->replace(r);
+  ASSERT_TRUE(has("B1", VenueEventKind::Replaced));
+  venue->stop();
+  venue.reset();
+  // The journal knows the first order id only (the engine keeps the acked one).
+  venue = makeAlpacaVenue(VenueId("ALPACA"), cfg, Credentials{kKey, kSecret}, im,
+                          SystemClock::instance());
+  VenueOrderState st;
+  st.childId = ChildOrderId("B1");
+  st.venueOrderId = firstId;
+  st.symbol = Symbol("AAPL");
+  st.qty = Qty::of("7");
+  st.price = Price::of("149");
+  st.tif = TimeInForce::Gtc;
+  venue->adoptOpenOrders({st});
+  Sink sink2;
+  venue->start(sink2);
+  ASSERT_TRUE(waitFor([&] { return emu->tradeUpdateListeners() == 1; }));
+  ASSERT_TRUE(waitFor([&] { return emu->requests("GET /v2/orders") >= 2; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  VenueCancel c;
+  c.childId = ChildOrderId("B1");
+  c.venueOrderId = firstId;
+  venue->cancel(c);
+  ASSERT_TRUE(waitFor([&] { return sink2.count("B1", VenueEventKind::Canceled) == 1; }));
+  EXPECT_EQ(sink2.count("B1", VenueEventKind::CancelRejected), 0u);
+  EXPECT_EQ(emu->orderStatus("B1"), "replaced");
+  EXPECT_FALSE(emu->fill("B1", Qty::of("1"), Price::of("149")))
+      << "the replacement was canceled: no order of the chain is open";
+}
+
 TEST_F(AlpacaVenueTest, AWrongSecretIsRefusedTheAlpacaWay) {
   startVenue("not-the-secret", false);
   venue->submit(order("K1", OrdType::Limit, TimeInForce::Day, "1", "149"));

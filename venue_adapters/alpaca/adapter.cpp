@@ -358,9 +358,8 @@ class AlpacaVenue final : public VenueAdapter {
 
   // Learns the order id of the child's current order (by its client order id).
   void noteOrder(Child& c, const AlpacaOrder& o) {
-    if (o.clientOrderId == c.clientOrderId || c.orderId.empty()) {
-      if (c.orderId.empty() || o.clientOrderId == c.clientOrderId) c.orderId = o.id;
-    }
+    if (c.orderId.empty() || o.clientOrderId == c.clientOrderId) c.orderId = o.id;
+    if (o.id == c.orderId && !o.clientOrderId.empty()) c.clientOrderId = o.clientOrderId;
     byOrderId_[o.id] = c.id.str();
   }
 
@@ -754,6 +753,14 @@ class AlpacaVenue final : public VenueAdapter {
       if (!c || c->done || !isCurrent(*c, o)) continue;
       c->unknown = false;
       c->notFound = 0;
+      if (o.status == "replaced" && !o.replacedBy.empty() && !c->replacing) {
+        // Replaced before a restart (the journal kept the first order id):
+        // the chain's newest order is the one to cancel and follow.
+        c->orderId = o.replacedBy;
+        byOrderId_[o.replacedBy] = c->id.str();
+        needPoll_ = true;
+        continue;
+      }
       if (o.status == "pending_new") continue;
       if (o.status != "rejected") ensureAccepted(*c, out);
       if (missingFills(o)) {
@@ -822,7 +829,8 @@ class AlpacaVenue final : public VenueAdapter {
         oldest = c.sentAt;
     }
     if (!any) return;
-    std::string target = "/v2/orders?status=all&limit=500&direction=asc";
+    // The newest 500 (since the oldest open child was sent, when known).
+    std::string target = "/v2/orders?status=all&limit=500&direction=desc";
     if (!adopted && oldest > 0)
       target += "&after=" + urlEncode(formatIsoTimestamp(oldest - 60 * kSec));
     lk.unlock();
