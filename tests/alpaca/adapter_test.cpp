@@ -450,6 +450,67 @@ TEST_F(AlpacaVenueTest, AnOrderReplacedBeforeARestartIsFollowedToItsNewestOrder)
       << "the replacement was canceled: no order of the chain is open";
 }
 
+class MdSink : public MarketDataSink {
+ public:
+  void onBook(const TopOfBook& b) override {
+    std::lock_guard lk(mu);
+    books.push_back(b);
+  }
+  void onTrade(const Trade& t) override {
+    std::lock_guard lk(mu);
+    trades.push_back(t);
+  }
+  size_t nBooks() {
+    std::lock_guard lk(mu);
+    return books.size();
+  }
+  size_t nTrades() {
+    std::lock_guard lk(mu);
+    return trades.size();
+  }
+  std::mutex mu;
+  std::vector<TopOfBook> books;
+  std::vector<Trade> trades;
+};
+
+TEST_F(AlpacaVenueTest, MarketDataQuotesAndTradesFromTheDataStream) {
+  startVenue();
+  MdSink md;
+  EXPECT_FALSE(venue->subscribeMarketData(Symbol("NOPE"), md, 0).ok);
+  ASSERT_TRUE(venue->subscribeMarketData(Symbol("AAPL"), md, 5).ok);
+  ASSERT_TRUE(waitFor([&] { return md.nBooks() >= 1; })) << "the first book follows";
+  {
+    std::lock_guard lk(md.mu);
+    EXPECT_EQ(md.books[0].bidPx, Price::of("149.99"));
+    EXPECT_EQ(md.books[0].askPx, Price::of("150.01"));
+    EXPECT_EQ(md.books[0].bidQty, Qty::of("100"));
+    EXPECT_EQ(md.books[0].symbol, Symbol("AAPL"));
+  }
+  emu->trade("AAPL", Price::of("150.5"));
+  ASSERT_TRUE(waitFor([&] { return md.nTrades() >= 1 && md.nBooks() >= 2; }));
+  {
+    std::lock_guard lk(md.mu);
+    EXPECT_EQ(md.trades[0].price, Price::of("150.5"));
+    EXPECT_EQ(md.trades[0].qty, Qty::of("100"));
+    EXPECT_EQ(md.books.back().askPx, Price::of("150.51"));
+  }
+  EXPECT_EQ(venue->referencePrice(Symbol("AAPL")), Price::of("150.5"));
+  // A second subscriber gets the book already known at once.
+  MdSink md2;
+  ASSERT_TRUE(venue->subscribeMarketData(Symbol("AAPL"), md2, 0).ok);
+  ASSERT_TRUE(waitFor([&] { return md2.nBooks() >= 1; }));
+  venue->unsubscribeMarketData(Symbol("AAPL"), md);
+  const size_t trades = md.nTrades();
+  emu->trade("AAPL", Price::of("151"));
+  ASSERT_TRUE(waitFor([&] { return md2.nTrades() >= 1; }));
+  EXPECT_EQ(md.nTrades(), trades) << "not called after unsubscribe";
+  // The stream comes back after a drop and resubscribes.
+  emu->dropStreams();
+  ASSERT_TRUE(waitFor([&] { return emu->marketDataSubscribers() == 1; }));
+  emu->trade("AAPL", Price::of("152"));
+  ASSERT_TRUE(waitFor([&] { return md2.nTrades() >= 2; }));
+}
+
 TEST_F(AlpacaVenueTest, AWrongSecretIsRefusedTheAlpacaWay) {
   startVenue("not-the-secret", false);
   venue->submit(order("K1", OrdType::Limit, TimeInForce::Day, "1", "149"));

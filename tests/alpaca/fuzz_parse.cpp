@@ -1,5 +1,5 @@
 // libFuzzer target for the Alpaca JSON parsers (orders, assets, clock, FILL
-// activities, errors, stream messages) and the mapping checks on what they
+// activities, errors, trade_updates and market data messages) and the mapping checks on what they
 // yield. Built only with Clang (FIXGW_FUZZ=ON):
 //   ./fuzz_alpaca_parse -max_total_time=60 venue_adapters/alpaca/test_data
 // Any input must give a result or an error string: never a crash or a leak.
@@ -33,5 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<FillActivity> fs;
   (void)parseFillActivities(in, fs);
   (void)parseIsoTime(in);
+  std::vector<DataMessage> ds;
+  (void)parseDataMessages(in, ds);
   return 0;
 }

@@ -233,3 +233,21 @@ TEST(AlpacaParse, MarketClockOpenAt) {
   EXPECT_TRUE(c.openAt(150));
   EXPECT_FALSE(c.openAt(200));
 }
+
+TEST(AlpacaParse, MarketDataMessages) {
+  std::vector<DataMessage> ms;
+  ASSERT_EQ(parseDataMessages(alpacaTestData("data_quote_trade.json"), ms), "");
+  ASSERT_EQ(ms.size(), 2u);
+  EXPECT_EQ(ms[0].type, "t");
+  EXPECT_EQ(ms[0].symbol, "AAPL");
+  EXPECT_EQ(ms[0].price, Price::of("126.55"));
+  EXPECT_EQ(ms[0].size, Qty::of("1"));
+  EXPECT_EQ(ms[1].type, "q");
+  EXPECT_EQ(ms[1].bidPx, Price::of("87.66"));
+  EXPECT_EQ(ms[1].askSize, Qty::of("4"));
+  EXPECT_EQ(ms[1].time, 1614009105335689322LL);
+  ASSERT_EQ(parseDataMessages(R"([{"T":"error","code":402,"msg":"auth failed"}])", ms), "");
+  EXPECT_EQ(ms[0].code, 402);
+  EXPECT_NE(parseDataMessages(R"([{"T":"t","S":"X","p":1}])", ms), "");
+  EXPECT_NE(parseDataMessages(R"({"T":"t"})", ms), "");
+}

@@ -110,6 +110,7 @@ class AlpacaVenue final : public VenueAdapter {
     qcv_.notify_all();
     io_.join();
     dropStream();
+    dropMd();
   }
 
   void submit(const VenueNewOrder& o) override {
@@ -130,6 +131,29 @@ class AlpacaVenue final : public VenueAdapter {
   }
 
   std::vector<VenueRateLimit> rateLimits() const override { return rest_.rateLimits(); }
+
+  MarketDataStatus subscribeMarketData(const Symbol& symbol, MarketDataSink& sink,
+                                       size_t depthLevels) override {
+    (void)depthLevels;  // Alpaca's quotes are top of book only
+    MarketDataStatus st;
+    if (!toVenue_.count(symbol)) {
+      st.error = "Symbol " + symbol.str() + ": not in the instrument master";
+      return st;
+    }
+    {
+      std::lock_guard lk(mdMu_);
+      mdSubs_[symbol].push_back(&sink);
+    }
+    post([this, symbol, s = &sink] { mdSubscribe(symbol, s); });
+    st.ok = true;
+    return st;
+  }
+
+  void unsubscribeMarketData(const Symbol& symbol, MarketDataSink& sink) override {
+    std::lock_guard lk(mdMu_);
+    auto it = mdSubs_.find(symbol);
+    if (it != mdSubs_.end()) std::erase(it->second, &sink);
+  }
 
   void adoptOpenOrders(const std::vector<VenueOrderState>& orders) override {
     std::lock_guard lk(mu_);
@@ -210,6 +234,9 @@ class AlpacaVenue final : public VenueAdapter {
     if (now >= nextClock_) loadClock();
     if (streamDown_.exchange(false)) onStreamDown();
     if (!streamUp_ && now >= nextReconnect_) connectStream();
+    if (mdDown_.exchange(false)) dropMd();
+    if (!mdWanted_.empty() && !mdUp() && now >= nextMdReconnect_)
+      for (const auto& sym : std::set<Symbol>(mdWanted_)) mdSubscribe(sym, nullptr);
     bool anyUnknown = false;
     {
       std::lock_guard lk(mu_);
@@ -345,6 +372,110 @@ class AlpacaVenue final : public VenueAdapter {
       onUpdate(m, out);
     }
     emit(std::move(out));
+  }
+
+  // ------------------------------------------------------------ market data
+  bool mdUp() {
+    std::lock_guard lk(mdMu_);
+    return md_ && md_->isOpen();
+  }
+
+  // Connects the data stream if needed (auth, then subscribe trades and
+  // quotes per symbol); gives a new subscriber the book already known.
+  // Ends the data stream; the client is destroyed (its thread joined)
+  // outside mdMu_, which its callbacks take.
+  void dropMd() {
+    std::unique_ptr<net::WsClient> old;
+    {
+      std::lock_guard lk(mdMu_);
+      ++mdGen_;
+      old = std::move(md_);
+      mdSubscribed_.clear();
+    }
+  }
+
+  void mdSubscribe(const Symbol& symbol, MarketDataSink* newSink) {
+    mdWanted_.insert(symbol);
+    const std::string vs = toVenue_.at(symbol);
+    if (!mdUp()) {
+      dropMd();
+      const uint64_t gen = mdGen_;
+      net::WsOptions o;
+      o.tls.host = cfg_.dataHost.empty() ? cfg_.host : cfg_.dataHost;
+      o.tls.port = static_cast<uint16_t>(cfg_.dataPort ? cfg_.dataPort : cfg_.port);
+      o.tls.serverName = cfg_.serverName;
+      o.tls.caFile = cfg_.caFile;
+      o.tls.caPem = cfg_.caPem;
+      o.tls.connectTimeoutMs = cfg_.connectTimeoutMs;
+      o.tls.readTimeoutMs = cfg_.readTimeoutMs;
+      o.pingIdleMs = cfg_.pingIdleMs;
+      o.target = cfg_.dataTarget;
+      auto ws = std::make_unique<net::WsClient>(
+          o, net::WsClient::Callbacks{[this, gen](const std::string& t) { onMd(gen, t); },
+                                      [this, gen](const std::string& why) {
+                                        if (gen != mdGen_.load()) return;
+                                        spdlog::warn("[{}] market data stream closed: {}",
+                                                     id_.str(), why);
+                                        mdDown_ = true;
+                                      }});
+      if (auto err = ws->connect(); !err.empty()) {
+        spdlog::warn("[{}] market data stream: {}", id_.str(), err);
+        nextMdReconnect_ = mono() + cfg_.reconnectMs * kMs;
+        return;
+      }
+      ws->send(streamAuthMessage(cred_));
+      std::lock_guard lk(mdMu_);
+      md_ = std::move(ws);
+    }
+    std::lock_guard lk(mdMu_);
+    if (!md_) return;
+    if (mdSubscribed_.insert(vs).second)
+      md_->send(R"({"action":"subscribe","trades":[")" + vs + R"("],"quotes":[")" + vs + R"("]})");
+    auto b = books_.find(symbol);
+    auto subs = mdSubs_.find(symbol);
+    if (newSink && b != books_.end() && subs != mdSubs_.end() &&
+        std::count(subs->second.begin(), subs->second.end(), newSink))
+      newSink->onBook(b->second);
+  }
+
+  void onMd(uint64_t gen, const std::string& text) {
+    std::vector<DataMessage> ms;
+    if (auto err = parseDataMessages(text, ms); !err.empty()) {
+      spdlog::warn("[{}] market data: unreadable message ({}); ignored", id_.str(), err);
+      return;
+    }
+    std::lock_guard lk(mdMu_);
+    if (gen != mdGen_.load()) return;
+    for (const auto& m : ms) {
+      if (m.type == "error") {
+        spdlog::warn("[{}] market data: error {} {}", id_.str(), m.code, m.msg);
+        continue;
+      }
+      if (m.type != "t" && m.type != "q") continue;
+      auto sym = fromVenue_.find(m.symbol);
+      if (sym == fromVenue_.end()) continue;
+      auto subs = mdSubs_.find(sym->second);
+      if (m.type == "t") {
+        {
+          std::lock_guard l2(mu_);
+          lastPx_[sym->second] = *m.price;
+        }
+        if (subs == mdSubs_.end()) continue;
+        Trade t{id_, sym->second, *m.price, *m.size, m.time};
+        for (auto* s : subs->second) s->onTrade(t);
+        continue;
+      }
+      TopOfBook& b = books_[sym->second];
+      b.venue = id_;
+      b.symbol = sym->second;
+      b.bidPx = m.bidPx;
+      b.bidQty = m.bidSize.value_or(Qty());
+      b.askPx = m.askPx;
+      b.askQty = m.askSize.value_or(Qty());
+      b.time = m.time;
+      if (subs != mdSubs_.end())
+        for (auto* s : subs->second) s->onBook(b);
+    }
   }
 
   // ------------------------------------------------------------ event logic
@@ -969,6 +1100,18 @@ class AlpacaVenue final : public VenueAdapter {
   std::map<std::string, Qty> filledByOrder_;      // booked per Alpaca order id
   std::set<std::string> seenExecs_;
   std::map<Symbol, Price> lastPx_;
+
+  // Market data (the data stream's thread, the I/O thread and callers of
+  // (un)subscribe); sinks are called with mdMu_ held.
+  std::mutex mdMu_;
+  std::unique_ptr<net::WsClient> md_;
+  std::atomic<uint64_t> mdGen_{0};
+  std::atomic<bool> mdDown_{false};
+  std::set<std::string> mdSubscribed_;
+  std::map<Symbol, std::vector<MarketDataSink*>> mdSubs_;
+  std::map<Symbol, TopOfBook> books_;
+  std::set<Symbol> mdWanted_;  // I/O thread
+  MonoNanos nextMdReconnect_ = 0;
 };
 
 }  // namespace

@@ -15,8 +15,14 @@
 // per account, kept locally and from Alpaca's X-RateLimit-* headers
 // (rateLimits()).
 //
+// Market data: Alpaca's data stream (`data_host`, `/v2/iex` or `/v2/sip`):
+// quotes → top of book, trades → prints, and the last print is
+// referencePrice.
+//
 // Thread-safety: the VenueAdapter calls return at once (work goes to the
 // adapter's I/O thread); events come from that thread and the stream's.
+// MarketDataSink callbacks run with the adapter's market-data lock held: a
+// sink must not call (un)subscribeMarketData from inside one.
 #pragma once
 
 #include <memory>

@@ -32,6 +32,13 @@ AlpacaConfig readAlpacaConfig(venues::ParamReader& p, const std::string& path) {
     throw std::invalid_argument(at + "port: " + std::to_string(port) + " is not a TCP port");
   c.port = static_cast<int>(port);
   c.streamTarget = p.str("stream_target").value_or(c.streamTarget);
+  c.dataHost = p.str("data_host").value_or(c.host);
+  const int64_t dataPort = p.integer("data_port", c.port);
+  if (dataPort <= 0 || dataPort > 65535)
+    throw std::invalid_argument(at + "data_port: " + std::to_string(dataPort) +
+                                " is not a TCP port");
+  c.dataPort = static_cast<int>(dataPort);
+  c.dataTarget = p.str("data_target").value_or(c.dataTarget);
   c.serverName = p.str("tls_server_name").value_or(c.serverName);
   c.caFile = p.str("ca_file").value_or(c.caFile);
   c.apiKeyEnv = p.str("api_key_env").value_or(c.apiKeyEnv);

@@ -27,6 +27,11 @@ struct AlpacaConfig {
   std::string host = "127.0.0.1";  // the chosen environment's REST + /stream host
   int port = 443;
   std::string streamTarget = "/stream";
+  // Market data: Alpaca's separate data stream (its own host); the path
+  // names the feed ("/v2/iex" free, "/v2/sip" with a subscription).
+  std::string dataHost;  // "" = host
+  int dataPort = 0;      // 0 = port
+  std::string dataTarget = "/v2/iex";
   std::string serverName;  // TLS name to verify and send as SNI; "" = the host
   std::string caFile;      // trusted CAs (PEM); "" = the system store
   std::string caPem;       // in-process only (tests, demos): trusted CA as PEM text

@@ -9,6 +9,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 
 #include "venue_adapters/alpaca/auth.h"
@@ -91,6 +92,8 @@ struct Peer {
   std::shared_ptr<net::WsPeer> ws;
   bool authorized = false;
   bool listening = false;
+  bool data = false;                     // the market data stream (/v2/iex, /v2/sip)
+  std::set<std::string> trades, quotes;  // data subscriptions
 };
 
 struct Fail {
@@ -207,6 +210,74 @@ struct AlpacaEmulator::Impl : std::enable_shared_from_this<AlpacaEmulator::Impl>
       if (p.listening) p.ws->send(msg);
   }
 
+  // ------------------------------------------------------------ market data
+  // A quote one cent either side of the last price (100 shares each).
+  std::string quoteMsg(const std::string& sym) const {
+    const Price lp = last.at(sym);
+    const Price cent = Price::of("0.01");
+    return R"([{"T":"q","S":")" + sym + R"(","bx":"V","bp":)" + (lp - cent).str() +
+           R"(,"bs":100,"ax":"V","ap":)" + (lp + cent).str() +
+           R"(,"as":100,"c":["R"],"z":"C","t":")" + formatIsoTimestamp(clock.wallNow()) + R"("}])";
+  }
+  void publishMarket(const std::string& sym, const Price* px, const Qty* qty) {
+    if (!last.count(sym)) return;
+    for (auto& p : peers) {
+      if (!p.data) continue;
+      if (px && p.trades.count(sym))
+        p.ws->send(R"([{"T":"t","S":")" + sym + R"(","i":)" + std::to_string(++nextId) +
+                   R"(,"x":"V","p":)" + px->str() + R"(,"s":)" + qty->str() +
+                   R"(,"c":["@"],"z":"C","t":")" + formatIsoTimestamp(clock.wallNow()) + R"("}])");
+      if (p.quotes.count(sym)) p.ws->send(quoteMsg(sym));
+    }
+  }
+
+  void onDataMessage(Peer& p, const rapidjson::Document& d, const std::string& action) {
+    auto s = [&](const char* k) {
+      return d.HasMember(k) && d[k].IsString() ? std::string(d[k].GetString()) : std::string();
+    };
+    if (action == "auth") {
+      if (verifyAuthHeaders(s("key"), s("secret"), o.apiKey, o.secret).empty()) {
+        p.authorized = true;
+        p.ws->send(R"([{"T":"success","msg":"authenticated"}])");
+      } else {
+        ++authFails;
+        p.ws->send(R"([{"T":"error","code":402,"msg":"auth failed"}])");
+        p.ws->close();
+      }
+      return;
+    }
+    if (action != "subscribe" && action != "unsubscribe") {
+      p.ws->send(R"([{"T":"error","code":401,"msg":"not authenticated"}])");
+      return;
+    }
+    if (!p.authorized) {
+      p.ws->send(R"([{"T":"error","code":401,"msg":"not authenticated"}])");
+      return;
+    }
+    std::vector<std::string> fresh;
+    for (const char* kind : {"trades", "quotes"}) {
+      if (!d.HasMember(kind) || !d[kind].IsArray()) continue;
+      auto& set = std::string(kind) == "trades" ? p.trades : p.quotes;
+      for (const auto& x : d[kind].GetArray()) {
+        if (!x.IsString()) continue;
+        if (action == "unsubscribe") {
+          set.erase(x.GetString());
+        } else if (set.insert(x.GetString()).second && std::string(kind) == "quotes") {
+          fresh.emplace_back(x.GetString());
+        }
+      }
+    }
+    auto list = [](const std::set<std::string>& v) {
+      std::string out;
+      for (const auto& x : v) out += (out.empty() ? "\"" : ",\"") + x + "\"";
+      return "[" + out + "]";
+    };
+    p.ws->send(R"([{"T":"subscription","trades":)" + list(p.trades) + R"(,"quotes":)" +
+               list(p.quotes) + R"(,"bars":[]}])");
+    for (const auto& sym : fresh)
+      if (last.count(sym)) p.ws->send(quoteMsg(sym));
+  }
+
   // ------------------------------------------------------------ matching
   bool tradable(const EmOrder& e) const { return marketOpen || (e.extended && e.type == "limit"); }
 
@@ -239,6 +310,8 @@ struct AlpacaEmulator::Impl : std::enable_shared_from_this<AlpacaEmulator::Impl>
     fills.push_back(f);
     lastFillMsg = update(e, f.type, &f);
     publish(lastFillMsg);
+    last[e.symbol] = px;
+    publishMarket(e.symbol, &px, &q);
   }
 
   void match(EmOrder& e) {
@@ -545,6 +618,7 @@ struct AlpacaEmulator::Impl : std::enable_shared_from_this<AlpacaEmulator::Impl>
       return;
     }
     const std::string action = d["action"].GetString();
+    if (p->data) return onDataMessage(*p, d, action);
     if (action == "auth" || action == "authenticate") {
       auto s = [&](const char* k) {
         return d.HasMember(k) && d[k].IsString() ? std::string(d[k].GetString()) : std::string();
@@ -595,14 +669,16 @@ uint16_t AlpacaEmulator::start(uint16_t port) {
     auto s = wk.lock();
     if (!s) return false;
     std::lock_guard lk(s->mu);
-    return !s->refuse && target == "/stream";
+    return !s->refuse && (target == "/stream" || target == "/v2/iex" || target == "/v2/sip");
   };
   h.onWsOpen = [wk](std::shared_ptr<net::WsPeer> p) {
     auto s = wk.lock();
     if (!s) return;
     std::lock_guard lk(s->mu);
     ++s->streamsOpened;
-    s->peers.push_back({std::move(p)});
+    const bool data = p->target() != "/stream";
+    if (data) p->send(R"([{"T":"success","msg":"connected"}])");
+    s->peers.push_back({std::move(p), false, false, data, {}, {}});
   };
   h.onWsMessage = [wk](net::WsPeer& p, const std::string& t) {
     if (auto s = wk.lock()) s->onWsMessage(p, t);
@@ -626,6 +702,7 @@ const std::string& AlpacaEmulator::certPem() const { return impl_->cert.certPem;
 void AlpacaEmulator::setLastPrice(const std::string& symbol, Price p) {
   std::lock_guard lk(impl_->mu);
   impl_->last[symbol] = p;
+  impl_->publishMarket(symbol, nullptr, nullptr);
 }
 
 void AlpacaEmulator::setMarketOpen(bool open) {
@@ -638,6 +715,8 @@ void AlpacaEmulator::setMarketOpen(bool open) {
 void AlpacaEmulator::trade(const std::string& symbol, Price p) {
   std::lock_guard lk(impl_->mu);
   impl_->last[symbol] = p;
+  const Qty one = Qty::fromInt(100);
+  impl_->publishMarket(symbol, &p, &one);
   for (const auto& id : impl_->orderSeq) {
     EmOrder& e = impl_->orders.at(id);
     if (e.symbol != symbol || !e.open() || e.type != "limit" || !impl_->tradable(e)) continue;
@@ -725,6 +804,12 @@ int AlpacaEmulator::rateLimitErrors() const {
 int AlpacaEmulator::streamsOpened() const {
   std::lock_guard lk(impl_->mu);
   return impl_->streamsOpened;
+}
+int AlpacaEmulator::marketDataSubscribers() const {
+  std::lock_guard lk(impl_->mu);
+  int n = 0;
+  for (const auto& p : impl_->peers) n += p.data && !p.quotes.empty();
+  return n;
 }
 int AlpacaEmulator::tradeUpdateListeners() const {
   std::lock_guard lk(impl_->mu);

@@ -13,7 +13,9 @@
 // fillInParts(N) is set), others rest until trade() moves through them or
 // the test calls fill(). With the market closed (setMarketOpen(false)) orders
 // are queued ("accepted") until it opens, except extended-hours limit DAY
-// orders. No commission (Alpaca charges none on equities).
+// orders. No commission (Alpaca charges none on equities). The market data
+// stream (/v2/iex, /v2/sip on the same port) sends a quote one cent either
+// side of the last price and a trade print per execution or trade().
 //
 // Failure injection: Alpaca errors on the next calls (failNext), 5xx or a
 // garbled body after acting (lost answers), 429s, slow answers, a dropped
@@ -81,6 +83,7 @@ class AlpacaEmulator {
   int rateLimitErrors() const;
   int streamsOpened() const;
   int tradeUpdateListeners() const;
+  int marketDataSubscribers() const;  // data-stream connections with quotes subscribed
   std::optional<std::string> orderStatus(const std::string& clientOrderId) const;
   std::string lastOrderBody() const;  // the body of the last POST /v2/orders
   std::string lastClientOrderId() const;

@@ -283,6 +283,35 @@ std::string parseStreamMessage(std::string_view json, StreamMessage& out) {
   return "";
 }
 
+std::string parseDataMessages(std::string_view json, std::vector<DataMessage>& out) {
+  rapidjson::Document d;
+  if (auto e = parseDoc(json, d); !e.empty()) return e;
+  if (!d.IsArray()) return "market data: not an array";
+  out.clear();
+  for (const auto& v : d.GetArray()) {
+    if (!v.IsObject()) return "market data: not an object";
+    DataMessage m;
+    m.type = text(v, "T");
+    m.symbol = text(v, "S");
+    m.msg = text(v, "msg");
+    for (char ch : text(v, "code"))
+      if (std::isdigit(static_cast<unsigned char>(ch))) m.code = m.code * 10 + (ch - '0');
+    for (auto e :
+         {decimal(v, "p", m.price), decimal(v, "bp", m.bidPx), decimal(v, "ap", m.askPx),
+          decimal(v, "s", m.size), decimal(v, "bs", m.bidSize), decimal(v, "as", m.askSize)})
+      if (!e.empty()) return "market data " + m.type + " " + m.symbol + ": " + e;
+    const std::string t = text(v, "t");
+    if (!t.empty()) {
+      auto ns = parseIsoTime(t);
+      if (!ns) return "market data " + m.type + ": t: not an ISO-8601 time";
+      m.time = *ns;
+    }
+    if (m.type == "t" && (!m.price || !m.size)) return "market data trade: p or s missing";
+    out.push_back(std::move(m));
+  }
+  return "";
+}
+
 // ---------------------------------------------------------------- mapping
 
 std::string mapOrder(const VenueNewOrder& o, OrderTerms& t) {

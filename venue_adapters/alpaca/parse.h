@@ -89,6 +89,18 @@ struct StreamMessage {
 };
 std::string parseStreamMessage(std::string_view json, StreamMessage& out);
 
+// One message of the market data stream (an array of these per frame):
+// T "t" trade (p, s), "q" quote (bp, bs, ap, as), "success"/"subscription"/
+// "error" (code, msg) control messages.
+struct DataMessage {
+  std::string type, symbol, msg;
+  int64_t code = 0;
+  std::optional<Price> price, bidPx, askPx;
+  std::optional<Qty> size, bidSize, askSize;
+  WallNanos time = 0;
+};
+std::string parseDataMessages(std::string_view json, std::vector<DataMessage>& out);
+
 // "2021-03-16T18:38:01.942282Z" (or with a +hh:mm offset) to ns since epoch.
 std::optional<WallNanos> parseIsoTime(std::string_view s);
 
