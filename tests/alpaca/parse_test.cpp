@@ -150,7 +150,8 @@ TEST(AlpacaMapping, OrderTypesTifsAndRefusedAttributes) {
   EXPECT_EQ(ordTypeOf("stop_limit"), OrdType::StopLimit);
   EXPECT_EQ(tifOf("opg"), TimeInForce::AtTheOpening);
   EXPECT_EQ(statusOf("partially_filled"), OrdStatus::PartiallyFilled);
-  EXPECT_EQ(statusOf("done_for_day"), OrdStatus::Expired);
+  EXPECT_EQ(statusOf("done_for_day"), OrdStatus::New);
+  EXPECT_EQ(statusOf("expired"), OrdStatus::Expired);
   EXPECT_EQ(statusOf("pending_new"), OrdStatus::PendingNew);
   EXPECT_TRUE(isTerminal("replaced"));
   EXPECT_FALSE(isTerminal("partially_filled"));

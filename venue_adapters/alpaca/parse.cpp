@@ -386,13 +386,15 @@ OrdStatus statusOf(const std::string& s) {
   if (s == "partially_filled") return OrdStatus::PartiallyFilled;
   if (s == "filled") return OrdStatus::Filled;
   if (s == "canceled") return OrdStatus::Canceled;
-  if (s == "expired" || s == "done_for_day") return OrdStatus::Expired;
+  if (s == "expired") return OrdStatus::Expired;
   if (s == "rejected") return OrdStatus::Rejected;
   if (s == "pending_cancel") return OrdStatus::PendingCancel;
   if (s == "pending_replace") return OrdStatus::PendingReplace;
   if (s == "pending_new" || s == "accepted" || s == "accepted_for_bidding")
     return OrdStatus::PendingNew;
-  return OrdStatus::New;  // new, stopped, calculated, suspended, held, replaced's successor
+  // new, done_for_day (no more fills today, still open: we have no FIX
+  // DoneForDay status), stopped, calculated, suspended, held.
+  return OrdStatus::New;
 }
 
 bool isTerminal(const std::string& s) {
