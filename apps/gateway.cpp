@@ -36,6 +36,7 @@
 #include "venue_adapters/ibkr_tws/adapter.h"
 #include "venue_adapters/kraken/adapter.h"
 #include "venue_adapters/okx/adapter.h"
+#include "venue_adapters/alpaca/adapter.h"
 #include "venue_adapters/sim/sim_venue.h"
 
 namespace fixgw {
@@ -94,6 +95,7 @@ void registerBuiltinVenues(venues::VenueRegistry& reg) {
   reg.registerType("coinbase", coinbase::makeCoinbaseVenueFromConfig);
   reg.registerType("kraken", kraken::makeKrakenVenueFromConfig);
   reg.registerType("okx", okx::makeOkxVenueFromConfig);
+  reg.registerType("alpaca", alpaca::makeAlpacaVenueFromConfig);
 }
 
 namespace {
