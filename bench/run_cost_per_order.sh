@@ -252,6 +252,9 @@ run_fixgw() {  # async|durable
            (select count(*) from order_events where event_type = 'NEW'),
            (select count(*) from order_events)" | tr '|' ' ')
   put "${key}.orders_expected" "$expect"
+  # What the schema holds on disk per order (heap, indexes, TOAST), for sizing.
+  put "${key}.storage_bytes_per_order" "$(psql_q "$db" "select round(sum(pg_total_relation_size(c.oid)) / $expect)
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = '$schema' and c.relkind = 'r'")"
   put "${key}.orders_in_pg" "$orders"
   put "${key}.received_events" "$received"
   put "${key}.new_events" "$acked"
@@ -381,7 +384,8 @@ for m in $MODES; do
   echo "rows and index entries per order, by table (ins upd hot nonhot del | indexes btree partial | entries entries-btree):"
   awk '{ printf "  %-34s %6.3f %6.3f %6.3f %6.3f %6.3f | %d %d %d | %6.2f %6.2f\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 }' "$d/rows"
   echo "in PostgreSQL afterwards: $(v fixgw_$m.orders_in_pg) of $(v fixgw_$m.orders_expected) orders," \
-       "$(v fixgw_$m.received_events) RECEIVED, $(v fixgw_$m.new_events) NEW, $(v fixgw_$m.events_in_pg) events in all"
+       "$(v fixgw_$m.received_events) RECEIVED, $(v fixgw_$m.new_events) NEW, $(v fixgw_$m.events_in_pg) events in all;" \
+       "$(v fixgw_$m.storage_bytes_per_order) bytes on disk per order (tables, indexes, TOAST)"
 done
 echo
 echo "Against issue 15's targets (ratios from this run; floor = FileStore floor):"
