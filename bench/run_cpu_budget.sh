@@ -10,8 +10,8 @@
 #                           [--detail]   (also CPU per order of each gateway thread and
 #                                         each PostgreSQL process)
 #
-# Needs the local cluster (scripts/pg.sh) and nothing else running: the
-# PostgreSQL figure is the sum over every server process of the cluster.
+# Needs the local cluster (scripts/pg.sh) and nothing else running on it: the
+# PostgreSQL figure is the sum over every server process of that cluster.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 BUILD="$ROOT/build"
@@ -58,9 +58,14 @@ LOADGEN=("$BUILD/bench/fix_loadgen" --host 127.0.0.1 --port "$PORT" --version 4.
 "${LOADGEN[@]}" --orders 3000 >/dev/null  # warm-up
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# The processes of THIS cluster (its postmaster and children), not every postgres on the machine
+# (a shared machine runs several clusters).
+PGDATA_DIR="$(bash "$ROOT/scripts/pg.sh" status | sed -n 's/^running: data \([^,]*\),.*/\1/p')"
+PM=$(head -n 1 "$PGDATA_DIR/postmaster.pid" 2>/dev/null || true)
+pg_pids() { if [[ "$PM" =~ ^[0-9]+$ ]]; then echo "$PM"; pgrep -P "$PM"; else pgrep -u postgres postgres; fi; }
 pg_ticks() {
   local s=0 p
-  for p in $(pgrep -u postgres postgres); do s=$((s + $(ticks "$p"))); done
+  for p in $(pg_pids); do s=$((s + $(ticks "$p"))); done
   echo "$s"
 }
 # "name ticks" per gateway thread and per PostgreSQL process, for --detail.
@@ -69,7 +74,7 @@ per_proc() {
   for t in /proc/"$GW"/task/*; do
     echo "gateway:$(cat "$t/comm" 2>/dev/null)#${t##*/} $(ticks "$GW/task/${t##*/}")"
   done
-  for t in $(pgrep -u postgres postgres); do
+  for t in $(pg_pids); do
     echo "pg:$(tr '\0' ' ' <"/proc/$t/cmdline" 2>/dev/null | awk '{print $2}')#$t $(ticks "$t")"
   done
 }

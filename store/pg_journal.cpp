@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 #include <poll.h>
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -1654,8 +1655,15 @@ void PgJournal::start() {
     std::lock_guard cl(m.cbMu);
     m.cbStop = false;
   }
-  m.notifier = std::thread([&m] { m.notifierLoop(); });
-  m.writer = std::thread([&m] { m.writerLoop(); });
+  // Named so per-thread CPU (bench/run_cost_per_order.sh, top -H) tells them apart.
+  m.notifier = std::thread([&m] {
+    pthread_setname_np(pthread_self(), "jrnl-notify");
+    m.notifierLoop();
+  });
+  m.writer = std::thread([&m] {
+    pthread_setname_np(pthread_self(), "jrnl-writer");
+    m.writerLoop();
+  });
 }
 
 void PgJournal::stop() {
