@@ -375,7 +375,8 @@ void Gateway::start() {
       router::IdGenerator::prefixFromTime(clock.wallNow()));
   if (cfg.sor.enabled()) m.engine->configureSor(cfg.sor);
   // Recovery: everything the journal knows comes back before any traffic.
-  router::RecoveredState recovered = store::loadRecoveredState(cfg.database.conninfo);
+  router::RecoveredState recovered = store::loadRecoveredState(
+      cfg.database.conninfo, store::RecoveryScope{m.lease ? m.lease->backendPid() : 0});
   const WallNanos reconcileSince = recovered.lastEventTime ? recovered.lastEventTime - 60'000'000'000 : 0;
   m.engine->restore(std::move(recovered));
   m.engine->setAckMode(cfg.database.ackMode == "async" ? router::AckMode::Async

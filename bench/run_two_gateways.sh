@@ -2,7 +2,7 @@
 # Two fixgw nodes on disjoint FIX sessions against ONE PostgreSQL schema (issue 15, docs/scaling.md):
 #
 #   0. nodes A (bench/fixgw-node-a.json, sessions LOADA44/LOADA42) and B (bench/fixgw-node-b.json,
-#      LOADB44/LOADB42) start on one schema, before any order exists, and get a warm-up each;
+#      LOADB44/LOADB42) start on one schema and get a warm-up each;
 #   1. node A alone (B idle), one fix_loadgen on LOADA44: the one-gateway throughput of this run;
 #   2. two loadgens at once, LOADA44 -> A and LOADB44 -> B: the combined throughput (orders of
 #      both over the wall time of both), and CPU per order of each node, of PostgreSQL and of the
@@ -112,9 +112,8 @@ pg_ticks() {  # the cluster's processes, with children the postmaster reaped
 }
 now() { date +%s.%N; }
 
-# Both nodes start before any order exists: a node recovers EVERY order of the database at
-# start, not only its sessions' (a known gap, docs/scaling.md), and would reconcile the other
-# node's open orders against its own venue connection.
+# Both nodes start before the measured load (recovery leaves another live node's sessions
+# alone, store::RecoveryScope, so the order of starts does not matter for correctness).
 start_node a
 start_node b
 wait_listening a

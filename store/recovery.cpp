@@ -6,6 +6,7 @@
 #include <pqxx/pqxx>
 #include <stdexcept>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "router/engine.h"
 #include "store/order_details_json.h"
@@ -43,10 +44,29 @@ OrdStatus settled(OrdStatus s, Qty cum) {
 
 }  // namespace
 
-router::RecoveredState loadRecoveredState(const std::string& conninfo) {
+router::RecoveredState loadRecoveredState(const std::string& conninfo,
+                                          const RecoveryScope& scope) {
   router::RecoveredState st;
   pqxx::connection conn(conninfo);
   pqxx::read_transaction tx(conn);
+
+  // Sessions another live node holds the lease of (the key is the one
+  // store/session_lease.cpp takes: schema and session key).
+  std::unordered_set<std::string> foreign;
+  for (const auto& r : tx.exec_params(
+           "select distinct o.session_key from orders o where o.parent_order_id is null "
+           "and exists (select 1 from pg_locks l where l.locktype = 'advisory' and l.granted "
+           "and l.objsubid = 1 and l.pid <> $1 "
+           "and l.database = (select oid from pg_database where datname = current_database()) "
+           "and ((l.classid::bigint << 32) | l.objid::bigint) = "
+           "hashtextextended(current_schema() || '|' || o.session_key, 0))",
+           scope.leaseBackendPid))
+    foreign.insert(str(r[0]));
+  if (!foreign.empty())
+    spdlog::info("recovery: {} FIX session(s) are run by another gateway on this database; "
+                 "their orders are left to it",
+                 foreign.size());
+  auto mine = [&](const pqxx::field& session) { return !foreign.count(str(session)); };
 
   // Parents, with the exact sum of lastPx*lastQty of their fills.
   auto parents = tx.exec(
@@ -57,8 +77,10 @@ router::RecoveredState loadRecoveredState(const std::string& conninfo) {
       "o.stop_px, o.details::text from orders o where o.parent_order_id is null");
   st.parents.reserve(parents.size());
   for (const auto& r : parents) {
-    router::ParentOrder p;
     std::string id = str(r[0]);
+    st.maxIdPrefixMs = std::max(st.maxIdPrefixMs, router::IdGenerator::prefixMsOf(id));
+    if (!mine(r[1])) continue;
+    router::ParentOrder p;
     p.orderId = OrderId(id);
     p.session = SessionKey(str(r[1]));
     p.clOrdId = ClOrdId(str(r[2]));
@@ -86,19 +108,19 @@ router::RecoveredState loadRecoveredState(const std::string& conninfo) {
         throw std::runtime_error("recovery: order " + id + ": " + e.what());
       }
     }
-    st.maxIdPrefixMs = std::max(st.maxIdPrefixMs, router::IdGenerator::prefixMsOf(id));
     st.parents.push_back(std::move(p));
   }
 
   // Children of open parents (done ones are not needed to trade on).
   auto children = tx.exec(
       "select c.order_id, c.parent_order_id, c.venue, c.venue_order_id, c.qty, c.price, "
-      "c.cum_qty, c.status, c.stop_px from orders c join orders p on p.order_id = "
+      "c.cum_qty, c.status, c.stop_px, p.session_key from orders c join orders p on p.order_id = "
       "c.parent_order_id "
       "where p.status not in ('FILLED','CANCELED','REJECTED','EXPIRED')");
   std::unordered_map<std::string, router::ParentOrder*> byId;
   for (auto& p : st.parents) byId[p.orderId.str()] = &p;
   for (const auto& r : children) {
+    if (!mine(r[9])) continue;
     router::ChildOrder c;
     std::string id = str(r[0]);
     c.id = ChildOrderId(id);
@@ -125,7 +147,7 @@ router::RecoveredState loadRecoveredState(const std::string& conninfo) {
       "order by session_key, cl_ord_id, seq");
   st.clOrdIds.reserve(ids.size());
   for (const auto& r : ids)
-    st.clOrdIds.emplace_back(SessionKey(str(r[0])), ClOrdId(str(r[1])), OrderId(str(r[2])));
+    if (mine(r[0])) st.clOrdIds.emplace_back(SessionKey(str(r[0])), ClOrdId(str(r[1])), OrderId(str(r[2])));
 
   auto fills = tx.exec(
       "select child_order_id, venue_exec_id from executions "
@@ -166,24 +188,27 @@ router::RecoveredState loadRecoveredState(const std::string& conninfo) {
   // Algo parents paused when the gateway stopped (the last pause/resume event
   // of each open parent).
   for (const auto& r : tx.exec(
-           "select order_id, event_type, coalesce(text, '') from ("
-           "  select distinct on (e.order_id) e.order_id, e.event_type, e.text from order_events e"
+           "select order_id, event_type, coalesce(text, ''), session_key from ("
+           "  select distinct on (e.order_id) e.order_id, e.event_type, e.text, o.session_key"
+           "  from order_events e"
            "  join orders o on o.order_id = e.order_id and o.parent_order_id is null"
            "  where e.event_type in ('ALGO_PAUSED', 'ALGO_RESUMED')"
            "  and o.status not in ('FILLED','CANCELED','REJECTED','EXPIRED')"
            "  order by e.order_id, e.seq desc) last")) {
-    if (str(r[1]) == "ALGO_PAUSED") st.algoPauses.emplace_back(OrderId(str(r[0])), str(r[2]));
+    if (str(r[1]) == "ALGO_PAUSED" && mine(r[3])) st.algoPauses.emplace_back(OrderId(str(r[0])), str(r[2]));
   }
 
   // Parents whose cancel was pending at the stop, with the request.
   for (const auto& r :
-       tx.exec("select o.order_id, e.cl_ord_id, coalesce(e.orig_cl_ord_id, ''), e.event_type "
+       tx.exec("select o.order_id, e.cl_ord_id, coalesce(e.orig_cl_ord_id, ''), e.event_type, "
+               "o.session_key "
                "from orders o join lateral ("
                "  select x.cl_ord_id, x.orig_cl_ord_id, x.event_type from order_events x"
                "  where x.order_id = o.order_id and x.event_type in ('CANCEL_REQUESTED',"
                "  'MASS_CANCEL_REQUESTED', 'RISK_CANCEL_REQUESTED', 'DISCONNECT_CANCEL_REQUESTED')"
                "  order by x.seq desc limit 1) e on true "
                "where o.parent_order_id is null and o.status = 'PENDING_CANCEL'")) {
+    if (!mine(r[4])) continue;
     router::RecoveredState::PendingCancel pc;
     pc.orderId = OrderId(str(r[0]));
     pc.clOrdId = ClOrdId(str(r[1]));

@@ -77,7 +77,7 @@ std::string orderAcked(FixTestClient& c, const std::string& clOrdId) {
 TEST(GatewayLeaseOverlap, TheSecondNodeCannotLogOnASessionTheFirstHolds) {
   fixgw::testing::PgTestSchema db;
   // Both disjoint nodes start before any order exists: a node recovers every order of the
-  // database at start, its sessions' or not (see DISABLED_ANodeLeavesAnotherNodesOrdersAlone).
+  // database at start, its sessions' or not (see ANodeLeavesAnotherNodesOrdersAlone).
   Node a = makeNode(db, {"CLIENTA", "SHARED"});
   a.gw->start();
   Node d = makeNode(db, {"CLIENTB"});
@@ -164,13 +164,11 @@ TEST(GatewayLeaseOverlap, TheSecondNodeCannotLogOnASessionTheFirstHolds) {
   EXPECT_EQ(acks[0][0], "3");
 }
 
-// KNOWN GAP (docs/scaling.md, "What breaks first"): store::loadRecoveredState reads every order
-// of the database, not only the starting node's sessions', and the start-up venue
-// reconciliation then cancels the other node's open orders that its own venue connection does
-// not know (RECONCILE_CANCELED, with an ExecutionReport for a session it does not run). Until
-// recovery is scoped to the node's leased sessions, nodes that share a database must all start
-// before any order exists, or never restart while another runs. Enable when that is fixed.
-TEST(GatewayLeaseOverlap, DISABLED_ANodeLeavesAnotherNodesOrdersAlone) {
+// Recovery is scoped to the node (store::RecoveryScope): a gateway starting while another runs
+// on the same database leaves the other's orders alone — it neither loads them nor reconciles
+// them against its own venue connections (which would cancel them, RECONCILE_CANCELED, and send
+// ExecutionReports for a session it does not run).
+TEST(GatewayLeaseOverlap, ANodeLeavesAnotherNodesOrdersAlone) {
   fixgw::testing::PgTestSchema db;
   Node a = makeNode(db, {"SHARED"});
   a.gw->start();
