@@ -13,10 +13,12 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <optional>
 #include <pqxx/pqxx>
 #include <stdexcept>
 
@@ -589,6 +591,8 @@ Result cmdSession(const rapidjson::Value& p, const Caller& caller, Backend& b) {
   return {200, sb.GetString()};
 }
 
+std::string promLabel(std::string_view v) { return metrics::escapeLabel(v); }
+
 Result cmdVenues(Backend& b) {
   rapidjson::StringBuffer sb;
   Writer w(sb);
@@ -627,9 +631,38 @@ Result cmdVenues(Backend& b) {
       w.Key("rejects");
       w.Uint64(m->rejects.value());
     }
-    // No adapter reports its rate-limit budget through the venue interface yet.
+    // Every limit the adapter tracks, and the tightest as a fraction left
+    // (null: the venue reports none), so one number says how close it is.
+    std::vector<VenueRateLimit> limits;
+    if (b.rateLimits) limits = b.rateLimits(name);
+    std::optional<double> minHeadroom;
+    w.Key("rate_limits");
+    w.StartArray();
+    for (const auto& l : limits) {
+      w.StartObject();
+      str(w, "name", l.name);
+      w.Key("limit");
+      w.Int64(l.limit);
+      w.Key("used");
+      w.Int64(l.used);
+      w.Key("headroom");
+      w.Int64(l.headroom());
+      w.Key("window_ms");
+      w.Int64(l.windowMs);
+      str(w, "source", l.source);
+      str(w, "updated_at", l.updatedAt > 0 ? isoTime(l.updatedAt) : std::string());
+      w.EndObject();
+      if (l.limit > 0) {
+        const double f = static_cast<double>(l.headroom()) / static_cast<double>(l.limit);
+        if (!minHeadroom || f < *minHeadroom) minHeadroom = f;
+      }
+    }
+    w.EndArray();
     w.Key("rate_limit_headroom");
-    w.Null();
+    if (minHeadroom)
+      w.Double(std::round(*minHeadroom * 10'000) / 10'000);  // a fraction, 4 places
+    else
+      w.Null();
     w.EndObject();
   }
   w.EndArray();
@@ -682,6 +715,53 @@ Result cmdRisk(Backend& b) {
   return {200, sb.GetString()};
 }
 
+// cancel_all with halt=false: the scope's open orders are canceled, its
+// trading state stays; journaled as an ADMIN_ACTION with who and why.
+Result cancelAllNoHalt(risk::ScopeKind scope, const std::string& key, const std::string& who,
+                       const std::string& reason, Backend& b) {
+  size_t n = 0;
+  risk::TradingState st = risk::TradingState::Active;
+  b.onEngine([&] {
+    n = b.engine->cancelOpenOrdersInScope(scope, key, reason);
+    st = b.engine->risk().tradingState(scope, key);
+  });
+  const std::string scopeKey = scope == risk::ScopeKind::Global ? std::string() : key;
+  if (b.journal) {
+    RiskEventRec e;
+    e.eventType = "ADMIN_ACTION";
+    e.rule = "CANCEL_ALL";
+    e.scope = std::string(risk::toString(scope));
+    e.scopeKey = scopeKey;
+    if (scope == risk::ScopeKind::Account) e.account = Account(key);
+    if (scope == risk::ScopeKind::Session) e.session = SessionKey(key);
+    e.who = who;
+    e.reason = reason;
+    e.text = std::to_string(n) + " open orders canceled, trading state kept (" +
+             std::string(risk::toString(st)) + ")";
+    e.ts = SystemClock::instance().wallNow();
+    b.journal(std::move(e));
+  }
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  w.Key("ok");
+  w.Bool(true);
+  str(w, "scope", risk::toString(scope));
+  str(w, "key", scopeKey);
+  str(w, "state", risk::toString(st));
+  str(w, "who", who);
+  w.Key("cancel_open_orders");
+  w.Bool(true);
+  w.Key("halt");
+  w.Bool(false);
+  w.Key("canceled");
+  w.Uint64(n);
+  w.EndObject();
+  std::string out = sb.GetString();
+  if (b.publish) b.publish("risk", out);
+  return {200, out};
+}
+
 Result cmdState(const rapidjson::Value& d, const Caller& caller, Backend& b, bool cancelAll) {
   auto scope = risk::scopeKindFromString(field(d, "scope", "global"));
   if (!scope) throw BadParam("scope must be global, account, session or party");
@@ -695,6 +775,9 @@ Result cmdState(const rapidjson::Value& d, const Caller& caller, Backend& b, boo
   const std::string who = caller.name;
   if (who.empty()) throw BadParam("who is required: every state change records who made it");
   const std::string reason = field(d, "reason", cancelAll ? "admin cancel-all" : "admin request");
+  // cancel_all halts by default (docs/admin.md: cancels alone let new orders
+  // in behind them); halt=false cancels and leaves the state as it is.
+  if (cancelAll && !flag(d, "halt", true)) return cancelAllNoHalt(*scope, key, who, reason, b);
   const bool cancel = cancelAll || flag(d, "cancel", false);
   risk::StateChange c;
   b.onEngine([&] { c = b.engine->setTradingState(*scope, key, *st, who, reason, cancel); });
@@ -710,6 +793,10 @@ Result cmdState(const rapidjson::Value& d, const Caller& caller, Backend& b, boo
   str(w, "who", who);
   w.Key("cancel_open_orders");
   w.Bool(c.cancelOpenOrders);
+  if (cancelAll) {
+    w.Key("halt");
+    w.Bool(true);
+  }
   w.EndObject();
   std::string out = sb.GetString();
   if (b.publish) b.publish("risk", out);
@@ -866,6 +953,28 @@ HttpResponse toHttp(const Result& r) { return {r.status, "application/json", r.j
 
 }  // namespace
 
+std::string renderRateLimitMetrics(Backend& b) {
+  if (!b.rateLimits) return {};
+  std::string used, limit;
+  for (const auto& [name, type] : b.venues) {
+    for (const auto& l : b.rateLimits(name)) {
+      const std::string labels =
+          "{venue=\"" + promLabel(name) + "\",limit=\"" + promLabel(l.name) + "\"} ";
+      used += "fixgw_venue_rate_limit_used" + labels + std::to_string(l.used) + "\n";
+      limit += "fixgw_venue_rate_limit_limit" + labels + std::to_string(l.limit) + "\n";
+    }
+  }
+  if (used.empty()) return {};
+  return "# HELP fixgw_venue_rate_limit_used A venue rate limit's use in its current window "
+         "(or a decaying counter's value), as the adapter last knew it.\n"
+         "# TYPE fixgw_venue_rate_limit_used gauge\n" +
+         used +
+         "# HELP fixgw_venue_rate_limit_limit A venue rate limit's allowance per window (or "
+         "counter maximum).\n"
+         "# TYPE fixgw_venue_rate_limit_limit gauge\n" +
+         limit;
+}
+
 HttpResponse route(const HttpRequest& req, Backend& b) {
   Caller caller;
   if (req.principal) {
@@ -911,7 +1020,8 @@ HttpResponse route(const HttpRequest& req, Backend& b) {
     return get ? run(seg[0] == "health" ? "health" : "ready") : methodNotAllowed();
   if (seg.size() == 1 && seg[0] == "metrics") {
     if (!get) return methodNotAllowed();
-    return {200, "text/plain; version=0.0.4; charset=utf-8", metrics::gateway().render()};
+    return {200, "text/plain; version=0.0.4; charset=utf-8",
+            metrics::gateway().render() + renderRateLimitMetrics(b)};
   }
   if (seg.empty() || seg[0] != "api")
     return {404, "application/json", errorJson("no route for " + req.method + " " + req.path)};

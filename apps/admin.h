@@ -28,6 +28,7 @@
 
 #include "apps/admin_http.h"
 #include "core/journal.h"
+#include "core/venue.h"
 #include "risk/risk.h"
 
 namespace fixgw::router {
@@ -87,6 +88,9 @@ struct Backend {
   std::function<void(RiskEventRec)> journal;
   // Ready to take orders (engine running, journal connected, leases held).
   std::function<bool()> ready;
+  // A venue's rate limits as its adapter last knew them
+  // (VenueAdapter::rateLimits(), safe from the admin threads); may be null.
+  std::function<std::vector<VenueRateLimit>(const std::string& venue)> rateLimits;
   // Live events for the blotter (kill-switch changes); may be null.
   std::function<void(std::string_view event, std::string_view json)> publish;
 };
@@ -118,6 +122,11 @@ Result dispatch(const std::string& cmd, const rapidjson::Value& params, const Ca
 // The unix socket's entry: {"cmd":...,...} -> the response line. The socket's
 // token is the operator's; "who" names the person (required for "state").
 std::string handle(const std::string& requestJson, Backend& b);
+
+// Prometheus lines for every venue's rate limits (fixgw_venue_rate_limit_used
+// and fixgw_venue_rate_limit_limit, labels venue and limit); "" when there
+// are none. /metrics appends them to the registry's text.
+std::string renderRateLimitMetrics(Backend& b);
 
 // The HTTP transport's routes (docs/admin.md) onto dispatch(), and /metrics.
 HttpResponse route(const HttpRequest& req, Backend& b);

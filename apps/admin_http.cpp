@@ -166,9 +166,14 @@ void EventHub::publish(std::string_view event, std::string_view json) {
     std::lock_guard sl(s->mu);
     if (s->queue.size() >= kMaxQueued) {
       s->overflowed = true;
-      continue;
+    } else {
+      s->queue.push_back(frame);
     }
-    s->queue.push_back(frame);
+    // One wake per drained queue: a burst of events costs one post.
+    if (!s->wakePending && s->wake) {
+      s->wakePending = true;
+      s->wake();
+    }
   }
 }
 
@@ -239,6 +244,13 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Handler handler;
   EventHub* hub;
   asio::io_context ioc{1};
+  // Closed by stop(): an event published after the server stopped (the hub
+  // outlives it) must not post to an io_context on its way out.
+  struct WakeGate {
+    std::mutex mu;
+    bool open = true;
+  };
+  std::shared_ptr<WakeGate> wakeGate = std::make_shared<WakeGate>();
   std::unique_ptr<tcp::acceptor> acceptor;
   std::thread thread;
   std::atomic<int> boundPort{0};
@@ -478,13 +490,28 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       std::shared_ptr<EventHub::Subscriber> s;
       ~Unsub() { h->unsubscribe(s); }
     } unsub{hub, sub};
-    asio::steady_timer timer(ioc);
+    // The stream sleeps on this timer until publish() cancels it (posted to
+    // the server's thread, the only one that touches the timer) or the
+    // keep-alive is due. The post holds a weak reference: a wake arriving
+    // after the stream ended finds no timer and does nothing.
+    auto timer = std::make_shared<asio::steady_timer>(ioc);
+    {
+      std::lock_guard lk(sub->mu);
+      sub->wake = [this, gate = wakeGate, weak = std::weak_ptr<asio::steady_timer>(timer)] {
+        std::lock_guard g(gate->mu);
+        if (!gate->open) return;
+        asio::post(ioc, [weak] {
+          if (auto t = weak.lock()) t->cancel();
+        });
+      };
+    }
     auto lastWrite = std::chrono::steady_clock::now();
     while (!stopping) {
       std::string batch;
       bool overflow = false;
       {
         std::lock_guard lk(sub->mu);
+        sub->wakePending = false;  // events from here on wake the wait below
         overflow = sub->overflowed;
         while (!sub->queue.empty() && batch.size() < 256 * 1024) {
           batch += sub->queue.front();
@@ -501,9 +528,16 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         lastWrite = std::chrono::steady_clock::now();
         continue;
       }
-      // Polling a queue every 50 ms keeps publish() free of any I/O work.
-      timer.expires_after(std::chrono::milliseconds(50));
-      co_await timer.async_wait(awaitEc(ec));
+      // Nothing queued: sleep until an event's wake or the keep-alive. A wake
+      // that came while we were writing cancels nothing, but its event is
+      // already queued and the loop drains it before waiting again.
+      const auto keepAliveAt = lastWrite + std::chrono::seconds(15);
+      {
+        std::lock_guard lk(sub->mu);
+        if (!sub->queue.empty() || sub->overflowed) continue;
+      }
+      timer->expires_at(keepAliveAt);
+      co_await timer->async_wait(awaitEc(ec));
     }
   }
 };
@@ -549,6 +583,8 @@ void HttpServer::stop() {
     m.ioc.stop();
   });
   m.thread.join();
+  std::lock_guard g(m.wakeGate->mu);
+  m.wakeGate->open = false;
 }
 
 int HttpServer::port() const { return impl_->boundPort.load(); }

@@ -76,6 +76,8 @@ std::string sha256Hex(std::string_view data);
 // out to every SSE subscriber. Publishing costs one relaxed load when nobody
 // listens. A subscriber that falls more than kMaxQueued events behind is
 // cut off (it reconnects and reloads) so a stuck browser cannot grow memory.
+// A subscriber's stream sleeps until publish() wakes it (its `wake`, called
+// at most once per drained queue), not on a polling timer.
 class EventHub {
  public:
   static constexpr size_t kMaxQueued = 10000;
@@ -83,6 +85,10 @@ class EventHub {
     std::mutex mu;
     std::deque<std::string> queue;  // complete SSE frames
     bool overflowed = false;
+    // Set by the stream: called (under mu, from the publishing thread) when
+    // an event arrives and no wake is pending; must only post work, never block.
+    std::function<void()> wake;
+    bool wakePending = false;  // cleared by the stream when it drains the queue
   };
   bool hasSubscribers() const { return count_.load(std::memory_order_relaxed) > 0; }
   // event: the SSE event name; json: its data (one line).

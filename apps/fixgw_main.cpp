@@ -5,6 +5,9 @@
 //   fixgw check-config [--config FILE]
 //   fixgw admin kill|reduce|resume [--global|--account A|--session KEY|--party ID] [--cancel]
 //                    [--reason TEXT] [--who NAME]    kill switch (HALTED/REDUCING/ACTIVE)
+//   fixgw admin cancel-all [--global|--account A|--session KEY|--party ID] [--no-halt]
+//                    [--reason TEXT] [--who NAME]    cancel a scope's open orders (halts it
+//                                                    unless --no-halt)
 //   fixgw admin status | reload                    trading states and exposure; reload limits
 //   fixgw admin sessions | venues | risk           FIX sessions, venues, risk states (as JSON)
 //   fixgw positions [--account A]                  live positions and P&L
@@ -38,14 +41,17 @@
 namespace {
 
 void usage() {
-  std::cerr << "usage: fixgw [run|migrate|check-config] [--config FILE]\n"
-               "       fixgw admin kill|reduce|resume [--global|--account A|--session KEY|--party ID]\n"
-               "                   [--cancel] [--reason TEXT] [--who NAME] [--config FILE]\n"
-               "       fixgw admin status|reload|sessions|venues|risk [--config FILE]\n"
-               "       fixgw positions [--account A] [--config FILE]\n"
-               "       fixgw audit order|activity|fills|rejects|messages ... (fixgw audit --help)\n"
-               "  FIXGW_CONFIG  default config file (else config/fixgw.json)\n"
-               "  FIXGW_DB      libpq connection string, overrides database.conninfo\n";
+  std::cerr
+      << "usage: fixgw [run|migrate|check-config] [--config FILE]\n"
+         "       fixgw admin kill|reduce|resume [--global|--account A|--session KEY|--party ID]\n"
+         "                   [--cancel] [--reason TEXT] [--who NAME] [--config FILE]\n"
+         "       fixgw admin cancel-all [--global|--account A|--session KEY|--party ID]\n"
+         "                   [--no-halt] [--reason TEXT] [--who NAME] [--config FILE]\n"
+         "       fixgw admin status|reload|sessions|venues|risk [--config FILE]\n"
+         "       fixgw positions [--account A] [--config FILE]\n"
+         "       fixgw audit order|activity|fills|rejects|messages ... (fixgw audit --help)\n"
+         "  FIXGW_CONFIG  default config file (else config/fixgw.json)\n"
+         "  FIXGW_DB      libpq connection string, overrides database.conninfo\n";
 }
 
 std::string jsonString(const std::string& s) {
@@ -63,7 +69,7 @@ int adminMain(int argc, char** argv) {
   if (const char* e = std::getenv("FIXGW_CONFIG")) configPath = e;
   std::string scope = "global", key, reason, account;
   std::string who = std::getenv("USER") ? std::getenv("USER") : "";
-  bool cancel = false, scopeGiven = false;
+  bool cancel = false, scopeGiven = false, halt = true;
   for (int i = positions ? 2 : 3; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -78,6 +84,8 @@ int adminMain(int argc, char** argv) {
       else if (a == "--session") scope = "session", key = next(), scopeGiven = true;
       else if (a == "--party") scope = "party", key = next(), scopeGiven = true;
       else if (a == "--cancel") cancel = true;
+      else if (a == "--no-halt")
+        halt = false;
       else if (a == "--reason") reason = next();
       else if (a == "--who") who = next();
       else throw std::invalid_argument("unknown argument '" + a + "'");
@@ -119,6 +127,15 @@ int adminMain(int argc, char** argv) {
            ",\"state\":\"" + state + "\",\"cancel\":" + (cancel ? "true" : "false") +
            ",\"who\":" + jsonString(who) + ",\"reason\":" +
            jsonString(reason.empty() ? "fixgw admin " + sub : reason) + "}";
+  } else if (sub == "cancel-all") {
+    if (!scopeGiven) {
+      std::cerr << "fixgw: say which scope: --global, --account A, --session KEY or --party ID\n";
+      return 2;
+    }
+    req += ",\"cmd\":\"cancel_all\",\"scope\":" + jsonString(scope) +
+           ",\"key\":" + jsonString(key) + ",\"halt\":" + (halt ? "true" : "false") +
+           ",\"who\":" + jsonString(who) +
+           ",\"reason\":" + jsonString(reason.empty() ? "fixgw admin cancel-all" : reason) + "}";
   } else if (sub == "status" || sub == "reload" || sub == "sessions" || sub == "venues" ||
              sub == "risk") {
     req += ",\"cmd\":\"" + sub + "\",\"who\":" + jsonString(who) + "}";

@@ -486,6 +486,11 @@ void Gateway::createDropCopy(fix::FixAcceptorConfig& fc) {
         sc.selection.accounts.emplace_back(a);
     }
     for (const auto& k : s.dropCopySources) sc.selection.sessions.emplace_back(k);
+    // Copies come from this gateway's own order sessions only (docs/drop-copy.md).
+    for (const auto& o : m.cfg.fix.sessions)
+      if (!o.dropCopy)
+        sc.selection.ownSessions.emplace_back(o.beginString + ":" + m.cfg.fix.senderCompId + "->" +
+                                              o.targetCompId);
     dc.sessions.push_back(std::move(sc));
   }
   if (dc.sessions.empty()) return;
@@ -541,6 +546,10 @@ void Gateway::fillAdminBackend() {
     b.sessionKeys.push_back(s.beginString + ":" + m.cfg.fix.senderCompId + "->" + s.targetCompId);
   b.venues.clear();
   for (const auto& v : m.cfg.venues) b.venues.emplace_back(v.name, v.type);
+  b.rateLimits = [&m](const std::string& venue) -> std::vector<VenueRateLimit> {
+    auto it = m.venues.find(VenueId(venue));
+    return it == m.venues.end() ? std::vector<VenueRateLimit>{} : it->second->rateLimits();
+  };
   b.journal = [&m](RiskEventRec e) {
     m.loop.post([&m, e = std::move(e)]() mutable { m.journal->append(std::move(e)); });
   };

@@ -22,11 +22,13 @@ constexpr char kSep = '\x1e';
 constexpr std::string_view kOpen = "\x1f[session=";
 constexpr std::string_view kClOrdId = "\x1e cl_ord_id=";
 constexpr std::string_view kOrderId = "\x1e order_id=";
+constexpr std::string_view kChildId = "\x1e child_id=";
+constexpr std::string_view kVenue = "\x1e venue=";
 constexpr std::string_view kClose = "]\x1f ";
 
 struct Decoded {
   bool hasOrder = false;
-  std::string_view session, clOrdId, orderId, text;
+  std::string_view session, clOrdId, orderId, childId, venue, text;
 };
 
 Decoded decode(std::string_view payload) {
@@ -42,6 +44,15 @@ Decoded decode(std::string_view payload) {
   d.clOrdId = payload.substr(a + kClOrdId.size(), b - a - kClOrdId.size());
   d.orderId = payload.substr(b + kOrderId.size(), e - b - kOrderId.size());
   d.text = payload.substr(e + kClose.size());
+  // The child part (orderFields' second form) sits after the OrderID; the
+  // values cannot hold RS, so the first RS after it starts that part.
+  if (const size_t c = d.orderId.find(kChildId); c != std::string_view::npos) {
+    std::string_view rest = d.orderId.substr(c + kChildId.size());
+    d.orderId = d.orderId.substr(0, c);
+    const size_t v = rest.find(kVenue);
+    d.childId = rest.substr(0, v);
+    if (v != std::string_view::npos) d.venue = rest.substr(v + kVenue.size());
+  }
   return d;
 }
 
@@ -78,6 +89,8 @@ class JsonFormatter final : public spdlog::formatter {
       line += ",\"session\":" + jsonQuote(d.session);
       line += ",\"cl_ord_id\":" + jsonQuote(d.clOrdId);
       line += ",\"order_id\":" + jsonQuote(d.orderId);
+      if (!d.childId.empty()) line += ",\"child_id\":" + jsonQuote(d.childId);
+      if (!d.venue.empty()) line += ",\"venue\":" + jsonQuote(d.venue);
     }
     line += ",\"msg\":" + jsonQuote(d.text) + "}\n";
     dest.append(line.data(), line.data() + line.size());
@@ -113,6 +126,14 @@ class TextFormatter final : public spdlog::formatter {
     text.append(d.clOrdId);
     text += " order_id=";
     text.append(d.orderId);
+    if (!d.childId.empty()) {
+      text += " child_id=";
+      text.append(d.childId);
+    }
+    if (!d.venue.empty()) {
+      text += " venue=";
+      text.append(d.venue);
+    }
     text += "] ";
     text.append(d.text);
     spdlog::details::log_msg copy = msg;
@@ -140,6 +161,23 @@ std::string orderFields(std::string_view session, std::string_view clOrdId,
   appendField(out, clOrdId);
   out.append(kOrderId);
   appendField(out, orderId);
+  out.append(kClose);
+  return out;
+}
+
+std::string orderFields(std::string_view session, std::string_view clOrdId,
+                        std::string_view orderId, std::string_view childId,
+                        std::string_view venue) {
+  std::string out(kOpen);
+  appendField(out, session);
+  out.append(kClOrdId);
+  appendField(out, clOrdId);
+  out.append(kOrderId);
+  appendField(out, orderId);
+  out.append(kChildId);
+  appendField(out, childId);
+  out.append(kVenue);
+  appendField(out, venue);
   out.append(kClose);
   return out;
 }

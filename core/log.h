@@ -3,7 +3,8 @@
 // a size-rotated file. Order lines carry the order's session, ClOrdID and
 // OrderID as fields of their own: the call site passes orderFields(...) as the
 // first argument of a "{}..." format, which both formatters decode (JSON: keys
-// "session", "cl_ord_id", "order_id"; text: a "[session=... ...]" prefix).
+// "session", "cl_ord_id", "order_id", plus "child_id" and "venue" for a line
+// about one child order; text: a "[session=... ...]" prefix).
 // The fields travel inside the message, not in thread-local state, because the
 // async logger formats on its own thread.
 //
@@ -47,6 +48,10 @@ std::unique_ptr<spdlog::formatter> makeTextFormatter();
 //   spdlog::warn("{}refusing ...", log::orderFields(session, clOrdId, orderId), ...)
 std::string orderFields(std::string_view session, std::string_view clOrdId,
                         std::string_view orderId);
+// The same for a line about one child order of it: also its child id and
+// venue (either may be empty; an empty one is left out of the line).
+std::string orderFields(std::string_view session, std::string_view clOrdId,
+                        std::string_view orderId, std::string_view childId, std::string_view venue);
 
 // "text" as a JSON string literal, quotes included; bytes that are not UTF-8 are
 // escaped as \u00XX so the line stays valid JSON whatever a peer sent.

@@ -42,6 +42,12 @@ struct DropCopySelection {
   bool allAccounts = false;
   std::vector<Account> accounts;
   std::vector<SessionKey> sessions;  // full keys, "FIX.4.4:FIXGW->CLIENT1"
+  // The order-entry sessions this gateway runs (holds the lease of). When
+  // set, only reports sent on them are copied: with several gateways on one
+  // database, another node's reports are neither copied here nor able to
+  // make this pump skip ours (its journal's event_ids interleave with ours,
+  // but ours alone commit in id order). Empty: every session (one gateway).
+  std::vector<SessionKey> ownSessions;
 };
 
 // One report as the journal has it: the report rebuilt from order_events +

@@ -6,13 +6,31 @@
 #include <algorithm>
 #include <set>
 
+#include "core/log.h"
 #include "core/metrics.h"
 
 namespace fixgw::router {
 
 namespace {
 const ClOrdId kNone("NONE");
+
+// The order fields of an engine log line (core/log.h): with logging.format
+// json they are fields of the line (session, cl_ord_id, order_id, and for a
+// child's line child_id and venue), not just words in its text.
+std::string orderLog(const ParentOrder& p) {
+  return log::orderFields(p.session.str(), p.clOrdId.str(), p.orderId.str());
 }
+std::string orderLog(const ParentOrder& p, const ChildOrder& c) {
+  return log::orderFields(p.session.str(), p.clOrdId.str(), p.orderId.str(), c.id.str(),
+                          c.venue.str());
+}
+// For a line that has only the OrderID at hand: the order's fields when the
+// engine knows it, else just the id.
+std::string orderLog(const std::unordered_map<OrderId, ParentOrder>& orders, const OrderId& id) {
+  auto it = orders.find(id);
+  return it != orders.end() ? orderLog(it->second) : log::orderFields("", "", id.str());
+}
+}  // namespace
 
 std::string IdGenerator::prefixFromMs(int64_t msSigned) {
   uint64_t ms = static_cast<uint64_t>(msSigned < 0 ? 0 : msSigned);
@@ -1005,6 +1023,30 @@ risk::StateChange Engine::setTradingState(risk::ScopeKind scope, const std::stri
   return c;
 }
 
+// Admin cancel-all without halting (ops13): the scope filter of
+// processRiskCancels, kept apart so that function stays as it is.
+size_t Engine::cancelOpenOrdersInScope(risk::ScopeKind scope, const std::string& key,
+                                       const std::string& why) {
+  std::vector<ParentOrder*> targets;
+  for (auto& [id, p] : orders_) {
+    if (!p.isOpen() || p.pending) continue;
+    if (scope == risk::ScopeKind::Account && p.account.str() != key) continue;
+    if (scope == risk::ScopeKind::Session && p.session.str() != key) continue;
+    if (scope == risk::ScopeKind::Party) {
+      bool has = false;
+      if (p.details)
+        for (const Party& pt : p.details->parties) has = has || pt.id == key;
+      if (!has) continue;
+    }
+    targets.push_back(&p);
+  }
+  spdlog::warn("admin: canceling {} open orders ({} {}) without halting: {}", targets.size(),
+               risk::toString(scope), key, why);
+  for (ParentOrder* p : targets) riskCancel(*p, "ADMIN_CANCEL_ALL", "Canceled: " + why);
+  flushOutbox();
+  return targets.size();
+}
+
 // ---------------------------------------------------------------- recovery
 
 void Engine::restore(RecoveredState st) {
@@ -1263,8 +1305,9 @@ void Engine::bookFill(ParentOrder& p, ChildOrder& c, const VenueEvent& e) {
     c.status = OrdStatus::PartiallyFilled;
   journalChild(c, p);
   if (p.cumQty + e.lastQty > p.qty)
-    spdlog::error("overfill on order {}: cum {} + last {} > qty {} (venue {}); booking it",
-                  p.orderId.str(), p.cumQty.str(), e.lastQty.str(), p.qty.str(), c.venue.str());
+    spdlog::error("{}overfill on order {}: cum {} + last {} > qty {} (venue {}); booking it",
+                  orderLog(p, c), p.orderId.str(), p.cumQty.str(), e.lastQty.str(), p.qty.str(),
+                  c.venue.str());
   p.cumQty += e.lastQty;
   p.rawNotional += rawProduct(e.lastPx, e.lastQty);
   p.avgPx = averageFromRaw(p.rawNotional, p.cumQty);
@@ -1306,8 +1349,9 @@ void Engine::handleVenueEvent(const VenueEvent& e) {
     metricsVenueEvent(e, nullptr);
     ++stats_.unknownVenueEvents;
     if (e.kind != VenueEventKind::Disconnected && e.kind != VenueEventKind::Reconnected)
-      spdlog::warn("venue {} sent {} for unknown child order '{}'", e.venue.str(), toString(e.kind),
-                   e.childId.str());
+      spdlog::warn("{}venue {} sent {} for unknown child order '{}'",
+                   log::orderFields("", "", "", e.childId.str(), e.venue.str()), e.venue.str(),
+                   toString(e.kind), e.childId.str());
     else
       spdlog::info("venue {} {}: {}", e.venue.str(), toString(e.kind), e.text);
     return;
@@ -1344,6 +1388,8 @@ void Engine::handleVenueEvent(const VenueEvent& e) {
       ExecReport r = report(p, ExecType::Rejected);
       r.ordRejReason = OrdRejReason::BrokerOption;
       r.text = "Venue " + c.venue.str() + " rejected: " + e.text;
+      spdlog::warn("{}venue {} rejected child {}: {}", orderLog(p, c), c.venue.str(), c.id.str(),
+                   e.text);
       emit(p, std::move(r), "VENUE_REJECT", "VENUE_REJECT", {}, &c);
       if (pend && !pend->massCancel)
         cancelReject(p.session, &p, pend->clOrdId, pend->origClOrdId,
@@ -1353,8 +1399,8 @@ void Engine::handleVenueEvent(const VenueEvent& e) {
     }
     case VenueEventKind::Fill: {
       if (!e.venueExecId.empty() && !bookedFills_[c.id].insert(e.venueExecId).second) {
-        spdlog::warn("venue {} reported fill {} on child {} again; already booked, ignored",
-                     c.venue.str(), e.venueExecId.str(), c.id.str());
+        spdlog::warn("{}venue {} reported fill {} on child {} again; already booked, ignored",
+                     orderLog(p, c), c.venue.str(), e.venueExecId.str(), c.id.str());
         break;
       }
       bookFill(p, c, e);
@@ -1399,8 +1445,8 @@ void Engine::handleVenueEvent(const VenueEvent& e) {
         c.stopPx = p.pending->newStopPx;
       journalChild(c, p);
       if (!p.pending || p.pending->kind != PendingRequest::Kind::Replace) {
-        spdlog::warn("venue {} replaced child {} with no replace pending", c.venue.str(),
-                     c.id.str());
+        spdlog::warn("{}venue {} replaced child {} with no replace pending", orderLog(p, c),
+                     c.venue.str(), c.id.str());
         break;
       }
       PendingRequest pend = std::move(*p.pending);
@@ -1567,8 +1613,8 @@ void Engine::subscribeMarketData(const VenueId& v, const Symbol& s, const OrderI
     st = vi->second->subscribeMarketData(s, *marketDataPort_, 1);
   if (st.ok) return;
   marketDataSubscribed_.erase({v, s});  // the next algo parent tries again
-  spdlog::warn("algo {}: no market data for {} from {}: {}", parent.str(), s.str(), v.str(),
-               st.error);
+  spdlog::warn("{}algo {}: no market data for {} from {}: {}", orderLog(orders_, parent),
+               parent.str(), s.str(), v.str(), st.error);
   if (auto it = orders_.find(parent); it != orders_.end())
     journalEvent(it->second, "MARKET_DATA_UNAVAILABLE", nullptr, "ALGO", st.error, {}, nullptr);
 }
@@ -1680,7 +1726,8 @@ void Engine::algoCancelChild(AlgoSlot& s, const ChildOrderId& id) {
 void Engine::algoPaused(AlgoSlot& s, const std::string& reason, bool paused) {
   auto pi = orders_.find(s.id);
   if (pi == orders_.end()) return;
-  spdlog::warn("algo {} {}{}", s.id.str(), paused ? "paused: " : "resumed", reason);
+  spdlog::warn("{}algo {} {}{}", orderLog(pi->second), s.id.str(), paused ? "paused: " : "resumed",
+               reason);
   journalEvent(pi->second, paused ? "ALGO_PAUSED" : "ALGO_RESUMED", nullptr, "ALGO", reason, {},
                nullptr);
 }
@@ -1788,14 +1835,16 @@ void Engine::algoChildEvent(ParentOrder& p, ChildOrder& c, const VenueEvent& e) 
     case VenueEventKind::Rejected:
       c.status = OrdStatus::Rejected;
       journalChild(c, p);
+      spdlog::warn("{}venue {} rejected algo child {}: {}", orderLog(p, c), c.venue.str(),
+                   c.id.str(), e.text);
       journalEvent(p, "CHILD_REJECTED", nullptr, "VENUE_REJECT",
                    "child " + c.id.str() + " rejected by " + c.venue.str() + ": " + e.text, {}, &c);
       if (runner) runner->onChildRejected(c.id, e.text);
       break;
     case VenueEventKind::Fill:
       if (!e.venueExecId.empty() && !bookedFills_[c.id].insert(e.venueExecId).second) {
-        spdlog::warn("venue {} reported fill {} on child {} again; already booked, ignored",
-                     c.venue.str(), e.venueExecId.str(), c.id.str());
+        spdlog::warn("{}venue {} reported fill {} on child {} again; already booked, ignored",
+                     orderLog(p, c), c.venue.str(), e.venueExecId.str(), c.id.str());
         break;
       }
       bookFill(p, c, e);  // the client sees it as a fill of the parent
@@ -1816,8 +1865,8 @@ void Engine::algoChildEvent(ParentOrder& p, ChildOrder& c, const VenueEvent& e) 
     case VenueEventKind::Replaced:
     case VenueEventKind::Disconnected:
     case VenueEventKind::Reconnected:
-      spdlog::warn("venue {} sent {} for algo child {}; ignored", c.venue.str(), toString(e.kind),
-                   c.id.str());
+      spdlog::warn("{}venue {} sent {} for algo child {}; ignored", orderLog(p, c), c.venue.str(),
+                   toString(e.kind), c.id.str());
       break;
   }
 }
@@ -1891,8 +1940,8 @@ void Engine::algoRestoreAfterReconcile(const std::set<VenueId>& asked) {
       for (const auto& [id, venues] : algoAwaitingReconcile_) late.push_back(id);
       std::sort(late.begin(), late.end());
       for (const OrderId& id : late) {
-        spdlog::warn("recovery: algo {}: venue snapshot not in after {} s, resuming anyway",
-                     id.str(), kAlgoRestoreWaitNanos / 1'000'000'000);
+        spdlog::warn("{}recovery: algo {}: venue snapshot not in after {} s, resuming anyway",
+                     orderLog(orders_, id), id.str(), kAlgoRestoreWaitNanos / 1'000'000'000);
         if (auto it = orders_.find(id); it != orders_.end()) restoreAlgo(it->second);
       }
       flushOutbox();
@@ -2034,7 +2083,7 @@ void Engine::algoRestoreFailed(ParentOrder& p, const std::string& why) {
   // Cannot happen for parameters that were good on arrival; if it does, the
   // parent must not sit open with no one working it: its children are
   // cancelled and the client hears why.
-  spdlog::error("recovery: algo {} cannot be rebuilt: {}", p.orderId.str(), why);
+  spdlog::error("{}recovery: algo {} cannot be rebuilt: {}", orderLog(p), p.orderId.str(), why);
   journalEvent(p, "ALGO_RESTORE_FAILED", nullptr, "ALGO", why, {}, nullptr);
   for (const ChildOrderId& cid : p.children)
     if (auto ci = children_.find(cid); ci != children_.end() && !isTerminal(ci->second.status))
@@ -2230,7 +2279,7 @@ void Engine::sorApplyConfig(algos::AlgoParams& params, TimeInForce tif) const {
 void Engine::sorStart(const ParentOrder& p, bool algoSlices) {
   if (!sor_) return;
   for (const std::string& err : sor_->subscribe(p.symbol, venues_)) {
-    spdlog::warn("SOR {}: no book for {}: {}", p.orderId.str(), p.symbol.str(), err);
+    spdlog::warn("{}SOR {}: no book for {}: {}", orderLog(p), p.orderId.str(), p.symbol.str(), err);
     if (auto it = orders_.find(p.orderId); it != orders_.end())
       journalEvent(it->second, "MARKET_DATA_UNAVAILABLE", nullptr, "SOR", err, {}, nullptr);
   }

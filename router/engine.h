@@ -107,6 +107,12 @@ class Engine final : public CommandSink, public VenueEventSink {
   risk::StateChange setTradingState(risk::ScopeKind scope, const std::string& key,
                                     risk::TradingState st, const std::string& who,
                                     const std::string& why, bool cancelOpenOrders);
+  // Cancel-all without a state change (admin cancel_all with halt=false):
+  // asks every open order of the scope to cancel, as a halt with cancel
+  // would, but new orders keep being accepted. Returns how many orders were
+  // asked (pending ones settle first and are not counted). Engine thread.
+  size_t cancelOpenOrdersInScope(risk::ScopeKind scope, const std::string& key,
+                                 const std::string& why);
   risk::RiskEngine& risk() { return risk_; }
   // Sessions whose open orders are canceled when they log out or drop.
   void setCancelOnDisconnect(std::unordered_set<SessionKey> s) {

@@ -157,6 +157,16 @@ std::vector<fix::JournaledReport> PgDropCopySource::reportsAfter(int64_t after,
       where = terms[0];
       for (size_t i = 1; i < terms.size(); ++i) where += " or " + terms[i];
     }
+    // Only this gateway's own sessions (DropCopySelection::ownSessions): the
+    // rows of a second gateway on the same database are not ours to copy.
+    if (!sel.ownSessions.empty()) {
+      std::string in;
+      for (const auto& s : sel.ownSessions) {
+        if (!in.empty()) in += ", ";
+        in += literal(tx, s.str());
+      }
+      where = "(" + where + ") and e.session_key in (" + in + ")";
+    }
     // exec_id is set exactly on the events a report was sent for; status replies (H, AF) are
     // answers to one client's question, not order events, and are not journaled as such.
     auto rows = tx.exec(

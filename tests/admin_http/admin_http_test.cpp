@@ -5,14 +5,16 @@
 // surface gets its status and the server keeps answering others.
 #include "apps/admin_http.h"
 
-#include <algorithm>
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <thread>
 
@@ -20,8 +22,10 @@
 #include "apps/gateway.h"
 #include "config/config.h"
 #include "tests/admin_http/http_client.h"
+#include "tests/binance/test_data.h"
 #include "tests/support/fix_test_client.h"
 #include "tests/support/pg_test_env.h"
+#include "venue_adapters/binance/emulator.h"
 
 using fixgw::testing::FixTestClient;
 using fixgw::testing::http;
@@ -215,6 +219,78 @@ TEST_F(AdminHttp, CancelAllHaltsTheScopeAndCancelsItsOpenOrders) {
   HttpReply bad = post("/api/risk/cancel-all", R"({"scope":"account"})");
   EXPECT_EQ(bad.status, 400);
   EXPECT_NE(s(json(bad), "error").find("key (the account"), std::string::npos) << bad.body;
+}
+
+TEST_F(AdminHttp, CancelAllWithHaltFalseCancelsButKeepsTheScopeTrading) {
+  start();
+  send("NH1", "DESK4", "10", "95.00");
+  er("NH1", "0");
+  send("NH2", "DESK5", "10", "95.00");  // another account: untouched
+  er("NH2", "0");
+  HttpReply r = post("/api/risk/cancel-all?halt=false", R"({"scope":"account","key":"DESK4"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto d = json(r);
+  EXPECT_FALSE(d["halt"].GetBool());
+  EXPECT_EQ(d["canceled"].GetUint64(), 1u);
+  EXPECT_EQ(s(d, "state"), "ACTIVE");
+  er("NH1", "4");
+  // Still trading: the next order of the account is accepted, not rejected as HALTED.
+  send("NH3", "DESK4", "10", "95.00");
+  er("NH3", "0");
+  HttpReply risk = get("/api/risk", kViewer);
+  EXPECT_EQ(risk.body.find("\"account\":\"DESK4\",\"state\":\"HALTED\""), std::string::npos)
+      << risk.body;
+  // Journaled with the token's name; no state change recorded.
+  gw_->quiesce();
+  auto rows = db_.query(
+      "select who, scope_key from risk_events where event_type = 'ADMIN_ACTION' and rule = "
+      "'CANCEL_ALL'");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][0], "ops");
+  EXPECT_EQ(rows[0][1], "DESK4");
+  EXPECT_TRUE(
+      db_.query("select 1 from risk_events where event_type = 'STATE_CHANGE' and scope_key = "
+                "'DESK4'")
+          .empty());
+  // A bad value names the parameter.
+  HttpReply bad =
+      post("/api/risk/cancel-all", R"({"scope":"account","key":"DESK4","halt":"maybe"})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(s(json(bad), "error").find("halt must be true or false"), std::string::npos)
+      << bad.body;
+  // NH2 (DESK5) still rests.
+  HttpReply open = get("/api/orders?state=open&account=DESK5", kViewer);
+  EXPECT_NE(open.body.find("NH2"), std::string::npos) << open.body;
+}
+
+TEST_F(AdminHttp, CliCancelAllHaltsByDefaultAndNotWithNoHalt) {
+  start();
+  auto cli = [&](const std::string& args) {
+    std::string cmd = "FIXGW_ADMIN_SOCKET=" + socket_ + " " + FIXGW_BINARY + " " + args +
+                      " --config " + sourceDir() + "/config/fixgw.json 2>&1";
+    std::string out;
+    if (FILE* f = ::popen(cmd.c_str(), "r")) {
+      char buf[4096];
+      size_t n;
+      while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+      EXPECT_EQ(::pclose(f), 0) << cmd << "\n" << out;
+    } else {
+      ADD_FAILURE() << "cannot run " << cmd;
+    }
+    return out;
+  };
+  send("C1", "DESK6", "10", "95.00");
+  er("C1", "0");
+  std::string out = cli("admin cancel-all --account DESK6 --no-halt --who cli-op");
+  EXPECT_NE(out.find("\"halt\":false"), std::string::npos) << out;
+  er("C1", "4");
+  send("C2", "DESK6", "10", "95.00");
+  er("C2", "0");  // accepted: not halted
+  out = cli("admin cancel-all --account DESK6 --who cli-op");
+  EXPECT_NE(out.find("\"to\":\"HALTED\""), std::string::npos) << out;
+  er("C2", "4");
+  send("C3", "DESK6", "10", "95.00");
+  er("C3", "8");  // halted: rejected
 }
 
 TEST_F(AdminHttp, OrdersLiveAndFromPostgresWithEventsAndChildren) {
@@ -487,4 +563,114 @@ TEST_F(AdminHttp, TheUnixSocketCliUsesTheSameHandlers) {
   auto bad = ask(R"("cmd":"state","scope":"account","key":"DESK9","state":"HALTED")");
   EXPECT_FALSE(bad["ok"].GetBool());
   EXPECT_NE(s(bad, "error").find("who is required"), std::string::npos);
+}
+
+// Rate-limit headroom end to end: a Binance venue (its emulator over HTTPS on
+// loopback) beside the simulators; after an order through it, /api/venues
+// shows the emulator's own counters and /metrics the gauges.
+TEST_F(AdminHttp, VenuesShowRateLimitHeadroomOfAnEmulatorVenue) {
+  fixgw::binance::BinanceEmulator emu(fixgw::binance::EmulatorOptions{
+      "admin-e2e-key", "admin-e2e-secret", binanceTestData("exchange_info.json"), nullptr});
+  emu.start();
+  emu.setLastPrice("BTCUSDT", fixgw::Price::of("60000"));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("fixgw-admin-rl-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "ca.pem") << emu.certPem();
+  ::setenv("FIXGW_ADMIN_E2E_BINANCE_KEY", "admin-e2e-key", 1);
+  ::setenv("FIXGW_ADMIN_E2E_BINANCE_SECRET", "admin-e2e-secret", 1);
+  start([&](fixgw::config::GatewayConfig& c) {
+    fixgw::Instrument btc;
+    btc.symbol = fixgw::Symbol("BTC/USDT");
+    btc.currency = "USDT";
+    btc.tickSize = fixgw::Price::of("0.00000001");
+    btc.lotSize = fixgw::Qty::of("0.00000001");
+    btc.referencePrice = fixgw::Price::of("60000");
+    btc.venueSymbols["BINANCE"] = "BTCUSDT";
+    c.instruments.add(btc);
+    c.venues.push_back({"BINANCE",
+                        "binance",
+                        {{"rest_host", "127.0.0.1"},
+                         {"rest_port", std::to_string(emu.port())},
+                         {"tls_server_name", "localhost"},
+                         {"ca_file", (dir / "ca.pem").string()},
+                         {"api_key_env", "FIXGW_ADMIN_E2E_BINANCE_KEY"},
+                         {"secret_env", "FIXGW_ADMIN_E2E_BINANCE_SECRET"},
+                         {"poll_interval_ms", "100"},
+                         {"reconnect_ms", "100"}}});
+    c.routing.defaultVenue = fixgw::VenueId("BINANCE");
+    c.routing.rules.clear();
+  });
+  OrderFields o;
+  o.clOrdId = "RL1";
+  o.account = "DESK1";
+  o.symbol = "BTC/USDT";
+  o.qty = "0.001";
+  o.price = "59000";
+  o.tif = "1";  // GTC: Binance spot has no DAY
+  client_->send(client_->newOrder(o));
+  er("RL1", "0");
+
+  // The adapter's view is the emulator's last answer (it may send more meanwhile).
+  const rapidjson::Value* bin = nullptr;
+  rapidjson::Document vd;
+  auto limitOf = [&](const char* name) -> const rapidjson::Value* {
+    if (!bin) return nullptr;
+    for (const auto& l : (*bin)["rate_limits"].GetArray())
+      if (s(l, "name") == name) return &l;
+    return nullptr;
+  };
+  for (int i = 0; i < 200; ++i) {
+    HttpReply v = get("/api/venues", kViewer);
+    ASSERT_EQ(v.status, 200) << v.body;
+    vd = json(v);
+    bin = nullptr;
+    for (const auto& ven : vd["venues"].GetArray())
+      if (s(ven, "venue") == "BINANCE") bin = &ven;
+    ASSERT_NE(bin, nullptr) << v.body;
+    auto* w = limitOf("request_weight_1m");
+    if (w && (*w)["used"].GetInt64() == emu.usedWeight1m()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  auto* w = limitOf("request_weight_1m");
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ((*w)["used"].GetInt64(), emu.usedWeight1m());
+  EXPECT_EQ((*w)["limit"].GetInt64(), 6000);
+  EXPECT_EQ((*w)["headroom"].GetInt64(), 6000 - emu.usedWeight1m());
+  EXPECT_EQ((*w)["window_ms"].GetInt64(), 60000);
+  EXPECT_EQ(s(*w, "source"), "venue");
+  EXPECT_NE(s(*w, "updated_at"), "");
+  auto* o10 = limitOf("orders_10s");
+  ASSERT_NE(o10, nullptr);
+  EXPECT_EQ((*o10)["used"].GetInt64(), emu.orderCount10s());
+  // The tightest limit as a fraction left: non-null, below 1 once orders were sent.
+  ASSERT_TRUE((*bin)["rate_limit_headroom"].IsNumber());
+  const double h = (*bin)["rate_limit_headroom"].GetDouble();
+  EXPECT_GT(h, 0.0);
+  EXPECT_LT(h, 1.0);
+  // Simulators report none: an empty array and a null headroom.
+  for (const auto& ven : vd["venues"].GetArray())
+    if (s(ven, "venue") == "SIM") {
+      EXPECT_EQ(ven["rate_limits"].Size(), 0u);
+      EXPECT_TRUE(ven["rate_limit_headroom"].IsNull());
+    }
+
+  HttpReply m = get("/metrics", kViewer);
+  ASSERT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("# TYPE fixgw_venue_rate_limit_used gauge"), std::string::npos);
+  EXPECT_NE(m.body.find("fixgw_venue_rate_limit_limit{venue=\"BINANCE\",limit=\"orders_10s\"} "
+                        "100\n"),
+            std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find("fixgw_venue_rate_limit_used{venue=\"BINANCE\",limit=\"orders_1d\"} "),
+            std::string::npos);
+
+  client_->logout();
+  client_.reset();
+  gw_->stop();
+  gw_.reset();
+  emu.stop();
+  std::filesystem::remove_all(dir);
+  ::unsetenv("FIXGW_ADMIN_E2E_BINANCE_KEY");
+  ::unsetenv("FIXGW_ADMIN_E2E_BINANCE_SECRET");
 }

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "tests/binance/test_data.h"
@@ -513,3 +514,71 @@ TEST_F(BinanceVenueTest, APersistentMinusTenTwentyOneIsAClearRejectNamingTheCaus
 }
 
 }  // namespace
+
+// Rate-limit headroom (admin API): the adapter reports Binance's own counters
+// from its answers' X-MBX-USED-WEIGHT-1M / X-MBX-ORDER-COUNT-* headers against
+// exchangeInfo's rateLimits.
+TEST_F(BinanceVenueTest, RateLimitsReportTheVenueCountersAgainstExchangeInfo) {
+  startVenue();
+  auto find = [&](const std::string& name) -> std::optional<VenueRateLimit> {
+    for (auto& l : venue->rateLimits())
+      if (l.name == name) return l;
+    return std::nullopt;
+  };
+  for (int i = 1; i <= 3; ++i) {
+    const std::string id = "rl" + std::to_string(i);
+    venue->submit(order(id, OrdType::Limit, TimeInForce::Gtc, "0.001", "59000"));
+    ASSERT_TRUE(waitFor([&] { return sink.count(id, VenueEventKind::Accepted) == 1; }, false));
+  }
+  // Whatever else the adapter sent meanwhile, its view is the emulator's last header.
+  ASSERT_TRUE(waitFor(
+      [&] {
+        auto w = find("request_weight_1m");
+        return w && w->used == emu->usedWeight1m();
+      },
+      false));
+  auto w = find("request_weight_1m");
+  EXPECT_EQ(w->limit, 6000);  // exchange_info.json's REQUEST_WEIGHT per 1 MINUTE
+  EXPECT_EQ(w->windowMs, 60'000);
+  EXPECT_EQ(w->source, "venue");
+  EXPECT_GT(w->used, 3);  // the orders plus start-up calls (exchangeInfo weighs 20)
+  EXPECT_EQ(w->headroom(), 6000 - w->used);
+  EXPECT_GT(w->updatedAt, 0);
+
+  auto o10 = find("orders_10s");
+  ASSERT_TRUE(o10);
+  EXPECT_EQ(emu->orderCount10s(), 3);
+  EXPECT_EQ(o10->used, 3);
+  EXPECT_EQ(o10->limit, 100);
+  EXPECT_EQ(o10->headroom(), 97);
+  EXPECT_EQ(o10->windowMs, 10'000);
+  auto o1d = find("orders_1d");
+  ASSERT_TRUE(o1d);
+  EXPECT_EQ(o1d->used, 3);
+  EXPECT_EQ(o1d->limit, 200000);
+  // The venue's limit (6000) is above our guard's default: no separate local entry.
+  EXPECT_FALSE(find("local_weight_1m"));
+
+  // Binance's 10 s window turns: the count from the last window no longer applies.
+  clock.advance(10'000'000'000);
+  EXPECT_EQ(find("orders_10s")->used, 0);
+  EXPECT_EQ(find("orders_1d")->used, 3);
+}
+
+TEST_F(BinanceVenueTest, RateLimitsShowTheLocalWeightGuardWhenItIsTighter) {
+  cfg.maxWeight1m = 500;
+  startVenue();
+  venue->submit(order("lw1", OrdType::Limit, TimeInForce::Gtc, "0.001", "59000"));
+  ASSERT_TRUE(has("lw1", VenueEventKind::Accepted));
+  std::optional<VenueRateLimit> local;
+  ASSERT_TRUE(waitFor(
+      [&] {
+        for (auto& l : venue->rateLimits())
+          if (l.name == "local_weight_1m") local = l;
+        return local && local->used == emu->usedWeight1m();
+      },
+      false));
+  EXPECT_EQ(local->limit, 500);
+  EXPECT_EQ(local->source, "local");
+  EXPECT_EQ(local->headroom(), 500 - emu->usedWeight1m());
+}

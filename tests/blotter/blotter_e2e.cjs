@@ -63,6 +63,9 @@ function check(cond, msg) { if (!cond) throw new Error(msg); log('ok: ' + msg); 
     await page.waitForSelector('#venues tr[data-venue="SIM"]');
     check((await page.textContent('#venues tr[data-venue="SIM"] .connected')) === 'yes',
           'venue panel shows SIM connected');
+    // The simulator reports no rate limits: its headroom cell stays empty (not "0%").
+    check((await page.textContent('#venues tr[data-venue="SIM"] .headroom')) === '',
+          'venue panel shows no rate-limit headroom for SIM');
     await shot('03-logged-in');
 
     // An order sent over FIX appears and fills.

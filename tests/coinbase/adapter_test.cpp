@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "tests/coinbase/test_data.h"
@@ -575,3 +576,40 @@ TEST_F(CoinbaseVenueTest, MarketDataFromLevel2AndMarketTrades) {
 }
 
 }  // namespace
+
+// Rate-limit headroom (admin API): the adapter's private and public windows;
+// the private one counts what the emulator's own rate window counts.
+TEST_F(CoinbaseVenueTest, RateLimitsReportThePerSecondWindowsTheEmulatorCounts) {
+  startVenue();
+  auto find = [&](const std::string& name) -> std::optional<VenueRateLimit> {
+    for (auto& l : venue->rateLimits())
+      if (l.name == name) return l;
+    return std::nullopt;
+  };
+  clock.advance(2'000'000'000);  // start-up's calls leave the window
+  for (int i = 1; i <= 3; ++i) {
+    const std::string id = "rl" + std::to_string(i);
+    venue->submit(order(id, OrdType::Limit, TimeInForce::Gtc, "0.001", "59000"));
+    ASSERT_TRUE(waitFor([&] { return sink.count(id, VenueEventKind::Accepted) == 1; }, false));
+  }
+  // The clock stands still: both count every private call since the advance.
+  ASSERT_TRUE(
+      waitFor([&] { return find("private_rest_1s")->used == emu->privateInLastSecond(); }, false));
+  auto p = find("private_rest_1s");
+  EXPECT_GE(p->used, 3);
+  EXPECT_EQ(p->limit, 25);
+  EXPECT_EQ(p->headroom(), 25 - p->used);
+  EXPECT_EQ(p->windowMs, 1'000);
+  EXPECT_EQ(p->source, "local");
+  EXPECT_GT(p->updatedAt, 0);
+  auto pub = find("public_rest_1s");
+  ASSERT_TRUE(pub);
+  EXPECT_EQ(pub->limit, 8);
+
+  // The rolling second passes: the orders' calls leave both windows (a poll
+  // made meanwhile counts in both).
+  clock.advance(1'100'000'000);
+  ASSERT_TRUE(
+      waitFor([&] { return find("private_rest_1s")->used == emu->privateInLastSecond(); }, false));
+  EXPECT_LT(find("private_rest_1s")->used, p->used);
+}

@@ -371,3 +371,100 @@ TEST(DropCopyConfig, ErrorsNameTheKey) {
                 .find("fix.sessions[0].cancel_on_disconnect"),
             std::string::npos);
 }
+
+// Two gateways on one database (one schema), each holding the lease of its own
+// order sessions and running its own drop copy of every account ("*"): each
+// compliance client gets exactly its gateway's reports. The orders alternate
+// between the gateways, so the other gateway's rows sit between ours in
+// event_id order and a copy of them would have arrived before our last one.
+TEST(DropCopyTwoGateways, EachGatewayCopiesOnlyItsOwnSessionsReports) {
+  fixgw::testing::PgTestSchema db;
+  auto config = [&](int port, const std::string& client, const std::string& dropCopy) {
+    fixgw::config::GatewayConfig cfg =
+        fixgw::config::loadConfig(sourceDir() + "/config/fixgw.json");
+    cfg.fix.port = port;
+    cfg.fix.storeType = "memory";
+    cfg.database.conninfo = db.conninfo();
+    cfg.logging.level = "warn";
+    cfg.risk.adminSocketPath.clear();
+    std::vector<fixgw::config::FixSessionCfg> sessions;
+    for (const auto& s : cfg.fix.sessions)
+      if (s.targetCompId == client && s.beginString == "FIX.4.4") sessions.push_back(s);
+    fixgw::config::FixSessionCfg dc;
+    dc.beginString = "FIX.4.4";
+    dc.targetCompId = dropCopy;
+    dc.dropCopy = true;
+    dc.dropCopyAccounts = {"*"};
+    dc.resetOnLogon = false;
+    sessions.push_back(dc);
+    cfg.fix.sessions = sessions;
+    return cfg;
+  };
+  const int portA = fixgw::testing::pickFreePort();
+  const int portB = fixgw::testing::pickFreePort();
+  fixgw::Gateway gwA(config(portA, "CLIENT1", "DC1"));
+  gwA.start();
+  fixgw::Gateway gwB(config(portB, "CLIENT2", "DC2"));
+  gwB.start();
+  {
+    FixTestClient c1("FIX.4.4", "CLIENT1", "FIXGW", portA, specDir());
+    FixTestClient c2("FIX.4.4", "CLIENT2", "FIXGW", portB, specDir());
+    FixTestClient dc1("FIX.4.4", "DC1", "FIXGW", portA, specDir(), false);
+    FixTestClient dc2("FIX.4.4", "DC2", "FIXGW", portB, specDir(), false);
+    ASSERT_TRUE(c1.logon());
+    ASSERT_TRUE(c2.logon());
+    ASSERT_TRUE(dc1.logon());
+    ASSERT_TRUE(dc2.logon());
+
+    // Every report of a marketable order (it fills against the simulator's book).
+    auto trade = [&](FixTestClient& c, const std::string& id) {
+      OrderFields o;
+      o.clOrdId = id;
+      o.account = "ACC1";  // the same account on both: the selection "*" matches both
+      o.qty = "150";
+      o.price = "100.50";
+      c.send(c.newOrder(o));
+      std::vector<std::string> execIds;
+      for (;;) {
+        auto m = c.waitForAndPop([&](const FIX::Message& x) { return isEr(x) && F(x, 11) == id; });
+        if (!m) {
+          ADD_FAILURE() << "no report for " << id;
+          return execIds;
+        }
+        execIds.push_back(F(*m, 17));
+        if (F(*m, 39) == "2" || F(*m, 39) == "8") return execIds;
+      }
+    };
+    auto a1 = trade(c1, "TA1");
+    auto b1 = trade(c2, "TB1");
+    auto a2 = trade(c1, "TA2");
+    auto b2 = trade(c2, "TB2");
+
+    auto expectOnly = [&](FixTestClient& dc, const std::vector<std::string>& mine,
+                          const std::vector<std::string>& theirs, const std::string& client) {
+      for (const auto& x : mine) {
+        auto c = dc.waitFor([&](const FIX::Message& m) { return isEr(m) && F(m, 17) == x; });
+        ASSERT_TRUE(c) << "no copy of ExecID " << x << " on the " << client << " gateway";
+        EXPECT_EQ(F(*c, 115), client);
+      }
+      // Copies go out in event_id order: with our last copy in, the other gateway's
+      // earlier reports would already be here if they were copied.
+      std::set<std::string> got;
+      for (const auto& m : dc.received())
+        if (isEr(m)) got.insert(F(m, 17));
+      for (const auto& x : theirs) EXPECT_EQ(got.count(x), 0u) << "copied another gateway's " << x;
+      EXPECT_EQ(got.size(), mine.size());
+    };
+    std::vector<std::string> aIds = a1, bIds = b1;
+    aIds.insert(aIds.end(), a2.begin(), a2.end());
+    bIds.insert(bIds.end(), b2.begin(), b2.end());
+    expectOnly(dc1, aIds, b1, "CLIENT1");  // TB1 lies between TA1 and TA2
+    expectOnly(dc2, bIds, a2, "CLIENT2");  // TA2 lies between TB1 and TB2
+    c1.logout();
+    c2.logout();
+    dc1.logout();
+    dc2.logout();
+  }
+  gwB.stop();
+  gwA.stop();
+}

@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -567,3 +569,42 @@ TEST_F(KrakenVenueTest, MarketDataFromThePublicBookAndTradeChannels) {
 }
 
 }  // namespace
+
+// Rate-limit headroom (admin API): the adapter's call counter and per-pair
+// trading counter, as the emulator (which enforces Kraken's) counts them.
+TEST_F(KrakenVenueTest, RateLimitsFollowTheCallAndTradingCountersTheEmulatorKeeps) {
+  startVenue();
+  auto find = [&](const std::string& name) -> std::optional<VenueRateLimit> {
+    for (auto& l : venue->rateLimits())
+      if (l.name == name) return l;
+    return std::nullopt;
+  };
+  auto emuUsed = [](double v) { return static_cast<int64_t>(std::ceil(v - 1e-9)); };
+  for (int i = 1; i <= 3; ++i) {
+    const std::string id = "rl" + std::to_string(i);
+    venue->submit(order(id, OrdType::Limit, TimeInForce::Gtc, "0.01", "29000"));
+    ASSERT_TRUE(waitFor([&] { return sink.count(id, VenueEventKind::Accepted) == 1; }, false));
+  }
+  // The clock did not move since the orders: no decay between the two views.
+  auto t = find("trading_counter_XXBTZUSD");
+  ASSERT_TRUE(t) << "a trading counter for the pair the orders went to";
+  EXPECT_EQ(t->limit, 60);  // starter tier
+  EXPECT_EQ(t->windowMs, 0);
+  EXPECT_EQ(t->source, "local");
+  EXPECT_EQ(t->used, emuUsed(emu->tradingCounter("XXBTZUSD")));
+  EXPECT_GE(t->used, 3);
+  EXPECT_EQ(t->headroom(), 60 - t->used);
+  EXPECT_GT(t->updatedAt, 0);
+  auto c = find("call_counter");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->limit, 15);
+  ASSERT_TRUE(
+      waitFor([&] { return find("call_counter")->used == emuUsed(emu->callCounter()); }, false));
+
+  // Both decay: 1.5 s takes 1.5 off the trading counter (rounded up here).
+  const int64_t before = t->used;
+  clock.advance(1'500'000'000);
+  t = find("trading_counter_XXBTZUSD");
+  EXPECT_EQ(t->used, emuUsed(emu->tradingCounter("XXBTZUSD")));
+  EXPECT_EQ(t->used, before - 1);
+}

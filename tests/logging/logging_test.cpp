@@ -247,6 +247,145 @@ TEST(GatewayLog, ARejectedOrderIsAJsonLineWithSessionClOrdIdAndOrderId) {
   fs::remove_all(dir);
 }
 
+TEST(JsonLog, AChildOrderLineCarriesChildIdAndVenueToo) {
+  const std::string payload =
+      fixgw::log::orderFields("FIX.4.4:FIXGW->CLIENT1", "C1", "O-1", "O-1.1", "BINANCE") +
+      "venue BINANCE rejected child O-1.1";
+  spdlog::details::log_msg msg(spdlog::source_loc{}, "fixgw", spdlog::level::warn,
+                               spdlog::string_view_t(payload.data(), payload.size()));
+  spdlog::memory_buf_t buf;
+  fixgw::log::makeJsonFormatter()->format(msg, buf);
+  rapidjson::Document d;
+  d.Parse(buf.data(), buf.size() - 1);
+  ASSERT_FALSE(d.HasParseError()) << std::string(buf.data(), buf.size());
+  EXPECT_STREQ(d["session"].GetString(), "FIX.4.4:FIXGW->CLIENT1");
+  EXPECT_STREQ(d["cl_ord_id"].GetString(), "C1");
+  EXPECT_STREQ(d["order_id"].GetString(), "O-1");
+  EXPECT_STREQ(d["child_id"].GetString(), "O-1.1");
+  EXPECT_STREQ(d["venue"].GetString(), "BINANCE");
+  EXPECT_STREQ(d["msg"].GetString(), "venue BINANCE rejected child O-1.1");
+
+  // Only a child known (no parent): the empty fields stay, the child's are there.
+  const std::string orphan = fixgw::log::orderFields("", "", "", "X-9", "SIM") + "unknown child";
+  spdlog::details::log_msg m2(spdlog::source_loc{}, "fixgw", spdlog::level::warn,
+                              spdlog::string_view_t(orphan.data(), orphan.size()));
+  spdlog::memory_buf_t b2;
+  fixgw::log::makeJsonFormatter()->format(m2, b2);
+  rapidjson::Document d2;
+  d2.Parse(b2.data(), b2.size() - 1);
+  ASSERT_FALSE(d2.HasParseError());
+  EXPECT_STREQ(d2["child_id"].GetString(), "X-9");
+  EXPECT_STREQ(d2["order_id"].GetString(), "");
+
+  spdlog::memory_buf_t tb;
+  fixgw::log::makeTextFormatter()->format(msg, tb);
+  const std::string text(tb.data(), tb.size());
+  EXPECT_NE(text.find("[session=FIX.4.4:FIXGW->CLIENT1 cl_ord_id=C1 order_id=O-1 "
+                      "child_id=O-1.1 venue=BINANCE] venue BINANCE rejected"),
+            std::string::npos)
+      << text;
+}
+
+// The engine's own order lines (router/engine.cpp): a venue reject, driven
+// through the Binance emulator (a price off its PRICE_FILTER tick), is a JSON
+// line with the order's session, ClOrdID, OrderID, child id and venue.
+TEST(GatewayLog, TheEnginesVenueRejectLineCarriesTheOrderAndChildFields) {
+  fixgw::testing::PgTestSchema db;
+  fs::path dir = tempDir("engine");
+  fixgw::binance::BinanceEmulator emu(fixgw::binance::EmulatorOptions{
+      "log-test-key", "log-test-secret", binanceTestData("exchange_info.json"), nullptr});
+  emu.start();
+  emu.setLastPrice("BTCUSDT", fixgw::Price::of("60000"));
+  std::ofstream(dir / "ca.pem") << emu.certPem();
+  ::setenv("FIXGW_LOGTEST_BINANCE_KEY", "log-test-key", 1);
+  ::setenv("FIXGW_LOGTEST_BINANCE_SECRET", "log-test-secret", 1);
+  const int port = fixgw::testing::pickFreePort();
+  auto cfg = fixgw::config::loadConfig(sourceDir() + "/config/fixgw.json");
+  cfg.fix.port = port;
+  cfg.fix.storeType = "memory";
+  cfg.database.conninfo = db.conninfo();
+  cfg.logging.level = "info";
+  cfg.logging.format = "json";
+  cfg.logging.file = (dir / "fixgw.log").string();
+  fixgw::Instrument btc;
+  btc.symbol = fixgw::Symbol("BTC/USDT");
+  btc.currency = "USDT";
+  btc.tickSize = fixgw::Price::of("0.00000001");  // ours lets it through; Binance's 0.01 does not
+  btc.lotSize = fixgw::Qty::of("0.00000001");
+  btc.referencePrice = fixgw::Price::of("60000");
+  btc.venueSymbols["BINANCE"] = "BTCUSDT";
+  cfg.instruments.add(btc);
+  cfg.venues.push_back({"BINANCE",
+                        "binance",
+                        {{"rest_host", "127.0.0.1"},
+                         {"rest_port", std::to_string(emu.port())},
+                         {"tls_server_name", "localhost"},
+                         {"ca_file", (dir / "ca.pem").string()},
+                         {"api_key_env", "FIXGW_LOGTEST_BINANCE_KEY"},
+                         {"secret_env", "FIXGW_LOGTEST_BINANCE_SECRET"},
+                         {"poll_interval_ms", "100"},
+                         {"reconnect_ms", "100"}}});
+  fixgw::installLogging(cfg.logging);
+  std::string orderId;
+  {
+    fixgw::Gateway gw(cfg);
+    gw.start();
+    FixTestClient c("FIX.4.4", "CLIENT1", "FIXGW", port, sourceDir() + "/fix_acceptor/spec");
+    ASSERT_TRUE(c.logon());
+    // The adapter loads exchangeInfo at start; until then it answers "loading". Retry
+    // with fresh ClOrdIDs until the reject names the filter.
+    std::string clOrdId;
+    for (int i = 0; i < 50 && orderId.empty(); ++i) {
+      OrderFields bn;
+      bn.clOrdId = "LOG-REJ-" + std::to_string(i);
+      bn.symbol = "BTC/USDT";
+      bn.qty = "0.001";
+      bn.price = "59000.005";
+      bn.tif = "1";  // GTC: Binance spot has no DAY
+      bn.exDestination = "BINANCE";
+      c.send(c.newOrder(bn));
+      auto er = c.waitFor([&](const FIX::Message& m) {
+        return FixTestClient::msgType(m) == "8" && F(m, 11) == bn.clOrdId && F(m, 39) == "8";
+      });
+      ASSERT_TRUE(er) << "no reject for " << bn.clOrdId;
+      if (F(*er, 58).find("PRICE_FILTER") != std::string::npos) {
+        orderId = F(*er, 37);
+        clOrdId = bn.clOrdId;
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+    ASSERT_FALSE(orderId.empty()) << "the venue never rejected on its PRICE_FILTER";
+    c.logout();
+    gw.stop();
+  }
+  resetLogger();
+  emu.stop();
+  ::unsetenv("FIXGW_LOGTEST_BINANCE_KEY");
+  ::unsetenv("FIXGW_LOGTEST_BINANCE_SECRET");
+
+  bool found = false;
+  for (const auto& l : lines(readAll(dir / "fixgw.log"))) {
+    rapidjson::Document d;
+    d.Parse(l.c_str(), l.size());
+    ASSERT_FALSE(d.HasParseError()) << "not JSON: " << l;
+    if (!d.HasMember("msg") ||
+        std::string(d["msg"].GetString()).find("rejected child") == std::string::npos)
+      continue;
+    if (!d.HasMember("order_id") || d["order_id"].GetString() != orderId) continue;
+    found = true;
+    EXPECT_STREQ(d["session"].GetString(), "FIX.4.4:FIXGW->CLIENT1") << l;
+    EXPECT_EQ(std::string(d["cl_ord_id"].GetString()).rfind("LOG-REJ-", 0), 0u) << l;
+    ASSERT_TRUE(d.HasMember("child_id")) << l;
+    EXPECT_FALSE(std::string(d["child_id"].GetString()).empty()) << l;
+    ASSERT_TRUE(d.HasMember("venue")) << l;
+    EXPECT_STREQ(d["venue"].GetString(), "BINANCE") << l;
+    EXPECT_NE(std::string(d["msg"].GetString()).find("PRICE_FILTER"), std::string::npos) << l;
+  }
+  EXPECT_TRUE(found) << "no engine line for the venue reject of " << orderId;
+  fs::remove_all(dir);
+}
+
 // ---- secrets never written ----------------------------------------------------
 
 namespace {

@@ -123,6 +123,63 @@ class BinanceVenue final : public VenueAdapter {
     return it->second;
   }
 
+  // Binance's REQUEST_WEIGHT and ORDERS limits (exchangeInfo) against the
+  // counters its last answers carried, plus our own weight guard
+  // (max_weight_1m). Binance's windows start on the interval's boundary, so a
+  // count from an earlier window is 0 now. RAW_REQUESTS has no counter header
+  // and is left out.
+  std::vector<VenueRateLimit> rateLimits() const override {
+    std::vector<RateLimitRule> rules;
+    {
+      std::lock_guard lk(mu_);
+      rules = info_.rateLimits;
+    }
+    const auto seen = rest_.counters();
+    const WallNanos now = clock_.wallNow();
+    auto current = [now](const BinanceRest::Counter& c, int64_t windowMs) {
+      const int64_t w = windowMs * kMs;
+      return w > 0 && c.at / w == now / w ? c.used : 0;
+    };
+    auto lower = [](std::string t) {
+      for (auto& ch : t) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      return t;
+    };
+    std::vector<VenueRateLimit> out;
+    int64_t venueWeightLimit = 0;
+    for (const auto& r : rules) {
+      const bool weight = r.type == "REQUEST_WEIGHT";
+      if (!weight && r.type != "ORDERS") continue;
+      const std::string suffix = lower(r.headerSuffix());
+      VenueRateLimit l;
+      l.name = (weight ? "request_weight_" : "orders_") + suffix;
+      l.limit = r.limit;
+      l.windowMs = r.windowMs();
+      l.source = "venue";
+      if (auto it = seen.find((weight ? "used-weight-" : "order-count-") + suffix);
+          it != seen.end()) {
+        l.used = current(it->second, l.windowMs);
+        l.updatedAt = it->second.at;
+      }
+      if (weight && l.windowMs == 60'000) venueWeightLimit = r.limit;
+      out.push_back(std::move(l));
+    }
+    // Our own guard stops sending at max_weight_1m; it is what binds when it
+    // is below the venue's limit (or when exchangeInfo has not loaded).
+    if (venueWeightLimit == 0 || cfg_.maxWeight1m < venueWeightLimit) {
+      VenueRateLimit l;
+      l.name = "local_weight_1m";
+      l.limit = cfg_.maxWeight1m;
+      l.windowMs = 60'000;
+      l.source = "local";
+      if (auto it = seen.find("used-weight-1m"); it != seen.end()) {
+        l.used = current(it->second, l.windowMs);
+        l.updatedAt = it->second.at;
+      }
+      out.push_back(std::move(l));
+    }
+    return out;
+  }
+
   void adoptOpenOrders(const std::vector<VenueOrderState>& orders) override {
     std::lock_guard lk(mu_);
     for (const auto& o : orders) {

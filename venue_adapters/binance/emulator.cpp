@@ -140,6 +140,9 @@ struct BinanceEmulator::Impl : std::enable_shared_from_this<BinanceEmulator::Imp
   int sigFailures = 0, streamsOpened = 0, keepalives = 0;
   std::string lastTradeEvent, lastOrderParams;
   int64_t weightMinute = -1, weightUsed = 0;
+  // Binance's order counters (X-MBX-ORDER-COUNT-10S / -1D): orders placed in
+  // the current 10 s and day windows (fixed windows, as Binance counts).
+  int64_t orders10sWindow = -1, orders10s = 0, orders1dWindow = -1, orders1d = 0;
   std::mt19937_64 rng{42};
 
   // Public market streams.
@@ -686,6 +689,16 @@ struct BinanceEmulator::Impl : std::enable_shared_from_this<BinanceEmulator::Imp
     if (path == "/api/v3/order" && (r.method == "POST" || r.method == "DELETE")) {
       auto res = r.method == "POST" ? newOrder(p, total) : cancel(p);
       if (res.status == 200) publishBook(p["symbol"]);
+      if (r.method == "POST") {
+        // Every order Binance accepted for matching counts, as its headers say.
+        const int64_t w10 = clock.wallNow() / 10'000'000'000LL;
+        const int64_t w1d = clock.wallNow() / 86'400'000'000'000LL;
+        if (w10 != orders10sWindow) orders10sWindow = w10, orders10s = 0;
+        if (w1d != orders1dWindow) orders1dWindow = w1d, orders1d = 0;
+        if (res.status == 200) ++orders10s, ++orders1d;
+        res.headers["x-mbx-order-count-10s"] = std::to_string(orders10s);
+        res.headers["x-mbx-order-count-1d"] = std::to_string(orders1d);
+      }
       return withWeight(res);
     }
     if (path == "/api/v3/order" && r.method == "GET") {
@@ -918,6 +931,21 @@ int BinanceEmulator::requests(const std::string& prefix) const {
     if (path.rfind(prefix, 0) == 0) n += c;
   return n;
 }
+int64_t BinanceEmulator::usedWeight1m() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->weightUsed;
+}
+
+int64_t BinanceEmulator::orderCount10s() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->orders10s;
+}
+
+int64_t BinanceEmulator::orderCount1d() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->orders1d;
+}
+
 int BinanceEmulator::signatureFailures() const {
   std::lock_guard lk(impl_->mu);
   return impl_->sigFailures;

@@ -81,6 +81,10 @@ class BinanceEmulator {
   // Observations.
   int requests(const std::string& pathPrefix) const;  // REST requests seen, by path prefix
   int signatureFailures() const;
+  // The counters its last answers reported (X-MBX-USED-WEIGHT-1M, X-MBX-ORDER-COUNT-10S/-1D).
+  int64_t usedWeight1m() const;
+  int64_t orderCount10s() const;
+  int64_t orderCount1d() const;
   int streamsOpened() const;
   int openStreams() const;
   int keepalives() const;

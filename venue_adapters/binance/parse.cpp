@@ -151,6 +151,19 @@ std::string parseOrderObj(const Value& o, BinanceOrder& out) {
 
 }  // namespace
 
+int64_t RateLimitRule::windowMs() const {
+  int64_t unit = interval == "SECOND"   ? 1'000
+                 : interval == "MINUTE" ? 60'000
+                 : interval == "HOUR"   ? 3'600'000
+                 : interval == "DAY"    ? 86'400'000
+                                        : 0;
+  return unit * intervalNum;
+}
+
+std::string RateLimitRule::headerSuffix() const {
+  return std::to_string(intervalNum) + (interval.empty() ? std::string() : interval.substr(0, 1));
+}
+
 bool SymbolFilters::supports(std::string_view type) const {
   return std::find(orderTypes.begin(), orderTypes.end(), type) != orderTypes.end();
 }
@@ -176,6 +189,23 @@ std::string parseExchangeInfo(std::string_view json, ExchangeInfo& out) {
         if (t.IsString()) f.orderTypes.emplace_back(t.GetString(), t.GetStringLength());
     if (auto e = parseFilters(s, f); !e.empty()) return at + e;
     info.symbols[f.symbol] = std::move(f);
+  }
+  // Optional: a symbols-filtered answer still carries it, but a missing one
+  // only means the adapter falls back to its configured limits.
+  if (auto rl = d.FindMember("rateLimits"); rl != d.MemberEnd()) {
+    if (!rl->value.IsArray()) return "exchangeInfo: 'rateLimits' is not an array";
+    for (const auto& e : rl->value.GetArray()) {
+      if (!e.IsObject()) return "exchangeInfo.rateLimits: an entry is not an object";
+      RateLimitRule r;
+      const std::string at = "exchangeInfo.rateLimits: ";
+      if (auto err = text(e, "rateLimitType", r.type); !err.empty()) return at + err;
+      if (auto err = text(e, "interval", r.interval); !err.empty()) return at + err;
+      if (auto err = integer(e, "intervalNum", r.intervalNum); !err.empty()) return at + err;
+      if (auto err = integer(e, "limit", r.limit); !err.empty()) return at + err;
+      if (r.intervalNum <= 0 || r.limit < 0)
+        return at + r.type + ": intervalNum must be > 0 and limit >= 0";
+      info.rateLimits.push_back(std::move(r));
+    }
   }
   out = std::move(info);
   return "";

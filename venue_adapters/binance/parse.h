@@ -43,8 +43,21 @@ struct SymbolFilters {
   bool supports(std::string_view type) const;
 };
 
+// One entry of exchangeInfo "rateLimits": what Binance allows per window.
+struct RateLimitRule {
+  std::string type;      // REQUEST_WEIGHT, ORDERS, RAW_REQUESTS
+  std::string interval;  // SECOND, MINUTE, DAY
+  int64_t intervalNum = 1;
+  int64_t limit = 0;
+  // The window in ms (0 for an interval Binance does not define).
+  int64_t windowMs() const;
+  // The suffix Binance's counter headers use for this window: "1M", "10S", "1D".
+  std::string headerSuffix() const;
+};
+
 struct ExchangeInfo {
   std::map<std::string, SymbolFilters> symbols;
+  std::vector<RateLimitRule> rateLimits;  // empty when the answer has none
 };
 
 // "" on success, else what is wrong, naming the field.

@@ -86,6 +86,26 @@ RestReply BinanceRest::apiKeyCall(const std::string& method, const std::string& 
   return call(method, params.empty() ? path : path + "?" + params, "");
 }
 
+std::map<std::string, BinanceRest::Counter> BinanceRest::counters() const {
+  std::lock_guard lk(countersMu_);
+  return counters_;
+}
+
+void BinanceRest::recordCounters(const net::HttpResponse& resp) {
+  const WallNanos now = clock_.wallNow();
+  std::lock_guard lk(countersMu_);
+  for (const auto& [name, value] : resp.headers) {
+    // Header names arrive lower-cased; Binance names every window it counts.
+    constexpr std::string_view kPrefix = "x-mbx-";
+    if (name.rfind(kPrefix, 0) != 0) continue;
+    std::string key = name.substr(kPrefix.size());
+    if (key.rfind("used-weight-", 0) != 0 && key.rfind("order-count-", 0) != 0) continue;
+    int64_t v = toInt(value, -1);
+    if (v < 0) continue;  // unreadable: keep what we knew
+    counters_[key] = Counter{v, now};
+  }
+}
+
 RestReply BinanceRest::call(const std::string& method, const std::string& target,
                             const std::string& body) {
   RestReply r;
@@ -124,6 +144,7 @@ RestReply BinanceRest::call(const std::string& method, const std::string& target
     usedWeight_ = toInt(w, usedWeight_);
     weightMinute_ = minute;
   }
+  recordCounters(resp);
   if (resp.status == 429 || resp.status == 418) {
     int64_t after = toInt(resp.header("retry-after"), resp.status == 418 ? 120 : 60);
     blockedUntil_ = now + after * kSec;

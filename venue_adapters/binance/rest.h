@@ -9,10 +9,17 @@
 // -1021 answer (timestamp outside recvWindow) resyncs the offset and retries
 // the refused request once.
 //
-// Thread-safety: one thread at a time (the adapter's I/O thread).
+// The venue's own counters (X-MBX-USED-WEIGHT-<n><unit> on every answer,
+// X-MBX-ORDER-COUNT-<n><unit> on order answers) are kept as last seen for the
+// admin API's rate-limit headroom (counters()).
+//
+// Thread-safety: one thread at a time (the adapter's I/O thread), except
+// counters(), which is safe from any thread.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "core/clock.h"
@@ -50,6 +57,15 @@ class BinanceRest {
   RestReply apiKeyCall(const std::string& method, const std::string& path,
                        const std::string& params);
   int64_t usedWeight() const { return usedWeight_; }
+  // A venue counter as its last answer gave it.
+  struct Counter {
+    int64_t used = 0;
+    WallNanos at = 0;  // our wall clock when the answer came
+  };
+  // By lower-case header suffix: "used-weight-1m", "order-count-10s",
+  // "order-count-1d". Safe from any thread.
+  std::map<std::string, Counter> counters() const;
+  const BinanceConfig& config() const { return cfg_; }
   // Measures Binance's clock against ours (GET /api/v3/time) and dates
   // signed requests by Binance's from then on. "" on success, else why not
   // (the previous offset is kept).
@@ -58,6 +74,7 @@ class BinanceRest {
 
  private:
   RestReply call(const std::string& method, const std::string& target, const std::string& body);
+  void recordCounters(const net::HttpResponse& resp);
   RestReply signedOnce(const std::string& method, const std::string& path,
                        const std::string& params);
   int64_t nowMs() const { return clock_.wallNow() / 1'000'000 + offsetMs_; }
@@ -70,6 +87,8 @@ class BinanceRest {
   int64_t usedWeight_ = 0;
   int64_t weightMinute_ = -1;
   int64_t offsetMs_ = 0;  // Binance's clock minus ours
+  mutable std::mutex countersMu_;  // the admin thread reads counters_
+  std::map<std::string, Counter> counters_;
 };
 
 }  // namespace fixgw::binance

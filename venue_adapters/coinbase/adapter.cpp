@@ -147,6 +147,10 @@ class CoinbaseVenue final : public VenueAdapter {
     post([this, r] { doReplace(r); });
   }
 
+  // Coinbase sends no counters we read: these are the REST client's local
+  // per-second windows (rest.h), which keep us under the venue's own.
+  std::vector<VenueRateLimit> rateLimits() const override { return rest_.rateLimits(); }
+
   std::optional<Price> referencePrice(const Symbol& s) const override {
     std::lock_guard lk(mdMu_);
     auto it = lastPx_.find(s);

@@ -964,6 +964,15 @@ std::string CoinbaseEmulator::lastAuthFailure() const {
   std::lock_guard lk(impl_->mu);
   return impl_->lastAuthFailure;
 }
+int64_t CoinbaseEmulator::privateInLastSecond() const {
+  std::lock_guard lk(impl_->mu);
+  const MonoNanos now = impl_->clock.monoNow();
+  int64_t n = 0;
+  for (MonoNanos t : impl_->window)
+    if (t > now - 1'000'000'000) ++n;
+  return n;
+}
+
 int CoinbaseEmulator::rateLimited() const {
   std::lock_guard lk(impl_->mu);
   return impl_->rateLimited;

@@ -89,6 +89,8 @@ class CoinbaseEmulator {
   int authFailures() const;
   std::string lastAuthFailure() const;
   int rateLimited() const;  // 429s answered by the rate limit itself
+  // Private requests it counted in the last rolling second (its rate window).
+  int64_t privateInLastSecond() const;
   int userSubscriptions() const;
   int openStreams() const;
   std::optional<std::string> orderStatus(const std::string& clientOrderId) const;

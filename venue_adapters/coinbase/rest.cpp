@@ -57,8 +57,35 @@ std::string CoinbaseRest::syncClock() {
 }
 
 bool CoinbaseRest::windowFull(std::deque<MonoNanos>& w, int64_t limit, MonoNanos now) {
+  std::lock_guard lk(windowsMu_);
   while (!w.empty() && w.front() <= now - kSec) w.pop_front();
   return static_cast<int64_t>(w.size()) >= limit;
+}
+
+std::vector<VenueRateLimit> CoinbaseRest::rateLimits() const {
+  const MonoNanos now = clock_.monoNow();
+  std::lock_guard lk(windowsMu_);
+  // Counted, not popped: the I/O thread owns the windows' trimming.
+  auto inLastSecond = [now](const std::deque<MonoNanos>& w) {
+    int64_t n = 0;
+    for (MonoNanos t : w)
+      if (t > now - kSec) ++n;
+    return n;
+  };
+  std::vector<VenueRateLimit> out(2);
+  out[0].name = "private_rest_1s";
+  out[0].limit = cfg_.maxPrivatePerSec;
+  out[0].used = inLastSecond(privateSent_);
+  out[0].updatedAt = privateAt_;
+  out[1].name = "public_rest_1s";
+  out[1].limit = cfg_.maxPublicPerSec;
+  out[1].used = inLastSecond(publicSent_);
+  out[1].updatedAt = publicAt_;
+  for (auto& l : out) {
+    l.windowMs = 1'000;
+    l.source = "local";
+  }
+  return out;
 }
 
 bool CoinbaseRest::canSendPrivate() {
@@ -110,7 +137,11 @@ RestReply CoinbaseRest::once(const std::string& method, const std::string& targe
              std::to_string(limit) + "/s: held locally";
     return r;
   }
-  window.push_back(now);
+  {
+    std::lock_guard lk(windowsMu_);
+    window.push_back(now);
+    (isPrivate ? privateAt_ : publicAt_) = clock_.wallNow();
+  }
   net::HttpRequest req;
   req.method = method;
   req.target = target;

@@ -9,15 +9,20 @@
 // and jitter; an order submit or edit never is — its caller resolves an
 // unknown outcome by asking for the order.
 //
-// Thread-safety: one thread at a time (the adapter's I/O thread).
+// Thread-safety: one thread at a time (the adapter's I/O thread), except
+// rateLimits(), which is safe from any thread (the windows sit behind a
+// mutex held only while they are read or changed).
 #pragma once
 
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
+#include "core/venue.h"
 #include "venue_adapters/coinbase/auth.h"
 #include "venue_adapters/coinbase/config.h"
 #include "venue_adapters/coinbase/parse.h"
@@ -62,6 +67,10 @@ class CoinbaseRest {
   std::string syncClock();
   int64_t clockOffsetMs() const { return offsetMs_; }
   int64_t rateLimitedCount() const { return rateLimited_; }
+  // The local windows: "private_rest_1s" (max_private_per_sec) and
+  // "public_rest_1s" (max_public_per_sec), calls sent in the last rolling
+  // second. Safe from any thread.
+  std::vector<VenueRateLimit> rateLimits() const;
 
  private:
   RestReply call(const std::string& method, const std::string& target, const std::string& body,
@@ -74,7 +83,9 @@ class CoinbaseRest {
   std::unique_ptr<Es256Signer> signer_;
   const Clock& clock_;
   std::unique_ptr<net::HttpsClient> http_;
+  mutable std::mutex windowsMu_;  // guards the windows (rateLimits() reads them)
   std::deque<MonoNanos> privateSent_, publicSent_;
+  WallNanos privateAt_ = 0, publicAt_ = 0;  // wall clock of each window's last call
   int64_t nowSec() const { return (clock_.wallNow() / 1'000'000 + offsetMs_) / 1000; }
   MonoNanos blockedUntil_ = 0;
   int64_t offsetMs_ = 0;     // Coinbase's clock minus ours

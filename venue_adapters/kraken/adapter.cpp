@@ -120,6 +120,10 @@ class KrakenVenue final : public VenueAdapter {
     post([this, r] { doReplace(r); });
   }
 
+  // Kraken reports no counter values: these are the REST client's own
+  // estimates of its call counter and per-pair trading counters (rest.h).
+  std::vector<VenueRateLimit> rateLimits() const override { return rest_.rateLimits(); }
+
   std::optional<Price> referencePrice(const Symbol& s) const override {
     std::lock_guard lk(mu_);
     auto it = lastPx_.find(s);

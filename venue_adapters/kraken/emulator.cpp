@@ -970,6 +970,20 @@ int KrakenEmulator::rateLimitErrors() const {
   std::lock_guard lk(impl_->mu);
   return impl_->rateErrors;
 }
+double KrakenEmulator::callCounter() const {
+  std::lock_guard lk(impl_->mu);
+  const MonoNanos now = impl_->clock.monoNow();
+  return std::max(0.0, impl_->counter - impl_->o.counterDecayPerSec *
+                                            static_cast<double>(now - impl_->counterAt) / 1e9);
+}
+double KrakenEmulator::tradingCounter(const std::string& pairKey) const {
+  std::lock_guard lk(impl_->mu);
+  auto it = impl_->trading.find(pairKey);
+  if (it == impl_->trading.end()) return 0;
+  const MonoNanos now = impl_->clock.monoNow();
+  return std::max(0.0, it->second.first - impl_->o.tradingDecayPerSec *
+                                              static_cast<double>(now - it->second.second) / 1e9);
+}
 int KrakenEmulator::streamsOpened() const {
   std::lock_guard lk(impl_->mu);
   return impl_->streamsOpened;

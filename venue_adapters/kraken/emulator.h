@@ -81,6 +81,9 @@ class KrakenEmulator {
   int signatureFailures() const;
   int nonceFailures() const;
   int rateLimitErrors() const;  // EAPI/EOrder:Rate limit exceeded answered
+  // Its call counter and a pair's trading counter (pair key, "XXBTZUSD") now, after decay.
+  double callCounter() const;
+  double tradingCounter(const std::string& pairKey) const;
   int streamsOpened() const;
   int executionSubscribers() const;
   uint64_t connectionsAccepted() const;

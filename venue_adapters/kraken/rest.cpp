@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <thread>
 
 #include "venue_adapters/kraken/parse.h"
@@ -43,15 +44,17 @@ KrakenRest::~KrakenRest() = default;
 
 double KrakenRest::counter() {
   const MonoNanos now = clock_.monoNow();
+  std::lock_guard lk(countersMu_);
   const double decay = cfg_.counterDecayMilliPerSec / 1000.0;
   return std::max(0.0, counter_ - decay * static_cast<double>(now - counterAt_) / 1e9);
 }
 
-std::string KrakenRest::admit(double& counter, MonoNanos& at, double max, double decayPerSec,
-                              double cost, const char* what) {
+std::string KrakenRest::admit(double& counter, MonoNanos& at, WallNanos& wall, double max,
+                              double decayPerSec, double cost, const char* what) {
   const MonoNanos start = clock_.monoNow();
   for (;;) {
     const MonoNanos now = clock_.monoNow();
+    std::unique_lock lk(countersMu_);
     counter = std::max(0.0, counter - decayPerSec * static_cast<double>(now - at) / 1e9);
     at = now;
     // One call of headroom: our counter and Kraken's are not read at the
@@ -59,15 +62,18 @@ std::string KrakenRest::admit(double& counter, MonoNanos& at, double max, double
     // filling ours exactly to the maximum could still pass Kraken's.
     if (counter + cost <= max - 1 + 1e-9) {
       counter += cost;
+      wall = clock_.wallNow();
       return "";
     }
+    const double counterNow = counter;
+    lk.unlock();  // never held across the wait
     // Waiting is the queue: calls leave in order once the counter decays.
-    const double waitSec = (counter + cost - (max - 1)) / decayPerSec;
+    const double waitSec = (counterNow + cost - (max - 1)) / decayPerSec;
     const int64_t waited = (now - start) / kMs;
     if (interrupted_ || waited + static_cast<int64_t>(waitSec * 1000) > cfg_.maxQueueMs) {
       char buf[160];
-      std::snprintf(buf, sizeof buf, "%s %.2f + %.0f would pass the %s maximum %.0f", what, counter,
-                    cost, cfg_.tier.c_str(), max);
+      std::snprintf(buf, sizeof buf, "%s %.2f + %.0f would pass the %s maximum %.0f", what,
+                    counterNow, cost, cfg_.tier.c_str(), max);
       return std::string(
                  "refused locally before Kraken would answer EAPI:Rate limit "
                  "exceeded: ") +
@@ -75,6 +81,34 @@ std::string KrakenRest::admit(double& counter, MonoNanos& at, double max, double
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
+}
+
+std::vector<VenueRateLimit> KrakenRest::rateLimits() const {
+  const MonoNanos now = clock_.monoNow();
+  // A decayed counter rounds up: 2.4 calls' worth leaves room for 12.6, not 13.
+  auto used = [now](double v, MonoNanos at, double decayPerSec) {
+    const double d = std::max(0.0, v - decayPerSec * static_cast<double>(now - at) / 1e9);
+    return static_cast<int64_t>(std::ceil(d - 1e-9));
+  };
+  std::vector<VenueRateLimit> out;
+  std::lock_guard lk(countersMu_);
+  VenueRateLimit c;
+  c.name = "call_counter";
+  c.limit = cfg_.counterMax;
+  c.used = used(counter_, counterAt_, cfg_.counterDecayMilliPerSec / 1000.0);
+  c.source = "local";
+  c.updatedAt = counterWall_;
+  out.push_back(std::move(c));
+  for (const auto& [pair, pc] : trading_) {
+    VenueRateLimit t;
+    t.name = "trading_counter_" + (pair.empty() ? std::string("unknown_pair") : pair);
+    t.limit = cfg_.tradingMax;
+    t.used = used(pc.value, pc.at, cfg_.tradingDecayMilliPerSec / 1000.0);
+    t.source = "local";
+    t.updatedAt = pc.wall;
+    out.push_back(std::move(t));
+  }
+  return out;
 }
 
 RestReply KrakenRest::publicGet(const std::string& method, const std::string& query) {
@@ -102,11 +136,15 @@ RestReply KrakenRest::privatePost(const std::string& method, const std::string& 
   if (orderCall(method)) {
     const double max = static_cast<double>(cfg_.tradingMax);
     const double decay = cfg_.tradingDecayMilliPerSec / 1000.0;
-    auto& pc = trading_[pair];
-    if (pc.at == 0) pc.at = now;
-    why = admit(pc.value, pc.at, max, decay, 1, "trading counter");
+    PairCounter* pc = nullptr;
+    {
+      std::lock_guard lk(countersMu_);
+      pc = &trading_[pair];  // std::map: the element stays put
+      if (pc->at == 0) pc->at = now;
+    }
+    why = admit(pc->value, pc->at, pc->wall, max, decay, 1, "trading counter");
   } else {
-    why = admit(counter_, counterAt_, static_cast<double>(cfg_.counterMax),
+    why = admit(counter_, counterAt_, counterWall_, static_cast<double>(cfg_.counterMax),
                 cfg_.counterDecayMilliPerSec / 1000.0, tradeHistoryCall(method) ? 2 : 1,
                 "call counter");
   }
@@ -170,8 +208,12 @@ RestReply KrakenRest::send(const std::string& method, const std::string& target,
         backoffMs_ * 3 / 4 +
         static_cast<int64_t>(rng_() % static_cast<uint64_t>(backoffMs_ / 2 + 1));
     blockedUntil_ = clock_.monoNow() + jittered * kMs;
-    counter_ = static_cast<double>(cfg_.counterMax);  // the venue says we are full
-    counterAt_ = clock_.monoNow();
+    {
+      std::lock_guard lk(countersMu_);
+      counter_ = static_cast<double>(cfg_.counterMax);  // the venue says we are full
+      counterAt_ = clock_.monoNow();
+      counterWall_ = clock_.wallNow();
+    }
     r.kind = RestReply::Kind::RateLimited;
     r.text = "kraken: " + (r.errors.empty() ? "HTTP 429" : r.errors.front()) +
              " (all calls stopped for " + std::to_string(jittered) + " ms)";

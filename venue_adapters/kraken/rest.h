@@ -13,17 +13,21 @@
 //   resent — the venue refused it, so nothing was executed.
 //
 // Thread-safety: one thread at a time (the adapter's I/O thread), except
-// interrupt(), which is safe from any thread.
+// interrupt() and rateLimits(), which are safe from any thread (the counters
+// sit behind a mutex held only while they are read or changed, never across
+// a wait or a request).
 #pragma once
 
 #include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "core/clock.h"
+#include "core/venue.h"
 #include "venue_adapters/kraken/auth.h"
 #include "venue_adapters/kraken/config.h"
 #include "venue_adapters/net/http.h"
@@ -64,6 +68,10 @@ class KrakenRest {
   // Whether calls costing `cost` in all would be admitted now (a poll round
   // checks before it starts, so a cheap first call cannot starve the rest).
   bool hasRoom(double cost) { return counter() + cost <= cfg_.counterMax - 1 + 1e-9; }
+  // The call counter ("call_counter") and each pair's trading counter
+  // ("trading_counter_<pair key>") as this client estimates them now (after
+  // decay), against the tier's maxima: decaying counters, windowMs 0.
+  std::vector<VenueRateLimit> rateLimits() const;
   uint64_t lastNonce() const { return nonce_.last(); }
   int nonceResyncs() const { return nonceResyncs_; }
 
@@ -71,19 +79,22 @@ class KrakenRest {
   RestReply send(const std::string& method, const std::string& target, const std::string& body,
                  const std::vector<std::pair<std::string, std::string>>& headers);
   // "" when cost fits (after waiting if needed), else why it is refused.
-  std::string admit(double& counter, MonoNanos& at, double max, double decayPerSec, double cost,
-                    const char* what);
+  std::string admit(double& counter, MonoNanos& at, WallNanos& wall, double max, double decayPerSec,
+                    double cost, const char* what);
   KrakenConfig cfg_;
   Credentials cred_;
   const Clock& clock_;
   NonceSource nonce_;
   std::unique_ptr<net::HttpsClient> http_;
   std::atomic<bool> interrupted_{false};
+  mutable std::mutex countersMu_;  // guards the counters below (rateLimits() reads them)
   double counter_ = 0;
   MonoNanos counterAt_ = 0;
+  WallNanos counterWall_ = 0;  // when a call last changed it
   struct PairCounter {
     double value = 0;
     MonoNanos at = 0;
+    WallNanos wall = 0;
   };
   std::map<std::string, PairCounter> trading_;
   MonoNanos blockedUntil_ = 0;

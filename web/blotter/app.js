@@ -171,7 +171,18 @@
         tr.dataset.venue = x.venue;
         cell(tr, x.venue); cell(tr, x.type);
         cell(tr, x.connected === null ? '?' : (x.connected ? 'yes' : 'NO'), 'connected');
-        cell(tr, x.round_trip_mean_us, 'num'); cell(tr, x.last_error);
+        cell(tr, x.round_trip_mean_us, 'num');
+        // The tightest rate limit as % left; the cell's title lists every limit.
+        const h = x.rate_limit_headroom;
+        const td = cell(tr, h == null ? '' : (h * 100).toFixed(1) + '%', 'num headroom');
+        if (h != null && h < 0.2) td.classList.add('low');
+        td.title =
+            (x.rate_limits || [])
+                .map(
+                    (l) => l.name + ': ' + l.used + ' / ' + l.limit +
+                        (l.window_ms ? ' per ' + l.window_ms + ' ms' : '') + ' (' + l.source + ')')
+                .join('\n');
+        cell(tr, x.last_error);
       });
     }
     await refreshRisk();
