@@ -46,8 +46,8 @@ std::string BybitRest::syncClock() {
   // The server read its clock about halfway through the round trip.
   offsetMs_ = serverMs - (before + after) / 2;
   if (offsetMs_ > 1000 || offsetMs_ < -1000)
-    spdlog::warn("bybit: local clock is {} ms off Bybit's; requests are stamped by Bybit's",
-                 -offsetMs_.load());
+    spdlog::warn("bybit: Bybit's clock is {} ms ahead of ours; requests are stamped by Bybit's",
+                 offsetMs_.load());
   return "";
 }
 
