@@ -35,6 +35,7 @@
 #include "venue_adapters/fix/fix_venue.h"
 #include "venue_adapters/ibkr_tws/adapter.h"
 #include "venue_adapters/kraken/adapter.h"
+#include "venue_adapters/bybit/adapter.h"
 #include "venue_adapters/sim/sim_venue.h"
 
 namespace fixgw {
@@ -92,6 +93,7 @@ void registerBuiltinVenues(venues::VenueRegistry& reg) {
   reg.registerType("binance", binance::makeBinanceVenueFromConfig);
   reg.registerType("coinbase", coinbase::makeCoinbaseVenueFromConfig);
   reg.registerType("kraken", kraken::makeKrakenVenueFromConfig);
+  reg.registerType("bybit", bybit::makeBybitVenueFromConfig);
 }
 
 namespace {
