@@ -18,6 +18,7 @@
 #include "tests/support/fix_test_client.h"
 #include "tests/support/pg_test_env.h"
 #include "venue_adapters/bybit/emulator.h"
+#include "venue_adapters/registry.h"
 
 using fixgw::testing::FixTestClient;
 using fixgw::testing::OrderFields;
@@ -268,3 +269,41 @@ TEST_F(BybitGatewayE2E, RestartReconcilesAFillMadeWhileDownAndTheOrderStaysCance
 }
 
 }  // namespace
+
+// The shipped example config loads, and the registry builds its Bybit venue
+// from it (credentials from the environment; nothing is sent).
+TEST(BybitExampleConfig, LoadsAndTheRegistryBuildsTheVenue) {
+  auto cfg = fixgw::config::loadConfig(sourceDir() + "/config/fixgw-bybit.example.json");
+  ASSERT_EQ(cfg.venues.size(), 1u);
+  EXPECT_EQ(cfg.venues[0].type, "bybit");
+  const fixgw::Instrument* perp = cfg.instruments.find(fixgw::Symbol("BTC-PERP"));
+  ASSERT_NE(perp, nullptr);
+  EXPECT_EQ(perp->marginMode, "cross");
+  EXPECT_EQ(perp->venueSymbols.at("BYBIT"), "BTCUSDT");
+  fixgw::venues::VenueRegistry reg;
+  fixgw::registerBuiltinVenues(reg);
+  ::setenv("BYBIT_API_KEY", "k", 1);
+  ::setenv("BYBIT_API_SECRET", "s", 1);
+  fixgw::ManualClock clock;
+  fixgw::venues::VenueContext ctx{
+      fixgw::VenueId("BYBIT"), cfg.instruments, clock, "venues[0]", "", nullptr};
+  auto v = reg.create("bybit", ctx, cfg.venues[0].params);
+  ASSERT_NE(v, nullptr);
+  EXPECT_EQ(v->id().str(), "BYBIT");
+  ::unsetenv("BYBIT_API_SECRET");
+  try {
+    reg.create("bybit", ctx, cfg.venues[0].params);
+    ADD_FAILURE() << "a missing secret is a start-up error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("BYBIT_API_SECRET"), std::string::npos) << e.what();
+  }
+  fixgw::venues::VenueParams bad = cfg.venues[0].params;
+  bad["recv_windw_ms"] = "5000";
+  ::setenv("BYBIT_API_SECRET", "s", 1);
+  try {
+    reg.create("bybit", ctx, bad);
+    ADD_FAILURE() << "an unknown key is a start-up error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("recv_windw_ms"), std::string::npos) << e.what();
+  }
+}
