@@ -242,8 +242,11 @@ TEST_F(BybitVenueTest, AFilterIsCheckedBeforeTheOrderLeaves) {
 TEST_F(BybitVenueTest, RateLimitsAreKeptLocallyHonouredFromBybitAndReported) {
   startVenue();
   // A burst over the local limit (8/s, Bybit's 10/s): queued, none refused.
-  for (int i = 0; i < 12; ++i)
-    venue->submit(order("b" + std::to_string(i), "BTC-PERP", OrdType::Limit, "0.001", "29000"));
+  for (int i = 0; i < 12; ++i) {
+    std::string id = "b";
+    id += std::to_string(i);  // (not "b" + ...: GCC 12 warns -Wrestrict on it)
+    venue->submit(order(id, "BTC-PERP", OrdType::Limit, "0.001", "29000"));
+  }
   ASSERT_TRUE(waitFor([&] { return sink.countKind(VenueEventKind::Accepted) == 12; }));
   EXPECT_EQ(emu->rateLimitErrors(), 0);
   bool venueCreate = false, localOrders = false;
