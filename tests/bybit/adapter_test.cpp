@@ -53,6 +53,33 @@ class Sink : public VenueEventSink {
   std::vector<VenueEvent> events_;
 };
 
+class MdSink : public MarketDataSink {
+ public:
+  void onBook(const TopOfBook& b) override {
+    std::lock_guard lk(mu);
+    books.push_back(b);
+  }
+  void onTrade(const Trade& t) override {
+    std::lock_guard lk(mu);
+    trades.push_back(t);
+  }
+  size_t bookCount() {
+    std::lock_guard lk(mu);
+    return books.size();
+  }
+  size_t tradeCount() {
+    std::lock_guard lk(mu);
+    return trades.size();
+  }
+  TopOfBook lastBook() {
+    std::lock_guard lk(mu);
+    return books.back();
+  }
+  std::mutex mu;
+  std::vector<TopOfBook> books;
+  std::vector<Trade> trades;
+};
+
 class BybitVenueTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -416,6 +443,52 @@ TEST_F(BybitVenueTest, TheStreamIsKeptAliveWithTheOpPing) {
   const int before = emu->pingsReceived();
   ASSERT_TRUE(waitFor([&] { return emu->pingsReceived() > before; }))
       << "a ping every ping_interval_ms (of the manual clock)";
+}
+
+TEST_F(BybitVenueTest, MarketDataBookSnapshotDeltasAndTradesPerCategory) {
+  startVenue();
+  MdSink perp, spot;
+  EXPECT_FALSE(venue->subscribeMarketData(Symbol("ETH/USDT"), perp, 0).ok);
+  ASSERT_TRUE(venue->subscribeMarketData(Symbol("BTC-PERP"), perp, 2).ok);
+  ASSERT_TRUE(venue->subscribeMarketData(Symbol("BTC/USDT"), spot, 0).ok);
+  ASSERT_TRUE(waitFor([&] { return perp.bookCount() >= 1 && spot.bookCount() >= 1; }));
+  TopOfBook b = perp.lastBook();
+  EXPECT_EQ(b.symbol.str(), "BTC-PERP");
+  EXPECT_EQ(*b.bidPx, Price::of("29999.9"));
+  EXPECT_EQ(b.bidQty, Qty::of("1.5"));
+  EXPECT_EQ(*b.askPx, Price::of("30000.1"));
+  ASSERT_EQ(b.bids.size(), 2u);
+  EXPECT_EQ(b.bids[1].price, Price::of("29999.8"));
+  EXPECT_TRUE(spot.lastBook().bids.empty()) << "top only when no depth was asked";
+  emu->trade("linear", "BTCUSDT", Price::of("30100"));
+  ASSERT_TRUE(waitFor([&] { return perp.tradeCount() >= 1 && perp.bookCount() >= 2; }));
+  {
+    std::lock_guard lk(perp.mu);
+    EXPECT_EQ(perp.trades[0].price, Price::of("30100"));
+    EXPECT_EQ(perp.trades[0].symbol.str(), "BTC-PERP");
+  }
+  b = perp.lastBook();
+  EXPECT_EQ(*b.bidPx, Price::of("30099.9")) << "the delta replaced the old levels";
+  ASSERT_EQ(b.bids.size(), 2u);
+  EXPECT_EQ(b.asks[1].price, Price::of("30100.2"));
+  EXPECT_EQ(spot.tradeCount(), 0u) << "another category's print";
+  EXPECT_EQ(*venue->referencePrice(Symbol("BTC-PERP")), Price::of("30100"));
+
+  // A dropped public connection is reopened and resubscribed: a new snapshot.
+  const size_t before = perp.bookCount();
+  emu->dropPublicStreams();
+  ASSERT_TRUE(waitFor([&] { return perp.bookCount() > before; }));
+  EXPECT_EQ(*perp.lastBook().bidPx, Price::of("30099.9"));
+  EXPECT_EQ(sink.countKind(VenueEventKind::Disconnected), 0u) << "the private stream stayed up";
+
+  emu->sendOnPublicStreams(R"({"topic":"orderbook.50.BTCUSDT","type":"delta","data":{"s":)");
+  venue->unsubscribeMarketData(Symbol("BTC-PERP"), perp);
+  const size_t books = perp.bookCount(), trades = perp.tradeCount();
+  emu->trade("linear", "BTCUSDT", Price::of("30200"));
+  ASSERT_TRUE(
+      waitFor([&] { return *venue->referencePrice(Symbol("BTC-PERP")) == Price::of("30200"); }));
+  EXPECT_EQ(perp.bookCount(), books) << "not called after unsubscribe";
+  EXPECT_EQ(perp.tradeCount(), trades);
 }
 
 }  // namespace

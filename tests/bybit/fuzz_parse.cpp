@@ -28,5 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)parseOrderAck(in, a, b);
   int64_t ms = 0;
   (void)parseServerTime(in, ms);
+  PublicMessage pm;
+  (void)parsePublicMessage(in, pm);
   return 0;
 }

@@ -210,3 +210,26 @@ TEST(BybitParse, CategoryAndSymbolFromTheInstrument) {
   EXPECT_EQ(categoryFor(perp), "linear");
   EXPECT_EQ(venueSymbolFor(perp, "BYBIT"), "BTCUSDT");
 }
+
+TEST(BybitParse, PublicOrderbookAndTradeFromTheDocs) {
+  PublicMessage m;
+  ASSERT_EQ(parsePublicMessage(bybitTestData("ws_orderbook.json"), m), "");
+  EXPECT_EQ(m.kind, PublicMessage::Kind::Book);
+  EXPECT_TRUE(m.snapshot);
+  EXPECT_EQ(m.symbol, "BTCUSDT");
+  ASSERT_EQ(m.bids.size(), 2u);
+  EXPECT_EQ(m.bids[0].price, Price::of("16493.5"));
+  EXPECT_EQ(m.bids[0].qty, Qty::of("0.006"));
+  ASSERT_EQ(m.asks.size(), 2u);
+  EXPECT_EQ(m.asks[1].qty, Qty::of("0.213"));
+  ASSERT_EQ(parsePublicMessage(bybitTestData("ws_public_trade.json"), m), "");
+  EXPECT_EQ(m.kind, PublicMessage::Kind::Trade);
+  ASSERT_EQ(m.trades.size(), 1u);
+  EXPECT_EQ(m.trades[0].price, Price::of("16578.5"));
+  EXPECT_EQ(m.trades[0].qty, Qty::of("0.001"));
+  EXPECT_EQ(m.trades[0].time, 1672304486865'000'000);
+  EXPECT_NE(parsePublicMessage(
+                R"({"topic":"orderbook.1.BTCUSDT","type":"delta","ts":1,"data":{"s":"X","b":[["1"]]}})",
+                m),
+            "");
+}

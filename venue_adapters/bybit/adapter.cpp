@@ -53,6 +53,16 @@ struct Child {
 
 std::string json(const std::string& s) { return "\"" + s + "\""; }
 
+struct MdSub {
+  MarketDataSink* sink;
+  size_t depth;
+};
+
+struct MdBook {
+  std::map<Price, Qty, std::greater<>> bids;
+  std::map<Price, Qty> asks;
+};
+
 class BybitVenue final : public VenueAdapter {
  public:
   BybitVenue(VenueId id, BybitConfig cfg, Credentials cred, const InstrumentMaster& im,
@@ -90,6 +100,7 @@ class BybitVenue final : public VenueAdapter {
     qcv_.notify_all();
     io_.join();
     dropStream();
+    dropMd();
   }
 
   void submit(const VenueNewOrder& o) override {
@@ -146,6 +157,29 @@ class BybitVenue final : public VenueAdapter {
     post([this, since, cb = std::move(cb)] { cb(snapshot(since)); });
   }
 
+  MarketDataStatus subscribeMarketData(const Symbol& symbol, MarketDataSink& sink,
+                                       size_t depthLevels) override {
+    MarketDataStatus st;
+    if (!routes_.count(symbol)) {
+      st.error = "Symbol " + symbol.str() + ": not in the instrument master";
+      return st;
+    }
+    {
+      std::lock_guard lk(mdMu_);
+      mdSubs_[symbol].push_back({&sink, depthLevels});
+    }
+    post([this, symbol, &sink] { mdSubscribe(symbol, &sink); });
+    st.ok = true;
+    return st;
+  }
+
+  void unsubscribeMarketData(const Symbol& symbol, MarketDataSink& sink) override {
+    std::lock_guard lk(mdMu_);
+    auto it = mdSubs_.find(symbol);
+    if (it == mdSubs_.end()) return;
+    std::erase_if(it->second, [&](const MdSub& s) { return s.sink == &sink; });
+  }
+
  private:
   using Events = std::vector<VenueEvent>;
 
@@ -198,6 +232,15 @@ class BybitVenue final : public VenueAdapter {
       // Bybit drops a private connection that sends nothing: ping every 20 s.
       nextPing_ = now + cfg_.pingIntervalMs * kMs;
       ws_->send(R"({"op":"ping"})");
+    }
+    if (mdDown_.exchange(false)) dropMd();
+    if (!mdWanted_.empty() && now >= nextMdReconnect_ && !mdAllUp())
+      for (const auto& sym : std::set<Symbol>(mdWanted_)) mdSubscribe(sym, nullptr);
+    if (!mdWanted_.empty() && now >= nextMdPing_) {
+      nextMdPing_ = now + cfg_.pingIntervalMs * kMs;
+      std::lock_guard lk(mdMu_);
+      for (auto& [cat, ws] : md_)
+        if (ws && ws->isOpen()) ws->send(R"({"op":"ping"})");
     }
     bool anyUnknown = false;
     {
@@ -787,6 +830,157 @@ class BybitVenue final : public VenueAdapter {
     return s;
   }
 
+  // ------------------------------------------------------------ market data
+  // One public connection per category (/v5/public/spot, /v5/public/linear),
+  // orderbook.{depth} + publicTrade per symbol. Called on the I/O thread.
+  bool mdAllUp() {
+    std::lock_guard lk(mdMu_);
+    for (const auto& sym : mdWanted_) {
+      const Route& r = routes_.at(sym);
+      auto it = md_.find(r.category);
+      if (it == md_.end() || !it->second || !it->second->isOpen() ||
+          !mdSubscribed_.count(r.category + ":" + r.symbol))
+        return false;
+    }
+    return true;
+  }
+
+  // Closes every public connection; WsClient's destructor joins its thread,
+  // which may be waiting for mdMu_, so they are destroyed outside it.
+  void dropMd() {
+    std::map<std::string, std::unique_ptr<net::WsClient>> old;
+    {
+      std::lock_guard lk(mdMu_);
+      ++mdGen_;
+      old.swap(md_);
+      mdSubscribed_.clear();
+      books_.clear();
+    }
+  }
+
+  void mdSubscribe(const Symbol& symbol, MarketDataSink* newSink) {
+    mdWanted_.insert(symbol);
+    const Route r = routes_.at(symbol);
+    const std::string key = r.category + ":" + r.symbol;
+    std::unique_lock lk(mdMu_);
+    auto& ws = md_[r.category];
+    if (!ws || !ws->isOpen()) {
+      mdSubscribed_.erase(key);
+      for (auto it = mdSubscribed_.begin(); it != mdSubscribed_.end();)
+        it = it->rfind(r.category + ":", 0) == 0 ? mdSubscribed_.erase(it) : std::next(it);
+      net::WsOptions o;
+      o.tls.host = cfg_.wsPublicHost.empty() ? cfg_.wsHost : cfg_.wsPublicHost;
+      o.tls.port = static_cast<uint16_t>(cfg_.wsPublicPort ? cfg_.wsPublicPort : cfg_.wsPort);
+      o.tls.serverName = cfg_.serverName;
+      o.tls.caFile = cfg_.caFile;
+      o.tls.caPem = cfg_.caPem;
+      o.tls.connectTimeoutMs = cfg_.connectTimeoutMs;
+      o.tls.readTimeoutMs = cfg_.readTimeoutMs;
+      o.pingIdleMs = cfg_.pingIntervalMs * 3;
+      o.target = "/v5/public/" + r.category;
+      const uint64_t gen = mdGen_;
+      const std::string cat = r.category;
+      auto fresh = std::make_unique<net::WsClient>(
+          o, net::WsClient::Callbacks{[this, gen, cat](const std::string& t) { onMd(gen, cat, t); },
+                                      [this, gen](const std::string& why) {
+                                        if (gen != mdGen_.load()) return;
+                                        spdlog::warn("[{}] market data stream closed: {}",
+                                                     id_.str(), why);
+                                        mdDown_ = true;
+                                      }});
+      if (auto err = fresh->connect(); !err.empty()) {
+        spdlog::warn("[{}] market data stream: {}", id_.str(), err);
+        nextMdReconnect_ = mono() + cfg_.reconnectMs * kMs;
+        std::unique_ptr<net::WsClient> failed = std::move(fresh);
+        lk.unlock();
+        return;
+      }
+      std::unique_ptr<net::WsClient> old = std::move(ws);
+      ws = std::move(fresh);
+      if (old) {
+        lk.unlock();
+        old.reset();
+        lk.lock();
+      }
+    }
+    if (mdSubscribed_.insert(key).second) {
+      md_[r.category]->send(R"({"op":"subscribe","args":["orderbook.)" +
+                            std::to_string(cfg_.bookDepth) + "." + r.symbol + R"(","publicTrade.)" +
+                            r.symbol + R"("]})");
+    } else if (newSink) {
+      // Already flowing: the new subscriber gets the current book first.
+      auto b = books_.find(symbol);
+      auto subs = mdSubs_.find(symbol);
+      if (b != books_.end() && subs != mdSubs_.end())
+        for (const auto& sub : subs->second)
+          if (sub.sink == newSink) sub.sink->onBook(topOf(symbol, b->second, sub.depth));
+    }
+  }
+
+  TopOfBook topOf(const Symbol& sym, const MdBook& b, size_t depth) const {
+    TopOfBook tob;
+    tob.venue = id_;
+    tob.symbol = sym;
+    tob.time = clock_.wallNow();
+    if (!b.bids.empty()) tob.bidPx = b.bids.begin()->first, tob.bidQty = b.bids.begin()->second;
+    if (!b.asks.empty()) tob.askPx = b.asks.begin()->first, tob.askQty = b.asks.begin()->second;
+    size_t n = 0;
+    for (auto it = b.bids.begin(); it != b.bids.end() && n < depth; ++it, ++n)
+      tob.bids.push_back({it->first, it->second});
+    n = 0;
+    for (auto it = b.asks.begin(); it != b.asks.end() && n < depth; ++it, ++n)
+      tob.asks.push_back({it->first, it->second});
+    return tob;
+  }
+
+  void onMd(uint64_t gen, const std::string& category, const std::string& text) {
+    PublicMessage m;
+    if (auto err = parsePublicMessage(text, m); !err.empty()) {
+      spdlog::warn("[{}] market data: unreadable message ({}); ignored", id_.str(), err);
+      return;
+    }
+    if (m.kind == PublicMessage::Kind::OpReply && !m.success) {
+      spdlog::warn("[{}] market data subscribe refused: {}", id_.str(), m.retMsg);
+      return;
+    }
+    if (m.kind != PublicMessage::Kind::Book && m.kind != PublicMessage::Kind::Trade) return;
+    auto symIt = fromVenue_.find(category + ":" + m.symbol);
+    if (symIt == fromVenue_.end()) return;
+    const Symbol sym = symIt->second;
+    if (m.kind == PublicMessage::Kind::Trade && !m.trades.empty()) {
+      std::lock_guard lk(mu_);
+      lastPx_[sym] = m.trades.back().price;
+    }
+    std::lock_guard lk(mdMu_);
+    if (gen != mdGen_.load()) return;
+    auto subs = mdSubs_.find(sym);
+    if (m.kind == PublicMessage::Kind::Trade) {
+      if (subs == mdSubs_.end()) return;
+      for (auto t : m.trades) {
+        t.venue = id_;
+        t.symbol = sym;
+        for (const auto& s : subs->second) s.sink->onTrade(t);
+      }
+      return;
+    }
+    MdBook& b = books_[sym];
+    if (m.snapshot) b = MdBook{};
+    for (const auto& l : m.bids) {
+      if (l.qty.isZero())
+        b.bids.erase(l.price);
+      else
+        b.bids[l.price] = l.qty;
+    }
+    for (const auto& l : m.asks) {
+      if (l.qty.isZero())
+        b.asks.erase(l.price);
+      else
+        b.asks[l.price] = l.qty;
+    }
+    if (subs == mdSubs_.end()) return;
+    for (const auto& s : subs->second) s.sink->onBook(topOf(sym, b, s.depth));
+  }
+
   VenueId id_;
   BybitConfig cfg_;
   Credentials cred_;
@@ -822,6 +1016,17 @@ class BybitVenue final : public VenueAdapter {
   std::map<std::string, std::string> byLink_;     // orderLinkId -> child id
   std::set<std::string> seenExecs_;
   std::map<Symbol, Price> lastPx_;
+
+  // Market data (public stream threads and callers of (un)subscribe).
+  std::set<Symbol> mdWanted_;  // I/O thread
+  MonoNanos nextMdReconnect_ = 0, nextMdPing_ = 0;
+  std::mutex mdMu_;
+  std::map<std::string, std::unique_ptr<net::WsClient>> md_;  // by category
+  std::atomic<uint64_t> mdGen_{0};
+  std::atomic<bool> mdDown_{false};
+  std::set<std::string> mdSubscribed_;  // "category:symbol"
+  std::map<Symbol, std::vector<MdSub>> mdSubs_;
+  std::map<Symbol, MdBook> books_;
 };
 
 }  // namespace

@@ -14,7 +14,8 @@
 // Instrument rules (instruments-info) load at start and refresh; an order that
 // breaks one is rejected before it leaves, naming the rule. rateLimits()
 // reports Bybit's per-endpoint X-Bapi-Limit headers and the local limiters.
-// No market data (the default says so).
+// Market data comes from the public WebSocket (/v5/public/{spot,linear}:
+// orderbook.{depth} snapshot + deltas, publicTrade).
 //
 // Thread-safety: the VenueAdapter calls return at once (work goes to the
 // adapter's I/O thread); events come from that thread and the stream's.

@@ -26,6 +26,12 @@ BybitConfig readBybitConfig(venues::ParamReader& p, const std::string& path) {
   c.wsHost = p.str("ws_host").value_or(c.wsHost);
   c.wsPort = port("ws_port", c.wsPort);
   c.wsTarget = p.str("ws_target").value_or(c.wsTarget);
+  c.wsPublicHost = p.str("ws_public_host").value_or(c.wsPublicHost);
+  c.wsPublicPort = port("ws_public_port", c.wsPublicPort);
+  c.bookDepth = p.integer("book_depth", c.bookDepth);
+  if (c.bookDepth != 1 && c.bookDepth != 50 && c.bookDepth != 200 && c.bookDepth != 500)
+    throw std::invalid_argument(at + "book_depth: " + std::to_string(c.bookDepth) +
+                                " is not one of 1, 50, 200, 500");
   c.serverName = p.str("tls_server_name").value_or(c.serverName);
   c.caFile = p.str("ca_file").value_or(c.caFile);
   c.apiKeyEnv = p.str("api_key_env").value_or(c.apiKeyEnv);
@@ -52,6 +58,8 @@ BybitConfig readBybitConfig(venues::ParamReader& p, const std::string& path) {
     throw std::invalid_argument(at + "ca_file: cannot read '" + c.caFile + "'");
   if (c.wsHost.empty()) c.wsHost = c.restHost;
   if (c.wsPort == 0) c.wsPort = c.restPort;
+  if (c.wsPublicHost.empty()) c.wsPublicHost = c.wsHost;
+  if (c.wsPublicPort == 0) c.wsPublicPort = c.wsPort;
   return c;
 }
 

@@ -22,9 +22,13 @@ struct BybitConfig {
   std::string wsHost;  // "" = restHost
   int wsPort = 0;      // 0 = restPort
   std::string wsTarget = "/v5/private";
-  std::string serverName;  // TLS name to verify and send as SNI; "" = the host
-  std::string caFile;      // trusted CAs (PEM); "" = the system store
-  std::string caPem;       // in-process only (tests, demos): trusted CA as PEM text
+  // Public (market data) WebSocket: paths /v5/public/spot and /v5/public/linear.
+  std::string wsPublicHost;  // "" = wsHost
+  int wsPublicPort = 0;      // 0 = wsPort
+  int64_t bookDepth = 50;    // orderbook.{depth}: 1, 50 (spot, linear), 200, 500 (linear)
+  std::string serverName;    // TLS name to verify and send as SNI; "" = the host
+  std::string caFile;        // trusted CAs (PEM); "" = the system store
+  std::string caPem;         // in-process only (tests, demos): trusted CA as PEM text
   std::string apiKeyEnv = "BYBIT_API_KEY";
   std::string secretEnv = "BYBIT_API_SECRET";
   std::string apiKeyFile;

@@ -82,6 +82,8 @@ struct Peer {
   std::shared_ptr<net::WsPeer> ws;
   bool authed = false;
   bool order = false, execution = false;
+  std::string category;                 // public streams: spot, linear ("" = private)
+  std::set<std::string> books, trades;  // subscribed symbols (public)
 };
 
 struct Fail {
@@ -185,6 +187,75 @@ struct BybitEmulator::Impl {
     push("order", orderJson(e));
   }
 
+  // Public streams: a two-level book one tick either side of the last price,
+  // sent as a snapshot on subscribe and as deltas (old levels at size 0) after.
+  std::map<std::string, std::pair<Price, Price>> shown;  // "category:symbol" -> bid, ask
+
+  std::string bookMsg(const std::string& symbol, const char* type,
+                      const std::vector<std::pair<Price, std::string>>& bids,
+                      const std::vector<std::pair<Price, std::string>>& asks) {
+    auto side = [](const std::vector<std::pair<Price, std::string>>& v) {
+      std::string out;
+      for (const auto& [px, sz] : v)
+        out += (out.empty() ? "[" : ",[") + q(px.str()) + "," + q(sz) + "]";
+      return "[" + out + "]";
+    };
+    const std::string u = std::to_string(++nextId);
+    return "{\"topic\":\"orderbook.50." + symbol + "\",\"type\":\"" + type +
+           "\",\"ts\":" + std::to_string(nowMs()) + ",\"data\":{\"s\":" + q(symbol) +
+           ",\"b\":" + side(bids) + ",\"a\":" + side(asks) + ",\"u\":" + u + ",\"seq\":" + u + "}}";
+  }
+
+  std::string snapshotMsg(const std::string& category, const std::string& symbol) {
+    const std::string key = category + ":" + symbol;
+    auto lp = last.find(key);
+    if (lp == last.end()) return "";
+    const Price tick = instruments.at(key).tickSize;
+    const Price bid = Price::fromMantissa(lp->second.mantissa() - tick.mantissa());
+    const Price ask = Price::fromMantissa(lp->second.mantissa() + tick.mantissa());
+    shown[key] = {bid, ask};
+    return bookMsg(symbol, "snapshot",
+                   {{bid, "1.5"}, {Price::fromMantissa(bid.mantissa() - tick.mantissa()), "3"}},
+                   {{ask, "2"}, {Price::fromMantissa(ask.mantissa() + tick.mantissa()), "4"}});
+  }
+
+  void publishMarket(const std::string& category, const std::string& symbol,
+                     std::optional<std::pair<Price, Qty>> print) {
+    const std::string key = category + ":" + symbol;
+    auto lp = last.find(key);
+    if (lp == last.end()) return;
+    const Price tick = instruments.at(key).tickSize;
+    const Price bid = Price::fromMantissa(lp->second.mantissa() - tick.mantissa());
+    const Price ask = Price::fromMantissa(lp->second.mantissa() + tick.mantissa());
+    std::string delta;
+    auto old = shown.find(key);
+    if (old != shown.end() && (old->second.first != bid || old->second.second != ask)) {
+      const Price ob = old->second.first, oa = old->second.second;
+      delta = bookMsg(symbol, "delta",
+                      {{ob, "0"},
+                       {Price::fromMantissa(ob.mantissa() - tick.mantissa()), "0"},
+                       {bid, "1.5"},
+                       {Price::fromMantissa(bid.mantissa() - tick.mantissa()), "3"}},
+                      {{oa, "0"},
+                       {Price::fromMantissa(oa.mantissa() + tick.mantissa()), "0"},
+                       {ask, "2"},
+                       {Price::fromMantissa(ask.mantissa() + tick.mantissa()), "4"}});
+      old->second = {bid, ask};
+    }
+    std::string tradeMsg;
+    if (print)
+      tradeMsg = "{\"topic\":\"publicTrade." + symbol +
+                 "\",\"type\":\"snapshot\",\"ts\":" + std::to_string(nowMs()) +
+                 ",\"data\":[{\"T\":" + std::to_string(nowMs()) + ",\"s\":" + q(symbol) +
+                 ",\"S\":\"Buy\",\"v\":" + q(print->second.str()) +
+                 ",\"p\":" + q(print->first.str()) + ",\"i\":" + q(newId()) + ",\"BT\":false}]}";
+    for (auto& p : peers) {
+      if (p.category != category) continue;
+      if (!delta.empty() && p.books.count(symbol)) p.ws->send(delta);
+      if (!tradeMsg.empty() && p.trades.count(symbol)) p.ws->send(tradeMsg);
+    }
+  }
+
   // ------------------------------------------------------------ matching
   void fillOrder(EmOrder& e, Qty qty, Price px, bool maker) {
     const InstrumentInfo& ins = instruments.at(e.category + ":" + e.symbol);
@@ -220,6 +291,7 @@ struct BybitEmulator::Impl {
     execs.push_back(x);
     push("execution", execJson(x));
     report(e);
+    publishMarket(e.category, e.symbol, std::pair{px, qty});
   }
 
   void takeLiquidity(EmOrder& e, Price px) {
@@ -556,6 +628,29 @@ struct BybitEmulator::Impl {
                      "],\"conn_id\":\"emu-conn\"}");
     }
     const bool hasArgs = d.HasMember("args") && d["args"].IsArray();
+    if (!peer->category.empty()) {  // public: subscribe only, no auth
+      if (op != "subscribe" || !hasArgs) return reply(op, false, "error:handler not found");
+      std::vector<std::string> snaps;
+      for (const auto& a : d["args"].GetArray()) {
+        const std::string t = a.IsString() ? a.GetString() : "";
+        const auto dot = t.rfind('.');
+        const std::string sym = dot == std::string::npos ? "" : t.substr(dot + 1);
+        if (!instruments.count(peer->category + ":" + sym))
+          return reply(op, false, "error:handler not found,topic:" + t);
+        if (t.rfind("orderbook.", 0) == 0) {
+          peer->books.insert(sym);
+          snaps.push_back(sym);
+        } else if (t.rfind("publicTrade.", 0) == 0) {
+          peer->trades.insert(sym);
+        } else {
+          return reply(op, false, "error:handler not found,topic:" + t);
+        }
+      }
+      reply(op, true, "");
+      for (const auto& sym : snaps)
+        if (auto m = snapshotMsg(peer->category, sym); !m.empty()) ws.send(m);
+      return;
+    }
     if (op == "auth") {
       if (!hasArgs || d["args"].Size() != 3 || !d["args"][0].IsString() ||
           !d["args"][1].IsString() || !d["args"][2].IsString())
@@ -610,13 +705,17 @@ uint16_t BybitEmulator::start(uint16_t port) {
     auto im = weak.lock();
     if (!im) return false;
     std::lock_guard lk(im->mu);
-    return !im->refuse && target == "/v5/private";
+    return !im->refuse && (target == "/v5/private" || target == "/v5/public/spot" ||
+                           target == "/v5/public/linear");
   };
   h.onWsOpen = [weak](std::shared_ptr<net::WsPeer> p) {
     auto im = weak.lock();
     if (!im) return;
     std::lock_guard lk(im->mu);
-    im->peers.push_back(Peer{std::move(p)});
+    Peer peer;
+    peer.ws = p;
+    if (p->target().rfind("/v5/public/", 0) == 0) peer.category = p->target().substr(11);
+    im->peers.push_back(std::move(peer));
   };
   h.onWsMessage = [weak](net::WsPeer& p, const std::string& text) {
     auto im = weak.lock();
@@ -648,12 +747,16 @@ void BybitEmulator::setLastPrice(const std::string& category, const std::string&
   if (!impl_->instruments.count(category + ":" + symbol))
     throw std::invalid_argument("BybitEmulator: unknown " + category + " symbol " + symbol);
   impl_->last[category + ":" + symbol] = p;
+  impl_->publishMarket(category, symbol, std::nullopt);
 }
 
 void BybitEmulator::trade(const std::string& category, const std::string& symbol, Price p) {
   std::lock_guard lk(impl_->mu);
   auto& im = *impl_;
+  if (!im.instruments.count(category + ":" + symbol))
+    throw std::invalid_argument("BybitEmulator: unknown " + category + " symbol " + symbol);
   im.last[category + ":" + symbol] = p;
+  im.publishMarket(category, symbol, std::pair{p, Qty::of("1")});
   for (const auto& id : im.orderSeq) {
     EmOrder& e = im.orders[id];
     if (e.category != category || e.symbol != symbol || !e.open()) continue;
@@ -702,6 +805,11 @@ void BybitEmulator::dropStreams() {
   std::lock_guard lk(impl_->mu);
   for (auto& p : impl_->peers) p.ws->drop();
 }
+void BybitEmulator::dropPublicStreams() {
+  std::lock_guard lk(impl_->mu);
+  for (auto& p : impl_->peers)
+    if (!p.category.empty()) p.ws->drop();
+}
 void BybitEmulator::refuseStreams(bool refuse) {
   std::lock_guard lk(impl_->mu);
   impl_->refuse = refuse;
@@ -710,6 +818,11 @@ void BybitEmulator::sendOnPrivateStreams(const std::string& text) {
   std::lock_guard lk(impl_->mu);
   for (auto& p : impl_->peers)
     if (p.authed) p.ws->send(text);
+}
+void BybitEmulator::sendOnPublicStreams(const std::string& text) {
+  std::lock_guard lk(impl_->mu);
+  for (auto& p : impl_->peers)
+    if (!p.category.empty()) p.ws->send(text);
 }
 void BybitEmulator::skewClockMs(int64_t ms) {
   std::lock_guard lk(impl_->mu);
@@ -739,6 +852,12 @@ int BybitEmulator::authenticatedStreams() const {
   std::lock_guard lk(impl_->mu);
   int n = 0;
   for (const auto& p : impl_->peers) n += p.authed && p.order && p.execution ? 1 : 0;
+  return n;
+}
+int BybitEmulator::publicSubscribers() const {
+  std::lock_guard lk(impl_->mu);
+  int n = 0;
+  for (const auto& p : impl_->peers) n += p.books.empty() && p.trades.empty() ? 0 : 1;
   return n;
 }
 int BybitEmulator::pingsReceived() const {

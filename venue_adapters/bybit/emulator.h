@@ -6,8 +6,10 @@
 // 10002, 10004, 10006, 110001, ...) and rate-limit headers (X-Bapi-Limit,
 // X-Bapi-Limit-Status, X-Bapi-Limit-Reset-Timestamp); the WebSocket auth op
 // (signature over "GET/realtime" + expires), `order` and `execution` topics,
-// and ping/pong. Spot and linear (USDT perpetual) categories, with the
-// instrument lists given as Bybit's instruments-info answers.
+// and ping/pong; the public WebSockets (/v5/public/spot, /v5/public/linear)
+// with orderbook.{depth} (snapshot, then deltas) and publicTrade. Spot and
+// linear (USDT perpetual) categories, with the instrument lists given as
+// Bybit's instruments-info answers.
 //
 // Matching is deliberately simple: each symbol has a last price; a market
 // order fills at it, a limit order that crosses it fills at it (in N parts
@@ -74,6 +76,8 @@ class BybitEmulator {
   void dropStreams();
   void refuseStreams(bool refuse);
   void sendOnPrivateStreams(const std::string& text);
+  void sendOnPublicStreams(const std::string& text);
+  void dropPublicStreams();  // the market-data connections only
   // Shift of the emulator's clock against the given one (a skewed client).
   void skewClockMs(int64_t ms);
 
@@ -83,6 +87,7 @@ class BybitEmulator {
   int timestampFailures() const;
   int rateLimitErrors() const;
   int authenticatedStreams() const;  // authed and subscribed to order + execution
+  int publicSubscribers() const;     // public connections with a subscription
   int pingsReceived() const;
   std::optional<std::string> orderStatus(const std::string& orderLinkId) const;
   std::string lastCreateBody() const;

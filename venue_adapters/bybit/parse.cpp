@@ -385,6 +385,69 @@ std::string parseWsMessage(std::string_view json, WsMessage& out) {
   return "";
 }
 
+namespace {
+std::string levels(const Value& d, const char* key, std::vector<BookLevel>& out) {
+  auto it = d.FindMember(key);
+  if (it == d.MemberEnd()) return "";
+  if (!it->value.IsArray()) return std::string("field '") + key + "' is not an array";
+  for (const auto& l : it->value.GetArray()) {
+    if (!l.IsArray() || l.Size() < 2 || !l[0].IsString() || !l[1].IsString())
+      return std::string("field '") + key + "': a level is not [price, size]";
+    auto px = Price::parse(l[0].GetString());
+    auto qty = Qty::parse(l[1].GetString());
+    if (!px || !qty)
+      return std::string("field '") + key + "': '" + l[0].GetString() + "', '" + l[1].GetString() +
+             "' is not an exact decimal with at most 8 places";
+    out.push_back({*px, *qty});
+  }
+  return "";
+}
+}  // namespace
+
+std::string parsePublicMessage(std::string_view json, PublicMessage& out) {
+  out = {};
+  rapidjson::Document d;
+  TRY(parseDoc(json, d));
+  std::string topic, type;
+  TRY(text(d, "topic", topic, false));
+  if (topic.empty()) {
+    std::string op, ok;
+    TRY(text(d, "op", op, false));
+    if (!op.empty()) {
+      out.kind = PublicMessage::Kind::OpReply;
+      text(d, "success", ok, false);
+      out.success = ok == "true" || (ok.empty() && op == "pong");
+      text(d, "ret_msg", out.retMsg, false);
+    }
+    return "";
+  }
+  TRY(text(d, "type", type, false));
+  out.snapshot = type == "snapshot";
+  TRY(msTime(d, "ts", out.tsNs));
+  auto data = d.FindMember("data");
+  if (data == d.MemberEnd()) return "missing field 'data'";
+  if (topic.rfind("orderbook.", 0) == 0) {
+    if (!data->value.IsObject()) return "field 'data' is not an object";
+    out.kind = PublicMessage::Kind::Book;
+    TRY(text(data->value, "s", out.symbol));
+    TRY(levels(data->value, "b", out.bids));
+    TRY(levels(data->value, "a", out.asks));
+  } else if (topic.rfind("publicTrade.", 0) == 0) {
+    if (!data->value.IsArray()) return "field 'data' is not an array";
+    out.kind = PublicMessage::Kind::Trade;
+    for (const auto& t : data->value.GetArray()) {
+      if (!t.IsObject()) return "a trade is not an object";
+      Trade tr;
+      TRY(text(t, "s", out.symbol));
+      TRY(fixed(t, "p", tr.price));
+      TRY(fixed(t, "v", tr.qty));
+      TRY(msTime(t, "T", tr.time));
+      out.trades.push_back(tr);
+    }
+  }
+  return "";
+}
+
 std::string categoryFor(const Instrument& inst) {
   return inst.marginMode == "cash" ? "spot" : "linear";
 }

@@ -117,6 +117,23 @@ struct WsMessage {
 };
 std::string parseWsMessage(std::string_view json, WsMessage& out);
 
+// ------------------------------------------------------ public WebSocket
+
+// /v5/public/{spot,linear}: orderbook.{depth}.{symbol} (snapshot, then deltas
+// where size "0" removes a level) and publicTrade.{symbol}.
+struct PublicMessage {
+  enum class Kind { Book, Trade, OpReply, Other };
+  Kind kind = Kind::Other;
+  std::string symbol;  // Bybit's
+  bool snapshot = false;
+  std::vector<BookLevel> bids, asks;
+  std::vector<Trade> trades;  // venue and symbol left for the caller
+  int64_t tsNs = 0;
+  bool success = false;  // OpReply
+  std::string retMsg;
+};
+std::string parsePublicMessage(std::string_view json, PublicMessage& out);
+
 // ---------------------------------------------------------------- mapping
 
 // spot for cash instruments, linear for isolated/cross margined ones.
