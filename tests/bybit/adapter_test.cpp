@@ -445,6 +445,32 @@ TEST_F(BybitVenueTest, TheStreamIsKeptAliveWithTheOpPing) {
       << "a ping every ping_interval_ms (of the manual clock)";
 }
 
+TEST_F(BybitVenueTest, AContractSizeOtherThanOneIsRefusedAtStartOrNotTradable) {
+  Instrument other;  // another venue's swap in the shared master: not tradable here
+  other.symbol = Symbol("ETH-SWAP");
+  other.marginMode = "cross";
+  other.contractSize = Qty::of("0.1");
+  im.add(other);
+  startVenue();
+  venue->submit(order("e1", "ETH-SWAP", OrdType::Limit, "1", "2000"));
+  ASSERT_TRUE(has("e1", VenueEventKind::Rejected));
+  EXPECT_NE(sink.of("e1", VenueEventKind::Rejected)[0].text.find("contract_size 0.1"),
+            std::string::npos);
+  Instrument odd;  // names this venue: a start-up error
+  odd.symbol = Symbol("ETH-PERP");
+  odd.marginMode = "isolated";
+  odd.contractSize = Qty::of("0.01");
+  odd.venueSymbols["bybit"] = "ETHUSDT";
+  im.add(odd);
+  try {
+    makeBybitVenue(VenueId("bybit"), cfg, Credentials{kKey, kSecret}, im, clock);
+    ADD_FAILURE() << "a contract size Bybit does not have is a start-up error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("ETH-PERP: contract_size 0.01"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST_F(BybitVenueTest, MarketDataBookSnapshotDeltasAndTradesPerCategory) {
   startVenue();
   MdSink perp, spot;

@@ -73,8 +73,22 @@ class BybitVenue final : public VenueAdapter {
         clock_(clock),
         rest_(cfg_, std::move(cred), clock) {
     for (const auto& [sym, inst] : im.all()) {
+      // Bybit's linear contracts are one base coin each, and spot has no
+      // contracts: any other size would send the wrong quantity. An
+      // instrument that names this venue is a start-up error; another (the
+      // master is shared by every venue) is just not tradable here.
+      if (inst.contractSize != Qty::fromInt(1)) {
+        const std::string why = "instrument " + sym.str() + ": contract_size " +
+                                inst.contractSize.str() + " cannot trade on Bybit venue " +
+                                id_.str() + " (spot and linear USDT contracts are 1)";
+        if (inst.venueSymbols.count(id_.str())) throw std::invalid_argument(why);
+        notTradable_[sym] = why;
+        continue;
+      }
+      if (inst.venueSymbols.count(id_.str())) named_.insert(sym);
       Route r{categoryFor(inst), venueSymbolFor(inst, id_.str())};
       routes_[sym] = r;
+      tickOf_[sym] = {inst.tickSize, inst.lotSize};
       fromVenue_[r.category + ":" + r.symbol] = sym;
       categories_.insert(r.category);
     }
@@ -282,6 +296,22 @@ class BybitVenue final : public VenueAdapter {
     }
     info_ = std::move(all);
     infoError_.clear();
+    for (const auto& sym : named_) {
+      const Route& r = routes_.at(sym);
+      const InstrumentInfo* i = infoOf(r);
+      if (!i) {
+        spdlog::warn("[{}] {}: Bybit lists no {} symbol {}; its orders will be refused", id_.str(),
+                     sym.str(), r.category, r.symbol);
+      } else if (auto t = tickOf_.find(sym);
+                 t != tickOf_.end() && (!t->second.first.isMultipleOf(i->tickSize) ||
+                                        !t->second.second.isMultipleOf(i->qtyStep))) {
+        spdlog::warn(
+            "[{}] {}: instrument tick_size {} / lot_size {} are finer than Bybit's "
+            "tickSize {} / quantity step {}; orders off Bybit's grid are refused",
+            id_.str(), sym.str(), t->second.first.str(), t->second.second.str(), i->tickSize.str(),
+            i->qtyStep.str());
+      }
+    }
   }
 
   const InstrumentInfo* infoOf(const Route& r) const {
@@ -549,6 +579,7 @@ class BybitVenue final : public VenueAdapter {
 
   // ------------------------------------------------------------ commands
   std::string checkNew(const VenueNewOrder& o, Route& route, OrderMapping& m) {
+    if (auto n = notTradable_.find(o.symbol); n != notTradable_.end()) return n->second;
     auto r = routes_.find(o.symbol);
     if (r == routes_.end()) return "Symbol " + o.symbol.str() + ": not in the instrument master";
     route = r->second;
@@ -988,7 +1019,10 @@ class BybitVenue final : public VenueAdapter {
   BybitRest rest_;
   VenueEventSink* sink_ = nullptr;
   std::map<Symbol, Route> routes_;
-  std::map<std::string, Symbol> fromVenue_;  // "category:symbol" -> ours
+  std::map<Symbol, std::pair<Price, Qty>> tickOf_;  // the instrument master's tick and lot
+  std::set<Symbol> named_;                          // instruments with a venue_symbols entry here
+  std::map<Symbol, std::string> notTradable_;       // and why
+  std::map<std::string, Symbol> fromVenue_;         // "category:symbol" -> ours
   std::set<std::string> categories_;
 
   std::mutex qmu_;
