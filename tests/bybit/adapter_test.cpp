@@ -431,7 +431,11 @@ TEST_F(BybitVenueTest, AWrongSecretIsRefusedTheVenuesWay) {
   startVenue("not-the-secret", false);
   venue->submit(order("w1", "BTC-PERP", OrdType::Limit, "0.01", "29000"));
   ASSERT_TRUE(has("w1", VenueEventKind::Rejected));
-  EXPECT_NE(sink.of("w1", VenueEventKind::Rejected)[0].text.find("10004"), std::string::npos);
+  const std::string text = sink.of("w1", VenueEventKind::Rejected)[0].text;
+  EXPECT_NE(text.find("10004"), std::string::npos) << text;
+  EXPECT_EQ(text.find(kKey), std::string::npos)
+      << "Bybit echoes the signed string; the API key is redacted: " << text;
+  EXPECT_NE(text.find("<redacted>"), std::string::npos) << text;
   EXPECT_TRUE(waitFor([&] { return emu->signatureFailures() >= 2; }))
       << "REST and the WebSocket auth both refused";
   EXPECT_EQ(emu->authenticatedStreams(), 0);

@@ -191,7 +191,13 @@ RestReply BybitRest::once(const std::string& method, const std::string& path,
     r.text = "ok";
     return r;
   }
-  r.text = "bybit retCode " + std::to_string(env.retCode) + ": " + env.retMsg;
+  // Bybit echoes the signed string (with the API key) in 10004's retMsg:
+  // the key never reaches an event text or a log.
+  std::string msg = env.retMsg;
+  for (const std::string* secret : {&cred_.apiKey, &cred_.secret})
+    for (size_t at; !secret->empty() && (at = msg.find(*secret)) != std::string::npos;)
+      msg.replace(at, secret->size(), "<redacted>");
+  r.text = "bybit retCode " + std::to_string(env.retCode) + ": " + msg;
   switch (classifyRetCode(env.retCode)) {
     case ErrorClass::RateLimited: {
       const int64_t ms = block(path);
