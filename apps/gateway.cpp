@@ -31,11 +31,11 @@
 #include "store/drop_copy_store.h"
 #include "store/recovery.h"
 #include "venue_adapters/binance/adapter.h"
+#include "venue_adapters/bybit/adapter.h"
 #include "venue_adapters/coinbase/adapter.h"
 #include "venue_adapters/fix/fix_venue.h"
 #include "venue_adapters/ibkr_tws/adapter.h"
 #include "venue_adapters/kraken/adapter.h"
-#include "venue_adapters/bybit/adapter.h"
 #include "venue_adapters/sim/sim_venue.h"
 
 namespace fixgw {
