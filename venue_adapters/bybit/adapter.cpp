@@ -759,13 +759,52 @@ class BybitVenue final : public VenueAdapter {
   }
 
   // ------------------------------------------------------------ polling
+  // One open-orders listing per symbol (paged), then a look-up by
+  // orderLinkId for each of ours not in it (ended meanwhile, or never placed),
+  // so a poll round costs a call per symbol rather than per order.
   void pollOrders() {
     needPoll_ = false;
     std::unique_lock lk(mu_);
-    std::vector<std::string> open;
+    std::set<std::pair<std::string, std::string>> symbols;
     for (const auto& [k, c] : children_)
-      if (!c.done) open.push_back(k);
-    for (const auto& k : open) {
+      if (!c.done) symbols.insert({c.route.category, c.route.symbol});
+    std::set<std::string> listed;  // child ids found open
+    for (const auto& [cat, sym] : symbols) {
+      std::vector<BybitOrder> open;
+      std::string cursor;
+      for (int page = 0; page < 20; ++page) {
+        lk.unlock();
+        RestReply r = rest_.privateGet("/v5/order/realtime",
+                                       "category=" + cat + "&symbol=" + sym + "&limit=50" +
+                                           (cursor.empty() ? "" : "&cursor=" + cursor));
+        lk.lock();
+        std::vector<BybitOrder> os;
+        std::string next;
+        if (!r.ok() || !parseOrders(r.body, os, &next).empty()) {
+          if (r.kind != RestReply::Kind::Refused && r.kind != RestReply::Kind::RateLimited)
+            spdlog::warn("[{}] order/realtime {}: {}", id_.str(), sym,
+                         r.ok() ? "unreadable" : r.text);
+          return;  // try again next round
+        }
+        open.insert(open.end(), os.begin(), os.end());
+        if (next.empty() || next == cursor || os.empty()) break;
+        cursor = next;
+      }
+      for (const auto& o : open) {
+        Child* c = childFor(o.orderLinkId, o.orderId);
+        if (!c || c->done) continue;
+        listed.insert(c->id.str());
+        Events out;
+        applyOrder(*c, o, true, out);
+        lk.unlock();
+        emit(std::move(out));
+        lk.lock();
+      }
+    }
+    std::vector<std::string> rest;
+    for (const auto& [k, c] : children_)
+      if (!c.done && !listed.count(k)) rest.push_back(k);
+    for (const auto& k : rest) {
       Events out;
       Child& c = children_.at(k);
       if (c.done) continue;
