@@ -908,8 +908,9 @@ class BybitVenue final : public VenueAdapter {
     for (const auto& sym : mdWanted_) {
       const Route& r = routes_.at(sym);
       auto it = md_.find(r.category);
-      if (it == md_.end() || !it->second || !it->second->isOpen() ||
-          !mdSubscribed_.count(r.category + ":" + r.symbol))
+      // A dropped connection counts as up until its close callback: that one
+      // reconnects everything once (reconnecting here too would race it).
+      if (it == md_.end() || !it->second || !mdSubscribed_.count(r.category + ":" + r.symbol))
         return false;
     }
     return true;
@@ -934,7 +935,7 @@ class BybitVenue final : public VenueAdapter {
     const std::string key = r.category + ":" + r.symbol;
     std::unique_lock lk(mdMu_);
     auto& ws = md_[r.category];
-    if (!ws || !ws->isOpen()) {
+    if (!ws) {
       mdSubscribed_.erase(key);
       for (auto it = mdSubscribed_.begin(); it != mdSubscribed_.end();)
         it = it->rfind(r.category + ":", 0) == 0 ? mdSubscribed_.erase(it) : std::next(it);
@@ -965,13 +966,7 @@ class BybitVenue final : public VenueAdapter {
         lk.unlock();
         return;
       }
-      std::unique_ptr<net::WsClient> old = std::move(ws);
       ws = std::move(fresh);
-      if (old) {
-        lk.unlock();
-        old.reset();
-        lk.lock();
-      }
     }
     if (mdSubscribed_.insert(key).second) {
       md_[r.category]->send(R"({"op":"subscribe","args":["orderbook.)" +
