@@ -31,6 +31,7 @@
 #include "store/drop_copy_store.h"
 #include "store/recovery.h"
 #include "venue_adapters/binance/adapter.h"
+#include "venue_adapters/bybit/adapter.h"
 #include "venue_adapters/coinbase/adapter.h"
 #include "venue_adapters/fix/fix_venue.h"
 #include "venue_adapters/ibkr_tws/adapter.h"
@@ -96,6 +97,7 @@ void registerBuiltinVenues(venues::VenueRegistry& reg) {
   reg.registerType("kraken", kraken::makeKrakenVenueFromConfig);
   reg.registerType("okx", okx::makeOkxVenueFromConfig);
   reg.registerType("alpaca", alpaca::makeAlpacaVenueFromConfig);
+  reg.registerType("bybit", bybit::makeBybitVenueFromConfig);
 }
 
 namespace {
