@@ -25,15 +25,32 @@ namespace fixgw {
 namespace detail {
 // |v| * m / d rounded half away from zero, without overflowing for any v a
 // position or order can hold (v is split so only |v| / d is multiplied by m).
+// Values that fit in 64 bits take 64-bit division, which the compiler turns
+// into a multiplication for the constant divisors used here (a risk check sums
+// a few of these per book; 128-bit division is a library call).
 inline __int128 mulDivRoundHalfAway(__int128 v, int64_t m, int64_t d) {
+  using U = unsigned __int128;
   const bool neg = (v < 0) != (m < 0);
-  const __int128 a = v < 0 ? -v : v;
-  const __int128 mm = m < 0 ? -static_cast<__int128>(m) : m;
-  const __int128 hi = a / d, lo = a % d;
-  const __int128 loProd = lo * mm;  // < d * mm: no overflow for 64-bit d and m
-  __int128 r = hi * mm + loProd / d;
-  if (2 * (loProd % d) >= d) ++r;
-  return neg ? -r : r;
+  const U a = v < 0 ? -static_cast<U>(v) : static_cast<U>(v);
+  const U mm = m < 0 ? -static_cast<U>(static_cast<__int128>(m)) : static_cast<U>(m);
+  const uint64_t ud = static_cast<uint64_t>(d);
+  U hi;
+  if ((a >> 64) == 0)
+    hi = static_cast<uint64_t>(a) / ud;
+  else
+    hi = a / ud;
+  const U lo = a - hi * ud;  // < d
+  const U loProd = lo * mm;  // < d * |m|: no overflow for 64-bit d and m
+  U q;
+  if ((loProd >> 64) == 0)
+    q = static_cast<uint64_t>(loProd) / ud;
+  else
+    q = loProd / ud;
+  const U rem = loProd - q * ud;
+  U r = hi * mm + q;
+  if (2 * rem >= ud) ++r;
+  const __int128 out = static_cast<__int128>(r);
+  return neg ? -out : out;
 }
 }  // namespace detail
 

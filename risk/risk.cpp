@@ -807,12 +807,14 @@ RiskDecision RiskEngine::runChain(const OrderIntent& o, bool replace, std::strin
       if (old && b == bi) (old->side == Side::Buy ? buyRaw : sellRaw) -= oldRaw;
       std::optional<Price> r;
       if (!bk.pos.qty.isZero()) r = b == bi ? reference() : ref(bk.sym);
-      const __int128 posVal = r ? bk.pos.marketValueRaw(*r) : bk.pos.costValueRaw();
+      // Money (contract size applied) once per book: unrealised = value - cost.
+      const __int128 costVal = bk.pos.costValueRaw();
+      const __int128 posVal = r ? bk.pos.marketValueRaw(*r) : costVal;
       x.gross += abs128(posVal) + buyRaw + sellRaw;
       x.netLong += posVal + buyRaw;
       x.netShort += posVal - sellRaw;
-      x.credit += abs128(bk.pos.costValueRaw()) + buyRaw + sellRaw;
-      if (r) x.unrealised += bk.pos.unrealisedValueRaw(*r);
+      x.credit += abs128(costVal) + buyRaw + sellRaw;
+      if (r) x.unrealised += posVal - costVal;
     }
     if (lim.maxGrossExposure && x.gross + addRaw > rawOf(*lim.maxGrossExposure))
       return fail(
