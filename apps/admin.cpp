@@ -832,6 +832,11 @@ Result cmdPositions(const rapidjson::Value& d, Backend& b) {
     str(w, "sold", v.sold.str());
     str(w, "open_buy_qty", v.openBuyQty.str());
     str(w, "open_sell_qty", v.openSellQty.str());
+    // Derivatives: qty counts contracts; the P&L above is qty x contract_size x
+    // price, in settle_currency. Shown for every position so a client reads one shape.
+    str(w, "contract_size", v.contractSize.str());
+    str(w, "margin_mode", v.marginMode);
+    str(w, "settle_currency", v.settleCurrency);
     w.EndObject();
   }
   w.EndArray();

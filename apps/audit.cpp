@@ -298,23 +298,26 @@ void queryOrder(pqxx::transaction_base& tx, const Request& req, Report& rep) {
                   withTail(scope,
                            "FROM order_events e WHERE e.order_id IN (SELECT id FROM "
                            "ids)\nORDER BY e.seq, e.event_id")));
-  rep.tables.push_back(selectTable(tx, "fills", "Fills",
-                                   {{"x.exec_time", "exec_time", CT::Time},
-                                    {"x.exec_id", "exec_id"},
-                                    {"x.order_id", "order_id"},
-                                    {"x.child_order_id", "child_order_id"},
-                                    {"x.venue", "venue"},
-                                    {"x.venue_exec_id", "venue_exec_id"},
-                                    {"x.side", "side"},
-                                    {"x.last_qty", "last_qty", CT::Decimal},
-                                    {"x.last_px", "last_px", CT::Decimal},
-                                    {"x.last_qty * x.last_px", "notional", CT::Decimal},
-                                    {"x.cum_qty", "cum_qty", CT::Decimal},
-                                    {"x.leaves_qty", "leaves_qty", CT::Decimal},
-                                    {"x.avg_px", "avg_px", CT::Decimal}},
-                                   withTail(scope,
-                                            "FROM executions x WHERE x.order_id IN (SELECT id FROM "
-                                            "ids)\nORDER BY x.exec_time, x.exec_id")));
+  rep.tables.push_back(
+      selectTable(tx, "fills", "Fills",
+                  {{"x.exec_time", "exec_time", CT::Time},
+                   {"x.exec_id", "exec_id"},
+                   {"x.order_id", "order_id"},
+                   {"x.child_order_id", "child_order_id"},
+                   {"x.venue", "venue"},
+                   {"x.venue_exec_id", "venue_exec_id"},
+                   {"x.side", "side"},
+                   {"x.last_qty", "last_qty", CT::Decimal},
+                   {"x.last_px", "last_px", CT::Decimal},
+                   // A derivative's fill counts contracts (schema 0018).
+                   {"x.last_qty * x.contract_size * x.last_px", "notional", CT::Decimal},
+                   {"x.cum_qty", "cum_qty", CT::Decimal},
+                   {"x.leaves_qty", "leaves_qty", CT::Decimal},
+                   {"x.avg_px", "avg_px", CT::Decimal},
+                   {"x.contract_size", "contract_size", CT::Decimal}},
+                  withTail(scope,
+                           "FROM executions x WHERE x.order_id IN (SELECT id FROM "
+                           "ids)\nORDER BY x.exec_time, x.exec_id")));
   bool any = false;
   for (const auto& t : rep.tables) any = any || !t.rows.empty();
   if (!any) {
@@ -395,8 +398,11 @@ void queryFills(pqxx::transaction_base& tx, const Request& req, Report& rep) {
        {"sum(x.last_qty)", "qty", CT::Decimal},
        {"coalesce(sum(x.last_qty) FILTER (WHERE x.side = 'BUY'), 0)", "buy_qty", CT::Decimal},
        {"coalesce(sum(x.last_qty) FILTER (WHERE x.side <> 'BUY'), 0)", "sell_qty", CT::Decimal},
-       {"sum(x.last_qty * x.last_px)", "notional", CT::Decimal},
-       {"round(sum(x.last_qty * x.last_px) / nullif(sum(x.last_qty), 0), 8)", "vwap", CT::Decimal},
+       // Notional and VWAP weigh each fill by its underlying: contracts x contract size.
+       {"sum(x.last_qty * x.contract_size * x.last_px)", "notional", CT::Decimal},
+       {"round(sum(x.last_qty * x.contract_size * x.last_px) / "
+        "nullif(sum(x.last_qty * x.contract_size), 0), 8)",
+        "vwap", CT::Decimal},
        {"min(x.last_px)", "low", CT::Decimal},
        {"max(x.last_px)", "high", CT::Decimal}},
       sum));
@@ -404,19 +410,21 @@ void queryFills(pqxx::transaction_base& tx, const Request& req, Report& rep) {
     Sql list;
     filter(list);
     list << "\nORDER BY x.exec_time, x.exec_id";
-    rep.tables.push_back(selectTable(tx, "fills", "Fills",
-                                     {{"x.exec_time", "exec_time", CT::Time},
-                                      {"x.exec_id", "exec_id"},
-                                      {"x.order_id", "order_id"},
-                                      {"x.cl_ord_id", "cl_ord_id"},
-                                      {"x.account", "account"},
-                                      {"x.symbol", "symbol"},
-                                      {"x.side", "side"},
-                                      {"x.last_qty", "last_qty", CT::Decimal},
-                                      {"x.last_px", "last_px", CT::Decimal},
-                                      {"x.last_qty * x.last_px", "notional", CT::Decimal},
-                                      {"x.venue", "venue"}},
-                                     list));
+    rep.tables.push_back(
+        selectTable(tx, "fills", "Fills",
+                    {{"x.exec_time", "exec_time", CT::Time},
+                     {"x.exec_id", "exec_id"},
+                     {"x.order_id", "order_id"},
+                     {"x.cl_ord_id", "cl_ord_id"},
+                     {"x.account", "account"},
+                     {"x.symbol", "symbol"},
+                     {"x.side", "side"},
+                     {"x.last_qty", "last_qty", CT::Decimal},
+                     {"x.last_px", "last_px", CT::Decimal},
+                     {"x.last_qty * x.contract_size * x.last_px", "notional", CT::Decimal},
+                     {"x.venue", "venue"},
+                     {"x.contract_size", "contract_size", CT::Decimal}},
+                    list));
   }
 }
 

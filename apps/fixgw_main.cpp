@@ -166,12 +166,15 @@ int adminMain(int argc, char** argv) {
     return 1;
   }
   if (sub == "positions" && d.HasMember("positions") && d["positions"].IsArray()) {
-    std::printf("%-12s %-10s %14s %14s %16s %16s %12s\n", "ACCOUNT", "SYMBOL", "QTY", "AVG_COST",
-                "REALISED", "UNREALISED", "REF_PX");
+    // QTY counts contracts for a derivative (CT_SIZE != 1 or MARGIN isolated/cross);
+    // REALISED/UNREALISED are qty x CT_SIZE x price, in CCY (the settle currency).
+    std::printf("%-12s %-10s %14s %14s %16s %16s %12s %10s %-8s %-5s\n", "ACCOUNT", "SYMBOL", "QTY",
+                "AVG_COST", "REALISED", "UNREALISED", "REF_PX", "CT_SIZE", "MARGIN", "CCY");
     for (const auto& p : d["positions"].GetArray()) {
       auto f = [&](const char* k) { return p.HasMember(k) && p[k].IsString() ? p[k].GetString() : ""; };
-      std::printf("%-12s %-10s %14s %14s %16s %16s %12s\n", f("account"), f("symbol"), f("qty"),
-                  f("avg_cost"), f("realised_pnl"), f("unrealised_pnl"), f("reference_px"));
+      std::printf("%-12s %-10s %14s %14s %16s %16s %12s %10s %-8s %-5s\n", f("account"),
+                  f("symbol"), f("qty"), f("avg_cost"), f("realised_pnl"), f("unrealised_pnl"),
+                  f("reference_px"), f("contract_size"), f("margin_mode"), f("settle_currency"));
     }
     return 0;
   }

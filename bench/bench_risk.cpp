@@ -26,7 +26,9 @@ struct Setup {
   std::unique_ptr<RiskEngine> risk;
   OrderIntent order;
 
-  Setup() {
+  // derivatives: every instrument is a swap with contract size 0.01, so each
+  // notional, exposure and P&L sum also scales by the contract size.
+  explicit Setup(bool derivatives = false) {
     const char* syms[] = {"AAPL", "MSFT", "NVDA", "AMZN", "GOOG", "META", "TSLA", "JPM"};
     for (const char* s : syms) {
       Instrument i;
@@ -34,6 +36,10 @@ struct Setup {
       i.tickSize = Price::of("0.01");
       i.lotSize = Qty::of("1");
       i.referencePrice = Price::of("100.00");
+      if (derivatives) {
+        i.contractSize = Qty::of("0.01");
+        i.marginMode = "cross";
+      }
       m.add(i);
     }
     RiskConfig c;
@@ -88,7 +94,7 @@ struct Setup {
 };
 
 void BM_RiskCheckChain(benchmark::State& state) {
-  Setup s;
+  Setup s(state.range(0) != 0);
   if (s.risk->rulesConfigured(s.order.account) < 20) state.SkipWithError("fewer than 20 rules");
   int64_t i = 0;
   for (auto _ : state) {
@@ -104,7 +110,8 @@ void BM_RiskCheckChain(benchmark::State& state) {
   }
   state.counters["rules"] = s.risk->rulesConfigured(s.order.account);
 }
-BENCHMARK(BM_RiskCheckChain);
+// Arg 0: cash instruments; 1: swaps with contract size 0.01 (issue 12).
+BENCHMARK(BM_RiskCheckChain)->ArgName("derivatives")->Arg(0)->Arg(1);
 
 // Per-call latency: each check timed on its own (steady_clock, ~20 ns of its
 // own overhead included), reported as p50 / p99 / p99.9 in ns.
@@ -146,13 +153,13 @@ void BM_RiskCheckReject(benchmark::State& state) {
 BENCHMARK(BM_RiskCheckReject);
 
 void BM_RiskOnFill(benchmark::State& state) {
-  Setup s;
+  Setup s(state.range(0) != 0);
   for (auto _ : state) {
     s.risk->onFill(OrderId("R1"), s.order.account, s.order.symbol, Side::Buy, Qty::of("1"),
                    Price::of("100.00"), s.clock.wallNow());
   }
 }
-BENCHMARK(BM_RiskOnFill);
+BENCHMARK(BM_RiskOnFill)->ArgName("derivatives")->Arg(0)->Arg(1);
 
 }  // namespace
 

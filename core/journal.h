@@ -108,6 +108,9 @@ struct ExecutionRec {
   // Fee or commission the venue charged for this fill, in feeCurrency (issue 10/11).
   std::optional<Qty> fee;
   std::string feeCurrency;
+  // The instrument's contract size when the fill was booked (issue 12): a
+  // derivative's lastQty counts contracts, its value is qty x size x px.
+  Qty contractSize = Qty::fromInt(1);
 };
 
 // A risk event (append-only, table risk_events): a pre-trade reject or

@@ -5,11 +5,17 @@
 // partial fills, short sales and flips never drifts; values are rounded to
 // the 1e-8 Notional scale only when read.
 //
+// Derivatives: qty counts contracts (what the venue and the client trade) and
+// the cost basis stays price*contracts; everything read as money — realised
+// and unrealised P&L, the value of the cost basis — is times contractSize
+// (core/contract_value.h), in the instrument's settle currency.
+//
 // Thread-safety: value type; the risk engine keeps these on the engine thread.
 #pragma once
 
 #include <cstdint>
 
+#include "core/contract_value.h"
 #include "core/fixed.h"
 #include "core/types.h"
 
@@ -31,6 +37,8 @@ struct Position {
   __int128 costRaw = 0;      // cost basis of the open quantity, signed like qty
   __int128 realisedRaw = 0;  // realised P&L since the position was first traded
   Qty boughtQty, soldQty;    // traded volume, for reports
+  // Underlying per contract (Instrument::contractSize); 1 for cash instruments.
+  Qty contractSize = Qty::fromInt(1);
 
   // Applies one fill. Sells (Sell and SellShort) reduce the position.
   void apply(Side side, Qty q, Price px) {
@@ -71,11 +79,25 @@ struct Position {
     __int128 c = costRaw < 0 ? -costRaw : costRaw;
     return averageFromRaw(c, qty.isNegative() ? -qty : qty);
   }
+  // In price*contracts (1e-16), without the contract size.
   __int128 unrealisedRaw(Price ref) const {
     return static_cast<__int128>(ref.mantissa()) * qty.mantissa() - costRaw;
   }
-  Notional realised() const { return notionalFromRaw(realisedRaw); }
-  Notional unrealised(Price ref) const { return notionalFromRaw(unrealisedRaw(ref)); }
+  // Money at 1e-16 (contract size applied), for sums across instruments.
+  __int128 realisedValueRaw() const { return contractRaw(realisedRaw, contractSize); }
+  __int128 unrealisedValueRaw(Price ref) const {
+    return contractRaw(unrealisedRaw(ref), contractSize);
+  }
+  __int128 costValueRaw() const { return contractRaw(costRaw, contractSize); }
+  // Marked value of the open quantity at ref (signed like qty).
+  __int128 marketValueRaw(Price ref) const {
+    return contractRaw(static_cast<__int128>(ref.mantissa()) * qty.mantissa(), contractSize);
+  }
+  // Money, rounded once to the Notional scale.
+  Notional realised() const { return contractNotional(realisedRaw, contractSize); }
+  Notional unrealised(Price ref) const {
+    return contractNotional(unrealisedRaw(ref), contractSize);
+  }
 };
 
 }  // namespace fixgw::risk

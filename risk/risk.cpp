@@ -69,6 +69,16 @@ inline __int128 abs128(__int128 v) { return v < 0 ? -v : v; }
 inline __int128 rawOf(Notional n) { return static_cast<__int128>(n.mantissa()) * kOne; }
 inline std::string rawStr(__int128 raw) { return notionalFromRaw(raw).str(); }
 inline bool isSell(Side s) { return s != Side::Buy; }
+// The currency notional and P&L are in: a linear swap's settle currency.
+inline const std::string& settleCcy(const Instrument& i) {
+  return i.settleCurrency.empty() ? i.currency : i.settleCurrency;
+}
+// For a derivative's notional texts: " (5 contracts x 0.01 x 60000)"; empty for cash.
+inline std::string contractTerms(Qty qty, Qty cs, const std::optional<Price>& px) {
+  if (cs == Qty::fromInt(1)) return {};
+  return fmt::format(" ({} contracts x {} x {})", qty.str(), cs.str(),
+                     px ? px->str() : std::string("?"));
+}
 
 struct OpenOrder {
   OrderId id;
@@ -80,9 +90,10 @@ struct OpenOrder {
   bool stop = false;
   Price valuePx;                 // limit price, or the reference when a market order opened
   Qty qty, filled;
+  Qty contractSize = Qty::fromInt(1);  // the instrument's: open notional is in money
   bool live = false;
   Qty leaves() const { return qty > filled ? qty - filled : Qty{}; }
-  __int128 raw() const { return rawProduct(valuePx, leaves()); }
+  __int128 raw() const { return contractValueRaw(valuePx, leaves(), contractSize); }
 };
 
 struct Book {
@@ -326,6 +337,8 @@ struct Access {
     Book b;
     b.acct = a;
     b.sym = s;
+    // Positions count contracts; their P&L and value are times the contract size.
+    b.pos.contractSize = m.syms[s].ins->contractSize;
     m.books.push_back(std::move(b));
     m.accts[a].books.push_back(i);
     return i;
@@ -624,17 +637,21 @@ RiskDecision RiskEngine::runChain(const OrderIntent& o, bool replace, std::strin
                               "order against the notional limits",
                               o.symbol.str()));
   }
-  const __int128 orderRaw = valuePx ? rawProduct(*valuePx, qty) : 0;
+  // Derivatives: qty counts contracts, so the value is qty * contractSize * price.
+  const Qty cs = ins.contractSize;
+  const __int128 orderRaw = valuePx ? contractValueRaw(*valuePx, qty, cs) : 0;
   if (lim.maxNotional && orderRaw > rawOf(*lim.maxNotional))
-    return fail("MAX_NOTIONAL", OrdRejReason::OrderExceedsLimit,
-                fmt::format("MAX_NOTIONAL: notional {} {} exceeds limit {}", rawStr(orderRaw),
-                            ins.currency, lim.maxNotional->str()),
-                lim.maxNotional->str(), rawStr(orderRaw));
+    return fail(
+        "MAX_NOTIONAL", OrdRejReason::OrderExceedsLimit,
+        fmt::format("MAX_NOTIONAL: notional {} {}{} exceeds limit {}", rawStr(orderRaw),
+                    settleCcy(ins), contractTerms(qty, cs, valuePx), lim.maxNotional->str()),
+        lim.maxNotional->str(), rawStr(orderRaw));
   if (lim.minNotional && orderRaw < rawOf(*lim.minNotional))
-    return fail("MIN_NOTIONAL", OrdRejReason::Other,
-                fmt::format("MIN_NOTIONAL: notional {} {} is below minimum {}", rawStr(orderRaw),
-                            ins.currency, lim.minNotional->str()),
-                lim.minNotional->str(), rawStr(orderRaw));
+    return fail(
+        "MIN_NOTIONAL", OrdRejReason::Other,
+        fmt::format("MIN_NOTIONAL: notional {} {}{} is below minimum {}", rawStr(orderRaw),
+                    settleCcy(ins), contractTerms(qty, cs, valuePx), lim.minNotional->str()),
+        lim.minNotional->str(), rawStr(orderRaw));
 
   // 7. Price band around the reference, for every price the order carries: a
   // fat-fingered trigger is as dangerous as a fat-fingered limit.
@@ -736,7 +753,7 @@ RiskDecision RiskEngine::runChain(const OrderIntent& o, bool replace, std::strin
   }
   // What this order adds: its leaves (a replace keeps what is filled).
   const Qty addQty = replace ? (qty > o.cumQty ? qty - o.cumQty : Qty{}) : qty;
-  const __int128 addRaw = valuePx ? rawProduct(*valuePx, addQty) : 0;
+  const __int128 addRaw = valuePx ? contractValueRaw(*valuePx, addQty, cs) : 0;
   const Qty pos = book.pos.qty;
 
   // 10. Reduce-only.
@@ -790,13 +807,14 @@ RiskDecision RiskEngine::runChain(const OrderIntent& o, bool replace, std::strin
       if (old && b == bi) (old->side == Side::Buy ? buyRaw : sellRaw) -= oldRaw;
       std::optional<Price> r;
       if (!bk.pos.qty.isZero()) r = b == bi ? reference() : ref(bk.sym);
-      const __int128 posVal =
-          r ? static_cast<__int128>(r->mantissa()) * bk.pos.qty.mantissa() : bk.pos.costRaw;
+      // Money (contract size applied) once per book: unrealised = value - cost.
+      const __int128 costVal = bk.pos.costValueRaw();
+      const __int128 posVal = r ? bk.pos.marketValueRaw(*r) : costVal;
       x.gross += abs128(posVal) + buyRaw + sellRaw;
       x.netLong += posVal + buyRaw;
       x.netShort += posVal - sellRaw;
-      x.credit += abs128(bk.pos.costRaw) + buyRaw + sellRaw;
-      if (r) x.unrealised += bk.pos.unrealisedRaw(*r);
+      x.credit += abs128(costVal) + buyRaw + sellRaw;
+      if (r) x.unrealised += posVal - costVal;
     }
     if (lim.maxGrossExposure && x.gross + addRaw > rawOf(*lim.maxGrossExposure))
       return fail(
@@ -933,6 +951,7 @@ void RiskEngine::onOrderOpen(const OrderId& id, const OrderIntent& o) {
                           : referencePrice(o.symbol).value_or(Price{});
   oo.qty = o.qty;
   oo.filled = o.cumQty;
+  oo.contractSize = m.syms[symi].ins->contractSize;
   oo.live = true;
   m.orderIdx.emplace(id.str(), slot);
   Book& b = m.books[bi];
@@ -978,7 +997,8 @@ void RiskEngine::onFill(const OrderId& id, const Account& a, const Symbol& s, Si
     acct.day = day;
     acct.dayRealisedRaw = 0;
   }
-  if (day == acct.day) acct.dayRealisedRaw += b.pos.realisedRaw - before;
+  if (day == acct.day)
+    acct.dayRealisedRaw += contractRaw(b.pos.realisedRaw - before, b.pos.contractSize);
 
   // The daily loss limit halts the account as soon as a fill breaches it.
   const RiskLimits& lim = *acct.lim;
@@ -988,7 +1008,7 @@ void RiskEngine::onFill(const OrderId& id, const Account& a, const Symbol& s, Si
     for (uint32_t bi : acct.books) {
       const Book& bk = m.books[bi];
       if (bk.pos.qty.isZero()) continue;
-      if (auto r = referencePrice(m.syms[bk.sym].name)) pnl += bk.pos.unrealisedRaw(*r);
+      if (auto r = referencePrice(m.syms[bk.sym].name)) pnl += bk.pos.unrealisedValueRaw(*r);
     }
     if (pnl <= -rawOf(*lim.dailyLossLimit))
       setTradingState(ScopeKind::Account, a.str(), TradingState::Halted, "risk",
@@ -1041,6 +1061,11 @@ std::vector<PositionView> RiskEngine::positions(const std::optional<Account>& a)
     v.sold = b.pos.soldQty;
     v.openBuyQty = b.openBuy;
     v.openSellQty = b.openSell;
+    const Instrument& ins = *m.syms[b.sym].ins;
+    v.contractSize = ins.contractSize;
+    v.marginMode = ins.marginMode;
+    v.settleCurrency = settleCcy(ins);
+    v.derivative = ins.isDerivative();
     out.push_back(std::move(v));
   }
   std::sort(out.begin(), out.end(), [](const PositionView& x, const PositionView& y) {
@@ -1068,12 +1093,11 @@ std::vector<AccountView> RiskEngine::accounts() const {
     for (uint32_t bi : a.books) {
       const Book& b = m.books[bi];
       std::optional<Price> r = referencePrice(m.syms[b.sym].name);
-      __int128 posVal =
-          r ? static_cast<__int128>(r->mantissa()) * b.pos.qty.mantissa() : b.pos.costRaw;
+      __int128 posVal = r ? b.pos.marketValueRaw(*r) : b.pos.costValueRaw();
       gross += abs128(posVal) + b.openBuyRaw + b.openSellRaw;
       net += posVal + b.openBuyRaw - b.openSellRaw;
-      credit += abs128(b.pos.costRaw) + b.openBuyRaw + b.openSellRaw;
-      if (r) pnl += b.pos.unrealisedRaw(*r);
+      credit += abs128(b.pos.costValueRaw()) + b.openBuyRaw + b.openSellRaw;
+      if (r) pnl += b.pos.unrealisedValueRaw(*r);
     }
     v.dailyPnl = notionalFromRaw(pnl);
     v.grossExposure = notionalFromRaw(gross);
@@ -1116,7 +1140,8 @@ void RiskEngine::restore(const std::vector<RestoredFill>& fills,
       acct.day = day;
       acct.dayRealisedRaw = 0;
     }
-    if (day == acct.day) acct.dayRealisedRaw += b.pos.realisedRaw - before;
+    if (day == acct.day)
+      acct.dayRealisedRaw += contractRaw(b.pos.realisedRaw - before, b.pos.contractSize);
     m.syms[symi].lastTrade = f.px;
   }
   journal_ = j;

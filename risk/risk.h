@@ -177,6 +177,12 @@ struct PositionView {
   std::optional<Price> reference;
   Qty bought, sold;
   Qty openBuyQty, openSellQty;
+  // Derivatives: qty, bought and sold count contracts; realised and
+  // unrealised are qty * contractSize * price, in settleCurrency.
+  Qty contractSize = Qty::fromInt(1);
+  std::string marginMode = "cash";
+  std::string settleCurrency;  // the instrument's settle currency, else its currency
+  bool derivative = false;
 };
 
 struct AccountView {

@@ -410,6 +410,7 @@ void Engine::emit(ParentOrder& p, ExecReport&& r, const char* eventType,
       x.feeCurrency = currentFill_->feeCurrency;
     }
     x.ts = r.transactTime;
+    setExecContractSize(x);
     journal_.append(std::move(x));
   }
   if (!p.isOpen()) {
@@ -2386,6 +2387,16 @@ void Engine::metricsVenueEvent(const VenueEvent& e, ChildOrder* c) {
     default:
       break;
   }
+}
+
+// ---------------------------------------------------------------- derivatives (issue 12)
+
+// A derivative's fill counts contracts: the journal keeps the contract size it
+// was booked at so audit SQL values it as last_qty x contract_size x last_px
+// (schema/0018_contract_size.sql) even if the instrument master changes later.
+void Engine::setExecContractSize(ExecutionRec& x) const {
+  if (const Instrument* ins = risk_.instruments().find(x.symbol))
+    x.contractSize = ins->contractSize;
 }
 
 }  // namespace fixgw::router

@@ -248,6 +248,8 @@ class Engine final : public CommandSink, public VenueEventSink {
   void journalEvent(const ParentOrder& p, const char* eventType, const ExecReport* r,
                     const std::string& reasonCode, const std::string& text,
                     const std::string& rawFix, const ChildOrder* child);
+  // Derivatives (issue 12): books the instrument's contract size with the fill.
+  void setExecContractSize(ExecutionRec& x) const;
 
   Executor& loop_;
   const Clock& clock_;

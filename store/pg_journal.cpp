@@ -388,7 +388,7 @@ std::string buildBatchSql(const std::vector<const JournalRecord*>& recs,
     sql +=
         "INSERT INTO executions (exec_id, order_id, child_order_id, session_key, cl_ord_id, "
         "account, symbol, side, last_qty, last_px, cum_qty, leaves_qty, avg_px, venue, "
-        "venue_exec_id, exec_time, fee, fee_currency) VALUES ";
+        "venue_exec_id, exec_time, fee, fee_currency, contract_size) VALUES ";
     bool firstRow = true;
     for (const ExecutionRec* x : execs) {
       if (!firstRow) sql += ',';
@@ -413,6 +413,7 @@ std::string buildBatchSql(const std::vector<const JournalRecord*>& recs,
       ts(sql, f, x->ts);
       optNum(sql, f, x->fee);
       textOrNull(sql, f, x->feeCurrency);
+      num(sql, f, x->contractSize);
       sql += ')';
     }
     sql += ";\n";
@@ -765,7 +766,7 @@ constexpr char kChunkFieldSep = '\x03';
 constexpr const char* kCopyExecs =
     "COPY executions (exec_id, order_id, child_order_id, session_key, cl_ord_id, account, symbol, "
     "side, last_qty, last_px, cum_qty, leaves_qty, avg_px, venue, venue_exec_id, exec_time, fee, "
-    "fee_currency) "
+    "fee_currency, contract_size) "
     "FROM STDIN";
 // Orders need an upsert, which COPY cannot do: they are copied into a per-connection temporary
 // table (never WAL-logged, gone with the session) and merged from there by one statement, which
@@ -1048,6 +1049,7 @@ class CopyBatch {
     copySep(out);
     copyOptNum(out, x.fee);
     copyTextOrNull(out, x.feeCurrency);
+    copyNum(out, x.contractSize);
     copyEndRow(out);
   }
 

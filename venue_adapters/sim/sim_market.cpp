@@ -5,6 +5,8 @@
 #include <limits>
 #include <numbers>
 
+#include "core/contract_value.h"
+
 namespace fixgw::sim {
 
 namespace {
@@ -29,8 +31,12 @@ Qty computeLevelQty(const SimConfig& cfg, const Instrument& inst) {
   __int128 byNotional = 0;
   const int64_t px = inst.referencePrice.mantissa();
   if (px > 0 && cfg.minLevelNotional.isPositive()) {
-    // qty = notional / price; both at scale 1e-8, so qty mantissa = N * 1e8 / P.
-    __int128 q = (static_cast<__int128>(cfg.minLevelNotional.mantissa()) * kOne + px - 1) / px;
+    // qty = notional / (price * contractSize); all at scale 1e-8, so the qty
+    // mantissa = N * 1e8 * 1e8 / (P * CS), rounded up.
+    const __int128 cs = inst.contractSize.isPositive() ? inst.contractSize.mantissa() : kOne;
+    const __int128 per = static_cast<__int128>(px) * cs;
+    __int128 q =
+        (static_cast<__int128>(cfg.minLevelNotional.mantissa()) * kOne * kOne + per - 1) / per;
     byNotional = (q + lot - 1) / lot * lot;
   }
   __int128 q = std::max({byLots, byNotional, static_cast<__int128>(lot)});
@@ -131,19 +137,21 @@ VenueEvent SimMarket::event(const Order& o, VenueEventKind kind, WallNanos now) 
 }
 
 VenueEvent SimMarket::fill(const Order& o, Qty lastQty, Price lastPx, WallNanos now, bool taker,
-                           const std::string& currency) {
+                           const Instrument& inst) {
   VenueEvent e = event(o, VenueEventKind::Fill, now);
   e.venueExecId = VenueExecId("SIMX-" + std::to_string(nextExecId_++));
   e.lastQty = lastQty;
   e.lastPx = lastPx;
   if (cfg_.takerFeeBps.mantissa() != 0 || cfg_.makerFeeBps.mantissa() != 0) {
-    // notional x bps / 10^4, rounded half away from zero to 8 decimals.
+    // notional x bps / 10^4, rounded half away from zero to 8 decimals. A
+    // derivative's notional is contracts x contract size x price (exact at
+    // 1e-16 for any listed contract), in its settle currency.
     const FeeBps rate = taker ? cfg_.takerFeeBps : cfg_.makerFeeBps;
-    const __int128 den = static_cast<__int128>(10'000) * kOne;
-    const __int128 num = notional128(lastPx, lastQty) * rate.mantissa();
+    const __int128 den = static_cast<__int128>(10'000) * kOne * kOne;
+    const __int128 num = contractValueRaw(lastPx, lastQty, inst.contractSize) * rate.mantissa();
     const __int128 fee = num >= 0 ? (num + den / 2) / den : (num - den / 2) / den;
     e.fee = Qty::fromMantissa(static_cast<int64_t>(fee));
-    e.feeCurrency = currency;
+    e.feeCurrency = inst.settleCurrency.empty() ? inst.currency : inst.settleCurrency;
   }
   return e;
 }
@@ -183,8 +191,8 @@ void SimMarket::match(Book& b, Order& o, WallNanos now, std::vector<VenueEvent>&
     if (maker.cum == maker.qty) maker.state = State::Filled;
     trades_.push_back(Trade{venue_, b.inst.symbol, px, q, now});
     // The incoming order takes liquidity; the resting one made it.
-    if (!o.mm) out.push_back(fill(o, q, px, now, /*taker=*/true, b.inst.currency));
-    if (!maker.mm) out.push_back(fill(maker, q, px, now, /*taker=*/false, b.inst.currency));
+    if (!o.mm) out.push_back(fill(o, q, px, now, /*taker=*/true, b.inst));
+    if (!maker.mm) out.push_back(fill(maker, q, px, now, /*taker=*/false, b.inst));
     if (maker.state == State::Filled) {
       const uint64_t makerKey = maker.key;
       const bool makerIsMm = maker.mm;

@@ -26,6 +26,10 @@
 //   stop-limit a limit order, and they trade like one. A book without a
 //   reference price never triggers them. TimeInForce OPG is rejected: there is
 //   no opening auction.
+// * Derivatives (Instrument::contractSize != 1): quantities are contracts,
+//   prices per unit of the underlying. Fees are on qty * contractSize * price
+//   in the settle currency, and the MM's minimum level notional counts the
+//   contract size too.
 //
 // Thread-safety: none; one thread (the simulator loop, or a test) owns it.
 #pragma once
@@ -154,8 +158,9 @@ class SimMarket {
   double nextNormal();
 
   VenueEvent event(const Order& o, VenueEventKind kind, WallNanos now) const;
+  // The fee (if any) is on lastQty * contractSize * lastPx, in the settle currency.
   VenueEvent fill(const Order& o, Qty lastQty, Price lastPx, WallNanos now, bool taker,
-                  const std::string& currency);
+                  const Instrument& inst);
 
   VenueId venue_;
   SimConfig cfg_;

@@ -47,7 +47,7 @@ struct SimConfig {
   // Size of one level in lots of the instrument's lotSize...
   int64_t levelQtyLots = 100;
   // ...but never less notional than this per level (at the reference price,
-  // rounded up to a whole lot). Needed because lot sizes span 1 share to
+  // contract size included, rounded up to a whole lot). Needed because lot sizes span 1 share to
   // 1e-8 BTC: 100 lots is 100 AAPL shares ($10k) but only 0.000001 BTC. With
   // the defaults AAPL/MSFT levels are 100 shares and BTC-USD levels are
   // 0.16666667 BTC (~$10k at 60,000).
@@ -64,7 +64,9 @@ struct SimConfig {
   int64_t midOffsetTicks = 0;
   // Fees charged on client fills: the aggressor pays takerFeeBps, the
   // resting order makerFeeBps, of the fill's notional, in the instrument's
-  // currency (VenueEvent::fee/feeCurrency). Both 0: no fee is reported.
+  // currency (VenueEvent::fee/feeCurrency). Both 0: no fee is reported. For a
+  // derivative the notional is contracts x contractSize x price and the fee
+  // is in its settleCurrency.
   FeeBps takerFeeBps;
   FeeBps makerFeeBps;
 };
