@@ -128,6 +128,10 @@ if [[ $PGSTATS == 1 ]]; then
     sleep 1
   done
   sleep 1.5
+  # With async acks PostgreSQL is still writing when the last ack arrives: its CPU up to here.
+  p2=$(pg_ticks)
+  awk -v p=$((p2 - p0)) -v hz="$HZ" -v n="$ORDERS" 'BEGIN {
+    printf "PostgreSQL CPU per order including the journal catch-up: %.1f us\n", p / hz * 1e6 / n }'
   lsn1=$(psql "$BASE" -XAtc "select pg_current_wal_lsn()")
   psql "$BASE" -XAtc "select 'WAL bytes per order (cluster-wide, measured run + catch-up): ' ||
     round(pg_wal_lsn_diff('$lsn1', '$lsn0') / $ORDERS, 1)"
