@@ -459,8 +459,12 @@ TEST_F(StoreTest, BinaryCopyEdgeValuesReadBackAsTheirText) {
                                100'000'000'000'010'000,
                                std::numeric_limits<int64_t>::max(),
                                std::numeric_limits<int64_t>::min()};
-  const WallNanos times[] = {kT0, 0, 946'684'799'999'999'999, 946'684'800'000'000'000,
-                             946'684'800'000'001'999, 4'107'542'399'999'999'999};
+  const WallNanos times[] = {kT0,
+                             0,
+                             946'684'799'999'999'999,
+                             946'684'800'000'000'000,
+                             946'684'800'000'001'999,
+                             4'107'542'399'999'999'999};
   size_t k = 0;
   for (int64_t m : mantissas) {
     ExecutionRec x = fill(name("X", static_cast<int64_t>(k)), "O1", times[k % std::size(times)]);
@@ -475,9 +479,9 @@ TEST_F(StoreTest, BinaryCopyEdgeValuesReadBackAsTheirText) {
   for (int64_t m : mantissas) {
     const std::string lit = formatDecimalMantissa(m);
     const WallNanos t = times[k % std::size(times)];
-    const Rows got = db.query("SELECT fee::text, last_qty::text, avg_px = '" + lit + "'::numeric, " +
-                              iso("exec_time") + " FROM executions WHERE exec_id = '" +
-                              name("X", static_cast<int64_t>(k)) + "'");
+    const Rows got = db.query(
+        "SELECT fee::text, last_qty::text, avg_px = '" + lit + "'::numeric, " + iso("exec_time") +
+        " FROM executions WHERE exec_id = '" + name("X", static_cast<int64_t>(k)) + "'");
     const std::string typed = one(db, "SELECT ('" + lit + "'::numeric(38, 8))::text");
     EXPECT_EQ(got, (Rows{{lit, typed, "t", formatIsoTimestamp(t)}})) << m;
     ++k;
@@ -496,8 +500,8 @@ TEST_F(StoreTest, OrderStateUpdatesAreHotUpdates) {
       "pg_get_expr(x.indexprs, x.indrelid) ~ ('\\m' || a.attname || '\\M') OR "
       "pg_get_expr(x.indpred, x.indrelid) ~ ('\\m' || a.attname || '\\M')) ORDER BY 1");
   for (const auto& row : indexed) {
-    for (const char* updated : {"status", "cum_qty", "leaves_qty", "avg_px", "updated_at",
-                                "venue", "venue_order_id"}) {
+    for (const char* updated :
+         {"status", "cum_qty", "leaves_qty", "avg_px", "updated_at", "venue", "venue_order_id"}) {
       EXPECT_NE(row[0], updated) << "an index names orders." << updated;
     }
   }
