@@ -9,6 +9,10 @@
 #                           [--store append|file|memory] [--msglog database|none]
 #                           [--detail]   (also CPU per order of each gateway thread and
 #                                         each PostgreSQL process)
+#                           [--pg-stats] (also, per order of the measured run: WAL bytes, rows
+#                                         inserted / updated / HOT-updated per table; per order
+#                                         over the whole schema: B-tree index entries per index;
+#                                         and the journal's batch count)
 #
 # Needs the local cluster (scripts/pg.sh) and nothing else running on it: the
 # PostgreSQL figure is the sum over every server process of that cluster.
@@ -20,6 +24,7 @@ ACK=async
 STORE=append
 MSGLOG=database
 DETAIL=0
+PGSTATS=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --orders) ORDERS="${2:?}"; shift 2 ;;
@@ -27,6 +32,7 @@ while [[ $# -gt 0 ]]; do
     --store) STORE="${2:?}"; shift 2 ;;
     --msglog) MSGLOG="${2:?}"; shift 2 ;;
     --detail) DETAIL=1; shift ;;
+    --pg-stats) PGSTATS=1; shift ;;
     -*) echo "unknown option $1" >&2; exit 2 ;;
     *) BUILD="$(cd "$1" && pwd -P)"; shift ;;
   esac
@@ -79,6 +85,17 @@ per_proc() {
   done
 }
 HZ=$(getconf CLK_TCK)
+# --pg-stats: table counters per order. The statistics collector publishes a backend's counters
+# up to a second after its transaction, hence the pauses (outside the measured window).
+pg_tab_stats() {
+  psql "$BASE" -XAtF' ' -c "select relname, n_tup_ins, n_tup_upd, n_tup_hot_upd
+    from pg_stat_user_tables where schemaname = '$SCHEMA' order by relname"
+}
+if [[ $PGSTATS == 1 ]]; then
+  sleep 1.5
+  lsn0=$(psql "$BASE" -XAtc "select pg_current_wal_lsn()")
+  pg_tab_stats >"$WORK/tab0"
+fi
 [[ $DETAIL == 1 ]] && per_proc >"$WORK/detail0"
 g0=$(ticks "$GW"); p0=$(pg_ticks)
 out=$(/usr/bin/time -f "LOADGEN_CPU %U %S" "${LOADGEN[@]}" --orders "$ORDERS" 2>&1)
@@ -91,6 +108,50 @@ awk -v g=$((g1 - g0)) -v p=$((p1 - p0)) -v l="$lg" -v hz="$HZ" -v n="$ORDERS" 'B
   printf "CPU per order (ack=%s): gateway %.1f us, PostgreSQL %.1f us, load generator %.1f us, total %.1f us\n",
          ENVIRON["FIXGW_BENCH_ACK"], gu, pu, lu, gu + pu + lu;
   printf "2-core bound: %.0f orders/s\n", 2e6 / (gu + pu + lu) }'
+if [[ $PGSTATS == 1 ]]; then
+  # Async acks: the journal may still be writing; wait until the event count stops moving.
+  prev=-1
+  for _ in $(seq 120); do
+    cur=$(psql "$BASE" -XAtc "select count(*) from $SCHEMA.order_events")
+    [[ $cur == "$prev" ]] && break
+    prev=$cur
+    sleep 1
+  done
+  sleep 1.5
+  # With async acks PostgreSQL is still writing when the last ack arrives: its CPU up to here.
+  p2=$(pg_ticks)
+  awk -v p=$((p2 - p0)) -v hz="$HZ" -v n="$ORDERS" 'BEGIN {
+    printf "PostgreSQL CPU per order including the journal catch-up: %.1f us\n", p / hz * 1e6 / n }'
+  lsn1=$(psql "$BASE" -XAtc "select pg_current_wal_lsn()")
+  psql "$BASE" -XAtc "select 'WAL bytes per order (cluster-wide, measured run + catch-up): ' ||
+    round(pg_wal_lsn_diff('$lsn1', '$lsn0') / $ORDERS, 1)"
+  pg_tab_stats >"$WORK/tab1"
+  echo "rows per order of the measured run: table inserted updated hot_updated"
+  awk -v n="$ORDERS" 'NR == FNR { i[$1] = $2; u[$1] = $3; h[$1] = $4; next }
+    { di = $2 - i[$1]; du = $3 - u[$1]; dh = $4 - h[$1]
+      if (di + du > 0) printf "  %-22s %6.3f %6.3f %6.3f\n", $1, di / n, du / n, dh / n }' \
+    "$WORK/tab0" "$WORK/tab1"
+  # Index entries: per B-tree index, the heap rows its predicate covers, over every parent order
+  # in the schema (warm-up included). Non-HOT updates add entries this does not count; the
+  # updated / hot_updated columns above show whether there were any.
+  total=$(psql "$BASE" -XAtc "select count(*) from $SCHEMA.orders where parent_order_id is null")
+  echo "B-tree entries per parent order over the schema ($total parent orders):"
+  psql "$BASE" -XAtF' ' -c "select c.relname, i.relname, coalesce(pg_get_expr(x.indpred, x.indrelid), 'true')
+      from pg_index x join pg_class i on i.oid = x.indexrelid join pg_class c on c.oid = x.indrelid
+      join pg_am a on a.oid = i.relam join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = '$SCHEMA' and a.amname = 'btree' order by 1, 2" |
+    while read -r tab idx pred; do
+      cnt=$(psql "$BASE" -XAtc "select count(*) from $SCHEMA.$tab where $pred")
+      if [[ $cnt -gt 0 ]]; then
+        awk -v t="$tab" -v i="$idx" -v c="$cnt" -v n="$total" \
+          'BEGIN { printf "  %-22s %-36s %6.3f\n", t, i, c / n }'
+      fi
+    done | tee "$WORK/idx"
+  awk '{ s += $3 } END { printf "  total %.2f B-tree entries per parent order\n", s }' "$WORK/idx"
+  kill -INT "$GW" 2>/dev/null && wait "$GW" 2>/dev/null || true
+  GW=""
+  grep -o "journal: stopped.*" "$WORK/gateway.log" || true
+fi
 if [[ $DETAIL == 1 ]]; then
   # Threads and processes summed by name (the #id suffix dropped), busiest first.
   awk -v hz="$HZ" -v n="$ORDERS" 'NR == FNR { a[$1] = $2; next }

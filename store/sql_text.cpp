@@ -158,6 +158,45 @@ void appendCopyText(std::string& out, std::string_view s, bool escapeStxEtx) {
   }
 }
 
+namespace {
+// Per byte: true if the value needs a look (NUL, non-ASCII, and STX/ETX when asked).
+constexpr CopyClasses makeRawClasses(bool stxEtx) {
+  CopyClasses c{};
+  for (int b = 0; b < 256; ++b)
+    c.special[b] = b == 0 || b >= 0x80 || (stxEtx && (b == 2 || b == 3));
+  return c;
+}
+constexpr CopyClasses kRawPlain = makeRawClasses(false);
+constexpr CopyClasses kRawChunk = makeRawClasses(true);
+}  // namespace
+
+void appendSanitized(std::string& out, std::string_view s, bool escapeStxEtx) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  const bool* special = escapeStxEtx ? kRawChunk.special : kRawPlain.special;
+  out.reserve(out.size() + s.size() + 8);
+  for (size_t i = 0; i < s.size();) {
+    size_t j = i;
+    while (j < s.size() && !special[static_cast<unsigned char>(s[j])]) ++j;
+    if (j > i) {
+      out.append(s.data() + i, j - i);
+      i = j;
+      continue;
+    }
+    const auto b = static_cast<unsigned char>(s[i]);
+    const size_t n = (b == 2 || b == 3) ? 0 : validSequenceLength(s, i);
+    if (n == 0) {
+      // sanitizeUtf8's "\xNN" (and the chunk separators' \x02 / \x03, the same spelling).
+      out += "\\x";
+      out += kHex[b >> 4];
+      out += kHex[b & 0xF];
+      ++i;
+    } else {
+      out.append(s.data() + i, n);
+      i += n;
+    }
+  }
+}
+
 void appendIsoTimestamp(std::string& out, WallNanos t) {
   // int64 nanoseconds end in 2262, so only times before 1970 need the general formatter.
   if (t < 0) {

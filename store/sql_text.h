@@ -34,6 +34,10 @@ void appendTimestamp(std::string& out, WallNanos t);
 // escapeStxEtx: STX and ETX (0x02, 0x03) are written as the text \x02 / \x03, as sanitizeUtf8()
 // writes bytes that are not UTF-8 (the message log's chunk separators, schema 0008).
 void appendCopyText(std::string& out, std::string_view s, bool escapeStxEtx = false);
+// Appends s sanitized exactly as sanitizeUtf8() does, without any COPY escaping (the binary COPY
+// path, store/copy_binary.h). escapeStxEtx: STX and ETX become the text \x02 / \x03, as in
+// appendCopyText(). One pass, no allocation.
+void appendSanitized(std::string& out, std::string_view s, bool escapeStxEtx = false);
 // Appends t as formatIsoTimestamp() renders it (UTC, microseconds truncated), without quotes;
 // times from 1970 on are formatted without going through gmtime/snprintf.
 void appendIsoTimestamp(std::string& out, WallNanos t);

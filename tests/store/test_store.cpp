@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <pqxx/pqxx>
@@ -435,6 +436,93 @@ TEST_F(StoreTest, TabsNewlinesAndBackslashesInTextReadBackExactly) {
   EXPECT_EQ(db.query("SELECT text, reason_code, raw_fix = '" + kRawNew + "' FROM order_events"),
             (Rows{{nasty, "\\N", "t"}}));
   EXPECT_EQ(db.query("SELECT order_id, raw_fix FROM orders"), (Rows{{"O\t1", nasty}}));
+}
+
+// The bulk path sends numerics and times in PostgreSQL's binary COPY format (issue 15). Edge
+// values land exactly as their decimal / ISO text does: both signs, zero, values below one unit,
+// base-10000 group boundaries, the int64 extremes; times before and after PostgreSQL's epoch
+// (2000-01-01). executions.fee is a plain numeric, so its display scale must match too.
+TEST_F(StoreTest, BinaryCopyEdgeValuesReadBackAsTheirText) {
+  migrateSchema();
+  PgJournal j(config());
+  j.start();
+  const int64_t mantissas[] = {0,
+                               1,
+                               -1,
+                               10'000,
+                               99'999'999,
+                               100'000'000,
+                               -5'000'000'000,
+                               12'345'678'901,
+                               1'000'000'000'000,
+                               1'000'000'000'001,
+                               100'000'000'000'010'000,
+                               std::numeric_limits<int64_t>::max(),
+                               std::numeric_limits<int64_t>::min()};
+  const WallNanos times[] = {kT0,
+                             0,
+                             946'684'799'999'999'999,
+                             946'684'800'000'000'000,
+                             946'684'800'000'001'999,
+                             4'107'542'399'999'999'999};
+  size_t k = 0;
+  for (int64_t m : mantissas) {
+    ExecutionRec x = fill(name("X", static_cast<int64_t>(k)), "O1", times[k % std::size(times)]);
+    x.fee = Qty::fromMantissa(m);
+    x.lastQty = Qty::fromMantissa(m);
+    x.avgPx = Price::fromMantissa(m);
+    j.append(x);
+    ++k;
+  }
+  j.flush();
+  k = 0;
+  for (int64_t m : mantissas) {
+    const std::string lit = formatDecimalMantissa(m);
+    const WallNanos t = times[k % std::size(times)];
+    const Rows got = db.query(
+        "SELECT fee::text, last_qty::text, avg_px = '" + lit + "'::numeric, " + iso("exec_time") +
+        " FROM executions WHERE exec_id = '" + name("X", static_cast<int64_t>(k)) + "'");
+    const std::string typed = one(db, "SELECT ('" + lit + "'::numeric(38, 8))::text");
+    EXPECT_EQ(got, (Rows{{lit, typed, "t", formatIsoTimestamp(t)}})) << m;
+    ++k;
+  }
+}
+
+// Migration 0017: a later batch's change of an order already on disk (status, quantities,
+// average price, update time, venue ids) touches no indexed column, so PostgreSQL can make it a
+// HOT update that inserts no index entry. Before 0017 orders_open_gtd's predicate named status
+// and no such update was ever HOT.
+TEST_F(StoreTest, OrderStateUpdatesAreHotUpdates) {
+  migrateSchema();
+  const Rows indexed = db.query(
+      "SELECT DISTINCT a.attname FROM pg_index x JOIN pg_attribute a ON a.attrelid = x.indrelid "
+      "WHERE x.indrelid = 'orders'::regclass AND a.attnum > 0 AND (a.attnum = ANY (x.indkey) OR "
+      "pg_get_expr(x.indexprs, x.indrelid) ~ ('\\m' || a.attname || '\\M') OR "
+      "pg_get_expr(x.indpred, x.indrelid) ~ ('\\m' || a.attname || '\\M')) ORDER BY 1");
+  for (const auto& row : indexed) {
+    for (const char* updated :
+         {"status", "cum_qty", "leaves_qty", "avg_px", "updated_at", "venue", "venue_order_id"}) {
+      EXPECT_NE(row[0], updated) << "an index names orders." << updated;
+    }
+  }
+  PgJournal j(config());
+  j.start();
+  OrderRec o = parentOrder("O1", kT0);
+  o.created = true;
+  j.append(o);
+  j.flush();
+  j.stop();
+  // Same SET list as the journal's merge; counted inside the transaction, so exact.
+  pqxx::connection c(db.conninfo());
+  pqxx::work w(c);
+  w.exec(
+      "UPDATE orders SET status = 'PARTIALLY_FILLED', cum_qty = 0.000000005, "
+      "leaves_qty = 0.000000005, avg_px = 123.4, updated_at = updated_at + interval '1 ms', "
+      "venue = 'SIM', venue_order_id = 'V1', details = details, tif = tif "
+      "WHERE order_id = 'O1'");
+  EXPECT_EQ(w.exec1("SELECT pg_stat_get_xact_tuples_hot_updated('orders'::regclass)")[0].as<int>(),
+            1);
+  w.commit();
 }
 
 TEST(StoreSqlText, FastIsoTimestampsMatchTheGeneralFormatter) {
