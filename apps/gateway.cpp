@@ -108,6 +108,10 @@ class FixMessageJournal final : public fix::FixMessageSink {
  public:
   FixMessageJournal(Journal& j, const Clock& c) : journal_(j), clock_(c) {}
   void onFixMessage(const SessionKey& session, bool inbound, const std::string& raw) override {
+    onFixMessageShared(session, inbound, SharedText(raw));
+  }
+  // Keeps the acceptor's buffer (for inbound messages the one the order row shares), no copy.
+  void onFixMessageShared(const SessionKey& session, bool inbound, const SharedText& raw) override {
     FixMessageRec m;
     m.session = session;
     m.inbound = inbound;
@@ -169,6 +173,9 @@ class FixMessageTap final : public fix::FixMessageSink {
  public:
   explicit FixMessageTap(fix::FixMessageSink* next) : next_(next) {}
   void onFixMessage(const SessionKey& session, bool inbound, const std::string& raw) override {
+    onFixMessageShared(session, inbound, SharedText(raw));
+  }
+  void onFixMessageShared(const SessionKey& session, bool inbound, const SharedText& raw) override {
     metrics::FixSessionMetrics& m = metrics::gateway().sessions.get(session.str());
     const WallNanos now = metrics::coarseWallNanos();
     if (inbound) {
@@ -178,7 +185,7 @@ class FixMessageTap final : public fix::FixMessageSink {
       m.messagesOut.inc();
       m.lastOutWallNanos.set(now);
     }
-    if (next_) next_->onFixMessage(session, inbound, raw);
+    if (next_) next_->onFixMessageShared(session, inbound, raw);
   }
 
  private:

@@ -12,6 +12,7 @@
 #include "core/fixed.h"
 #include "core/ids.h"
 #include "core/order_details.h"
+#include "core/shared_text.h"
 #include "core/types.h"
 
 namespace fixgw {
@@ -20,7 +21,7 @@ namespace fixgw {
 struct CommandHeader {
   SessionKey session;
   int msgSeqNum = 0;     // tag 34 of the inbound message
-  std::string rawFix;    // the message as received, SOH kept, for the audit trail
+  SharedText rawFix;  // the message as received, SOH kept, for the audit trail (shared, not copied)
   WallNanos receivedAt = 0;
 };
 

@@ -16,6 +16,7 @@
 #include "core/fixed.h"
 #include "core/ids.h"
 #include "core/order_details.h"
+#include "core/shared_text.h"
 #include "core/types.h"
 
 namespace fixgw {
@@ -49,7 +50,7 @@ struct OrderRec {
   Price avgPx;
   std::optional<VenueId> venue;
   std::optional<VenueOrderId> venueOrderId;
-  std::string rawFix;  // the inbound message that created it (parents); empty on updates
+  SharedText rawFix;        // the inbound message that created it (parents); empty on updates
   OrderDetailsPtr details;  // parents: 526, 583, parties, instrument, attributes (orders.details)
   WallNanos createdAt = 0;
   WallNanos updatedAt = 0;
@@ -83,7 +84,7 @@ struct OrderEventRec {
   Price lastPx;
   std::string reasonCode;  // risk rule / reject reason, machine-readable
   std::string text;
-  std::string rawFix;  // inbound message that caused it, if any
+  SharedText rawFix;  // inbound message that caused it, if any
   WallNanos ts = 0;
 };
 
@@ -141,7 +142,7 @@ struct FixMessageRec {
   bool inbound = true;
   std::string msgType;  // tag 35
   int msgSeqNum = 0;    // tag 34
-  std::string raw;      // as on the wire, SOH kept
+  SharedText raw;       // as on the wire, SOH kept (inbound: the buffer the command holds too)
   WallNanos ts = 0;
 };
 

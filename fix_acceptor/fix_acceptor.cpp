@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "fix_acceptor/append_store.h"
+#include "fix_acceptor/exec_report_encoder.h"
 #include "fix_acceptor/logon_auth.h"
 #include "fix_acceptor/order_fields.h"
 #include "fix_acceptor/pg_message_store.h"
@@ -226,23 +227,24 @@ bool take(Converted<T>&& c, T& out, std::optional<FieldError>& err) {
 
 // The message the session thread is processing, as QuickFIX logged it just
 // before parsing it (SpdLog::onIncoming). It is the audit copy: the bytes as
-// received, and no second serialisation of the parsed message.
-thread_local std::string tlsLastIncoming;
+// received, copied once off QuickFIX's string into a buffer that the message
+// log, the command, the order row and its RECEIVED event then share.
+thread_local SharedText tlsLastIncoming;
 
 // tlsLastIncoming if it is this message (same MsgSeqNum; a message QuickFIX
 // queued behind a sequence gap is processed after another one was logged),
 // else the parsed message serialised again.
-std::string rawOf(const FIX::Message& m, const std::string& seq) {
-  const std::string& raw = tlsLastIncoming;
+SharedText rawOf(const FIX::Message& m, const std::string& seq) {
+  const std::string& raw = tlsLastIncoming.str();
   const size_t p = raw.find(
       "\x01"
       "34=");
   if (p != std::string::npos) {
     const size_t v = p + 4;
     const size_t e = raw.find('\x01', v);
-    if (e != std::string::npos && raw.compare(v, e - v, seq) == 0) return raw;
+    if (e != std::string::npos && raw.compare(v, e - v, seq) == 0) return tlsLastIncoming;
   }
-  return m.toString();
+  return SharedText(m.toString());
 }
 
 CommandHeader readHeader(const FIX::Message& m, const FIX::SessionID& id) {
@@ -431,11 +433,12 @@ class SpdLog final : public FIX::Log {
   void onIncoming(const std::string& raw) override {
     std::string buf;
     const std::string& s = withoutCredentials(raw, buf);
-    tlsLastIncoming.assign(s);
+    // The one copy of the inbound bytes: the message log and the command share it.
+    tlsLastIncoming = SharedText(s);
     if (spdlog::should_log(spdlog::level::debug))
       spdlog::debug("FIX {} IN  {}", name_, sohToPipe(s));
     if (file_) file_->onIncoming(s);
-    if (sink_) sink_->onFixMessage(key_, true, s);
+    if (sink_) sink_->onFixMessageShared(key_, true, tlsLastIncoming);
   }
   void onOutgoing(const std::string& raw) override {
     std::string buf;
@@ -775,51 +778,12 @@ class FixAcceptor::Impl final : public FIX::Application {
   bool deliverOne(const ExecReport& r, const std::string& onBehalfOf = {}) {
     const SessionInfo* s = lookup(r.session, "ExecutionReport");
     if (!s) return false;
-    const FixVersion v = s->version;
-    FIX::Message out;
-    out.getHeader().setField(tag::MsgType, "8");
-    if (!onBehalfOf.empty()) out.getHeader().setField(tag::OnBehalfOfCompID, onBehalfOf);
     logRejectSent(r, onBehalfOf);
-    if (r.possResend) out.getHeader().setField(tag::PossResend, "Y");
-    out.setField(tag::OrderID, r.orderId.empty() ? "NONE" : r.orderId.str());
-    out.setField(tag::ExecID, r.execId.str());
-    out.setField(tag::ClOrdID, r.clOrdId.str());
-    if (r.origClOrdId && !r.origClOrdId->empty())
-      out.setField(tag::OrigClOrdID, r.origClOrdId->str());
-    if (v == FixVersion::Fix42) {
-      out.setField(tag::ExecTransType, std::string(1, toFixExecTransType(r.execType)));
-    }
-    out.setField(tag::ExecType, std::string(1, toFixExecType(r.execType, r.ordStatus, v)));
-    out.setField(tag::OrdStatus, std::string(1, toFixOrdStatus(r.ordStatus)));
-    if (!r.account.empty()) out.setField(tag::Account, r.account.str());
-    out.setField(tag::Symbol, r.symbol.str());
-    out.setField(tag::Side, std::string(1, toFixSide(r.side)));
-    out.setField(tag::OrderQty, r.orderQty.str());
-    out.setField(tag::OrdType, std::string(1, toFixOrdType(r.ordType)));
-    if (r.price) out.setField(tag::Price, r.price->str());
-    if (r.stopPx) out.setField(tag::StopPx, r.stopPx->str());
-    out.setField(tag::TimeInForce, std::string(1, toFixTimeInForce(r.tif)));
-    out.setField(tag::LastQty, r.lastQty.str());
-    out.setField(tag::LastPx, r.lastPx.str());
-    out.setField(tag::LeavesQty, r.leavesQty.str());
-    out.setField(tag::CumQty, r.cumQty.str());
-    out.setField(tag::AvgPx, r.avgPx.str());
-    out.setField(tag::TransactTime, timestamp(r.transactTime));
-    if (!r.text.empty()) out.setField(tag::Text, r.text);
-    if (r.ordRejReason) {
-      out.setField(tag::OrdRejReason, std::to_string(toFixOrdRejReason(*r.ordRejReason, v)));
-    }
-    if (r.lastMkt && !r.lastMkt->empty()) out.setField(tag::LastMkt, r.lastMkt->str());
-    if (r.details) writeOrderDetails(out, *r.details, v);
-    if (!r.ordStatusReqId.empty() && v == FixVersion::Fix44)
-      out.setField(tag::OrdStatusReqID, r.ordStatusReqId);
-    if (!r.massStatusReqId.empty()) {
-      out.setField(tag::MassStatusReqID, r.massStatusReqId);
-      out.setField(tag::TotNumReports, std::to_string(r.totNumReports));
-      // 4.2 has no 35=AF: its answer carries the 4.4 tags as the gateway's extension.
-      out.setField(tag::LastRptRequested, r.lastRptRequested ? "Y" : "N");
-    }
-    return send(out, s->id, "ExecutionReport");
+    // The body is rendered straight into bytes (exec_report_encoder.h) and handed to QuickFIX
+    // as one field of a message this thread reuses: QuickFIX still sequences, stores and logs
+    // it, and nothing is assembled field by field on the engine thread.
+    thread_local ExecReportSender sender;
+    return send(sender.prepare(r, s->version, onBehalfOf), s->id, "ExecutionReport");
   }
 
   void deliverOne(const CancelReject& r) {

@@ -51,6 +51,12 @@ class FixMessageSink {
  public:
   virtual ~FixMessageSink() = default;
   virtual void onFixMessage(const SessionKey& session, bool inbound, const std::string& raw) = 0;
+  // The same message as its one shared buffer (inbound: the buffer the command's
+  // CommandHeader::rawFix holds too). A sink that keeps the bytes overrides this to
+  // keep a reference instead of a copy; the default hands on the string.
+  virtual void onFixMessageShared(const SessionKey& session, bool inbound, const SharedText& raw) {
+    onFixMessage(session, inbound, raw.str());
+  }
 };
 
 struct FixAcceptorConfig {

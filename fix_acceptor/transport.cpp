@@ -795,7 +795,9 @@ void FixTransport::start() {
   m.work.emplace(m.io.get_executor());
   for (int i = 0; i < m.cfg.ioThreads; ++i) {
     m.threads.emplace_back([impl = impl_] {
-      pthread_setname_np(pthread_self(), "fix-io");  // per-thread CPU in bench/ tells it apart
+      // Named so per-thread CPU (top -H, bench/run_cpu_ratio.sh) tells the FIX sessions'
+      // reactor from the journal writer and the engine.
+      pthread_setname_np(pthread_self(), "fix-io");
       for (;;) {
         try {
           impl->io.run();

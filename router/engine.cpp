@@ -296,7 +296,7 @@ ExecReport Engine::report(const ParentOrder& p, ExecType et) {
   return r;
 }
 
-void Engine::journalOrder(const ParentOrder& p, const std::string& rawFix, bool created) {
+void Engine::journalOrder(const ParentOrder& p, const SharedText& rawFix, bool created) {
   OrderRec o;
   o.orderId = p.orderId;
   o.session = p.session;
@@ -350,7 +350,7 @@ void Engine::journalChild(const ChildOrder& c, const ParentOrder& p, bool create
 
 void Engine::journalEvent(const ParentOrder& p, const char* eventType, const ExecReport* r,
                           const std::string& reasonCode, const std::string& text,
-                          const std::string& rawFix, const ChildOrder* child) {
+                          const SharedText& rawFix, const ChildOrder* child) {
   OrderEventRec e;
   e.seq = ++eventSeq_;
   e.orderId = p.orderId;
@@ -379,7 +379,7 @@ void Engine::journalEvent(const ParentOrder& p, const char* eventType, const Exe
 }
 
 void Engine::emit(ParentOrder& p, ExecReport&& r, const char* eventType,
-                  const std::string& reasonCode, const std::string& rawFix,
+                  const std::string& reasonCode, const SharedText& rawFix,
                   const ChildOrder* child) {
   journalOrder(p);
   journalEvent(p, eventType, &r, reasonCode, r.text, rawFix, child);
@@ -417,7 +417,7 @@ void Engine::emit(ParentOrder& p, ExecReport&& r, const char* eventType,
     risk_.onOrderClosed(p.orderId);  // open-order limits stop counting it
     tcaFinish(p);
   }
-  send(r);
+  send(std::move(r));  // the report's strings move into the outbox, not copied
 }
 
 // ---------------------------------------------------------------- new order
@@ -643,7 +643,7 @@ void Engine::expireIfDue(const OrderId& id) {
 void Engine::cancelReject(const SessionKey& s, const ParentOrder* p, const ClOrdId& clOrdId,
                           const ClOrdId& origClOrdId, bool replace, int reason,
                           const std::string& text, const std::string& rule,
-                          const std::string& rawFix) {
+                          const SharedText& rawFix) {
   CancelReject cr;
   cr.session = s;
   if (p) cr.orderId = p->orderId;
@@ -715,7 +715,7 @@ ParentOrder* Engine::admitAmend(const CommandHeader& h, const ClOrdId& clOrdId, 
 void Engine::startPending(ParentOrder& p, PendingRequest pr, ExecType et, const char* eventType) {
   pr.origClOrdId = p.clOrdId;
   const ClOrdId clOrdId = pr.clOrdId;
-  const std::string rawFix = pr.rawFix;
+  const SharedText rawFix = pr.rawFix;  // a reference count, not a copy of the bytes
   p.pending = std::move(pr);
   ExecReport r = report(p, et);
   r.clOrdId = clOrdId;
@@ -973,7 +973,7 @@ void Engine::onMassStatus(MassStatusRequest& m) {
     r.lastRptRequested = i == n - 1;
     // The request's raw message is kept once, on the first order's event.
     journalEvent(*match[i], "MASS_STATUS_REQUEST", &r, {}, "MassStatusReqID " + m.massStatusReqId,
-                 i == 0 ? m.hdr.rawFix : std::string(), nullptr);
+                 i == 0 ? m.hdr.rawFix : SharedText(), nullptr);
     send(r);
   }
 }
@@ -1272,7 +1272,7 @@ void Engine::onInvalid(InvalidRequest& iv) {
 
 int Engine::cancelAllOf(const SessionKey& s, const std::optional<Symbol>& symbol,
                         const std::optional<Side>& side, const char* eventType,
-                        const std::string& rawFix) {
+                        const SharedText& rawFix) {
   std::vector<ParentOrder*> targets;
   for (auto& [id, p] : orders_) {
     if (p.session != s || !p.isOpen() || p.pending) continue;

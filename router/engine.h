@@ -216,8 +216,7 @@ class Engine final : public CommandSink, public VenueEventSink {
   // Puts a cancel on every open order of the session that has none pending
   // (optionally one symbol/side); returns how many. eventType names why.
   int cancelAllOf(const SessionKey& s, const std::optional<Symbol>& symbol,
-                  const std::optional<Side>& side, const char* eventType,
-                  const std::string& rawFix);
+                  const std::optional<Side>& side, const char* eventType, const SharedText& rawFix);
   void onInvalid(InvalidRequest& r);
   void send(ClientReport r);
   void flushOutbox();
@@ -234,20 +233,20 @@ class Engine final : public CommandSink, public VenueEventSink {
   void dispatchPending(ParentOrder& p);
   void cancelReject(const SessionKey& s, const ParentOrder* p, const ClOrdId& clOrdId,
                     const ClOrdId& origClOrdId, bool replace, int reason, const std::string& text,
-                    const std::string& rule, const std::string& rawFix);
+                    const std::string& rule, const SharedText& rawFix);
   ChildOrder* openChild(ParentOrder& p);
 
   // Builds a report from the parent's current state with a fresh ExecID.
   ExecReport report(const ParentOrder& p, ExecType et);
   // Journals the order row, the event, and sends the report.
   void emit(ParentOrder& p, ExecReport&& r, const char* eventType, const std::string& reasonCode,
-            const std::string& rawFix, const ChildOrder* child = nullptr);
+            const SharedText& rawFix, const ChildOrder* child = nullptr);
   // created: the order's first record (OrderRec::created).
-  void journalOrder(const ParentOrder& p, const std::string& rawFix = {}, bool created = false);
+  void journalOrder(const ParentOrder& p, const SharedText& rawFix = {}, bool created = false);
   void journalChild(const ChildOrder& c, const ParentOrder& p, bool created = false);
   void journalEvent(const ParentOrder& p, const char* eventType, const ExecReport* r,
                     const std::string& reasonCode, const std::string& text,
-                    const std::string& rawFix, const ChildOrder* child);
+                    const SharedText& rawFix, const ChildOrder* child);
   // Derivatives (issue 12): books the instrument's contract size with the fill.
   void setExecContractSize(ExecutionRec& x) const;
 

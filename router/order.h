@@ -16,6 +16,7 @@
 #include "core/fixed.h"
 #include "core/ids.h"
 #include "core/order_details.h"
+#include "core/shared_text.h"
 #include "core/types.h"
 
 namespace fixgw::router {
@@ -32,7 +33,7 @@ struct PendingRequest {
   bool sentToVenue = false;    // false while waiting for the venue's ack of the new order
   bool massCancel = false;
   bool expiry = false;  // a GTD order's expiry: reported Expired, not Canceled
-  std::string rawFix;
+  SharedText rawFix;
   // Replace of an algo parent: the checked parameters it re-plans with.
   std::shared_ptr<const algos::AlgoParams> newAlgoParams;
 };

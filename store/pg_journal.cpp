@@ -876,7 +876,7 @@ class CopyBatch {
     OrderSlot& s = slots_[it->second];
     s.last = &o;
     if (s.createdAt == 0) s.createdAt = o.createdAt;
-    if (s.rawFix == nullptr || s.rawFix->empty()) s.rawFix = &o.rawFix;
+    if (s.rawFix == nullptr || s.rawFix->empty()) s.rawFix = &o.rawFix.str();
     if (o.parentOrderId) s.parent = &*o.parentOrderId;
     if (o.venue) s.venue = &*o.venue;
     if (o.venueOrderId) s.venueOrderId = &*o.venueOrderId;

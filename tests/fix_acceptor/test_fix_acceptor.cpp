@@ -268,6 +268,15 @@ class FixAcceptorTest : public ::testing::TestWithParam<VersionCase> {
       std::lock_guard lk(mu);
       seen.emplace_back(s.str(), inbound, raw);
     }
+    // The buffers of inbound messages as the acceptor shares them (the audit copy).
+    std::vector<SharedText> sharedIn;
+    void onFixMessageShared(const SessionKey& s, bool inbound, const SharedText& raw) override {
+      {
+        std::lock_guard lk(mu);
+        if (inbound) sharedIn.push_back(raw);
+      }
+      onFixMessage(s, inbound, raw.str());
+    }
   };
 
   int port_ = 0;
@@ -322,6 +331,25 @@ TEST_P(FixAcceptorTest, UnknownSenderCompIdIsRefusedAtLogon) {
 }
 
 // ---- inbound commands -----------------------------------------------------
+
+// Issue 15: the inbound bytes are copied once. The command (and so the order row and its
+// RECEIVED event, which take CommandHeader::rawFix) holds the very buffer the message log got.
+TEST_P(FixAcceptorTest, InboundMessageIsCopiedOnceCommandAndMessageLogShareOneBuffer) {
+  auto& c = connect();
+  OrderFields o;
+  o.clOrdId = "ONCE-1";
+  c.send(c.newOrder(o));
+  auto cmd = engine_.waitNewOrder("ONCE-1");
+  ASSERT_TRUE(cmd);
+  ASSERT_FALSE(cmd->hdr.rawFix.empty());
+  std::lock_guard lk(messages_.mu);
+  int sharing = 0;
+  for (const auto& raw : messages_.sharedIn) sharing += raw.sharesBufferWith(cmd->hdr.rawFix);
+  EXPECT_EQ(sharing, 1) << "the command's raw message is not the message log's buffer";
+  EXPECT_NE(cmd->hdr.rawFix.find("\x01"
+                                 "11=ONCE-1\x01"),
+            std::string::npos);
+}
 
 TEST_P(FixAcceptorTest, NewOrderSingleBecomesNewOrderWithExactDecimals) {
   auto& c = connect();
