@@ -65,6 +65,9 @@ struct Child {
   bool accepted = false, done = false, unknown = false, cancelRequested = false;
   int notFound = 0;
   std::optional<PendingReplace> replacing;
+  // Why the order was sent as it was (market closed: queued / extended hours); carried
+  // by the Accepted event whichever of the REST answer and the stream brings it first.
+  std::string acceptNote;
 };
 
 struct CachedAsset {
@@ -501,6 +504,7 @@ class AlpacaVenue final : public VenueAdapter {
   void ensureAccepted(Child& c, Events& out, std::string text = "") {
     if (c.accepted) return;
     c.accepted = true;
+    if (text.empty()) text = c.acceptNote;
     VenueEvent e;
     e.kind = VenueEventKind::Accepted;
     e.childId = c.id;
@@ -673,6 +677,7 @@ class AlpacaVenue final : public VenueAdapter {
     nc.stopPx = o.stopPx;
     nc.unknown = true;
     nc.sentAt = clock_.wallNow();
+    nc.acceptNote = note;
     Child& c = children_[nc.id.str()] = std::move(nc);
     const std::string body = orderBody(
         vs->second, o.qty, t, c.price,
