@@ -1554,8 +1554,17 @@ struct PgJournal::Impl {
             writerWaiting = false;
           }
           pending.swap(queue);
-        } else if (!queue.empty()) {
-          // Records that came while a COMMIT was in flight join the ones held back for it.
+        } else if (!queue.empty() && pending.size() - pos < cfg.pipelineMinRecords) {
+          // Records that came while a COMMIT was in flight join the few held back for it. The
+          // consumed prefix goes first, so growing `pending` never moves records already
+          // written. A larger remainder is written first in maxBatch slices and the queue
+          // waits: appending a deep backlog here (async acks under load) used to move every
+          // queued record (~0.5 kB each) again on each reallocation.
+          if (pos > 0) {
+            pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(pos));
+            pos = 0;
+          }
+          pending.reserve(pending.size() + queue.size());
           pending.insert(pending.end(), std::make_move_iterator(queue.begin()),
                          std::make_move_iterator(queue.end()));
           queue.clear();
