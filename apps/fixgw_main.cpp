@@ -16,6 +16,9 @@
 // FIXGW_ADMIN_TOKEN or risk.admin.token_file.
 //
 // The config defaults to $FIXGW_CONFIG, else config/fixgw.json.
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <signal.h>
 #include <spdlog/async.h>
 #include <spdlog/spdlog.h>
@@ -26,10 +29,6 @@
 #include <iostream>
 #include <optional>
 #include <string>
-
-#include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include "apps/admin.h"
 #include "apps/audit.h"
@@ -77,18 +76,28 @@ int adminMain(int argc, char** argv) {
       return argv[++i];
     };
     try {
-      if (a == "--config") configPath = next();
-      else if (a == "--global") scope = "global", scopeGiven = true;
-      else if (a == "--account" && positions) account = next();
-      else if (a == "--account") scope = "account", key = next(), scopeGiven = true;
-      else if (a == "--session") scope = "session", key = next(), scopeGiven = true;
-      else if (a == "--party") scope = "party", key = next(), scopeGiven = true;
-      else if (a == "--cancel") cancel = true;
+      if (a == "--config")
+        configPath = next();
+      else if (a == "--global")
+        scope = "global", scopeGiven = true;
+      else if (a == "--account" && positions)
+        account = next();
+      else if (a == "--account")
+        scope = "account", key = next(), scopeGiven = true;
+      else if (a == "--session")
+        scope = "session", key = next(), scopeGiven = true;
+      else if (a == "--party")
+        scope = "party", key = next(), scopeGiven = true;
+      else if (a == "--cancel")
+        cancel = true;
       else if (a == "--no-halt")
         halt = false;
-      else if (a == "--reason") reason = next();
-      else if (a == "--who") who = next();
-      else throw std::invalid_argument("unknown argument '" + a + "'");
+      else if (a == "--reason")
+        reason = next();
+      else if (a == "--who")
+        who = next();
+      else
+        throw std::invalid_argument("unknown argument '" + a + "'");
     } catch (const std::exception& e) {
       std::cerr << "fixgw: " << e.what() << "\n";
       usage();
@@ -125,8 +134,8 @@ int adminMain(int argc, char** argv) {
     const char* state = sub == "kill" ? "HALTED" : sub == "reduce" ? "REDUCING" : "ACTIVE";
     req += ",\"cmd\":\"state\",\"scope\":" + jsonString(scope) + ",\"key\":" + jsonString(key) +
            ",\"state\":\"" + state + "\",\"cancel\":" + (cancel ? "true" : "false") +
-           ",\"who\":" + jsonString(who) + ",\"reason\":" +
-           jsonString(reason.empty() ? "fixgw admin " + sub : reason) + "}";
+           ",\"who\":" + jsonString(who) +
+           ",\"reason\":" + jsonString(reason.empty() ? "fixgw admin " + sub : reason) + "}";
   } else if (sub == "cancel-all") {
     if (!scopeGiven) {
       std::cerr << "fixgw: say which scope: --global, --account A, --session KEY or --party ID\n";
@@ -171,7 +180,9 @@ int adminMain(int argc, char** argv) {
     std::printf("%-12s %-10s %14s %14s %16s %16s %12s %10s %-8s %-5s\n", "ACCOUNT", "SYMBOL", "QTY",
                 "AVG_COST", "REALISED", "UNREALISED", "REF_PX", "CT_SIZE", "MARGIN", "CCY");
     for (const auto& p : d["positions"].GetArray()) {
-      auto f = [&](const char* k) { return p.HasMember(k) && p[k].IsString() ? p[k].GetString() : ""; };
+      auto f = [&](const char* k) {
+        return p.HasMember(k) && p[k].IsString() ? p[k].GetString() : "";
+      };
       std::printf("%-12s %-10s %14s %14s %16s %16s %12s %10s %-8s %-5s\n", f("account"),
                   f("symbol"), f("qty"), f("avg_cost"), f("realised_pnl"), f("unrealised_pnl"),
                   f("reference_px"), f("contract_size"), f("margin_mode"), f("settle_currency"));
@@ -253,19 +264,23 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   int rc = 0;
+  // The gateway is destroyed before spdlog::shutdown(): its parts (the journal's stop, say) log
+  // on the way down, and logging into a dropped default logger would crash the process.
   {
     fixgw::Gateway gw(cfg);
+    bool started = false;
     try {
       gw.start();
+      started = true;
     } catch (const std::exception& e) {
       spdlog::error("fixgw failed to start: {}", e.what());
-      gw.stop();
-      spdlog::shutdown();
-      return 1;
+      rc = 1;
     }
-    int sig = 0;
-    sigwait(&sigs, &sig);
-    spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    if (started) {
+      int sig = 0;
+      sigwait(&sigs, &sig);
+      spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    }
     try {
       gw.stop();
     } catch (const std::exception& e) {
