@@ -442,6 +442,60 @@ TEST_F(AuditTest, OrderFoundByCurrentClOrdIdAndByChildOrderId) {
   EXPECT_EQ(column(other, "fills", "exec_id"), Strings{"X4"});
 }
 
+// Schema 0019: the ClOrdID lookup `audit order` starts from stays on indexes now that
+// order_events_by_cl_ord_id leaves ROUTED/NEW/FILL out and orders_by_cl_ord_id holds parents only
+// (no sequential scan even with sequential scans priced out), and finds the same orders.
+TEST_F(AuditTest, OrderLookupByClOrdIdUsesThePartialIndexes) {
+  db.exec("ANALYZE order_events; ANALYZE orders");
+  auto literal = [](const OrderLookup& l) {
+    std::string sql = l.sql;
+    for (size_t i = l.params.size(); i >= 1; --i) {  // $10 before $1
+      const std::string ph = "$" + std::to_string(i);
+      for (size_t at = sql.find(ph); at != std::string::npos; at = sql.find(ph))
+        sql.replace(at, ph.size(), "'" + l.params[i - 1] + "'");
+    }
+    return sql;
+  };
+  for (const auto& args : {Strings{"order", "--clordid", "C1b", "--session", kS1},
+                           Strings{"order", "--clordid", "C1"}}) {
+    const std::string sql = literal(orderLookupSql(parseArgs(args)));
+    std::string plan;
+    for (const auto& row : db.query("SET enable_seqscan = off; EXPLAIN (COSTS OFF) " + sql))
+      plan += row[0] + "\n";
+    db.exec("RESET enable_seqscan");
+    EXPECT_EQ(plan.find("Seq Scan"), std::string::npos) << plan;
+    EXPECT_NE(plan.find("order_events_by_cl_ord_id"), std::string::npos) << plan;
+    EXPECT_NE(plan.find("orders_by_cl_ord_id"), std::string::npos) << plan;
+    EXPECT_NE(plan.find("orders_pkey"), std::string::npos) << plan;  // a child by its own id
+    EXPECT_EQ(db.query(sql), (std::vector<Strings>{{"O1"}})) << args[2];
+  }
+  // C1b came in with the REPLACE_REQUESTED event; the later FILL (not indexed) repeats it.
+  EXPECT_EQ(db.query("SELECT count(*) FROM order_events WHERE cl_ord_id = 'C1b' AND event_type = "
+                     "'FILL'"),
+            (std::vector<Strings>{{"1"}}));
+  // A child order is found by its cl_ord_id, which is its own order id (the engine's children).
+  db.exec("UPDATE orders SET cl_ord_id = order_id WHERE parent_order_id IS NOT NULL");
+  EXPECT_EQ(column(json({"order", "--clordid", "O1.1"}), "orders", "order_id"), Strings{"O1"});
+}
+
+// The message that created an order is stored once, in its orders row (schema 0019); the
+// RECEIVED event shows it from there.
+TEST_F(AuditTest, ReceivedEventShowsTheOrdersMessageStoredOnce) {
+  EXPECT_EQ(db.query("SELECT count(*) FROM order_events WHERE event_type = 'RECEIVED' AND "
+                     "raw_fix IS NOT NULL"),
+            (std::vector<Strings>{{"0"}}));
+  const auto d = json({"order", "--clordid", "C1"});
+  const Strings raw = column(d, "events", "raw_fix");
+  ASSERT_EQ(raw.size(), kO1Events.size());
+  EXPECT_EQ(raw[0],
+            "8=FIX.4.4|35=D|49=CLIENT1|56=FIXGW|11=C1|1=ACC1|55=AAPL|54=1|38=10|40=2|"
+            "44=150.25|10=000|");
+  EXPECT_EQ(raw[1], "<null>");  // ROUTED: no inbound message
+  EXPECT_EQ(db.query("SELECT raw_fix FROM v_order_lifecycle WHERE order_id = 'O1' AND event_type "
+                     "= 'RECEIVED'"),
+            (std::vector<Strings>{{raw[0]}}));
+}
+
 TEST_F(AuditTest, OrderInAnotherSessionIsNotFoundAndSaysSo) {
   const auto d = json({"order", "--clordid", "C1", "--session", kS2});
   EXPECT_EQ(d["orders"].Size(), 0u);

@@ -424,7 +424,8 @@ TEST_F(StoreTest, TabsNewlinesAndBackslashesInTextReadBackExactly) {
   PgJournal j(config());
   j.start();
   const std::string nasty = "a\tb\nc\r\\d \\N \\. e";
-  OrderEventRec e = event(1, "O1", "RECEIVED", kT0);
+  // Not RECEIVED, whose message is stored in the orders row only (schema 0019).
+  OrderEventRec e = event(1, "O1", "CANCEL_REQUESTED", kT0);
   e.text = nasty;
   e.reasonCode = "\\N";  // COPY's NULL marker, as text
   e.rawFix = kRawNew;
