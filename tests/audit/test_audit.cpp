@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <sstream>
 #include <string>
@@ -447,12 +448,18 @@ TEST_F(AuditTest, OrderFoundByCurrentClOrdIdAndByChildOrderId) {
 // (no sequential scan even with sequential scans priced out), and finds the same orders.
 TEST_F(AuditTest, OrderLookupByClOrdIdUsesThePartialIndexes) {
   db.exec("ANALYZE order_events; ANALYZE orders");
+  // The statement with each $N replaced by its value as a literal (the values hold no quote).
   auto literal = [](const OrderLookup& l) {
-    std::string sql = l.sql;
-    for (size_t i = l.params.size(); i >= 1; --i) {  // $10 before $1
-      const std::string ph = "$" + std::to_string(i);
-      for (size_t at = sql.find(ph); at != std::string::npos; at = sql.find(ph))
-        sql.replace(at, ph.size(), "'" + l.params[i - 1] + "'");
+    std::string sql;
+    for (size_t i = 0; i < l.sql.size(); ++i) {
+      if (l.sql[i] != '$') {
+        sql += l.sql[i];
+        continue;
+      }
+      size_t n = 0;
+      while (i + 1 < l.sql.size() && std::isdigit(static_cast<unsigned char>(l.sql[i + 1])))
+        n = n * 10 + static_cast<size_t>(l.sql[++i] - '0');
+      sql += "'" + l.params.at(n - 1) + "'";
     }
     return sql;
   };
