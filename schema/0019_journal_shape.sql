@@ -48,3 +48,6 @@ SELECT e.event_id, e.seq, e.event_time, e.order_id, e.child_order_id, e.session_
        e.recorded_at
   FROM order_events e
   LEFT JOIN orders o ON o.order_id = e.order_id;
+
+-- orders keeps fillfactor 85 (0005): 50 made every status update HOT but cost more PostgreSQL CPU
+-- per order than it saved (a larger table to extend); docs/performance.md, "Session 7: pgrows".
