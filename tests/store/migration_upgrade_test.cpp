@@ -116,6 +116,10 @@ TEST(MigrationUpgrade, JournalShapeMigrationUpgradesADatabaseWithOrdersInIt) {
   };
   EXPECT_NE(def("order_events_by_cl_ord_id").find("WHERE"), std::string::npos);
   EXPECT_NE(def("orders_by_cl_ord_id").find("parent_order_id IS NULL"), std::string::npos);
+  EXPECT_NE(def("order_events_by_event_id_brin").find("brin"), std::string::npos);
+  EXPECT_EQ(db.query("select count(*) from pg_indexes where schemaname = current_schema() and "
+                     "indexname = 'order_events_pkey'")[0][0],
+            "0");
   // An event written before keeps (and shows) its own copy.
   EXPECT_EQ(db.query("select raw_fix from v_order_lifecycle where seq = 1")[0][0],
             "8=FIX.4.4|11=C1|58=own copy|");
@@ -153,6 +157,10 @@ TEST(MigrationUpgrade, JournalShapeMigrationUpgradesADatabaseWithOrdersInIt) {
   j.flush();
   j.stop();
   EXPECT_EQ(db.query("select raw_fix is null from order_events where seq = 4")[0][0], "t");
+  // event_id still comes from its sequence: the new event follows the old ones.
+  EXPECT_EQ(db.query("select count(distinct event_id), bool_and(event_id < (select event_id from "
+                     "order_events where seq = 4) or seq = 4) from order_events")[0],
+            (std::vector<std::string>{"4", "t"}));
   EXPECT_EQ(db.query("select raw_fix from v_order_lifecycle where seq = 4")[0][0],
             "8=FIX.4.4|11=C2|");
   EXPECT_EQ(db.query("select raw_fix from v_orders where order_id = 'P2'")[0][0],

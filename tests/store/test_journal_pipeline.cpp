@@ -465,6 +465,12 @@ TEST_F(JournalPipelineTest, AuditLookupsUseIndexesAfterTheSlimMigration) {
   EXPECT_NE(byClOrdId.find("order_events_by_cl_ord_id"), std::string::npos) << byClOrdId;
   EXPECT_NE(byClOrdId.find("orders_by_cl_ord_id"), std::string::npos) << byClOrdId;
   EXPECT_EQ(db.query(lookup), (Rows{{"O7"}}));
+  // The drop copy's reader (store/drop_copy_store.cpp) after 0019 replaced order_events_pkey.
+  const std::string dropCopy = plan(
+      "SELECT e.event_id FROM order_events e WHERE e.event_id > 2990 AND e.exec_id IS NOT NULL "
+      "ORDER BY e.event_id LIMIT 50");
+  EXPECT_EQ(dropCopy.find("Seq Scan"), std::string::npos) << dropCopy;
+  EXPECT_NE(dropCopy.find("order_events_by_event_id_brin"), std::string::npos) << dropCopy;
   const std::string byTime = plan(
       "SELECT * FROM order_events WHERE event_time >= '2023-11-14 22:13:20.5+00' AND "
       "event_time < '2023-11-14 22:13:20.6+00'");
