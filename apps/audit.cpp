@@ -186,6 +186,9 @@ using CT = ColumnType;
 // The parent order ids a request names: every order whose events or rows ever carried the
 // ClOrdID (a ClOrdID changes on each replace), or the order id (a child id finds its parent
 // through its orders row, so events need no index by child).
+// order_events_by_cl_ord_id's predicate (schema/0019_journal_shape.sql), word for word.
+constexpr const char* kRequestEvents = "e.event_type NOT IN ('ROUTED', 'NEW', 'FILL')";
+
 Sql orderScope(const Request& req) {
   Sql s;
   if (req.orderId) {
@@ -202,12 +205,16 @@ Sql orderScope(const Request& req) {
       eSess = " AND e.session_key = " + p;
       oSess = " AND o.session_key = " + p;
     }
+    // The predicates repeat the partial indexes' (schema 0019) so the planner can use them, and
+    // select the same orders as without: a ClOrdID enters an order's events with a client's
+    // request, never first with ROUTED/NEW/FILL; a child's cl_ord_id is its order_id (pkey).
     s.with =
-        "WITH ids AS (\n  SELECT e.order_id AS id FROM order_events e WHERE (e.cl_ord_id = " + cl +
-        " OR e.orig_cl_ord_id = " + cl + ")" + eSess +
+        "WITH ids AS (\n  SELECT e.order_id AS id FROM order_events e WHERE ((e.cl_ord_id = " + cl +
+        " AND " + std::string(kRequestEvents) + ") OR e.orig_cl_ord_id = " + cl + ")" + eSess +
         "\n  UNION SELECT coalesce(o.parent_order_id, o.order_id) FROM orders o"
-        " WHERE (o.cl_ord_id = " +
-        cl + " OR o.orig_cl_ord_id = " + cl + ")" + oSess + ")\n";
+        " WHERE ((o.cl_ord_id = " +
+        cl + " AND o.parent_order_id IS NULL) OR (o.order_id = " + cl +
+        " AND o.parent_order_id IS NOT NULL) OR o.orig_cl_ord_id = " + cl + ")" + oSess + ")\n";
   }
   return s;
 }
@@ -294,7 +301,11 @@ void queryOrder(pqxx::transaction_base& tx, const Request& req, Report& rep) {
                    {"e.last_px", "last_px", CT::Decimal},
                    {"e.reason_code", "reason_code"},
                    {"e.text", "text"},
-                   {"replace(e.raw_fix, chr(1), '|')", "raw_fix"}},
+                   // Since schema 0019 a RECEIVED event's message is its order's (stored once).
+                   {"replace(coalesce(e.raw_fix, CASE WHEN e.event_type = 'RECEIVED' THEN "
+                    "(SELECT o.raw_fix FROM orders o WHERE o.order_id = e.order_id) END), chr(1), "
+                    "'|')",
+                    "raw_fix"}},
                   withTail(scope,
                            "FROM order_events e WHERE e.order_id IN (SELECT id FROM "
                            "ids)\nORDER BY e.seq, e.event_id")));
@@ -613,6 +624,11 @@ std::string firstLine(const std::string& what) {
 }
 
 }  // namespace
+
+OrderLookup orderLookupSql(const Request& req) {
+  Sql s = orderScope(req);
+  return {s.with + "SELECT id FROM ids", std::move(s.params)};
+}
 
 // ---------------------------------------------------------------------------------------------
 

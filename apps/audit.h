@@ -63,6 +63,15 @@ struct Request {
   int64_t limit = 1000;  // messages, tca: most rows returned (the output says when it cut)
 };
 
+// The statement `audit order` starts from: the parent order ids a request (--clordid with optional
+// --session, or --order-id) names, as "WITH ids AS (...) SELECT id FROM ids" with $1.. placeholders
+// and their values. Exposed so tests can EXPLAIN it: the ClOrdID lookup must stay on indexes.
+struct OrderLookup {
+  std::string sql;
+  std::vector<std::string> params;
+};
+OrderLookup orderLookupSql(const Request& req);
+
 // Parses what follows "audit" on the command line (args[0] is the subcommand).
 // Throws UsageError naming the offending flag.
 Request parseArgs(const std::vector<std::string>& args);

@@ -215,6 +215,7 @@ struct Producer {
 
     OrderRec c = p;
     c.orderId = OrderId(p.orderId.str() + ".1");
+    c.clOrdId = ClOrdId(c.orderId.str());  // the engine's child: the ClOrdID sent to the venue
     c.parentOrderId = p.orderId;
     c.rawFix.clear();
     c.venue = venue;

@@ -57,6 +57,14 @@ void textOrNull(std::string& out, bool& first, std::string_view s) {
     appendQuoted(out, s);
   }
 }
+// The inbound message that created an order is stored once, in its orders row (schema 0019): the
+// engine journals the order with that message right before its RECEIVED event, so the event leaves
+// its copy out (NULL) and v_order_lifecycle / `fixgw audit` show the order's for it. Every other
+// event keeps the message that caused it (cancel, replace, status requests, resends).
+std::string_view eventRawFix(const OrderEventRec& e) {
+  if (e.eventType == "RECEIVED") return {};
+  return e.rawFix;
+}
 template <class Id>
 void optId(std::string& out, bool& first, const std::optional<Id>& id) {
   textOrNull(out, first, id ? std::string_view(id->str()) : std::string_view());
@@ -378,7 +386,7 @@ std::string buildBatchSql(const std::vector<const JournalRecord*>& recs,
       num(sql, f, e->lastPx);
       textOrNull(sql, f, e->reasonCode);
       textOrNull(sql, f, e->text);
-      textOrNull(sql, f, e->rawFix);
+      textOrNull(sql, f, eventRawFix(*e));
       ts(sql, f, e->ts);
       sql += ')';
     }
@@ -959,7 +967,7 @@ class CopyBatch {
     binNum(out, e.lastPx);
     binTextOrNull(out, e.reasonCode);
     binTextOrNull(out, e.text);
-    binTextOrNull(out, e.rawFix);
+    binTextOrNull(out, eventRawFix(e));
     binTimestamptz(out, e.ts);
   }
 

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <sstream>
 #include <string>
@@ -440,6 +441,66 @@ TEST_F(AuditTest, OrderFoundByCurrentClOrdIdAndByChildOrderId) {
   const auto other = json({"order", "--order-id", "O2"});
   EXPECT_EQ(column(other, "events", "seq"), (Strings{"#3", "#6", "#7", "#10"}));
   EXPECT_EQ(column(other, "fills", "exec_id"), Strings{"X4"});
+}
+
+// Schema 0019: the ClOrdID lookup `audit order` starts from stays on indexes now that
+// order_events_by_cl_ord_id leaves ROUTED/NEW/FILL out and orders_by_cl_ord_id holds parents only
+// (no sequential scan even with sequential scans priced out), and finds the same orders.
+TEST_F(AuditTest, OrderLookupByClOrdIdUsesThePartialIndexes) {
+  db.exec("ANALYZE order_events; ANALYZE orders");
+  // The statement with each $N replaced by its value as a literal (the values hold no quote).
+  auto literal = [](const OrderLookup& l) {
+    std::string sql;
+    for (size_t i = 0; i < l.sql.size(); ++i) {
+      if (l.sql[i] != '$') {
+        sql += l.sql[i];
+        continue;
+      }
+      size_t n = 0;
+      while (i + 1 < l.sql.size() && std::isdigit(static_cast<unsigned char>(l.sql[i + 1])))
+        n = n * 10 + static_cast<size_t>(l.sql[++i] - '0');
+      sql += "'" + l.params.at(n - 1) + "'";
+    }
+    return sql;
+  };
+  for (const auto& args : {Strings{"order", "--clordid", "C1b", "--session", kS1},
+                           Strings{"order", "--clordid", "C1"}}) {
+    const std::string sql = literal(orderLookupSql(parseArgs(args)));
+    std::string plan;
+    for (const auto& row : db.query("SET enable_seqscan = off; EXPLAIN (COSTS OFF) " + sql))
+      plan += row[0] + "\n";
+    db.exec("RESET enable_seqscan");
+    EXPECT_EQ(plan.find("Seq Scan"), std::string::npos) << plan;
+    EXPECT_NE(plan.find("order_events_by_cl_ord_id"), std::string::npos) << plan;
+    EXPECT_NE(plan.find("orders_by_cl_ord_id"), std::string::npos) << plan;
+    EXPECT_NE(plan.find("orders_pkey"), std::string::npos) << plan;  // a child by its own id
+    EXPECT_EQ(db.query(sql), (std::vector<Strings>{{"O1"}})) << args[2];
+  }
+  // C1b came in with the REPLACE_REQUESTED event; the later FILL (not indexed) repeats it.
+  EXPECT_EQ(db.query("SELECT count(*) FROM order_events WHERE cl_ord_id = 'C1b' AND event_type = "
+                     "'FILL'"),
+            (std::vector<Strings>{{"1"}}));
+  // A child order is found by its cl_ord_id, which is its own order id (the engine's children).
+  db.exec("UPDATE orders SET cl_ord_id = order_id WHERE parent_order_id IS NOT NULL");
+  EXPECT_EQ(column(json({"order", "--clordid", "O1.1"}), "orders", "order_id"), Strings{"O1"});
+}
+
+// The message that created an order is stored once, in its orders row (schema 0019); the
+// RECEIVED event shows it from there.
+TEST_F(AuditTest, ReceivedEventShowsTheOrdersMessageStoredOnce) {
+  EXPECT_EQ(db.query("SELECT count(*) FROM order_events WHERE event_type = 'RECEIVED' AND "
+                     "raw_fix IS NOT NULL"),
+            (std::vector<Strings>{{"0"}}));
+  const auto d = json({"order", "--clordid", "C1"});
+  const Strings raw = column(d, "events", "raw_fix");
+  ASSERT_EQ(raw.size(), kO1Events.size());
+  EXPECT_EQ(raw[0],
+            "8=FIX.4.4|35=D|49=CLIENT1|56=FIXGW|11=C1|1=ACC1|55=AAPL|54=1|38=10|40=2|"
+            "44=150.25|10=000|");
+  EXPECT_EQ(raw[1], "<null>");  // ROUTED: no inbound message
+  EXPECT_EQ(db.query("SELECT raw_fix FROM v_order_lifecycle WHERE order_id = 'O1' AND event_type "
+                     "= 'RECEIVED'"),
+            (std::vector<Strings>{{raw[0]}}));
 }
 
 TEST_F(AuditTest, OrderInAnotherSessionIsNotFoundAndSaysSo) {

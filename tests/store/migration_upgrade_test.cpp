@@ -67,3 +67,103 @@ TEST(MigrationUpgrade, AVersionOneDatabaseIsUpgradedInPlaceKeepingItsData) {
   EXPECT_EQ(Price::of(rows[0][1]), Price::of("100.5"));
   fs::remove_all(v1);
 }
+
+// Migration 0019 (issue 15) on a database at 0018 holding a day's orders as the 0018 journal wrote
+// them: parent and child rows, RECEIVED with its own copy of the message, ROUTED, NEW. The upgrade
+// keeps every row, the ClOrdID indexes become partial, old RECEIVED events still show their own
+// message, and the journal writes new RECEIVED events without one, shown from the order's row.
+TEST(MigrationUpgrade, JournalShapeMigrationUpgradesADatabaseWithOrdersInIt) {
+  fixgw::testing::PgTestSchema db;
+  fs::path v18 = fs::temp_directory_path() / ("fixgw-v18-" + db.schema());
+  fs::create_directories(v18);
+  for (const auto& e : fs::directory_iterator(fixgw::testing::schemaDir())) {
+    const std::string n = e.path().filename().string();
+    if (n.size() > 4 && n.substr(0, 4) <= "0018" && e.path().extension() == ".sql")
+      fs::copy_file(e.path(), v18 / n);
+  }
+  store::migrate(db.conninfo(), v18.string());
+  ASSERT_EQ(db.query("select max(version) from schema_migrations")[0][0], "18");
+  db.exec(
+      "insert into orders (order_id, parent_order_id, session_key, cl_ord_id, account, symbol, "
+      "side, ord_type, tif, qty, price, status, cum_qty, leaves_qty, avg_px, venue, raw_fix, "
+      "created_at, updated_at) values "
+      "('P1', null, 'S', 'C1', 'A', 'AAPL', 'BUY', 'LIMIT', 'DAY', 10, 100, 'NEW', 0, 10, 0, null, "
+      " '8=FIX.4.4' || chr(1) || '11=C1' || chr(1), now(), now()),"
+      "('P1.1', 'P1', 'S', 'P1.1', 'A', 'AAPL', 'BUY', 'LIMIT', 'DAY', 10, 100, 'NEW', 0, 10, 0, "
+      " 'SIM', null, now(), now())");
+  db.exec(
+      "insert into order_events (seq, order_id, child_order_id, session_key, cl_ord_id, "
+      "event_type, status, qty, price, cum_qty, leaves_qty, avg_px, last_qty, last_px, raw_fix, "
+      "event_time) values "
+      "(1, 'P1', null, 'S', 'C1', 'RECEIVED', 'PENDING_NEW', 10, 100, 0, 10, 0, 0, 0, "
+      " '8=FIX.4.4' || chr(1) || '11=C1' || chr(1) || '58=own copy' || chr(1), now()),"
+      "(2, 'P1', 'P1.1', 'S', 'C1', 'ROUTED', 'PENDING_NEW', 10, 100, 0, 10, 0, 0, 0, null, now()),"
+      "(3, 'P1', 'P1.1', 'S', 'C1', 'NEW', 'NEW', 10, 100, 0, 10, 0, 0, 0, null, now())");
+
+  const auto applied = store::migrate(db.conninfo(), fixgw::testing::schemaDir());
+  ASSERT_FALSE(applied.empty());
+  EXPECT_EQ(applied.front(), "0019_journal_shape.sql");
+  EXPECT_EQ(db.query("select count(*) from orders")[0][0], "2");
+  EXPECT_EQ(db.query("select count(*) from order_events")[0][0], "3");
+  auto def = [&](const char* index) {
+    return db
+        .query(
+            "select indexdef from pg_indexes where schemaname = current_schema() and "
+            "indexname = '" +
+            std::string(index) + "'")
+        .at(0)
+        .at(0);
+  };
+  EXPECT_NE(def("order_events_by_cl_ord_id").find("WHERE"), std::string::npos);
+  EXPECT_NE(def("orders_by_cl_ord_id").find("parent_order_id IS NULL"), std::string::npos);
+  EXPECT_NE(def("order_events_by_event_id_brin").find("brin"), std::string::npos);
+  EXPECT_EQ(db.query("select count(*) from pg_indexes where schemaname = current_schema() and "
+                     "indexname = 'order_events_pkey'")[0][0],
+            "0");
+  // An event written before keeps (and shows) its own copy.
+  EXPECT_EQ(db.query("select raw_fix from v_order_lifecycle where seq = 1")[0][0],
+            "8=FIX.4.4|11=C1|58=own copy|");
+
+  // The current journal on the upgraded database: one copy, in the orders row.
+  store::PgJournal j({db.conninfo()});
+  j.start();
+  OrderRec o;
+  o.orderId = OrderId("P2");
+  o.session = SessionKey("S");
+  o.clOrdId = ClOrdId("C2");
+  o.account = Account("A");
+  o.symbol = Symbol("AAPL");
+  o.qty = Qty::of("5");
+  o.price = Price::of("100");
+  o.status = OrdStatus::PendingNew;
+  o.leavesQty = o.qty;
+  o.rawFix = std::string(
+      "8=FIX.4.4\x01"
+      "11=C2\x01");
+  o.created = true;
+  o.createdAt = o.updatedAt = 1'700'000'000'000'000'000;
+  j.append(o);
+  OrderEventRec e;
+  e.seq = 4;
+  e.orderId = o.orderId;
+  e.session = o.session;
+  e.clOrdId = o.clOrdId;
+  e.eventType = "RECEIVED";
+  e.qty = o.qty;
+  e.leavesQty = o.qty;
+  e.rawFix = o.rawFix;
+  e.ts = o.createdAt;
+  j.append(e);
+  j.flush();
+  j.stop();
+  EXPECT_EQ(db.query("select raw_fix is null from order_events where seq = 4")[0][0], "t");
+  // event_id still comes from its sequence: the new event follows the old ones.
+  EXPECT_EQ(db.query("select count(distinct event_id), bool_and(event_id < (select event_id from "
+                     "order_events where seq = 4) or seq = 4) from order_events")[0],
+            (std::vector<std::string>{"4", "t"}));
+  EXPECT_EQ(db.query("select raw_fix from v_order_lifecycle where seq = 4")[0][0],
+            "8=FIX.4.4|11=C2|");
+  EXPECT_EQ(db.query("select raw_fix from v_orders where order_id = 'P2'")[0][0],
+            "8=FIX.4.4|11=C2|");
+  fs::remove_all(v18);
+}

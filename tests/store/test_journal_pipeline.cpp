@@ -448,16 +448,29 @@ TEST_F(JournalPipelineTest, AuditLookupsUseIndexesAfterTheSlimMigration) {
     db.exec("RESET enable_seqscan");
     return text;
   };
-  const std::string byClOrdId = plan(
-      "SELECT e.order_id FROM order_events e WHERE (e.cl_ord_id = 'CL-O7' OR e.orig_cl_ord_id = "
-      "'CL-O7') AND e.session_key = '" +
+  // The lookup as `fixgw audit` and docs/audit.md write it since 0019, whose partial ClOrdID
+  // indexes need their predicates repeated in the query.
+  const std::string lookup =
+      "SELECT e.order_id FROM order_events e WHERE ((e.cl_ord_id = 'CL-O7' AND e.event_type NOT "
+      "IN ('ROUTED', 'NEW', 'FILL')) OR e.orig_cl_ord_id = 'CL-O7') AND e.session_key = '" +
       kSession +
-      "' UNION SELECT coalesce(o.parent_order_id, o.order_id) FROM orders o WHERE (o.cl_ord_id = "
-      "'CL-O7' OR o.orig_cl_ord_id = 'CL-O7') AND o.session_key = '" +
-      kSession + "'");
+      "' UNION SELECT coalesce(o.parent_order_id, o.order_id) FROM orders o WHERE ((o.cl_ord_id "
+      "= 'CL-O7' AND o.parent_order_id IS NULL) OR (o.order_id = 'CL-O7' AND o.parent_order_id IS "
+      "NOT NULL) OR o.orig_cl_ord_id = 'CL-O7') AND o.session_key = '" +
+      kSession + "'";
+  const std::string byClOrdId = plan(lookup);
   EXPECT_EQ(byClOrdId.find("Seq Scan"), std::string::npos) << byClOrdId;
   EXPECT_NE(byClOrdId.find("order_events_by_orig_cl_ord_id"), std::string::npos) << byClOrdId;
   EXPECT_NE(byClOrdId.find("orders_by_orig_cl_ord_id"), std::string::npos) << byClOrdId;
+  EXPECT_NE(byClOrdId.find("order_events_by_cl_ord_id"), std::string::npos) << byClOrdId;
+  EXPECT_NE(byClOrdId.find("orders_by_cl_ord_id"), std::string::npos) << byClOrdId;
+  EXPECT_EQ(db.query(lookup), (Rows{{"O7"}}));
+  // The drop copy's reader (store/drop_copy_store.cpp) after 0019 replaced order_events_pkey.
+  const std::string dropCopy = plan(
+      "SELECT e.event_id FROM order_events e WHERE e.event_id > 2990 AND e.exec_id IS NOT NULL "
+      "ORDER BY e.event_id LIMIT 50");
+  EXPECT_EQ(dropCopy.find("Seq Scan"), std::string::npos) << dropCopy;
+  EXPECT_NE(dropCopy.find("order_events_by_event_id_brin"), std::string::npos) << dropCopy;
   const std::string byTime = plan(
       "SELECT * FROM order_events WHERE event_time >= '2023-11-14 22:13:20.5+00' AND "
       "event_time < '2023-11-14 22:13:20.6+00'");
