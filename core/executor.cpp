@@ -1,6 +1,7 @@
 #include "core/executor.h"
 
 #include <pthread.h>
+#include <sched.h>
 
 #include <chrono>
 #include <future>
@@ -107,7 +108,13 @@ void EventLoop::runLoop() {
           unsigned n = 0;
           while (posted_.load(std::memory_order_acquire) == seen) {
             cpuRelax();
-            if ((++n & 63) == 0 && std::chrono::steady_clock::now() >= until) break;
+            if ((++n & 63) == 0) {
+              if (std::chrono::steady_clock::now() >= until) break;
+              // On a box with fewer cores than busy threads the poll must not keep the
+              // thread that will post (fix-io, the client) off the core: give it up
+              // while polling; it costs a syscall, not a futex wait/wake pair.
+              sched_yield();
+            }
           }
           lk.lock();
           continue;
