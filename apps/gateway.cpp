@@ -19,6 +19,7 @@
 #include "apps/admin_http.h"
 #include "core/metrics.h"
 #include "core/executor.h"
+#include "core/output_cork.h"
 #include "core/log.h"
 #include "fix_acceptor/drop_copy.h"
 #include "fix_acceptor/fix_acceptor.h"
@@ -134,6 +135,14 @@ class FixMessageJournal final : public fix::FixMessageSink {
   Journal& journal_;
   const Clock& clock_;
 };
+
+// fix.cork_max_tasks / engine_spin_us (issue 15): corked report output (0: off)
+// and the engine loop's poll before it parks (core/output_cork.h, core/executor.h).
+void applyEngineLoopTuning(const config::FixCfg& f, EventLoop& loop) {
+  cork::setEnabled(f.corkMaxTasks > 0);
+  if (f.corkMaxTasks > 0) loop.setCorkTasks(static_cast<size_t>(f.corkMaxTasks));
+  loop.setSpinNanos(f.engineSpinUs * 1000);
+}
 
 // fix.transport, hosts, limits, tls, auth and the sessions' allow_from /
 // logon authentication (docs/fix-transport.md). Refused connections and
@@ -398,6 +407,7 @@ void Gateway::start() {
   m.engine->setCancelOnDisconnect(std::move(cod));
   m.engine->setTcaMarketData(cfg.tca.subscribeMarketData);
   m.engine->setTcaPrintGrace(cfg.tca.printGraceMs * 1'000'000);
+  applyEngineLoopTuning(cfg.fix, m.loop);
   m.loop.start("engine");
   for (auto& [id, v] : m.venues) {
     v->start(*m.engine);

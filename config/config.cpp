@@ -423,6 +423,11 @@ static void parseFixTransport(Obj& o, FixCfg& f, const std::string& baseDir) {
   if (f.maxMessageBytes < 256) throw ConfigError("fix.max_message_bytes: must be >= 256");
   positive("message_timeout_ms", f.messageTimeoutMs);
   positive("io_threads", f.ioThreads);
+  f.corkMaxTasks = o.integer("cork_max_tasks", f.corkMaxTasks);
+  if (f.corkMaxTasks < 0) throw ConfigError(o.key("cork_max_tasks") + ": must be 0 (off) or more");
+  f.engineSpinUs = o.integer("engine_spin_us", f.engineSpinUs);
+  if (f.engineSpinUs < 0 || f.engineSpinUs > 10'000)
+    throw ConfigError(o.key("engine_spin_us") + ": must be between 0 and 10000 (microseconds)");
   if (const Value* t = o.get("tls")) {
     Obj tls(*t, "fix.tls", o.env());
     f.tls.certFile = resolvePath(tls.str("cert_file", ""), baseDir);

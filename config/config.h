@@ -60,6 +60,14 @@ struct FixCfg {
   int64_t maxMessageBytes = 1 << 20;
   int64_t messageTimeoutMs = 30'000;
   int64_t ioThreads = 1;  // see FixAcceptorConfig::ioThreads
+  // Corked output (core/output_cork.h): reports of one engine-loop batch /
+  // one journal-notifier release go out in one store append and one socket
+  // write per session; flushed at least every corkMaxTasks engine tasks
+  // (0: no corking, every report written at once).
+  int64_t corkMaxTasks = 16;
+  // Microseconds the engine loop polls for work before it parks (0: park at
+  // once); saves the futex wake on the fix-io -> engine hand-off.
+  int64_t engineSpinUs = 0;
   FixTlsCfg tls;
   // Logon authentication: the credentials file (FIXGW_FIX_CREDENTIALS
   // overrides) and the failure throttle.

@@ -1,9 +1,12 @@
 #include "core/executor.h"
 
 #include <pthread.h>
+#include <sched.h>
 
 #include <chrono>
 #include <future>
+
+#include "core/output_cork.h"
 
 namespace fixgw {
 
@@ -14,6 +17,7 @@ void EventLoop::post(Task t) {
   {
     std::lock_guard lk(mu_);
     tasks_.push_back(std::move(t));
+    posted_.fetch_add(1, std::memory_order_release);
     wake = waiting_;
   }
   // A futex wake is a syscall on the poster's thread: skip it while the loop
@@ -70,19 +74,51 @@ size_t EventLoop::runDue() {
       std::lock_guard lk(mu_);
       if (takeReady(batch) == 0) return total;
     }
-    for (auto& t : batch) t();
+    runBatch(batch);
     total += batch.size();
   }
 }
 
+namespace {
+inline void cpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+}  // namespace
+
 void EventLoop::runLoop() {
   std::deque<Task> batch;
+  bool spin = false;  // a batch just ran: poll a while before parking
   for (;;) {
     {
       std::unique_lock lk(mu_);
       for (;;) {
         if (takeReady(batch) > 0) break;
         if (stopping_) return;
+        if (spin && spinNanos_ > 0) {
+          // Poll without the lock: posters see waiting_ false and skip the futex wake.
+          spin = false;
+          const uint64_t seen = posted_.load(std::memory_order_acquire);
+          lk.unlock();
+          const auto until =
+              std::chrono::steady_clock::now() + std::chrono::nanoseconds(spinNanos_);
+          unsigned n = 0;
+          while (posted_.load(std::memory_order_acquire) == seen) {
+            cpuRelax();
+            if ((++n & 63) == 0) {
+              if (std::chrono::steady_clock::now() >= until) break;
+              // On a box with fewer cores than busy threads the poll must not keep the
+              // thread that will post (fix-io, the client) off the core: give it up
+              // while polling; it costs a syscall, not a futex wait/wake pair.
+              sched_yield();
+            }
+          }
+          lk.lock();
+          continue;
+        }
         waiting_ = true;
         if (timers_.empty()) {
           cv_.wait(lk);
@@ -93,8 +129,23 @@ void EventLoop::runLoop() {
         waiting_ = false;
       }
     }
-    for (auto& t : batch) t();
+    runBatch(batch);
     batch.clear();
+    spin = true;
+  }
+}
+
+void EventLoop::runBatch(std::deque<Task>& batch) {
+  // One output round per batch, flushed every corkTasks_ tasks so the first
+  // report of a long batch does not wait for the last.
+  cork::Round round;
+  size_t n = 0;
+  for (auto& t : batch) {
+    t();
+    if (++n == corkTasks_) {
+      n = 0;
+      cork::flush();
+    }
   }
 }
 

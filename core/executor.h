@@ -7,8 +7,16 @@
 // With a ManualClock, call runDue() after advancing the clock to fire timers
 // deterministically (tests never sleep).
 //
+// Each batch of tasks the loop thread takes is one output round (core/output_cork.h):
+// FIX reports written during it are gathered and written once per session at
+// its end (or every corkTasks tasks). Before the loop parks on its condition
+// variable it may spin for a bounded time (setSpinNanos): a post() that comes
+// in meanwhile is then picked up without a futex wake on either side, which
+// is most of a hand-off's latency on a virtual machine.
+//
 // Thread-safety: post(), postAfter() and stop() are safe from any thread;
-// run()/runDue() must be called from one thread only.
+// run()/runDue() must be called from one thread only; setSpinNanos() and
+// setCorkTasks() before start().
 #pragma once
 
 #include <atomic>
@@ -50,6 +58,15 @@ class EventLoop final : public Executor {
   void stop();
   bool inLoopThread() const { return std::this_thread::get_id() == threadId_.load(); }
 
+  // How long the loop thread polls for new tasks after a batch before it
+  // parks (0: park at once, the default). Costs up to that much CPU per idle
+  // period; saves a futex wait/wake pair when work comes back within it.
+  void setSpinNanos(int64_t ns) { spinNanos_ = ns > 0 ? ns : 0; }
+  // Corked output is flushed after every n tasks of a batch and at its end
+  // (n >= 1; 1 writes after every task, as without corking).
+  void setCorkTasks(size_t n) { corkTasks_ = n > 0 ? n : 1; }
+  static constexpr size_t kDefaultCorkTasks = 16;
+
   // Runs every ready task and every due timer on the calling thread, then
   // returns the number run. For tests driving a loop without a thread.
   size_t runDue();
@@ -64,6 +81,7 @@ class EventLoop final : public Executor {
     bool operator>(const Timer& o) const { return due != o.due ? due > o.due : seq > o.seq; }
   };
   void runLoop();
+  void runBatch(std::deque<Task>& batch);
   size_t takeReady(std::deque<Task>& out);
 
   const Clock& clock_;
@@ -74,6 +92,10 @@ class EventLoop final : public Executor {
   uint64_t timerSeq_ = 0;
   bool stopping_ = false;
   bool waiting_ = false;  // the loop thread sleeps on cv_ (guarded by mu_)
+  // Bumped by every post() (under mu_); read without mu_ by the spinning loop thread.
+  std::atomic<uint64_t> posted_{0};
+  int64_t spinNanos_ = 0;
+  size_t corkTasks_ = kDefaultCorkTasks;
   std::thread thread_;
   std::atomic<std::thread::id> threadId_{};
 };

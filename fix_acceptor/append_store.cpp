@@ -1,6 +1,7 @@
 #include "fix_acceptor/append_store.h"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,8 +12,10 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <string_view>
 
+#include "core/output_cork.h"
 #include "fix_acceptor/store_time.h"
 
 namespace fixgw::fix {
@@ -47,7 +50,10 @@ bool parseNumbers(std::string_view s, int count, int64_t* out) {
 
 }  // namespace
 
-struct AppendFileStore::Impl {
+struct AppendFileStore::Impl final : cork::Flushable {
+  ~Impl() override {
+    if (fd >= 0) ::close(fd);
+  }
   struct Entry {
     int64_t offset = -1;  // of the message bytes in the file; -1: none
     uint32_t len = 0;
@@ -70,6 +76,12 @@ struct AppendFileStore::Impl {
   std::vector<Entry> dense;
   std::map<int, Entry> sparse;
   std::string buf;  // the record being written; reused
+  // Records of a corked round not yet written (file offsets already assigned
+  // from end). Every member is guarded by mu: QuickFIX's callers hold the
+  // session lock, the round's flush does not.
+  std::string pending;
+  mutable std::mutex mu;
+  bool corkable = false;  // set once by the constructor
 
   std::string where() const { return "fixgw append store " + path; }
 
@@ -114,13 +126,53 @@ struct AppendFileStore::Impl {
     end += static_cast<int64_t>(buf.size());
   }
 
-  void writeNumberRecord(char type, int64_t n) {
+  // Writes the pending records. After a failure the file may lack records
+  // the index already points at: the store refuses further use (broken).
+  void writePending() {
+    if (pending.empty()) return;
+    buf.swap(pending);
+    pending.clear();
+    try {
+      write();
+    } catch (...) {
+      broken = true;
+      throw;
+    }
+  }
+
+  // buf holds one record: write it now, after any pending ones (call order),
+  // or add it to the pending ones inside an output round.
+  void emit(const std::shared_ptr<Impl>& self) {
+    if (broken) throw FIX::IOException(where() + ": unusable after an earlier write failure");
+    if (corkable && cork::active()) {
+      pending += buf;
+      cork::defer(self, cork::Phase::Store);
+      return;
+    }
+    if (!pending.empty()) {
+      pending += buf;
+      writePending();
+      return;
+    }
+    write();
+  }
+
+  void flushCorked() noexcept override {
+    std::lock_guard lk(mu);
+    try {
+      writePending();
+    } catch (const std::exception& e) {
+      spdlog::error("{} (corked round): {}", where(), e.what());
+    }
+  }
+
+  void writeNumberRecord(const std::shared_ptr<Impl>& self, char type, int64_t n) {
     buf.clear();
     buf += type;
     buf += ' ';
     appendInt(buf, n);
     buf += '\n';
-    write();
+    emit(self);
   }
 
   void truncateAll() {
@@ -251,28 +303,27 @@ std::string AppendFileStore::fileName(const FIX::SessionID& id) {
   return name + ".fixlog";
 }
 
-AppendFileStore::AppendFileStore(const std::string& dir, const FIX::SessionID& id)
-    : impl_(std::make_unique<Impl>()) {
+AppendFileStore::AppendFileStore(const std::string& dir, const FIX::SessionID& id, bool corkable)
+    : impl_(std::make_shared<Impl>()) {
   Impl& m = *impl_;
+  m.corkable = corkable;
   m.path = (std::filesystem::path(dir) / fileName(id)).string();
   m.fd = ::open(m.path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (m.fd < 0) throw FIX::ConfigError(m.where() + ": open: " + std::strerror(errno));
-  try {
-    m.load();
-  } catch (...) {
-    ::close(m.fd);
-    throw;
-  }
+  m.load();  // on a throw the Impl's destructor closes fd
 }
 
 AppendFileStore::~AppendFileStore() {
-  if (impl_->fd >= 0) ::close(impl_->fd);
+  // The Impl (and its descriptor) may outlive this in a corked round; what is
+  // pending is written now, while the store still exists.
+  impl_->flushCorked();
 }
 
 const std::string& AppendFileStore::path() const { return impl_->path; }
 
 bool AppendFileStore::set(int msgSeqNum, const std::string& message) {
   Impl& m = *impl_;
+  std::lock_guard lk(m.mu);
   if (msgSeqNum < 1)
     throw FIX::IOException(m.where() + ": MsgSeqNum " + std::to_string(msgSeqNum) +
                            " is not positive");
@@ -282,17 +333,21 @@ bool AppendFileStore::set(int msgSeqNum, const std::string& message) {
   m.buf += ' ';
   appendInt(m.buf, static_cast<int64_t>(message.size()));
   m.buf += '\n';
-  const int64_t bodyOffset = m.end + static_cast<int64_t>(m.buf.size());
+  // The records before it (written or pending) come first in the file.
+  const int64_t bodyOffset =
+      m.end + static_cast<int64_t>(m.pending.size()) + static_cast<int64_t>(m.buf.size());
   m.buf += message;
   m.buf += '\n';
-  m.write();
+  m.emit(impl_);
   m.index(msgSeqNum, Impl::Entry{bodyOffset, static_cast<uint32_t>(message.size())});
   if (msgSeqNum >= m.fileSender) m.fileSender = msgSeqNum + 1;
   return true;
 }
 
 void AppendFileStore::get(int begin, int end, std::vector<std::string>& out) const {
-  const Impl& m = *impl_;
+  Impl& m = *impl_;
+  std::lock_guard lk(m.mu);
+  m.writePending();  // a resend reads what a corked round has not written yet
   for (int seq = begin; seq <= end && seq >= 1; ++seq) {
     const Impl::Entry* e = m.find(seq);
     if (e == nullptr) continue;
@@ -311,13 +366,25 @@ void AppendFileStore::get(int begin, int end, std::vector<std::string>& out) con
   }
 }
 
-int AppendFileStore::getNextSenderMsgSeqNum() const { return impl_->nextSender; }
-int AppendFileStore::getNextTargetMsgSeqNum() const { return impl_->nextTarget; }
+int AppendFileStore::getNextSenderMsgSeqNum() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->nextSender;
+}
+int AppendFileStore::getNextTargetMsgSeqNum() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->nextTarget;
+}
 
 void AppendFileStore::setNextSenderMsgSeqNum(int value) {
   Impl& m = *impl_;
+  std::lock_guard lk(m.mu);
+  setSenderLocked(value);
+}
+
+void AppendFileStore::setSenderLocked(int value) {
+  Impl& m = *impl_;
   if (value != m.fileSender) {
-    m.writeNumberRecord('S', value);
+    m.writeNumberRecord(impl_, 'S', value);
     m.fileSender = value;
   }
   m.nextSender = value;
@@ -325,29 +392,46 @@ void AppendFileStore::setNextSenderMsgSeqNum(int value) {
 
 void AppendFileStore::setNextTargetMsgSeqNum(int value) {
   Impl& m = *impl_;
-  m.writeNumberRecord('T', value);
+  std::lock_guard lk(m.mu);
+  m.writeNumberRecord(impl_, 'T', value);
   m.nextTarget = value;
 }
 
-void AppendFileStore::incrNextSenderMsgSeqNum() { setNextSenderMsgSeqNum(impl_->nextSender + 1); }
+void AppendFileStore::incrNextSenderMsgSeqNum() {
+  std::lock_guard lk(impl_->mu);
+  setSenderLocked(impl_->nextSender + 1);
+}
 
-void AppendFileStore::incrNextTargetMsgSeqNum() { setNextTargetMsgSeqNum(impl_->nextTarget + 1); }
+void AppendFileStore::incrNextTargetMsgSeqNum() {
+  Impl& m = *impl_;
+  std::lock_guard lk(m.mu);
+  m.writeNumberRecord(impl_, 'T', m.nextTarget + 1);
+  m.nextTarget = m.nextTarget + 1;
+}
 
 FIX::UtcTimeStamp AppendFileStore::getCreationTime() const {
+  std::lock_guard lk(impl_->mu);
   return fromMicros(impl_->creationMicros);
 }
 
-void AppendFileStore::reset() { impl_->truncateAll(); }
+void AppendFileStore::reset() {
+  std::lock_guard lk(impl_->mu);
+  impl_->pending.clear();  // the old sequence is gone with the file's contents
+  impl_->truncateAll();
+}
 
 void AppendFileStore::refresh() {
+  std::lock_guard lk(impl_->mu);
   try {
+    impl_->writePending();
     impl_->load();
   } catch (const FIX::ConfigError& e) {
     throw FIX::IOException(e.what());
   }
 }
 
-AppendFileStoreFactory::AppendFileStoreFactory(std::string dir) : dir_(std::move(dir)) {
+AppendFileStoreFactory::AppendFileStoreFactory(std::string dir, bool corkable)
+    : dir_(std::move(dir)), corkable_(corkable) {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec) {
@@ -357,7 +441,7 @@ AppendFileStoreFactory::AppendFileStoreFactory(std::string dir) : dir_(std::move
 }
 
 FIX::MessageStore* AppendFileStoreFactory::create(const FIX::SessionID& id) {
-  return new AppendFileStore(dir_, id);
+  return new AppendFileStore(dir_, id, corkable_);
 }
 
 void AppendFileStoreFactory::destroy(FIX::MessageStore* store) { delete store; }

@@ -24,8 +24,16 @@
 // record; anything else that does not parse is a FIX::ConfigError naming the
 // file and byte offset, and the file is left as it is for an operator.
 //
-// Not thread-safe by itself: QuickFIX calls a session's store under the
-// session state's lock.
+// Corked output (core/output_cork.h): a message set() by a thread inside an
+// output round (the engine loop's batch, the journal notifier's release) is
+// kept in a pending buffer and appended, with the other messages of the round,
+// in one write() when the round flushes, before the socket write of the same
+// messages. Anything that reads the file (get(), refresh()) or writes without
+// a round writes the pending records first, so the file keeps call order.
+//
+// Thread-safety: QuickFIX calls a session's store under the session state's
+// lock; the round's flush comes from outside it, so the store guards its own
+// state with a mutex of its own (uncontended in the normal case).
 #pragma once
 
 #include <quickfix/MessageStore.h>
@@ -39,7 +47,11 @@ namespace fixgw::fix {
 class AppendFileStore final : public FIX::MessageStore {
  public:
   // Opens (creating if needed) <dir>/<file name for id>. Throws FIX::ConfigError.
-  AppendFileStore(const std::string& dir, const FIX::SessionID& id);
+  // corkable: set() inside an output round is deferred to the round's flush.
+  // Only with a transport that corks its socket writes the same way (the
+  // gateway's own, transport.h); QuickFIX's socket connections write at once,
+  // and a message must be on the store before it is on the wire.
+  AppendFileStore(const std::string& dir, const FIX::SessionID& id, bool corkable = false);
   ~AppendFileStore() override;
   AppendFileStore(const AppendFileStore&) = delete;
   AppendFileStore& operator=(const AppendFileStore&) = delete;
@@ -64,19 +76,23 @@ class AppendFileStore final : public FIX::MessageStore {
   void refresh() override;
 
  private:
+  void setSenderLocked(int value);  // needs impl_->mu
+
   struct Impl;
-  std::unique_ptr<Impl> impl_;
+  // Shared: a corked round holds the Impl until it flushes.
+  std::shared_ptr<Impl> impl_;
 };
 
 class AppendFileStoreFactory final : public FIX::MessageStoreFactory {
  public:
   // Creates dir if needed. Throws FIX::ConfigError if it cannot.
-  explicit AppendFileStoreFactory(std::string dir);
+  explicit AppendFileStoreFactory(std::string dir, bool corkable = false);
   FIX::MessageStore* create(const FIX::SessionID& id) override;
   void destroy(FIX::MessageStore* store) override;
 
  private:
   std::string dir_;
+  bool corkable_;
 };
 
 }  // namespace fixgw::fix

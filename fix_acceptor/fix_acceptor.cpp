@@ -510,7 +510,9 @@ class FixAcceptor::Impl final : public FIX::Application {
     try {
       buildSettings();
       if (cfg_.storeType == "append") {
-        storeFactory_ = std::make_unique<AppendFileStoreFactory>(cfg_.storePath);
+        // Corked store appends only with the transport that corks its sends too.
+        storeFactory_ =
+            std::make_unique<AppendFileStoreFactory>(cfg_.storePath, cfg_.transport == "asio");
       } else if (cfg_.storeType == "file") {
         std::filesystem::create_directories(cfg_.storePath);
         storeFactory_ = std::make_unique<FIX::FileStoreFactory>(*settings_);

@@ -19,6 +19,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "core/output_cork.h"
+
 // QuickFIX last: its headers define macros and a lot of names.
 #include <quickfix/Exceptions.h>
 #include <quickfix/Responder.h>
@@ -276,7 +278,9 @@ struct FixTransport::Impl : std::enable_shared_from_this<FixTransport::Impl> {
   void onAccepted(tcp::socket sock);
 };
 
-class Connection final : public FIX::Responder, public std::enable_shared_from_this<Connection> {
+class Connection final : public FIX::Responder,
+                         public cork::Flushable,
+                         public std::enable_shared_from_this<Connection> {
  public:
   Connection(std::shared_ptr<FixTransport::Impl> server, tcp::socket sock, std::string peer)
       : server_(std::move(server)),
@@ -305,7 +309,7 @@ class Connection final : public FIX::Responder, public std::enable_shared_from_t
   bool send(const std::string& msg) override {
     std::lock_guard lock(outMu_);
     if (closed_) return false;
-    if (outQ_.size() + msg.size() > server_->cfg.limits.maxOutboundBytes) {
+    if (outQ_.size() + corked_.size() + msg.size() > server_->cfg.limits.maxOutboundBytes) {
       if (!overflow_) {
         overflow_ = true;
         asio::post(strand_, [self = shared_from_this()] {
@@ -317,6 +321,42 @@ class Connection final : public FIX::Responder, public std::enable_shared_from_t
       }
       return false;
     }
+    if (cork::active()) {
+      // Inside an output round (core/output_cork.h): gathered with the round's other
+      // messages for this connection and written once when the round flushes.
+      corked_.append(msg);
+      cork::defer(shared_from_this(), cork::Phase::Socket);
+      return true;
+    }
+    if (!corked_.empty()) {
+      // Another thread's round has not flushed yet: its messages go first.
+      corked_.append(msg);
+      const bool ok = writeLocked(corked_);
+      corked_.clear();
+      return ok;
+    }
+    return writeLocked(msg);
+  }
+
+  // cork::Flushable: the end of a round that sent on this connection.
+  void flushCorked() noexcept override {
+    std::lock_guard lock(outMu_);
+    if (corked_.empty()) return;
+    // Closed meanwhile: the messages are in the session store for a resend.
+    if (!closed_) writeLocked(corked_);
+    corked_.clear();
+  }
+
+  void disconnect() override {
+    // Nothing more is read or handed to the session once it let go.
+    disconnecting_ = true;
+    asio::post(strand_,
+               [self = shared_from_this()] { self->closeAfterFlush("session disconnect"); });
+  }
+
+  // Writes data now from the caller's thread when nothing is queued on plain
+  // TCP, else queues it for the strand. Needs outMu_ (and !closed_).
+  bool writeLocked(const std::string& msg) {
     if (!writing_ && outQ_.empty() && plainFd_ >= 0) {
       // Nothing queued, plain TCP: write now from the caller's thread (the
       // engine's, for reports), as QuickFIX's own connections do, instead of
@@ -343,12 +383,6 @@ class Connection final : public FIX::Responder, public std::enable_shared_from_t
       asio::post(strand_, [self = shared_from_this()] { self->doWrite(); });
     }
     return true;
-  }
-  void disconnect() override {
-    // Nothing more is read or handed to the session once it let go.
-    disconnecting_ = true;
-    asio::post(strand_,
-               [self = shared_from_this()] { self->closeAfterFlush("session disconnect"); });
   }
 
   // From stop(): cut it now.
@@ -661,6 +695,7 @@ class Connection final : public FIX::Responder, public std::enable_shared_from_t
 
   std::mutex outMu_;  // guards the fields below; never held while calling QuickFIX
   std::string outQ_, writeBuf_;
+  std::string corked_;  // written during output rounds not yet flushed (core/output_cork.h)
   bool writing_ = false, closed_ = false, overflow_ = false, closeAfterFlush_ = false;
   std::string closeReason_;
 };

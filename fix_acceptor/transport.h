@@ -18,7 +18,10 @@
 // Thread-safety: start()/stop() from one owning thread. Each connection runs
 // on an Asio strand; QuickFIX calls Responder::send() from any thread (the
 // engine's sendToTarget) and it only queues under a mutex. The SecuritySink is
-// called from the I/O threads.
+// called from the I/O threads. A send() from a thread inside an output round
+// (core/output_cork.h: the engine loop's batch, the journal notifier's
+// release) is gathered and written with the round's other messages for that
+// connection in one send() when the round flushes.
 #pragma once
 
 #include <cstddef>

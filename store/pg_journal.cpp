@@ -23,6 +23,7 @@
 #include <unordered_map>
 
 #include "core/metrics.h"
+#include "core/output_cork.h"
 #include "store/copy_binary.h"
 #include "store/order_details_json.h"
 #include "store/sql_text.h"
@@ -1134,6 +1135,7 @@ struct PgJournal::Impl {
   std::condition_variable cbCv;
   std::vector<std::function<void()>> cbQueue;  // guarded by cbMu
   bool cbStop = false;                         // guarded by cbMu
+  bool notifierWaiting = false;                // the notifier sleeps on cbCv (guarded by cbMu)
 
   std::unique_ptr<PgConn> conn;  // writer thread only (and start()): the one being written on
   // Pipelining (cfg.pipeline): the second connection while it is idle. The one whose COMMIT is in
@@ -1343,12 +1345,14 @@ struct PgJournal::Impl {
   // Hands callbacks whose records are committed to the notifier thread (in order).
   void runCallbacks(std::vector<std::function<void()>>& ready) {
     if (ready.empty()) return;
+    bool wake;
     {
       std::lock_guard lk(cbMu);
       for (auto& cb : ready) cbQueue.push_back(std::move(cb));
+      wake = notifierWaiting;  // a busy notifier takes the queue before it sleeps again
     }
     ready.clear();
-    cbCv.notify_one();
+    if (wake) cbCv.notify_one();
   }
 
   void notifierLoop() {
@@ -1356,7 +1360,11 @@ struct PgJournal::Impl {
     for (;;) {
       {
         std::unique_lock lk(cbMu);
-        cbCv.wait(lk, [&] { return cbStop || !cbQueue.empty(); });
+        while (!cbStop && cbQueue.empty()) {
+          notifierWaiting = true;
+          cbCv.wait(lk);
+          notifierWaiting = false;
+        }
         if (cbQueue.empty()) return;  // cbStop, and everything handed over has run
         batch.swap(cbQueue);
       }
@@ -1365,6 +1373,9 @@ struct PgJournal::Impl {
   }
 
   void invokeCallbacks(std::vector<std::function<void()>>& ready) {
+    // One output round per release: the reports go out in one store append and
+    // one socket write per session when it ends (core/output_cork.h).
+    cork::Round round;
     for (auto& cb : ready) {
       try {
         cb();

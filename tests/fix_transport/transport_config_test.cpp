@@ -97,4 +97,20 @@ TEST(FixTransportConfig, ErrorsNameTheKey) {
       std::string::npos);
 }
 
+// Corked report output and the engine loop's poll (issue 15, core/output_cork.h).
+TEST(FixTransportConfig, CorkAndEngineSpinKeys) {
+  auto d = parseConfig(config(""), "/base", noEnv);
+  EXPECT_EQ(d.fix.corkMaxTasks, 16);
+  EXPECT_EQ(d.fix.engineSpinUs, 0);
+  auto c = parseConfig(config(R"("cork_max_tasks": 0, "engine_spin_us": "50",)"), "/base", noEnv);
+  EXPECT_EQ(c.fix.corkMaxTasks, 0);
+  EXPECT_EQ(c.fix.engineSpinUs, 50);
+  EXPECT_NE(errorOf(config(R"("cork_max_tasks": -1,)")).find("fix.cork_max_tasks"),
+            std::string::npos);
+  EXPECT_NE(errorOf(config(R"("engine_spin_us": 20000,)")).find("fix.engine_spin_us"),
+            std::string::npos);
+  EXPECT_NE(errorOf(config(R"("engine_spin_us": "fast",)")).find("fix.engine_spin_us"),
+            std::string::npos);
+}
+
 }  // namespace
