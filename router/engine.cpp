@@ -202,10 +202,32 @@ void Engine::flushOutbox() {
   if (outbox_.empty()) return;
   // Released by the journal thread once everything appended so far, which
   // includes the events behind these reports, is committed.
-  journal_.afterCommit([this, batch = std::move(outbox_)] {
-    for (const auto& r : batch) reports_.deliver(r);
-  });
-  outbox_.clear();
+  // The batch waits in outboxBatches_ and the callback carries only its number,
+  // so neither the callback nor the next outbox allocates (issue 15).
+  const uint64_t seq = outboxBatches_.enqueue(std::move(outbox_));
+  outbox_ = takeSpareOutbox();
+  journal_.afterCommit([this, seq] { deliverOutboxBatch(seq); });
+}
+
+// Journal thread (after the commit), or the engine thread with a journal that
+// runs callbacks at once.
+void Engine::deliverOutboxBatch(uint64_t seq) {
+  std::optional<std::vector<ClientReport>> batch = outboxBatches_.take(seq);
+  if (!batch) return;
+  for (const auto& r : *batch) reports_.deliver(r);
+  batch->clear();
+  std::lock_guard lk(spareOutboxMu_);
+  if (spareOutboxes_.size() < kSpareOutboxes) spareOutboxes_.push_back(std::move(*batch));
+}
+
+std::vector<ClientReport> Engine::takeSpareOutbox() {
+  std::vector<ClientReport> v;
+  std::lock_guard lk(spareOutboxMu_);
+  if (!spareOutboxes_.empty()) {
+    v = std::move(spareOutboxes_.back());
+    spareOutboxes_.pop_back();
+  }
+  return v;
 }
 
 void Engine::handle(Command& c) {

@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <memory_resource>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -294,6 +295,14 @@ class Engine final : public CommandSink, public VenueEventSink {
   std::unordered_set<SessionKey> cancelOnDisconnect_;
   const VenueEvent* currentFill_ = nullptr;  // the fill being booked, for its ExecutionRec
   std::vector<ClientReport> outbox_;
+  // Durable acks (flushOutbox): batches waiting for their commit, and emptied
+  // ones handed back by the journal thread for the next outbox to reuse.
+  void deliverOutboxBatch(uint64_t seq);
+  std::vector<ClientReport> takeSpareOutbox();
+  static constexpr size_t kSpareOutboxes = 8;
+  HandoffQueue<std::vector<ClientReport>> outboxBatches_;
+  std::mutex spareOutboxMu_;
+  std::vector<std::vector<ClientReport>> spareOutboxes_;
 
   // Declared before algos_: runners go first, then the relay they attach to.
   std::unique_ptr<algos::MarketDataRelay> marketData_;

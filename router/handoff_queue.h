@@ -39,6 +39,15 @@ class HandoffQueue {
     q_.emplace_back(++pushed_, std::move(v));
     post(pushed_);
   }
+  // Queues v for a task posted by the caller after this returns; for a single
+  // producer thread, whose posting order is then the numbering order. For a
+  // consumer that may run the task inline (MemoryJournal::afterCommit), which
+  // push() would deadlock.
+  uint64_t enqueue(T v) {
+    std::lock_guard lk(mu_);
+    q_.emplace_back(++pushed_, std::move(v));
+    return pushed_;
+  }
   // The value pushed as `seq`, dropping older ones still queued (their tasks
   // were dropped); nullopt if it is not queued (already taken).
   std::optional<T> take(uint64_t seq) {
