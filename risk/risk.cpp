@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <memory_resource>
 
 namespace fixgw::risk {
 
@@ -149,7 +150,11 @@ struct Exposure {
 }  // namespace
 
 struct RiskEngine::Impl {
-  std::unordered_map<std::string, uint32_t> acctIdx, symIdx, sessIdx, orderIdx;
+  std::unordered_map<std::string, uint32_t> acctIdx, symIdx, sessIdx;
+  // Open orders by OrderID: a node per order, so from a pool rather than
+  // one malloc each (issue 15). Declared first: it must outlive the index.
+  std::pmr::unsynchronized_pool_resource orderIdxPool;
+  std::pmr::unordered_map<std::string, uint32_t> orderIdx{&orderIdxPool};
   std::unordered_map<uint64_t, uint32_t> bookIdx;
   std::vector<AcctState> accts;
   std::vector<SessState> sess;

@@ -26,7 +26,7 @@ std::string orderLog(const ParentOrder& p, const ChildOrder& c) {
 }
 // For a line that has only the OrderID at hand: the order's fields when the
 // engine knows it, else just the id.
-std::string orderLog(const std::unordered_map<OrderId, ParentOrder>& orders, const OrderId& id) {
+std::string orderLog(const ParentMap& orders, const OrderId& id) {
   auto it = orders.find(id);
   return it != orders.end() ? orderLog(it->second) : log::orderFields("", "", id.str());
 }
@@ -157,7 +157,12 @@ Engine::~Engine() {
 // ---------------------------------------------------------------- ports
 
 void Engine::submit(Command c) {
-  loop_.post([this, c = std::move(c)]() mutable { handle(c); });
+  // Through commandQueue_ (router/handoff_queue.h): the posted task holds no Command.
+  commandQueue_.push(std::move(c), [this](uint64_t seq) {
+    loop_.post([this, seq] {
+      if (std::optional<Command> cmd = commandQueue_.take(seq)) handle(*cmd);
+    });
+  });
 }
 
 void Engine::sessionLoggedOn(const SessionKey& s) {
@@ -175,7 +180,12 @@ void Engine::sessionLoggedOut(const SessionKey& s) {
 }
 
 void Engine::onVenueEvent(VenueEvent e) {
-  loop_.post([this, e = std::move(e)] { handleVenueEvent(e); });
+  // Through venueEventQueue_ (router/handoff_queue.h): the posted task holds no VenueEvent.
+  venueEventQueue_.push(std::move(e), [this](uint64_t seq) {
+    loop_.post([this, seq] {
+      if (const std::optional<VenueEvent> ev = venueEventQueue_.take(seq)) handleVenueEvent(*ev);
+    });
+  });
 }
 
 void Engine::send(ClientReport r) {
@@ -192,10 +202,32 @@ void Engine::flushOutbox() {
   if (outbox_.empty()) return;
   // Released by the journal thread once everything appended so far, which
   // includes the events behind these reports, is committed.
-  journal_.afterCommit([this, batch = std::move(outbox_)] {
-    for (const auto& r : batch) reports_.deliver(r);
-  });
-  outbox_.clear();
+  // The batch waits in outboxBatches_ and the callback carries only its number,
+  // so neither the callback nor the next outbox allocates (issue 15).
+  const uint64_t seq = outboxBatches_.enqueue(std::move(outbox_));
+  outbox_ = takeSpareOutbox();
+  journal_.afterCommit([this, seq] { deliverOutboxBatch(seq); });
+}
+
+// Journal thread (after the commit), or the engine thread with a journal that
+// runs callbacks at once.
+void Engine::deliverOutboxBatch(uint64_t seq) {
+  std::optional<std::vector<ClientReport>> batch = outboxBatches_.take(seq);
+  if (!batch) return;
+  for (const auto& r : *batch) reports_.deliver(r);
+  batch->clear();
+  std::lock_guard lk(spareOutboxMu_);
+  if (spareOutboxes_.size() < kSpareOutboxes) spareOutboxes_.push_back(std::move(*batch));
+}
+
+std::vector<ClientReport> Engine::takeSpareOutbox() {
+  std::vector<ClientReport> v;
+  std::lock_guard lk(spareOutboxMu_);
+  if (!spareOutboxes_.empty()) {
+    v = std::move(spareOutboxes_.back());
+    spareOutboxes_.pop_back();
+  }
+  return v;
 }
 
 void Engine::handle(Command& c) {
@@ -252,7 +284,10 @@ size_t Engine::openOrders() const {
 }
 
 void Engine::index(const SessionKey& s, const ClOrdId& id, const OrderId& o) {
-  clOrdIndex_[s].emplace(id, o);
+  // A session's index takes its nodes from the engine's pool (issue 15).
+  auto si = clOrdIndex_.find(s);
+  if (si == clOrdIndex_.end()) si = clOrdIndex_.try_emplace(s, &orderPool_).first;
+  si->second.emplace(id, o);
 }
 
 bool Engine::clOrdIdUsed(const SessionKey& s, const ClOrdId& id) const {
@@ -325,10 +360,10 @@ void Engine::journalOrder(const ParentOrder& p, const SharedText& rawFix, bool c
 
 void Engine::journalChild(const ChildOrder& c, const ParentOrder& p, bool created) {
   OrderRec o;
-  o.orderId = OrderId(c.id.str());
+  o.orderId = OrderId::sharing(c.id);
   o.parentOrderId = p.orderId;
   o.session = p.session;
-  o.clOrdId = ClOrdId(c.id.str());
+  o.clOrdId = ClOrdId::sharing(c.id);
   o.account = p.account;
   o.symbol = p.symbol;
   o.side = p.side;
@@ -354,7 +389,7 @@ void Engine::journalEvent(const ParentOrder& p, const char* eventType, const Exe
   OrderEventRec e;
   e.seq = ++eventSeq_;
   e.orderId = p.orderId;
-  if (child) e.childOrderId = OrderId(child->id.str());
+  if (child) e.childOrderId = OrderId::sharing(child->id);
   e.session = p.session;
   e.clOrdId = r ? r->clOrdId : p.clOrdId;
   e.origClOrdId = r ? r->origClOrdId : p.origClOrdId;
@@ -387,7 +422,7 @@ void Engine::emit(ParentOrder& p, ExecReport&& r, const char* eventType,
     ExecutionRec x;
     x.execId = r.execId;
     x.orderId = p.orderId;
-    if (child) x.childOrderId = OrderId(child->id.str());
+    if (child) x.childOrderId = OrderId::sharing(child->id);
     x.session = p.session;
     x.clOrdId = r.clOrdId;
     x.account = p.account;
@@ -447,7 +482,7 @@ void Engine::onNew(NewOrder& n) {
     }
   }
 
-  ParentOrder p;
+  ParentOrder p(&orderPool_);
   p.orderId = ids_.nextOrderId();
   p.session = s;
   p.clOrdId = n.clOrdId;
@@ -1060,7 +1095,7 @@ void Engine::restore(RecoveredState st) {
     children_[id] = std::move(c);
   }
   algoNoteRecovered(st.algoPauses, st.pendingCancels);
-  for (auto& [s, cl, o] : st.clOrdIds) clOrdIndex_[s].emplace(cl, o);
+  for (auto& [s, cl, o] : st.clOrdIds) index(s, cl, o);
   for (auto& [c, x] : st.bookedFills) bookedFills_[c].insert(x);
   eventSeq_ = std::max(eventSeq_, st.maxEventSeq);
   // Risk: positions from every fill in time order, trading states, open orders.
@@ -1138,7 +1173,7 @@ void Engine::reconcile(const VenueId& v, const VenueSnapshot& snap) {
       OrderEventRec e;
       e.seq = ++eventSeq_;
       e.orderId = OrderId("NONE");
-      e.childOrderId = OrderId(f.childId.str());
+      e.childOrderId = OrderId::sharing(f.childId);
       e.eventType = "UNKNOWN_VENUE_FILL";
       e.lastQty = f.qty;
       e.lastPx = f.px;

@@ -13,9 +13,12 @@
 #pragma once
 
 #include <atomic>
+#include <charconv>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <memory_resource>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -33,6 +36,7 @@
 #include "core/reports.h"
 #include "core/venue.h"
 #include "risk/risk.h"
+#include "router/handoff_queue.h"
 #include "router/order.h"
 #include "router/recovery.h"
 #include "router/routing.h"
@@ -52,12 +56,22 @@ class IdGenerator {
   static int64_t prefixMsOf(const std::string& id);
   void setPrefix(std::string p) { prefix_ = std::move(p); }
   const std::string& prefix() const { return prefix_; }
-  OrderId nextOrderId() { return OrderId(prefix_ + "-" + std::to_string(++orders_)); }
-  ExecId nextExecId() { return ExecId(prefix_ + "-X" + std::to_string(++execs_)); }
-  ChildOrderId nextChildId() { return ChildOrderId(prefix_ + "-C" + std::to_string(++children_)); }
+  OrderId nextOrderId() { return OrderId(compose("-", ++orders_)); }
+  ExecId nextExecId() { return ExecId(compose("-X", ++execs_)); }
+  ChildOrderId nextChildId() { return ChildOrderId(compose("-C", ++children_)); }
 
  private:
+  // prefix + sep + n, built in a buffer of ours (no temporary strings); the
+  // view is valid until the next call.
+  std::string_view compose(std::string_view sep, uint64_t n) {
+    buf_.assign(prefix_).append(sep);
+    char digits[24];
+    const auto r = std::to_chars(digits, digits + sizeof digits, n);
+    buf_.append(digits, r.ptr);
+    return buf_;
+  }
   std::string prefix_;
+  std::string buf_;  // compose()'s; keeps its capacity
   uint64_t orders_ = 0, execs_ = 0, children_ = 0;
 };
 
@@ -141,7 +155,7 @@ class Engine final : public CommandSink, public VenueEventSink {
   const SorRouter* sor() const { return sor_.get(); }
   // Read access for the admin API (engine thread): every parent order this
   // process knows (restored and new), and a child by id (null when unknown).
-  const std::unordered_map<OrderId, ParentOrder>& parents() const { return orders_; }
+  const ParentMap& parents() const { return orders_; }
   const ChildOrder* child(const ChildOrderId& id) const {
     auto it = children_.find(id);
     return it == children_.end() ? nullptr : &it->second;
@@ -260,10 +274,19 @@ class Engine final : public CommandSink, public VenueEventSink {
   IdGenerator ids_;
   int64_t eventSeq_ = 0;
 
-  std::unordered_map<OrderId, ParentOrder> orders_;
-  std::unordered_map<ChildOrderId, ChildOrder> children_;
+  // Issue 15: the nodes of the per-order maps below (and of each order's
+  // children list) come from this pool, not one malloc per order. Engine
+  // thread only (and construction/restore before it runs), like the maps.
+  // Declared before them: it must outlive them.
+  std::pmr::unsynchronized_pool_resource orderPool_;
+  ParentMap orders_{&orderPool_};
+  std::pmr::unordered_map<ChildOrderId, ChildOrder> children_{&orderPool_};
   // Every ClOrdID a session has used (orders, cancels, replaces) -> its order.
-  std::unordered_map<SessionKey, std::unordered_map<ClOrdId, OrderId>> clOrdIndex_;
+  std::unordered_map<SessionKey, std::pmr::unordered_map<ClOrdId, OrderId>> clOrdIndex_;
+  // Commands and venue events on their way to the engine thread (submit(),
+  // onVenueEvent()): one posted task per value, capturing no more than `this`.
+  HandoffQueue<Command> commandQueue_;
+  HandoffQueue<VenueEvent> venueEventQueue_;
   // Venue exec ids booked per child: a fill reported twice is booked once.
   std::unordered_map<ChildOrderId, std::unordered_set<VenueExecId>> bookedFills_;
   EngineStats stats_;
@@ -272,6 +295,14 @@ class Engine final : public CommandSink, public VenueEventSink {
   std::unordered_set<SessionKey> cancelOnDisconnect_;
   const VenueEvent* currentFill_ = nullptr;  // the fill being booked, for its ExecutionRec
   std::vector<ClientReport> outbox_;
+  // Durable acks (flushOutbox): batches waiting for their commit, and emptied
+  // ones handed back by the journal thread for the next outbox to reuse.
+  void deliverOutboxBatch(uint64_t seq);
+  std::vector<ClientReport> takeSpareOutbox();
+  static constexpr size_t kSpareOutboxes = 8;
+  HandoffQueue<std::vector<ClientReport>> outboxBatches_;
+  std::mutex spareOutboxMu_;
+  std::vector<std::vector<ClientReport>> spareOutboxes_;
 
   // Declared before algos_: runners go first, then the relay they attach to.
   std::unique_ptr<algos::MarketDataRelay> marketData_;

@@ -7,8 +7,10 @@
 #pragma once
 
 #include <memory>
+#include <memory_resource>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "algos/algo.h"
@@ -57,6 +59,10 @@ struct ChildOrder {
 };
 
 struct ParentOrder {
+  ParentOrder() = default;
+  // The engine's orders keep their children list in its pool (issue 15).
+  explicit ParentOrder(std::pmr::memory_resource* pool) : children(pool) {}
+
   OrderId orderId;
   SessionKey session;
   ClOrdId clOrdId;  // current (the last accepted replace's id)
@@ -75,7 +81,8 @@ struct ParentOrder {
   __int128 rawNotional = 0;  // sum of lastPx*lastQty at scale 1e-16, exact
   Price avgPx;
   VenueId venue;
-  std::vector<ChildOrderId> children;
+  // Pooled by the engine (Engine::orderPool_); a default-built order uses the heap.
+  std::pmr::vector<ChildOrderId> children;
   std::optional<PendingRequest> pending;
   WallNanos createdAt = 0;
   OrderDetailsPtr details;  // 526, 583, parties, instrument, attributes; null: none
@@ -98,5 +105,8 @@ struct ParentOrder {
   }
   bool isOpen() const { return !isTerminal(baseStatus); }
 };
+
+// The engine's parent orders by OrderID (nodes from its pool: Engine::orderPool_).
+using ParentMap = std::pmr::unordered_map<OrderId, ParentOrder>;
 
 }  // namespace fixgw::router

@@ -615,3 +615,41 @@ TEST(SimMarketNoReference, InstrumentWithoutReferenceHasOnlyClientLiquidity) {
 
 }  // namespace
 }  // namespace fixgw::sim
+
+// Issue 15: the adapter reuses one TopOfBook and recycles event vectors. The
+// in-place book equals a fresh one, also after it held a deeper/other book,
+// and a recycled vector comes back empty with its capacity.
+namespace fixgw::sim {
+namespace {
+
+TEST_F(SimMarketTest, TopOfBookIntoEqualsTopOfBookAndForgetsWhatItHeldBefore) {
+  market.submit(limit("c1", Side::Buy, "30", "99.50"), kNow);
+  TopOfBook reused;
+  market.topOfBookInto(Symbol("AAPL"), 10, kNow, reused);  // deep book first
+  ASSERT_GT(reused.bids.size(), 1u);
+  market.topOfBookInto(Symbol("MSFT"), 1, kNow + 1, reused);
+  TopOfBook fresh = market.topOfBook(Symbol("MSFT"), 1, kNow + 1);
+  EXPECT_TRUE(reused.sameBook(fresh));
+  EXPECT_EQ(reused.symbol, Symbol("MSFT"));
+  EXPECT_EQ(reused.time, kNow + 1);
+  EXPECT_EQ(reused.bids.size(), 1u);
+  market.topOfBookInto(Symbol("NOPE"), 5, kNow, reused);  // unknown: empty sides, no leftovers
+  EXPECT_FALSE(reused.bidPx);
+  EXPECT_FALSE(reused.askPx);
+  EXPECT_TRUE(reused.bids.empty());
+  EXPECT_TRUE(reused.asks.empty());
+}
+
+TEST_F(SimMarketTest, RecycledEventVectorIsReusedEmpty) {
+  auto evs = market.submit(limit("c1", Side::Buy, "250", "100.03"), kNow);  // 4 events
+  ASSERT_EQ(evs.size(), 4u);
+  const size_t cap = evs.capacity();
+  market.recycle(std::move(evs));
+  auto next = market.submit(limit("c2", Side::Buy, "10", "99.00"), kNow);
+  ASSERT_EQ(kinds(next), (std::vector<K>{K::Accepted}));  // nothing left over from c1
+  EXPECT_EQ(next[0].childId, ChildOrderId("c2"));
+  EXPECT_GE(next.capacity(), cap);
+}
+
+}  // namespace
+}  // namespace fixgw::sim

@@ -204,7 +204,9 @@ void SimMarket::match(Book& b, Order& o, WallNanos now, std::vector<VenueEvent>&
 }
 
 void SimMarket::rest(Book& b, Order& o) {
-  ownSide(b, o.side)[levelKey(o.price->mantissa(), isBuy(o.side))].push_back(o.key);
+  ownSide(b, o.side)
+      .try_emplace(levelKey(o.price->mantissa(), isBuy(o.side)), &pool_)
+      .first->second.push_back(o.key);
 }
 
 void SimMarket::unrest(Book& b, const Order& o) {
@@ -259,7 +261,7 @@ void SimMarket::requote(Book& b, WallNanos now, std::vector<VenueEvent>& out) {
 }
 
 std::vector<VenueEvent> SimMarket::submit(const VenueNewOrder& in, WallNanos now) {
-  std::vector<VenueEvent> out;
+  std::vector<VenueEvent> out = takeScratch();
   auto reject = [&](std::string text) {
     VenueEvent e;
     e.kind = VenueEventKind::Rejected;
@@ -422,7 +424,7 @@ void SimMarket::checkStops(Book& b, WallNanos now, std::vector<VenueEvent>& out)
 }
 
 std::vector<VenueEvent> SimMarket::cancel(const VenueCancel& c, WallNanos now) {
-  std::vector<VenueEvent> out;
+  std::vector<VenueEvent> out = takeScratch();
   Order* o = findOrder(c.childId, c.venueOrderId);
   if (!o) {
     VenueEvent e;
@@ -449,7 +451,7 @@ std::vector<VenueEvent> SimMarket::cancel(const VenueCancel& c, WallNanos now) {
 }
 
 std::vector<VenueEvent> SimMarket::replace(const VenueReplace& r, WallNanos now) {
-  std::vector<VenueEvent> out;
+  std::vector<VenueEvent> out = takeScratch();
   Order* o = findOrder(r.childId, r.venueOrderId);
   auto reject = [&](std::string text) {
     VenueEvent e;
@@ -536,7 +538,7 @@ std::vector<VenueEvent> SimMarket::replace(const VenueReplace& r, WallNanos now)
 }
 
 std::vector<VenueEvent> SimMarket::step(WallNanos now) {
-  std::vector<VenueEvent> out;
+  std::vector<VenueEvent> out = takeScratch();
   for (auto& [sym, b] : books_) {
     if (b.mid <= 0) continue;
     const double z = nextNormal();
@@ -554,7 +556,7 @@ std::vector<VenueEvent> SimMarket::step(WallNanos now) {
 }
 
 std::vector<VenueEvent> SimMarket::setMid(const Symbol& symbol, Price mid, WallNanos now) {
-  std::vector<VenueEvent> out;
+  std::vector<VenueEvent> out = takeScratch();
   Book* b = findBook(symbol);
   if (!b) return out;
   b->mid = clampMid(*b, roundToStep(mid.mantissa(), b->inst.tickSize.mantissa()));
@@ -564,7 +566,7 @@ std::vector<VenueEvent> SimMarket::setMid(const Symbol& symbol, Price mid, WallN
 }
 
 std::vector<VenueEvent> SimMarket::expireDayOrders(WallNanos now) {
-  std::vector<VenueEvent> out;
+  std::vector<VenueEvent> out = takeScratch();
   std::vector<uint64_t> keys;
   for (const auto& [k, o] : orders_) {
     if (!o.mm && o.state == State::Open && o.tif == TimeInForce::Day) keys.push_back(k);
@@ -653,11 +655,23 @@ std::vector<Trade> SimMarket::takeTrades() {
 
 TopOfBook SimMarket::topOfBook(const Symbol& symbol, size_t depthLevels, WallNanos now) const {
   TopOfBook t;
+  topOfBookInto(symbol, depthLevels, now, t);
+  return t;
+}
+
+void SimMarket::topOfBookInto(const Symbol& symbol, size_t depthLevels, WallNanos now,
+                              TopOfBook& t) const {
   t.venue = venue_;
   t.symbol = symbol;
   t.time = now;
+  t.bidPx.reset();
+  t.bidQty = Qty{};
+  t.askPx.reset();
+  t.askQty = Qty{};
+  t.bids.clear();
+  t.asks.clear();
   const Book* b = findBook(symbol);
-  if (!b) return t;
+  if (!b) return;
   auto side = [&](const Ladder& l, bool buySide, std::optional<Price>& px, Qty& qty,
                   std::vector<BookLevel>& levels) {
     size_t n = 0;
@@ -676,7 +690,6 @@ TopOfBook SimMarket::topOfBook(const Symbol& symbol, size_t depthLevels, WallNan
   };
   side(b->bids, true, t.bidPx, t.bidQty, t.bids);
   side(b->asks, false, t.askPx, t.askQty, t.asks);
-  return t;
 }
 
 std::vector<Symbol> SimMarket::symbols() const {

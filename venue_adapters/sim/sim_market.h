@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <list>
 #include <map>
+#include <memory_resource>
 #include <optional>
 #include <random>
 #include <string>
@@ -92,10 +93,18 @@ class SimMarket {
   // since the last call, oldest first (the adapter drains after every
   // operation, so the record stays small).
   std::vector<Trade> takeTrades();
+  // Gives back an emptied event vector (one an operation returned) so the next
+  // operation reuses its capacity instead of allocating (issue 15).
+  void recycle(std::vector<VenueEvent>&& v) {
+    v.clear();
+    if (v.capacity() > scratch_.capacity()) scratch_ = std::move(v);
+  }
   void clearTrades() { trades_.clear(); }
   // The book of symbol now: best bid/ask with total sizes, and up to
   // depthLevels levels per side. Unknown symbol: empty sides.
   TopOfBook topOfBook(const Symbol& symbol, size_t depthLevels, WallNanos now) const;
+  // The same into `out`, reusing its vectors' capacity (no allocation once warm).
+  void topOfBookInto(const Symbol& symbol, size_t depthLevels, WallNanos now, TopOfBook& out) const;
   const SimConfig& config() const { return cfg_; }
 
  private:
@@ -122,7 +131,8 @@ class SimMarket {
 
   // Price levels keyed so that begin() is the best level on both sides: asks
   // by price, bids by negated price. Each level is a FIFO of order keys.
-  using Ladder = std::map<int64_t, std::list<uint64_t>>;
+  // The FIFOs' nodes come from pool_ (one per resting order; rest()).
+  using Ladder = std::map<int64_t, std::pmr::list<uint64_t>>;
 
   struct Book {
     Instrument inst;
@@ -158,6 +168,12 @@ class SimMarket {
   double nextNormal();
 
   VenueEvent event(const Order& o, VenueEventKind kind, WallNanos now) const;
+  // An empty vector for an operation's events, with the capacity recycle() gave back.
+  std::vector<VenueEvent> takeScratch() {
+    std::vector<VenueEvent> v;
+    v.swap(scratch_);
+    return v;
+  }
   // The fee (if any) is on lastQty * contractSize * lastPx, in the settle currency.
   VenueEvent fill(const Order& o, Qty lastQty, Price lastPx, WallNanos now, bool taker,
                   const Instrument& inst);
@@ -165,10 +181,15 @@ class SimMarket {
   VenueId venue_;
   SimConfig cfg_;
   std::mt19937_64 rng_;
+  // Issue 15: the per-order nodes (orders and their indexes, the levels'
+  // FIFOs) come from this pool, not one malloc each. Declared before the
+  // containers that use it: it must outlive them.
+  std::pmr::unsynchronized_pool_resource pool_;
   std::map<Symbol, Book> books_;  // ordered: the walk visits symbols in order
-  std::unordered_map<uint64_t, Order> orders_;
-  std::unordered_map<ChildOrderId, uint64_t> byChild_;
-  std::unordered_map<VenueOrderId, uint64_t> byVenueId_;
+  std::pmr::unordered_map<uint64_t, Order> orders_{&pool_};
+  std::pmr::unordered_map<ChildOrderId, uint64_t> byChild_{&pool_};
+  std::pmr::unordered_map<VenueOrderId, uint64_t> byVenueId_{&pool_};
+  std::vector<VenueEvent> scratch_;  // recycle()d
   std::vector<Trade> trades_;
   uint64_t nextKey_ = 1;
   uint64_t nextVenueOrderId_ = 1;

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <deque>
 #include <map>
+#include <memory_resource>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -56,11 +57,13 @@ struct SimVenue::Impl {
     }
     if (cfg.latencyNanos <= 0) {
       for (auto& e : events) sink->onVenueEvent(std::move(e));
+      market.recycle(std::move(events));  // its capacity serves the next operation
       dispatch(md);
       return;
     }
     loop.postAfter(cfg.latencyNanos, [this, evs = std::move(events), md = std::move(md)]() mutable {
       for (auto& e : evs) sink->onVenueEvent(std::move(e));
+      market.recycle(std::move(evs));  // on the simulator thread, like every market call
       dispatch(md);
     });
   }
@@ -77,7 +80,10 @@ struct SimVenue::Impl {
 
   MdBatch collectMarketData() {
     MdBatch md;
-    std::map<Symbol, size_t> depths;
+    // Subscribed symbols with the deepest depth asked, in symbol order. Kept in
+    // members reused per operation: this runs after every order (issue 15).
+    auto& depths = mdDepths;
+    depths.clear();
     {
       std::lock_guard lk(mdMu);
       if (mdSubs.empty()) {
@@ -85,23 +91,37 @@ struct SimVenue::Impl {
         return md;
       }
       for (const auto& sub : mdSubs) {
-        size_t& d = depths[sub.symbol];
-        d = std::max(d, sub.depth);
+        auto it = std::find_if(depths.begin(), depths.end(),
+                               [&](const auto& d) { return d.first == sub.symbol; });
+        if (it == depths.end())
+          depths.emplace_back(sub.symbol, sub.depth);
+        else
+          it->second = std::max(it->second, sub.depth);
       }
     }
+    std::sort(depths.begin(), depths.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    auto subscribed = [&](const Symbol& s) {
+      for (const auto& d : depths)
+        if (d.first == s) return true;
+      return false;
+    };
     std::vector<Trade> trades = market.takeTrades();
     for (auto& t : trades)
-      if (depths.count(t.symbol)) md.trades.push_back(std::move(t));
+      if (subscribed(t.symbol)) md.trades.push_back(std::move(t));
     const WallNanos now = clock.wallNow();
     for (const auto& [symbol, depth] : depths) {
-      TopOfBook b = market.topOfBook(symbol, depth, now);
+      TopOfBook& b = mdBook;
+      market.topOfBookInto(symbol, depth, now, b);
       auto last = lastBook.find(symbol);
       if (last != lastBook.end() && last->second.sameBook(b)) continue;
       lastBook[symbol] = b;
-      md.books.push_back(std::move(b));
+      md.books.push_back(b);
     }
     return md;
   }
+  std::vector<std::pair<Symbol, size_t>> mdDepths;  // sim thread: collectMarketData's scratch
+  TopOfBook mdBook;                                 // sim thread: collectMarketData's scratch
 
   // A book trimmed to what one subscriber asked for.
   static TopOfBook trimmed(const TopOfBook& b, size_t depth) {
@@ -158,7 +178,9 @@ struct SimVenue::Impl {
 
   // Reconciliation needs each fill's symbol and side (sim thread only).
   // Open orders only: an order's entry goes when it is done, so a long run does not grow it.
-  std::unordered_map<ChildOrderId, std::pair<Symbol, Side>> childSides;
+  // Nodes from a pool of its own: one per order otherwise (issue 15).
+  std::pmr::unsynchronized_pool_resource childSidesPool;
+  std::pmr::unordered_map<ChildOrderId, std::pair<Symbol, Side>> childSides{&childSidesPool};
   // The most recent fills, for snapshots (the simulator lives and dies with the process, so
   // only recent history is ever asked for).
   static constexpr size_t kFillLogMax = 100'000;
