@@ -82,6 +82,9 @@ class PgJournal final : public Journal {
     uint64_t commitNanos = 0;  // from sending COMMIT to its answer (overlaps writes when pipelined)
     uint64_t commitWaitNanos = 0;  // of which the writer had nothing else to do but wait
     uint64_t pipelined = 0;  // batches written while the previous batch's COMMIT was in flight
+    // Times the writer waited for the server's answer (a send, then a blocking receive), over
+    // all attempts and connections: divided by batches, the round trips per transaction.
+    uint64_t roundTrips = 0;
   };
   Stats stats() const;
   // Records appended but not yet committed (the admin API's /metrics).
