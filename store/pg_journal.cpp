@@ -668,11 +668,10 @@ class PgConn {
   // data (libpq sends it only once the server's CopyInResponse is in): a batch costs 1 + (number
   // of COPYs) round trips instead of 2 per COPY plus one per other statement (issue 15: every
   // round trip is a send/recv pair and a wake-up on both sides). With waitAll false it returns
-  // right after the last COPY's data went out, leaving the rest of the script's answers (the
-  // tail: the merge, COMMIT) to finishAsync(). Throws on the first statement that fails; the
+  // right after the last COPY's data went out, leaving the rest of the script's answers (that
+  // COPY's completion, COMMIT) to finishAsync(). Throws on the first statement that fails; the
   // server skips the rest of the script then (a transaction it opened is left aborted).
-  void script(const std::string& sql, const std::vector<const std::string*>& copies,
-              bool waitAll) {
+  void script(const std::string& sql, const std::vector<const std::string*>& copies, bool waitAll) {
     resetAsync();
     if (PQsendQuery(c_, sql.c_str()) != 1) throw DbError(trimmed(PQerrorMessage(c_)), "", !ok());
     if (!waitAll && copies.empty()) return;
@@ -1358,7 +1357,7 @@ struct PgJournal::Impl {
     metrics::gateway().journalCommit.observe(static_cast<int64_t>(took));
     statCommitWaitNanos += took;
   }
-  std::string scriptSql;                     // writer thread only; reused
+  std::string scriptSql;                         // writer thread only; reused
   std::vector<const std::string*> scriptCopies;  // writer thread only; reused
 
   // Data errors repeat on every retry. Write the batch record by record, each under a savepoint,
