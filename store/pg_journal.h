@@ -7,7 +7,9 @@
 // outright (a data error such as a duplicate exec_id) are written, readable, to journal_rejects
 // instead. With cfg.pipeline (the default) the next batch is written on a second connection
 // while the previous COMMIT is in flight; commits, and so callbacks, still happen strictly in
-// append order.
+// append order. Each batch goes as one simple-query script (BEGIN, its rows by COPY, the prepared
+// merge, and COMMIT when no other is in flight): the writer waits only where a COPY asks for its
+// rows (docs/performance.md, "Session 7: pgtxn").
 //
 // Thread-safety: append(), afterCommit(), flush() and stats() may be called from any thread
 // (the engine calls them from its own). afterCommit callbacks run on the journal's notifier thread
