@@ -1671,6 +1671,23 @@ struct PgJournal::Impl {
     return false;
   }
 
+  // Fewest records worth a transaction of their own behind the COMMIT in flight. While an
+  // acknowledgement waits for a COMMIT (afterCommit callbacks: the engine registers them only
+  // with durable acks) that is a whole batch: the client's window bounds the orders in the
+  // system, and a second transaction behind the flush only split them into two smaller ones
+  // (29-32 orders per COMMIT at W=100 instead of 37-40, 7-20% more PostgreSQL CPU per order;
+  // docs/performance.md, "Session 7: pgtxn"). Without such callbacks (async acks: a deep backlog)
+  // writing behind the flush keeps the server busy, as before. 0 keeps "write whatever is
+  // there". Needs mu.
+  size_t minBehind() const {
+    if (cfg.pipelineMinRecords == 0 || callbacks.empty()) return cfg.pipelineMinRecords;
+    return std::max(cfg.pipelineMinRecords, cfg.maxBatch);
+  }
+  size_t minBehindLocked() {
+    std::lock_guard lk(mu);
+    return minBehind();
+  }
+
   void writerLoop() {
     std::vector<JournalRecord> pending;  // taken from the queue, not yet in a batch
     size_t pos = 0;                      // first record of pending not yet in a batch
@@ -1692,7 +1709,7 @@ struct PgJournal::Impl {
             writerWaiting = false;
           }
           pending.swap(queue);
-        } else if (!queue.empty() && pending.size() - pos < cfg.pipelineMinRecords) {
+        } else if (!queue.empty() && pending.size() - pos < minBehind()) {
           // Records that came while a COMMIT was in flight join the few held back for it. The
           // consumed prefix goes first, so growing `pending` never moves records already
           // written. A larger remainder is written first in maxBatch slices and the queue
@@ -1720,7 +1737,7 @@ struct PgJournal::Impl {
         }
         continue;
       }
-      if (inFlight && pending.size() - pos < cfg.pipelineMinRecords && !stopRequested()) {
+      if (inFlight && pending.size() - pos < minBehindLocked() && !stopRequested()) {
         // Too few to be worth a transaction of their own behind the COMMIT: let them (and what
         // comes meanwhile) wait for it and form the next batch together. Appends do not wake
         // this wait; the COMMIT's answer (or the interval) ends it.

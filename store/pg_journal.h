@@ -49,7 +49,9 @@ struct PgJournalConfig {
   // trickles (clients send on each ack), so writing every trickle at once made batches of one or
   // two orders (median 8 records at W=100) and spent the CPU on transactions. An idle writer
   // (nothing in flight) still writes at once: a lone order waits for no one. 0: write whatever
-  // is there (the previous behaviour).
+  // is there (the previous behaviour). While an afterCommit callback (a durable acknowledgement)
+  // waits, the minimum is maxBatch instead: with durable acks the client's window bounds the
+  // orders in the system, and a transaction behind the flush only split them in two.
   size_t pipelineMinRecords = 256;
 };
 
