@@ -401,6 +401,10 @@ int main(int argc, char** argv) {
         static_cast<double>(st.commitNanos) / 1e9, static_cast<double>(st.commitWaitNanos) / 1e9);
     std::printf("pipelining        %s, %llu batches written behind a commit\n",
                 args.pipeline ? "on" : "off", static_cast<unsigned long long>(st.pipelined));
+    std::printf(
+        "round trips       %llu  (%.1f per batch)\n",
+        static_cast<unsigned long long>(st.roundTrips),
+        st.batches ? static_cast<double>(st.roundTrips) / static_cast<double>(st.batches) : 0);
     if (serverCpu0 >= 0 && serverCpu1 >= 0) {
       const double server = serverCpu1 - serverCpu0;
       std::printf("server backend    %.3f CPU s (%.1f us/record, %.0f%% of wall)\n", server,

@@ -596,12 +596,14 @@ class PgConn {
   // Rows the journal's order merge deleted from this session's staging table since it was last
   // truncated (kTruncateStage); an estimate (a rolled-back batch leaves none).
   size_t stageDeadRows = 0;
-  bool mergePrepared = false;  // kMergeStage is prepared on this session
+  bool mergePrepared = false;     // kMergeStage is prepared on this session
+  bool batchRowPrepared = false;  // kBatchRow is prepared on this session
   bool ok() const { return PQstatus(c_) == CONNECTION_OK; }
   bool inTransaction() const { return PQtransactionStatus(c_) != PQTRANS_IDLE; }
 
   // Runs one or more statements (simple query protocol); throws on the first that fails.
   void exec(const char* sql) {
+    countRoundTrip();
     Result r(PQexec(c_, sql));
     check(r, sql);
   }
@@ -610,17 +612,20 @@ class PgConn {
   // Prepares sql as the named statement of this session (parsed and planned once; the plan is
   // redone by the server by itself when a table it reads changes, e.g. the stage's TRUNCATE).
   void prepare(const char* name, const char* sql) {
+    countRoundTrip();
     Result r(PQprepare(c_, name, sql, 0, nullptr));
     check(r, sql);
   }
   // Runs a statement prepare() made, without parameters.
   void execPrepared(const char* name) {
+    countRoundTrip();
     Result r(PQexecPrepared(c_, name, 0, nullptr, nullptr, nullptr, 0));
     check(r, name);
   }
 
   // The first column of the first row, or nullopt without rows.
   std::optional<std::string> queryValue(const std::string& sql) {
+    countRoundTrip();
     Result r(PQexec(c_, sql.c_str()));
     check(r, sql.c_str());
     if (PQntuples(r.get()) == 0) return std::nullopt;
@@ -630,29 +635,36 @@ class PgConn {
   // Sends one statement without waiting for its result (the pipelined COMMIT): the caller
   // waits on socket() until resultReady(), then collects it with finishAsync().
   void sendAsync(const char* sql) {
+    resetAsync();
     if (PQsendQuery(c_, sql) != 1) throw DbError(trimmed(PQerrorMessage(c_)), "", !ok());
   }
   int socket() const { return PQsocket(c_); }
-  // True once finishAsync() will not block: the result arrived or the connection failed.
+  // True once finishAsync() will not block: every answer to what was sent arrived, or the
+  // connection failed. Answers already in are collected here: a script's tail (script() with
+  // waitAll false) has several, and the first alone (a COPY's) says nothing about the COMMIT's.
   bool resultReady() {
+    if (asyncDone_) return true;
     if (PQconsumeInput(c_) != 1) return true;
-    return PQisBusy(c_) == 0;
-  }
-  // Collects the result of sendAsync(); throws if the statement failed or the connection did.
-  void finishAsync(const char* sql) {
-    std::optional<DbError> err;
-    bool any = false;
-    while (PGresult* res = PQgetResult(c_)) {
-      Result r(res);
-      any = true;
-      if (!err) {
-        try {
-          check(r, sql);
-        } catch (const DbError& e) {
-          err = e;
-        }
+    while (PQisBusy(c_) == 0) {
+      PGresult* res = PQgetResult(c_);
+      if (res == nullptr) {
+        asyncDone_ = true;
+        return true;
       }
+      collectAsync(res);
     }
+    return false;
+  }
+  // Collects the answers to sendAsync() or a script's tail; throws if a statement failed or the
+  // connection did.
+  void finishAsync(const char* sql) {
+    countRoundTrip();
+    if (!asyncDone_) {
+      while (PGresult* res = PQgetResult(c_)) collectAsync(res);
+    }
+    std::optional<DbError> err = std::move(asyncErr_);
+    const bool any = asyncAny_;
+    resetAsync();
     if (err) throw *err;
     if (!any || !ok()) {
       throw DbError("no answer to " + std::string(sql) + ": " + trimmed(PQerrorMessage(c_)), "",
@@ -660,28 +672,65 @@ class PgConn {
     }
   }
 
+  // Runs a script of statements sent as ONE simple-query message; each `COPY ... FROM STDIN
+  // (FORMAT binary)` in it takes the next entry of copies as its rows. The statements run one
+  // after the other without the client waiting between them, except where a COPY asks for its
+  // data (libpq sends it only once the server's CopyInResponse is in): a batch costs 1 + (number
+  // of COPYs) round trips instead of 2 per COPY plus one per other statement (issue 15: every
+  // round trip is a send/recv pair and a wake-up on both sides). With waitAll false it returns
+  // right after the last COPY's data went out, leaving the rest of the script's answers (that
+  // COPY's completion, COMMIT) to finishAsync(). Throws on the first statement that fails; the
+  // server skips the rest of the script then (a transaction it opened is left aborted).
+  void script(const std::string& sql, const std::vector<const std::string*>& copies, bool waitAll) {
+    resetAsync();
+    if (PQsendQuery(c_, sql.c_str()) != 1) throw DbError(trimmed(PQerrorMessage(c_)), "", !ok());
+    if (!waitAll && copies.empty()) return;
+    countRoundTrip();
+    size_t next = 0;
+    std::optional<DbError> err;
+    while (PGresult* res = PQgetResult(c_)) {
+      Result r(res);
+      if (PQresultStatus(res) == PGRES_COPY_IN) {
+        const std::string* data = next < copies.size() ? copies[next] : nullptr;
+        ++next;
+        putCopy(data);
+        if (!waitAll && next == copies.size() && !err) return;
+        countRoundTrip();
+        continue;
+      }
+      if (!err) {
+        try {
+          check(r, "the journal's batch script");
+        } catch (const DbError& e) {
+          err = e;
+        }
+      }
+    }
+    if (err) throw *err;
+    if (!ok()) throw DbError(trimmed(PQerrorMessage(c_)), "", true);
+    if (next != copies.size()) {
+      throw DbError("the journal's batch script ran " + std::to_string(next) + " of " +
+                        std::to_string(copies.size()) + " COPY statements",
+                    "", false);
+    }
+  }
+  // Where to count the times this connection waits for the server's answer (send, then block on
+  // recv): its round trips, for the journal's stats (issue 15). Optional.
+  std::atomic<uint64_t>* roundTripSink = nullptr;
+  void countRoundTrip() {
+    if (roundTripSink != nullptr) roundTripSink->fetch_add(1, std::memory_order_relaxed);
+  }
+
   // COPY ... FROM STDIN (FORMAT binary): data is the rows (store/copy_binary.h), sent in large
   // pieces between the format's header and trailer.
   void copyIn(const char* copySql, const std::string& data) {
     {
+      countRoundTrip();
       Result r(PQexec(c_, copySql));
       if (PQresultStatus(r.get()) != PGRES_COPY_IN) check(r, copySql);
     }
-    constexpr size_t kChunk = 1 << 20;
-    const std::string_view head = detail::binaryCopyHeader();
-    bool sent = PQputCopyData(c_, head.data(), static_cast<int>(head.size())) == 1;
-    for (size_t off = 0; off < data.size() && sent; off += kChunk) {
-      const size_t n = std::min(kChunk, data.size() - off);
-      sent = PQputCopyData(c_, data.data() + off, static_cast<int>(n)) == 1;
-    }
-    if (sent) {
-      const std::string_view tail = detail::binaryCopyTrailer();
-      sent = PQputCopyData(c_, tail.data(), static_cast<int>(tail.size())) == 1;
-    }
-    // On a send failure the server's error (if any) is in the result below.
-    if (PQputCopyEnd(c_, sent ? nullptr : "client failed to send COPY data") != 1) {
-      throw DbError(trimmed(PQerrorMessage(c_)), "", !ok());
-    }
+    countRoundTrip();
+    putCopy(&data);
     std::optional<DbError> err;
     while (PGresult* res = PQgetResult(c_)) {
       Result r(res);
@@ -698,6 +747,51 @@ class PgConn {
   }
 
  private:
+  void resetAsync() {
+    asyncErr_.reset();
+    asyncAny_ = false;
+    asyncDone_ = false;
+  }
+  void collectAsync(PGresult* res) {
+    Result r(res);
+    asyncAny_ = true;
+    if (asyncErr_) return;
+    try {
+      check(r, "the journal's COMMIT");
+    } catch (const DbError& e) {
+      asyncErr_ = e;
+    }
+  }
+  // The answers collected so far to what sendAsync()/script() left pending (see resultReady()).
+  std::optional<DbError> asyncErr_;
+  bool asyncAny_ = false;
+  bool asyncDone_ = false;
+
+  // Sends a COPY's rows between the binary format's header and trailer, and the end of the COPY
+  // (without data: ends it with an error, so the server aborts the statement).
+  void putCopy(const std::string* rows) {
+    if (rows == nullptr) {
+      PQputCopyEnd(c_, "the journal has no rows for this COPY");
+      return;
+    }
+    const std::string& data = *rows;
+    constexpr size_t kChunk = 1 << 20;
+    const std::string_view head = detail::binaryCopyHeader();
+    bool sent = PQputCopyData(c_, head.data(), static_cast<int>(head.size())) == 1;
+    for (size_t off = 0; off < data.size() && sent; off += kChunk) {
+      const size_t n = std::min(kChunk, data.size() - off);
+      sent = PQputCopyData(c_, data.data() + off, static_cast<int>(n)) == 1;
+    }
+    if (sent) {
+      const std::string_view tail = detail::binaryCopyTrailer();
+      sent = PQputCopyData(c_, tail.data(), static_cast<int>(tail.size())) == 1;
+    }
+    // On a send failure the server's error (if any) is in the result that follows.
+    if (PQputCopyEnd(c_, sent ? nullptr : "client failed to send COPY data") != 1) {
+      throw DbError(trimmed(PQerrorMessage(c_)), "", !ok());
+    }
+  }
+
   struct Result {
     explicit Result(PGresult* r) : r_(r) {}
     ~Result() { PQclear(r_); }
@@ -828,6 +922,9 @@ constexpr const char* kMergeStage =
     " updated_at = EXCLUDED.updated_at";
 
 constexpr const char* kMergeStageName = "fixgw_journal_merge_stage";
+// The batch's journal_batches row (a lost COMMIT is recognised by it), prepared once per session.
+constexpr const char* kBatchRow = "INSERT INTO journal_batches (batch_id, records) VALUES ($1, $2)";
+constexpr const char* kBatchRowName = "fixgw_journal_batch_row";
 
 // Splits a batch by table and renders the COPY data. Writer thread only; reused.
 class CopyBatch {
@@ -1150,6 +1247,7 @@ struct PgJournal::Impl {
   std::atomic<uint64_t> statRecords{0}, statBatches{0}, statFailures{0}, statRejected{0};
   std::atomic<uint64_t> statBuildNanos{0}, statWriteNanos{0}, statCommitNanos{0};
   std::atomic<uint64_t> statCommitWaitNanos{0}, statPipelined{0};
+  std::atomic<uint64_t> statRoundTrips{0};  // PgConn::roundTripSink of every connection
 
   void connect() {
     conn.reset();
@@ -1164,6 +1262,7 @@ struct PgJournal::Impl {
     const char* app = PQparameterStatus(c->raw(), "application_name");
     if (app == nullptr || *app == '\0') c->exec("SET application_name = 'fixgw-journal'");
     c->exec(kCreateStage);
+    c->roundTripSink = &statRoundTrips;
     conn = std::move(c);
   }
 
@@ -1204,48 +1303,87 @@ struct PgJournal::Impl {
     return sql;
   }
 
-  // One transaction for the batch, the tables in bulk. Throws on any failure. Without commit the
-  // transaction is left open (the pipelined path commits it once the previous batch's is done).
+  // How writeBatch ends the batch's transaction.
+  enum class Tail {
+    kCommit,        // COMMIT at the end of the script; returns once it is answered
+    kOpen,          // no COMMIT: the transaction stays open (pipelined behind a COMMIT in flight)
+    kCommitNoWait,  // COMMIT at the end of the script; returns once the last COPY's rows went out,
+                    // the script's remaining answers (merge, COMMIT) collected by finishAsync()
+  };
+
+  // One transaction for the batch, the tables in bulk. Throws on any failure. The whole batch is
+  // one simple-query script (PgConn::script): BEGIN, the journal_batches row, the few SQL-text
+  // records, each COPY, the prepared merge (EXECUTE) and, unless kOpen, COMMIT.
   void writeBatch(const std::vector<const JournalRecord*>& recs, const std::string& batchId,
-                  bool commit = true) {
+                  Tail tail = Tail::kCommit) {
     auto t0 = std::chrono::steady_clock::now();
     copy.build(recs);
-    std::string head = "BEGIN;\n" + batchRowSql(batchId, recs.size()) + ";\n";
-    if (!copy.sessionRecords().empty()) head += buildBatchSql(copy.sessionRecords(), {});
+    std::string& sql = scriptSql;
+    sql.clear();
+    sql += "BEGIN;\n";
+    // The batch row by a prepared statement: as plain SQL its parse analysis and planning were
+    // ~2% of a journal backend's CPU at 300-record batches (perf, issue 15).
+    sql += "EXECUTE ";
+    sql += kBatchRowName;
+    sql += '(';
+    appendQuoted(sql, batchId);
+    sql += ',';
+    sql += std::to_string(recs.size());
+    sql += ");\n";
+    if (!copy.sessionRecords().empty()) sql += buildBatchSql(copy.sessionRecords(), {});
+    std::vector<const std::string*>& copies = scriptCopies;
+    copies.clear();
+    auto addCopy = [&](const char* copySql, const std::string& rows) {
+      sql += copySql;
+      sql += ";\n";
+      copies.push_back(&rows);
+    };
+    if (!copy.newOrderRows.empty()) addCopy(kCopyNewOrders, copy.newOrderRows);
+    const bool merge = !copy.orderRows.empty();
+    if (merge) {
+      if (conn->stageDeadRows >= kStageTruncateRows) {
+        sql += kTruncateStage;
+        sql += ";\n";
+        conn->stageDeadRows = 0;
+      }
+      addCopy(kCopyStage, copy.orderRows);
+      // Parsing, analysing and planning the merge took about a sixth of the server's CPU per
+      // batch at durable-acknowledgement batch sizes (perf, issue 15): prepared once per session
+      // (at first use: start() must first be able to tell an unmigrated schema clearly) and run
+      // by name from the script.
+      sql += "EXECUTE ";
+      sql += kMergeStageName;
+      sql += ";\n";
+    }
+    if (!copy.eventRows.empty()) addCopy(kCopyEvents, copy.eventRows);
+    if (!copy.execRows.empty()) addCopy(kCopyExecs, copy.execRows);
+    if (!copy.messageRows.empty()) addCopy(kCopyMessages, copy.messageRows);
+    if (tail != Tail::kOpen) sql += "COMMIT";
     statBuildNanos += nanosSince(t0);
 
     t0 = std::chrono::steady_clock::now();
-    conn->exec(head);
-    if (!copy.newOrderRows.empty()) conn->copyIn(kCopyNewOrders, copy.newOrderRows);
-    if (!copy.orderRows.empty()) {
-      if (conn->stageDeadRows >= kStageTruncateRows) {
-        conn->exec(kTruncateStage);
-        conn->stageDeadRows = 0;
-      }
-      conn->copyIn(kCopyStage, copy.orderRows);
-      // Parsing, analysing and planning the merge took about a sixth of the server's CPU per
-      // batch at durable-acknowledgement batch sizes (perf, issue 15); prepared once per session
-      // (at first use: start() must first be able to tell an unmigrated schema clearly).
-      if (!conn->mergePrepared) {
-        conn->prepare(kMergeStageName, kMergeStage);
-        conn->mergePrepared = true;
-      }
-      conn->execPrepared(kMergeStageName);
-      conn->stageDeadRows += copy.orderRowCount();
+    if (!conn->batchRowPrepared) {
+      conn->prepare(kBatchRowName, kBatchRow);
+      conn->batchRowPrepared = true;
     }
-    if (!copy.eventRows.empty()) conn->copyIn(kCopyEvents, copy.eventRows);
-    if (!copy.execRows.empty()) conn->copyIn(kCopyExecs, copy.execRows);
-    if (!copy.messageRows.empty()) conn->copyIn(kCopyMessages, copy.messageRows);
-    statWriteNanos += nanosSince(t0);
-    if (!commit) return;
-
-    t0 = std::chrono::steady_clock::now();
-    conn->exec("COMMIT");
+    if (merge && !conn->mergePrepared) {
+      conn->prepare(kMergeStageName, kMergeStage);
+      conn->mergePrepared = true;
+    }
+    conn->script(sql, copies, tail != Tail::kCommitNoWait);
+    if (merge) conn->stageDeadRows += copy.orderRowCount();
     const uint64_t took = nanosSince(t0);
+    if (tail != Tail::kCommit) {
+      statWriteNanos += took;
+      return;
+    }
+    // The COMMIT (the WAL flush) is the script's last statement: its time is inside this one.
     statCommitNanos += took;
     metrics::gateway().journalCommit.observe(static_cast<int64_t>(took));
     statCommitWaitNanos += took;
   }
+  std::string scriptSql;                         // writer thread only; reused
+  std::vector<const std::string*> scriptCopies;  // writer thread only; reused
 
   // Data errors repeat on every retry. Write the batch record by record, each under a savepoint,
   // and keep what the database refuses in journal_rejects, so the rest commits and nothing is
@@ -1466,7 +1604,7 @@ struct PgJournal::Impl {
 
   // Writes the batch on conn inside a transaction left open. False if that failed (the attempt
   // is rolled back and counted): the caller then writes it the plain way, writeWithRetry.
-  bool tryWriteOpen(const Batch& b) {
+  bool tryWriteOpen(const Batch& b, Tail tail = Tail::kOpen) {
     try {
       if (!conn || !conn->ok()) {
         // The second connection is optional: if the server refuses it, batches go one at a
@@ -1479,7 +1617,7 @@ struct PgJournal::Impl {
           throw;
         }
       }
-      writeBatch(b.ptrs, b.id, /*commit=*/false);
+      writeBatch(b.ptrs, b.id, tail);
       return true;
     } catch (const std::exception& e) {
       ++statFailures;
@@ -1552,6 +1690,23 @@ struct PgJournal::Impl {
     return false;
   }
 
+  // Fewest records worth a transaction of their own behind the COMMIT in flight. While an
+  // acknowledgement waits for a COMMIT (afterCommit callbacks: the engine registers them only
+  // with durable acks) that is a whole batch: the client's window bounds the orders in the
+  // system, and a second transaction behind the flush only split them into two smaller ones
+  // (29-32 orders per COMMIT at W=100 instead of 37-40, 7-20% more PostgreSQL CPU per order;
+  // docs/performance.md, "Session 7: pgtxn"). Without such callbacks (async acks: a deep backlog)
+  // writing behind the flush keeps the server busy, as before. 0 keeps "write whatever is
+  // there". Needs mu.
+  size_t minBehind() const {
+    if (cfg.pipelineMinRecords == 0 || callbacks.empty()) return cfg.pipelineMinRecords;
+    return std::max(cfg.pipelineMinRecords, cfg.maxBatch);
+  }
+  size_t minBehindLocked() {
+    std::lock_guard lk(mu);
+    return minBehind();
+  }
+
   void writerLoop() {
     std::vector<JournalRecord> pending;  // taken from the queue, not yet in a batch
     size_t pos = 0;                      // first record of pending not yet in a batch
@@ -1573,7 +1728,7 @@ struct PgJournal::Impl {
             writerWaiting = false;
           }
           pending.swap(queue);
-        } else if (!queue.empty() && pending.size() - pos < cfg.pipelineMinRecords) {
+        } else if (!queue.empty() && pending.size() - pos < minBehind()) {
           // Records that came while a COMMIT was in flight join the few held back for it. The
           // consumed prefix goes first, so growing `pending` never moves records already
           // written. A larger remainder is written first in maxBatch slices and the queue
@@ -1601,7 +1756,7 @@ struct PgJournal::Impl {
         }
         continue;
       }
-      if (inFlight && pending.size() - pos < cfg.pipelineMinRecords && !stopRequested()) {
+      if (inFlight && pending.size() - pos < minBehindLocked() && !stopRequested()) {
         // Too few to be worth a transaction of their own behind the COMMIT: let them (and what
         // comes meanwhile) wait for it and form the next batch together. Appends do not wake
         // this wait; the COMMIT's answer (or the interval) ends it.
@@ -1623,6 +1778,25 @@ struct PgJournal::Impl {
       // Render and send this batch while the previous one's COMMIT (the WAL flush) is in flight;
       // commit it only once that COMMIT has succeeded, so batches commit in order.
       const bool behind = inFlight.has_value();
+      if (!behind) {
+        // Nothing in flight: COMMIT ends the batch's script and the writer goes on as soon as
+        // the rows went out (one round trip fewer per batch; a lone order's ack waits for one
+        // answer instead of two). The script's answers are read as the in-flight COMMIT's.
+        if (tryWriteOpen(b, Tail::kCommitNoWait)) {
+          inFlight = InFlight{std::move(b), std::move(conn), std::chrono::steady_clock::now()};
+          conn = std::move(spare);
+          runCallbacks(ready);
+          continue;
+        }
+        // Not written: the plain way below. A failure cannot have committed it (the server
+        // skips a script's COMMIT after an error, and one cut short never runs), but
+        // writeWithRetry checks journal_batches first all the same.
+        if ((!conn || !conn->ok()) && spare && spare->ok()) std::swap(conn, spare);
+        writeWithRetry(b.ptrs, b.id, /*retried=*/true);
+        completed(b, ready);
+        runCallbacks(ready);
+        continue;
+      }
       bool open = tryWriteOpen(b);
       if (inFlight) {
         open = finishInFlight(*inFlight, open, ready);
@@ -1726,8 +1900,9 @@ void PgJournal::stop() {
   const Stats st = stats();
   spdlog::info(
       "journal: stopped; {} records in {} batches ({} written behind a commit), {} failed "
-      "attempts; writer time: build {} ms, send+execute {} ms, commit {} ms (waited {} ms)",
-      st.records, st.batches, st.pipelined, st.failures, st.buildNanos / 1'000'000,
+      "attempts, {} round trips; writer time: build {} ms, send+execute {} ms, commit {} ms "
+      "(waited {} ms)",
+      st.records, st.batches, st.pipelined, st.failures, st.roundTrips, st.buildNanos / 1'000'000,
       st.writeNanos / 1'000'000, st.commitNanos / 1'000'000, st.commitWaitNanos / 1'000'000);
   std::lock_guard lk(m.mu);
   m.running = false;
@@ -1792,6 +1967,7 @@ PgJournal::Stats PgJournal::stats() const {
   s.commitNanos = m.statCommitNanos.load();
   s.commitWaitNanos = m.statCommitWaitNanos.load();
   s.pipelined = m.statPipelined.load();
+  s.roundTrips = m.statRoundTrips.load();
   return s;
 }
 

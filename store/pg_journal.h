@@ -7,7 +7,9 @@
 // outright (a data error such as a duplicate exec_id) are written, readable, to journal_rejects
 // instead. With cfg.pipeline (the default) the next batch is written on a second connection
 // while the previous COMMIT is in flight; commits, and so callbacks, still happen strictly in
-// append order.
+// append order. Each batch goes as one simple-query script (BEGIN, its rows by COPY, the prepared
+// merge, and COMMIT when no other is in flight): the writer waits only where a COPY asks for its
+// rows (docs/performance.md, "Session 7: pgtxn").
 //
 // Thread-safety: append(), afterCommit(), flush() and stats() may be called from any thread
 // (the engine calls them from its own). afterCommit callbacks run on the journal's notifier thread
@@ -47,7 +49,9 @@ struct PgJournalConfig {
   // trickles (clients send on each ack), so writing every trickle at once made batches of one or
   // two orders (median 8 records at W=100) and spent the CPU on transactions. An idle writer
   // (nothing in flight) still writes at once: a lone order waits for no one. 0: write whatever
-  // is there (the previous behaviour).
+  // is there (the previous behaviour). While an afterCommit callback (a durable acknowledgement)
+  // waits, the minimum is maxBatch instead: with durable acks the client's window bounds the
+  // orders in the system, and a transaction behind the flush only split them in two.
   size_t pipelineMinRecords = 256;
 };
 
@@ -82,6 +86,9 @@ class PgJournal final : public Journal {
     uint64_t commitNanos = 0;  // from sending COMMIT to its answer (overlaps writes when pipelined)
     uint64_t commitWaitNanos = 0;  // of which the writer had nothing else to do but wait
     uint64_t pipelined = 0;  // batches written while the previous batch's COMMIT was in flight
+    // Times the writer waited for the server's answer (a send, then a blocking receive), over
+    // all attempts and connections: divided by batches, the round trips per transaction.
+    uint64_t roundTrips = 0;
   };
   Stats stats() const;
   // Records appended but not yet committed (the admin API's /metrics).
