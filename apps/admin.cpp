@@ -486,7 +486,7 @@ Result cmdOrder(const rapidjson::Value& p, Backend& b) {
       w.EndObject();
       w.Key("children");
       rowsJson(w, tx.exec_params(std::string("SELECT ") + kOrderCols +
-                                     " FROM orders WHERE parent_order_id = $1 ORDER BY created_at",
+                                     " FROM orders_all WHERE parent_order_id = $1 ORDER BY created_at",
                                  id));
     }
     w.Key("events");

@@ -196,7 +196,10 @@ Sql orderScope(const Request& req) {
     s.with =
         "WITH ids AS (\n"
         "  SELECT coalesce(o.parent_order_id, o.order_id) AS id FROM orders o WHERE o.order_id = " +
-        id + "\n  UNION SELECT e.order_id FROM order_events e WHERE e.order_id = " + id + ")\n";
+        id + "\n  UNION SELECT e.order_id FROM order_events e WHERE e.order_id = " + id +
+        // A direct order's child has no row: its parent's row carries it (schema 0020).
+        "\n  UNION SELECT o.order_id FROM orders o WHERE o.order_id = fixgw_direct_parent_id(" +
+        id + ") AND o.child_status IS NOT NULL)\n";
   } else {
     const std::string cl = s.bind(req.clOrdId.value_or(""));
     std::string eSess, oSess;
@@ -214,7 +217,10 @@ Sql orderScope(const Request& req) {
         "\n  UNION SELECT coalesce(o.parent_order_id, o.order_id) FROM orders o"
         " WHERE ((o.cl_ord_id = " +
         cl + " AND o.parent_order_id IS NULL) OR (o.order_id = " + cl +
-        " AND o.parent_order_id IS NOT NULL) OR o.orig_cl_ord_id = " + cl + ")" + oSess + ")\n";
+        " AND o.parent_order_id IS NOT NULL) OR o.orig_cl_ord_id = " + cl + ")" + oSess +
+        // A direct order's child (its cl_ord_id is its id) lives in the parent's row (0020).
+        "\n  UNION SELECT o.order_id FROM orders o WHERE o.order_id = fixgw_direct_parent_id(" + cl +
+        ") AND o.child_status IS NOT NULL" + oSess + ")\n";
   }
   return s;
 }
@@ -279,7 +285,7 @@ void queryOrder(pqxx::transaction_base& tx, const Request& req, Report& rep) {
                    {"o.created_at", "created_at", CT::Time},
                    {"o.updated_at", "updated_at", CT::Time}},
                   withTail(scope,
-                           "FROM orders o WHERE o.parent_order_id IN (SELECT id FROM ids)\n"
+                           "FROM orders_all o WHERE o.parent_order_id IN (SELECT id FROM ids)\n"
                            "ORDER BY o.parent_order_id, o.created_at, o.order_id")));
   rep.tables.push_back(
       selectTable(tx, "events", "Events (engine order)",

@@ -49,7 +49,13 @@ struct OrderRec {
   Qty leavesQty;
   Price avgPx;
   std::optional<VenueId> venue;
-  std::optional<VenueOrderId> venueOrderId;
+  std::optional<VenueOrderId> venueOrderId;  // a parent's: its direct child's (schema 0020)
+  // A direct order's one child, carried by the parent's record (schema 0020: orders.child_*; it
+  // has no record of its own). childStatus set: the parent has such a child. The others are set
+  // only where the child's value differs from the parent's.
+  std::optional<OrdStatus> childStatus;
+  std::optional<Qty> childQty, childCumQty;
+  std::optional<Price> childPrice, childStopPx;
   SharedText rawFix;        // the inbound message that created it (parents); empty on updates
   OrderDetailsPtr details;  // parents: 526, 583, parties, instrument, attributes (orders.details)
   WallNanos createdAt = 0;

@@ -56,6 +56,18 @@ int64_t IdGenerator::prefixMsOf(const std::string& id) {
   return v;
 }
 
+std::optional<ChildOrderId> IdGenerator::directChildIdOf(const OrderId& parent) {
+  const std::string& id = parent.str();
+  const auto dash = id.rfind('-');
+  if (dash == std::string::npos || dash + 1 == id.size()) return std::nullopt;
+  for (size_t i = dash + 1; i < id.size(); ++i)
+    if (id[i] < '0' || id[i] > '9') return std::nullopt;
+  std::string child;
+  child.reserve(id.size() + 1);
+  child.append(id, 0, dash + 1).append(1, 'C').append(id, dash + 1);
+  return ChildOrderId(std::move(child));
+}
+
 bool parseRawNotional(const std::string& text, __int128& out) {
   if (text.empty()) return false;
   size_t i = 0;
@@ -355,10 +367,24 @@ void Engine::journalOrder(const ParentOrder& p, const SharedText& rawFix, bool c
   o.updatedAt = clock_.wallNow();
   o.created = created;
   o.details = p.details;
+  // A direct order's child rides in this row (schema 0020); every record of the parent carries it.
+  if (p.children.size() == 1)
+    if (const ChildOrder* c = child(p.children.front()); c && c->direct) {
+      o.childStatus = c->status;
+      if (!c->venueOrderId.empty()) o.venueOrderId = c->venueOrderId;
+      if (c->qty != p.qty) o.childQty = c->qty;
+      if (c->cumQty != p.cumQty) o.childCumQty = c->cumQty;
+      if (c->price && c->price != p.price) o.childPrice = c->price;
+      if (c->stopPx && c->stopPx != p.stopPx) o.childStopPx = c->stopPx;
+    }
   journal_.append(std::move(o));
 }
 
 void Engine::journalChild(const ChildOrder& c, const ParentOrder& p, bool created) {
+  if (c.direct) {  // no row of its own: the parent's row carries it
+    journalOrder(p);
+    return;
+  }
   OrderRec o;
   o.orderId = OrderId::sharing(c.id);
   o.parentOrderId = p.orderId;
@@ -596,7 +622,14 @@ void Engine::onNew(NewOrder& n) {
     return;
   }
   ChildOrder c;
-  c.id = ids_.nextChildId();
+  // A direct order's one child is journaled in the parent's row (schema 0020), under an id
+  // derived from the parent's.
+  if (auto id = IdGenerator::directChildIdOf(po.orderId)) {
+    c.id = std::move(*id);
+    c.direct = true;
+  } else {
+    c.id = ids_.nextChildId();
+  }
   c.parent = po.orderId;
   c.venue = po.venue;
   c.qty = po.qty;

@@ -58,7 +58,12 @@ class IdGenerator {
   const std::string& prefix() const { return prefix_; }
   OrderId nextOrderId() { return OrderId(compose("-", ++orders_)); }
   ExecId nextExecId() { return ExecId(compose("-X", ++execs_)); }
-  ChildOrderId nextChildId() { return ChildOrderId(compose("-C", ++children_)); }
+  // Children count on the parents' counter: a direct order's child takes its parent's number
+  // (directChildIdOf), so no other child may.
+  ChildOrderId nextChildId() { return ChildOrderId(compose("-C", ++orders_)); }
+  // "<prefix>-<n>" -> "<prefix>-C<n>" (schema 0020's fixgw_direct_child_id), or nullopt for an
+  // id of another shape.
+  static std::optional<ChildOrderId> directChildIdOf(const OrderId& parent);
 
  private:
   // prefix + sep + n, built in a buffer of ours (no temporary strings); the
@@ -72,7 +77,7 @@ class IdGenerator {
   }
   std::string prefix_;
   std::string buf_;  // compose()'s; keeps its capacity
-  uint64_t orders_ = 0, execs_ = 0, children_ = 0;
+  uint64_t orders_ = 0, execs_ = 0;
 };
 
 // Durable: a report reaches the client only after the journal has committed

@@ -51,6 +51,9 @@ struct ChildOrder {
   Qty cumQty;
   OrdStatus status = OrdStatus::PendingNew;
   bool acked = false;
+  // A direct order's one child (schema 0020): journaled in its parent's orders row (the child_*
+  // columns), not in a row of its own; its id is derived from the parent's.
+  bool direct = false;
   // An algo child the runner cancelled: sent to the venue once it has acked.
   bool cancelWanted = false;
   bool cancelSent = false;

@@ -298,7 +298,8 @@ std::string buildBatchSql(const std::vector<const JournalRecord*>& recs,
     sql +=
         "INSERT INTO orders (order_id, parent_order_id, session_key, cl_ord_id, orig_cl_ord_id, "
         "account, symbol, side, ord_type, tif, qty, price, status, cum_qty, leaves_qty, avg_px, "
-        "venue, venue_order_id, raw_fix, created_at, updated_at, stop_px, details) VALUES ";
+        "venue, venue_order_id, raw_fix, created_at, updated_at, stop_px, details, child_status, "
+        "child_qty, child_cum_qty, child_price, child_stop_px) VALUES ";
     bool firstRow = true;
     for (const OrderRec& o : orders) {
       if (!firstRow) sql += ',';
@@ -339,6 +340,11 @@ std::string buildBatchSql(const std::vector<const JournalRecord*>& recs,
         sql += "now()";
       optNum(sql, f, o.stopPx);
       textOrNull(sql, f, detailsToJson(o.details.get()));
+      textOrNull(sql, f, o.childStatus ? toString(*o.childStatus) : std::string_view());
+      optNum(sql, f, o.childQty);
+      optNum(sql, f, o.childCumQty);
+      optNum(sql, f, o.childPrice);
+      optNum(sql, f, o.childStopPx);
       sql += ')';
     }
     sql +=
@@ -354,6 +360,9 @@ std::string buildBatchSql(const std::vector<const JournalRecord*>& recs,
         " venue = coalesce(EXCLUDED.venue, orders.venue),"
         " venue_order_id = coalesce(EXCLUDED.venue_order_id, orders.venue_order_id),"
         " raw_fix = coalesce(orders.raw_fix, EXCLUDED.raw_fix),"
+        " child_status = coalesce(EXCLUDED.child_status, orders.child_status),"
+        " child_qty = EXCLUDED.child_qty, child_cum_qty = EXCLUDED.child_cum_qty,"
+        " child_price = EXCLUDED.child_price, child_stop_px = EXCLUDED.child_stop_px,"
         " updated_at = EXCLUDED.updated_at;\n";
   }
 
@@ -877,7 +886,9 @@ constexpr const char* kCreateStage =
     "parent_order_id text, session_key text, cl_ord_id text, orig_cl_ord_id text, account text, "
     "symbol text, side text, ord_type text, tif text, qty numeric, price numeric, status text, "
     "cum_qty numeric, leaves_qty numeric, avg_px numeric, venue text, venue_order_id text, "
-    "raw_fix text, created_at timestamptz, updated_at timestamptz, stop_px numeric, details jsonb) "
+    "raw_fix text, created_at timestamptz, updated_at timestamptz, stop_px numeric, details jsonb, "
+    "child_status text, child_qty numeric, child_cum_qty numeric, child_price numeric, "
+    "child_stop_px numeric) "
     "ON COMMIT PRESERVE ROWS";
 constexpr const char* kCopyStage =
     "COPY pg_temp.fixgw_journal_orders_stage FROM STDIN (FORMAT binary)";
@@ -887,7 +898,8 @@ constexpr const char* kCopyStage =
 constexpr const char* kCopyNewOrders =
     "COPY orders (order_id, parent_order_id, session_key, cl_ord_id, orig_cl_ord_id, account, "
     "symbol, side, ord_type, tif, qty, price, status, cum_qty, leaves_qty, avg_px, venue, "
-    "venue_order_id, raw_fix, created_at, updated_at, stop_px, details) FROM STDIN (FORMAT binary)";
+    "venue_order_id, raw_fix, created_at, updated_at, stop_px, details, child_status, child_qty, "
+    "child_cum_qty, child_price, child_stop_px) FROM STDIN (FORMAT binary)";
 // Same column rules as the record-by-record path. (An UPDATE of the existing rows plus a plain
 // INSERT of the others, to skip the speculative insertion, measured slower: the planner knows
 // nothing about the staging table.)
@@ -902,11 +914,12 @@ constexpr const char* kMergeStage =
     "WITH stage AS (DELETE FROM pg_temp.fixgw_journal_orders_stage RETURNING *) "
     "INSERT INTO orders (order_id, parent_order_id, session_key, cl_ord_id, orig_cl_ord_id, "
     "account, symbol, side, ord_type, tif, qty, price, status, cum_qty, leaves_qty, avg_px, "
-    "venue, venue_order_id, raw_fix, created_at, updated_at, stop_px, details) "
+    "venue, venue_order_id, raw_fix, created_at, updated_at, stop_px, details, child_status, "
+    "child_qty, child_cum_qty, child_price, child_stop_px) "
     "SELECT order_id, parent_order_id, session_key, cl_ord_id, orig_cl_ord_id, account, symbol, "
     "side, ord_type, tif, qty, price, status, cum_qty, leaves_qty, avg_px, venue, "
     "venue_order_id, raw_fix, coalesce(created_at, now()), coalesce(updated_at, now()), stop_px, "
-    "details "
+    "details, child_status, child_qty, child_cum_qty, child_price, child_stop_px "
     "FROM stage"
     " ON CONFLICT (order_id) DO UPDATE SET stop_px = EXCLUDED.stop_px, details = EXCLUDED.details,"
     " parent_order_id = coalesce(EXCLUDED.parent_order_id, orders.parent_order_id),"
@@ -919,6 +932,9 @@ constexpr const char* kMergeStage =
     " venue = coalesce(EXCLUDED.venue, orders.venue),"
     " venue_order_id = coalesce(EXCLUDED.venue_order_id, orders.venue_order_id),"
     " raw_fix = coalesce(orders.raw_fix, EXCLUDED.raw_fix),"
+    " child_status = coalesce(EXCLUDED.child_status, orders.child_status),"
+    " child_qty = EXCLUDED.child_qty, child_cum_qty = EXCLUDED.child_cum_qty,"
+    " child_price = EXCLUDED.child_price, child_stop_px = EXCLUDED.child_stop_px,"
     " updated_at = EXCLUDED.updated_at";
 
 constexpr const char* kMergeStageName = "fixgw_journal_merge_stage";
@@ -995,7 +1011,7 @@ class CopyBatch {
     const bool direct = s.created && (s.createdAt != 0 || o.updatedAt != 0);
     std::string& out = direct ? newOrderRows : orderRows;
     if (!direct) ++stagedOrders_;
-    binBeginRow(out, 23);
+    binBeginRow(out, 28);
     binText(out, o.orderId.str());
     binIdPtr(out, s.parent);
     binText(out, o.session.str());
@@ -1032,6 +1048,15 @@ class CopyBatch {
     } else {
       binNull(out);
     }
+    if (o.childStatus) {
+      binText(out, toString(*o.childStatus));
+    } else {
+      binNull(out);
+    }
+    binOptNum(out, o.childQty);
+    binOptNum(out, o.childCumQty);
+    binOptNum(out, o.childPrice);
+    binOptNum(out, o.childStopPx);
   }
 
   static void timestampOrNull(std::string& out, WallNanos t) {

@@ -139,6 +139,42 @@ router::RecoveredState loadRecoveredState(const std::string& conninfo,
 
   // Every ClOrdID a session used, first use wins (a duplicate's reject row
   // must not steal the original's id). Field-level rejects are not indexed.
+  // A direct order's child lives in its parent's row (schema 0020): the same child as a row of
+  // its own would give, under its derived id, marked direct so it stays there.
+  if (tx.exec("select exists (select 1 from information_schema.columns where table_schema = "
+              "current_schema() and table_name = 'orders' and column_name = 'child_status')")[0][0]
+          .as<bool>()) {
+    auto direct = tx.exec(
+        "select p.order_id, p.venue, p.venue_order_id, coalesce(p.child_qty, p.qty), "
+        "coalesce(p.child_price, p.price), coalesce(p.child_cum_qty, p.cum_qty), p.child_status, "
+        "coalesce(p.child_stop_px, p.stop_px), p.session_key from orders p "
+        "where p.child_status is not null and p.parent_order_id is null "
+        "and p.status not in ('FILLED','CANCELED','REJECTED','EXPIRED')");
+    for (const auto& r : direct) {
+      if (!mine(r[8])) continue;
+      const std::string parentId = str(r[0]);
+      auto id = router::IdGenerator::directChildIdOf(OrderId(parentId));
+      if (!id)
+        throw std::runtime_error("recovery: order " + parentId +
+                                 " carries a direct child but its id has no number");
+      router::ChildOrder c;
+      c.id = std::move(*id);
+      const std::string cid = c.id.str();
+      c.parent = OrderId(parentId);
+      c.direct = true;
+      c.venue = VenueId(str(r[1]));
+      if (!r[2].is_null()) c.venueOrderId = VenueOrderId(str(r[2]));
+      c.qty = fixed<Qty>(r[3], "qty", cid);
+      if (!r[4].is_null()) c.price = fixed<Price>(r[4], "price", cid);
+      c.cumQty = fixed<Qty>(r[5], "cum_qty", cid);
+      c.status = enumOf(ordStatusFromString(str(r[6])), r[6], "status", cid);
+      if (!r[7].is_null()) c.stopPx = fixed<Price>(r[7], "stop_px", cid);
+      c.acked = !c.venueOrderId.empty();
+      if (auto it = byId.find(parentId); it != byId.end()) it->second->children.push_back(c.id);
+      st.children.push_back(std::move(c));
+    }
+  }
+
   auto ids = tx.exec(
       "select distinct on (session_key, cl_ord_id) session_key, cl_ord_id, order_id "
       "from order_events where order_id <> 'NONE' and cl_ord_id is not null "

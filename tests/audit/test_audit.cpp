@@ -443,6 +443,75 @@ TEST_F(AuditTest, OrderFoundByCurrentClOrdIdAndByChildOrderId) {
   EXPECT_EQ(column(other, "fills", "exec_id"), Strings{"X4"});
 }
 
+// Schema 0020: a direct order's child has no row of its own; its parent's row carries it (status,
+// venue order id) under the id derived from the parent's. `audit order` finds the order by the
+// child's id or ClOrdID through the primary key and shows the child as before.
+TEST_F(AuditTest, DirectOrdersChildCarriedInTheParentRowIsFoundByItsIdAndShown) {
+  {
+    store::PgJournalConfig c;
+    c.conninfo = db.conninfo();
+    store::PgJournal j(c);
+    j.start();
+    History h(j);
+    OrderRec o = h.order("gw-21", kS1, "D1", "ACC3", "AAPL", Side::Buy, "10", "150", kT + 30 * kMs);
+    o.venue = VenueId("SIM");
+    o.created = true;
+    j.append(o);
+    OrderEventRec e = h.ev(o, "RECEIVED", kT + 30 * kMs);
+    e.seq = 1000;
+    j.append(e);
+    j.flush();  // the update below goes through the upsert, not the first insert
+    o.created = false;
+    o.status = OrdStatus::New;
+    o.childStatus = OrdStatus::New;
+    o.venueOrderId = VenueOrderId("SIM-90");
+    o.updatedAt = kT + 31 * kMs;
+    j.append(o);
+    j.flush();
+    j.stop();
+  }
+  EXPECT_EQ(db.query("SELECT count(*) FROM orders WHERE order_id LIKE 'gw-%'"),
+            (std::vector<Strings>{{"1"}}));
+  EXPECT_EQ(db.query("SELECT order_id, parent_order_id, cl_ord_id, status, venue, venue_order_id, "
+                     "trim_scale(qty)::text, trim_scale(leaves_qty)::text FROM orders_all "
+                     "WHERE parent_order_id = 'gw-21'"),
+            (std::vector<Strings>{{"gw-C21", "gw-21", "gw-C21", "NEW", "SIM", "SIM-90", "10", "10"}}));
+  for (const auto& args : {Strings{"order", "--order-id", "gw-C21"},
+                           Strings{"order", "--clordid", "gw-C21", "--session", kS1}}) {
+    const auto d = json(args);
+    EXPECT_EQ(column(d, "orders", "order_id"), Strings{"gw-21"}) << args[2];
+    EXPECT_EQ(column(d, "children", "order_id"), Strings{"gw-C21"}) << args[2];
+    EXPECT_EQ(column(d, "children", "venue_order_id"), Strings{"SIM-90"}) << args[2];
+    EXPECT_EQ(column(d, "children", "status"), Strings{"NEW"}) << args[2];
+    EXPECT_EQ(column(d, "events", "event_type"), Strings{"RECEIVED"}) << args[2];
+  }
+  // The parent's own id still finds it; an algo-style child id that no parent carries finds
+  // nothing (fixgw_direct_parent_id maps it to an order without child_status).
+  EXPECT_EQ(column(json({"order", "--order-id", "gw-21"}), "children", "order_id"),
+            Strings{"gw-C21"});
+  db.exec("ANALYZE orders");
+  const OrderLookup l = orderLookupSql(parseArgs({"order", "--order-id", "gw-C21"}));
+  std::string sql;
+  for (size_t i = 0; i < l.sql.size(); ++i) {
+    if (l.sql[i] == '$' && i + 1 < l.sql.size() &&
+        std::isdigit(static_cast<unsigned char>(l.sql[i + 1]))) {
+      size_t n = 0;
+      while (i + 1 < l.sql.size() && std::isdigit(static_cast<unsigned char>(l.sql[i + 1])))
+        n = n * 10 + static_cast<size_t>(l.sql[++i] - '0');
+      sql += "'" + l.params.at(n - 1) + "'";
+    } else {
+      sql += l.sql[i];
+    }
+  }
+  std::string plan;
+  for (const auto& row : db.query("SET enable_seqscan = off; EXPLAIN (COSTS OFF) " + sql))
+    plan += row[0] + "\n";
+  db.exec("RESET enable_seqscan");
+  EXPECT_EQ(plan.find("Seq Scan on orders"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("orders_pkey"), std::string::npos) << plan;
+  EXPECT_EQ(db.query(sql), (std::vector<Strings>{{"gw-21"}}));
+}
+
 // Schema 0019: the ClOrdID lookup `audit order` starts from stays on indexes now that
 // order_events_by_cl_ord_id leaves ROUTED/NEW/FILL out and orders_by_cl_ord_id holds parents only
 // (no sequential scan even with sequential scans priced out), and finds the same orders.

@@ -368,7 +368,7 @@ TEST_P(GatewayE2E, StopLimitWaitsAndStopAlreadyReachedFills) {
   }
   EXPECT_EQ(cum, Q("20"));
 
-  Rows rows = q("select ord_type, stop_px, price, status from orders where order_id = '" +
+  Rows rows = q("select ord_type, stop_px, price, status from orders_all where order_id = '" +
                 orderId + "' or parent_order_id = '" + orderId + "' order by parent_order_id nulls first");
   ASSERT_EQ(rows.size(), 2u) << "parent and child";
   for (const auto& r : rows) {

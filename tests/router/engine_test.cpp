@@ -20,6 +20,44 @@ TEST_F(EngineTest, NewOrderIsRoutedAndAcknowledgedAfterTheVenueAccepts) {
   EXPECT_EQ(eventTypes(), (std::vector<std::string>{"RECEIVED", "ROUTED", "NEW"}));
 }
 
+// Schema 0020: a direct order's one child has no orders record of its own. Its id is the parent's
+// with "-C" before the number, and every record of the parent carries the child's state.
+TEST_F(EngineTest, DirectOrdersChildIsJournaledInItsParentsRecord) {
+  newOrder("A1", "100", "101.00");
+  ack();
+  fill("40", "100.00");
+  ASSERT_EQ(venue.submits.size(), 1u);
+  const ParentOrder* p = engine.find(kSess, ClOrdId("A1"));
+  ASSERT_TRUE(p);
+  const std::string& id = p->orderId.str();
+  const std::string childId = id.substr(0, id.rfind('-') + 1) + "C" + id.substr(id.rfind('-') + 1);
+  EXPECT_EQ(venue.submits[0].childId, ChildOrderId(childId));
+  ASSERT_TRUE(engine.child(ChildOrderId(childId)));
+  EXPECT_TRUE(engine.child(ChildOrderId(childId))->direct);
+  std::vector<const OrderRec*> recs;
+  for (const auto& r : journal.records)
+    if (auto* o = std::get_if<OrderRec>(&r)) {
+      EXPECT_FALSE(o->parentOrderId) << "a child record: " << o->orderId.str();
+      EXPECT_EQ(o->orderId, p->orderId);
+      recs.push_back(o);
+    }
+  ASSERT_FALSE(recs.empty());
+  EXPECT_FALSE(recs.front()->childStatus) << "before the child exists";
+  const OrderRec& last = *recs.back();
+  EXPECT_EQ(last.childStatus, OrdStatus::PartiallyFilled);
+  EXPECT_EQ(last.venueOrderId, VenueOrderId("V1"));
+  EXPECT_FALSE(last.childCumQty) << "same as the parent's";
+  EXPECT_FALSE(last.childQty);
+  EXPECT_FALSE(last.childPrice);
+  EXPECT_EQ(last.cumQty, Qty::of("40"));
+  // Events and fills still name the child.
+  for (const auto& r : journal.records)
+    if (auto* x = std::get_if<ExecutionRec>(&r)) EXPECT_EQ(x->childOrderId, OrderId(childId));
+  // An algo's children (and the next direct order's) never take that number.
+  newOrder("A2", "10", "101.00");
+  EXPECT_NE(venue.submits.at(1).childId, venue.submits.at(0).childId);
+}
+
 TEST_F(EngineTest, PartialFillsRollUpIntoCumQtyAvgPxAndLeaves) {
   newOrder("A1", "100", "101.00");
   ack();

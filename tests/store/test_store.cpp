@@ -1219,6 +1219,81 @@ TEST_F(StoreTest, AlgoParentParametersSurviveTheJournalAndRecovery) {
   EXPECT_EQ(j.stats().failures, 0u);
 }
 
+// Schema 0020: a direct order's one child rides in its parent's row (child_status, the venue
+// order id, child_* where it differs from the parent). orders_all shows it as the child row it
+// was, and recovery restores exactly that child, marked direct, under the derived id.
+TEST_F(StoreTest, DirectOrdersChildInTheParentRowComesBackOnRecovery) {
+  migrateSchema();
+  PgJournal j(config());
+  j.start();
+  OrderRec o = parentOrder("k7x-5", kT0);
+  o.qty = o.leavesQty = Qty::of("10");
+  o.price = Price::of("99.5");
+  o.venue = VenueId("SIM");
+  o.created = true;
+  j.append(o);  // first record: COPY straight into orders, in the same batch as the next one
+  o.created = false;
+  o.status = OrdStatus::New;
+  o.childStatus = OrdStatus::New;
+  o.venueOrderId = VenueOrderId("SIM-41");
+  o.updatedAt = kT0 + 1;
+  j.append(o);
+  j.flush();
+  EXPECT_EQ(one(db, "SELECT count(*) FROM orders"), "1") << "no child row";
+  EXPECT_EQ(one(db, "SELECT order_id || ' ' || status || ' ' || venue_order_id || ' ' || "
+                    "trim_scale(leaves_qty)::text FROM orders_all WHERE parent_order_id = 'k7x-5'"),
+            "k7x-C5 NEW SIM-41 10");
+
+  // A fill the child has booked and the parent not yet (the engine journals the child first):
+  // the child's own cum qty rides along; the upsert path, not the first insert.
+  o.childStatus = OrdStatus::PartiallyFilled;
+  o.childCumQty = Qty::of("4");
+  o.updatedAt = kT0 + 2;
+  j.append(o);
+  j.flush();
+  router::RecoveredState st = loadRecoveredState(db.conninfo());
+  ASSERT_EQ(st.parents.size(), 1u);
+  ASSERT_EQ(st.children.size(), 1u);
+  const router::ChildOrder& c = st.children[0];
+  EXPECT_EQ(c.id, ChildOrderId("k7x-C5"));
+  EXPECT_EQ(c.parent, OrderId("k7x-5"));
+  EXPECT_TRUE(c.direct);
+  EXPECT_EQ(c.venue, VenueId("SIM"));
+  EXPECT_EQ(c.venueOrderId, VenueOrderId("SIM-41"));
+  EXPECT_TRUE(c.acked);
+  EXPECT_EQ(c.qty, Qty::of("10"));
+  EXPECT_EQ(c.price, Price::of("99.5"));
+  EXPECT_EQ(c.cumQty, Qty::of("4"));
+  EXPECT_EQ(c.status, OrdStatus::PartiallyFilled);
+  ASSERT_EQ(st.parents[0].children.size(), 1u);
+  EXPECT_EQ(st.parents[0].children[0], ChildOrderId("k7x-C5"));
+  EXPECT_EQ(st.parents[0].cumQty, Qty()) << "the parent's own figures are its own";
+
+  // The parent catches up: child_cum_qty goes back to NULL (= the parent's).
+  o.status = OrdStatus::PartiallyFilled;
+  o.cumQty = Qty::of("4");
+  o.leavesQty = Qty::of("6");
+  o.childCumQty.reset();
+  o.updatedAt = kT0 + 3;
+  j.append(o);
+  j.flush();
+  EXPECT_EQ(one(db, "SELECT child_cum_qty IS NULL FROM orders WHERE order_id = 'k7x-5'"), "t");
+  EXPECT_EQ(loadRecoveredState(db.conninfo()).children.at(0).cumQty, Qty::of("4"));
+
+  // Done: nothing to restore, and orders_all still shows the child with no leaves.
+  o.status = OrdStatus::Canceled;
+  o.childStatus = OrdStatus::Canceled;
+  o.leavesQty = Qty();
+  o.updatedAt = kT0 + 4;
+  j.append(o);
+  j.flush();
+  EXPECT_TRUE(loadRecoveredState(db.conninfo()).children.empty());
+  EXPECT_EQ(one(db, "SELECT status || ' ' || trim_scale(cum_qty)::text || ' ' || "
+                    "trim_scale(leaves_qty)::text FROM orders_all WHERE order_id = 'k7x-C5'"),
+            "CANCELED 4 0");
+  EXPECT_EQ(j.stats().failures, 0u);
+}
+
 TEST_F(StoreTest, MalformedAlgoDetailsNameTheKey) {
   auto err = [](const std::string& json) {
     try {
