@@ -51,8 +51,11 @@ TEST_F(EngineTest, DirectOrdersChildIsJournaledInItsParentsRecord) {
   EXPECT_FALSE(last.childPrice);
   EXPECT_EQ(last.cumQty, Qty::of("40"));
   // Events and fills still name the child.
-  for (const auto& r : journal.records)
-    if (auto* x = std::get_if<ExecutionRec>(&r)) EXPECT_EQ(x->childOrderId, OrderId(childId));
+  for (const auto& r : journal.records) {
+    if (auto* x = std::get_if<ExecutionRec>(&r)) {
+      EXPECT_EQ(x->childOrderId, OrderId(childId));
+    }
+  }
   // An algo's children (and the next direct order's) never take that number.
   newOrder("A2", "10", "101.00");
   EXPECT_NE(venue.submits.at(1).childId, venue.submits.at(0).childId);
