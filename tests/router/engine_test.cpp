@@ -418,6 +418,42 @@ TEST_F(EngineTest, RestoredOrdersKeepTheirClOrdIdsAndState) {
   }
 }
 
+// Schema 0020 after a restart: a direct order's child restored from its parent's row (recovery marks
+// it direct) trades on, fills and cancels, and stays journaled in the parent's record.
+TEST_F(EngineTest, RestoredDirectChildTradesOnAndStaysInItsParentsRecord) {
+  RecoveredState st = oneOpenOrder("OLD1", "30");
+  st.children.at(0).direct = true;
+  engine.restore(std::move(st));
+  journal.records.clear();
+  VenueEvent f;
+  f.kind = VenueEventKind::Fill;
+  f.venue = VenueId("SIM");
+  f.childId = ChildOrderId("old-C1");
+  f.venueOrderId = VenueOrderId("SIM-7");
+  f.venueExecId = VenueExecId("X-5");
+  f.lastQty = Qty::of("20");
+  f.lastPx = Price::of("100.00");
+  engine.onVenueEvent(f);
+  run();
+  ASSERT_FALSE(reports.all.empty());
+  EXPECT_EQ(reports.lastEr().cumQty, Qty::of("50"));
+  cancel("C-OLD1", "OLD1");
+  ASSERT_EQ(venue.cancels.size(), 1u);
+  EXPECT_EQ(venue.cancels[0].venueOrderId, VenueOrderId("SIM-7"));
+  const OrderRec* last = nullptr;
+  for (const auto& r : journal.records)
+    if (auto* o = std::get_if<OrderRec>(&r)) {
+      EXPECT_FALSE(o->parentOrderId) << "a child record after the restart";
+      last = o;
+    }
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->orderId, OrderId("old-1"));
+  EXPECT_EQ(last->childStatus, OrdStatus::PartiallyFilled);
+  EXPECT_EQ(last->venueOrderId, VenueOrderId("SIM-7"));
+  EXPECT_EQ(last->cumQty, Qty::of("50"));
+  EXPECT_FALSE(last->childCumQty);
+}
+
 TEST_F(EngineTest, ReconcileBooksUnseenFillsOnceAndCancelsWhatTheVenueLost) {
   engine.restore(oneOpenOrder("OLD1", "30"));
   VenueSnapshot snap;
