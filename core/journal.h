@@ -75,7 +75,7 @@ struct OrderEventRec {
   // CANCEL_REQUESTED, CANCELED, CANCEL_REJECT, REPLACE_REQUESTED, REPLACED,
   // REPLACE_REJECT, EXPIRED, STATUS_REQUEST, REPORT_SENT ...
   std::string eventType;
-  std::optional<ExecType> execType;  // when a report was sent for this event
+  std::optional<ExecType> execType;          // when a report was sent for this event
   OrdStatus status = OrdStatus::PendingNew;  // order status after the event
   std::optional<ExecId> execId;
   Qty qty;
