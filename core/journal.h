@@ -7,8 +7,10 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -41,10 +43,15 @@ struct OrderRec {
   Side side = Side::Buy;
   OrdType ordType = OrdType::Limit;
   TimeInForce tif = TimeInForce::Day;
+  // (status and created sit beside the one-byte enums above: no padding word each)
+  OrdStatus status = OrdStatus::PendingNew;
+  // The order's first record: no row of it exists yet, so the journal may insert it without an
+  // upsert. Only an optimisation: false is always safe, and a wrong true is caught by the primary
+  // key and the batch written record by record.
+  bool created = false;
   Qty qty;
   std::optional<Price> price;
   std::optional<Price> stopPx;  // Stop, StopLimit
-  OrdStatus status = OrdStatus::PendingNew;
   Qty cumQty;
   Qty leavesQty;
   Price avgPx;
@@ -60,10 +67,6 @@ struct OrderRec {
   OrderDetailsPtr details;  // parents: 526, 583, parties, instrument, attributes (orders.details)
   WallNanos createdAt = 0;
   WallNanos updatedAt = 0;
-  // The order's first record: no row of it exists yet, so the journal may insert it without an
-  // upsert. Only an optimisation: false is always safe, and a wrong true is caught by the primary
-  // key and the batch written record by record.
-  bool created = false;
 };
 
 // One append-only audit event in an order's life.
@@ -78,9 +81,9 @@ struct OrderEventRec {
   // CANCEL_REQUESTED, CANCELED, CANCEL_REJECT, REPLACE_REQUESTED, REPLACED,
   // REPLACE_REJECT, EXPIRED, STATUS_REQUEST, REPORT_SENT ...
   std::string eventType;
-  std::optional<ExecType> execType;  // when a report was sent for this event
-  std::optional<ExecId> execId;
+  std::optional<ExecType> execType;          // when a report was sent for this event
   OrdStatus status = OrdStatus::PendingNew;  // order status after the event
+  std::optional<ExecId> execId;
   Qty qty;
   std::optional<Price> price;
   Qty cumQty;
@@ -187,8 +190,79 @@ struct TcaRec {
   Ratio fillRate;                      // filledQty / orderQty
 };
 
+// A record kind kept on the heap inside JournalRecord: a variant is as large as its largest
+// alternative, and every record of every order is moved into the writer's queue (issue 15,
+// session 8). RiskEventRec (600 bytes) is rare — a reject, a warning, a state change — so it is
+// boxed, and the variant is sized by OrderRec, which the engine writes several times per order.
+// Converts implicitly from the record, so `journal.append(std::move(riskEvent))` is unchanged.
+// Copying deep-copies; a moved-from box is empty and is only destroyed or assigned.
+template <class T>
+class Boxed {
+ public:
+  Boxed(T v) : p_(std::make_unique<T>(std::move(v))) {}  // NOLINT: implicit on purpose
+  Boxed(const Boxed& o) : p_(o.p_ ? std::make_unique<T>(*o.p_) : nullptr) {}
+  Boxed(Boxed&&) noexcept = default;
+  Boxed& operator=(const Boxed& o) {
+    if (this != &o) p_ = o.p_ ? std::make_unique<T>(*o.p_) : nullptr;
+    return *this;
+  }
+  Boxed& operator=(Boxed&&) noexcept = default;
+  T* get() { return p_.get(); }
+  const T* get() const { return p_.get(); }
+  T& operator*() { return *p_; }
+  const T& operator*() const { return *p_; }
+  T* operator->() { return p_.get(); }
+  const T* operator->() const { return p_.get(); }
+
+ private:
+  std::unique_ptr<T> p_;
+};
+
 using JournalRecord = std::variant<SessionEventRec, OrderRec, OrderEventRec, ExecutionRec,
-                                   RiskEventRec, FixMessageRec, TcaRec>;
+                                   Boxed<RiskEventRec>, FixMessageRec, TcaRec>;
+
+// The alternative that holds a T in a JournalRecord: T itself, or Boxed<T> for a boxed kind.
+template <class T>
+inline constexpr bool kBoxedRecord = std::is_same_v<T, RiskEventRec>;
+template <class T>
+using RecordSlot = std::conditional_t<kBoxedRecord<T>, Boxed<T>, T>;
+
+// std::get_if / holds_alternative / get for journal records, looking through a box: read a
+// record by its kind without knowing how the variant stores it.
+template <class T>
+T* recordIf(JournalRecord* r) {
+  auto* v = std::get_if<RecordSlot<T>>(r);
+  if constexpr (kBoxedRecord<T>)
+    return v ? v->get() : nullptr;
+  else
+    return v;
+}
+template <class T>
+const T* recordIf(const JournalRecord* r) {
+  const auto* v = std::get_if<RecordSlot<T>>(r);
+  if constexpr (kBoxedRecord<T>)
+    return v ? v->get() : nullptr;
+  else
+    return v;
+}
+template <class T>
+bool recordHolds(const JournalRecord& r) {
+  return std::holds_alternative<RecordSlot<T>>(r);
+}
+template <class T>
+const T& recordGet(const JournalRecord& r) {
+  if constexpr (kBoxedRecord<T>)
+    return *std::get<RecordSlot<T>>(r);
+  else
+    return std::get<T>(r);
+}
+template <class T>
+T& recordGet(JournalRecord& r) {
+  if constexpr (kBoxedRecord<T>)
+    return *std::get<RecordSlot<T>>(r);
+  else
+    return std::get<T>(r);
+}
 
 class Journal {
  public:

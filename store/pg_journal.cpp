@@ -145,15 +145,15 @@ std::string buildBatchSql(const std::vector<const JournalRecord*>& recs,
   std::vector<const FixMessageRec*> messages;
   std::vector<const TcaRec*> tcas;
   for (const JournalRecord* r : recs) {
-    if (auto* m = std::get_if<FixMessageRec>(r)) {
+    if (auto* m = recordIf<FixMessageRec>(r)) {
       messages.push_back(m);
-    } else if (auto* t = std::get_if<TcaRec>(r)) {
+    } else if (auto* t = recordIf<TcaRec>(r)) {
       tcas.push_back(t);
-    } else if (auto* k = std::get_if<RiskEventRec>(r)) {
+    } else if (auto* k = recordIf<RiskEventRec>(r)) {
       riskEvents.push_back(k);
-    } else if (auto* s = std::get_if<SessionEventRec>(r)) {
+    } else if (auto* s = recordIf<SessionEventRec>(r)) {
       sessionEvents.push_back(s);
-    } else if (auto* o = std::get_if<OrderRec>(r)) {
+    } else if (auto* o = recordIf<OrderRec>(r)) {
       // A multi-row ON CONFLICT cannot touch one row twice: coalesce to the last state.
       auto [it, inserted] = orderIndex.emplace(o->orderId.str(), orders.size());
       if (inserted) {
@@ -161,9 +161,9 @@ std::string buildBatchSql(const std::vector<const JournalRecord*>& recs,
       } else {
         mergeOrder(orders[it->second], *o);
       }
-    } else if (auto* e = std::get_if<OrderEventRec>(r)) {
+    } else if (auto* e = recordIf<OrderEventRec>(r)) {
       events.push_back(e);
-    } else if (auto* x = std::get_if<ExecutionRec>(r)) {
+    } else if (auto* x = recordIf<ExecutionRec>(r)) {
       execs.push_back(x);
     }
   }
@@ -485,19 +485,19 @@ std::string buildBatchSql(const std::vector<const JournalRecord*>& recs,
 std::string describe(const JournalRecord& r) {
   auto opt = [](const auto& o) { return o ? o->str() : std::string("<none>"); };
   std::string s;
-  if (auto* m = std::get_if<FixMessageRec>(&r)) {
+  if (auto* m = recordIf<FixMessageRec>(&r)) {
     s = "fix_message session=" + m->session.str() + (m->inbound ? " IN" : " OUT") +
         " seq=" + std::to_string(m->msgSeqNum) + " ts=" + formatIsoTimestamp(m->ts) +
         " raw=" + m->raw;
-  } else if (auto* k = std::get_if<RiskEventRec>(&r)) {
+  } else if (auto* k = recordIf<RiskEventRec>(&r)) {
     s = "risk_event=" + k->eventType + " rule=" + k->rule + " scope=" + k->scope + ":" +
         k->scopeKey + " " + k->fromState + "->" + k->toState + " who=" + k->who +
         " reason=" + k->reason + " account=" + opt(k->account) + " symbol=" + opt(k->symbol) +
         " cl_ord_id=" + opt(k->clOrdId) + " limit=" + k->limit + " value=" + k->value +
         " text=" + k->text + " ts=" + formatIsoTimestamp(k->ts);
-  } else if (auto* x = std::get_if<SessionEventRec>(&r)) {
+  } else if (auto* x = recordIf<SessionEventRec>(&r)) {
     s = "session=" + x->session.str() + " event=" + x->event + " ts=" + formatIsoTimestamp(x->ts);
-  } else if (auto* o = std::get_if<OrderRec>(&r)) {
+  } else if (auto* o = recordIf<OrderRec>(&r)) {
     s = "order_id=" + o->orderId.str() + " parent=" + opt(o->parentOrderId) +
         " session=" + o->session.str() + " cl_ord_id=" + o->clOrdId.str() +
         " account=" + o->account.str() + " symbol=" + o->symbol.str() +
@@ -506,7 +506,7 @@ std::string describe(const JournalRecord& r) {
         " status=" + std::string(toString(o->status)) + " cum_qty=" + o->cumQty.str() +
         " leaves_qty=" + o->leavesQty.str() + " avg_px=" + o->avgPx.str() +
         " updated_at=" + formatIsoTimestamp(o->updatedAt) + " raw_fix=" + o->rawFix;
-  } else if (auto* e = std::get_if<OrderEventRec>(&r)) {
+  } else if (auto* e = recordIf<OrderEventRec>(&r)) {
     s = "seq=" + std::to_string(e->seq) + " order_id=" + e->orderId.str() +
         " child=" + opt(e->childOrderId) + " cl_ord_id=" + e->clOrdId.str() +
         " event_type=" + e->eventType + " exec_id=" + opt(e->execId) +
@@ -514,14 +514,14 @@ std::string describe(const JournalRecord& r) {
         " last_qty=" + e->lastQty.str() + " last_px=" + e->lastPx.str() +
         " reason=" + e->reasonCode + " text=" + e->text + " ts=" + formatIsoTimestamp(e->ts) +
         " raw_fix=" + e->rawFix;
-  } else if (auto* x = std::get_if<ExecutionRec>(&r)) {
+  } else if (auto* x = recordIf<ExecutionRec>(&r)) {
     s = "exec_id=" + x->execId.str() + " order_id=" + x->orderId.str() +
         " child=" + opt(x->childOrderId) + " cl_ord_id=" + x->clOrdId.str() +
         " account=" + x->account.str() + " symbol=" + x->symbol.str() +
         " side=" + std::string(toString(x->side)) + " last_qty=" + x->lastQty.str() +
         " last_px=" + x->lastPx.str() + " cum_qty=" + x->cumQty.str() +
         " venue_exec_id=" + opt(x->venueExecId) + " ts=" + formatIsoTimestamp(x->ts);
-  } else if (auto* t = std::get_if<TcaRec>(&r)) {
+  } else if (auto* t = recordIf<TcaRec>(&r)) {
     auto optPx = [](const auto& v) { return v ? v->str() : std::string("<none>"); };
     s = "tca order_id=" + t->orderId.str() + " account=" + t->account.str() +
         " symbol=" + t->symbol.str() + " side=" + std::string(toString(t->side)) +
@@ -958,19 +958,19 @@ class CopyBatch {
     messageRows.clear();
     for (MessageChunk& c : chunks_) c.n = 0;
     for (const JournalRecord* r : recs) {
-      if (auto* m = std::get_if<FixMessageRec>(r)) {
+      if (auto* m = recordIf<FixMessageRec>(r)) {
         appendMessage(*m);
         continue;
       }
-      if (std::holds_alternative<SessionEventRec>(*r) || std::holds_alternative<RiskEventRec>(*r) ||
-          std::holds_alternative<TcaRec>(*r)) {
+      if (recordHolds<SessionEventRec>(*r) || recordHolds<RiskEventRec>(*r) ||
+          recordHolds<TcaRec>(*r)) {
         // Few and small: written as SQL text ahead of the COPYs (buildBatchSql).
         sessions_.push_back(r);
-      } else if (auto* o = std::get_if<OrderRec>(r)) {
+      } else if (auto* o = recordIf<OrderRec>(r)) {
         addOrder(*o);
-      } else if (auto* e = std::get_if<OrderEventRec>(r)) {
+      } else if (auto* e = recordIf<OrderEventRec>(r)) {
         events_.push_back(e);
-      } else if (auto* x = std::get_if<ExecutionRec>(r)) {
+      } else if (auto* x = recordIf<ExecutionRec>(r)) {
         appendExec(*x);
       }
     }

@@ -126,7 +126,7 @@ class KillSwitch : public ::testing::Test {
   std::vector<const RiskEventRec*> riskEvents(const char* type) const {
     std::vector<const RiskEventRec*> out;
     for (const auto& r : journal.records)
-      if (auto* e = std::get_if<RiskEventRec>(&r); e && e->eventType == type) out.push_back(e);
+      if (auto* e = recordIf<RiskEventRec>(&r); e && e->eventType == type) out.push_back(e);
     return out;
   }
   void setState(ScopeKind scope, const std::string& key, TradingState st, bool cancelOpen) {
@@ -225,7 +225,7 @@ TEST_F(KillSwitch, SelfTradeCancelRestingCancelsTheAccountsCrossingOrder) {
   EXPECT_EQ(venue.submits.size(), 2u) << "the incoming order still goes";
   bool sawRiskCancel = false;
   for (const auto& r : journal.records)
-    if (auto* e = std::get_if<OrderEventRec>(&r); e && e->eventType == "RISK_CANCEL_REQUESTED")
+    if (auto* e = recordIf<OrderEventRec>(&r); e && e->eventType == "RISK_CANCEL_REQUESTED")
       sawRiskCancel = e->reasonCode == "SELF_TRADE";
   EXPECT_TRUE(sawRiskCancel);
 }

@@ -56,7 +56,7 @@ OrderIntent order(Side side, const char* qty, std::optional<const char*> px,
 
 const RiskEventRec* lastRiskEvent(const MemoryJournal& j) {
   for (auto it = j.records.rbegin(); it != j.records.rend(); ++it)
-    if (auto* e = std::get_if<RiskEventRec>(&*it)) return e;
+    if (auto* e = recordIf<RiskEventRec>(&*it)) return e;
   return nullptr;
 }
 
@@ -340,7 +340,7 @@ TEST_F(RiskRules, DailyLossLimitHaltsTheAccountAndAsksForCancels) {
   EXPECT_EQ(scopes[0].key, "ACC");
   bool sawChange = false;
   for (const auto& rec : journal.records)
-    if (auto* e = std::get_if<RiskEventRec>(&rec); e && e->eventType == "STATE_CHANGE") {
+    if (auto* e = recordIf<RiskEventRec>(&rec); e && e->eventType == "STATE_CHANGE") {
       sawChange = true;
       EXPECT_EQ(e->who, "risk");
       EXPECT_EQ(e->toState, "HALTED");
@@ -447,7 +447,7 @@ TEST_F(RiskRules, HaltedRejectsEverythingNewReducingOnlyReduces) {
   // The journal says who and why.
   const RiskEventRec* e = nullptr;
   for (const auto& rec : journal.records)
-    if (auto* x = std::get_if<RiskEventRec>(&rec); x && x->eventType == "STATE_CHANGE") e = x;
+    if (auto* x = recordIf<RiskEventRec>(&rec); x && x->eventType == "STATE_CHANGE") e = x;
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(e->who, "bob");
   EXPECT_EQ(e->reason, "desk asked");

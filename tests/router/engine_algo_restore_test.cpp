@@ -20,7 +20,7 @@ RecoveredState recoveredFrom(const MemoryJournal& j) {
   std::vector<std::string> ids;  // orders in the order they were first journaled
   std::map<std::string, OrderRec> last;
   for (const auto& r : j.records)
-    if (auto* o = std::get_if<OrderRec>(&r)) {
+    if (auto* o = recordIf<OrderRec>(&r)) {
       if (!last.count(o->orderId.str())) ids.push_back(o->orderId.str());
       last[o->orderId.str()] = *o;
     }
@@ -76,12 +76,12 @@ RecoveredState recoveredFrom(const MemoryJournal& j) {
   std::map<std::string, std::string> lastPause;
   std::map<std::string, const OrderEventRec*> lastCancel;
   for (const auto& r : j.records) {
-    if (auto* x = std::get_if<ExecutionRec>(&r)) {
+    if (auto* x = recordIf<ExecutionRec>(&r)) {
       if (x->childOrderId && x->venueExecId)
         st.bookedFills.emplace_back(ChildOrderId(x->childOrderId->str()), *x->venueExecId);
       if (auto it = parentAt.find(x->orderId.str()); it != parentAt.end())
         st.parents[it->second].rawNotional += rawProduct(x->lastPx, x->lastQty);
-    } else if (auto* e = std::get_if<OrderEventRec>(&r)) {
+    } else if (auto* e = recordIf<OrderEventRec>(&r)) {
       st.maxEventSeq = std::max(st.maxEventSeq, e->seq);
       if (e->eventType == "ALGO_PAUSED") lastPause[e->orderId.str()] = e->text;
       if (e->eventType == "ALGO_RESUMED") lastPause.erase(e->orderId.str());
@@ -215,13 +215,13 @@ class AlgoRestoreTest : public EngineTest {
                                                     const std::string& type) {
     std::vector<const OrderEventRec*> out;
     for (const auto& r : j.records)
-      if (auto* e = std::get_if<OrderEventRec>(&r); e && e->eventType == type) out.push_back(e);
+      if (auto* e = recordIf<OrderEventRec>(&r); e && e->eventType == type) out.push_back(e);
     return out;
   }
   static std::vector<const ExecutionRec*> executions(const MemoryJournal& j) {
     std::vector<const ExecutionRec*> out;
     for (const auto& r : j.records)
-      if (auto* x = std::get_if<ExecutionRec>(&r)) out.push_back(x);
+      if (auto* x = recordIf<ExecutionRec>(&r)) out.push_back(x);
     return out;
   }
   // The parent rule after every step: filled + open live children <= qty.
@@ -320,7 +320,7 @@ TEST_F(AlgoRestoreTest, TwapResumesMidScheduleFromTheJournalAndTheVenueWithoutOv
   EXPECT_EQ(submitted(venue) + submitted(g->venue) - Qty::of("100"), Qty::of("600"));
   Qty filled;
   for (const auto& rec : journal.records)
-    if (auto* x = std::get_if<ExecutionRec>(&rec)) filled += x->lastQty;
+    if (auto* x = recordIf<ExecutionRec>(&rec)) filled += x->lastQty;
   for (const auto* x : executions(g->journal)) filled += x->lastQty;
   EXPECT_EQ(filled, Qty::of("600"));
   auto done = eventsOf(g->journal, "ALGO_DONE");

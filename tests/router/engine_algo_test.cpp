@@ -67,7 +67,7 @@ class EngineAlgoTest : public EngineTest {
   std::vector<const OrderEventRec*> events(const std::string& type) const {
     std::vector<const OrderEventRec*> out;
     for (const auto& r : journal.records)
-      if (auto* e = std::get_if<OrderEventRec>(&r); e && e->eventType == type) out.push_back(e);
+      if (auto* e = recordIf<OrderEventRec>(&r); e && e->eventType == type) out.push_back(e);
     return out;
   }
 };
@@ -124,7 +124,7 @@ TEST_F(EngineAlgoTest, TwapSlicesOverItsWindowAndCompletes) {
   }
   size_t childRows = 0;
   for (const auto& r : journal.records)
-    if (auto* o = std::get_if<OrderRec>(&r); o && o->created && o->parentOrderId)
+    if (auto* o = recordIf<OrderRec>(&r); o && o->created && o->parentOrderId)
       childRows += *o->parentOrderId == p->orderId;
   EXPECT_EQ(childRows, 6u);
   ASSERT_FALSE(events("ALGO_DONE").empty());

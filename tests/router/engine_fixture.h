@@ -178,7 +178,7 @@ class EngineTest : public ::testing::Test {
   std::vector<std::string> eventTypes() const {
     std::vector<std::string> out;
     for (const auto& r : journal.records)
-      if (auto* e = std::get_if<OrderEventRec>(&r)) out.push_back(e->eventType);
+      if (auto* e = recordIf<OrderEventRec>(&r)) out.push_back(e->eventType);
     return out;
   }
 };

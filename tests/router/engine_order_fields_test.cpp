@@ -181,7 +181,7 @@ TEST_F(EngineOrderFields, DetailsAreEchoedOnEveryReportAndAttributesGoToTheVenue
   }
   bool journaled = false;
   for (const auto& r : journal.records)
-    if (auto* o = std::get_if<OrderRec>(&r); o && !o->parentOrderId && o->details)
+    if (auto* o = recordIf<OrderRec>(&r); o && !o->parentOrderId && o->details)
       journaled = journaled || o->details->secondaryClOrdId == "SEC-1";
   EXPECT_TRUE(journaled) << "the order row carries the details";
 }
@@ -341,7 +341,7 @@ TEST_F(EngineOrderFields, AFillsFeeAndItsCurrencyAreBookedOnTheExecution) {
   run();
   const ExecutionRec* x = nullptr;
   for (const auto& r : journal.records)
-    if (auto* p = std::get_if<ExecutionRec>(&r)) x = p;
+    if (auto* p = recordIf<ExecutionRec>(&r)) x = p;
   ASSERT_NE(x, nullptr);
   EXPECT_EQ(x->fee, Qty::of("0.35"));
   EXPECT_EQ(x->feeCurrency, "USD");

@@ -116,7 +116,7 @@ class SorEngineTest : public ::testing::Test {
   std::vector<std::string> routedTexts() const {
     std::vector<std::string> out;
     for (const auto& r : journal.records)
-      if (auto* e = std::get_if<OrderEventRec>(&r); e && e->eventType == "ROUTED")
+      if (auto* e = recordIf<OrderEventRec>(&r); e && e->eventType == "ROUTED")
         out.push_back(e->text);
     return out;
   }
@@ -168,7 +168,7 @@ TEST_F(SorEngineTest, SplitsAcrossTwoVenuesAtTheBestAllInPrice) {
   // Each execution is booked with the venue that filled it (not "SOR").
   std::vector<std::string> execVenues;
   for (const auto& r : journal.records)
-    if (auto* x = std::get_if<ExecutionRec>(&r))
+    if (auto* x = recordIf<ExecutionRec>(&r))
       execVenues.push_back(x->venue ? x->venue->str() : "");
   EXPECT_EQ(execVenues, (std::vector<std::string>{"SIMB", "SIMB", "SIMA"}));
 }
@@ -195,7 +195,7 @@ TEST_F(SorEngineTest, TcaArrivalIsTheConsolidatedMidOfTheSorVenues) {
 
   std::map<std::string, const TcaRec*> tca;
   for (const auto& r : journal.records)
-    if (auto* t = std::get_if<TcaRec>(&r)) tca[t->orderId.str()] = t;
+    if (auto* t = recordIf<TcaRec>(&r)) tca[t->orderId.str()] = t;
   ASSERT_EQ(tca.size(), 2u);
   const TcaRec* t0 = tca.at(parent("T0")->orderId.str());
   const TcaRec* t1 = tca.at(parent("T1")->orderId.str());

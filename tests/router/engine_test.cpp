@@ -81,7 +81,7 @@ TEST_F(EngineTest, PartialFillsRollUpIntoCumQtyAvgPxAndLeaves) {
   EXPECT_EQ(f.avgPx, Price::of("100.3"));  // (40*100 + 60*100.5) / 100
   EXPECT_NE(reports.er(1).execId, f.execId);
   size_t execs = 0;
-  for (const auto& r : journal.records) execs += std::holds_alternative<ExecutionRec>(r);
+  for (const auto& r : journal.records) execs += recordHolds<ExecutionRec>(r);
   EXPECT_EQ(execs, 2u);
 }
 
@@ -221,7 +221,7 @@ TEST_F(EngineTest, RiskRejectIsAnExecutionReportWithTheRuleAndIsJournaled) {
   EXPECT_NE(r.text.find("MAX_ORDER_QTY"), std::string::npos);
   bool found = false;
   for (const auto& rec : journal.records)
-    if (auto* e = std::get_if<OrderEventRec>(&rec))
+    if (auto* e = recordIf<OrderEventRec>(&rec))
       found |= e->eventType == "REJECTED" && e->reasonCode == "MAX_ORDER_QTY";
   EXPECT_TRUE(found);
 }
@@ -346,7 +346,7 @@ TEST_F(EngineTest, JournalEventsAreInStrictSequence) {
   venueSays(VenueEventKind::Canceled);
   int64_t last = 0;
   for (const auto& r : journal.records)
-    if (auto* e = std::get_if<OrderEventRec>(&r)) {
+    if (auto* e = recordIf<OrderEventRec>(&r)) {
       EXPECT_GT(e->seq, last);
       last = e->seq;
     }
@@ -412,7 +412,7 @@ TEST_F(EngineTest, RestoredOrdersKeepTheirClOrdIdsAndState) {
   EXPECT_EQ(reports.lastEr().orderId, OrderId("old-1"));
   EXPECT_EQ(reports.lastEr().cumQty, Qty::of("30"));
   for (const auto& r : journal.records) {
-    if (auto* e = std::get_if<OrderEventRec>(&r)) {
+    if (auto* e = recordIf<OrderEventRec>(&r)) {
       EXPECT_GT(e->seq, 500) << "seq continues";
     }
   }
@@ -592,7 +592,7 @@ TEST(EngineDurableAcks, ReportsAreReleasedOnlyAfterTheirEventsCommit) {
   EXPECT_EQ(reports.er(0).execType, ExecType::New);
   bool newCommitted = false;
   for (const auto& r : journal.committed)
-    if (auto* ev = std::get_if<OrderEventRec>(&r)) newCommitted |= ev->eventType == "NEW";
+    if (auto* ev = recordIf<OrderEventRec>(&r)) newCommitted |= ev->eventType == "NEW";
   EXPECT_TRUE(newCommitted);
 
   engine.setAckMode(AckMode::Async);

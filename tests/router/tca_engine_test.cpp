@@ -129,14 +129,14 @@ class TcaEngine : public ::testing::Test {
   std::vector<TcaRec> tcas() const {
     std::vector<TcaRec> out;
     for (const auto& r : journal.records)
-      if (auto* t = std::get_if<TcaRec>(&r)) out.push_back(*t);
+      if (auto* t = recordIf<TcaRec>(&r)) out.push_back(*t);
     return out;
   }
   const TcaRec* tcaOf(const char* clOrdId) const {
     const ParentOrder* p = engine->find(kSess, ClOrdId(clOrdId));
     if (!p) return nullptr;
     for (const auto& r : journal.records)
-      if (auto* t = std::get_if<TcaRec>(&r); t && t->orderId == p->orderId) return t;
+      if (auto* t = recordIf<TcaRec>(&r); t && t->orderId == p->orderId) return t;
     return nullptr;
   }
 
