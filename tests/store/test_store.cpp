@@ -489,6 +489,87 @@ TEST_F(StoreTest, BinaryCopyEdgeValuesReadBackAsTheirText) {
   }
 }
 
+// An order whose row may exist already (not created in its batch) goes by the prepared upsert,
+// its columns as array literals in the batch's script (session 8, issue 15): text with the
+// array and SQL literal syntax in it ('"', '\', '{', '}', ',', '\'', the word NULL, empty text),
+// text that is not UTF-8, numeric and time edge values, absent values and details all land exactly
+// as through the COPY path, and the upsert's merge rules hold (created_at and raw_fix from the
+// first record, venue ids kept when an update has none).
+TEST_F(StoreTest, OrderUpdatesOfLaterBatchesReadBackExactly) {
+  migrateSchema();
+  PgJournal j(config());
+  j.start();
+  const int64_t mantissas[] = {0, -1, 99'999'999, -5'000'000'000, 1'000'000'000'001,
+                               std::numeric_limits<int64_t>::max(),
+                               std::numeric_limits<int64_t>::min()};
+  const WallNanos times[] = {kT0, -1'000'000'000'123'000LL, 946'684'800'000'001'999,
+                             4'107'542'399'999'999'999};
+  const std::string nasty = "q\"b\\s{x},y 'z' NULL \t\n";
+  for (size_t k = 0; k < std::size(mantissas); ++k) {
+    OrderRec o = parentOrder(name("U", static_cast<int64_t>(k)), kT0);
+    o.venue = VenueId("SIM");
+    o.venueOrderId = VenueOrderId(name("V", static_cast<int64_t>(k)));
+    j.append(o);
+  }
+  j.flush();
+  for (size_t k = 0; k < std::size(mantissas); ++k) {
+    OrderRec u = parentOrder(name("U", static_cast<int64_t>(k)), 0);
+    u.rawFix = nasty;     // the first record's message stays
+    u.createdAt = kT0 + 5;  // so does its creation time
+    u.clOrdId = ClOrdId(nasty);
+    u.origClOrdId = k % 2 == 0 ? std::optional<ClOrdId>(ClOrdId("NULL")) : std::nullopt;
+    u.account = Account(k == 0 ? std::string() : std::string("caf\xE9"));
+    u.qty = Qty::fromMantissa(mantissas[k]);
+    if (k % 3 == 0) u.price.reset();
+    u.stopPx = Price::fromMantissa(1 + static_cast<int64_t>(k) * 99'999'999);  // > 0 (CHECK)
+    u.cumQty = Qty::fromMantissa(mantissas[k]);
+    u.avgPx = Price::fromMantissa(mantissas[k]);
+    u.status = OrdStatus::PartiallyFilled;
+    u.updatedAt = times[k % std::size(times)];
+    if (k == 1) u.venueOrderId = VenueOrderId("V-new");
+    if (k == 2) {
+      OrderDetails d;
+      d.secondaryClOrdId = nasty;
+      d.parties = {Party{"DESK \"7\"", 'D', 3}};
+      u.details = std::make_shared<const OrderDetails>(d);
+    }
+    j.append(u);
+  }
+  // Not created in this batch and no row yet (e.g. its creation was journaled elsewhere): inserted.
+  OrderRec lone = parentOrder("L1", kT0 + 7);
+  lone.clOrdId = ClOrdId("{}");
+  j.append(lone);
+  j.flush();
+  EXPECT_EQ(j.stats().failures, 0u);
+  EXPECT_EQ(j.stats().rejected, 0u);
+  for (size_t k = 0; k < std::size(mantissas); ++k) {
+    const std::string id = name("U", static_cast<int64_t>(k));
+    const std::string m = formatDecimalMantissa(mantissas[k]);
+    const std::string stop = formatDecimalMantissa(1 + static_cast<int64_t>(k) * 99'999'999);
+    const Rows got = db.query(
+        "SELECT cl_ord_id, coalesce(orig_cl_ord_id, '<absent>'), coalesce(account, '<absent>'), "
+        "qty = '" + m + "'::numeric, CASE WHEN price IS NULL THEN '<absent>' WHEN price = 123.45678901 THEN 't' ELSE 'f' END, "
+        "stop_px = '" + stop + "'::numeric, cum_qty = '" + m + "'::numeric, avg_px = '" + m +
+        "'::numeric, status, venue, venue_order_id, raw_fix = '" + kRawNew + "', " +
+        iso("created_at") + ", " + iso("updated_at") + " FROM orders WHERE order_id = '" + id +
+        "'");
+    EXPECT_EQ(got, (Rows{{nasty, k % 2 == 0 ? "NULL" : "<absent>",
+                          k == 0 ? "" : "caf\\xE9", "t", k % 3 == 0 ? "<absent>" : "t",
+                          "t", "t", "t", "PARTIALLY_FILLED", "SIM",
+                          k == 1 ? "V-new" : name("V", static_cast<int64_t>(k)), "t",
+                          formatIsoTimestamp(kT0),
+                          formatIsoTimestamp(times[k % std::size(times)])}}))
+        << id;
+  }
+  auto back = detailsFromJson(one(db, "SELECT details::text FROM orders WHERE order_id = 'U2'"));
+  ASSERT_NE(back, nullptr);
+  EXPECT_EQ(back->secondaryClOrdId, nasty);
+  EXPECT_EQ(one(db, "SELECT count(*) FROM orders WHERE details IS NOT NULL"), "1");
+  EXPECT_EQ(db.query("SELECT cl_ord_id, " + iso("created_at") + ", raw_fix = '" + kRawNew +
+                     "' FROM orders WHERE order_id = 'L1'"),
+            (Rows{{"{}", formatIsoTimestamp(kT0 + 7), "t"}}));
+}
+
 // Migration 0017: a later batch's change of an order already on disk (status, quantities,
 // average price, update time, venue ids) touches no indexed column, so PostgreSQL can make it a
 // HOT update that inserts no index entry. Before 0017 orders_open_gtd's predicate named status
