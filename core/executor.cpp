@@ -89,6 +89,10 @@ bool EventLoop::tryRunInlineRaw(void (*fn)(void*), void* arg) {
     // Idle only: no batch running, nothing queued (so every earlier post has run).
     if (busy_ || stopping_ || !tasks_.empty()) return false;
     busy_ = true;
+    // Timers already due run right after fn and before what fn posts, as in the
+    // batch the loop thread would have taken: [fn's task, due timers], then fn's posts.
+    inlineBatch_.clear();
+    if (!timers_.empty() && timers_.top().due <= clock_.monoNow()) takeReady(inlineBatch_);
   }
   struct Release {
     EventLoop* l;
@@ -98,12 +102,11 @@ bool EventLoop::tryRunInlineRaw(void (*fn)(void*), void* arg) {
   // One output round, as a batch: the reports fn and the drained tasks write
   // go out when it ends (flushed every corkTasks_ tasks).
   cork::Round round;
-  inlineBatch_.clear();
   fn(arg);
   size_t n = 1;
   size_t drained = 0;
-  for (;;) {
-    {
+  for (bool first = true;; first = false) {
+    if (!first || inlineBatch_.empty()) {
       std::lock_guard lk(mu_);
       if (drained >= kMaxInlineDrain || takeReady(inlineBatch_) == 0) break;
     }
