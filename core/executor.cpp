@@ -13,6 +13,8 @@ namespace fixgw {
 namespace {
 // The loop whose tasks the calling thread runs now (runningHere()).
 thread_local const EventLoop* tlsRunning = nullptr;
+// EventLoop::MoreInputScope: the calling thread has more input waiting.
+thread_local bool tlsMoreInput = false;
 
 struct RunningScope {
   explicit RunningScope(const EventLoop* l) noexcept : prev(tlsRunning) { tlsRunning = l; }
@@ -24,6 +26,11 @@ struct RunningScope {
 EventLoop::~EventLoop() { stop(); }
 
 bool EventLoop::runningHere() const noexcept { return tlsRunning == this; }
+
+EventLoop::MoreInputScope::MoreInputScope(bool more) noexcept : prev_(tlsMoreInput) {
+  tlsMoreInput = more;
+}
+EventLoop::MoreInputScope::~MoreInputScope() { tlsMoreInput = prev_; }
 
 void EventLoop::post(Task t) {
   bool wake;
@@ -83,7 +90,7 @@ void EventLoop::releaseToken() {
 }
 
 bool EventLoop::tryRunInlineRaw(void (*fn)(void*), void* arg) {
-  if (!inline_.load(std::memory_order_relaxed) || tlsRunning == this) return false;
+  if (!inline_.load(std::memory_order_relaxed) || tlsRunning == this || tlsMoreInput) return false;
   {
     std::lock_guard lk(mu_);
     // Idle only: no batch running, nothing queued (so every earlier post has run).
@@ -99,24 +106,24 @@ bool EventLoop::tryRunInlineRaw(void (*fn)(void*), void* arg) {
     ~Release() { l->releaseToken(); }
   } release{this};
   RunningScope running(this);
-  // One output round, as a batch: the reports fn and the drained tasks write
-  // go out when it ends (flushed every corkTasks_ tasks).
-  cork::Round round;
-  fn(arg);
-  size_t n = 1;
-  size_t drained = 0;
-  for (bool first = true;; first = false) {
-    if (!first || inlineBatch_.empty()) {
+  {
+    // fn (with the timers that were due) is the batch the loop thread would
+    // have run: one output round, its reports out when it ends, before what it
+    // posted (the venue's answer, say) runs.
+    cork::Round round;
+    fn(arg);
+    if (!inlineBatch_.empty()) {
+      runBatch(inlineBatch_);
+      inlineBatch_.clear();
+    }
+  }
+  // Then what got queued meanwhile, batch by batch as the loop thread would.
+  for (size_t drained = 0; drained < kMaxInlineDrain;) {
+    {
       std::lock_guard lk(mu_);
-      if (drained >= kMaxInlineDrain || takeReady(inlineBatch_) == 0) break;
+      if (takeReady(inlineBatch_) == 0) break;
     }
-    for (auto& t : inlineBatch_) {
-      t();
-      if (++n == corkTasks_) {
-        n = 0;
-        cork::flush();
-      }
-    }
+    runBatch(inlineBatch_);
     drained += inlineBatch_.size();
     inlineBatch_.clear();
   }

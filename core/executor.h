@@ -100,6 +100,21 @@ class EventLoop final : public Executor {
   // work; what is left goes back to the loop thread (the posting thread is a
   // FIX I/O thread with other sessions to read).
   static constexpr size_t kMaxInlineDrain = 64;
+  // Set by a thread that has more input waiting behind the work it is about
+  // to hand over (a FIX I/O thread with further bytes buffered): while one is
+  // open on the calling thread, tryRunInline() declines, so under load the
+  // reading thread keeps reading while the loop thread works (a pipeline of
+  // two threads), and only the last message of a read runs inline.
+  class MoreInputScope {
+   public:
+    explicit MoreInputScope(bool more) noexcept;
+    ~MoreInputScope();
+    MoreInputScope(const MoreInputScope&) = delete;
+    MoreInputScope& operator=(const MoreInputScope&) = delete;
+
+   private:
+    bool prev_;
+  };
 
   // Runs every ready task and every due timer on the calling thread, then
   // returns the number run. For tests driving a loop without a thread.

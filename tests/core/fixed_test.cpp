@@ -148,6 +148,14 @@ TEST(EventLoopInline, RunsOnTheCallerWhenIdleAndDrainsWhatItPosted) {
   clock.advance(1'000);
   EXPECT_TRUE(loop.tryRunInline([&] { order.push_back(5); }));
   EXPECT_EQ(order, (std::vector<int>{1, 2, 3, 5, 4}));
+  // A caller with more input behind this work (a FIX I/O thread mid-read) is declined.
+  {
+    EventLoop::MoreInputScope more(true);
+    EXPECT_FALSE(loop.tryRunInline([&] { order.push_back(-1); }));
+    EventLoop::MoreInputScope last(false);  // the read's last message
+    EXPECT_TRUE(loop.tryRunInline([&] { order.push_back(6); }));
+  }
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3, 5, 4, 6}));
   // sync() from inside the loop's work runs at once instead of waiting for itself.
   bool synced = false;
   EXPECT_TRUE(loop.tryRunInline([&] { loop.sync([&] { synced = true; }); }));
