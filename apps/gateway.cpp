@@ -136,12 +136,14 @@ class FixMessageJournal final : public fix::FixMessageSink {
   const Clock& clock_;
 };
 
-// fix.cork_max_tasks / engine_spin_us (issue 15): corked report output (0: off)
-// and the engine loop's poll before it parks (core/output_cork.h, core/executor.h).
+// fix.cork_max_tasks / engine_spin_us / engine_inline (issue 15): corked report
+// output (0: off), the engine loop's poll before it parks, and commands run on
+// their session's thread while the loop is idle (core/output_cork.h, core/executor.h).
 void applyEngineLoopTuning(const config::FixCfg& f, EventLoop& loop) {
   cork::setEnabled(f.corkMaxTasks > 0);
   if (f.corkMaxTasks > 0) loop.setCorkTasks(static_cast<size_t>(f.corkMaxTasks));
   loop.setSpinNanos(f.engineSpinUs * 1000);
+  loop.setInline(f.engineInline);
 }
 
 // fix.transport, hosts, limits, tls, auth and the sessions' allow_from /

@@ -82,6 +82,13 @@ class Obj {
   bool boolean(const std::string& k, bool dflt) {
     const Value* v = get(k);
     if (!v) return dflt;
+    if (v->IsString()) {
+      // "${VAR:-false}" and the like: the same words after substitution.
+      const std::string text = substituteEnv(v->GetString(), key(k), env_);
+      if (text == "true") return true;
+      if (text == "false") return false;
+      throw ConfigError(key(k) + ": expected true or false");
+    }
     if (!v->IsBool()) throw ConfigError(key(k) + ": expected true or false");
     return v->GetBool();
   }
@@ -428,6 +435,7 @@ static void parseFixTransport(Obj& o, FixCfg& f, const std::string& baseDir) {
   f.engineSpinUs = o.integer("engine_spin_us", f.engineSpinUs);
   if (f.engineSpinUs < 0 || f.engineSpinUs > 10'000)
     throw ConfigError(o.key("engine_spin_us") + ": must be between 0 and 10000 (microseconds)");
+  f.engineInline = o.boolean("engine_inline", f.engineInline);
   if (const Value* t = o.get("tls")) {
     Obj tls(*t, "fix.tls", o.env());
     f.tls.certFile = resolvePath(tls.str("cert_file", ""), baseDir);

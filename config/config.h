@@ -68,6 +68,9 @@ struct FixCfg {
   // Microseconds the engine loop polls for work before it parks (0: park at
   // once); saves the futex wake on the fix-io -> engine hand-off.
   int64_t engineSpinUs = 0;
+  // Run a FIX command on its session's thread when the engine loop is idle
+  // (EventLoop::setInline): no fix-io -> engine hand-off at low load.
+  bool engineInline = false;
   FixTlsCfg tls;
   // Logon authentication: the credentials file (FIXGW_FIX_CREDENTIALS
   // overrides) and the failure throttle.

@@ -10,7 +10,27 @@
 
 namespace fixgw {
 
+namespace {
+// The loop whose tasks the calling thread runs now (runningHere()).
+thread_local const EventLoop* tlsRunning = nullptr;
+// EventLoop::MoreInputScope: the calling thread has more input waiting.
+thread_local bool tlsMoreInput = false;
+
+struct RunningScope {
+  explicit RunningScope(const EventLoop* l) noexcept : prev(tlsRunning) { tlsRunning = l; }
+  ~RunningScope() { tlsRunning = prev; }
+  const EventLoop* prev;
+};
+}  // namespace
+
 EventLoop::~EventLoop() { stop(); }
+
+bool EventLoop::runningHere() const noexcept { return tlsRunning == this; }
+
+EventLoop::MoreInputScope::MoreInputScope(bool more) noexcept : prev_(tlsMoreInput) {
+  tlsMoreInput = more;
+}
+EventLoop::MoreInputScope::~MoreInputScope() { tlsMoreInput = prev_; }
 
 void EventLoop::post(Task t) {
   bool wake;
@@ -18,10 +38,12 @@ void EventLoop::post(Task t) {
     std::lock_guard lk(mu_);
     tasks_.push_back(std::move(t));
     posted_.fetch_add(1, std::memory_order_release);
-    wake = waiting_;
+    // A futex wake is a syscall on the poster's thread: skip it while the loop
+    // is busy (it takes everything queued before it sleeps again) and while an
+    // inline runner holds the token (it drains the queue, or wakes the loop
+    // thread when it gives the token back with work left).
+    wake = waiting_ && !busy_;
   }
-  // A futex wake is a syscall on the poster's thread: skip it while the loop
-  // is busy (it takes everything queued before it sleeps again).
   if (wake) cv_.notify_one();
 }
 
@@ -30,11 +52,82 @@ void EventLoop::postAfter(int64_t delayNanos, Task t) {
     post(std::move(t));
     return;
   }
+  bool wake = false;
   {
     std::lock_guard lk(mu_);
     timers_.push(Timer{clock_.monoNow() + delayNanos, timerSeq_++, std::move(t)});
+    // Only a parked loop thread waits for a timer, and only a new earliest
+    // timer changes its wait; while an inline runner holds the token, the
+    // runner wakes it when it gives the token back.
+    if (waiting_ && timers_.top().seq == timerSeq_ - 1) {
+      if (busy_)
+        rearm_ = true;
+      else
+        wake = true;
+    }
   }
-  cv_.notify_one();  // the new timer may be due before the one the loop waits for
+  if (wake) cv_.notify_one();
+}
+
+void EventLoop::acquireToken(std::unique_lock<std::mutex>& lk) {
+  while (busy_) {
+    tokenWaiter_ = true;
+    cv_.wait(lk);
+  }
+  busy_ = true;
+}
+
+void EventLoop::releaseToken() {
+  bool wake;
+  {
+    std::lock_guard lk(mu_);
+    busy_ = false;
+    wake = tokenWaiter_ || rearm_ || (waiting_ && !tasks_.empty());
+    tokenWaiter_ = false;
+    rearm_ = false;
+  }
+  if (wake) cv_.notify_all();
+}
+
+bool EventLoop::tryRunInlineRaw(void (*fn)(void*), void* arg) {
+  if (!inline_.load(std::memory_order_relaxed) || tlsRunning == this || tlsMoreInput) return false;
+  {
+    std::lock_guard lk(mu_);
+    // Idle only: no batch running, nothing queued (so every earlier post has run).
+    if (busy_ || stopping_ || !tasks_.empty()) return false;
+    busy_ = true;
+    // Timers already due run right after fn and before what fn posts, as in the
+    // batch the loop thread would have taken: [fn's task, due timers], then fn's posts.
+    inlineBatch_.clear();
+    if (!timers_.empty() && timers_.top().due <= clock_.monoNow()) takeReady(inlineBatch_);
+  }
+  struct Release {
+    EventLoop* l;
+    ~Release() { l->releaseToken(); }
+  } release{this};
+  RunningScope running(this);
+  {
+    // fn (with the timers that were due) is the batch the loop thread would
+    // have run: one output round, its reports out when it ends, before what it
+    // posted (the venue's answer, say) runs.
+    cork::Round round;
+    fn(arg);
+    if (!inlineBatch_.empty()) {
+      runBatch(inlineBatch_);
+      inlineBatch_.clear();
+    }
+  }
+  // Then what got queued meanwhile, batch by batch as the loop thread would.
+  for (size_t drained = 0; drained < kMaxInlineDrain;) {
+    {
+      std::lock_guard lk(mu_);
+      if (takeReady(inlineBatch_) == 0) break;
+    }
+    runBatch(inlineBatch_);
+    drained += inlineBatch_.size();
+    inlineBatch_.clear();
+  }
+  return true;
 }
 
 void EventLoop::start(const char* threadName) {
@@ -71,10 +164,22 @@ size_t EventLoop::runDue() {
   for (;;) {
     std::deque<Task> batch;
     {
-      std::lock_guard lk(mu_);
-      if (takeReady(batch) == 0) return total;
+      std::unique_lock lk(mu_);
+      acquireToken(lk);
+      if (takeReady(batch) == 0) {
+        busy_ = false;
+        bool wake = tokenWaiter_;
+        tokenWaiter_ = false;
+        lk.unlock();
+        if (wake) cv_.notify_all();
+        return total;
+      }
     }
-    runBatch(batch);
+    {
+      RunningScope running(this);
+      runBatch(batch);
+    }
+    releaseToken();
     total += batch.size();
   }
 }
@@ -92,10 +197,30 @@ inline void cpuRelax() {
 void EventLoop::runLoop() {
   std::deque<Task> batch;
   bool spin = false;  // a batch just ran: poll a while before parking
+  bool mine = false;  // this thread holds the token (from its last batch)
   for (;;) {
     {
       std::unique_lock lk(mu_);
+      if (mine) {
+        // Between batches the token is free: an inline runner may take it.
+        busy_ = false;
+        mine = false;
+        if (tokenWaiter_) {
+          tokenWaiter_ = false;
+          cv_.notify_all();
+        }
+      }
       for (;;) {
+        if (busy_) {
+          // An inline runner holds the token: it drains the queue; wait until it gives
+          // the token back (it wakes us then).
+          if (stopping_ && tasks_.empty()) return;
+          tokenWaiter_ = true;
+          waiting_ = true;
+          cv_.wait(lk);
+          waiting_ = false;
+          continue;
+        }
         if (takeReady(batch) > 0) break;
         if (stopping_) return;
         if (spin && spinNanos_ > 0) {
@@ -128,8 +253,13 @@ void EventLoop::runLoop() {
         }
         waiting_ = false;
       }
+      busy_ = true;
+      mine = true;
     }
-    runBatch(batch);
+    {
+      RunningScope running(this);
+      runBatch(batch);
+    }
     batch.clear();
     spin = true;
   }
@@ -150,6 +280,10 @@ void EventLoop::runBatch(std::deque<Task>& batch) {
 }
 
 void EventLoop::sync(Task t) {
+  if (runningHere()) {
+    t();
+    return;
+  }
   std::promise<void> done;
   auto fut = done.get_future();
   post([&] {

@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "core/executor.h"
 #include "core/output_cork.h"
 
 // QuickFIX last: its headers define macros and a lot of names.
@@ -507,6 +508,9 @@ class Connection final : public FIX::Responder,
           return;
         }
       }
+      // More bytes behind this message: the engine should not run it on this
+      // thread (fix.engine_inline), which has them to read (core/executor.h).
+      EventLoop::MoreInputScope more(framer_.buffered() > 0);
       deliver(msg);
     }
     if (framer_.buffered() == 0)

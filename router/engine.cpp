@@ -169,6 +169,10 @@ Engine::~Engine() {
 // ---------------------------------------------------------------- ports
 
 void Engine::submit(Command c) {
+  // fix.engine_inline (core/executor.h): with the engine loop idle, handled
+  // right here on the caller's thread, holding the loop's token, as a task of
+  // the loop would be: no hand-off, no wake of the engine thread.
+  if (loop_.tryRunInline([this, &c] { handle(c); })) return;
   // Through commandQueue_ (router/handoff_queue.h): the posted task holds no Command.
   commandQueue_.push(std::move(c), [this](uint64_t seq) {
     loop_.post([this, seq] {

@@ -9,7 +9,10 @@
 // ExecutionReport the gateway sends can be re-derived from the journal.
 //
 // Thread-safety: submit(), onVenueEvent(), sessionLoggedOn/Out() are safe
-// from any thread (they post). Everything else runs on the engine thread.
+// from any thread (they post). Everything else runs on the engine thread,
+// or on a thread holding the engine loop's token: submit() runs the command
+// on its caller's thread when the loop allows it and is idle
+// (EventLoop::setInline, config fix.engine_inline).
 #pragma once
 
 #include <atomic>

@@ -1,5 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <functional>
+#include <thread>
+#include <vector>
+
 #include "core/clock.h"
 #include "core/executor.h"
 #include "core/fixed.h"
@@ -107,4 +112,104 @@ TEST(EventLoop, ThreadedLoopRunsPostedTasksInOrder) {
   loop.stop();
   ASSERT_EQ(seen.size(), 1000u);
   for (int i = 0; i < 1000; ++i) EXPECT_EQ(seen[i], i);
+}
+
+// fix.engine_inline (issue 15): tryRunInline runs work on the caller's thread
+// holding the loop's token, only while the loop is idle.
+TEST(EventLoopInline, RunsOnTheCallerWhenIdleAndDrainsWhatItPosted) {
+  ManualClock clock;
+  EventLoop loop(clock);
+  std::vector<int> order;
+  // Off (the default): nothing runs, the caller posts as before.
+  EXPECT_FALSE(loop.tryRunInline([&] { order.push_back(-1); }));
+  EXPECT_TRUE(order.empty());
+  loop.setInline(true);
+  bool here = false;
+  EXPECT_TRUE(loop.tryRunInline([&] {
+    here = loop.runningHere();
+    order.push_back(1);
+    loop.post([&] { order.push_back(2); });  // runs after this work, before tryRunInline returns
+    loop.postAfter(1'000, [&] { order.push_back(4); });
+  }));
+  EXPECT_TRUE(here);
+  EXPECT_FALSE(loop.runningHere());
+  EXPECT_EQ(order, (std::vector<int>{1, 2}));
+  // Work already queued goes first: the caller must post behind it.
+  loop.post([&] { order.push_back(3); });
+  EXPECT_FALSE(loop.tryRunInline([&] { order.push_back(-1); }));
+  loop.runDue();
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+  // From inside one of the loop's tasks: never inline (the task's work stays behind it).
+  bool nested = true;
+  loop.post([&] { nested = loop.tryRunInline([] {}); });
+  loop.runDue();
+  EXPECT_FALSE(nested);
+  // A timer that is due by the time inline work runs is drained with it.
+  clock.advance(1'000);
+  EXPECT_TRUE(loop.tryRunInline([&] { order.push_back(5); }));
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3, 5, 4}));
+  // A caller with more input behind this work (a FIX I/O thread mid-read) is declined.
+  {
+    EventLoop::MoreInputScope more(true);
+    EXPECT_FALSE(loop.tryRunInline([&] { order.push_back(-1); }));
+    EventLoop::MoreInputScope last(false);  // the read's last message
+    EXPECT_TRUE(loop.tryRunInline([&] { order.push_back(6); }));
+  }
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3, 5, 4, 6}));
+  // sync() from inside the loop's work runs at once instead of waiting for itself.
+  bool synced = false;
+  EXPECT_TRUE(loop.tryRunInline([&] { loop.sync([&] { synced = true; }); }));
+  EXPECT_TRUE(synced);
+}
+
+TEST(EventLoopInline, ThreadedLoopAndInlinePostersNeverRunTwoTasksAtOnce) {
+  EventLoop loop;
+  loop.setInline(true);
+  loop.start("t");
+  std::atomic<int> inside{0};
+  std::atomic<int> overlaps{0};
+  std::atomic<int> offLoop{0};
+  long counter = 0;  // touched only by the loop's work: no lock, the token orders it
+  std::atomic<int> inlined{0};
+  auto work = [&] {
+    if (inside.fetch_add(1) != 0) overlaps.fetch_add(1);
+    if (!loop.runningHere()) offLoop.fetch_add(1);
+    ++counter;
+    inside.fetch_sub(1);
+  };
+  std::atomic<bool> ticking{true};
+  std::function<void()> tick = [&] {
+    work();
+    if (ticking.load()) loop.postAfter(50'000, tick);
+  };
+  loop.post(tick);
+  constexpr int kPerThread = 20'000;
+  std::vector<std::vector<int>> seen(2);
+  auto poster = [&](int who) {
+    for (int i = 0; i < kPerThread; ++i) {
+      auto task = [&, who, i] {
+        work();
+        seen[who].push_back(i);  // this poster's own order, as the loop ran it
+        if (i % 7 == 0) loop.post(work);
+      };
+      if (loop.tryRunInline(task))
+        inlined.fetch_add(1);
+      else
+        loop.post(task);
+      if (i % 1000 == 0) std::this_thread::yield();
+    }
+  };
+  std::thread a(poster, 0), b(poster, 1);
+  a.join();
+  b.join();
+  ticking.store(false);
+  loop.sync([] {});
+  loop.stop();
+  EXPECT_EQ(overlaps.load(), 0);
+  EXPECT_EQ(offLoop.load(), 0);
+  for (const auto& s : seen) {
+    ASSERT_EQ(s.size(), static_cast<size_t>(kPerThread));
+    for (int i = 0; i < kPerThread; ++i) ASSERT_EQ(s[i], i);
+  }
+  EXPECT_GE(counter, 2L * kPerThread + 2 * (kPerThread / 7));
 }

@@ -212,7 +212,7 @@ class LoopEngine final : public CommandSink {
   void submit(Command c) override {
     auto* o = std::get_if<NewOrder>(&c);
     if (!o) return;
-    loop_.post([this, o = *o] {
+    auto task = [this, o = *o] {
       ReportSink* out;
       std::shared_future<void> gate;
       {
@@ -229,7 +229,9 @@ class LoopEngine final : public CommandSink {
         held_.set_value();
         gate.wait();
       }
-    });
+    };
+    // fix.engine_inline: on the FIX session's thread while the loop is idle, as Engine::submit.
+    if (!loop_.tryRunInline(task)) loop_.post(std::move(task));
   }
   void sessionLoggedOn(const SessionKey&) override {}
   void sessionLoggedOut(const SessionKey&) override {
@@ -251,6 +253,7 @@ class LoopEngine final : public CommandSink {
   }
   void release() { release_.set_value(); }
   void setCorkTasks(size_t n) { loop_.setCorkTasks(n); }
+  void setInline(bool on) { loop_.setInline(on); }
 
  private:
   EventLoop loop_{SystemClock::instance()};
@@ -287,6 +290,7 @@ class CorkedOutputTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
   static std::string f(const FIX::Message& m, int tag) { return FixTestClient::field(m, tag); }
+  void burstOfOrders();
 
   std::filesystem::path dir_;
   FixAcceptorConfig cfg_;
@@ -295,7 +299,9 @@ class CorkedOutputTest : public ::testing::Test {
   std::unique_ptr<FixTestClient> client_;
 };
 
-TEST_F(CorkedOutputTest, BurstOfOrdersGetsEveryReportInOrderWithConsecutiveSequenceNumbers) {
+// A burst of orders: every report arrives once, in order, with consecutive
+// MsgSeqNums, and the store holds each under the number the client saw.
+void CorkedOutputTest::burstOfOrders() {
   client_ = std::make_unique<FixTestClient>("FIX.4.4", "CORKC", "FIXGW", cfg_.port, FIXGW_SPEC_DIR);
   auto& c = *client_;
   ASSERT_TRUE(c.logon());
@@ -345,6 +351,18 @@ TEST_F(CorkedOutputTest, BurstOfOrdersGetsEveryReportInOrderWithConsecutiveSeque
               std::string::npos)
         << "MsgSeqNum " << seq << " holds the wrong message";
   }
+}
+
+TEST_F(CorkedOutputTest, BurstOfOrdersGetsEveryReportInOrderWithConsecutiveSequenceNumbers) {
+  burstOfOrders();
+}
+
+// The same with fix.engine_inline: the "engine" runs each order on the FIX
+// session's own thread when its loop is idle (inside QuickFIX's fromApp, one
+// corked round per order), queued to the loop thread otherwise.
+TEST_F(CorkedOutputTest, InlineEngineBurstOfOrdersGetsEveryReportInOrderAndStored) {
+  engine_.setInline(true);
+  burstOfOrders();
 }
 
 TEST_F(CorkedOutputTest, RoundCutOffByADroppedConnectionIsResentFromTheStoreAfterReconnect) {

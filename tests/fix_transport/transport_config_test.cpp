@@ -113,4 +113,18 @@ TEST(FixTransportConfig, CorkAndEngineSpinKeys) {
             std::string::npos);
 }
 
+// Commands on the session's thread while the engine loop is idle (issue 15, core/executor.h):
+// a boolean, also as "true"/"false" text (so "${VAR:-false}" works).
+TEST(FixTransportConfig, EngineInlineKey) {
+  EXPECT_FALSE(parseConfig(config(""), "/base", noEnv).fix.engineInline);
+  EXPECT_TRUE(parseConfig(config(R"("engine_inline": true,)"), "/base", noEnv).fix.engineInline);
+  EXPECT_TRUE(parseConfig(config(R"("engine_inline": "true",)"), "/base", noEnv).fix.engineInline);
+  EXPECT_FALSE(
+      parseConfig(config(R"("engine_inline": "false",)"), "/base", noEnv).fix.engineInline);
+  EXPECT_NE(errorOf(config(R"("engine_inline": "yes",)")).find("fix.engine_inline"),
+            std::string::npos);
+  EXPECT_NE(errorOf(config(R"("engine_inline": 1,)")).find("fix.engine_inline"),
+            std::string::npos);
+}
+
 }  // namespace

@@ -219,7 +219,9 @@ struct SimVenue::Impl {
       std::lock_guard lk(mu);
       l = active();
       if (!l) return false;
-      if (cfg.latencyNanos > 0 || loopThread.load() != std::this_thread::get_id()) {
+      // On the loop: its thread, or (fix.engine_inline) a thread that holds its token.
+      const bool onLoop = loopThread.load() == std::this_thread::get_id() || l->runningHere();
+      if (cfg.latencyNanos > 0 || !onLoop) {
         l->postAfter(cfg.latencyNanos, [this, l, f = std::forward<F>(f)]() mutable {
           deliver(*l, f(clock.wallNow()));
         });
@@ -457,7 +459,7 @@ void SimVenue::sync() {
     std::lock_guard lk(impl_->mu);
     l = impl_->active();
   }
-  if (!l || impl_->loopThread.load() == std::this_thread::get_id()) return;
+  if (!l || impl_->loopThread.load() == std::this_thread::get_id() || l->runningHere()) return;
   l->sync([] {});
 }
 
