@@ -10,7 +10,8 @@
 // of its own, ROUTED, no "created" marks). "Events" are OrderEventRec + ExecutionRec.
 //
 //   bench_journal [--db CONNINFO] [--orders N] [--rate ORDERS_PER_S] [--max-batch N]
-//                 [--schema-dir DIR] [--keep] [--shape direct-no-routed|direct|child-row]
+//                 [--schema-dir DIR] [--keep] [--shape direct-no-routed|direct|child-row|new-only]
+// (new-only: no RECEIVED event either, a measurement of what dropping it would save.)
 //
 // Connection: --db, else env FIXGW_DB, else host=127.0.0.1 port=5433 dbname=fixgw user=fixgw.
 // Not a test: nothing here asserts timings.
@@ -53,7 +54,7 @@ struct Args {
   std::fprintf(stderr,
                "bench_journal: %s\nusage: bench_journal [--db CONNINFO] [--orders N] "
                "[--rate ORDERS_PER_S] [--max-batch N] [--schema-dir DIR] [--keep] [--no-pipeline] "
-               "[--fix-log] [--shape direct-no-routed|direct|child-row]\n",
+               "[--fix-log] [--shape direct-no-routed|direct|child-row|new-only]\n",
                msg);
   std::exit(2);
 }
@@ -92,7 +93,8 @@ Args parseArgs(int argc, char** argv) {
         a.fixLog = true;
       } else if (k == "--shape") {
         a.shape = val();
-        if (a.shape != "direct-no-routed" && a.shape != "direct" && a.shape != "child-row")
+        if (a.shape != "direct-no-routed" && a.shape != "direct" && a.shape != "child-row" &&
+            a.shape != "new-only")
           usage(("unknown --shape " + a.shape).c_str());
       } else if (k == "--help" || k == "-h") {
         usage("help");
@@ -206,7 +208,10 @@ struct Producer {
   //   Shape::ChildRow       before schema 0020: a child OrderRec of its own, and a ROUTED event;
   //   Shape::Direct         schema 0020: the child in the parent's record, and a ROUTED event;
   //   Shape::DirectNoRouted schema 0021 (the engine today): the same without the ROUTED event.
-  enum class Shape { ChildRow, Direct, DirectNoRouted };
+  //   Shape::NewOnly        measurement only (issue 15, the next step studied in session 9): no
+  //                         RECEIVED event either (the orders row would carry the as-received
+  //                         values; not written here, so this is the upper bound of the gain).
+  enum class Shape { ChildRow, Direct, DirectNoRouted, NewOnly };
   Shape shape = Shape::DirectNoRouted;
 
   void order(Journal& j, long n) {
@@ -232,7 +237,7 @@ struct Producer {
     received.rawFix = p.rawFix;
     if (fixLog) message(j, true, "D", n + 2, p.rawFix);
     emit(j, p, false);
-    emit(j, std::move(received), true);
+    if (shape != Shape::NewOnly) emit(j, std::move(received), true);
     p.rawFix.clear();
     p.created = false;
 
@@ -249,7 +254,7 @@ struct Producer {
       c.venue = venue;
       emit(j, c, false);
     }
-    if (shape != Shape::DirectNoRouted) {
+    if (shape == Shape::Direct || shape == Shape::ChildRow) {
       OrderEventRec routed = event(p, "ROUTED");
       routed.childOrderId = childId;
       if (direct) routed.text = "to SIM";  // the engine's text
@@ -396,6 +401,7 @@ int main(int argc, char** argv) {
     prod.fixLog = args.fixLog;
     prod.shape = args.shape == "direct"      ? Producer::Shape::Direct
                  : args.shape == "child-row" ? Producer::Shape::ChildRow
+                 : args.shape == "new-only"  ? Producer::Shape::NewOnly
                                              : Producer::Shape::DirectNoRouted;
     const auto t0 = SteadyClock::now();
     const auto interval = args.rate > 0 ? std::chrono::duration<double>(1.0 / args.rate)
@@ -468,7 +474,11 @@ int main(int argc, char** argv) {
     // fills' FILL, and ROUTED unless the shape leaves it out.
     const long expOrders = (args.shape == "child-row" ? 2 : 1) * args.orders;
     const long expExecs = (args.orders + 1) / 2;
-    const long expEvents = (args.shape == "direct-no-routed" ? 2 : 3) * args.orders + expExecs;
+    const long expEvents = (args.shape == "new-only"           ? 1
+                            : args.shape == "direct-no-routed" ? 2
+                                                               : 3) *
+                               args.orders +
+                           expExecs;
     if (r[0][0].as<long>() != expOrders || r[0][1].as<long>() != expEvents ||
         r[0][2].as<long>() != expExecs) {
       std::fprintf(stderr, "bench_journal: row counts differ from what was appended\n");

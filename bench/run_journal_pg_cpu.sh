@@ -7,7 +7,7 @@
 # not depend on the machine's load the way the gateway's group commit does. Not a test.
 #
 #   bench/run_journal_pg_cpu.sh [BUILD_DIR] [--orders N] [--max-batch N] [--rate R] [--runs K]
-#                               [--shape direct-no-routed|direct|child-row]
+#                               [--shape direct-no-routed|direct|child-row|new-only]
 #
 # --shape picks bench_journal's record mix (default: the engine's, direct-no-routed; direct is the
 # engine before schema 0021, with a ROUTED event per order).
