@@ -532,7 +532,11 @@ static void parseSorSection(const Value& v, const std::set<VenueId>& venueNames,
 std::string mallocTunables(const MemoryCfg& m) {
   std::string t;
   if (m.mallocArenas > 0) t = "glibc.malloc.arena_max=" + std::to_string(m.mallocArenas);
-  if (m.mallocHugePages) t += std::string(t.empty() ? "" : ":") + "glibc.malloc.hugetlb=1";
+  // Huge pages back only malloc's heap, so blocks up to 32 MiB (the most glibc allows) come from
+  // it rather than from mappings of their own in 4 kB pages (the per-order pools' growing chunks
+  // faulted there: 0.3 faults per order on the engine thread with hugetlb alone, durable).
+  if (m.mallocHugePages)
+    t += std::string(t.empty() ? "" : ":") + "glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432";
   return t;
 }
 

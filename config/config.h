@@ -155,8 +155,8 @@ struct MemoryCfg {
   // from the main heap, the one glibc can back with huge pages.
   int64_t mallocArenas = 1;
   // glibc.malloc.hugetlb=1: malloc asks for transparent huge pages (madvise) for its heap and
-  // large blocks. Takes effect where /sys/kernel/mm/transparent_hugepage/enabled is madvise or
-  // always.
+  // large blocks, with blocks up to 32 MiB taken from the heap (mmap_threshold). Takes effect
+  // where /sys/kernel/mm/transparent_hugepage/enabled is madvise or always.
   bool mallocHugePages = true;
 };
 

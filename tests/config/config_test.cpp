@@ -181,7 +181,8 @@ TEST(Config, MemorySettingsDefaultToOneArenaWithHugePages) {
   GatewayConfig c = parseConfig(kMinimal, "/base", fakeEnv);
   EXPECT_EQ(c.memory.mallocArenas, 1);
   EXPECT_TRUE(c.memory.mallocHugePages);
-  EXPECT_EQ(mallocTunables(c.memory), "glibc.malloc.arena_max=1:glibc.malloc.hugetlb=1");
+  EXPECT_EQ(mallocTunables(c.memory),
+            "glibc.malloc.arena_max=1:glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432");
 }
 
 TEST(Config, MemorySettingsParseAndOffMeansGlibcDefaults) {
@@ -205,7 +206,7 @@ TEST(Config, MemorySettingsParseAndOffMeansGlibcDefaults) {
   EXPECT_EQ(mallocTunables(m), "glibc.malloc.arena_max=4");
   m.mallocArenas = 0;
   m.mallocHugePages = true;
-  EXPECT_EQ(mallocTunables(m), "glibc.malloc.hugetlb=1");
+  EXPECT_EQ(mallocTunables(m), "glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432");
 }
 
 TEST(Config, BadMemorySettingsNameTheKey) {

@@ -166,7 +166,8 @@ TEST(DaemonStartFailure, MallocSettingsAreInForceInTheProcessThatRuns) {
   ASSERT_FALSE(on.timedOut) << on.log;
   EXPECT_EQ(on.code, 1) << on.log;
   EXPECT_NE(on.log.find("memory: malloc settings in force (GLIBC_TUNABLES="
-                        "glibc.malloc.arena_max=1:glibc.malloc.hugetlb=1"),
+                        "glibc.malloc.arena_max=1:glibc.malloc.hugetlb=1:"
+                        "glibc.malloc.mmap_threshold=33554432"),
             std::string::npos)
       << on.log;
   EXPECT_NE(on.log.find("fixgw failed to start"), std::string::npos) << on.log;
