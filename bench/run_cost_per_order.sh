@@ -136,7 +136,9 @@ pg_proc_ticks() {
   echo "postmaster(+ended children)#$PM $(sed 's/^.*) //' "/proc/$PM/stat" | awk '{print $12 + $13 + $14 + $15}')"
   local p role
   for p in $(pgrep -P "$PM"); do
-    role=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | sed 's/^postgres: //' | awk '{print $1}')
+    # A child may end between pgrep and here (a short-lived backend): skip it, never fail the run.
+    role=$({ tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | sed 's/^postgres: //' | awk '{print $1}') || continue
+    [[ -n "$role" ]] || continue
     [[ "$role" == fixgw || "$role" == postgres ]] && role="backend"
     echo "$role#$p $(ticks "$p")"
   done
