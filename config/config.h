@@ -145,9 +145,9 @@ struct AdminHttpCfg {
 
 // The process's heap (glibc malloc), applied at start by `fixgw run` (issue 15, session 9). In
 // this kind of VM a first touch of a 4 kB page costs ~10 us of CPU; a growing gateway (live
-// orders, an async journal backlog) touched ~1.2 fresh pages per order on its engine thread. With
-// one malloc arena and transparent huge pages for it, the heap grows in 2 MB pages: ~8x fewer
-// faults. Cost: the heap's resident size rounds up to 2 MB pages, and the threads share one
+// orders, an async journal backlog) touched 0.6-1.6 fresh pages per order on its engine thread.
+// With one malloc arena on transparent huge pages the heap grows in 2 MB pages: 0.001-0.03 per
+// order (docs/performance.md, "Session 9: eng"). Cost: the heap's resident size rounds up to 2 MB pages, and the threads share one
 // arena (each keeps its own small-block cache). Both need glibc's tunables, which glibc reads
 // only when a process starts: fixgw sets GLIBC_TUNABLES and re-executes itself once.
 struct MemoryCfg {
