@@ -20,9 +20,11 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <signal.h>
+#include <unistd.h>
 #include <spdlog/async.h>
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -193,6 +195,27 @@ int adminMain(int argc, char** argv) {
   return 0;
 }
 
+// glibc reads its malloc tunables (GLIBC_TUNABLES) only when a process starts, so the heap
+// settings of the config's "memory" section (config.h MemoryCfg: one arena backed by transparent
+// huge pages; issue 15, session 9) are applied by re-executing this binary once with them set,
+// before any thread, socket or log file exists. The operator's own GLIBC_TUNABLES come after
+// ours and so win. Returns when nothing is to be done, in the re-executed process, or when the
+// exec failed (then the heap keeps glibc's defaults and a warning says so).
+void applyMallocSettings(const fixgw::config::MemoryCfg& m, char** argv, const char* kApplied) {
+  const std::string want = fixgw::config::mallocTunables(m);
+  if (want.empty()) return;
+  if (const char* a = std::getenv(kApplied); a && want == a) return;  // the re-executed process
+  std::string tunables = want;
+  if (const char* cur = std::getenv("GLIBC_TUNABLES"); cur && *cur) tunables += std::string(":") + cur;
+  if (setenv("GLIBC_TUNABLES", tunables.c_str(), 1) != 0 || setenv(kApplied, want.c_str(), 1) != 0) {
+    std::cerr << "fixgw: warning: cannot set GLIBC_TUNABLES; the heap keeps glibc's defaults\n";
+    return;
+  }
+  execv("/proc/self/exe", argv);
+  std::cerr << "fixgw: warning: re-exec with the memory settings failed (" << std::strerror(errno)
+            << "); the heap keeps glibc's defaults\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -231,6 +254,8 @@ int main(int argc, char** argv) {
     std::cout << "config OK: " << configPath << "\n";
     return 0;
   }
+  constexpr const char* kMallocApplied = "FIXGW_MALLOC_TUNABLES_APPLIED";
+  if (cmd == "run") applyMallocSettings(cfg.memory, argv, kMallocApplied);
   try {
     fixgw::installLogging(cfg.logging);
   } catch (const std::exception& e) {
@@ -240,6 +265,17 @@ int main(int argc, char** argv) {
   }
   spdlog::info("fixgw starting with {} (database {})", configPath,
                fixgw::config::redactConninfo(cfg.database.conninfo));
+  if (cmd == "run") {
+    const std::string want = fixgw::config::mallocTunables(cfg.memory);
+    const char* applied = std::getenv(kMallocApplied);
+    const char* tunables = std::getenv("GLIBC_TUNABLES");
+    if (want.empty())
+      spdlog::info("memory: glibc's malloc defaults (memory.malloc_arenas 0, malloc_huge_pages false)");
+    else if (applied && want == applied)
+      spdlog::info("memory: malloc settings in force (GLIBC_TUNABLES={})", tunables ? tunables : "");
+    else
+      spdlog::warn("memory: malloc settings {} not applied; glibc's defaults", want);
+  }
 
   if (cmd == "migrate") {
     try {

@@ -19,6 +19,10 @@
 #
 #   bench/run_cost_per_order.sh [BUILD_DIR] [--orders N] [--orders-w1 N] [--warmup K]
 #                               [--modes "async durable"] [--json FILE] [--keep-schemas]
+#                               [--no-floors]
+#
+# --no-floors skips the floor runs (for back-to-back A/B pairs of fixgw alone; the ratios are then
+# "not measured").
 #
 # PostgreSQL: the cluster of scripts/pg.sh (FIXGW_PG_PORT / FIXGW_PGDATA pick a private one; do
 # that for measurements: the PostgreSQL CPU is the sum over THIS cluster's processes, so anyone
@@ -32,6 +36,7 @@ WARM=3000
 MODES="async durable"
 JSON_OUT=""
 KEEP=0
+FLOORS=1
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -41,6 +46,7 @@ while [[ $# -gt 0 ]]; do
     --modes) MODES="${2:?}"; shift 2 ;;
     --json) JSON_OUT="${2:?}"; shift 2 ;;
     --keep-schemas) KEEP=1; shift ;;
+    --no-floors) FLOORS=0; shift ;;
     -h|--help) usage; exit 0 ;;
     -*) echo "run_cost_per_order: unknown option $1" >&2; exit 2 ;;
     *) BUILD="$(cd "$1" && pwd -P)"; shift ;;
@@ -108,6 +114,21 @@ thread_ticks() {
     echo "$(cat "$t/comm" 2>/dev/null | tr ' ' '_')#${t##*/} $(ticks "$1/task/${t##*/}")"
   done
 }
+# Minor page faults (minflt, field 10 of stat) of a process or thread, and "name#id minflt" per
+# thread: a first touch of fresh memory costs one each (issue 15, session 9).
+minflt() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $8}' || echo 0; }
+thread_minflt() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    echo "$(cat "$t/comm" 2>/dev/null | tr ' ' '_')#${t##*/} $(minflt "$1/task/${t##*/}")"
+  done
+}
+# Per name: the count of file 2 minus file 1, per order.
+per_name_per_order() {  # before after n
+  awk -v n="$3" 'NR == FNR { a[$1] = $2; next }
+    { d = $2 - ($1 in a ? a[$1] : 0); split($1, p, "#"); s[p[1]] += d }
+    END { for (k in s) printf "%s %.3f\n", k, s[k] / n }' "$1" "$2" | sort -k2 -nr
+}
 # "name#pid ticks" per process of the cluster: the postmaster with the CPU of children it already
 # reaped (cutime+cstime: autovacuum workers and backends that ended inside the window), and each
 # live child, named by its role (backend = a client connection).
@@ -115,7 +136,9 @@ pg_proc_ticks() {
   echo "postmaster(+ended children)#$PM $(sed 's/^.*) //' "/proc/$PM/stat" | awk '{print $12 + $13 + $14 + $15}')"
   local p role
   for p in $(pgrep -P "$PM"); do
-    role=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | sed 's/^postgres: //' | awk '{print $1}')
+    # A child may end between pgrep and here (a short-lived backend): skip it, never fail the run.
+    role=$({ tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | sed 's/^postgres: //' | awk '{print $1}') || continue
+    [[ -n "$role" ]] || continue
     [[ "$role" == fixgw || "$role" == postgres ]] && role="backend"
     echo "$role#$p $(ticks "$p")"
   done
@@ -160,9 +183,10 @@ run_floor() {  # file|memory
   echo "run_cost_per_order: floor ($store store): W=100 warm-up $WARM, then $N orders" >&2
   loadgen "$port" "$d/warm" 100 "$WARM" 0
   local f0 f1
-  f0=$(ticks "$SERVER"); thread_ticks "$SERVER" >"$d/t0"
+  local m0 m1
+  f0=$(ticks "$SERVER"); thread_ticks "$SERVER" >"$d/t0"; m0=$(minflt "$SERVER")
   loadgen "$port" "$d/w100" 100 "$N" 0
-  f1=$(ticks "$SERVER"); thread_ticks "$SERVER" >"$d/t1"
+  f1=$(ticks "$SERVER"); thread_ticks "$SERVER" >"$d/t1"; m1=$(minflt "$SERVER")
   echo "run_cost_per_order: floor ($store store): W=1, $N1 orders" >&2
   loadgen "$port" "$d/w1" 1 "$N1" "$W1_WARM"
   stop_server
@@ -173,6 +197,7 @@ run_floor() {  # file|memory
   put "${key}.w1_p50_us" "$(jnum p50_us "$d/w1.json")"
   put "${key}.w1_p99_us" "$(jnum p99_us "$d/w1.json")"
   per_name_us "$d/t0" "$d/t1" "$N" >"$d/threads"
+  put "${key}.minflt_per_order" "$(awk -v a="$m0" -v b="$m1" -v n="$N" 'BEGIN { printf "%.3f", (b - a) / n }')"
 }
 
 # ---------------------------------------------------------------- fixgw
@@ -233,10 +258,10 @@ run_fixgw() {  # async|durable
   table_stats "$db" "$schema" >"$d/stats0"
   local wal0 wal1
   wal0=$(psql_q "$BASE" "select pg_current_wal_insert_lsn()")
-  thread_ticks "$SERVER" >"$d/t0"; pg_proc_ticks >"$d/p0"
+  thread_ticks "$SERVER" >"$d/t0"; pg_proc_ticks >"$d/p0"; thread_minflt "$SERVER" >"$d/f0"
   loadgen "$port" "$d/w100" 100 "$N" 0
   wait_drained "$db"  # async: the journal may still be writing when the last ack arrives
-  thread_ticks "$SERVER" >"$d/t1"; pg_proc_ticks >"$d/p1"
+  thread_ticks "$SERVER" >"$d/t1"; pg_proc_ticks >"$d/p1"; thread_minflt "$SERVER" >"$d/f1"
   wal1=$(psql_q "$BASE" "select pg_current_wal_insert_lsn()")
   sleep "$STATS_SETTLE_S"
   table_stats "$db" "$schema" >"$d/stats1"
@@ -275,6 +300,12 @@ run_fixgw() {  # async|durable
     [[ "$us" == 0.00 ]] && continue
     put "${key}.thread.${name}_us_per_order" "$us"
   done <"$d/threads"
+  per_name_per_order "$d/f0" "$d/f1" "$N" >"$d/faults"
+  put "${key}.minflt_per_order" "$(awk '{ s += $2 } END { printf "%.3f", s }' "$d/faults")"
+  while read -r name f; do
+    [[ "$f" == 0.000 ]] && continue
+    put "${key}.thread.${name}_minflt_per_order" "$f"
+  done <"$d/faults"
   put "${key}.pg_cpu_us_per_order" "$(sum_us "$d/p0" "$d/p1" "$N")"
   per_name_us "$d/p0" "$d/p1" "$N" >"$d/pgprocs"
   while read -r name us; do
@@ -328,8 +359,10 @@ run_fixgw() {  # async|durable
 
 START_DATE="$(date -u '+%Y-%m-%d %H:%M UTC')"
 LOAD0="$(cut -d' ' -f1-3 /proc/loadavg)"
-run_floor file
-run_floor memory
+if [[ $FLOORS == 1 ]]; then
+  run_floor file
+  run_floor memory
+fi
 for m in $MODES; do run_fixgw "$m"; done
 LOAD1="$(cut -d' ' -f1-3 /proc/loadavg)"
 put run.date "$START_DATE"
@@ -342,7 +375,7 @@ put run.loadavg_end "$LOAD1"
 put run.pg_port "$PGPORT_USED"
 
 # ---------------------------------------------------------------- targets
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0 || a == "") print "nan"; else printf "%.3f", a / b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == "" || b == 0 || a == "") print "nan"; else printf "%.3f", a / b }'; }
 mark() {  # value op threshold
   awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN { if (v == "nan") { print "not measured"; exit }
     ok = (op == "<=") ? (v <= t) : (v >= t); print ok ? "met" : "not met" }'
@@ -355,17 +388,17 @@ target() {  # key value op threshold
 FF=floor_file
 for m in $MODES; do
   g="fixgw_$m"
-  target "${m}_cpu_vs_floor_file" "$(ratio "${R[$g.cpu_us_per_order]}" "${R[$FF.cpu_us_per_order]}")" "<=" 1.2
-  put "info.${m}_cpu_vs_floor_memory" "$(ratio "${R[$g.cpu_us_per_order]}" "${R[floor_memory.cpu_us_per_order]}")"
-  put "info.${m}_throughput_vs_floor_memory" "$(ratio "${R[$g.w100_orders_per_s]}" "${R[floor_memory.w100_orders_per_s]}")"
-  put "info.${m}_w1_p50_vs_floor_memory" "$(ratio "${R[$g.w1_p50_us]}" "${R[floor_memory.w1_p50_us]}")"
+  target "${m}_cpu_vs_floor_file" "$(ratio "${R[$g.cpu_us_per_order]}" "${R[$FF.cpu_us_per_order]:-}")" "<=" 1.2
+  put "info.${m}_cpu_vs_floor_memory" "$(ratio "${R[$g.cpu_us_per_order]}" "${R[floor_memory.cpu_us_per_order]:-}")"
+  put "info.${m}_throughput_vs_floor_memory" "$(ratio "${R[$g.w100_orders_per_s]}" "${R[floor_memory.w100_orders_per_s]:-}")"
+  put "info.${m}_w1_p50_vs_floor_memory" "$(ratio "${R[$g.w1_p50_us]}" "${R[floor_memory.w1_p50_us]:-}")"
 done
 if [[ -v "R[fixgw_async.cpu_us_per_order]" ]]; then
-  target async_throughput_vs_floor_file "$(ratio "${R[fixgw_async.w100_orders_per_s]}" "${R[$FF.w100_orders_per_s]}")" ">=" 0.8
-  target async_w1_p50_vs_floor_file "$(ratio "${R[fixgw_async.w1_p50_us]}" "${R[$FF.w1_p50_us]}")" "<=" 1.0
+  target async_throughput_vs_floor_file "$(ratio "${R[fixgw_async.w100_orders_per_s]}" "${R[$FF.w100_orders_per_s]:-}")" ">=" 0.8
+  target async_w1_p50_vs_floor_file "$(ratio "${R[fixgw_async.w1_p50_us]}" "${R[$FF.w1_p50_us]:-}")" "<=" 1.0
 fi
 if [[ -v "R[fixgw_durable.cpu_us_per_order]" ]]; then
-  target durable_throughput_vs_floor_file "$(ratio "${R[fixgw_durable.w100_orders_per_s]}" "${R[$FF.w100_orders_per_s]}")" ">=" 0.5
+  target durable_throughput_vs_floor_file "$(ratio "${R[fixgw_durable.w100_orders_per_s]}" "${R[$FF.w100_orders_per_s]:-}")" ">=" 0.5
   target durable_pg_cpu_us_per_order "${R[fixgw_durable.pg_cpu_us_per_order]}" "<=" 20
 fi
 ALL=yes
@@ -394,6 +427,8 @@ for m in $MODES; do
   echo
   echo "fixgw ($m acks), CPU per order by gateway thread:"
   awk '$2 > 0 { printf "  %-28s %8.2f us\n", $1, $2 }' "$d/threads"
+  echo "fixgw ($m acks), minor page faults per order by gateway thread (process $(v fixgw_$m.minflt_per_order)):"
+  awk '$2 > 0 { printf "  %-28s %8.3f\n", $1, $2 }' "$d/faults"
   echo "PostgreSQL, CPU per order by process:"
   awk '$2 > 0 { printf "  %-28s %8.2f us\n", $1, $2 }' "$d/pgprocs"
   echo "rows and index entries per order, by table (ins upd hot nonhot del | indexes btree partial | entries entries-btree):"

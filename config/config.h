@@ -143,6 +143,26 @@ struct AdminHttpCfg {
   int maxConnections = 64;
 };
 
+// The process's heap (glibc malloc), applied at start by `fixgw run` (issue 15, session 9). In
+// this kind of VM a first touch of a 4 kB page costs ~10 us of CPU; a growing gateway (live
+// orders, an async journal backlog) touched 0.6-1.6 fresh pages per order on its engine thread.
+// With one malloc arena on transparent huge pages the heap grows in 2 MB pages: 0.001-0.03 per
+// order (docs/performance.md, "Session 9: eng"). Cost: the heap's resident size rounds up to 2 MB pages, and the threads share one
+// arena (each keeps its own small-block cache). Both need glibc's tunables, which glibc reads
+// only when a process starts: fixgw sets GLIBC_TUNABLES and re-executes itself once.
+struct MemoryCfg {
+  // glibc.malloc.arena_max: 0 leaves glibc's default (8 per core); 1 = every thread allocates
+  // from the main heap, the one glibc can back with huge pages.
+  int64_t mallocArenas = 1;
+  // glibc.malloc.hugetlb=1: malloc asks for transparent huge pages (madvise) for its heap and
+  // large blocks, with blocks up to 32 MiB taken from the heap (mmap_threshold). Takes effect
+  // where /sys/kernel/mm/transparent_hugepage/enabled is madvise or always.
+  bool mallocHugePages = true;
+};
+
+// The GLIBC_TUNABLES entries the settings ask for ("" = none: glibc's defaults), joined with ':'.
+std::string mallocTunables(const MemoryCfg& m);
+
 struct GatewayConfig {
   std::string path;  // the file it came from
   FixCfg fix;
@@ -155,6 +175,7 @@ struct GatewayConfig {
   LoggingCfg logging;
   TcaCfg tca;
   AdminHttpCfg adminHttp;
+  MemoryCfg memory;  // "memory": the heap's settings (applied at process start)
 };
 
 // Throws ConfigError naming the file and key.

@@ -175,3 +175,55 @@ TEST(Config, TcaSectionIsOptionalAndItsKeysAreChecked) {
                 .find("tca.subscribe: unknown key"),
             std::string::npos);
 }
+
+// "memory" (issue 15, session 9): the heap's settings, applied by `fixgw run` as GLIBC_TUNABLES.
+TEST(Config, MemorySettingsDefaultToOneArenaWithHugePages) {
+  GatewayConfig c = parseConfig(kMinimal, "/base", fakeEnv);
+  EXPECT_EQ(c.memory.mallocArenas, 1);
+  EXPECT_TRUE(c.memory.mallocHugePages);
+  EXPECT_EQ(mallocTunables(c.memory),
+            "glibc.malloc.arena_max=1:glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432");
+}
+
+TEST(Config, MemorySettingsParseAndOffMeansGlibcDefaults) {
+  const std::string sec = "\"memory\": { \"malloc_arenas\": 0, \"malloc_huge_pages\": false },\n  \"fix\"";
+  GatewayConfig off = parseConfig(withReplaced(kMinimal, "\"fix\"", sec), "/base", fakeEnv);
+  EXPECT_EQ(off.memory.mallocArenas, 0);
+  EXPECT_FALSE(off.memory.mallocHugePages);
+  EXPECT_EQ(mallocTunables(off.memory), "");  // nothing set: no re-exec
+
+  // As text too (the bench config takes them from the environment).
+  GatewayConfig arenas = parseConfig(
+      withReplaced(kMinimal, "\"fix\"",
+                   "\"memory\": { \"malloc_arenas\": \"2\", \"malloc_huge_pages\": \"false\" },\n  \"fix\""),
+      "/base", fakeEnv);
+  EXPECT_EQ(arenas.memory.mallocArenas, 2);
+  EXPECT_FALSE(arenas.memory.mallocHugePages);
+  EXPECT_EQ(mallocTunables(arenas.memory), "glibc.malloc.arena_max=2");
+  MemoryCfg m;
+  m.mallocArenas = 4;
+  m.mallocHugePages = false;
+  EXPECT_EQ(mallocTunables(m), "glibc.malloc.arena_max=4");
+  m.mallocArenas = 0;
+  m.mallocHugePages = true;
+  EXPECT_EQ(mallocTunables(m), "glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432");
+}
+
+TEST(Config, BadMemorySettingsNameTheKey) {
+  auto with = [](const std::string& body) {
+    return withReplaced(kMinimal, "\"fix\"", "\"memory\": { " + body + " },\n  \"fix\"");
+  };
+  EXPECT_NE(errorOf(with("\"malloc_arenas\": -1")).find("memory.malloc_arenas: must be 0..1024"),
+            std::string::npos);
+  EXPECT_NE(errorOf(with("\"malloc_arenas\": 5000")).find("memory.malloc_arenas: must be 0..1024"),
+            std::string::npos);
+  EXPECT_NE(errorOf(with("\"malloc_arenas\": \"${PORT}\"")).find("memory.malloc_arenas: must be 0..1024"),
+            std::string::npos);
+  EXPECT_NE(errorOf(with("\"malloc_arenas\": \"one\"")).find("memory.malloc_arenas: expected an integer"),
+            std::string::npos);
+  EXPECT_NE(errorOf(with("\"malloc_huge_pages\": \"yes\"")).find("memory.malloc_huge_pages: expected true or false"),
+            std::string::npos);
+  EXPECT_NE(errorOf(with("\"huge\": true")).find("memory.huge: unknown key"), std::string::npos);
+  EXPECT_NE(errorOf(withReplaced(kMinimal, "\"fix\"", "\"memory\": 1,\n  \"fix\"")).find("memory: expected an object"),
+            std::string::npos);
+}

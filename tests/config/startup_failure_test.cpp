@@ -149,3 +149,38 @@ TEST(DaemonStartFailure, APortAnotherProcessHoldsEndsWithExitCodeOne) {
   EXPECT_NE(o.log.find(std::to_string(port)), std::string::npos) << o.log;
   fs::remove_all(dir);
 }
+
+// The "memory" section (config.h MemoryCfg) is applied by re-executing fixgw with GLIBC_TUNABLES:
+// the process that logs has them in force (the default: one arena, huge pages), and with both
+// settings off nothing is re-executed and the log says glibc's defaults.
+TEST(DaemonStartFailure, MallocSettingsAreInForceInTheProcessThatRuns) {
+  fixgw::testing::PgTestSchema db;
+  const fs::path dir = freshDir("fixgw-startfail-malloc-" + db.schema());
+  const int port = fixgw::testing::pickFreePort();
+  std::string cfg = defaultConfig(dir, port);
+  const std::string spec = "\"" + sourceDir() + "/fix_acceptor/spec\"";
+  ASSERT_NE(cfg.find(spec), std::string::npos);
+  replaceAll(cfg, spec, "\"" + (dir / "no-such-spec").string() + "\"");  // ends the run early
+  std::ofstream(dir / "fixgw.json") << cfg;
+  const Outcome on = runDaemon(dir / "fixgw.json", db.conninfo(), dir / "on.log");
+  ASSERT_FALSE(on.timedOut) << on.log;
+  EXPECT_EQ(on.code, 1) << on.log;
+  EXPECT_NE(on.log.find("memory: malloc settings in force (GLIBC_TUNABLES="
+                        "glibc.malloc.arena_max=1:glibc.malloc.hugetlb=1:"
+                        "glibc.malloc.mmap_threshold=33554432"),
+            std::string::npos)
+      << on.log;
+  EXPECT_NE(on.log.find("fixgw failed to start"), std::string::npos) << on.log;
+
+  const std::string first = "{";
+  ASSERT_EQ(cfg.rfind(first, 0), 0u);
+  std::string off = cfg;
+  off.replace(0, 1, "{ \"memory\": { \"malloc_arenas\": 0, \"malloc_huge_pages\": false },");
+  std::ofstream(dir / "off.json") << off;
+  const Outcome o = runDaemon(dir / "off.json", db.conninfo(), dir / "off.log");
+  ASSERT_FALSE(o.timedOut) << o.log;
+  EXPECT_EQ(o.code, 1) << o.log;
+  EXPECT_NE(o.log.find("memory: glibc's malloc defaults"), std::string::npos) << o.log;
+  EXPECT_EQ(o.log.find("GLIBC_TUNABLES="), std::string::npos) << o.log;
+  fs::remove_all(dir);
+}
