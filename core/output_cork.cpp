@@ -8,7 +8,7 @@ namespace {
 struct State {
   int depth = 0;
   // Few entries (one per session touched in a round): a linear scan beats a set.
-  std::vector<std::shared_ptr<Flushable>> deferred[2];
+  std::vector<std::shared_ptr<Flushable>> deferred[3];
   std::vector<std::shared_ptr<Flushable>> running;  // reused by flush()
 };
 thread_local State tls;
@@ -28,7 +28,7 @@ void defer(std::shared_ptr<Flushable> f, Phase phase) {
 }
 
 void flush() noexcept {
-  // Stores first: a message reaches the socket only after its store record.
+  // Stores first: a message reaches the socket only after its store record; After last.
   for (auto& v : tls.deferred) {
     if (v.empty()) continue;
     tls.running.swap(v);

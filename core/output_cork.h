@@ -11,7 +11,10 @@
 // every few tasks to bound the delay) tells every deferred writer to write.
 // Writers in phase Store are flushed before writers in phase Socket, so a
 // message is on the session store before its bytes reach the socket (the
-// order QuickFIX keeps when it writes at once).
+// order QuickFIX keeps when it writes at once). Phase After is for work that
+// only has to happen once the round's output is out, such as waking a
+// background writer (the journal's): its futex wake and the thread it wakes
+// then no longer stand between an order and its first report.
 //
 // A thread without an open Round is not corked: writers write at once, as
 // before. A writer that holds pending bytes from another thread's round and
@@ -35,7 +38,7 @@ class Flushable {
   virtual void flushCorked() noexcept = 0;
 };
 
-enum class Phase { Store = 0, Socket = 1 };
+enum class Phase { Store = 0, Socket = 1, After = 2 };
 
 // True while the calling thread is inside a Round.
 bool active() noexcept;
@@ -44,7 +47,7 @@ bool active() noexcept;
 // per round however often it is called). Only meaningful while active().
 void defer(std::shared_ptr<Flushable> f, Phase phase);
 
-// Flushes everything deferred on this thread so far (stores, then sockets).
+// Flushes everything deferred on this thread so far (stores, then sockets, then After).
 void flush() noexcept;
 
 // Process-wide switch (config fix.cork_max_tasks 0 turns it off; default on): when off, Round
