@@ -1,5 +1,6 @@
 // Corked output: gathers what one thread writes during one "round" (an event
-// loop's batch of tasks, one release of the journal's after-commit notifier)
+// loop's batch of tasks, one release of the journal's after-commit notifier,
+// one inbound message handled by the asio FIX transport)
 // and writes it once at the end of the round. Each ExecutionReport used to
 // cost its own store append and its own socket send; a corked round costs one
 // store append and one send per session, whatever the number of reports.
