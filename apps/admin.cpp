@@ -495,7 +495,7 @@ Result cmdOrder(const rapidjson::Value& p, Backend& b) {
                     "status, cum_qty::text AS cum_qty, leaves_qty::text AS leaves_qty, "
                     "last_qty::text AS last_qty, last_px::text AS last_px, reason_code, text, "
                     "to_char(event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
-                    "AS event_time FROM order_events WHERE order_id = $1 ORDER BY event_id",
+                    "AS event_time FROM v_order_lifecycle WHERE order_id = $1 ORDER BY event_id, seq",
                     id));
     w.Key("executions");
     rowsJson(w, tx.exec_params(

@@ -316,13 +316,13 @@ void queryOrder(pqxx::transaction_base& tx, const Request& req, Report& rep) {
                    {"e.last_px", "last_px", CT::Decimal},
                    {"e.reason_code", "reason_code"},
                    {"e.text", "text"},
-                   // Since schema 0019 a RECEIVED event's message is its order's (stored once).
-                   {"replace(coalesce(e.raw_fix, CASE WHEN e.event_type = 'RECEIVED' THEN "
-                    "(SELECT o.raw_fix FROM orders o WHERE o.order_id = e.order_id) END), chr(1), "
-                    "'|')",
-                    "raw_fix"}},
+                   // Since schema 0019 a RECEIVED event's message is its order's (stored once);
+                   // the view shows it.
+                   {"e.raw_fix", "raw_fix"}},
+                  // The view, not order_events: a direct order's ROUTED line has no row of its
+                  // own since schema 0021 (the view builds it from the RECEIVED row).
                   withTail(scope,
-                           "FROM order_events e WHERE e.order_id IN (SELECT id FROM "
+                           "FROM v_order_lifecycle e WHERE e.order_id IN (SELECT id FROM "
                            "ids)\nORDER BY e.seq, e.event_id")));
   rep.tables.push_back(
       selectTable(tx, "fills", "Fills",
@@ -361,8 +361,10 @@ void timeRange(Sql& s, const Request& req, const std::string& col) {
 
 void queryActivity(pqxx::transaction_base& tx, const Request& req, Report& rep) {
   Sql s;
-  s << "FROM order_events e LEFT JOIN orders o ON o.order_id = e.order_id WHERE TRUE";
-  if (req.account) s << " AND o.account = " << s.bind(*req.account);
+  // v_order_lifecycle: events with their order's account, symbol and side, and a direct order's
+  // ROUTED line (schema 0021).
+  s << "FROM v_order_lifecycle e WHERE TRUE";
+  if (req.account) s << " AND e.account = " << s.bind(*req.account);
   if (req.session) s << " AND e.session_key = " << s.bind(*req.session);
   timeRange(s, req, "e.event_time");
   s << "\nORDER BY e.event_time, e.seq, e.event_id";
@@ -370,12 +372,12 @@ void queryActivity(pqxx::transaction_base& tx, const Request& req, Report& rep) 
                                    {{"e.event_time", "event_time", CT::Time},
                                     {"e.seq", "seq", CT::Int},
                                     {"e.session_key", "session_key"},
-                                    {"o.account", "account"},
+                                    {"e.account", "account"},
                                     {"e.order_id", "order_id"},
                                     {"e.child_order_id", "child_order_id"},
                                     {"e.cl_ord_id", "cl_ord_id"},
-                                    {"o.symbol", "symbol"},
-                                    {"o.side", "side"},
+                                    {"e.symbol", "symbol"},
+                                    {"e.side", "side"},
                                     {"e.event_type", "event_type"},
                                     {"e.exec_type", "exec_type"},
                                     {"e.status", "status"},

@@ -2,12 +2,16 @@
 // mix. Creates a fresh schema, migrates it, appends the records of N orders either as fast as the
 // producer can or at a fixed offered rate, flushes, prints the numbers and drops the schema.
 //
-// Per order: parent OrderRec (create, 200-byte raw FIX), RECEIVED event (same raw FIX), child
-// OrderRec, ROUTED event, parent OrderRec update, NEW event; for every second order a fill:
-// ExecutionRec, FILL event, parent OrderRec update. "Events" are OrderEventRec + ExecutionRec.
+// Per order, as the engine journals a direct order (--shape direct-no-routed, the default; schema
+// 0021): parent OrderRec (create, 200-byte raw FIX), RECEIVED event, parent update carrying the
+// child (routing), parent update (the child acked), parent update and NEW event; for every second
+// order a fill: ExecutionRec, FILL event, parent OrderRec update. --shape direct adds the ROUTED
+// event (the engine before 0021); --shape child-row is the mix before session 9 (a child OrderRec
+// of its own, ROUTED, no "created" marks). "Events" are OrderEventRec + ExecutionRec.
 //
 //   bench_journal [--db CONNINFO] [--orders N] [--rate ORDERS_PER_S] [--max-batch N]
-//                 [--schema-dir DIR] [--keep]
+//                 [--schema-dir DIR] [--keep] [--shape direct-no-routed|direct|child-row|new-only]
+// (new-only: no RECEIVED event either, a measurement of what dropping it would save.)
 //
 // Connection: --db, else env FIXGW_DB, else host=127.0.0.1 port=5433 dbname=fixgw user=fixgw.
 // Not a test: nothing here asserts timings.
@@ -43,13 +47,14 @@ struct Args {
   bool keep = false;
   bool pipeline = true;  // PgJournalConfig::pipeline
   bool fixLog = false;   // also journal the FIX messages in and out, as the gateway does
+  std::string shape = "direct-no-routed";
 };
 
 [[noreturn]] void usage(const char* msg) {
   std::fprintf(stderr,
                "bench_journal: %s\nusage: bench_journal [--db CONNINFO] [--orders N] "
                "[--rate ORDERS_PER_S] [--max-batch N] [--schema-dir DIR] [--keep] [--no-pipeline] "
-               "[--fix-log]\n",
+               "[--fix-log] [--shape direct-no-routed|direct|child-row|new-only]\n",
                msg);
   std::exit(2);
 }
@@ -86,6 +91,11 @@ Args parseArgs(int argc, char** argv) {
         a.pipeline = false;
       } else if (k == "--fix-log") {
         a.fixLog = true;
+      } else if (k == "--shape") {
+        a.shape = val();
+        if (a.shape != "direct-no-routed" && a.shape != "direct" && a.shape != "child-row" &&
+            a.shape != "new-only")
+          usage(("unknown --shape " + a.shape).c_str());
       } else if (k == "--help" || k == "-h") {
         usage("help");
       } else {
@@ -193,10 +203,23 @@ struct Producer {
     emit(j, std::move(m), false);
   }
 
+  // The engine's records for one order, in its order (router/engine.cpp, onNew and the venue's
+  // ack and fill), in one of three shapes:
+  //   Shape::ChildRow       before schema 0020: a child OrderRec of its own, and a ROUTED event;
+  //   Shape::Direct         schema 0020: the child in the parent's record, and a ROUTED event;
+  //   Shape::DirectNoRouted schema 0021 (the engine today): the same without the ROUTED event.
+  //   Shape::NewOnly        measurement only (issue 15, the next step studied in session 9): no
+  //                         RECEIVED event either (the orders row would carry the as-received
+  //                         values; not written here, so this is the upper bound of the gain).
+  enum class Shape { ChildRow, Direct, DirectNoRouted, NewOnly };
+  Shape shape = Shape::DirectNoRouted;
+
   void order(Journal& j, long n) {
     t += 1'000;
+    const bool direct = shape != Shape::ChildRow;
     OrderRec p;
-    p.orderId = OrderId(idOf("O", n));
+    // A direct order's child id is derived from its parent's ("O-<n>" -> "O-C<n>").
+    p.orderId = OrderId(direct ? idOf("O-", n) : idOf("O", n));
     p.session = session;
     p.clOrdId = ClOrdId(idOf("C", n));
     p.account = account;
@@ -207,29 +230,50 @@ struct Producer {
     p.leavesQty = p.qty;
     p.rawFix = rawNewOrder(n);
     p.createdAt = p.updatedAt = t;
+    // The engine marks an order's first record (the journal COPYs it straight into orders); the
+    // ChildRow shape is this bench's record mix before session 9, which did not.
+    p.created = direct;
     OrderEventRec received = event(p, "RECEIVED");
     received.rawFix = p.rawFix;
     if (fixLog) message(j, true, "D", n + 2, p.rawFix);
     emit(j, p, false);
-    emit(j, std::move(received), true);
-
-    OrderRec c = p;
-    c.orderId = OrderId(p.orderId.str() + ".1");
-    c.clOrdId = ClOrdId(c.orderId.str());  // the engine's child: the ClOrdID sent to the venue
-    c.parentOrderId = p.orderId;
-    c.rawFix.clear();
-    c.venue = venue;
-    emit(j, c, false);
-    OrderEventRec routed = event(p, "ROUTED");
-    routed.childOrderId = c.orderId;
-    emit(j, std::move(routed), true);
-
+    if (shape != Shape::NewOnly) emit(j, std::move(received), true);
     p.rawFix.clear();
+    p.created = false;
+
+    const OrderId childId(direct ? idOf("O-C", n) : idOf("O", n, ".1"));
+    OrderRec c = p;
+    if (direct) {
+      p.venue = venue;  // routing: the parent's record carries its child
+      p.childStatus = OrdStatus::PendingNew;
+      emit(j, p, false);
+    } else {
+      c.orderId = childId;
+      c.clOrdId = ClOrdId(childId.str());  // the engine's child: the ClOrdID sent to the venue
+      c.parentOrderId = p.orderId;
+      c.venue = venue;
+      emit(j, c, false);
+    }
+    if (shape == Shape::Direct || shape == Shape::ChildRow) {
+      OrderEventRec routed = event(p, "ROUTED");
+      routed.childOrderId = childId;
+      if (direct) routed.text = "to SIM";  // the engine's text
+      emit(j, std::move(routed), true);
+    } else {
+      ++seq;  // the engine keeps the ROUTED line's seq
+    }
+
     p.createdAt = 0;
-    p.status = OrdStatus::New;
     p.updatedAt = t + 100;
+    if (direct) {  // the venue's ack: the child's state, then the parent's
+      p.childStatus = OrdStatus::New;
+      p.venueOrderId = VenueOrderId(idOf("V", n));
+      emit(j, p, false);
+    }
+    p.status = OrdStatus::New;
     emit(j, p, false);
     OrderEventRec ack = event(p, "NEW");
+    ack.childOrderId = childId;
     ack.execType = ExecType::New;
     ack.execId = ExecId(idOf("X", n, "a"));
     emit(j, std::move(ack), true);
@@ -241,10 +285,11 @@ struct Producer {
       p.leavesQty = Qty::fromInt(60);
       p.avgPx = Price::of("150.2");
       p.updatedAt = t + 200;
+      if (direct) p.childStatus = OrdStatus::PartiallyFilled;
       ExecutionRec x;
       x.execId = ExecId(idOf("X", n, "b"));
       x.orderId = p.orderId;
-      x.childOrderId = c.orderId;
+      x.childOrderId = childId;
       x.session = session;
       x.clOrdId = p.clOrdId;
       x.account = account;
@@ -259,7 +304,7 @@ struct Producer {
       x.venueExecId = VenueExecId(idOf("V", n));
       x.ts = t + 200;
       OrderEventRec fillEv = event(p, "FILL");
-      fillEv.childOrderId = c.orderId;
+      fillEv.childOrderId = childId;
       fillEv.execType = ExecType::Trade;
       fillEv.execId = x.execId;
       fillEv.lastQty = x.lastQty;
@@ -354,6 +399,10 @@ int main(int argc, char** argv) {
 
     Producer prod;
     prod.fixLog = args.fixLog;
+    prod.shape = args.shape == "direct"      ? Producer::Shape::Direct
+                 : args.shape == "child-row" ? Producer::Shape::ChildRow
+                 : args.shape == "new-only"  ? Producer::Shape::NewOnly
+                                             : Producer::Shape::DirectNoRouted;
     const auto t0 = SteadyClock::now();
     const auto interval = args.rate > 0 ? std::chrono::duration<double>(1.0 / args.rate)
                                         : std::chrono::duration<double>(0);
@@ -421,9 +470,15 @@ int main(int argc, char** argv) {
         "(SELECT count(*) FROM executions)");
     std::printf("rows              orders %s, order_events %s, executions %s\n", r[0][0].c_str(),
                 r[0][1].c_str(), r[0][2].c_str());
-    const long expOrders = 2 * args.orders;
+    // Rows per order: orders 2 with a child row of its own, else 1; events RECEIVED, NEW, the
+    // fills' FILL, and ROUTED unless the shape leaves it out.
+    const long expOrders = (args.shape == "child-row" ? 2 : 1) * args.orders;
     const long expExecs = (args.orders + 1) / 2;
-    const long expEvents = 3 * args.orders + expExecs;
+    const long expEvents = (args.shape == "new-only"           ? 1
+                            : args.shape == "direct-no-routed" ? 2
+                                                               : 3) *
+                               args.orders +
+                           expExecs;
     if (r[0][0].as<long>() != expOrders || r[0][1].as<long>() != expEvents ||
         r[0][2].as<long>() != expExecs) {
       std::fprintf(stderr, "bench_journal: row counts differ from what was appended\n");

@@ -36,7 +36,7 @@ read -r orders events received routed acked < <(psql "$FIXGW_DB" -Atc "
   select (select count(*) from orders where parent_order_id is null),
          (select count(*) from order_events),
          (select count(*) from order_events where event_type = 'RECEIVED'),
-         (select count(*) from order_events where event_type = 'ROUTED'),
+         (select count(*) from v_order_lifecycle where event_type = 'ROUTED'),  -- with 0021's lines
          (select count(*) from order_events where event_type = 'NEW')" | tr '|' ' ')
 echo
 echo "PostgreSQL schema $SCHEMA: $orders parent orders, $events order events" \

@@ -7,6 +7,10 @@
 # not depend on the machine's load the way the gateway's group commit does. Not a test.
 #
 #   bench/run_journal_pg_cpu.sh [BUILD_DIR] [--orders N] [--max-batch N] [--rate R] [--runs K]
+#                               [--shape direct-no-routed|direct|child-row|new-only]
+#
+# --shape picks bench_journal's record mix (default: the engine's, direct-no-routed; direct is the
+# engine before schema 0021, with a ROUTED event per order).
 #
 # FIXGW_PG_PORT / FIXGW_PGDATA pick a private cluster (anyone else's load on it is counted).
 set -euo pipefail
@@ -16,12 +20,14 @@ N=20000
 MAXB=280
 RATE=0
 RUNS=1
+SHAPE=direct-no-routed
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --orders) N="${2:?}"; shift 2 ;;
     --max-batch) MAXB="${2:?}"; shift 2 ;;
     --rate) RATE="${2:?}"; shift 2 ;;
     --runs) RUNS="${2:?}"; shift 2 ;;
+    --shape) SHAPE="${2:?}"; shift 2 ;;
     -*) echo "run_journal_pg_cpu: unknown option $1" >&2; exit 2 ;;
     *) BUILD="$(cd "$1" && pwd -P)"; shift ;;
   esac
@@ -43,14 +49,15 @@ cluster_ticks() {
 for ((i = 1; i <= RUNS; i++)); do
   a=$(cluster_ticks)
   out=$("$BUILD/bench/bench_journal" --db "$DB" --orders "$N" --max-batch "$MAXB" --rate "$RATE" \
-        --fix-log --schema-dir "$ROOT/schema" 2>&1)
+        --fix-log --shape "$SHAPE" --schema-dir "$ROOT/schema" 2>&1)
   sleep 1
   b=$(cluster_ticks)
   batches=$(echo "$out" | awk '$1 == "batches" {print $2; exit}')
   server=$(echo "$out" | awk '$1 == "server" && $2 == "backend" {print $3; exit}')
   awk -v s="${server:-0}" -v n="$N" -v nb="${batches:-0}" -v d=$((b - a)) -v hz="$HZ" \
     -v up="$(cut -d' ' -f1-3 /proc/loadavg)" \
-    'BEGIN { printf "run: backend_us_per_order=%.2f backend_us_per_batch=%.0f batches=%s cluster_us_per_order(incl. migrations)=%.2f load=%s\n",
+    -v shape="$SHAPE" \
+    'BEGIN { printf "run: shape=" shape " backend_us_per_order=%.2f backend_us_per_batch=%.0f batches=%s cluster_us_per_order(incl. migrations)=%.2f load=%s\n",
              s * 1e6 / n, (nb > 0 ? s * 1e6 / nb : 0), nb, d / hz * 1e6 / n, up }'
   echo "$out" | grep -iE '^(batches|round|server|records/s)' | sed 's/^/  /'
 done

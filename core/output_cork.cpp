@@ -10,6 +10,7 @@ struct State {
   // Few entries (one per session touched in a round): a linear scan beats a set.
   std::vector<std::shared_ptr<Flushable>> deferred[3];
   std::vector<std::shared_ptr<Flushable>> running;  // reused by flush()
+  std::vector<std::shared_ptr<Flushable>> failed;   // reused by flush()
 };
 thread_local State tls;
 std::atomic<bool> gEnabled{true};
@@ -29,9 +30,37 @@ void defer(std::shared_ptr<Flushable> f, Phase phase) {
 
 void flush() noexcept {
   // Stores first: a message reaches the socket only after its store record; After last.
-  for (auto& v : tls.deferred) {
-    if (v.empty()) continue;
-    tls.running.swap(v);
+  auto& stores = tls.deferred[static_cast<int>(Phase::Store)];
+  auto& sockets = tls.deferred[static_cast<int>(Phase::Socket)];
+  std::vector<std::shared_ptr<Flushable>>& failed = tls.failed;  // stores that failed (rare)
+  if (!stores.empty()) {
+    tls.running.swap(stores);
+    for (auto& f : tls.running)
+      if (!f->flushCorked()) failed.push_back(f);
+    tls.running.clear();
+  }
+  if (!sockets.empty()) {
+    tls.running.swap(sockets);
+    for (auto& f : tls.running) {
+      const Flushable* bad = nullptr;
+      if (!failed.empty()) {
+        const std::string_view g = f->corkGroup();
+        if (!g.empty())
+          for (const auto& s : failed)
+            if (s->corkGroup() == g) bad = s.get();
+      }
+      if (bad)
+        f->dropCorked(bad->corkGroup());
+      else
+        f->flushCorked();
+    }
+    tls.running.clear();
+  }
+  failed.clear();
+  // Last, once the round's output is out: background wake-ups (the journal's writer).
+  auto& after = tls.deferred[static_cast<int>(Phase::After)];
+  if (!after.empty()) {
+    tls.running.swap(after);
     for (auto& f : tls.running) f->flushCorked();
     tls.running.clear();
   }

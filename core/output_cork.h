@@ -27,6 +27,7 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
 #include <vector>
 
 namespace fixgw::cork {
@@ -35,8 +36,19 @@ class Flushable {
  public:
   virtual ~Flushable() = default;
   // Writes whatever is pending. Never throws (errors are logged and kept by
-  // the writer for its next caller).
-  virtual void flushCorked() noexcept = 0;
+  // the writer for its next caller). Returns false if the writer failed: this
+  // round's write or an earlier one left it unable to keep what it was given.
+  virtual bool flushCorked() noexcept = 0;
+  // Pairs a store with the socket that carries the same messages (a FIX
+  // session's store and its connection return the same SessionID string).
+  // When a Store-phase writer of a group fails, the round calls dropCorked()
+  // instead of flushCorked() on that group's Socket-phase writers: a message
+  // that is not on its store must not reach the wire, where the counterparty
+  // would hold a MsgSeqNum the session could never resend (QuickFIX itself
+  // sends nothing when its store throws). Empty: no group.
+  virtual std::string_view corkGroup() const noexcept { return {}; }
+  // Discards the pending bytes (see corkGroup()); why says which store failed.
+  virtual void dropCorked(std::string_view why) noexcept { (void)why; }
 };
 
 enum class Phase { Store = 0, Socket = 1, After = 2 };
@@ -48,7 +60,9 @@ bool active() noexcept;
 // per round however often it is called). Only meaningful while active().
 void defer(std::shared_ptr<Flushable> f, Phase phase);
 
-// Flushes everything deferred on this thread so far (stores, then sockets, then After).
+// Flushes everything deferred on this thread so far (stores, then sockets; a
+// socket whose group's store failed in this round is dropped, not flushed;
+// then phase After).
 void flush() noexcept;
 
 // Process-wide switch (config fix.cork_max_tasks 0 turns it off; default on): when off, Round

@@ -82,6 +82,7 @@ struct AppendFileStore::Impl final : cork::Flushable {
   std::string pending;
   mutable std::mutex mu;
   bool corkable = false;  // set once by the constructor
+  std::string group;      // the session's SessionID string (the cork's group); set once
 
   std::string where() const { return "fixgw append store " + path; }
 
@@ -157,14 +158,20 @@ struct AppendFileStore::Impl final : cork::Flushable {
     write();
   }
 
-  void flushCorked() noexcept override {
+  // False once the file failed (this round or earlier): the round then keeps the same
+  // session's socket bytes off the wire (core/output_cork.h, corkGroup()).
+  bool flushCorked() noexcept override {
     std::lock_guard lk(mu);
     try {
       writePending();
     } catch (const std::exception& e) {
-      spdlog::error("{} (corked round): {}", where(), e.what());
+      spdlog::error("{} (corked round): {}; the round's messages are not sent and the session "
+                    "is disconnected",
+                    where(), e.what());
     }
+    return !broken;
   }
+  std::string_view corkGroup() const noexcept override { return group; }
 
   void writeNumberRecord(const std::shared_ptr<Impl>& self, char type, int64_t n) {
     buf.clear();
@@ -307,6 +314,7 @@ AppendFileStore::AppendFileStore(const std::string& dir, const FIX::SessionID& i
     : impl_(std::make_shared<Impl>()) {
   Impl& m = *impl_;
   m.corkable = corkable;
+  m.group = id.toString();
   m.path = (std::filesystem::path(dir) / fileName(id)).string();
   m.fd = ::open(m.path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (m.fd < 0) throw FIX::ConfigError(m.where() + ": open: " + std::strerror(errno));

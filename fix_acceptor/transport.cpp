@@ -340,12 +340,39 @@ class Connection final : public FIX::Responder,
   }
 
   // cork::Flushable: the end of a round that sent on this connection.
-  void flushCorked() noexcept override {
+  bool flushCorked() noexcept override {
     std::lock_guard lock(outMu_);
-    if (corked_.empty()) return;
+    if (corked_.empty()) return true;
     // Closed meanwhile: the messages are in the session store for a resend.
     if (!closed_) writeLocked(corked_);
     corked_.clear();
+    return true;
+  }
+  // The session's store (same group: the SessionID string) failed in this round: its messages
+  // are not on the store, so none of them may reach the client, who would otherwise hold
+  // MsgSeqNums the session can never resend. The connection closes: QuickFIX sends nothing
+  // through a store that throws, and a session that can neither store nor send must not sit
+  // silently logged on. Orders keep their state in the journal; the client reconnects once an
+  // operator has fixed the store (docs/fix-transport.md, "Corked output").
+  std::string_view corkGroup() const noexcept override { return name_; }
+  void dropCorked(std::string_view why) noexcept override {
+    size_t bytes = 0;
+    {
+      std::lock_guard lock(outMu_);
+      bytes = corked_.size();
+      corked_.clear();
+      closed_ = true;  // nothing more goes out on this connection
+    }
+    try {
+      std::string reason = "session store write failed (" + std::string(why) + "); " +
+                           std::to_string(bytes) + " bytes of this round not sent";
+      asio::post(strand_, [self = shared_from_this(), reason = std::move(reason)] {
+        self->server_->report(self->sessionName(), self->peer_, "STORE_WRITE_FAILED", reason);
+        self->finish(reason, true);
+      });
+    } catch (...) {
+      // Out of memory: the connection stays closed for writes; its timers end it.
+    }
   }
 
   void disconnect() override {

@@ -532,6 +532,10 @@ void Engine::onNew(NewOrder& n) {
   ParentOrder& po = it->second;
   journalOrder(po, n.hdr.rawFix, /*created=*/inserted);
   journalEvent(po, "RECEIVED", nullptr, {}, {}, n.hdr.rawFix, nullptr);
+  // What a direct order's ROUTED line is built from (schema 0021): this event, as received.
+  const int64_t receivedSeq = eventSeq_;
+  const Qty receivedQty = po.qty;
+  const std::optional<Price> receivedPrice = po.price;
 
   if (duplicate) {
     // The index keeps pointing at the first order with this ClOrdID.
@@ -643,7 +647,15 @@ void Engine::onNew(NewOrder& n) {
   auto [ci, cins] = children_.emplace(c.id, std::move(c));
   ChildOrder& child = ci->second;
   journalChild(child, po, /*created=*/cins);
-  journalEvent(po, "ROUTED", nullptr, {}, "to " + po.venue.str(), {}, &child);
+  if (child.direct && eventSeq_ == receivedSeq && po.qty == receivedQty &&
+      po.price == receivedPrice) {
+    // A direct order routed in the step that received it, as received: no ROUTED row. Readers
+    // (v_order_lifecycle, schema 0021) show its line from the RECEIVED row and the order's row
+    // (venue, child id), at the sequence number kept for it here.
+    ++eventSeq_;
+  } else {
+    journalEvent(po, "ROUTED", nullptr, {}, "to " + po.venue.str(), {}, &child);
+  }
 
   VenueNewOrder vo;
   vo.childId = child.id;

@@ -1242,7 +1242,10 @@ struct PgJournal::Impl {
   // everything appended by then; an uncorked append wakes it at once, as before.
   struct DeferredWake final : cork::Flushable {
     explicit DeferredWake(Impl* i) : impl(i) {}
-    void flushCorked() noexcept override { impl->wakeWriter(); }
+    bool flushCorked() noexcept override {
+      impl->wakeWriter();
+      return true;
+    }
     Impl* impl;
   };
   const std::shared_ptr<DeferredWake> deferredWake = std::make_shared<DeferredWake>(this);

@@ -254,7 +254,8 @@ router::RecoveredState loadRecoveredState(const std::string& conninfo,
   }
 
   auto hw = tx.exec(
-      "select coalesce(max(seq), 0), "
+      // A RECEIVED event's seq + 1 may be a direct order's ROUTED line with no row (0021).
+      "select coalesce(max(seq + (event_type = 'RECEIVED')::int), 0), "
       "coalesce((extract(epoch from max(event_time)) * 1000000)::bigint, 0) from order_events");
   st.maxEventSeq = hw[0][0].as<int64_t>();
   st.lastEventTime = hw[0][1].as<int64_t>() * 1000;

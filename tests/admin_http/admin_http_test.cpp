@@ -327,6 +327,15 @@ TEST_F(AdminHttp, OrdersLiveAndFromPostgresWithEventsAndChildren) {
   EXPECT_EQ(s(dd["children"][0], "venue"), "SIM");
   ASSERT_GE(dd["events"].Size(), 2u) << detail.body;
   EXPECT_EQ(s(dd["events"][0], "event_type"), "RECEIVED");
+  // A direct order: its ROUTED line has no row (schema 0021); the events come from
+  // v_order_lifecycle, which shows it, naming the child the order's children list has.
+  EXPECT_EQ(s(dd["events"][1], "event_type"), "ROUTED") << detail.body;
+  EXPECT_EQ(s(dd["events"][1], "text"), "to SIM") << detail.body;
+  const std::string childId = s(dd["children"][0], "child_order_id") != "<absent>"
+                                  ? s(dd["children"][0], "child_order_id")   // the engine's view
+                                  : s(dd["children"][0], "order_id");        // the rows'
+  EXPECT_EQ(s(dd["events"][1], "child_order_id"), childId) << detail.body;
+  EXPECT_EQ(std::stoll(s(dd["events"][1], "seq")), std::stoll(s(dd["events"][0], "seq")) + 1);
 
   EXPECT_EQ(get("/api/orders/NO-SUCH-ORDER", kViewer).status, 404);
   HttpReply badState = get("/api/orders?state=SLEEPING", kViewer);

@@ -483,7 +483,9 @@ TEST_F(AuditTest, DirectOrdersChildCarriedInTheParentRowIsFoundByItsIdAndShown) 
     EXPECT_EQ(column(d, "children", "order_id"), Strings{"gw-C21"}) << args[2];
     EXPECT_EQ(column(d, "children", "venue_order_id"), Strings{"SIM-90"}) << args[2];
     EXPECT_EQ(column(d, "children", "status"), Strings{"NEW"}) << args[2];
-    EXPECT_EQ(column(d, "events", "event_type"), Strings{"RECEIVED"}) << args[2];
+    // No ROUTED row: the line comes from the RECEIVED row and the parent's (schema 0021).
+    EXPECT_EQ(column(d, "events", "event_type"), (Strings{"RECEIVED", "ROUTED"})) << args[2];
+    EXPECT_EQ(column(d, "events", "child_order_id"), (Strings{"<null>", "gw-C21"})) << args[2];
   }
   // The parent's own id still finds it; an algo-style child id that no parent carries finds
   // nothing (fixgw_direct_parent_id maps it to an order without child_status).
@@ -570,6 +572,120 @@ TEST_F(AuditTest, ReceivedEventShowsTheOrdersMessageStoredOnce) {
   EXPECT_EQ(db.query("SELECT raw_fix FROM v_order_lifecycle WHERE order_id = 'O1' AND event_type "
                      "= 'RECEIVED'"),
             (std::vector<Strings>{{raw[0]}}));
+}
+
+// Schema 0021: a direct order (its child in its parent's row, schema 0020) routed as received has
+// no ROUTED row; the audit shows the line, built from the RECEIVED row and the order's row, where
+// it was (RECEIVED's seq + 1). A direct order of an older writer, with its ROUTED row, shows that
+// row once.
+TEST_F(AuditTest, DirectOrdersRoutedLineIsShownFromItsReceivedEventAndOrderRow) {
+  store::PgJournalConfig c;
+  c.conninfo = db.conninfo();
+  store::PgJournal j(c);
+  j.start();
+  const WallNanos t = kNextDay + 5000 * kMs;
+  auto order = [&](const char* id, const char* cl) {
+    OrderRec o;
+    o.orderId = OrderId(id);
+    o.session = SessionKey(kS1);
+    o.clOrdId = ClOrdId(cl);
+    o.account = Account("ACC3");
+    o.symbol = Symbol("AAPL");
+    o.side = Side::Buy;
+    o.qty = Qty::of("3");
+    o.price = Price::of("150.5");
+    o.leavesQty = o.qty;
+    o.venue = VenueId("SIM");
+    o.rawFix = "8=FIX.4.4\x01" "35=D\x01" "11=" + std::string(cl) + "\x01";
+    o.createdAt = o.updatedAt = t;
+    return o;
+  };
+  auto ev = [&](const OrderRec& o, const char* type, int64_t seq) {
+    OrderEventRec e;
+    e.seq = seq;
+    e.orderId = o.orderId;
+    e.session = o.session;
+    e.clOrdId = o.clOrdId;
+    e.eventType = type;
+    e.status = o.status;
+    e.qty = o.qty;
+    e.price = o.price;
+    e.cumQty = o.cumQty;
+    e.leavesQty = o.leavesQty;
+    e.avgPx = o.avgPx;
+    e.ts = t + seq * kMs;
+    return e;
+  };
+  // g-8: today's writer. RECEIVED (seq 100), the child in the row, NEW at seq 102.
+  OrderRec o8 = order("g-8", "D8");
+  o8.childStatus = OrdStatus::PendingNew;
+  j.append(o8);
+  j.append(ev(o8, "RECEIVED", 100));
+  o8.status = OrdStatus::New;
+  o8.childStatus = OrdStatus::New;
+  o8.venueOrderId = VenueOrderId("SIM-88");
+  o8.rawFix.clear();
+  o8.updatedAt = t + 102 * kMs;
+  j.append(o8);
+  OrderEventRec n8 = ev(o8, "NEW", 102);
+  n8.childOrderId = OrderId("g-C8");
+  n8.execType = ExecType::New;
+  n8.execId = ExecId("X88");
+  j.append(n8);
+  // g-9: an older writer's direct order, with its ROUTED row.
+  OrderRec o9 = order("g-9", "D9");
+  o9.childStatus = OrdStatus::PendingNew;
+  j.append(o9);
+  j.append(ev(o9, "RECEIVED", 103));
+  OrderEventRec r9 = ev(o9, "ROUTED", 104);
+  r9.childOrderId = OrderId("g-C9");
+  r9.text = "to SIM";
+  j.append(r9);
+  j.flush();
+  j.stop();
+  EXPECT_EQ(db.query("SELECT count(*) FROM order_events WHERE order_id = 'g-8'"),
+            (std::vector<Strings>{{"2"}}));
+
+  for (const char* id : {"g-8", "g-C8"}) {  // by the order's id and by its child's
+    const auto d = json({"order", "--order-id", id});
+    EXPECT_EQ(column(d, "orders", "order_id"), Strings{"g-8"}) << id;
+    EXPECT_EQ(column(d, "children", "order_id"), Strings{"g-C8"}) << id;
+    EXPECT_EQ(column(d, "events", "event_type"), (Strings{"RECEIVED", "ROUTED", "NEW"})) << id;
+    EXPECT_EQ(column(d, "events", "seq"), (Strings{"#100", "#101", "#102"})) << id;
+    EXPECT_EQ(column(d, "events", "child_order_id"), (Strings{"<null>", "g-C8", "g-C8"})) << id;
+    EXPECT_EQ(column(d, "events", "text"), (Strings{"<null>", "to SIM", "<null>"})) << id;
+    EXPECT_EQ(column(d, "events", "status"), (Strings{"PENDING_NEW", "PENDING_NEW", "NEW"})) << id;
+    EXPECT_EQ(column(d, "events", "qty"), (Strings{"3", "3", "3"})) << id;
+    EXPECT_EQ(column(d, "events", "price"), (Strings{"150.5", "150.5", "150.5"})) << id;
+    EXPECT_EQ(column(d, "events", "leaves_qty"), (Strings{"3", "3", "3"})) << id;
+    EXPECT_EQ(column(d, "events", "exec_id"), (Strings{"<null>", "<null>", "X88"})) << id;
+    const Strings raw = column(d, "events", "raw_fix");
+    ASSERT_EQ(raw.size(), 3u);
+    EXPECT_EQ(raw[0], "8=FIX.4.4|35=D|11=D8|");
+    EXPECT_EQ(raw[1], "<null>");
+    const Strings at = column(d, "events", "event_time");
+    ASSERT_EQ(at.size(), 3u);
+    EXPECT_EQ(at[1], at[0]) << "routed in the step that received it";
+  }
+  // By ClOrdID too (the request-event index), and the older writer's row shows once.
+  EXPECT_EQ(column(json({"order", "--clordid", "D8", "--session", kS1}), "events", "event_type"),
+            (Strings{"RECEIVED", "ROUTED", "NEW"}));
+  const auto d9 = json({"order", "--order-id", "g-9"});
+  EXPECT_EQ(column(d9, "events", "event_type"), (Strings{"RECEIVED", "ROUTED"}));
+  EXPECT_EQ(column(d9, "events", "seq"), (Strings{"#103", "#104"}));
+  // The account's activity lists the line.
+  const auto a = json({"activity", "--account", "ACC3", "--from", "2026-01-03", "--to", "2026-01-04"});
+  EXPECT_EQ(column(a, "events", "event_type"),
+            (Strings{"RECEIVED", "ROUTED", "NEW", "RECEIVED", "ROUTED"}));
+  EXPECT_EQ(column(a, "events", "order_id"), (Strings{"g-8", "g-8", "g-8", "g-9", "g-9"}));
+  // v_order_lifecycle, which docs/audit.md's queries read, says the same.
+  EXPECT_EQ(db.query("SELECT seq, event_type, child_order_id, text FROM v_order_lifecycle WHERE "
+                     "order_id IN ('g-8', 'g-9') ORDER BY seq, event_id"),
+            (std::vector<Strings>{{"100", "RECEIVED", "<null>", "<null>"},
+                                  {"101", "ROUTED", "g-C8", "to SIM"},
+                                  {"102", "NEW", "g-C8", "<null>"},
+                                  {"103", "RECEIVED", "<null>", "<null>"},
+                                  {"104", "ROUTED", "g-C9", "to SIM"}}));
 }
 
 TEST_F(AuditTest, OrderInAnotherSessionIsNotFoundAndSaysSo) {

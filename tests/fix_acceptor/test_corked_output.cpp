@@ -11,7 +11,11 @@
 //  * a round whose socket bytes never go out (the client drops the TCP
 //    connection before the round flushes) is replayed from the store, with
 //    exact sequence numbers, when the client comes back and asks for a resend.
+//  * a round whose store write fails sends none of its messages (the session's
+//    socket bytes are dropped, its connection closed), other sessions' rounds
+//    are untouched, and the store file keeps exactly what the client saw.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -20,6 +24,8 @@
 #include <future>
 #include <mutex>
 #include <thread>
+
+#include <quickfix/Exceptions.h>
 
 #include "core/clock.h"
 #include "core/commands.h"
@@ -53,7 +59,10 @@ std::filesystem::path tempDir(const std::string& tag) {
 
 struct Recorder final : cork::Flushable {
   Recorder(std::string n, std::vector<std::string>& log) : name(std::move(n)), log(log) {}
-  void flushCorked() noexcept override { log.push_back(name); }
+  bool flushCorked() noexcept override {
+    log.push_back(name);
+    return true;
+  }
   std::string name;
   std::vector<std::string>& log;
 };
@@ -88,6 +97,52 @@ TEST(OutputCork, DisabledRoundsCorkNothing) {
   cork::setEnabled(true);
   cork::Round r;
   EXPECT_TRUE(cork::active());
+}
+
+// A store that fails keeps ITS session's socket bytes of the round off the wire
+// (dropCorked), and only those: another session's socket flushes as usual.
+struct GroupRecorder final : cork::Flushable {
+  GroupRecorder(std::string n, std::string g, bool ok, std::vector<std::string>& log)
+      : name(std::move(n)), group(std::move(g)), ok(ok), log(log) {}
+  bool flushCorked() noexcept override {
+    log.push_back(name);
+    return ok;
+  }
+  std::string_view corkGroup() const noexcept override { return group; }
+  void dropCorked(std::string_view why) noexcept override {
+    log.push_back("drop " + name + " (" + std::string(why) + ")");
+  }
+  std::string name, group;
+  bool ok;
+  std::vector<std::string>& log;
+};
+
+TEST(OutputCork, FailedStoreDropsTheSocketOfItsOwnSessionOnly) {
+  std::vector<std::string> log;
+  auto storeA = std::make_shared<GroupRecorder>("storeA", "A", /*ok=*/false, log);
+  auto storeB = std::make_shared<GroupRecorder>("storeB", "B", /*ok=*/true, log);
+  auto sockA = std::make_shared<GroupRecorder>("sockA", "A", true, log);
+  auto sockB = std::make_shared<GroupRecorder>("sockB", "B", true, log);
+  auto plain = std::make_shared<Recorder>("plain", log);  // no group: never dropped
+  {
+    cork::Round round;
+    cork::defer(sockA, cork::Phase::Socket);
+    cork::defer(sockB, cork::Phase::Socket);
+    cork::defer(plain, cork::Phase::Socket);
+    cork::defer(storeA, cork::Phase::Store);
+    cork::defer(storeB, cork::Phase::Store);
+  }
+  EXPECT_EQ(log, (std::vector<std::string>{"storeA", "storeB", "drop sockA (A)", "sockB", "plain"}));
+  // The failure belongs to that round: the next round flushes session A's socket again if its
+  // store says it is fine.
+  log.clear();
+  storeA->ok = true;
+  {
+    cork::Round round;
+    cork::defer(sockA, cork::Phase::Socket);
+    cork::defer(storeA, cork::Phase::Store);
+  }
+  EXPECT_EQ(log, (std::vector<std::string>{"storeA", "sockA"}));
 }
 
 // A loop that polls before it parks still runs every task in order, corks
@@ -165,6 +220,71 @@ TEST(AppendStoreCork, StoreNotCorkableWritesAtOnceInsideARound) {
   cork::Round round;
   st.set(1, "now");
   EXPECT_GT(std::filesystem::file_size(path), created);
+  std::filesystem::remove_all(dir);
+}
+
+// Makes the store file's descriptor in this process refuse writes, as a full or failed disk
+// would: a read-only descriptor of the same file is put in its place (dup2), so the store's
+// next write() fails (EBADF) and so does its ftruncate() back to the last whole record.
+// Returns false if no descriptor of this process has the file open.
+bool breakStoreDescriptor(const std::filesystem::path& file) {
+  const auto want = std::filesystem::canonical(file);
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const auto target = std::filesystem::read_symlink(e.path(), ec);
+    if (ec || target != want) continue;
+    const int fd = std::stoi(e.path().filename().string());
+    const int ro = ::open(want.c_str(), O_RDONLY | O_CLOEXEC);
+    if (ro < 0) return false;
+    const bool ok = ::dup2(ro, fd) == fd;
+    ::close(ro);
+    return ok;
+  }
+  return false;
+}
+
+// A corked round whose store write fails: the round reports the failure (so its session's
+// socket bytes are dropped), the store refuses every later write with a clear error, and the
+// file still replays to the last whole record written before the round: the session's next
+// MsgSeqNum after a restart is the one the client expects, since it never saw the round.
+TEST(AppendStoreCork, FailedRoundWriteDropsTheSessionsSocketAndLeavesTheFileWhole) {
+  const auto dir = tempDir("fail");
+  const FIX::SessionID id("FIX.4.4", "FIXGW", "CORK3");
+  const auto path = dir / AppendFileStore::fileName(id);
+  std::vector<std::string> log;
+  auto sock = std::make_shared<GroupRecorder>("sock", id.toString(), true, log);
+  {
+    AppendFileStore st(dir.string(), id, /*corkable=*/true);
+    {
+      cork::Round round;
+      st.set(1, "kept");
+      st.incrNextSenderMsgSeqNum();
+      cork::defer(sock, cork::Phase::Socket);
+    }
+    EXPECT_EQ(log, (std::vector<std::string>{"sock"}));
+    log.clear();
+    ASSERT_TRUE(breakStoreDescriptor(path));
+    {
+      cork::Round round;
+      EXPECT_TRUE(st.set(2, "lost"));  // pending: the failure comes at the flush
+      st.incrNextSenderMsgSeqNum();
+      cork::defer(sock, cork::Phase::Socket);
+    }
+    ASSERT_EQ(log.size(), 1u);
+    EXPECT_EQ(log[0], "drop sock (" + id.toString() + ")");
+    // Refused from now on, with the file named.
+    try {
+      st.set(3, "refused");
+      ADD_FAILURE() << "set() after a failed write did not throw";
+    } catch (const FIX::IOException& e) {
+      EXPECT_NE(std::string(e.what()).find(path.string()), std::string::npos) << e.what();
+    }
+  }
+  AppendFileStore again(dir.string(), id);
+  std::vector<std::string> got;
+  again.get(1, 2, got);
+  EXPECT_EQ(got, (std::vector<std::string>{"kept"}));
+  EXPECT_EQ(again.getNextSenderMsgSeqNum(), 2);
   std::filesystem::remove_all(dir);
 }
 
@@ -424,6 +544,77 @@ TEST_F(CorkedOutputTest, RoundCutOffByADroppedConnectionIsResentFromTheStoreAfte
     resent.push_back(tagOf(*m, 17));
   }
   EXPECT_EQ(resent, (std::vector<std::string>{"R-1-NEW", "R-1-P1", "R-1-F2"}));
+}
+
+// Over a real session: the session store fails in the round that carries an order's reports.
+// None of them reaches the client (it would hold MsgSeqNums the store cannot resend), the
+// connection closes with the reason logged, and every message the client did receive is on the
+// store under the number it saw, so the session resumes consistently after the store is fixed.
+TEST_F(CorkedOutputTest, StoreWriteFailureInARoundSendsNoneOfItAndClosesTheSession) {
+  using fixgw::testing::fixLogon;
+  using fixgw::testing::fixMessage;
+  using fixgw::testing::RawFixClient;
+  using fixgw::testing::tagOf;
+  auto order = [](int seq, const std::string& id) {
+    return fixMessage("FIX.4.4", "CORKC", "FIXGW", seq, "D",
+                      {{11, id},
+                       {21, "1"},
+                       {55, "AAPL"},
+                       {54, "1"},
+                       {60, "20260102-03:04:05.000"},
+                       {38, "100"},
+                       {40, "2"},
+                       {44, "100.25"},
+                       {59, "0"}});
+  };
+  const FIX::SessionID sid("FIX.4.4", "FIXGW", "CORKC");
+  std::vector<int> seen;  // MsgSeqNums the client received
+  {
+    RawFixClient raw("127.0.0.1", cfg_.port);
+    ASSERT_TRUE(raw.connected());
+    ASSERT_TRUE(raw.send(fixLogon("FIX.4.4", "CORKC", "FIXGW")));
+    auto logon = raw.readType("A", 10s);
+    ASSERT_TRUE(logon) << "no Logon answer";
+    seen.push_back(std::stoi(tagOf(*logon, 34)));
+    ASSERT_TRUE(raw.send(order(2, "S-1")));
+    for (int i = 0; i < 3; ++i) {
+      auto m = raw.readType("8", 10s);
+      ASSERT_TRUE(m) << "report " << i << " of the first order missing";
+      seen.push_back(std::stoi(tagOf(*m, 34)));
+    }
+    // The next order's reports are produced and held before their round flushes; the inbound
+    // order's own store record (the next target number, written by the session's thread) is
+    // let through first, so the one write that fails is the round's.
+    const auto file = dir_ / AppendFileStore::fileName(sid);
+    const auto before = std::filesystem::file_size(file);
+    auto held = engine_.hold();
+    ASSERT_TRUE(raw.send(order(3, "S-2")));
+    ASSERT_EQ(held.wait_for(10s), std::future_status::ready);
+    const auto until = std::chrono::steady_clock::now() + 10s;
+    while (std::filesystem::file_size(file) == before && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(1ms);
+    ASSERT_GT(std::filesystem::file_size(file), before) << "the inbound order was not recorded";
+    ASSERT_TRUE(breakStoreDescriptor(file));
+    engine_.release();
+    // Nothing of the failed round arrives; the gateway closes the connection.
+    for (;;) {
+      auto m = raw.read(10s);
+      if (!m) break;
+      ADD_FAILURE() << "the client received a message the store did not keep: " << *m;
+      seen.push_back(std::stoi(tagOf(*m, 34)));
+    }
+    EXPECT_TRUE(raw.closed()) << "the session stayed connected after its store failed";
+  }
+  ASSERT_TRUE(engine_.waitLogouts(1));
+  acceptor_->stop();
+  // Every message the client saw is on the store under its number; nothing after.
+  AppendFileStore st(dir_.string(), sid);
+  for (int seq : seen) {
+    std::vector<std::string> got;
+    st.get(seq, seq, got);
+    EXPECT_EQ(got.size(), 1u) << "MsgSeqNum " << seq << " reached the client but is not stored";
+  }
+  EXPECT_EQ(st.getNextSenderMsgSeqNum(), seen.back() + 1);
 }
 
 }  // namespace

@@ -147,8 +147,35 @@ TEST_P(GatewayE2E, LimitOrderRestsThenIsCanceled) {
                   "' order by seq");
   std::vector<std::string> types;
   for (auto& r : events) types.push_back(r[0]);
-  EXPECT_EQ(types, (std::vector<std::string>{"RECEIVED", "ROUTED", "NEW", "CANCEL_REQUESTED",
-                                             "CANCELED"}));
+  // A direct order writes no ROUTED row (schema 0021) ...
+  EXPECT_EQ(types, (std::vector<std::string>{"RECEIVED", "NEW", "CANCEL_REQUESTED", "CANCELED"}));
+  // ... and its lifecycle shows the ROUTED line, built from the RECEIVED row and the order's row:
+  // the child the venue got, the venue, the state as received, RECEIVED's seq + 1.
+  Rows life = q("select event_type, seq, child_order_id, text, status, qty, price, cum_qty, "
+                "leaves_qty, event_time, event_id, exec_id is null, raw_fix is null, "
+                "child_order_id = fixgw_direct_child_id(order_id) "
+                "from v_order_lifecycle where order_id = '" + orderId + "' order by seq, event_id");
+  std::vector<std::string> lifeTypes;
+  for (auto& r : life) lifeTypes.push_back(r[0]);
+  ASSERT_EQ(lifeTypes, (std::vector<std::string>{"RECEIVED", "ROUTED", "NEW", "CANCEL_REQUESTED",
+                                                 "CANCELED"}));
+  const auto& rcv = life[0];
+  const auto& routed = life[1];
+  EXPECT_EQ(std::stoll(routed[1]), std::stoll(rcv[1]) + 1);
+  EXPECT_LT(std::stoll(routed[1]), std::stoll(life[2][1]));
+  EXPECT_EQ(routed[2], life[2][2]) << "the child the NEW event names";
+  const std::string venue = q("select venue from orders where order_id = '" + orderId + "'")
+                                .at(0).at(0);
+  EXPECT_FALSE(venue.empty());
+  EXPECT_EQ(routed[3], "to " + venue);
+  EXPECT_EQ(routed[4], "PENDING_NEW");
+  for (size_t i : {5u, 6u, 7u, 8u, 9u, 10u}) EXPECT_EQ(routed[i], rcv[i]) << "column " << i;
+  EXPECT_EQ(Q(routed[5]), Q("100"));
+  EXPECT_EQ(Q(routed[6]), Q("92"));
+  EXPECT_EQ(routed[11], "t");
+  EXPECT_EQ(routed[12], "t");
+  EXPECT_EQ(routed[13], "t");
+  EXPECT_EQ(rcv[12], "f") << "RECEIVED keeps the message as received";
   Rows order = q("select status, cl_ord_id, raw_fix from orders where order_id = '" + orderId + "'");
   ASSERT_EQ(order.size(), 1u);
   EXPECT_EQ(order[0][0], "CANCELED");
@@ -244,8 +271,9 @@ TEST_P(GatewayE2E, ReplaceThenFill) {
     cum = Q(F(f, 14));
   }
   EXPECT_EQ(cum, Q("60"));
+  // The lifecycle (v_order_lifecycle): RECEIVED, ROUTED (a line without a row, schema 0021), NEW.
   Rows types = q(
-      "select e.event_type from order_events e join orders o on o.order_id = e.order_id "
+      "select e.event_type from v_order_lifecycle e join orders o on o.order_id = e.order_id "
       "where o.cl_ord_id = 'RPL1-R' and o.parent_order_id is null order by e.seq");
   ASSERT_GE(types.size(), 6u);
   EXPECT_EQ(types[3][0], "REPLACE_REQUESTED");
@@ -630,8 +658,8 @@ TEST_P(GatewayE2ECancelOnDisconnect, OpenOrdersAreCanceledWhenTheSessionDrops) {
     if (status != "CANCELED") std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_EQ(status, "CANCELED");
-  Rows ev = q("select event_type from order_events where order_id = '" + orderId +
-              "' order by seq");
+  Rows ev = q("select event_type from v_order_lifecycle where order_id = '" + orderId +
+              "' order by seq");  // RECEIVED, ROUTED (schema 0021: no row of its own), NEW, ...
   ASSERT_GE(ev.size(), 5u);
   EXPECT_EQ(ev[3][0], "DISCONNECT_CANCEL_REQUESTED");
   EXPECT_EQ(ev[4][0], "CANCELED");

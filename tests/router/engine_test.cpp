@@ -17,7 +17,8 @@ TEST_F(EngineTest, NewOrderIsRoutedAndAcknowledgedAfterTheVenueAccepts) {
   EXPECT_EQ(r.cumQty, Qty{});
   EXPECT_FALSE(r.orderId.empty());
   EXPECT_FALSE(r.execId.empty());
-  EXPECT_EQ(eventTypes(), (std::vector<std::string>{"RECEIVED", "ROUTED", "NEW"}));
+  // A direct order's ROUTED has no record (schema 0021): readers build it from RECEIVED's.
+  EXPECT_EQ(eventTypes(), (std::vector<std::string>{"RECEIVED", "NEW"}));
 }
 
 // Schema 0020: a direct order's one child has no orders record of its own. Its id is the parent's
@@ -59,6 +60,86 @@ TEST_F(EngineTest, DirectOrdersChildIsJournaledInItsParentsRecord) {
   // An algo's children (and the next direct order's) never take that number.
   newOrder("A2", "10", "101.00");
   EXPECT_NE(venue.submits.at(1).childId, venue.submits.at(0).childId);
+}
+
+namespace {
+std::vector<const OrderEventRec*> eventsOf(const MemoryJournal& j, const OrderId& id) {
+  std::vector<const OrderEventRec*> out;
+  for (const auto& r : j.records)
+    if (auto* e = recordIf<OrderEventRec>(&r); e && e->orderId == id) out.push_back(e);
+  return out;
+}
+}  // namespace
+
+// Schema 0021: a direct order routed as received writes no ROUTED record. Its line is built from
+// the RECEIVED record (same state) and the order's record (venue, child), at RECEIVED's seq + 1,
+// which the engine keeps unused; the parent's record names the venue and carries the child.
+TEST_F(EngineTest, DirectOrdersRoutedLineIsKeptInItsReceivedEventAndOrderRecord) {
+  newOrder("A1", "100", "101.00");
+  const ParentOrder* p = engine.find(kSess, ClOrdId("A1"));
+  ASSERT_TRUE(p);
+  auto evs = eventsOf(journal, p->orderId);
+  ASSERT_EQ(evs.size(), 1u);
+  const OrderEventRec received = *evs[0];
+  EXPECT_EQ(received.eventType, "RECEIVED");
+  EXPECT_EQ(received.qty, Qty::of("100"));
+  EXPECT_EQ(received.price, Price::of("101.00"));
+  EXPECT_EQ(received.status, OrdStatus::PendingNew);  // the ROUTED line's status too
+  const OrderRec* last = nullptr;
+  for (const auto& r : journal.records)
+    if (auto* o = std::get_if<OrderRec>(&r)) last = o;
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->venue, VenueId("SIM"));
+  EXPECT_EQ(last->childStatus, OrdStatus::PendingNew);
+  ack();
+  evs = eventsOf(journal, p->orderId);
+  ASSERT_EQ(evs.size(), 2u);
+  EXPECT_EQ(evs[1]->eventType, "NEW");
+  EXPECT_EQ(evs[1]->seq, received.seq + 2) << "seq + 1 is the ROUTED line's";
+  // The next order's events never take that number either.
+  newOrder("A2", "10", "101.00");
+  const ParentOrder* p2 = engine.find(kSess, ClOrdId("A2"));
+  ASSERT_TRUE(p2);
+  EXPECT_GT(eventsOf(journal, p2->orderId).at(0)->seq, evs[1]->seq);
+}
+
+// When risk rounds a direct order (tick / lot), the routed order differs from the one received:
+// the ROUTED record is written as before, at RECEIVED's seq + 1, with the rounded price.
+TEST_F(EngineTest, DirectOrderRoundedByRiskKeepsItsRoutedRecord) {
+  risk::RiskConfig cfg = riskCfg();
+  cfg.instruments[Symbol("ESZ7")].roundToTick = true;
+  risk::RiskEngine rounding{cfg, instruments};
+  FakeVenue v;
+  MemoryJournal j;
+  Reports rep;
+  Engine e{loop, clock, rounding, RoutingTable(RoutingConfig{{}, VenueId("SIM")}, {VenueId("SIM")}),
+           {{VenueId("SIM"), &v}}, j, rep, "r"};
+  NewOrder n;
+  n.hdr.session = kSess;
+  n.hdr.rawFix = std::string("8=FIX.4.4\x01" "35=D\x01" "11=R1\x01");
+  n.clOrdId = ClOrdId("R1");
+  n.account = Account("ACC1");
+  n.symbol = Symbol("ESZ7");
+  n.side = Side::Buy;
+  n.ordType = OrdType::Limit;
+  n.tif = TimeInForce::Day;
+  n.qty = Qty::of("2");
+  n.price = Price::of("5000.10");
+  e.submit(n);
+  run();
+  ASSERT_EQ(v.submits.size(), 1u);
+  EXPECT_EQ(v.submits[0].price, Price::of("5000.00"));
+  const ParentOrder* p = e.find(kSess, ClOrdId("R1"));
+  ASSERT_TRUE(p);
+  auto evs = eventsOf(j, p->orderId);
+  ASSERT_EQ(evs.size(), 2u);
+  EXPECT_EQ(evs[0]->eventType, "RECEIVED");
+  EXPECT_EQ(evs[0]->price, Price::of("5000.10"));
+  EXPECT_EQ(evs[1]->eventType, "ROUTED");
+  EXPECT_EQ(evs[1]->seq, evs[0]->seq + 1);
+  EXPECT_EQ(evs[1]->price, Price::of("5000.00"));
+  EXPECT_EQ(evs[1]->text, "to SIM");
+  EXPECT_EQ(evs[1]->childOrderId, OrderId::sharing(v.submits[0].childId));
 }
 
 TEST_F(EngineTest, PartialFillsRollUpIntoCumQtyAvgPxAndLeaves) {
@@ -350,7 +431,7 @@ TEST_F(EngineTest, JournalEventsAreInStrictSequence) {
       EXPECT_GT(e->seq, last);
       last = e->seq;
     }
-  EXPECT_EQ(eventTypes(), (std::vector<std::string>{"RECEIVED", "ROUTED", "NEW", "FILL",
+  EXPECT_EQ(eventTypes(), (std::vector<std::string>{"RECEIVED", "NEW", "FILL",
                                                     "CANCEL_REQUESTED", "CANCELED"}));
 }
 

@@ -167,3 +167,85 @@ TEST(MigrationUpgrade, JournalShapeMigrationUpgradesADatabaseWithOrdersInIt) {
             "8=FIX.4.4|11=C2|");
   fs::remove_all(v18);
 }
+
+// Migration 0021 (issue 15) on a database at 0020 holding direct orders as the 0020 engine wrote
+// them (RECEIVED, ROUTED, NEW; the child in the parent's row), an algo child's ROUTED and a
+// rejected order: v_order_lifecycle shows exactly the lines it showed before (no ROUTED line is
+// added where the order has its row). Then a direct order of today's engine (RECEIVED, NEW; no
+// ROUTED row) shows the ROUTED line between them, at RECEIVED's seq + 1.
+TEST(MigrationUpgrade, DirectRoutedMigrationKeepsEveryLifecycleLineOfAnUpgradedDatabase) {
+  fixgw::testing::PgTestSchema db;
+  fs::path v20 = fs::temp_directory_path() / ("fixgw-v20-" + db.schema());
+  fs::create_directories(v20);
+  for (const auto& e : fs::directory_iterator(fixgw::testing::schemaDir())) {
+    const std::string n = e.path().filename().string();
+    if (n.size() > 4 && n.substr(0, 4) <= "0020" && e.path().extension() == ".sql")
+      fs::copy_file(e.path(), v20 / n);
+  }
+  store::migrate(db.conninfo(), v20.string());
+  ASSERT_EQ(db.query("select max(version) from schema_migrations")[0][0], "20");
+  auto orderRow = [](const char* id, const char* parent, const char* cl, const char* status,
+                     const char* venue, const char* childStatus) {
+    auto q = [](const char* v) { return v ? "'" + std::string(v) + "'" : std::string("null"); };
+    return "(" + q(id) + ", " + q(parent) + ", 'S', " + q(cl) +
+           ", 'A', 'AAPL', 'BUY', 'LIMIT', 'DAY', 10, 100, " + q(status) + ", 0, 10, 0, " +
+           q(venue) + ", '8=FIX.4.4' || chr(1) || '11=" + cl + "' || chr(1), now(), now(), " +
+           q(childStatus) + ")";
+  };
+  db.exec("insert into orders (order_id, parent_order_id, session_key, cl_ord_id, account, "
+          "symbol, side, ord_type, tif, qty, price, status, cum_qty, leaves_qty, avg_px, venue, "
+          "raw_fix, created_at, updated_at, child_status) values " +
+          orderRow("g-1", nullptr, "C1", "NEW", "SIM", "NEW") + ", " +
+          orderRow("g-2", nullptr, "C2", "NEW", "SIM", nullptr) + ", " +
+          orderRow("g-3", "g-2", "g-3", "NEW", "SIM", nullptr) + ", " +
+          orderRow("g-4", nullptr, "C4", "REJECTED", nullptr, nullptr));
+  auto ev = [](int seq, const char* order, const char* child, const char* cl, const char* type,
+               const char* status, const char* text) {
+    auto q = [](const char* v) { return v ? "'" + std::string(v) + "'" : std::string("null"); };
+    return "(" + std::to_string(seq) + ", " + q(order) + ", " + q(child) + ", 'S', " + q(cl) +
+           ", " + q(type) + ", " + q(status) + ", 10, 100, 0, 10, 0, 0, 0, " + q(text) +
+           ", now() + interval '" + std::to_string(seq) + " ms')";
+  };
+  db.exec("insert into order_events (seq, order_id, child_order_id, session_key, cl_ord_id, "
+          "event_type, status, qty, price, cum_qty, leaves_qty, avg_px, last_qty, last_px, text, "
+          "event_time) values " +
+          ev(1, "g-1", nullptr, "C1", "RECEIVED", "PENDING_NEW", nullptr) + ", " +
+          ev(2, "g-1", "g-C1", "C1", "ROUTED", "PENDING_NEW", "to SIM") + ", " +
+          ev(3, "g-1", "g-C1", "C1", "NEW", "NEW", nullptr) + ", " +
+          ev(4, "g-2", nullptr, "C2", "RECEIVED", "PENDING_NEW", nullptr) + ", " +
+          ev(5, "g-2", "g-3", "C2", "ROUTED", "PENDING_NEW", "to SIM: TWAP slice 1/2") + ", " +
+          ev(6, "g-4", nullptr, "C4", "RECEIVED", "PENDING_NEW", nullptr) + ", " +
+          ev(7, "g-4", nullptr, "C4", "REJECTED", "REJECTED", "NO_ROUTE"));
+  const std::string lifecycle = "select * from v_order_lifecycle order by seq, event_id";
+  const auto before = db.query(lifecycle);
+  ASSERT_EQ(before.size(), 7u);
+
+  const auto applied = store::migrate(db.conninfo(), fixgw::testing::schemaDir());
+  ASSERT_FALSE(applied.empty());
+  EXPECT_EQ(applied.front(), "0021_direct_routed.sql");
+  EXPECT_EQ(db.query(lifecycle), before);
+
+  // Today's engine: g-5 direct, RECEIVED at seq 8, no ROUTED row, NEW at seq 10.
+  db.exec("insert into orders (order_id, parent_order_id, session_key, cl_ord_id, account, "
+          "symbol, side, ord_type, tif, qty, price, status, cum_qty, leaves_qty, avg_px, venue, "
+          "raw_fix, created_at, updated_at, child_status) values " +
+          orderRow("g-5", nullptr, "C5", "NEW", "SIM", "NEW"));
+  db.exec("insert into order_events (seq, order_id, child_order_id, session_key, cl_ord_id, "
+          "event_type, status, qty, price, cum_qty, leaves_qty, avg_px, last_qty, last_px, text, "
+          "event_time) values " +
+          ev(8, "g-5", nullptr, "C5", "RECEIVED", "PENDING_NEW", nullptr) + ", " +
+          ev(10, "g-5", "g-C5", "C5", "NEW", "NEW", nullptr));
+  const auto g5 = db.query(
+      "select seq, child_order_id, event_type, status, text, raw_fix is null, "
+      "event_time = (select event_time from order_events where seq = 8) "
+      "from v_order_lifecycle where order_id = 'g-5' order by seq, event_id");
+  EXPECT_EQ(g5, (std::vector<std::vector<std::string>>{
+                    {"8", "<null>", "RECEIVED", "PENDING_NEW", "<null>", "f", "t"},
+                    {"9", "g-C5", "ROUTED", "PENDING_NEW", "to SIM", "t", "t"},
+                    {"10", "g-C5", "NEW", "NEW", "<null>", "t", "f"}}));
+  // The old orders' lines are still exactly as before.
+  EXPECT_EQ(db.query("select * from v_order_lifecycle where order_id <> 'g-5' order by seq, "
+                     "event_id"),
+            before);
+  fs::remove_all(v20);
+}

@@ -1394,5 +1394,27 @@ TEST_F(StoreTest, MalformedAlgoDetailsNameTheKey) {
             "details.algo.resolved_start_ns is not an integer");
 }
 
+// Schema 0021: when the last event is a direct order's RECEIVED, its ROUTED line (no row) holds
+// RECEIVED's seq + 1, so the high-water mark recovery hands the engine counts it: the next life's
+// first event never takes that number. A NEW as the last event counts as itself.
+TEST_F(StoreTest, RecoveredEventSeqCountsADirectOrdersRoutedLineWithoutARow) {
+  migrateSchema();
+  PgJournal j(config());
+  j.start();
+  OrderRec o = parentOrder("k7x-6", kT0);
+  o.venue = VenueId("SIM");
+  o.childStatus = OrdStatus::PendingNew;
+  o.created = true;
+  j.append(o);
+  j.append(event(40, "k7x-6", "RECEIVED", kT0));
+  j.flush();
+  EXPECT_EQ(loadRecoveredState(db.conninfo()).maxEventSeq, 41);
+  EXPECT_EQ(one(db, "SELECT max(seq) FROM v_order_lifecycle"), "41");
+  j.append(event(42, "k7x-6", "NEW", kT0 + 1));
+  j.flush();
+  EXPECT_EQ(loadRecoveredState(db.conninfo()).maxEventSeq, 42);
+  j.stop();
+}
+
 }  // namespace
 }  // namespace fixgw::store
