@@ -435,7 +435,9 @@ static void parseFixTransport(Obj& o, FixCfg& f, const std::string& baseDir) {
   f.engineSpinUs = o.integer("engine_spin_us", f.engineSpinUs);
   if (f.engineSpinUs < 0 || f.engineSpinUs > 10'000)
     throw ConfigError(o.key("engine_spin_us") + ": must be between 0 and 10000 (microseconds)");
-  f.engineInline = o.boolean("engine_inline", f.engineInline);
+  // Default on with the own transport only: QuickFIX's socket threads give no "more input
+  // buffered" hint, so every message of a burst would run on its reading thread.
+  f.engineInline = o.boolean("engine_inline", f.engineInline && f.transport == "asio");
   if (const Value* t = o.get("tls")) {
     Obj tls(*t, "fix.tls", o.env());
     f.tls.certFile = resolvePath(tls.str("cert_file", ""), baseDir);

@@ -69,8 +69,10 @@ struct FixCfg {
   // once); saves the futex wake on the fix-io -> engine hand-off.
   int64_t engineSpinUs = 0;
   // Run a FIX command on its session's thread when the engine loop is idle
-  // (EventLoop::setInline): no fix-io -> engine hand-off at low load.
-  bool engineInline = false;
+  // (EventLoop::setInline): no fix-io -> engine hand-off at low load. On by
+  // default with transport "asio" (which tells the engine when more input is
+  // buffered); off by default with "quickfix", whose threads cannot.
+  bool engineInline = true;
   FixTlsCfg tls;
   // Logon authentication: the credentials file (FIXGW_FIX_CREDENTIALS
   // overrides) and the failure throttle.

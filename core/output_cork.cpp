@@ -8,7 +8,7 @@ namespace {
 struct State {
   int depth = 0;
   // Few entries (one per session touched in a round): a linear scan beats a set.
-  std::vector<std::shared_ptr<Flushable>> deferred[2];
+  std::vector<std::shared_ptr<Flushable>> deferred[3];
   std::vector<std::shared_ptr<Flushable>> running;  // reused by flush()
   std::vector<std::shared_ptr<Flushable>> failed;   // reused by flush()
 };
@@ -29,7 +29,7 @@ void defer(std::shared_ptr<Flushable> f, Phase phase) {
 }
 
 void flush() noexcept {
-  // Stores first: a message reaches the socket only after its store record.
+  // Stores first: a message reaches the socket only after its store record; After last.
   auto& stores = tls.deferred[static_cast<int>(Phase::Store)];
   auto& sockets = tls.deferred[static_cast<int>(Phase::Socket)];
   std::vector<std::shared_ptr<Flushable>>& failed = tls.failed;  // stores that failed (rare)
@@ -57,6 +57,13 @@ void flush() noexcept {
     tls.running.clear();
   }
   failed.clear();
+  // Last, once the round's output is out: background wake-ups (the journal's writer).
+  auto& after = tls.deferred[static_cast<int>(Phase::After)];
+  if (!after.empty()) {
+    tls.running.swap(after);
+    for (auto& f : tls.running) f->flushCorked();
+    tls.running.clear();
+  }
 }
 
 Round::Round() noexcept : on_(enabled()), outer_(on_ && tls.depth == 0) {

@@ -1,5 +1,6 @@
 // Corked output: gathers what one thread writes during one "round" (an event
-// loop's batch of tasks, one release of the journal's after-commit notifier)
+// loop's batch of tasks, one release of the journal's after-commit notifier,
+// one inbound message handled by the asio FIX transport)
 // and writes it once at the end of the round. Each ExecutionReport used to
 // cost its own store append and its own socket send; a corked round costs one
 // store append and one send per session, whatever the number of reports.
@@ -11,7 +12,10 @@
 // every few tasks to bound the delay) tells every deferred writer to write.
 // Writers in phase Store are flushed before writers in phase Socket, so a
 // message is on the session store before its bytes reach the socket (the
-// order QuickFIX keeps when it writes at once).
+// order QuickFIX keeps when it writes at once). Phase After is for work that
+// only has to happen once the round's output is out, such as waking a
+// background writer (the journal's): its futex wake and the thread it wakes
+// then no longer stand between an order and its first report.
 //
 // A thread without an open Round is not corked: writers write at once, as
 // before. A writer that holds pending bytes from another thread's round and
@@ -47,7 +51,7 @@ class Flushable {
   virtual void dropCorked(std::string_view why) noexcept { (void)why; }
 };
 
-enum class Phase { Store = 0, Socket = 1 };
+enum class Phase { Store = 0, Socket = 1, After = 2 };
 
 // True while the calling thread is inside a Round.
 bool active() noexcept;
@@ -57,7 +61,8 @@ bool active() noexcept;
 void defer(std::shared_ptr<Flushable> f, Phase phase);
 
 // Flushes everything deferred on this thread so far (stores, then sockets; a
-// socket whose group's store failed in this round is dropped, not flushed).
+// socket whose group's store failed in this round is dropped, not flushed;
+// then phase After).
 void flush() noexcept;
 
 // Process-wide switch (config fix.cork_max_tasks 0 turns it off; default on): when off, Round

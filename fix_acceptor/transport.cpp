@@ -550,6 +550,12 @@ class Connection final : public FIX::Responder,
   void deliver(const std::string& msg) {
     PeerScope scope(peer_);
     try {
+      // One output round per inbound message (core/output_cork.h): what handling it writes
+      // (QuickFIX's own replies, the reports of engine work run inline, their store records)
+      // goes out when QuickFIX is done with it, and the journal's writer, which the message
+      // log's append of this message would wake at once, is woken only after that. It ends
+      // before a failure below closes the connection, so nothing it gathered is dropped.
+      cork::Round round;
       session_->next(msg, FIX::UtcTimeStamp());
     } catch (const FIX::InvalidMessage& e) {
       if (!session_ || !session_->isLoggedOn()) {

@@ -1225,6 +1225,31 @@ struct PgJournal::Impl {
     return stopping;
   }
 
+  // Wakes the writer if it sleeps or polls an in-flight COMMIT (takes mu).
+  void wakeWriter() {
+    bool wake;
+    {
+      std::lock_guard lk(mu);
+      wake = writerWaiting;
+      wakePollingWriter();
+    }
+    if (wake) workCv.notify_one();
+  }
+  // An append (or afterCommit) made inside an output round (core/output_cork.h: an engine
+  // batch, inline work on a FIX thread) wakes the writer when the round ends, after its
+  // reports are written: the futex or eventfd write, and the writer thread that then wants a
+  // core, come after the order's first report instead of before it. The writer still takes
+  // everything appended by then; an uncorked append wakes it at once, as before.
+  struct DeferredWake final : cork::Flushable {
+    explicit DeferredWake(Impl* i) : impl(i) {}
+    bool flushCorked() noexcept override {
+      impl->wakeWriter();
+      return true;
+    }
+    Impl* impl;
+  };
+  const std::shared_ptr<DeferredWake> deferredWake = std::make_shared<DeferredWake>(this);
+
   // Needs mu: wakes the writer if it polls an in-flight COMMIT.
   void wakePollingWriter() const {
     if (!writerPolling || wakeFd < 0) return;
@@ -1941,26 +1966,40 @@ void PgJournal::stop() {
 // before it waits again.
 void PgJournal::append(JournalRecord r) {
   Impl& m = *impl_;
-  bool wake;
+  const bool corked = cork::active();
+  bool wake = false;
   {
     std::lock_guard lk(m.mu);
     m.queue.push_back(std::move(r));
     ++m.appended;
-    wake = m.writerWaiting;
-    m.wakePollingWriter();
+    if (!corked) {
+      wake = m.writerWaiting;
+      m.wakePollingWriter();
+    }
   }
-  if (wake) m.workCv.notify_one();
+  if (corked)
+    cork::defer(m.deferredWake, cork::Phase::After);
+  else if (wake)
+    m.workCv.notify_one();
 }
 
 void PgJournal::afterCommit(std::function<void()> cb) {
   Impl& m = *impl_;
   bool wake;
+  bool defer = false;
   {
     std::lock_guard lk(m.mu);
     m.callbacks.emplace_back(m.appended, std::move(cb));
     wake = m.writerWaiting;
-    if (m.appended <= m.committed) m.wakePollingWriter();
+    if (m.appended <= m.committed) {
+      m.wakePollingWriter();
+    } else if (cork::active()) {
+      // Records still to commit (this round's, usually): wake the writer when the round ends.
+      wake = false;
+      defer = true;
+    }
   }
+  if (defer) cork::defer(m.deferredWake, cork::Phase::After);
   if (wake) m.workCv.notify_one();
 }
 

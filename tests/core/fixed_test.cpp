@@ -1,7 +1,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <functional>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -212,4 +216,132 @@ TEST(EventLoopInline, ThreadedLoopAndInlinePostersNeverRunTwoTasksAtOnce) {
     for (int i = 0; i < kPerThread; ++i) ASSERT_EQ(s[i], i);
   }
   EXPECT_GE(counter, 2L * kPerThread + 2 * (kPerThread / 7));
+}
+
+// A lost wake-up in the token hand-back (issue 15) shows as a task that sits
+// queued while the loop thread sleeps and nobody holds the token. Here every
+// poster waits for the answer to its own task before it sends the next one (one
+// order in flight, as a W=1 FIX client), so nothing else comes along to wake the
+// loop: a lost wake-up leaves a waiter without its answer, which the bounded wait
+// turns into a failure (the bound is generous: it never decides a pass). The
+// answers take the paths a venue's do: posted by the token holder (drained by an
+// inline runner, or left for the loop thread), a timer armed by an inline runner
+// while the loop thread is parked on an empty or a far timer queue, and posts from
+// a thread that never runs inline (the journal's notifier, a venue thread).
+namespace {
+struct Answer {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  void set() {
+    {
+      std::lock_guard lk(mu);
+      done = true;
+    }
+    cv.notify_one();
+  }
+  // False when the answer did not come within the bound.
+  bool waitAndReset() {
+    std::unique_lock lk(mu);
+    const bool ok = cv.wait_for(lk, std::chrono::seconds(20), [&] { return done; });
+    done = false;
+    return ok;
+  }
+};
+
+void pingPongUntilEveryAnswerArrives(int64_t spinNanos, bool farTimer) {
+  EventLoop loop;
+  loop.setInline(true);
+  loop.setSpinNanos(spinNanos);
+  loop.start("t");
+  // A timer far away: the parked loop thread waits with a deadline instead of forever.
+  if (farTimer) loop.postAfter(int64_t{3600} * 1'000'000'000, [] {});
+  constexpr int kRounds = 20'000;
+  std::atomic<int> lost{0};
+  std::atomic<int> inlined{0};
+  std::atomic<long> answered{0};
+  // How the answer comes back, by round: 0 posted from the work, 1 a timer armed by the
+  // work, 2 posted twice over (the answer's own post again), 3 posted from another thread,
+  // 4 behind more posts than an inline runner drains (the rest is the loop thread's).
+  std::mutex reqMu;
+  std::condition_variable reqCv;
+  std::deque<Answer*> requests;
+  bool quit = false;
+  std::thread notifier([&] {
+    std::unique_lock lk(reqMu);
+    for (;;) {
+      reqCv.wait(lk, [&] { return quit || !requests.empty(); });
+      if (requests.empty()) return;
+      Answer* a = requests.front();
+      requests.pop_front();
+      lk.unlock();
+      loop.post([a, &answered] {
+        answered.fetch_add(1);
+        a->set();
+      });
+      lk.lock();
+    }
+  });
+  auto session = [&](int who) {
+    Answer answer;
+    for (int i = 0; i < kRounds; ++i) {
+      const int mode = (i + who) % 5;
+      auto work = [&, mode] {
+        auto reply = [&] {
+          answered.fetch_add(1);
+          answer.set();
+        };
+        switch (mode) {
+          case 0: loop.post(reply); break;
+          case 1: loop.postAfter(1'000 + (i % 5) * 20'000, reply); break;
+          case 2: loop.post([&loop, reply] { loop.post(reply); }); break;
+          case 4:
+            for (size_t k = 0; k < EventLoop::kMaxInlineDrain + 8; ++k) loop.post([] {});
+            loop.post(reply);
+            break;
+          default: {
+            std::lock_guard lk(reqMu);
+            requests.push_back(&answer);
+            reqCv.notify_one();
+          }
+        }
+      };
+      if (loop.tryRunInline(work))
+        inlined.fetch_add(1);
+      else
+        loop.post(work);
+      if (!answer.waitAndReset()) {
+        lost.fetch_add(1);
+        ADD_FAILURE() << "session " << who << ": no answer to round " << i << " (mode " << mode
+                      << ") within 20 s: a wake-up was lost";
+        break;
+      }
+    }
+  };
+  std::thread a(session, 0), b(session, 1);
+  a.join();
+  b.join();
+  {
+    std::lock_guard lk(reqMu);
+    quit = true;
+  }
+  reqCv.notify_one();
+  notifier.join();
+  loop.stop();
+  EXPECT_EQ(lost.load(), 0);
+  EXPECT_EQ(answered.load(), 2L * kRounds);
+  EXPECT_GT(inlined.load(), 0);  // the inline path was exercised at all
+}
+}  // namespace
+
+TEST(EventLoopInline, OneTaskInFlightPerPosterAlwaysGetsItsAnswer) {
+  pingPongUntilEveryAnswerArrives(0, false);
+}
+
+TEST(EventLoopInline, OneTaskInFlightPerPosterAlwaysGetsItsAnswerWithAFarTimer) {
+  pingPongUntilEveryAnswerArrives(0, true);
+}
+
+TEST(EventLoopInline, OneTaskInFlightPerPosterAlwaysGetsItsAnswerWhileTheLoopSpins) {
+  pingPongUntilEveryAnswerArrives(20'000, false);
 }

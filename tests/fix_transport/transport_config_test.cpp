@@ -114,9 +114,13 @@ TEST(FixTransportConfig, CorkAndEngineSpinKeys) {
 }
 
 // Commands on the session's thread while the engine loop is idle (issue 15, core/executor.h):
-// a boolean, also as "true"/"false" text (so "${VAR:-false}" works).
+// a boolean, also as "true"/"false" text (so "${VAR:-false}" works); on by default with the
+// asio transport (session 9), off by default with "quickfix" unless asked for.
 TEST(FixTransportConfig, EngineInlineKey) {
-  EXPECT_FALSE(parseConfig(config(""), "/base", noEnv).fix.engineInline);
+  EXPECT_TRUE(parseConfig(config(""), "/base", noEnv).fix.engineInline);
+  EXPECT_FALSE(parseConfig(config(R"("transport": "quickfix",)"), "/base", noEnv).fix.engineInline);
+  EXPECT_TRUE(parseConfig(config(R"("transport": "quickfix", "engine_inline": true,)"), "/base", noEnv)
+                  .fix.engineInline);
   EXPECT_TRUE(parseConfig(config(R"("engine_inline": true,)"), "/base", noEnv).fix.engineInline);
   EXPECT_TRUE(parseConfig(config(R"("engine_inline": "true",)"), "/base", noEnv).fix.engineInline);
   EXPECT_FALSE(

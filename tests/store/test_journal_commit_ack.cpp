@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/journal.h"
+#include "core/output_cork.h"
 #include "store/migrate.h"
 #include "store/pg_journal.h"
 #include "tests/support/pg_test_env.h"
@@ -143,6 +144,33 @@ TEST_F(JournalCommitAckTest, FailedCommitsUnderLoadLoseNothingAndAcksFollowCommi
   EXPECT_EQ(one(db, "SELECT count(DISTINCT seq) FROM order_events"), std::to_string(kN));
   EXPECT_EQ(one(db, "SELECT count(*) FROM order_events"), std::to_string(kN));
   EXPECT_EQ(one(db, "SELECT sum(records) FROM journal_batches"), std::to_string(kN));
+  j.stop();
+}
+
+// Appends and afterCommit callbacks made inside an output round (an engine batch, inline work
+// on a FIX thread) wake the writer when the round ends, after its reports are out, instead of
+// each at once. The writer's idle wait is made far longer than the test's bound here, so every
+// ack that arrives was woken by a round's end: a round that forgot to wake the writer fails the
+// bounded wait.
+TEST_F(JournalCommitAckTest, AppendsInsideAnOutputRoundWakeTheWriterWhenTheRoundEnds) {
+  PgJournalConfig c = config();
+  c.flushIntervalNanos = int64_t{3600} * 1'000'000'000;
+  PgJournal j(c);
+  j.start();
+  AckLog log;
+  int64_t seq = 0;
+  for (int round = 0; round < 50; ++round) {
+    {
+      cork::Round r;
+      for (int k = 0; k < 1 + round % 3; ++k) appendAcked(j, log, ++seq);
+    }
+    // One order in flight at a time: nothing after the round would wake the writer.
+    ASSERT_TRUE(log.waitFor(static_cast<size_t>(seq))) << "round " << round << " never woke the writer";
+  }
+  ASSERT_EQ(log.seen.size(), static_cast<size_t>(seq));
+  for (size_t i = 0; i < log.seen.size(); ++i)
+    EXPECT_GE(log.seen[i].second, log.seen[i].first) << "ack " << i << " before its commit";
+  EXPECT_EQ(one(db, "SELECT count(*) FROM order_events"), std::to_string(seq));
   j.stop();
 }
 
